@@ -6,7 +6,7 @@
 
 namespace hubsync::model {
 
-/// Levenshtein edit distance between two strings (bytes).
+/// Edit distance between two strings (bytes), counting an adjacent swap as one edit.
 std::size_t edit_distance(std::string_view a, std::string_view b);
 
 /// The candidate closest to `word` when it is close enough to be a likely

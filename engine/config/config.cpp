@@ -1,0 +1,383 @@
+#include "engine/config/config.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <tuple>
+
+#include <yaml-cpp/yaml.h>
+
+#include "engine/config/keys.h"
+#include "engine/model/suggest.h"
+
+namespace hubsync::config {
+
+namespace fs = std::filesystem;
+
+std::string ConfigIssue::format() const {
+  std::ostringstream out;
+  out << (file.empty() ? "<config>" : file);
+  if (line > 0) out << ':' << line << ':' << column;
+  out << ": " << (severity == Severity::error ? "error" : "warning") << ": ";
+  if (!key.empty()) out << key << ": ";
+  out << message;
+  return out.str();
+}
+
+bool LoadResult::ok() const {
+  return std::none_of(issues.begin(), issues.end(),
+                      [](const ConfigIssue& i) { return i.severity == Severity::error; });
+}
+
+EnvLookup process_env() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* v = std::getenv(name.c_str());
+    if (!v) return std::nullopt;
+    return std::string(v);
+  };
+}
+
+std::int64_t default_daily_limit(int tier) {
+  switch (tier) {
+    case 100: return 250'000;
+    case 110: return 250'000;
+    case 190: return 625'000;
+    case 250: return 1'000'000;
+    default: return 250'000;
+  }
+}
+
+namespace {
+
+// One raw assignment of a key, from the file or the environment.
+struct Assignment {
+  std::string value;
+  int line = 0;
+  int column = 0;
+  std::string origin;  // "file" or "env NAME"
+};
+
+std::string env_name(const std::string& section, const std::string& key) {
+  std::string out = "HUBSYNC_" + section + "_" + key;
+  for (auto& c : out) c = static_cast<char>(c == '.' ? '_' : std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+class Loader {
+ public:
+  Loader(std::string path, const EnvLookup& env) : path_(std::move(path)), env_(env) {}
+
+  LoadResult run() {
+    result_.config.file = path_;
+    read_file();
+    read_env_overrides();
+    apply();
+    cross_check();
+    std::stable_sort(result_.issues.begin(), result_.issues.end(),
+                     [](const ConfigIssue& a, const ConfigIssue& b) {
+                       return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+                     });
+    return std::move(result_);
+  }
+
+ private:
+  void issue(const std::string& key, const std::string& message, int line = 0, int col = 0,
+             Severity sev = Severity::error) {
+    result_.issues.push_back({sev, path_, line, col, key, message});
+  }
+
+  void read_file() {
+    std::error_code ec;
+    if (!fs::exists(path_, ec)) {
+      issue("", "config file not found");
+      return;
+    }
+    YAML::Node root;
+    try {
+      root = YAML::LoadFile(path_);
+    } catch (const YAML::Exception& e) {
+      issue("", "invalid YAML: " + e.msg, e.mark.line + 1, e.mark.column + 1);
+      return;
+    }
+    if (root.IsNull()) return;
+    if (!root.IsMap()) {
+      issue("", "the top level must be a mapping of sections", root.Mark().line + 1,
+            root.Mark().column + 1);
+      return;
+    }
+    std::vector<std::string> section_names;
+    for (const auto& s : sections()) section_names.push_back(s);
+    for (const auto& entry : root) {
+      const auto section = entry.first.as<std::string>("");
+      const auto& mark = entry.first.Mark();
+      if (std::find(section_names.begin(), section_names.end(), section) == section_names.end()) {
+        std::string hint = model::closest_match(section, section_names);
+        issue(section, "unknown section" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)"),
+              mark.line + 1, mark.column + 1);
+        continue;
+      }
+      section_marks_[section] = {mark.line + 1, mark.column + 1};
+      if (entry.second.IsNull()) continue;
+      if (!entry.second.IsMap()) {
+        issue(section, "must be a mapping of keys", entry.second.Mark().line + 1,
+              entry.second.Mark().column + 1);
+        continue;
+      }
+      auto names = assignable_keys(section);
+      for (const auto& kv : entry.second) {
+        const auto key = kv.first.as<std::string>("");
+        const auto& km = kv.first.Mark();
+        const std::string full = section + "." + key;
+        if (std::find(names.begin(), names.end(), key) == names.end()) {
+          std::string hint = model::closest_match(key, names);
+          issue(full, "unknown key" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)"),
+                km.line + 1, km.column + 1);
+          continue;
+        }
+        if (!kv.second.IsScalar()) {
+          issue(full, "must be a single value", kv.second.Mark().line + 1,
+                kv.second.Mark().column + 1);
+          continue;
+        }
+        raw_[full] = {kv.second.Scalar(), kv.second.Mark().line + 1, kv.second.Mark().column + 1,
+                      "file"};
+      }
+    }
+  }
+
+  void read_env_overrides() {
+    for (const auto& section : sections()) {
+      for (const auto& key : assignable_keys(section)) {
+        const std::string name = env_name(section, key);
+        auto v = env_(name);
+        if (!v) continue;
+        const std::string full = section + "." + key;
+        // An env override of any form of a secret replaces every form the
+        // file gave, so `token_env:` in the file and HUBSYNC_HUBSPOT_TOKEN
+        // in the environment do not collide.
+        if (const KeyDesc* d = find_secret_base(section, key)) {
+          for (const char* suffix : {"", "_env", "_file"})
+            raw_.erase(section + "." + d->key + suffix);
+        }
+        raw_[full] = {*v, 0, 0, "env " + name};
+      }
+    }
+  }
+
+  void apply() {
+    for (const auto& d : key_table()) {
+      const std::string base = std::string(d.section) + "." + d.key;
+      if (d.type == KeyType::secret) {
+        apply_secret(d, base);
+        continue;
+      }
+      auto it = raw_.find(base);
+      if (it == raw_.end()) continue;
+      if (auto err = d.set(result_.config, it->second.value))
+        issue(base, *err + where(it->second), it->second.line, it->second.column);
+    }
+  }
+
+  void apply_secret(const KeyDesc& d, const std::string& base) {
+    const Assignment* forms[3] = {nullptr, nullptr, nullptr};
+    const char* suffixes[3] = {"", "_env", "_file"};
+    int n = 0;
+    for (int i = 0; i < 3; ++i) {
+      auto it = raw_.find(base + suffixes[i]);
+      if (it != raw_.end()) {
+        forms[i] = &it->second;
+        ++n;
+      }
+    }
+    if (n == 0) return;
+    Secret& secret = d.secret(result_.config);
+    if (n > 1) {
+      const Assignment* at = forms[0] ? forms[0] : forms[1] ? forms[1] : forms[2];
+      issue(base, "set more than one way (" + base + ", " + base + "_env, " + base +
+                      "_file): keep one", at->line, at->column);
+      return;
+    }
+    if (forms[0]) {
+      secret.value = forms[0]->value;
+      secret.source = forms[0]->origin == "file" ? "config file" : forms[0]->origin;
+      if (forms[0]->origin == "file") inline_secrets_.push_back(base);
+    } else if (forms[1]) {
+      const std::string& var = forms[1]->value;
+      auto v = env_(var);
+      if (!v || v->empty()) {
+        issue(base + "_env", "environment variable " + var + " is not set" + where(*forms[1]),
+              forms[1]->line, forms[1]->column);
+        return;
+      }
+      secret.value = *v;
+      secret.source = "env " + var;
+    } else {
+      std::string file = resolve_path(forms[2]->value);
+      std::ifstream in(file, std::ios::binary);
+      if (!in) {
+        issue(base + "_file", "cannot read secret file " + file + where(*forms[2]),
+              forms[2]->line, forms[2]->column);
+        return;
+      }
+      std::stringstream ss;
+      ss << in.rdbuf();
+      std::string v = ss.str();
+      while (!v.empty() && (v.back() == '\n' || v.back() == '\r' || v.back() == ' ')) v.pop_back();
+      if (v.empty()) {
+        issue(base + "_file", "secret file " + file + " is empty", forms[2]->line,
+              forms[2]->column);
+        return;
+      }
+      secret.value = v;
+      secret.source = "file " + file;
+    }
+  }
+
+  static std::string where(const Assignment& a) {
+    return a.origin == "file" ? "" : " (from " + a.origin + ")";
+  }
+
+  std::string resolve_path(const std::string& p) const {
+    if (p.empty() || fs::path(p).is_absolute()) return p;
+    fs::path dir = fs::path(path_).parent_path();
+    return (dir / p).lexically_normal().string();
+  }
+
+  std::pair<int, int> mark_of(const std::string& key) const {
+    if (auto it = raw_.find(key); it != raw_.end()) return {it->second.line, it->second.column};
+    auto section = key.substr(0, key.find('.'));
+    if (auto it = section_marks_.find(section); it != section_marks_.end()) return it->second;
+    return {0, 0};
+  }
+
+  void require(bool ok, const std::string& key, const std::string& message) {
+    if (ok) return;
+    auto [line, col] = mark_of(key);
+    issue(key, message, line, col);
+  }
+
+  void cross_check() {
+    Config& c = result_.config;
+    c.state.path = resolve_path(c.state.path);
+    c.mappings.dir = resolve_path(c.mappings.dir);
+    if (c.rate_limit.daily_limit == 0) c.rate_limit.daily_limit = default_daily_limit(c.rate_limit.tier);
+
+    require(c.postgres.dsn.set(), "postgres.dsn",
+            "required: set postgres.dsn, postgres.dsn_env or postgres.dsn_file");
+    if (c.hubspot.auth == AuthMode::private_app) {
+      require(c.hubspot.token.set(), "hubspot.token",
+              "required with auth: private_app: set hubspot.token_env or hubspot.token_file");
+    } else {
+      require(!c.hubspot.client_id.empty(), "hubspot.client_id", "required with auth: oauth");
+      require(c.hubspot.client_secret.set(), "hubspot.client_secret",
+              "required with auth: oauth: set hubspot.client_secret_env or _file");
+    }
+    if (!c.webhook.public_url.empty() && !c.webhook.client_secret.set() &&
+        !c.hubspot.client_secret.set()) {
+      require(false, "webhook.client_secret",
+              "required when webhook.public_url is set: events cannot be verified without it");
+    }
+    for (const auto& key : inline_secrets_) {
+      auto [line, col] = mark_of(key);
+      result_.issues.push_back({Severity::warning, path_, line, col, key,
+                                "secret written in the config file; prefer " + key + "_env or " +
+                                    key + "_file"});
+    }
+  }
+
+  std::string path_;
+  const EnvLookup& env_;
+  LoadResult result_;
+  std::map<std::string, Assignment> raw_;
+  std::map<std::string, std::pair<int, int>> section_marks_;
+  std::vector<std::string> inline_secrets_;
+};
+
+}  // namespace
+
+LoadResult load_config(const std::string& path, const EnvLookup& env) {
+  return Loader(path, env).run();
+}
+
+std::string mask_dsn(const std::string& dsn) {
+  std::string out = dsn;
+  auto scheme = out.find("://");
+  if (scheme != std::string::npos) {
+    auto at = out.find('@', scheme + 3);
+    auto slash = out.find('/', scheme + 3);
+    if (at != std::string::npos && (slash == std::string::npos || at < slash)) {
+      auto colon = out.find(':', scheme + 3);
+      if (colon != std::string::npos && colon < at)
+        out.replace(colon + 1, at - colon - 1, "****");
+    }
+  }
+  // key=value form, and ?password= in a URI query.
+  for (const std::string key : {"password="}) {
+    std::size_t pos = 0;
+    while ((pos = out.find(key, pos)) != std::string::npos) {
+      std::size_t start = pos + key.size();
+      std::size_t end = start;
+      if (end < out.size() && out[end] == '\'') {
+        ++end;
+        while (end < out.size() && out[end] != '\'') end += out[end] == '\\' ? 2 : 1;
+        end = std::min(end + 1, out.size());
+      } else {
+        while (end < out.size() && out[end] != ' ' && out[end] != '&') ++end;
+      }
+      out.replace(start, end - start, "****");
+      pos = start + 4;
+    }
+  }
+  return out;
+}
+
+std::string render_masked(const Config& c) {
+  std::ostringstream out;
+  auto line = [&](const std::string& key, const std::string& value) {
+    out << key << std::string(key.size() < 26 ? 26 - key.size() : 1, ' ') << "= " << value << '\n';
+  };
+  auto secret = [&](const std::string& key, const Secret& s) {
+    line(key, s.set() ? "**** (from " + s.source + ")" : "(not set)");
+  };
+  out << "# hubsync configuration" << (c.file.empty() ? "" : " from " + c.file)
+      << " (secrets masked)\n";
+  line("postgres.dsn", c.postgres.dsn.set()
+                           ? mask_dsn(c.postgres.dsn.value) + "  (from " + c.postgres.dsn.source + ")"
+                           : "(not set)");
+  line("hubspot.base_url", c.hubspot.base_url);
+  line("hubspot.portal_id", std::to_string(c.hubspot.portal_id));
+  line("hubspot.auth", c.hubspot.auth == AuthMode::oauth ? "oauth" : "private_app");
+  if (c.hubspot.auth == AuthMode::private_app) {
+    secret("hubspot.token", c.hubspot.token);
+  } else {
+    line("hubspot.client_id", c.hubspot.client_id);
+    secret("hubspot.client_secret", c.hubspot.client_secret);
+    secret("hubspot.refresh_token", c.hubspot.refresh_token);
+    line("hubspot.redirect_uri", c.hubspot.redirect_uri);
+    line("hubspot.scopes", c.hubspot.scopes);
+  }
+  line("hubspot.timeout_ms", std::to_string(c.hubspot.timeout_ms));
+  line("rate_limit.tier", std::to_string(c.rate_limit.tier));
+  line("rate_limit.daily_limit", std::to_string(c.rate_limit.daily_limit));
+  std::ostringstream headroom;
+  headroom << c.rate_limit.headroom;
+  line("rate_limit.headroom", headroom.str());
+  line("rate_limit.search_per_second", std::to_string(c.rate_limit.search_per_second));
+  line("rate_limit.max_in_flight", std::to_string(c.rate_limit.max_in_flight));
+  line("webhook.listen", c.webhook.listen);
+  line("webhook.public_url", c.webhook.public_url.empty() ? "(not set)" : c.webhook.public_url);
+  secret("webhook.client_secret", c.webhook.client_secret);
+  line("webhook.max_skew_ms", std::to_string(c.webhook.max_skew_ms));
+  line("state.path", c.state.path);
+  line("mappings.dir", c.mappings.dir);
+  line("log.level", c.log.level);
+  line("log.format", c.log.format);
+  return out.str();
+}
+
+}  // namespace hubsync::config

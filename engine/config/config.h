@@ -1,0 +1,118 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hubsync::config {
+
+/// A secret value and where it came from. `value` must never be logged or
+/// printed; `source` ("config file", "env HUBSPOT_TOKEN", "file /run/x") may.
+struct Secret {
+  std::string value;
+  std::string source;
+  bool set() const { return !value.empty(); }
+};
+
+enum class AuthMode { private_app, oauth };
+
+struct PostgresConfig {
+  Secret dsn;  ///< libpq DSN or URI; may carry a password
+};
+
+struct HubSpotConfig {
+  std::string base_url = "https://api.hubapi.com";
+  std::int64_t portal_id = 0;
+  AuthMode auth = AuthMode::private_app;
+  Secret token;  ///< private-app access token
+  std::string client_id;
+  Secret client_secret;  ///< OAuth app secret (also signs webhooks)
+  Secret refresh_token;
+  std::string redirect_uri = "http://127.0.0.1:8976/oauth/callback";
+  std::string scopes = "crm.objects.contacts.read crm.objects.contacts.write";
+  int timeout_ms = 30000;
+};
+
+struct RateLimitConfig {
+  int tier = 100;               ///< requests per rolling 10 s: 100, 110, 190 or 250
+  std::int64_t daily_limit = 0; ///< 0: derived from the tier
+  double headroom = 0.05;       ///< fraction of the burst left for other apps
+  int search_per_second = 5;
+  int max_in_flight = 8;
+};
+
+struct WebhookConfig {
+  std::string listen = "127.0.0.1:8080";
+  std::string public_url;  ///< the URL HubSpot posts to (used in v3 signatures)
+  Secret client_secret;    ///< the app's client secret that signs events
+  int max_skew_ms = 300000;
+};
+
+struct StateConfig {
+  std::string path = "hubsync-state.db";
+};
+
+struct MappingsConfig {
+  std::string dir = "mappings";
+};
+
+struct LogConfig {
+  std::string level = "info";
+  std::string format = "text";
+};
+
+struct Config {
+  std::string file;  ///< the config file it came from ("" for defaults only)
+  PostgresConfig postgres;
+  HubSpotConfig hubspot;
+  RateLimitConfig rate_limit;
+  WebhookConfig webhook;
+  StateConfig state;
+  MappingsConfig mappings;
+  LogConfig log;
+};
+
+enum class Severity { error, warning };
+
+/// One problem found in a configuration, located as precisely as possible.
+struct ConfigIssue {
+  Severity severity = Severity::error;
+  std::string file;
+  int line = 0;    ///< 1-based; 0 when the problem has no single place
+  int column = 0;  ///< 1-based
+  std::string key; ///< section.key
+  std::string message;
+
+  /// "file:line:col: error: key: message"
+  std::string format() const;
+};
+
+struct LoadResult {
+  Config config;
+  std::vector<ConfigIssue> issues;
+  bool ok() const;
+};
+
+/// Looks up an environment variable; injected so tests control it.
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+EnvLookup process_env();
+
+/// Reads `path` (YAML), applies HUBSYNC_<SECTION>_<KEY> overrides, resolves
+/// `*_env` / `*_file` secrets (relative paths against the file's folder) and
+/// validates everything, collecting every issue rather than stopping at the
+/// first. A missing file is an issue too. Never throws.
+LoadResult load_config(const std::string& path, const EnvLookup& env);
+
+/// The resolved configuration as `section.key = value` lines, secrets masked
+/// (a DSN keeps everything but its password). Safe to print and log.
+std::string render_masked(const Config& config);
+
+/// Replaces the password in a libpq DSN (URI or key=value form) by ****.
+std::string mask_dsn(const std::string& dsn);
+
+/// The daily request budget of a tier when none is configured.
+std::int64_t default_daily_limit(int tier);
+
+}  // namespace hubsync::config

@@ -1,0 +1,189 @@
+#include "engine/config/keys.h"
+
+#include <charconv>
+
+namespace hubsync::config {
+
+namespace {
+
+using Setter = std::function<std::optional<std::string>(Config&, const std::string&)>;
+
+std::optional<std::string> to_int(const std::string& s, std::int64_t lo, std::int64_t hi,
+                                  std::int64_t& out) {
+  std::int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || s.empty())
+    return "'" + s + "' is not an integer";
+  if (v < lo || v > hi)
+    return "'" + s + "' is out of range [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+  out = v;
+  return std::nullopt;
+}
+
+template <class T>
+Setter int_key(T Config::*section_member, auto member, std::int64_t lo, std::int64_t hi) {
+  return [=](Config& c, const std::string& s) -> std::optional<std::string> {
+    std::int64_t v = 0;
+    if (auto err = to_int(s, lo, hi, v)) return err;
+    (c.*section_member).*member = static_cast<std::remove_reference_t<decltype((c.*section_member).*member)>>(v);
+    return std::nullopt;
+  };
+}
+
+template <class T>
+Setter string_key(T Config::*section_member, std::string T::*member) {
+  return [=](Config& c, const std::string& s) -> std::optional<std::string> {
+    (c.*section_member).*member = s;
+    return std::nullopt;
+  };
+}
+
+template <class T>
+Setter choice_key(T Config::*section_member, std::string T::*member,
+                  std::vector<std::string> choices) {
+  return [=](Config& c, const std::string& s) -> std::optional<std::string> {
+    for (const auto& ch : choices)
+      if (ch == s) {
+        (c.*section_member).*member = s;
+        return std::nullopt;
+      }
+    std::string all;
+    for (const auto& ch : choices) all += (all.empty() ? "" : ", ") + ch;
+    return "'" + s + "' is not one of: " + all;
+  };
+}
+
+bool looks_like_url(const std::string& s) {
+  return s.rfind("http://", 0) == 0 || s.rfind("https://", 0) == 0;
+}
+
+std::vector<KeyDesc> build_table() {
+  std::vector<KeyDesc> t;
+  auto value = [&](const char* section, const char* key, Setter set) {
+    t.push_back({section, key, KeyType::value, std::move(set), nullptr});
+  };
+  auto secret = [&](const char* section, const char* key, std::function<Secret&(Config&)> get) {
+    t.push_back({section, key, KeyType::secret, nullptr, std::move(get)});
+  };
+
+  secret("postgres", "dsn", [](Config& c) -> Secret& { return c.postgres.dsn; });
+
+  value("hubspot", "base_url", [](Config& c, const std::string& s) -> std::optional<std::string> {
+    if (!looks_like_url(s)) return "'" + s + "' is not an http(s) URL";
+    c.hubspot.base_url = s;
+    while (!c.hubspot.base_url.empty() && c.hubspot.base_url.back() == '/')
+      c.hubspot.base_url.pop_back();
+    return std::nullopt;
+  });
+  value("hubspot", "portal_id", int_key(&Config::hubspot, &HubSpotConfig::portal_id, 1, INT64_MAX));
+  value("hubspot", "auth", [](Config& c, const std::string& s) -> std::optional<std::string> {
+    if (s == "private_app") c.hubspot.auth = AuthMode::private_app;
+    else if (s == "oauth") c.hubspot.auth = AuthMode::oauth;
+    else return "'" + s + "' is not one of: private_app, oauth";
+    return std::nullopt;
+  });
+  secret("hubspot", "token", [](Config& c) -> Secret& { return c.hubspot.token; });
+  value("hubspot", "client_id", string_key(&Config::hubspot, &HubSpotConfig::client_id));
+  secret("hubspot", "client_secret", [](Config& c) -> Secret& { return c.hubspot.client_secret; });
+  secret("hubspot", "refresh_token", [](Config& c) -> Secret& { return c.hubspot.refresh_token; });
+  value("hubspot", "redirect_uri", [](Config& c, const std::string& s) -> std::optional<std::string> {
+    if (!looks_like_url(s)) return "'" + s + "' is not an http(s) URL";
+    c.hubspot.redirect_uri = s;
+    return std::nullopt;
+  });
+  value("hubspot", "scopes", string_key(&Config::hubspot, &HubSpotConfig::scopes));
+  value("hubspot", "timeout_ms", int_key(&Config::hubspot, &HubSpotConfig::timeout_ms, 100, 600000));
+
+  value("rate_limit", "tier", [](Config& c, const std::string& s) -> std::optional<std::string> {
+    std::int64_t v = 0;
+    if (auto err = to_int(s, 1, 100000, v)) return err;
+    if (v != 100 && v != 110 && v != 190 && v != 250)
+      return "'" + s + "' is not a HubSpot tier (requests per 10 s): 100, 110, 190 or 250";
+    c.rate_limit.tier = static_cast<int>(v);
+    return std::nullopt;
+  });
+  value("rate_limit", "daily_limit",
+        int_key(&Config::rate_limit, &RateLimitConfig::daily_limit, 1, INT64_MAX));
+  value("rate_limit", "headroom", [](Config& c, const std::string& s) -> std::optional<std::string> {
+    char* end = nullptr;
+    double v = std::strtod(s.c_str(), &end);
+    if (s.empty() || end != s.c_str() + s.size()) return "'" + s + "' is not a number";
+    if (v < 0 || v > 0.9) return "'" + s + "' must be a fraction between 0 and 0.9";
+    c.rate_limit.headroom = v;
+    return std::nullopt;
+  });
+  value("rate_limit", "search_per_second",
+        int_key(&Config::rate_limit, &RateLimitConfig::search_per_second, 1, 5));
+  value("rate_limit", "max_in_flight",
+        int_key(&Config::rate_limit, &RateLimitConfig::max_in_flight, 1, 64));
+
+  value("webhook", "listen", [](Config& c, const std::string& s) -> std::optional<std::string> {
+    auto colon = s.rfind(':');
+    std::int64_t port = 0;
+    if (colon == std::string::npos || colon == 0 ||
+        to_int(s.substr(colon + 1), 0, 65535, port).has_value())
+      return "'" + s + "' is not host:port";
+    c.webhook.listen = s;
+    return std::nullopt;
+  });
+  value("webhook", "public_url", [](Config& c, const std::string& s) -> std::optional<std::string> {
+    if (!looks_like_url(s)) return "'" + s + "' is not an http(s) URL";
+    c.webhook.public_url = s;
+    return std::nullopt;
+  });
+  secret("webhook", "client_secret", [](Config& c) -> Secret& { return c.webhook.client_secret; });
+  value("webhook", "max_skew_ms",
+        int_key(&Config::webhook, &WebhookConfig::max_skew_ms, 1000, 3600000));
+
+  value("state", "path", [](Config& c, const std::string& s) -> std::optional<std::string> {
+    if (s.empty()) return "must not be empty";
+    c.state.path = s;
+    return std::nullopt;
+  });
+  value("mappings", "dir", [](Config& c, const std::string& s) -> std::optional<std::string> {
+    if (s.empty()) return "must not be empty";
+    c.mappings.dir = s;
+    return std::nullopt;
+  });
+  value("log", "level", choice_key(&Config::log, &LogConfig::level,
+                                   {"trace", "debug", "info", "warn", "error", "off"}));
+  value("log", "format", choice_key(&Config::log, &LogConfig::format, {"text", "json"}));
+  return t;
+}
+
+}  // namespace
+
+const std::vector<KeyDesc>& key_table() {
+  static const std::vector<KeyDesc> table = build_table();
+  return table;
+}
+
+const std::vector<std::string>& sections() {
+  static const std::vector<std::string> names = {"postgres", "hubspot", "rate_limit", "webhook",
+                                                 "state",    "mappings", "log"};
+  return names;
+}
+
+std::vector<std::string> assignable_keys(const std::string& section) {
+  std::vector<std::string> out;
+  for (const auto& d : key_table()) {
+    if (section != d.section) continue;
+    out.emplace_back(d.key);
+    if (d.type == KeyType::secret) {
+      out.push_back(std::string(d.key) + "_env");
+      out.push_back(std::string(d.key) + "_file");
+    }
+  }
+  return out;
+}
+
+const KeyDesc* find_secret_base(const std::string& section, const std::string& key) {
+  for (const auto& d : key_table()) {
+    if (section != d.section || d.type != KeyType::secret) continue;
+    std::string base = d.key;
+    if (key == base || key == base + "_env" || key == base + "_file") return &d;
+  }
+  return nullptr;
+}
+
+}  // namespace hubsync::config

@@ -1,0 +1,194 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "engine/config/config.h"
+
+namespace hubsync::config {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+class ConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("hubsync-config-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+            "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string write(const std::string& name, const std::string& text) {
+    auto p = dir_ / name;
+    std::ofstream(p) << text;
+    return p.string();
+  }
+  EnvLookup env() {
+    return [this](const std::string& k) -> std::optional<std::string> {
+      auto it = env_.find(k);
+      if (it == env_.end()) return std::nullopt;
+      return it->second;
+    };
+  }
+  std::string all_issues(const LoadResult& r) {
+    std::string out;
+    for (const auto& i : r.issues) out += i.format() + "\n";
+    return out;
+  }
+
+  fs::path dir_;
+  std::map<std::string, std::string> env_;
+};
+
+constexpr const char* kSecretToken = "pat-na1-SECRET-4242-token";
+constexpr const char* kSecretPassword = "s3cr3t-pw";
+
+TEST_F(ConfigTest, ValidConfigResolvesSecretsFromEnvAndFile) {
+  env_["PG_DSN"] = std::string("postgresql://app:") + kSecretPassword + "@db.internal:5432/app";
+  write("token", std::string(kSecretToken) + "\n");
+  auto path = write("hubsync.yaml", R"(
+postgres:
+  dsn_env: PG_DSN
+hubspot:
+  portal_id: 62515
+  token_file: token
+rate_limit:
+  tier: 190
+  headroom: 0.1
+state:
+  path: state/hubsync.db
+)");
+  auto r = load_config(path, env());
+  ASSERT_TRUE(r.ok()) << all_issues(r);
+  EXPECT_EQ(r.config.hubspot.token.value, kSecretToken);
+  EXPECT_EQ(r.config.rate_limit.tier, 190);
+  EXPECT_EQ(r.config.rate_limit.daily_limit, 625000);
+  EXPECT_EQ(r.config.state.path, (dir_ / "state/hubsync.db").string());
+  EXPECT_EQ(r.config.hubspot.portal_id, 62515);
+
+  std::string shown = render_masked(r.config);
+  EXPECT_THAT(shown, Not(HasSubstr(kSecretToken)));
+  EXPECT_THAT(shown, Not(HasSubstr(kSecretPassword)));
+  EXPECT_THAT(shown, HasSubstr("postgresql://app:****@db.internal:5432/app"));
+  EXPECT_THAT(shown, HasSubstr("hubspot.token"));
+  EXPECT_THAT(shown, HasSubstr("from file"));
+}
+
+TEST_F(ConfigTest, ThreeMistakesAreAllReportedWithLines) {
+  env_["TOKEN"] = kSecretToken;
+  auto path = write("hubsync.yaml",
+                    "postgres:\n"                      // 1
+                    "  dsn: postgresql://localhost/x\n"  // 2
+                    "hubspot:\n"                       // 3
+                    "  token_env: TOKEN\n"             // 4
+                    "  portal_id: abc\n"               // 5
+                    "rate_limit:\n"                    // 6
+                    "  tier: 150\n"                    // 7
+                    "log:\n"                           // 8
+                    "  levle: debug\n");               // 9
+  auto r = load_config(path, env());
+  EXPECT_FALSE(r.ok());
+  std::vector<std::string> errors;
+  for (const auto& i : r.issues)
+    if (i.severity == Severity::error) errors.push_back(i.format());
+  ASSERT_EQ(errors.size(), 3u) << all_issues(r);
+  EXPECT_THAT(all_issues(r), HasSubstr(path + ":5:14: error: hubspot.portal_id: 'abc' is not an integer"));
+  EXPECT_THAT(all_issues(r), HasSubstr(path + ":7:9: error: rate_limit.tier"));
+  EXPECT_THAT(all_issues(r), HasSubstr(path + ":9:3: error: log.levle: unknown key (did you mean 'level'?)"));
+  EXPECT_THAT(all_issues(r), Not(HasSubstr(kSecretToken)));
+}
+
+TEST_F(ConfigTest, EnvOverridesEveryKeyAndReplacesSecretForms) {
+  env_["HUBSYNC_HUBSPOT_TOKEN"] = kSecretToken;
+  env_["HUBSYNC_RATE_LIMIT_TIER"] = "250";
+  env_["HUBSYNC_POSTGRES_DSN"] = "host=/tmp dbname=x password=hunter2";
+  env_["HUBSYNC_LOG_FORMAT"] = "json";
+  auto path = write("hubsync.yaml", R"(
+postgres:
+  dsn_env: NOT_SET_ANYWHERE
+hubspot:
+  token_env: ALSO_NOT_SET
+rate_limit:
+  tier: 100
+)");
+  auto r = load_config(path, env());
+  ASSERT_TRUE(r.ok()) << all_issues(r);
+  EXPECT_EQ(r.config.rate_limit.tier, 250);
+  EXPECT_EQ(r.config.log.format, "json");
+  EXPECT_EQ(r.config.hubspot.token.source, "env HUBSYNC_HUBSPOT_TOKEN");
+  EXPECT_EQ(mask_dsn(r.config.postgres.dsn.value), "host=/tmp dbname=x password=****");
+}
+
+TEST_F(ConfigTest, BadEnvOverrideNamesTheVariable) {
+  env_["HUBSYNC_RATE_LIMIT_TIER"] = "fast";
+  env_["T"] = "x";
+  auto path = write("hubsync.yaml", "postgres: {dsn: 'host=x'}\nhubspot: {token_env: T}\n");
+  auto r = load_config(path, env());
+  EXPECT_FALSE(r.ok());
+  EXPECT_THAT(all_issues(r), HasSubstr("(from env HUBSYNC_RATE_LIMIT_TIER)"));
+}
+
+TEST_F(ConfigTest, MissingRequiredAndUnsetEnvAndDoubleSecret) {
+  auto path = write("hubsync.yaml",
+                    "hubspot:\n"
+                    "  token: abc\n"
+                    "  token_env: X\n"
+                    "webhook:\n"
+                    "  public_url: https://sync.example.com/hook\n");
+  auto r = load_config(path, env());
+  auto text = all_issues(r);
+  EXPECT_THAT(text, HasSubstr("postgres.dsn: required"));
+  EXPECT_THAT(text, HasSubstr("hubspot.token: set more than one way"));
+  EXPECT_THAT(text, HasSubstr("webhook.client_secret: required when webhook.public_url is set"));
+}
+
+TEST_F(ConfigTest, UnsetEnvVarAndUnreadableFileAreErrors) {
+  auto path = write("hubsync.yaml",
+                    "postgres:\n  dsn_env: NOPE\nhubspot:\n  token_file: /nonexistent/token\n");
+  auto r = load_config(path, env());
+  auto text = all_issues(r);
+  EXPECT_THAT(text, HasSubstr(":2:12: error: postgres.dsn_env: environment variable NOPE is not set"));
+  EXPECT_THAT(text, HasSubstr(":4:15: error: hubspot.token_file: cannot read secret file /nonexistent/token"));
+}
+
+TEST_F(ConfigTest, InlineSecretWarnsButWorks) {
+  auto path = write("hubsync.yaml", std::string("postgres: {dsn: 'host=x'}\nhubspot: {token: ") +
+                                        kSecretToken + "}\n");
+  auto r = load_config(path, env());
+  EXPECT_TRUE(r.ok()) << all_issues(r);
+  EXPECT_THAT(all_issues(r), HasSubstr("warning: hubspot.token: secret written in the config file"));
+  EXPECT_THAT(all_issues(r), Not(HasSubstr(kSecretToken)));
+}
+
+TEST_F(ConfigTest, MalformedYamlAndMissingFile) {
+  auto path = write("hubsync.yaml", "postgres:\n  dsn: [unclosed\n");
+  auto r = load_config(path, env());
+  EXPECT_FALSE(r.ok());
+  EXPECT_THAT(all_issues(r), HasSubstr("invalid YAML"));
+  auto missing = load_config((dir_ / "none.yaml").string(), env());
+  EXPECT_THAT(all_issues(missing), HasSubstr("config file not found"));
+}
+
+TEST_F(ConfigTest, OauthNeedsClientCredentials) {
+  auto path = write("hubsync.yaml", "postgres: {dsn: x}\nhubspot:\n  auth: oauth\n");
+  auto r = load_config(path, env());
+  auto text = all_issues(r);
+  EXPECT_THAT(text, HasSubstr("hubspot.client_id: required with auth: oauth"));
+  EXPECT_THAT(text, HasSubstr("hubspot.client_secret: required"));
+}
+
+TEST(MaskDsn, CoversUriKeywordAndQueryForms) {
+  EXPECT_EQ(mask_dsn("postgresql://u:p%40ss@h/db"), "postgresql://u:****@h/db");
+  EXPECT_EQ(mask_dsn("postgresql://u@h/db"), "postgresql://u@h/db");
+  EXPECT_EQ(mask_dsn("host=h password='a b\\' c' user=u"), "host=h password=**** user=u");
+  EXPECT_EQ(mask_dsn("postgresql://h/db?user=u&password=zz&sslmode=require"),
+            "postgresql://h/db?user=u&password=****&sslmode=require");
+}
+
+}  // namespace
+}  // namespace hubsync::config
