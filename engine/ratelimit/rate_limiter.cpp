@@ -1,0 +1,180 @@
+#include "engine/ratelimit/rate_limiter.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+
+namespace hubsync::ratelimit {
+
+namespace {
+
+// Requests stamped this close to a window edge may land on the other side of
+// it at the server (thread scheduling, network); they are not counted as
+// other apps' traffic.
+constexpr Clock::Duration kEdgeSlack = 100ms;
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::optional<std::int64_t> to_int(std::string_view s) {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  std::int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
+int burst_limit_for(Tier tier) {
+  switch (tier) {
+    case Tier::free_starter: return 100;
+    case Tier::oauth_app: return 110;
+    case Tier::professional: return 190;
+    case Tier::enterprise: return 190;
+    case Tier::api_add_on: return 250;
+  }
+  return 100;
+}
+
+RateLimitHeaders parse_rate_limit_headers(
+    const std::vector<std::pair<std::string, std::string>>& headers) {
+  RateLimitHeaders h;
+  for (const auto& [name, value] : headers) {
+    if (iequals(name, "X-HubSpot-RateLimit-Max")) h.max = to_int(value);
+    else if (iequals(name, "X-HubSpot-RateLimit-Remaining")) h.remaining = to_int(value);
+    else if (iequals(name, "X-HubSpot-RateLimit-Interval-Milliseconds")) h.interval_ms = to_int(value);
+    else if (iequals(name, "X-HubSpot-RateLimit-Daily")) h.daily = to_int(value);
+    else if (iequals(name, "X-HubSpot-RateLimit-Daily-Remaining")) h.daily_remaining = to_int(value);
+  }
+  return h;
+}
+
+int RateLimiter::effective(int limit, double headroom) {
+  return std::max(1, static_cast<int>(std::lround(static_cast<double>(limit) * (1.0 - headroom))));
+}
+
+RateLimiter::RateLimiter(Clock& clock, LimiterConfig config)
+    : clock_(clock),
+      config_(config),
+      burst_(effective(config.burst_limit, config.headroom), config.burst_interval),
+      // Search is shared by every integration on the portal and its window
+      // is short: the headroom there would round a 5/s limit down to 4/s, so
+      // it is applied only when the limit is large enough to keep a slot.
+      search_(config.search_limit >= 10 ? effective(config.search_limit, config.headroom)
+                                        : config.search_limit,
+              config.search_interval),
+      daily_(config.daily_limit, config.headroom, config.utc_offset_minutes),
+      raw_burst_limit_(config.burst_limit) {}
+
+Clock::Duration RateLimiter::wait_locked(Lane lane, Clock::Duration now, std::int64_t wall) {
+  Clock::Duration wait = burst_.wait_at(now);
+  if (lane == Lane::search) wait = std::max(wait, search_.wait_at(now));
+  wait = std::max(wait, Clock::Duration(daily_.wait_ms(wall)));
+  return wait;
+}
+
+Clock::Duration RateLimiter::try_acquire(Lane lane, Permit* permit) {
+  std::lock_guard lock(mu_);
+  const auto now = clock_.monotonic();
+  const auto wall = clock_.wall_ms();
+  const auto wait = wait_locked(lane, now, wall);
+  if (wait.count() > 0) return wait;
+  burst_.take(now);
+  if (lane == Lane::search) search_.take(now);
+  daily_.take(wall);
+  ++stats_.granted;
+  if (permit) *permit = Permit{now, lane};
+  return Clock::Duration(0);
+}
+
+model::Result<Permit> RateLimiter::acquire(Lane lane, Clock::Duration max_wait) {
+  Clock::Duration waited{0};
+  bool had_to_wait = false;
+  for (;;) {
+    Permit permit;
+    const auto wait = try_acquire(lane, &permit);
+    if (wait.count() == 0) {
+      if (had_to_wait) {
+        std::lock_guard lock(mu_);
+        ++stats_.waited;
+      }
+      return permit;
+    }
+    if (waited + wait > max_wait) {
+      model::Error e = model::make_error(model::ErrorKind::rate_limited,
+                                         "rate limiter: budget spent, wait_ms=" +
+                                             std::to_string(wait.count()));
+      e.retry_after = wait;
+      return e;
+    }
+    had_to_wait = true;
+    clock_.sleep_for(wait);
+    waited += wait;
+  }
+}
+
+void RateLimiter::observe(const RateLimitHeaders& h, const Permit& permit) {
+  std::lock_guard lock(mu_);
+  const auto wall = clock_.wall_ms();
+  if (config_.learn_from_headers) {
+    if (h.interval_ms && *h.interval_ms > 0) burst_.set_interval(Clock::Duration(*h.interval_ms));
+    if (h.max && *h.max > 0 && *h.max != raw_burst_limit_) {
+      raw_burst_limit_ = static_cast<int>(*h.max);
+      burst_.set_limit(effective(raw_burst_limit_, config_.headroom));
+    }
+  }
+  if (h.max && h.remaining) {
+    // The server's count in the window that ended when our request arrived,
+    // against ours at the same moment: the difference is other apps' use.
+    const std::int64_t server_used = *h.max - std::max<std::int64_t>(0, *h.remaining);
+    const auto from = permit.sent_at - burst_.interval() - kEdgeSlack;
+    const int ours = burst_.count_between(from, permit.sent_at + kEdgeSlack);
+    const std::int64_t deficit = server_used - ours;
+    if (deficit > 0) {
+      burst_.add_external(static_cast<int>(deficit), permit.sent_at);
+      stats_.external_seen += deficit;
+    }
+  }
+  if (h.daily && h.daily_remaining) daily_.correct(*h.daily, *h.daily_remaining, wall);
+}
+
+Clock::Duration RateLimiter::on_rate_limited(std::string_view policy,
+                                             std::optional<Clock::Duration> retry_after,
+                                             Lane lane) {
+  std::lock_guard lock(mu_);
+  ++stats_.rate_limited;
+  const auto now = clock_.monotonic();
+  const auto wall = clock_.wall_ms();
+  Clock::Duration wait;
+  if (policy == "DAILY") {
+    daily_.exhaust(wall);
+    wait = retry_after ? *retry_after : Clock::Duration(daily_.ms_until_midnight(wall));
+    return wait;
+  }
+  const bool secondly = policy == "SECONDLY" || (policy.empty() && lane == Lane::search);
+  RollingWindow& bucket = secondly ? search_ : burst_;
+  wait = retry_after ? *retry_after : bucket.interval();
+  bucket.block_until(now + wait);
+  return wait;
+}
+
+LimiterStats RateLimiter::stats() const {
+  std::lock_guard lock(mu_);
+  LimiterStats s = stats_;
+  const auto now = clock_.monotonic();
+  s.burst_limit = burst_.limit();
+  s.burst_used = burst_.used_at(now);
+  s.search_limit = search_.limit();
+  s.daily_limit = daily_.effective_limit();
+  s.daily_used = daily_.used();
+  return s;
+}
+
+}  // namespace hubsync::ratelimit
