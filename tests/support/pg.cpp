@@ -14,6 +14,13 @@ bool ci_mode() {
   return ci && std::string(ci) == "true";
 }
 
+std::string source_dir() {
+  if (const char* d = std::getenv("HUBSYNC_SOURCE_DIR"); d && *d) return d;
+  return HUBSYNC_SOURCE_DIR;
+}
+
+std::string binary_dir() { return HUBSYNC_BINARY_DIR; }
+
 std::string test_pg_dsn() {
   if (const char* dsn = std::getenv("HUBSYNC_TEST_PG_DSN"); dsn && *dsn) return dsn;
   if (const char* file = std::getenv("HUBSYNC_TEST_PG_DSN_FILE"); file && *file) {

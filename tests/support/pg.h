@@ -48,5 +48,9 @@ class TempDatabase {
   }
 
 namespace hubsync::test {
+/// True when CI=true: a test that cannot get what it needs must fail.
 bool ci_mode();
+/// The repository root and the build directory this test was built in.
+std::string source_dir();
+std::string binary_dir();
 }
