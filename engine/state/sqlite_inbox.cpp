@@ -1,0 +1,135 @@
+// The webhook inbox of SqliteStateStore.
+#include <algorithm>
+#include <cstdint>
+
+#include <spdlog/spdlog.h>
+
+#include "engine/state/sqlite/db.h"
+#include "engine/state/sqlite_state_store.h"
+
+namespace hubsync::state {
+
+namespace {
+std::int64_t sql_limit(std::size_t n) {
+  return static_cast<std::int64_t>(std::min<std::size_t>(n, INT64_MAX));
+}
+}  // namespace
+
+Result<std::size_t> SqliteStateStore::append_inbox(const std::vector<InboxEvent>& events) {
+  std::lock_guard lock(mu_);
+  const TimeMs now = now_ms();
+  return in_txn([&]() -> Result<std::size_t> {
+    std::size_t added = 0;
+    for (const auto& e : events) {
+      auto q = db_->prepare(
+          "INSERT INTO inbox (event_id, subscription_id, subscription_type, object_type, "
+          "object_id, occurred_at, property_name, property_value, raw_json, received_at) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+          "ON CONFLICT (subscription_id, event_id) DO NOTHING");
+      if (!q) return std::move(q).error();
+      if (auto s = q->bind(e.event_id, e.subscription_id, e.subscription_type, e.object_type,
+                           e.object_id, e.occurred_at_ms, e.property_name, e.property_value,
+                           e.raw_json, e.received_at_ms != 0 ? e.received_at_ms : now)
+                       .run();
+          !s) {
+        return std::move(s).error();
+      }
+      added += static_cast<std::size_t>(db_->changes());
+    }
+    if (!events.empty()) {
+      log_->debug("inbox append n={} new={}", events.size(), added);
+    }
+    return added;
+  });
+}
+
+Result<std::vector<InboxEvent>> SqliteStateStore::claim_inbox(std::size_t limit, TimeMs now,
+                                                              std::int64_t lease_ms) {
+  std::lock_guard lock(mu_);
+  return in_txn([&]() -> Result<std::vector<InboxEvent>> {
+    std::vector<InboxEvent> out;
+    {
+      auto q = db_->prepare(
+          "SELECT seq, event_id, subscription_id, subscription_type, object_type, object_id, "
+          "occurred_at, property_name, property_value, raw_json, received_at, attempts "
+          "FROM inbox WHERE processed_at IS NULL "
+          "AND (claimed_until IS NULL OR claimed_until <= ?) "
+          "ORDER BY occurred_at, seq LIMIT ?");
+      if (!q) return std::move(q).error();
+      q->bind(now, sql_limit(limit));
+      while (true) {
+        auto row = q->step();
+        if (!row) return std::move(row).error();
+        if (!*row) break;
+        InboxEvent e;
+        e.seq = q->int64(0);
+        e.event_id = q->text(1);
+        e.subscription_id = q->text(2);
+        e.subscription_type = q->text(3);
+        e.object_type = q->text(4);
+        e.object_id = q->text(5);
+        e.occurred_at_ms = q->int64(6);
+        e.property_name = q->text(7);
+        e.property_value = q->opt_text(8);
+        e.raw_json = q->text(9);
+        e.received_at_ms = q->int64(10);
+        e.attempts = static_cast<int>(q->int64(11)) + 1;
+        out.push_back(std::move(e));
+      }
+    }
+    for (const auto& e : out) {
+      auto u = db_->prepare(
+          "UPDATE inbox SET attempts = attempts + 1, claimed_until = ? WHERE seq = ?");
+      if (!u) return std::move(u).error();
+      if (auto s = u->bind(now + lease_ms, e.seq).run(); !s) return std::move(s).error();
+    }
+    return out;
+  });
+}
+
+Status SqliteStateStore::mark_inbox_processed(const std::vector<std::int64_t>& seqs,
+                                              TimeMs processed_at_ms) {
+  std::lock_guard lock(mu_);
+  return in_txn([&]() -> Status {
+    for (const auto seq : seqs) {
+      auto q = db_->prepare(
+          "UPDATE inbox SET processed_at = ?, claimed_until = NULL "
+          "WHERE seq = ? AND processed_at IS NULL");
+      if (!q) return std::move(q).error();
+      if (auto s = q->bind(processed_at_ms, seq).run(); !s) return s;
+    }
+    return {};
+  });
+}
+
+Status SqliteStateStore::release_inbox(const std::vector<std::int64_t>& seqs) {
+  std::lock_guard lock(mu_);
+  return in_txn([&]() -> Status {
+    for (const auto seq : seqs) {
+      auto q = db_->prepare(
+          "UPDATE inbox SET claimed_until = NULL WHERE seq = ? AND processed_at IS NULL");
+      if (!q) return std::move(q).error();
+      if (auto s = q->bind(seq).run(); !s) return s;
+    }
+    return {};
+  });
+}
+
+Result<std::size_t> SqliteStateStore::purge_inbox(TimeMs before_ms) {
+  std::lock_guard lock(mu_);
+  if (auto w = check_writable(); !w) return std::move(w).error();
+  auto q = db_->prepare("DELETE FROM inbox WHERE processed_at IS NOT NULL AND processed_at < ?");
+  if (!q) return std::move(q).error();
+  if (auto s = q->bind(before_ms).run(); !s) return std::move(s).error();
+  return static_cast<std::size_t>(db_->changes());
+}
+
+Result<std::size_t> SqliteStateStore::count_inbox_pending() {
+  std::lock_guard lock(mu_);
+  auto q = db_->prepare("SELECT count(*) FROM inbox WHERE processed_at IS NULL");
+  if (!q) return std::move(q).error();
+  if (auto r = q->step(); !r) return std::move(r).error();
+  return static_cast<std::size_t>(q->int64(0));
+}
+
+}  // namespace hubsync::state

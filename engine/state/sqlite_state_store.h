@@ -1,0 +1,185 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "engine/ratelimit/clock.h"
+#include "engine/state/state_store.h"
+
+namespace spdlog {
+class logger;
+}
+
+namespace hubsync::state {
+
+namespace sqlite {
+class Db;
+class PidLock;
+}  // namespace sqlite
+
+/// How hard SQLite syncs to disk on commit (PRAGMA synchronous).
+/// - normal (default): in WAL mode a commit is durable against a crash of
+///   the process (kill -9, abort): the WAL is written before COMMIT returns
+///   and the OS keeps it. A power loss or kernel crash may lose the last
+///   commits (never corrupts: the WAL is checksummed and replayed up to the
+///   last complete commit). That costs only repeated idempotent work: the
+///   changelog rows and webhook events are re-processed.
+/// - full: fsyncs the WAL on every commit, durable against power loss, at
+///   the cost of one fsync per transaction.
+enum class Synchronous { normal, full };
+
+struct SqliteOptions {
+  std::string path;  ///< the state file; `<path>.lock` holds the writer's pid
+  /// Read-only: no write lock, no migrations (the schema must be current);
+  /// writes fail with `fatal`. For `hubsync status` next to a running engine.
+  bool read_only = false;
+  Synchronous synchronous = Synchronous::normal;
+  /// How long a statement waits for a lock held by a reader or checkpointer.
+  std::chrono::milliseconds busy_timeout{5000};
+  /// Stamps updated_at/received_at/applied_at; nullptr: the system clock.
+  /// Must outlive the store.
+  const ratelimit::Clock* clock = nullptr;
+  /// nullptr: the spdlog logger named "state", created if missing.
+  std::shared_ptr<spdlog::logger> logger;
+};
+
+/// StateStore on one SQLite file in WAL mode, owned by one writer process.
+class SqliteStateStore final : public StateStore {
+ public:
+  /// Opens (creating it with mode 0600 if missing) and migrates the store.
+  /// Errors (all `fatal` unless said otherwise, messages name the path):
+  /// another process holds the write lock (the message names its pid); the
+  /// file's schema is newer than this binary; a migration failed (rolled
+  /// back); the file is not a database; busy beyond busy_timeout
+  /// (`transient`).
+  static Result<std::unique_ptr<SqliteStateStore>> open(const SqliteOptions& options);
+
+  ~SqliteStateStore() override;
+  SqliteStateStore(const SqliteStateStore&) = delete;
+  SqliteStateStore& operator=(const SqliteStateStore&) = delete;
+
+  const std::string& path() const { return path_; }
+  /// The highest applied migration version.
+  Result<int> schema_version();
+  /// Runs PRAGMA integrity_check; `fatal` listing the problems if any.
+  Status check_integrity();
+
+  Status transaction(const std::function<Status()>& fn) override;
+
+  Result<std::optional<Checkpoint>> get_checkpoint(const std::string& mapping,
+                                                   const std::string& cursor_name) override;
+  Status set_checkpoint(const std::string& mapping, const std::string& cursor_name,
+                        const std::string& value) override;
+
+  Status upsert_link(const std::string& mapping, const std::string& pg_key,
+                     const std::string& hubspot_id) override;
+  Result<std::optional<Link>> find_link_by_pg_key(const std::string& mapping,
+                                                  const std::string& pg_key) override;
+  Result<std::optional<Link>> find_link_by_hubspot_id(const std::string& mapping,
+                                                      const std::string& hubspot_id) override;
+  Result<std::string> resolve_hubspot_id(const std::string& mapping,
+                                         const std::string& hubspot_id) override;
+  Result<bool> remove_link(const std::string& mapping, const std::string& pg_key) override;
+  Result<MergeOutcome> repoint_merged(const std::string& mapping,
+                                      const std::vector<std::string>& absorbed_ids,
+                                      const std::string& survivor_id,
+                                      TimeMs merged_at_ms) override;
+
+  Result<SyncedFields> get_synced(const std::string& mapping, const std::string& pg_key) override;
+  Result<std::map<std::string, SyncedFields>> get_synced_many(
+      const std::string& mapping, const std::vector<std::string>& pg_keys) override;
+  Status put_synced(const std::string& mapping, const std::string& pg_key,
+                    const SyncedFields& fields) override;
+  Result<bool> remove_synced(const std::string& mapping, const std::string& pg_key) override;
+  Status commit_batch(const BatchCommit& batch) override;
+
+  Result<std::size_t> append_inbox(const std::vector<InboxEvent>& events) override;
+  Result<std::vector<InboxEvent>> claim_inbox(std::size_t limit, TimeMs now_ms,
+                                              std::int64_t lease_ms) override;
+  Status mark_inbox_processed(const std::vector<std::int64_t>& seqs,
+                              TimeMs processed_at_ms) override;
+  Status release_inbox(const std::vector<std::int64_t>& seqs) override;
+  Result<std::size_t> purge_inbox(TimeMs before_ms) override;
+  Result<std::size_t> count_inbox_pending() override;
+
+  Result<std::int64_t> add_dead_letter(const DeadLetter& dl) override;
+  Result<std::optional<DeadLetter>> get_dead_letter(std::int64_t id) override;
+  Result<std::vector<DeadLetter>> list_dead_letters(const DeadLetterFilter& filter) override;
+  Result<std::vector<DeadLetter>> due_dead_letters(TimeMs now_ms, std::size_t limit) override;
+  Status record_dead_letter_failure(std::int64_t id, const FailedAttempt& attempt) override;
+  Result<bool> resolve_dead_letter(std::int64_t id) override;
+  Status discard_dead_letter(std::int64_t id, const std::string& reason) override;
+
+  Result<std::int64_t> record_conflict(const ConflictRecord& c) override;
+  Result<std::vector<ConflictRecord>> list_conflicts(const std::string& mapping,
+                                                     std::size_t limit) override;
+
+  Result<std::int64_t> start_run(const std::string& mode, TimeMs started_at_ms) override;
+  Status finish_run(std::int64_t run_id, const RunSummary& summary) override;
+  Result<std::vector<RunRecord>> list_runs(std::size_t limit) override;
+  Result<std::optional<RunRecord>> last_run() override;
+
+  Status save_oauth_tokens(const OAuthTokens& tokens) override;
+  Result<std::optional<OAuthTokens>> load_oauth_tokens(const std::string& portal_id) override;
+
+ private:
+  SqliteStateStore(std::unique_ptr<sqlite::Db> db, std::unique_ptr<sqlite::PidLock> lock,
+                   const SqliteOptions& options);
+
+  Status migrate();
+  Status check_schema_current();
+  TimeMs now_ms() const;
+  /// `fatal` when the store was opened read-only.
+  Status check_writable() const;
+
+  // Transactions nest: depth 0 is BEGIN IMMEDIATE, deeper levels savepoints.
+  Status begin();
+  Status commit();
+  void rollback();
+
+  /// Runs `f` (returning Result<T> or Status) inside a (nested) transaction.
+  template <class F>
+  auto in_txn(F&& f) -> decltype(f()) {
+    if (auto b = begin(); !b) return std::move(b).error();
+    auto r = f();
+    if (!r) {
+      rollback();
+      return r;
+    }
+    if (auto c = commit(); !c) {
+      rollback();
+      return std::move(c).error();
+    }
+    return r;
+  }
+
+  // Bodies shared by single and batch operations; callers hold mu_ and a
+  // transaction.
+  Status upsert_link_locked(const std::string& mapping, const std::string& pg_key,
+                            const std::string& hubspot_id);
+  Status put_synced_locked(const std::string& mapping, const std::string& pg_key,
+                           const SyncedFields& fields);
+  Result<std::string> resolve_locked(const std::string& mapping, const std::string& hubspot_id);
+  Result<std::optional<Link>> link_by_hubspot_id_locked(const std::string& mapping,
+                                                        const std::string& hubspot_id);
+  Result<std::optional<Link>> link_by_pg_key_locked(const std::string& mapping,
+                                                    const std::string& pg_key);
+  Result<std::int64_t> add_dead_letter_locked(const DeadLetter& dl);
+
+  std::string path_;
+  bool read_only_;
+  const char* sync_pragma_;  ///< restores the configured synchronous level
+  const ratelimit::Clock* clock_;
+  std::unique_ptr<ratelimit::SystemClock> own_clock_;
+  std::shared_ptr<spdlog::logger> log_;
+  std::recursive_mutex mu_;
+  int txn_depth_ = 0;
+  // Declared last: the connection closes before the write lock is released.
+  std::unique_ptr<sqlite::PidLock> lock_;
+  std::unique_ptr<sqlite::Db> db_;
+};
+
+}  // namespace hubsync::state

@@ -1,0 +1,348 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/model/result.h"
+
+namespace hubsync::state {
+
+using model::Result;
+using model::Status;
+
+/// All times in the store are milliseconds since the Unix epoch, UTC.
+using TimeMs = std::int64_t;
+
+/// A sweep watermark or any other named cursor of one mapping.
+struct Checkpoint {
+  std::string mapping;
+  std::string cursor_name;
+  std::string value;
+  TimeMs updated_at_ms = 0;
+};
+
+/// One entry of the identity map: a Postgres row and its HubSpot object.
+struct Link {
+  std::string mapping;
+  std::string pg_key;      ///< model::RecordKey::encoded()
+  std::string hubspot_id;  ///< the current (surviving) HubSpot object id
+  TimeMs created_at_ms = 0;
+  TimeMs updated_at_ms = 0;
+};
+
+/// What re-pointing links after a HubSpot merge did.
+struct MergeOutcome {
+  /// The pg_key now linked to the survivor, if any.
+  std::optional<std::string> survivor_pg_key;
+  /// Rows that were linked to an absorbed id but could not keep a link
+  /// because another row already owns the survivor: their link was removed
+  /// and the caller must decide (re-link, dead-letter, or report).
+  std::vector<std::string> orphaned_pg_keys;
+};
+
+/// The last value of one field that both sides agreed on: the merge base.
+struct SyncedField {
+  std::optional<std::string> value;  ///< canonical text; nullopt is a null value
+  TimeMs side_changed_at_ms = 0;     ///< the changing side's modification time
+  TimeMs synced_at_ms = 0;           ///< when hubsync recorded the agreement
+  friend bool operator==(const SyncedField&, const SyncedField&) = default;
+};
+
+/// field name -> base value, ordered by name.
+using SyncedFields = std::map<std::string, SyncedField>;
+
+/// One record of a committed batch: its link (when hubspot_id is set) and the
+/// fields that are now in agreement.
+struct SyncedRecord {
+  std::string pg_key;
+  std::string hubspot_id;  ///< empty: leave the link as it is
+  SyncedFields fields;     ///< merged into the stored fields (others kept)
+};
+
+/// Everything one pushed or pulled batch leaves in the store, committed in
+/// one transaction.
+struct BatchCommit {
+  std::string mapping;
+  std::vector<SyncedRecord> records;
+  /// Rows deleted or archived: their link and base values are removed.
+  std::vector<std::string> removed_pg_keys;
+};
+
+/// A webhook event in the durable inbox.
+struct InboxEvent {
+  std::int64_t seq = 0;  ///< store-assigned, increasing in arrival order
+  std::string event_id;
+  std::string subscription_id;  ///< part of the dedupe key, may be empty
+  std::string subscription_type;  ///< e.g. contact.propertyChange
+  std::string object_type;        ///< e.g. contacts, or a custom object type id
+  std::string object_id;
+  TimeMs occurred_at_ms = 0;
+  std::string property_name;
+  std::optional<std::string> property_value;
+  std::string raw_json;
+  TimeMs received_at_ms = 0;  ///< 0 on append: the store stamps it from its clock
+  int attempts = 0;           ///< how many times the event was claimed
+};
+
+enum class Direction { to_hubspot, to_postgres };
+const char* to_string(Direction d);
+std::optional<Direction> direction_from_string(const std::string& s);
+
+enum class DeadLetterStatus { pending, discarded };
+const char* to_string(DeadLetterStatus s);
+
+/// A record that failed, why, and when it is retried next.
+struct DeadLetter {
+  std::int64_t id = 0;  ///< store-assigned
+  std::string mapping;
+  Direction direction = Direction::to_hubspot;
+  std::string pg_key;      ///< the record's key on the source side; one of
+  std::string hubspot_id;  ///< pg_key / hubspot_id may be empty
+  std::string payload_json;
+  model::ErrorKind error_kind = model::ErrorKind::invalid_record;
+  int http_status = 0;
+  std::string category;
+  std::string message;  ///< must never hold a secret
+  int attempts = 1;
+  std::optional<TimeMs> next_retry_at_ms;  ///< nullopt: never retried automatically
+  TimeMs first_failed_at_ms = 0;
+  TimeMs last_failed_at_ms = 0;
+  DeadLetterStatus status = DeadLetterStatus::pending;
+  std::string discard_reason;
+};
+
+/// Which dead letters to list; unset members match everything.
+struct DeadLetterFilter {
+  std::optional<std::string> mapping;
+  std::optional<Direction> direction;
+  std::optional<DeadLetterStatus> status;
+  std::size_t limit = 100;
+};
+
+/// Another failed attempt of a dead-lettered record.
+struct FailedAttempt {
+  model::ErrorKind error_kind = model::ErrorKind::transient;
+  int http_status = 0;
+  std::string category;
+  std::string message;
+  TimeMs failed_at_ms = 0;
+  std::optional<TimeMs> next_retry_at_ms;  ///< nullopt: stop retrying automatically
+};
+
+enum class Side { postgres, hubspot };
+const char* to_string(Side s);
+
+/// One decided conflict (all three values differed).
+struct ConflictRecord {
+  std::int64_t id = 0;  ///< store-assigned
+  std::string mapping;
+  std::string pg_key;
+  std::string hubspot_id;
+  std::string field;
+  std::optional<std::string> pg_value;
+  std::optional<std::string> hs_value;
+  std::optional<std::string> base_value;
+  Side winner = Side::postgres;
+  std::string rule;  ///< the policy that decided: postgres | hubspot | newest
+  TimeMs decided_at_ms = 0;
+  std::optional<std::int64_t> run_id;
+};
+
+struct RunCounts {
+  std::int64_t pushed = 0;
+  std::int64_t pulled = 0;
+  std::int64_t skipped = 0;
+  std::int64_t archived = 0;
+  std::int64_t failed = 0;
+  std::int64_t conflicts = 0;
+  friend bool operator==(const RunCounts&, const RunCounts&) = default;
+};
+
+/// What a run reports when it ends.
+struct RunSummary {
+  RunCounts counts;
+  std::string errors;  ///< human-readable, no secrets; empty when clean
+  TimeMs finished_at_ms = 0;
+  std::int64_t duration_ms = 0;
+};
+
+struct RunRecord {
+  std::int64_t id = 0;
+  std::string mode;  ///< once | serve | backfill ...
+  TimeMs started_at_ms = 0;
+  std::optional<TimeMs> finished_at_ms;  ///< nullopt: running, or the process died
+  RunCounts counts;
+  std::string errors;
+  std::int64_t duration_ms = 0;
+};
+
+/// OAuth credentials of one HubSpot portal. Secrets: never log these.
+struct OAuthTokens {
+  std::string portal_id;
+  std::string access_token;
+  std::string refresh_token;
+  TimeMs expires_at_ms = 0;  ///< of the access token
+  std::vector<std::string> scopes;
+  TimeMs updated_at_ms = 0;  ///< stamped by the store on save
+};
+
+/// The engine's durable state: checkpoints, identity map, merge base, webhook
+/// inbox, dead letters, conflict log, run history and OAuth tokens
+/// (ARCHITECTURE.md §3).
+///
+/// Common contract for every method:
+/// - Errors: `transient` when the store is busy or an I/O error may clear up
+///   (retry with backoff); `fatal` when the store is unusable (corrupt, read
+///   only, schema too new); `conflict` / `invalid_record` where a method says
+///   so. Messages name the store's file.
+/// - Thread-safety: every method may be called from any thread; calls are
+///   serialised. `transaction()` holds the store for its whole callback.
+/// - Atomicity: each method is atomic on its own. Inside `transaction()` it
+///   joins the enclosing transaction.
+/// - Lookups that find nothing return an empty optional, not an error.
+class StateStore {
+ public:
+  virtual ~StateStore() = default;
+
+  // --- transactions ---
+
+  /// Runs `fn` atomically: everything it writes through this store commits
+  /// when it returns ok and is rolled back when it returns an error (which is
+  /// then returned). Nested calls nest (savepoints). `fn` must only call this
+  /// store from the calling thread.
+  virtual Status transaction(const std::function<Status()>& fn) = 0;
+
+  // --- checkpoints ---
+
+  /// The cursor's value, or nullopt if it was never set.
+  virtual Result<std::optional<Checkpoint>> get_checkpoint(const std::string& mapping,
+                                                           const std::string& cursor_name) = 0;
+  /// Sets (creates or replaces) the cursor; updated_at is the store's clock.
+  /// Idempotent.
+  virtual Status set_checkpoint(const std::string& mapping, const std::string& cursor_name,
+                                const std::string& value) = 0;
+
+  // --- links (identity map) ---
+
+  /// Links pg_key to hubspot_id, replacing the row's previous link. Error
+  /// `conflict` if hubspot_id is already linked to another pg_key of the
+  /// mapping (nothing is changed then). Idempotent.
+  virtual Status upsert_link(const std::string& mapping, const std::string& pg_key,
+                             const std::string& hubspot_id) = 0;
+  virtual Result<std::optional<Link>> find_link_by_pg_key(const std::string& mapping,
+                                                          const std::string& pg_key) = 0;
+  /// Finds the link of a HubSpot id. An id absorbed by a merge resolves to
+  /// the link of its survivor (the returned Link carries the survivor id).
+  virtual Result<std::optional<Link>> find_link_by_hubspot_id(const std::string& mapping,
+                                                              const std::string& hubspot_id) = 0;
+  /// Resolves an id through recorded merges to its survivor (itself if it
+  /// was never merged).
+  virtual Result<std::string> resolve_hubspot_id(const std::string& mapping,
+                                                 const std::string& hubspot_id) = 0;
+  /// Removes the row's link; true if there was one. Idempotent.
+  virtual Result<bool> remove_link(const std::string& mapping, const std::string& pg_key) = 0;
+  /// After HubSpot merged `absorbed_ids` into `survivor_id`: records every
+  /// absorbed id as an alias of the survivor (so later events about them
+  /// resolve) and re-points links. If the survivor is already linked, links
+  /// of absorbed ids are removed and reported as orphaned; otherwise the
+  /// first linked absorbed id (in argument order) moves to the survivor.
+  /// Idempotent; atomic.
+  virtual Result<MergeOutcome> repoint_merged(const std::string& mapping,
+                                              const std::vector<std::string>& absorbed_ids,
+                                              const std::string& survivor_id,
+                                              TimeMs merged_at_ms) = 0;
+
+  // --- synced (merge base) ---
+
+  /// Every stored base field of the row; empty if none.
+  virtual Result<SyncedFields> get_synced(const std::string& mapping,
+                                          const std::string& pg_key) = 0;
+  /// get_synced for many rows at once; rows with no base are absent.
+  virtual Result<std::map<std::string, SyncedFields>> get_synced_many(
+      const std::string& mapping, const std::vector<std::string>& pg_keys) = 0;
+  /// Creates or replaces the given fields; fields not named are kept. Atomic.
+  virtual Status put_synced(const std::string& mapping, const std::string& pg_key,
+                            const SyncedFields& fields) = 0;
+  /// Removes every base field of the row; true if there were any.
+  virtual Result<bool> remove_synced(const std::string& mapping, const std::string& pg_key) = 0;
+  /// Applies a whole batch (links, base values, removals) in ONE transaction:
+  /// all or nothing. A link conflict fails the whole batch with `conflict`.
+  /// Idempotent.
+  virtual Status commit_batch(const BatchCommit& batch) = 0;
+
+  // --- inbox (webhook events) ---
+
+  /// Appends events in ONE transaction. Dedupe key: (subscription_id,
+  /// event_id) — HubSpot retries an event with the same eventId and
+  /// subscriptionId, but eventIds alone are not unique across subscriptions.
+  /// Duplicates (also within `events`) are ignored. Returns how many were new.
+  virtual Result<std::size_t> append_inbox(const std::vector<InboxEvent>& events) = 0;
+  /// Claims up to `limit` unprocessed events whose lease is free, oldest
+  /// (occurred_at, then arrival) first; each claimed event gets attempts+1
+  /// and a lease until now + lease_ms. Events of a crashed claimer come back
+  /// when their lease ends.
+  virtual Result<std::vector<InboxEvent>> claim_inbox(std::size_t limit, TimeMs now_ms,
+                                                      std::int64_t lease_ms) = 0;
+  /// Marks claimed events processed; they stay (for dedupe of late HubSpot
+  /// retries) until purge_inbox. Idempotent.
+  virtual Status mark_inbox_processed(const std::vector<std::int64_t>& seqs,
+                                      TimeMs processed_at_ms) = 0;
+  /// Ends the lease of claimed events so they can be claimed again now.
+  virtual Status release_inbox(const std::vector<std::int64_t>& seqs) = 0;
+  /// Deletes processed events processed before `before_ms`; returns how many.
+  virtual Result<std::size_t> purge_inbox(TimeMs before_ms) = 0;
+  /// Events not yet processed (claimed or not).
+  virtual Result<std::size_t> count_inbox_pending() = 0;
+
+  // --- dead letters ---
+
+  /// Adds a failed record and returns its id. If a pending dead letter for
+  /// the same (mapping, direction, pg_key, hubspot_id) exists, it is updated
+  /// instead (payload, error, next retry; attempts += dl.attempts) and its id
+  /// returned, so a record is never dead-lettered twice.
+  virtual Result<std::int64_t> add_dead_letter(const DeadLetter& dl) = 0;
+  virtual Result<std::optional<DeadLetter>> get_dead_letter(std::int64_t id) = 0;
+  /// Newest failures first.
+  virtual Result<std::vector<DeadLetter>> list_dead_letters(const DeadLetterFilter& filter) = 0;
+  /// Pending dead letters with next_retry_at <= now, soonest first.
+  virtual Result<std::vector<DeadLetter>> due_dead_letters(TimeMs now_ms, std::size_t limit) = 0;
+  /// Records another failed attempt (attempts += 1). `invalid_record` if the
+  /// id is unknown or not pending.
+  virtual Status record_dead_letter_failure(std::int64_t id, const FailedAttempt& attempt) = 0;
+  /// The retry succeeded: deletes the dead letter; true if it existed.
+  virtual Result<bool> resolve_dead_letter(std::int64_t id) = 0;
+  /// Gives up on it for good: marks it discarded (kept for audit, never
+  /// due again). `invalid_record` if the id is unknown.
+  virtual Status discard_dead_letter(std::int64_t id, const std::string& reason) = 0;
+
+  // --- conflicts ---
+
+  virtual Result<std::int64_t> record_conflict(const ConflictRecord& c) = 0;
+  /// Most recent first; all mappings when `mapping` is empty.
+  virtual Result<std::vector<ConflictRecord>> list_conflicts(const std::string& mapping,
+                                                             std::size_t limit) = 0;
+
+  // --- runs ---
+
+  virtual Result<std::int64_t> start_run(const std::string& mode, TimeMs started_at_ms) = 0;
+  /// `invalid_record` if the run id is unknown. Finishing twice overwrites.
+  virtual Status finish_run(std::int64_t run_id, const RunSummary& summary) = 0;
+  /// Most recent first.
+  virtual Result<std::vector<RunRecord>> list_runs(std::size_t limit) = 0;
+  /// The most recently started run.
+  virtual Result<std::optional<RunRecord>> last_run() = 0;
+
+  // --- OAuth tokens ---
+
+  /// Creates or replaces the portal's tokens, durably (committed before this
+  /// returns): the HubSpot connector calls it with a rotated refresh token
+  /// BEFORE using that token.
+  virtual Status save_oauth_tokens(const OAuthTokens& tokens) = 0;
+  virtual Result<std::optional<OAuthTokens>> load_oauth_tokens(const std::string& portal_id) = 0;
+};
+
+}  // namespace hubsync::state
