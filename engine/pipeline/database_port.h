@@ -1,0 +1,79 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "engine/mapping/mapping.h"
+#include "engine/model/record.h"
+#include "engine/model/result.h"
+
+namespace hubsync::pipeline {
+
+/// How a captured change ended; stored with it in the changelog archive.
+enum class ChangeOutcome { synced, unchanged, archived, filtered, ignored, dead_lettered };
+const char* to_string(ChangeOutcome o);
+
+struct CompletedChange {
+  std::int64_t id = 0;
+  ChangeOutcome outcome = ChangeOutcome::synced;
+  std::string detail;  ///< short, no field values
+};
+
+/// A row of a mapped table: its key and the mapped columns' values, typed by
+/// the column's Postgres type (integer, numeric -> decimal, boolean, date,
+/// timestamp[tz] -> datetime, arrays -> list, everything else text).
+struct Row {
+  model::RecordKey key;
+  model::Fields fields;
+  bool in_filter = true;  ///< the row passes the mapping's SQL filter
+};
+
+/// The database side of the engine (ARCHITECTURE §2): the changelog, row
+/// reads and (for pulls) writes. Implemented by connectors/postgres.
+///
+/// Errors: `transient` when the connection dropped or the server is
+/// unavailable (retry later; nothing claimed is lost: leases expire);
+/// `fatal` for schema problems (missing table/column) with the mapping named.
+/// Thread-safety: one instance per thread.
+class DatabasePort {
+ public:
+  virtual ~DatabasePort() = default;
+
+  /// Claims up to `limit` pending changelog rows of `mapping` whose lease is
+  /// free (never claimed, or expired), oldest first, with FOR UPDATE SKIP
+  /// LOCKED so concurrent workers never claim the same row; leases them for
+  /// `lease_ms`. Never an `id > watermark` scan: ids commit out of order.
+  virtual model::Result<std::vector<model::Change>> claim_changes(const mapping::Mapping& m,
+                                                                  std::size_t limit,
+                                                                  std::int64_t lease_ms,
+                                                                  const std::string& worker) = 0;
+
+  /// Moves finished changes to the archive with their outcome, in one
+  /// transaction. Idempotent (ids already archived are ignored).
+  virtual model::Status complete_changes(const std::vector<CompletedChange>& done) = 0;
+
+  /// Ends the lease of claimed changes early so they are claimed again
+  /// `delay_ms` from now (0: at once).
+  virtual model::Status release_changes(const std::vector<std::int64_t>& ids,
+                                        std::int64_t delay_ms) = 0;
+
+  /// Pending changelog rows of a mapping (claimed or not).
+  virtual model::Result<std::int64_t> count_pending(const std::string& mapping) = 0;
+
+  /// Reads the current rows for `keys`; a key with no row is absent from the
+  /// result (the row was deleted). Keys are RecordKey::encoded().
+  virtual model::Result<std::map<std::string, Row>> read_rows(
+      const mapping::Mapping& m, const std::vector<model::RecordKey>& keys) = 0;
+
+  /// Streams the table's rows in key order, `batch` at a time, starting
+  /// after `after` (empty: from the start). Memory stays bounded whatever the
+  /// table size. `fn` returning an error stops the scan with that error.
+  virtual model::Status scan_rows(const mapping::Mapping& m, const model::RecordKey& after,
+                                  std::size_t batch,
+                                  const std::function<model::Status(std::vector<Row>&)>& fn) = 0;
+};
+
+}  // namespace hubsync::pipeline
