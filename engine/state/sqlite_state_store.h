@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "engine/model/migration.h"
 #include "engine/ratelimit/clock.h"
 #include "engine/state/state_store.h"
 
@@ -44,6 +45,9 @@ struct SqliteOptions {
   const ratelimit::Clock* clock = nullptr;
   /// nullptr: the spdlog logger named "state", created if missing.
   std::shared_ptr<spdlog::logger> logger;
+  /// nullptr: the migrations embedded in the binary. Tests substitute their
+  /// own list (sorted by version) to exercise upgrades and failures.
+  const std::vector<model::Migration>* migrations = nullptr;
 };
 
 /// StateStore on one SQLite file in WAL mode, owned by one writer process.
@@ -173,6 +177,7 @@ class SqliteStateStore final : public StateStore {
   bool read_only_;
   const char* sync_pragma_;  ///< restores the configured synchronous level
   const ratelimit::Clock* clock_;
+  const std::vector<model::Migration>* migrations_;
   std::unique_ptr<ratelimit::SystemClock> own_clock_;
   std::shared_ptr<spdlog::logger> log_;
   std::recursive_mutex mu_;
