@@ -1,0 +1,21 @@
+#pragma once
+
+// Internal to the mapping parser: the pieces parser.cpp composes.
+
+#include <optional>
+
+#include "engine/mapping/mapping.h"
+#include "engine/mapping/reader.h"
+
+namespace hubsync::mapping::detail {
+
+std::optional<SchemaSpec> parse_schema(Reader& r, const YAML::Node& node);
+void parse_associations(Reader& r, const YAML::Node& node, Mapping& m);
+std::optional<LinkMapping> parse_link(Reader& r, const YAML::Node& node);
+void parse_hubspot_filters(Reader& r, const YAML::Node& node, Mapping& m);
+/// Checks that span several parts of one mapping (match field, duplicates,
+/// read-only properties, schema consistency, round-trip proof). `partial`
+/// is true when some fields failed to parse (checks that need them all skip).
+void check_mapping(Reader& r, const Mapping& m, bool partial);
+
+}  // namespace hubsync::mapping::detail
