@@ -1,0 +1,112 @@
+#include "connectors/hubspot/batch_codec.h"
+
+#include <algorithm>
+#include <cctype>
+#include <unordered_map>
+
+#include "connectors/hubspot/errors.h"
+#include "connectors/hubspot/json.h"
+
+namespace hubsync::hubspot {
+
+namespace {
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+}  // namespace
+
+std::vector<pipeline::WriteOutcome> parse_batch_write(const HttpResponse& resp, std::size_t n,
+                                                      const BatchKeys& keys, const char* op) {
+  std::vector<pipeline::WriteOutcome> out(n);
+  std::vector<bool> answered(n, false);
+  std::unordered_map<std::string, std::size_t> by_key;
+  for (std::size_t i = 0; i < keys.keys.size() && i < n; ++i)
+    if (!keys.keys[i].empty()) by_key.emplace(lower(keys.keys[i]), i);
+
+  auto find_input = [&](const std::vector<std::string>& candidates) -> std::optional<std::size_t> {
+    for (const auto& c : candidates) {
+      if (auto it = by_key.find(lower(c)); it != by_key.end()) return it->second;
+    }
+    return std::nullopt;
+  };
+  auto trace_index = [&](const std::string& trace) -> std::optional<std::size_t> {
+    if (trace.empty()) return std::nullopt;
+    try {
+      const auto i = static_cast<std::size_t>(std::stoull(trace));
+      if (i < n) return i;
+    } catch (const std::exception&) {
+    }
+    return std::nullopt;
+  };
+
+  rapidjson::Document d;
+  try {
+    d = json::parse(resp.body);
+  } catch (const std::exception& ex) {
+    for (auto& o : out)
+      o.error = model::make_error(model::ErrorKind::transient, std::string(op) + ": unreadable batch response");
+    return out;
+  }
+
+  std::vector<std::size_t> unplaced;
+  std::size_t position = 0;
+  if (const auto* results = json::member(d, "results"); results && results->IsArray()) {
+    for (const auto& r : results->GetArray()) {
+      std::optional<std::size_t> idx = trace_index(json::get_string(r, "objectWriteTraceId"));
+      if (!idx && !by_key.empty()) {
+        std::string key;
+        if (keys.key_property.empty()) {
+          key = json::get_string(r, "id");
+        } else if (const auto* props = json::member(r, "properties")) {
+          key = json::get_string(*props, keys.key_property.c_str());
+        }
+        if (!key.empty()) idx = find_input({key});
+      }
+      if (!idx && by_key.empty() && position < n) idx = position;
+      ++position;
+      if (!idx || answered[*idx]) continue;
+      answered[*idx] = true;
+      out[*idx].hubspot_id = json::get_string(r, "id");
+      out[*idx].created = json::get_bool(r, "new", resp.status == 201);
+    }
+  }
+  if (const auto* errors = json::member(d, "errors"); errors && errors->IsArray()) {
+    for (const auto& e : errors->GetArray()) {
+      auto api = parse_api_error(resp.status == 207 ? 400 : resp.status, json::to_string(e));
+      // A batch item's own status, when numeric, is the truth for its kind.
+      if (const auto* st = json::member(e, "status"); st && st->IsString()) {
+        const std::string s = st->GetString();
+        if (!s.empty() && std::all_of(s.begin(), s.end(), ::isdigit)) api.http_status = std::stoi(s);
+      }
+      if (api.category == "CONFLICT") api.http_status = 409;
+      if (api.category == "OBJECT_NOT_FOUND") api.http_status = 404;
+      auto values = api.context_values();
+      std::vector<std::size_t> targets;
+      for (const auto& [k, vs] : api.context) {
+        if (k == "objectWriteTraceId")
+          for (const auto& v : vs)
+            if (auto i = trace_index(v)) targets.push_back(*i);
+      }
+      if (targets.empty())
+        for (const auto& v : values)
+          if (auto i = find_input({v})) targets.push_back(*i);
+      for (auto i : targets) {
+        if (answered[i]) continue;
+        answered[i] = true;
+        out[i].error = to_error(api, op);
+        if (api.existing_id) out[i].existing_id = *api.existing_id;
+      }
+    }
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!answered[i])
+      out[i].error = model::make_error(model::ErrorKind::transient,
+                                       std::string(op) + ": input not answered by HubSpot, index=" + std::to_string(i));
+  }
+  return out;
+}
+
+}  // namespace hubsync::hubspot

@@ -1,0 +1,185 @@
+#include "connectors/hubspot/hubspot_crm.h"
+
+#include <algorithm>
+#include <cctype>
+#include <functional>
+#include <spdlog/spdlog.h>
+
+namespace hubsync::hubspot {
+
+namespace {
+
+using Indices = std::vector<std::size_t>;
+template <class Outcome>
+using ChunkSender = std::function<model::Result<std::vector<Outcome>>(const Indices&)>;
+
+bool whole_call(const model::Error& e) {
+  return e.kind == model::ErrorKind::auth || e.kind == model::ErrorKind::fatal;
+}
+
+// Sends `idx`; a chunk HubSpot rejects as a whole for a record's sake is
+// halved until the offending inputs stand alone.
+model::Result<std::vector<pipeline::WriteOutcome>> isolate(const ChunkSender<pipeline::WriteOutcome>& send,
+                                                           const Indices& idx) {
+  auto r = send(idx);
+  if (r.ok() || idx.size() < 2) return r;
+  const auto kind = r.error().kind;
+  if (kind != model::ErrorKind::invalid_record && kind != model::ErrorKind::conflict) return r;
+  const Indices left(idx.begin(), idx.begin() + static_cast<std::ptrdiff_t>(idx.size() / 2));
+  const Indices right(idx.begin() + static_cast<std::ptrdiff_t>(idx.size() / 2), idx.end());
+  auto a = isolate(send, left);
+  if (!a.ok()) return a;
+  auto b = isolate(send, right);
+  if (!b.ok()) return b;
+  a->insert(a->end(), std::make_move_iterator(b->begin()), std::make_move_iterator(b->end()));
+  return a;
+}
+
+// Runs `send` over chunks of `chunk` inputs concurrently and assembles
+// outcomes in input order. Retryable chunk failures land on the chunk's
+// inputs; auth and fatal ones fail the call.
+template <class Outcome, class Send>
+model::Result<std::vector<Outcome>> fan_out(HubSpotClient& client, std::size_t n, std::size_t chunk, Send&& send,
+                                            bool bisect) {
+  std::vector<Outcome> out(n);
+  const std::size_t chunks = (n + chunk - 1) / chunk;
+  std::vector<std::optional<model::Error>> failed(chunks);
+  ChunkSender<Outcome> sender = send;
+  client.run_parallel(chunks, [&](std::size_t c) {
+    Indices idx;
+    for (std::size_t i = c * chunk; i < std::min(n, (c + 1) * chunk); ++i) idx.push_back(i);
+    model::Result<std::vector<Outcome>> r = [&]() -> model::Result<std::vector<Outcome>> {
+      if constexpr (std::is_same_v<Outcome, pipeline::WriteOutcome>) {
+        if (bisect) return isolate(sender, idx);
+      }
+      return sender(idx);
+    }();
+    if (!r.ok()) {
+      if (whole_call(r.error())) {
+        failed[c] = r.error();
+        return;
+      }
+      for (auto i : idx) out[i].error = r.error();
+      return;
+    }
+    // isolate() returns outcomes in idx order.
+    for (std::size_t k = 0; k < idx.size() && k < r->size(); ++k) out[idx[k]] = std::move((*r)[k]);
+  });
+  for (auto& f : failed)
+    if (f) return *f;
+  return out;
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+}  // namespace
+
+HubSpotCrm::HubSpotCrm(HubSpotClient& client)
+    : client_(client), objects_(client), search_(client), associations_(client), properties_(client) {}
+
+model::Result<std::vector<pipeline::WriteOutcome>> HubSpotCrm::upsert(const std::string& type,
+                                                                      const std::string& id_property,
+                                                                      const std::vector<pipeline::UpsertInput>& inputs) {
+  auto send = [&](const Indices& idx) {
+    std::vector<pipeline::UpsertInput> chunk;
+    chunk.reserve(idx.size());
+    for (auto i : idx) chunk.push_back(inputs[i]);
+    return objects_.batch_upsert(type, id_property, chunk);
+  };
+  return fan_out<pipeline::WriteOutcome>(client_, inputs.size(), kMaxBatchInputs, send, true);
+}
+
+model::Result<std::vector<pipeline::WriteOutcome>> HubSpotCrm::archive(const std::string& type,
+                                                                       const std::vector<std::string>& ids) {
+  auto send = [&](const Indices& idx) {
+    std::vector<std::string> chunk;
+    for (auto i : idx) chunk.push_back(ids[i]);
+    return objects_.batch_archive(type, chunk);
+  };
+  return fan_out<pipeline::WriteOutcome>(client_, ids.size(), kMaxBatchInputs, send, true);
+}
+
+model::Result<std::vector<pipeline::ReadOutcome>> HubSpotCrm::read(const std::string& type,
+                                                                   const std::vector<std::string>& ids,
+                                                                   const std::vector<std::string>& properties) {
+  auto send = [&](const Indices& idx) {
+    std::vector<std::string> chunk;
+    for (auto i : idx) chunk.push_back(ids[i]);
+    return objects_.batch_read(type, chunk, properties);
+  };
+  return fan_out<pipeline::ReadOutcome>(client_, ids.size(), kMaxBatchInputs, send, false);
+}
+
+model::Result<pipeline::SweepPage> HubSpotCrm::sweep(const std::string& type, const pipeline::SweepCursor& from,
+                                                     const std::vector<std::string>& properties, int page_size) {
+  return search_.sweep(type, from, properties, page_size);
+}
+
+model::Result<std::vector<pipeline::WriteOutcome>> HubSpotCrm::associate(
+    const std::string& from_type, const std::string& to_type, const std::vector<pipeline::AssociationInput>& inputs) {
+  auto send = [&](const Indices& idx) {
+    std::vector<pipeline::AssociationInput> chunk;
+    for (auto i : idx) chunk.push_back(inputs[i]);
+    return associations_.batch_create(from_type, to_type, chunk);
+  };
+  return fan_out<pipeline::WriteOutcome>(client_, inputs.size(), kMaxAssociationWrite, send, true);
+}
+
+model::Result<std::vector<pipeline::Associated>> HubSpotCrm::associations(const std::string& from_type,
+                                                                          const std::string& to_type,
+                                                                          const std::vector<std::string>& from_ids) {
+  std::vector<pipeline::Associated> out;
+  for (std::size_t start = 0; start < from_ids.size(); start += kMaxAssociationRead) {
+    std::vector<std::string> chunk(from_ids.begin() + static_cast<std::ptrdiff_t>(start),
+                                   from_ids.begin() + static_cast<std::ptrdiff_t>(std::min(from_ids.size(), start + kMaxAssociationRead)));
+    auto r = associations_.batch_read(from_type, to_type, chunk);
+    if (!r.ok()) return std::move(r).error();
+    out.insert(out.end(), std::make_move_iterator(r->begin()), std::make_move_iterator(r->end()));
+  }
+  return out;
+}
+
+model::Status HubSpotCrm::unassociate(const std::string& from_type, const std::string& to_type,
+                                      const std::vector<std::pair<std::string, std::string>>& pairs) {
+  std::vector<std::optional<model::Error>> failed((pairs.size() + kMaxAssociationWrite - 1) / kMaxAssociationWrite);
+  client_.run_parallel(failed.size(), [&](std::size_t c) {
+    const auto b = pairs.begin() + static_cast<std::ptrdiff_t>(c * kMaxAssociationWrite);
+    const auto e = pairs.begin() + static_cast<std::ptrdiff_t>(std::min(pairs.size(), (c + 1) * kMaxAssociationWrite));
+    auto s = associations_.batch_archive(from_type, to_type, std::vector<std::pair<std::string, std::string>>(b, e));
+    if (!s.ok()) failed[c] = s.error();
+  });
+  for (auto& f : failed)
+    if (f) return *f;
+  return {};
+}
+
+model::Result<std::optional<pipeline::AssociationType>> HubSpotCrm::association_type(const std::string& from_type,
+                                                                                     const std::string& to_type,
+                                                                                     const std::string& label) {
+  const auto key = std::make_pair(from_type, to_type);
+  std::vector<pipeline::AssociationType> types;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = labels_.find(key); it != labels_.end()) types = it->second;
+  }
+  if (types.empty()) {
+    auto r = associations_.labels(from_type, to_type);
+    if (!r.ok()) return std::move(r).error();
+    types = std::move(r).value();
+    std::lock_guard lock(mu_);
+    labels_[key] = types;
+  }
+  const std::string want = lower(label);
+  for (const auto& t : types)
+    if (lower(t.label) == want && (!want.empty() || t.category == "HUBSPOT_DEFINED"))
+      return std::optional<pipeline::AssociationType>(t);
+  if (want.empty())
+    for (const auto& t : types)
+      if (t.label.empty()) return std::optional<pipeline::AssociationType>(t);
+  return std::optional<pipeline::AssociationType>();
+}
+
+}  // namespace hubsync::hubspot

@@ -1,0 +1,68 @@
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "connectors/hubspot/associations.h"
+#include "connectors/hubspot/client.h"
+#include "connectors/hubspot/objects.h"
+#include "connectors/hubspot/properties.h"
+#include "connectors/hubspot/search.h"
+#include "engine/pipeline/crm_port.h"
+
+namespace hubsync::hubspot {
+
+/// The engine's CrmPort over HubSpot's API. Batch methods split inputs into
+/// API-sized chunks, send the chunks concurrently (the client's in_flight),
+/// and isolate inputs HubSpot rejects by bisecting their chunk, so one bad
+/// record costs ~2·log2(100) extra calls and the rest of its chunk still goes
+/// through. A chunk that still fails transiently after the client's retries
+/// reports that error on each of its inputs; auth and fatal errors fail the
+/// whole call. Thread-safe.
+class HubSpotCrm final : public pipeline::CrmPort {
+ public:
+  explicit HubSpotCrm(HubSpotClient& client);
+
+  model::Result<std::vector<pipeline::WriteOutcome>> upsert(const std::string& object_type,
+                                                            const std::string& id_property,
+                                                            const std::vector<pipeline::UpsertInput>& inputs) override;
+  model::Result<std::vector<pipeline::WriteOutcome>> archive(const std::string& object_type,
+                                                             const std::vector<std::string>& ids) override;
+  model::Result<std::vector<pipeline::ReadOutcome>> read(const std::string& object_type,
+                                                         const std::vector<std::string>& ids,
+                                                         const std::vector<std::string>& properties) override;
+  model::Result<pipeline::SweepPage> sweep(const std::string& object_type, const pipeline::SweepCursor& from,
+                                           const std::vector<std::string>& properties, int page_size) override;
+  model::Result<std::vector<pipeline::WriteOutcome>> associate(
+      const std::string& from_type, const std::string& to_type,
+      const std::vector<pipeline::AssociationInput>& inputs) override;
+  model::Result<std::vector<pipeline::Associated>> associations(const std::string& from_type,
+                                                                const std::string& to_type,
+                                                                const std::vector<std::string>& from_ids) override;
+  model::Status unassociate(const std::string& from_type, const std::string& to_type,
+                            const std::vector<std::pair<std::string, std::string>>& pairs) override;
+  model::Result<std::optional<pipeline::AssociationType>> association_type(const std::string& from_type,
+                                                                           const std::string& to_type,
+                                                                           const std::string& label) override;
+
+  ObjectsApi& objects() { return objects_; }
+  SearchApi& search() { return search_; }
+  AssociationsApi& associations_api() { return associations_; }
+  PropertiesApi& properties() { return properties_; }
+  HubSpotClient& client() { return client_; }
+
+ private:
+  HubSpotClient& client_;
+  ObjectsApi objects_;
+  SearchApi search_;
+  AssociationsApi associations_;
+  PropertiesApi properties_;
+  std::mutex mu_;
+  std::map<std::pair<std::string, std::string>, std::vector<pipeline::AssociationType>> labels_;
+};
+
+}  // namespace hubsync::hubspot

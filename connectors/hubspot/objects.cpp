@@ -1,0 +1,322 @@
+#include "connectors/hubspot/objects.h"
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "connectors/hubspot/batch_codec.h"
+#include "connectors/hubspot/codec.h"
+#include "connectors/hubspot/errors.h"
+#include "connectors/hubspot/json.h"
+#include "connectors/hubspot/oauth.h"
+#include "engine/model/value.h"
+
+namespace hubsync::hubspot {
+
+namespace {
+
+model::Error too_many(const char* op, std::size_t n) {
+  return model::make_error(model::ErrorKind::fatal, std::string(op) + ": " + std::to_string(n) +
+                                                        " inputs exceed the batch limit of 100");
+}
+
+bool is_2xx(int s) { return s >= 200 && s < 300; }
+
+// A whole-batch rejection: an error for several inputs, or the outcome of a
+// single one.
+model::Result<std::vector<WriteOutcome>> whole_batch_failure(const HttpResponse& r, std::size_t n,
+                                                             const char* op) {
+  auto api = parse_api_error(r.status, r.body);
+  auto err = to_error(api, op);
+  const bool per_record = err.kind == model::ErrorKind::invalid_record || err.kind == model::ErrorKind::conflict;
+  if (n == 1 && per_record) {
+    WriteOutcome o;
+    o.error = err;
+    if (api.existing_id) o.existing_id = *api.existing_id;
+    return std::vector<WriteOutcome>{o};
+  }
+  return err;
+}
+
+model::Result<model::Record> single_object(const model::Result<HttpResponse>& r, const char* op) {
+  if (!r.ok()) return r.error();
+  if (!is_2xx(r->status)) return response_error(*r, op);
+  try {
+    return codec::record_from_json(json::parse(r->body));
+  } catch (const std::exception& ex) {
+    return model::make_error(model::ErrorKind::transient, std::string(op) + ": unreadable response: " + ex.what());
+  }
+}
+
+std::vector<std::string> with_merge_property(std::vector<std::string> props) {
+  if (std::find(props.begin(), props.end(), "hs_merged_object_ids") == props.end())
+    props.emplace_back("hs_merged_object_ids");
+  return props;
+}
+
+}  // namespace
+
+std::string objects_path(const std::string& type) { return "/crm/v3/objects/" + url_encode(type); }
+
+model::Result<std::optional<model::Record>> ObjectsApi::get(const std::string& type, const std::string& id,
+                                                            const std::vector<std::string>& properties,
+                                                            const std::string& id_property) {
+  const std::string props = codec::properties_query(properties);
+  if (props.size() > kMaxPropertiesQuery) {
+    auto r = batch_read(type, {id}, properties, id_property);
+    if (!r.ok()) return std::move(r).error();
+    auto& o = r->front();
+    if (o.error) return *o.error;
+    return o.record;
+  }
+  std::string path = objects_path(type) + "/" + url_encode(id) + "?archived=false";
+  if (!props.empty()) path += "&properties=" + props;
+  if (!id_property.empty()) path += "&idProperty=" + url_encode(id_property);
+  auto r = client_.call(HttpMethod::get, path, "", {.op = "objects.get"});
+  if (r.ok() && r->status == 404) return std::optional<model::Record>();
+  auto rec = single_object(r, "objects.get");
+  if (!rec.ok()) return std::move(rec).error();
+  return std::optional<model::Record>(std::move(rec).value());
+}
+
+model::Result<ListPage> ObjectsApi::list(const std::string& type, const std::vector<std::string>& properties,
+                                         const std::string& after, int limit, bool archived) {
+  std::string path = objects_path(type) + "?limit=" + std::to_string(std::clamp(limit, 1, 100)) +
+                     "&archived=" + (archived ? "true" : "false");
+  if (!after.empty()) path += "&after=" + url_encode(after);
+  const std::string props = codec::properties_query(properties);
+  if (!props.empty()) path += "&properties=" + props;
+  if (path.size() > kMaxPropertiesQuery + 200)
+    return model::make_error(model::ErrorKind::fatal,
+                             "objects.list: property list too long for a URL; list ids, then batch_read");
+  auto r = client_.call(HttpMethod::get, path, "", {.op = "objects.list"});
+  if (!r.ok()) return std::move(r).error();
+  if (!is_2xx(r->status)) return response_error(*r, "objects.list");
+  try {
+    auto d = json::parse(r->body);
+    ListPage page;
+    if (const auto* res = json::member(d, "results"); res && res->IsArray())
+      for (const auto& o : res->GetArray()) page.records.push_back(codec::record_from_json(o));
+    if (const auto* paging = json::member(d, "paging"))
+      if (const auto* next = json::member(*paging, "next")) page.next_after = json::get_string(*next, "after");
+    return page;
+  } catch (const std::exception& ex) {
+    return model::make_error(model::ErrorKind::transient, std::string("objects.list: unreadable response: ") + ex.what());
+  }
+}
+
+model::Result<std::vector<ReadOutcome>> ObjectsApi::batch_read(const std::string& type,
+                                                               const std::vector<std::string>& ids,
+                                                               const std::vector<std::string>& properties,
+                                                               const std::string& id_property) {
+  if (ids.size() > kMaxBatchInputs) return too_many("objects.batch_read", ids.size());
+  std::vector<ReadOutcome> out(ids.size());
+  if (ids.empty()) return out;
+  json::Writer w;
+  w->StartObject();
+  w.key("inputs");
+  w->StartArray();
+  for (const auto& id : ids) {
+    w->StartObject();
+    w.kv("id", id);
+    w->EndObject();
+  }
+  w->EndArray();
+  auto props = with_merge_property(properties);
+  if (!id_property.empty() && std::find(props.begin(), props.end(), id_property) == props.end())
+    props.push_back(id_property);
+  codec::write_string_array(w, "properties", props);
+  codec::write_string_array(w, "propertiesWithHistory", {});
+  if (!id_property.empty()) w.kv("idProperty", id_property);
+  w->EndObject();
+  auto r = client_.call(HttpMethod::post, objects_path(type) + "/batch/read?archived=false", w.take(),
+                        {.op = "objects.batch_read"});
+  if (!r.ok()) return std::move(r).error();
+  if (r->status == 404) return out;  // none of them exists
+  if (!is_2xx(r->status)) return response_error(*r, "objects.batch_read");
+  try {
+    auto d = json::parse(r->body);
+    std::unordered_map<std::string, std::size_t> index;
+    for (std::size_t i = 0; i < ids.size(); ++i) index.emplace(ids[i], i);
+    const std::string key_prop = id_property.empty() ? "hs_object_id" : id_property;
+    if (const auto* res = json::member(d, "results"); res && res->IsArray()) {
+      for (const auto& o : res->GetArray()) {
+        model::Record rec = codec::record_from_json(o);
+        std::string key = id_property.empty() ? rec.hubspot_id : "";
+        if (!id_property.empty())
+          if (auto it = rec.fields.find(key_prop); it != rec.fields.end() && !it->second.is_null())
+            key = it->second.as_text();
+        if (auto it = index.find(key); it != index.end()) {
+          out[it->second].record = rec;
+          continue;
+        }
+        // Not asked for by this id: it absorbed ids we asked for (a merge).
+        if (auto m = rec.fields.find("hs_merged_object_ids"); m != rec.fields.end() && !m->second.is_null()) {
+          for (const auto& absorbed : model::split_list(m->second.as_text())) {
+            if (auto it = index.find(absorbed); it != index.end() && !out[it->second].record) {
+              out[it->second].record = rec;
+              out[it->second].merged_into = rec.hubspot_id;
+            }
+          }
+        }
+      }
+    }
+    if (const auto* errors = json::member(d, "errors"); errors && errors->IsArray()) {
+      for (const auto& e : errors->GetArray()) {
+        auto api = parse_api_error(400, json::to_string(e));
+        if (api.category == "OBJECT_NOT_FOUND") continue;  // absent is an answer, not an error
+        for (const auto& v : api.context_values())
+          if (auto it = index.find(v); it != index.end() && !out[it->second].record)
+            out[it->second].error = to_error(api, "objects.batch_read");
+      }
+    }
+    return out;
+  } catch (const std::exception& ex) {
+    return model::make_error(model::ErrorKind::transient, std::string("objects.batch_read: unreadable response: ") + ex.what());
+  }
+}
+
+model::Result<model::Record> ObjectsApi::create(const std::string& type, const model::Fields& properties) {
+  json::Writer w;
+  w->StartObject();
+  codec::write_properties(w, properties);
+  w->EndObject();
+  return single_object(client_.call(HttpMethod::post, objects_path(type), w.take(),
+                                    {.op = "objects.create", .idempotent = false}),
+                       "objects.create");
+}
+
+model::Result<model::Record> ObjectsApi::update(const std::string& type, const std::string& id,
+                                                const model::Fields& properties) {
+  json::Writer w;
+  w->StartObject();
+  codec::write_properties(w, properties);
+  w->EndObject();
+  return single_object(client_.call(HttpMethod::patch, objects_path(type) + "/" + url_encode(id), w.take(),
+                                    {.op = "objects.update"}),
+                       "objects.update");
+}
+
+model::Status ObjectsApi::archive(const std::string& type, const std::string& id) {
+  auto r = client_.call(HttpMethod::del, objects_path(type) + "/" + url_encode(id), "", {.op = "objects.archive"});
+  if (!r.ok()) return std::move(r).error();
+  if (is_2xx(r->status) || r->status == 404) return {};
+  return response_error(*r, "objects.archive");
+}
+
+model::Result<std::vector<WriteOutcome>> ObjectsApi::batch_create(const std::string& type,
+                                                                  const std::vector<model::Fields>& inputs) {
+  if (inputs.size() > kMaxBatchInputs) return too_many("objects.batch_create", inputs.size());
+  if (inputs.empty()) return std::vector<WriteOutcome>{};
+  json::Writer w;
+  w->StartObject();
+  w.key("inputs");
+  w->StartArray();
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    w->StartObject();
+    codec::write_properties(w, inputs[i]);
+    w.kv("objectWriteTraceId", std::to_string(i));
+    w->EndObject();
+  }
+  w->EndArray();
+  w->EndObject();
+  auto r = client_.call(HttpMethod::post, objects_path(type) + "/batch/create", w.take(),
+                        {.op = "objects.batch_create", .idempotent = false});
+  if (!r.ok()) return std::move(r).error();
+  if (!is_2xx(r->status)) return whole_batch_failure(*r, inputs.size(), "objects.batch_create");
+  return parse_batch_write(*r, inputs.size(), {}, "objects.batch_create");
+}
+
+model::Result<std::vector<WriteOutcome>> ObjectsApi::batch_update(
+    const std::string& type, const std::vector<std::pair<std::string, model::Fields>>& inputs) {
+  if (inputs.size() > kMaxBatchInputs) return too_many("objects.batch_update", inputs.size());
+  if (inputs.empty()) return std::vector<WriteOutcome>{};
+  BatchKeys keys;
+  json::Writer w;
+  w->StartObject();
+  w.key("inputs");
+  w->StartArray();
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    w->StartObject();
+    w.kv("id", inputs[i].first);
+    codec::write_properties(w, inputs[i].second);
+    w.kv("objectWriteTraceId", std::to_string(i));
+    w->EndObject();
+    keys.keys.push_back(inputs[i].first);
+  }
+  w->EndArray();
+  w->EndObject();
+  auto r = client_.call(HttpMethod::post, objects_path(type) + "/batch/update", w.take(),
+                        {.op = "objects.batch_update"});
+  if (!r.ok()) return std::move(r).error();
+  if (!is_2xx(r->status)) return whole_batch_failure(*r, inputs.size(), "objects.batch_update");
+  return parse_batch_write(*r, inputs.size(), keys, "objects.batch_update");
+}
+
+model::Result<std::vector<WriteOutcome>> ObjectsApi::batch_upsert(const std::string& type,
+                                                                  const std::string& id_property,
+                                                                  const std::vector<UpsertInput>& inputs) {
+  if (inputs.size() > kMaxBatchInputs) return too_many("objects.batch_upsert", inputs.size());
+  if (inputs.empty()) return std::vector<WriteOutcome>{};
+  BatchKeys keys;
+  keys.key_property = id_property;
+  json::Writer w;
+  w->StartObject();
+  w.key("inputs");
+  w->StartArray();
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    w->StartObject();
+    w.kv("id", inputs[i].match_value);
+    w.kv("idProperty", id_property);
+    codec::write_properties(w, inputs[i].properties);
+    w.kv("objectWriteTraceId", std::to_string(i));
+    w->EndObject();
+    keys.keys.push_back(inputs[i].match_value);
+  }
+  w->EndArray();
+  w->EndObject();
+  auto r = client_.call(HttpMethod::post, objects_path(type) + "/batch/upsert", w.take(),
+                        {.op = "objects.batch_upsert"});
+  if (!r.ok()) return std::move(r).error();
+  if (!is_2xx(r->status)) return whole_batch_failure(*r, inputs.size(), "objects.batch_upsert");
+  return parse_batch_write(*r, inputs.size(), keys, "objects.batch_upsert");
+}
+
+model::Result<std::vector<WriteOutcome>> ObjectsApi::batch_archive(const std::string& type,
+                                                                   const std::vector<std::string>& ids) {
+  if (ids.size() > kMaxBatchInputs) return too_many("objects.batch_archive", ids.size());
+  std::vector<WriteOutcome> out(ids.size());
+  if (ids.empty()) return out;
+  json::Writer w;
+  w->StartObject();
+  w.key("inputs");
+  w->StartArray();
+  for (const auto& id : ids) {
+    w->StartObject();
+    w.kv("id", id);
+    w->EndObject();
+  }
+  w->EndArray();
+  w->EndObject();
+  auto r = client_.call(HttpMethod::post, objects_path(type) + "/batch/archive", w.take(),
+                        {.op = "objects.batch_archive"});
+  if (!r.ok()) return std::move(r).error();
+  if (!is_2xx(r->status) && r->status != 404) return whole_batch_failure(*r, ids.size(), "objects.batch_archive");
+  for (std::size_t i = 0; i < ids.size(); ++i) out[i].hubspot_id = ids[i];
+  return out;
+}
+
+model::Result<model::Record> ObjectsApi::merge(const std::string& type, const std::string& primary_id,
+                                               const std::string& merged_id) {
+  json::Writer w;
+  w->StartObject();
+  w.kv("primaryObjectId", primary_id);
+  w.kv("objectIdToMerge", merged_id);
+  w->EndObject();
+  // A repeated merge of already-merged ids fails harmlessly; still, only a
+  // surely-unprocessed request is retried.
+  return single_object(client_.call(HttpMethod::post, objects_path(type) + "/merge", w.take(),
+                                    {.op = "objects.merge", .idempotent = false}),
+                       "objects.merge");
+}
+
+}  // namespace hubsync::hubspot

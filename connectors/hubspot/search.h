@@ -1,0 +1,69 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "connectors/hubspot/client.h"
+#include "engine/pipeline/crm_port.h"
+
+namespace hubsync::hubspot {
+
+/// HubSpot search caps, checked before sending.
+inline constexpr int kMaxSearchLimit = 200;
+inline constexpr int kMaxSearchResults = 10'000;
+inline constexpr std::size_t kMaxFilterGroups = 5;
+inline constexpr std::size_t kMaxFiltersPerGroup = 6;
+inline constexpr std::size_t kMaxFiltersTotal = 18;
+
+struct Filter {
+  std::string property;
+  std::string op;  ///< EQ NEQ LT LTE GT GTE BETWEEN IN NOT_IN HAS_PROPERTY …
+  std::string value;
+  std::vector<std::string> values;  ///< IN / NOT_IN
+  std::string high_value;           ///< BETWEEN
+};
+
+struct Sort {
+  std::string property;
+  bool ascending = true;
+};
+
+struct SearchRequest {
+  std::vector<std::vector<Filter>> filter_groups;  ///< OR of ANDs
+  std::vector<Sort> sorts;                         ///< HubSpot honours one
+  std::vector<std::string> properties;
+  int limit = 100;
+  std::string after;
+};
+
+struct SearchPage {
+  std::int64_t total = 0;
+  std::vector<model::Record> records;
+  std::string next_after;  ///< empty on the last page
+};
+
+/// POST /crm/v3/objects/{type}/search through the search lane (5/s).
+/// Requests beyond HubSpot's caps (limit > 200, paging past 10,000, too many
+/// filters, more than one sort) are refused locally as fatal: they are bugs.
+/// Thread-safe.
+class SearchApi {
+ public:
+  explicit SearchApi(HubSpotClient& client) : client_(client) {}
+
+  model::Result<SearchPage> search(const std::string& type, const SearchRequest& request);
+
+  /// One page of the modified-since sweep (see CrmPort::sweep). Never pages
+  /// with `after`: each request re-seeks from the cursor, either through the
+  /// objects modified exactly at cursor time ordered by hs_object_id, or
+  /// through later times ordered by last-modified; a page cut inside a run
+  /// of equal timestamps is handed to the tie phase, so a bulk job that
+  /// stamps 30,000 objects alike is read completely without the 10,000 cap.
+  model::Result<pipeline::SweepPage> sweep(const std::string& type, const pipeline::SweepCursor& from,
+                                           const std::vector<std::string>& properties, int page_size = 200);
+
+ private:
+  HubSpotClient& client_;
+};
+
+}  // namespace hubsync::hubspot

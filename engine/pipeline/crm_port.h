@@ -1,0 +1,183 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/model/record.h"
+#include "engine/model/result.h"
+
+namespace hubsync::pipeline {
+
+/// One record to write, keyed on the mapping's unique match property.
+struct UpsertInput {
+  std::string match_value;   ///< the idProperty value (e.g. an email)
+  model::Fields properties;  ///< sent as canonical text; null clears ("")
+};
+
+/// One existing object to update by its HubSpot id (batch/update): used for
+/// rows already linked, so a changed match value (a new email) updates the
+/// same object instead of creating another.
+struct UpdateInput {
+  std::string id;            ///< HubSpot object id
+  model::Fields properties;  ///< only the properties that changed; null clears ("")
+};
+
+/// What happened to one input of a batch write, in input order.
+struct WriteOutcome {
+  std::string hubspot_id;            ///< set on success
+  bool created = false;              ///< upsert: HubSpot's `new`
+  std::optional<model::Error> error; ///< set on failure of this input only
+  std::string existing_id;           ///< on a 409 CONFLICT: the object already holding the value
+
+  bool ok() const { return !error.has_value(); }
+};
+
+/// What a read found for one requested id, in input order.
+struct ReadOutcome {
+  std::optional<model::Record> record;  ///< absent: no such object (deleted, archived, merged away unseen)
+  /// Set when the requested id was merged into another object: `record` is
+  /// the survivor, whose id differs from the one asked for.
+  std::string merged_into;
+  std::optional<model::Error> error;    ///< a per-input failure other than not-found
+};
+
+/// Where a sweep stands: every object with (last-modified, id) after
+/// (modified_ms, after_id) is still to be read. Checkpoint `encode()` after
+/// the page's records are applied. Compare ids numerically: `after_id` empty
+/// means "all objects modified exactly at modified_ms".
+struct SweepCursor {
+  std::int64_t modified_ms = 0;
+  std::string after_id;
+  bool in_tie = true;  ///< objects modified exactly at modified_ms not yet exhausted
+
+  std::string encode() const;
+  static std::optional<SweepCursor> decode(std::string_view text);
+  /// A cursor that reads everything modified at or after `ms`.
+  static SweepCursor since(std::int64_t ms) { return SweepCursor{ms, "", true}; }
+  friend bool operator==(const SweepCursor&, const SweepCursor&) = default;
+};
+
+struct SweepPage {
+  std::vector<model::Record> records;  ///< each object at most once per sweep
+  SweepCursor next;
+  bool done = false;  ///< nothing more was modified after `next` when asked
+};
+
+/// An association type between two object types, as HubSpot names it.
+struct AssociationType {
+  std::string category;  ///< HUBSPOT_DEFINED, USER_DEFINED, INTEGRATOR_DEFINED
+  std::int32_t type_id = 0;
+  std::string label;     ///< empty for the unlabelled default
+};
+
+struct AssociationInput {
+  std::string from_id;
+  std::string to_id;
+  AssociationType type;
+};
+
+/// The associations of one object to objects of another type.
+struct Associated {
+  std::string from_id;
+  struct Target {
+    std::string to_id;
+    std::vector<AssociationType> types;
+  };
+  std::vector<Target> to;
+};
+
+/// The engine's view of the CRM (HubSpot). Batch methods take any number of
+/// inputs: the implementation chunks them to the API's batch sizes, sends
+/// chunks concurrently within the portal's rate limit and retries transient
+/// failures itself. A whole-call error (the Result's error) means the call
+/// as a whole could not be done — auth, the rate budget, retries exhausted,
+/// fatal misuse — and nothing can be assumed about which inputs were
+/// applied; per-input failures (invalid_record, conflict) come back in the
+/// outcomes, in input order, the rest of the batch having gone through.
+/// All methods are thread-safe.
+class CrmPort {
+ public:
+  virtual ~CrmPort() = default;
+
+  /// Creates or updates objects by the unique property `id_property`
+  /// (batch/upsert). Idempotent: repeating a call after a crash creates no
+  /// duplicate. An input HubSpot rejects (validation, conflict) is isolated
+  /// by splitting its batch and reported alone; outcomes hold the HubSpot id
+  /// and whether it was created.
+  virtual model::Result<std::vector<WriteOutcome>> upsert(const std::string& object_type,
+                                                          const std::string& id_property,
+                                                          const std::vector<UpsertInput>& inputs) = 0;
+
+  /// Updates objects by HubSpot id (batch/update). A missing object (deleted
+  /// or merged away) is a per-input error with http_status 404, so the
+  /// caller can re-link or recreate it; a unique-value clash is `conflict`
+  /// with existing_id set. Idempotent.
+  virtual model::Result<std::vector<WriteOutcome>> update(const std::string& object_type,
+                                                          const std::vector<UpdateInput>& inputs) = 0;
+
+  /// Archives (soft-deletes) objects by HubSpot id. Idempotent: archiving an
+  /// archived or unknown id succeeds.
+  virtual model::Result<std::vector<WriteOutcome>> archive(const std::string& object_type,
+                                                           const std::vector<std::string>& ids) = 0;
+
+  /// Reads the current state of objects by HubSpot id with the given
+  /// properties (any number: sent in a POST body, never a URL). Follows
+  /// merges: an absorbed id yields the survivor and `merged_into`.
+  /// Read-only.
+  virtual model::Result<std::vector<ReadOutcome>> read(const std::string& object_type,
+                                                       const std::vector<std::string>& ids,
+                                                       const std::vector<std::string>& properties) = 0;
+
+  /// One page of the modified-since sweep: objects whose last-modified time
+  /// and id come after `from`, oldest first, ordered by (time, id). Never
+  /// skips or repeats an object at HubSpot's 10,000-result search cap or
+  /// when thousands share one timestamp. Uses the search budget (5/s).
+  /// Callers start from a checkpoint minus an overlap window (search lags
+  /// writes by seconds). Read-only.
+  virtual model::Result<SweepPage> sweep(const std::string& object_type, const SweepCursor& from,
+                                         const std::vector<std::string>& properties,
+                                         int page_size = 200) = 0;
+
+  /// Creates associations (v4 batch/create). Idempotent.
+  virtual model::Result<std::vector<WriteOutcome>> associate(
+      const std::string& from_type, const std::string& to_type,
+      const std::vector<AssociationInput>& inputs) = 0;
+
+  /// All associations of the given objects to `to_type`, every page read.
+  /// Read-only.
+  virtual model::Result<std::vector<Associated>> associations(const std::string& from_type,
+                                                              const std::string& to_type,
+                                                              const std::vector<std::string>& from_ids) = 0;
+
+  /// Removes every association between each pair. Idempotent.
+  virtual model::Status unassociate(const std::string& from_type, const std::string& to_type,
+                                    const std::vector<std::pair<std::string, std::string>>& pairs) = 0;
+
+  /// The association type named `label` from `from_type` to `to_type`
+  /// (empty label: the unlabelled default). nullopt when no such label
+  /// exists. Looked up once and cached. Read-only.
+  virtual model::Result<std::optional<AssociationType>> association_type(const std::string& from_type,
+                                                                         const std::string& to_type,
+                                                                         const std::string& label) = 0;
+};
+
+inline std::string SweepCursor::encode() const {
+  return std::to_string(modified_ms) + ":" + after_id + ":" + (in_tie ? "1" : "0");
+}
+
+inline std::optional<SweepCursor> SweepCursor::decode(std::string_view text) {
+  const auto a = text.find(':');
+  if (a == std::string_view::npos) return std::nullopt;
+  const auto b = text.find(':', a + 1);
+  if (b == std::string_view::npos) return std::nullopt;
+  auto ms = model::parse_integer(text.substr(0, a));
+  if (!ms.ok()) return std::nullopt;
+  const auto tie = text.substr(b + 1);
+  if (tie != "0" && tie != "1") return std::nullopt;
+  return SweepCursor{*ms, std::string(text.substr(a + 1, b - a - 1)), tie == "1"};
+}
+
+}  // namespace hubsync::pipeline
