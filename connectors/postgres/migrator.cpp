@@ -132,7 +132,8 @@ class Run {
           "installed_at = now()");
       execute(sql, report);
       report.installed_triggers.push_back(spec.mapping + " on " + spec.schema + "." + spec.table);
-      log_.info("installed capture trigger mapping={} table={}.{}", spec.mapping, spec.schema,
+      if (!dry_run_)
+        log_.info("installed capture trigger mapping={} table={}.{}", spec.mapping, spec.schema,
                 spec.table);
     }
     for (const auto& [mapping, inst] : installed) {
@@ -142,7 +143,8 @@ class Run {
                "DELETE FROM hubsync.captures WHERE mapping = " + quote_literal(mapping)},
               report);
       report.removed_triggers.push_back(mapping + " on " + inst.schema + "." + inst.table);
-      log_.info("removed capture trigger mapping={} table={}.{}", mapping, inst.schema, inst.table);
+      if (!dry_run_)
+        log_.info("removed capture trigger mapping={} table={}.{}", mapping, inst.schema, inst.table);
     }
   }
 

@@ -42,6 +42,18 @@ class DatabasePort {
  public:
   virtual ~DatabasePort() = default;
 
+  /// Makes this session the only pusher of `mapping` (a session advisory
+  /// lock, released when the connection closes, so a crashed process never
+  /// holds it) and frees every lease a previous, dead pusher left behind.
+  /// Error `conflict` when another live process holds it.
+  virtual model::Status lock_mapping(const std::string& mapping) = 0;
+
+  /// Appends changelog rows (op update) for rows that must be pushed again:
+  /// a dead letter being retried, an association waiting for its parent.
+  /// `delay_ms` > 0 keeps them unclaimable until then. Durable on return.
+  virtual model::Status enqueue(const mapping::Mapping& m, const std::vector<model::RecordKey>& keys,
+                                std::int64_t delay_ms) = 0;
+
   /// Claims up to `limit` pending changelog rows of `mapping` whose lease is
   /// free (never claimed, or expired), oldest first, with FOR UPDATE SKIP
   /// LOCKED so concurrent workers never claim the same row; leases them for
@@ -62,6 +74,9 @@ class DatabasePort {
 
   /// Pending changelog rows of a mapping (claimed or not).
   virtual model::Result<std::int64_t> count_pending(const std::string& mapping) = 0;
+
+  /// How many rows the mapping's table holds (for progress).
+  virtual model::Result<std::int64_t> count_rows(const mapping::Mapping& m) = 0;
 
   /// Reads the current rows for `keys`; a key with no row is absent from the
   /// result (the row was deleted). Keys are RecordKey::encoded().

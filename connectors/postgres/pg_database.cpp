@@ -1,0 +1,377 @@
+#include "connectors/postgres/pg_database.h"
+
+#include <algorithm>
+
+#include <pqxx/pqxx>
+
+#include "connectors/postgres/sql.h"
+
+namespace hubsync::postgres {
+
+using model::ErrorKind;
+using model::Result;
+using model::Status;
+using model::Value;
+
+namespace {
+
+std::vector<std::string> parse_array(const char* text) {
+  std::vector<std::string> out;
+  pqxx::array_parser parser(text);
+  for (auto item = parser.get_next(); item.first != pqxx::array_parser::done;
+       item = parser.get_next()) {
+    if (item.first == pqxx::array_parser::string_value) out.push_back(item.second);
+    else if (item.first == pqxx::array_parser::null_value) out.emplace_back();
+  }
+  return out;
+}
+
+bool is_integer(const std::string& typname) {
+  return typname == "int2" || typname == "int4" || typname == "int8" || typname == "oid";
+}
+
+// The SQL expression that reads a column as text in a form convert() parses.
+std::string read_expr(const std::string& col, const PgDatabase::Column& c) {
+  const std::string q = quote_ident(col);
+  if (c.typname == "float4" || c.typname == "float8") return q + "::numeric::text";
+  if (c.typname == "date") return "to_char(" + q + ", 'YYYY-MM-DD')";
+  if (c.typname == "timestamp" || c.typname == "timestamptz")
+    return "(extract(epoch from " + q + ") * 1000)::bigint::text";
+  return q + "::text";
+}
+
+Result<Value> convert(const pqxx::field& f, const PgDatabase::Column& c, const std::string& col) {
+  if (f.is_null()) return Value::null();
+  const char* text = f.c_str();
+  auto wrap = [&](auto r, auto make) -> Result<Value> {
+    if (!r.ok()) {
+      auto e = r.error();
+      e.message = "column " + col + ": " + e.message;
+      return e;
+    }
+    return make(*r);
+  };
+  if (c.category == 'A') return Value::list(parse_array(text));
+  if (is_integer(c.typname))
+    return wrap(model::parse_integer(text), [](std::int64_t v) { return Value::integer(v); });
+  if (c.category == 'N')
+    return wrap(model::parse_decimal(text), [](model::Decimal d) { return Value::decimal(d); });
+  if (c.category == 'B') return Value::boolean(text[0] == 't');
+  if (c.typname == "date")
+    return wrap(model::parse_date(text), [](model::Date d) { return Value::date(d); });
+  if (c.typname == "timestamp" || c.typname == "timestamptz")
+    return wrap(model::parse_integer(text),
+                [](std::int64_t ms) { return Value::datetime(model::DateTime{ms}); });
+  return Value::text(text);
+}
+
+}  // namespace
+
+PgDatabase::PgDatabase(std::string dsn, std::shared_ptr<spdlog::logger> log)
+    : dsn_(std::move(dsn)), log_(std::move(log)) {}
+
+struct PgDatabase::Conn {
+  pqxx::connection c;
+  explicit Conn(const std::string& dsn) : c(dsn) {}
+};
+
+PgDatabase::~PgDatabase() = default;
+
+pqxx::connection& PgDatabase::conn() {
+  if (!conn_ || !conn_->c.is_open()) conn_ = std::make_unique<Conn>(dsn_);
+  return conn_->c;
+}
+
+// Runs `body`, translating libpqxx exceptions; drops a broken connection so
+// the next call reconnects.
+#define HUBSYNC_PG_TRY(context, ...)                                    \
+  try __VA_ARGS__ catch (const pqxx::broken_connection& e) {                          \
+    conn_.reset();                                                      \
+    return translate_exception(e, context);                             \
+  } catch (const pqxx::pqxx_exception& e) {                             \
+    if (dynamic_cast<const pqxx::broken_connection*>(&e.base())) conn_.reset(); \
+    return translate_exception(e.base(), context);                      \
+  } catch (const std::exception& e) {                                   \
+    return model::make_error(ErrorKind::fatal, std::string(context) + ": " + e.what()); \
+  }
+
+Result<const PgDatabase::Columns*> PgDatabase::columns_of(const mapping::Mapping& m) {
+  const std::string key = m.table.quoted();
+  if (auto it = columns_.find(key); it != columns_.end()) return &it->second;
+  HUBSYNC_PG_TRY("mapping " + m.name + ": reading the columns of " + m.table.display(), {
+    pqxx::nontransaction tx(conn());
+    auto r = tx.exec_params(
+        "SELECT a.attname, format_type(a.atttypid, a.atttypmod), t.typcategory, t.typname "
+        "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_type t ON t.oid = a.atttypid "
+        "WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped",
+        m.table.schema, m.table.table);
+    if (r.empty())
+      return model::make_error(ErrorKind::fatal,
+                               "mapping " + m.name + ": table " + m.table.display() + " does not exist");
+    Columns cols;
+    for (const auto& row : r)
+      cols[row[0].c_str()] = Column{row[1].c_str(), row[2].c_str()[0], row[3].c_str()};
+    for (const auto& col : m.postgres_columns())
+      if (!cols.count(col))
+        return model::make_error(ErrorKind::fatal, "mapping " + m.name + ": column " + col +
+                                                       " does not exist in " + m.table.display());
+    return &columns_.emplace(key, std::move(cols)).first->second;
+  })
+}
+
+std::string PgDatabase::select_list(const mapping::Mapping& m, const Columns& cols) const {
+  std::string sql;
+  for (const auto& k : m.key) sql += "to_jsonb(" + quote_ident(k) + ") #>> '{}', ";
+  for (const auto& col : m.postgres_columns()) sql += read_expr(col, cols.at(col)) + ", ";
+  sql += m.pg_filter.empty() ? "true" : "coalesce((" + m.pg_filter + "), false)";
+  return sql;
+}
+
+Status PgDatabase::lock_mapping(const std::string& mapping) {
+  HUBSYNC_PG_TRY("mapping " + mapping + ": taking the push lock", {
+    pqxx::work tx(conn());
+    auto r = tx.exec_params("SELECT pg_try_advisory_lock(hashtextextended('hubsync.push.' || $1, 0))",
+                            mapping);
+    if (!r[0][0].as<bool>())
+      return model::make_error(ErrorKind::conflict,
+                               "mapping " + mapping + ": another hubsync process is pushing it");
+    // We hold the lock, so every lease on this mapping belongs to a pusher
+    // that died: free them now rather than waiting for them to expire.
+    tx.exec_params("UPDATE hubsync.changelog SET claimed_by = NULL, claimed_until = NULL "
+                   "WHERE mapping = $1 AND claimed_by IS NOT NULL",
+                   mapping);
+    tx.commit();
+    return Status{};
+  })
+}
+
+Status PgDatabase::enqueue(const mapping::Mapping& m, const std::vector<model::RecordKey>& keys,
+                           std::int64_t delay_ms) {
+  if (keys.empty()) return {};
+  std::vector<std::string> pks;
+  for (const auto& key : keys) {
+    std::string obj = "{";
+    for (std::size_t k = 0; k < m.key.size(); ++k)
+      obj += std::string(k ? "," : "") + model::json_quote(m.key[k]) + ":" +
+             model::json_quote(key.parts.at(k));
+    pks.push_back(obj + "}");
+  }
+  HUBSYNC_PG_TRY("mapping " + m.name + ": enqueueing rows", {
+    pqxx::work tx(conn());
+    tx.exec_params(
+        "INSERT INTO hubsync.changelog (mapping, table_schema, table_name, pk, op, claimed_until) "
+        "SELECT $1, $2, $3, pk::jsonb, 'update', "
+        "  CASE WHEN $5 > 0 THEN clock_timestamp() + $5 * interval '1 millisecond' END "
+        "FROM unnest($4::text[]) AS pk",
+        m.name, m.table.schema, m.table.table, array_literal(pks), static_cast<long long>(delay_ms));
+    tx.commit();
+    return Status{};
+  })
+}
+
+Result<std::vector<model::Change>> PgDatabase::claim_changes(const mapping::Mapping& m,
+                                                             std::size_t limit,
+                                                             std::int64_t lease_ms,
+                                                             const std::string& worker) {
+  HUBSYNC_PG_TRY("mapping " + m.name + ": claiming changes", {
+    pqxx::work tx(conn());
+    auto r = tx.exec_params(
+        "UPDATE hubsync.changelog c SET claimed_by = $3, attempts = c.attempts + 1, "
+        "  claimed_until = clock_timestamp() + $4 * interval '1 millisecond' "
+        "WHERE c.id IN (SELECT id FROM hubsync.changelog WHERE mapping = $1 "
+        "  AND (claimed_until IS NULL OR claimed_until < clock_timestamp()) "
+        "  ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) "
+        "RETURNING c.id, c.op, c.table_schema || '.' || c.table_name, "
+        "  (SELECT array_agg(c.pk ->> k ORDER BY o) FROM unnest($5::text[]) WITH ORDINALITY u(k, o)), "
+        "  c.changed_columns, c.txid, (extract(epoch from c.changed_at) * 1000)::bigint",
+        m.name, static_cast<long long>(limit), worker, static_cast<long long>(lease_ms),
+        array_literal(m.key));
+    tx.commit();
+    std::vector<model::Change> out;
+    out.reserve(r.size());
+    for (const auto& row : r) {
+      model::Change c;
+      c.id = row[0].as<std::int64_t>();
+      const std::string op = row[1].c_str();
+      c.op = op == "insert" ? model::ChangeOp::insert
+             : op == "delete" ? model::ChangeOp::del
+                              : model::ChangeOp::update;
+      c.mapping = m.name;
+      c.table = row[2].c_str();
+      if (!row[3].is_null()) c.key.parts = parse_array(row[3].c_str());
+      if (!row[4].is_null()) c.changed_columns = parse_array(row[4].c_str());
+      c.txid = row[5].as<std::int64_t>();
+      c.committed_at_ms = row[6].as<std::int64_t>();
+      out.push_back(std::move(c));
+    }
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+    return out;
+  })
+}
+
+Status PgDatabase::complete_changes(const std::vector<pipeline::CompletedChange>& done) {
+  if (done.empty()) return {};
+  std::vector<std::string> ids, outcomes, details;
+  for (const auto& d : done) {
+    ids.push_back(std::to_string(d.id));
+    outcomes.push_back(pipeline::to_string(d.outcome));
+    details.push_back(d.detail);
+  }
+  HUBSYNC_PG_TRY("completing changes", {
+    pqxx::work tx(conn());
+    tx.exec_params(
+        "WITH done AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[]) AS d(id, outcome, detail)), "
+        "moved AS (DELETE FROM hubsync.changelog c USING done WHERE c.id = done.id "
+        "  RETURNING c.id, c.mapping, c.table_schema, c.table_name, c.pk, c.op, c.changed_columns, "
+        "  c.txid, c.changed_at, done.outcome, done.detail) "
+        "INSERT INTO hubsync.changelog_archive (id, mapping, table_schema, table_name, pk, op, "
+        "  changed_columns, txid, changed_at, outcome, detail) "
+        "SELECT id, mapping, table_schema, table_name, pk, op, changed_columns, txid, changed_at, "
+        "  outcome, nullif(detail, '') FROM moved ON CONFLICT (id) DO NOTHING",
+        array_literal(ids), array_literal(outcomes), array_literal(details));
+    tx.commit();
+    return Status{};
+  })
+}
+
+Status PgDatabase::release_changes(const std::vector<std::int64_t>& ids, std::int64_t delay_ms) {
+  if (ids.empty()) return {};
+  std::vector<std::string> text;
+  for (auto id : ids) text.push_back(std::to_string(id));
+  HUBSYNC_PG_TRY("releasing changes", {
+    pqxx::work tx(conn());
+    tx.exec_params(
+        "UPDATE hubsync.changelog SET claimed_by = NULL, "
+        "claimed_until = CASE WHEN $2 > 0 THEN clock_timestamp() + $2 * interval '1 millisecond' END "
+        "WHERE id = ANY($1::bigint[])",
+        array_literal(text), static_cast<long long>(delay_ms));
+    tx.commit();
+    return Status{};
+  })
+}
+
+Result<std::int64_t> PgDatabase::count_pending(const std::string& mapping) {
+  HUBSYNC_PG_TRY("counting pending changes", {
+    pqxx::nontransaction tx(conn());
+    auto r = tx.exec_params("SELECT count(*) FROM hubsync.changelog WHERE mapping = $1", mapping);
+    return r[0][0].as<std::int64_t>();
+  })
+}
+
+Result<std::int64_t> PgDatabase::count_rows(const mapping::Mapping& m) {
+  HUBSYNC_PG_TRY("mapping " + m.name + ": counting rows", {
+    pqxx::nontransaction tx(conn());
+    return tx.exec("SELECT count(*) FROM " + m.table.quoted())[0][0].as<std::int64_t>();
+  })
+}
+
+namespace {
+
+Result<pipeline::Row> to_row(const pqxx::row& r, const mapping::Mapping& m,
+                             const PgDatabase::Columns& cols) {
+  pipeline::Row row;
+  std::size_t i = 0;
+  for (; i < m.key.size(); ++i) row.key.parts.push_back(r[static_cast<int>(i)].c_str());
+  for (const auto& col : m.postgres_columns()) {
+    auto v = convert(r[static_cast<int>(i++)], cols.at(col), col);
+    if (!v.ok()) return std::move(v).error();
+    row.fields.emplace(col, std::move(*v));
+  }
+  row.in_filter = r[static_cast<int>(i)].as<bool>();
+  return row;
+}
+
+}  // namespace
+
+Result<std::map<std::string, pipeline::Row>> PgDatabase::read_rows(
+    const mapping::Mapping& m, const std::vector<model::RecordKey>& keys) {
+  std::map<std::string, pipeline::Row> out;
+  if (keys.empty()) return out;
+  auto cols = columns_of(m);
+  if (!cols.ok()) return std::move(cols).error();
+  // One text[] parameter per key column, cast to the column's type so the
+  // comparison uses the primary-key index.
+  std::string unnest, key_tuple;
+  std::vector<std::string> params;
+  for (std::size_t k = 0; k < m.key.size(); ++k) {
+    std::vector<std::string> values;
+    for (const auto& key : keys) values.push_back(key.parts.at(k));
+    params.push_back(array_literal(values));
+    unnest += std::string(k ? ", " : "") + "$" + std::to_string(k + 1) + "::" +
+              (*cols)->at(m.key[k]).type + "[]";
+    key_tuple += std::string(k ? ", " : "") + quote_ident(m.key[k]);
+  }
+  const std::string sql = "SELECT " + select_list(m, **cols) + " FROM " + m.table.quoted() +
+                          " WHERE (" + key_tuple + ") IN (SELECT * FROM unnest(" + unnest + "))";
+  HUBSYNC_PG_TRY("mapping " + m.name + ": reading rows", {
+    pqxx::nontransaction tx(conn());
+    pqxx::result r;
+    switch (params.size()) {
+      case 1: r = tx.exec_params(sql, params[0]); break;
+      case 2: r = tx.exec_params(sql, params[0], params[1]); break;
+      case 3: r = tx.exec_params(sql, params[0], params[1], params[2]); break;
+      case 4: r = tx.exec_params(sql, params[0], params[1], params[2], params[3]); break;
+      default:
+        return model::make_error(ErrorKind::fatal, "mapping " + m.name + ": keys of more than 4 columns are not supported");
+    }
+    for (const auto& row : r) {
+      auto converted = to_row(row, m, **cols);
+      if (!converted.ok()) return std::move(converted).error();
+      std::string k = converted->key.encoded();
+      out.emplace(std::move(k), std::move(*converted));
+    }
+    return out;
+  })
+}
+
+Status PgDatabase::scan_rows(const mapping::Mapping& m, const model::RecordKey& after,
+                             std::size_t batch,
+                             const std::function<Status(std::vector<pipeline::Row>&)>& fn) {
+  auto cols = columns_of(m);
+  if (!cols.ok()) return std::move(cols).error();
+  std::string key_tuple, after_tuple;
+  for (std::size_t k = 0; k < m.key.size(); ++k) {
+    key_tuple += std::string(k ? ", " : "") + quote_ident(m.key[k]);
+    after_tuple += std::string(k ? ", " : "") + "($" + std::to_string(k + 2) + ")::" +
+                   (*cols)->at(m.key[k]).type;
+  }
+  const std::string base = "SELECT " + select_list(m, **cols) + " FROM " + m.table.quoted();
+  const std::string order = " ORDER BY " + key_tuple + " LIMIT $1";
+  model::RecordKey cursor = after;
+  while (true) {
+    std::vector<pipeline::Row> rows;
+    HUBSYNC_PG_TRY("mapping " + m.name + ": scanning rows", {
+      pqxx::nontransaction tx(conn());
+      pqxx::result r;
+      const long long n = static_cast<long long>(batch);
+      if (cursor.parts.empty()) {
+        r = tx.exec_params(base + order, n);
+      } else {
+        const std::string sql = base + " WHERE (" + key_tuple + ") > (" + after_tuple + ")" + order;
+        const auto& p = cursor.parts;
+        switch (p.size()) {
+          case 1: r = tx.exec_params(sql, n, p[0]); break;
+          case 2: r = tx.exec_params(sql, n, p[0], p[1]); break;
+          case 3: r = tx.exec_params(sql, n, p[0], p[1], p[2]); break;
+          case 4: r = tx.exec_params(sql, n, p[0], p[1], p[2], p[3]); break;
+          default:
+            return model::make_error(ErrorKind::fatal, "mapping " + m.name + ": keys of more than 4 columns are not supported");
+        }
+      }
+      rows.reserve(r.size());
+      for (const auto& row : r) {
+        auto converted = to_row(row, m, **cols);
+        if (!converted.ok()) return std::move(converted).error();
+        rows.push_back(std::move(*converted));
+      }
+    })
+    if (rows.empty()) return {};
+    cursor = rows.back().key;
+    const bool last = rows.size() < batch;
+    if (auto st = fn(rows); !st.ok()) return st;
+    if (last) return {};
+  }
+}
+
+}  // namespace hubsync::postgres

@@ -1,0 +1,62 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include <spdlog/logger.h>
+
+#include "engine/pipeline/database_port.h"
+
+#include <pqxx/connection>
+
+namespace hubsync::postgres {
+
+/// The DatabasePort over libpqxx: one connection, reopened after it drops.
+/// Column types are read from the catalog once per mapping and drive both
+/// the SQL (typed key comparisons that use the primary-key index) and the
+/// conversion of values into engine Values.
+class PgDatabase final : public pipeline::DatabasePort {
+ public:
+  PgDatabase(std::string dsn, std::shared_ptr<spdlog::logger> log);
+  ~PgDatabase() override;
+
+  model::Status lock_mapping(const std::string& mapping) override;
+  model::Status enqueue(const mapping::Mapping& m, const std::vector<model::RecordKey>& keys,
+                        std::int64_t delay_ms) override;
+  model::Result<std::vector<model::Change>> claim_changes(const mapping::Mapping& m,
+                                                          std::size_t limit, std::int64_t lease_ms,
+                                                          const std::string& worker) override;
+  model::Status complete_changes(const std::vector<pipeline::CompletedChange>& done) override;
+  model::Status release_changes(const std::vector<std::int64_t>& ids,
+                                std::int64_t delay_ms) override;
+  model::Result<std::int64_t> count_pending(const std::string& mapping) override;
+  model::Result<std::int64_t> count_rows(const mapping::Mapping& m) override;
+  model::Result<std::map<std::string, pipeline::Row>> read_rows(
+      const mapping::Mapping& m, const std::vector<model::RecordKey>& keys) override;
+  model::Status scan_rows(const mapping::Mapping& m, const model::RecordKey& after,
+                          std::size_t batch,
+                          const std::function<model::Status(std::vector<pipeline::Row>&)>& fn) override;
+
+  /// The Postgres type of each column of a mapped table (format_type text and
+  /// the category that decides the Value kind), cached per table.
+  struct Column {
+    std::string type;      ///< format_type(), e.g. "bigint", "text[]", "timestamp with time zone"
+    char category = 'S';   ///< pg_type.typcategory
+    std::string typname;   ///< pg_type.typname, e.g. int8, numeric, _text
+  };
+  using Columns = std::map<std::string, Column>;
+
+ private:
+  pqxx::connection& conn();
+  model::Result<const Columns*> columns_of(const mapping::Mapping& m);
+  std::string select_list(const mapping::Mapping& m, const Columns& cols) const;
+
+  std::string dsn_;
+  std::shared_ptr<spdlog::logger> log_;
+  struct Conn;
+  std::unique_ptr<Conn> conn_;
+  std::map<std::string, Columns> columns_;  // by quoted table name
+};
+
+}  // namespace hubsync::postgres

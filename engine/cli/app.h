@@ -1,0 +1,31 @@
+#pragma once
+
+#include <string>
+
+#include "engine/config/config.h"
+
+namespace hubsync::cli {
+
+/// Exit codes of every hubsync command (README "Exit codes").
+enum ExitCode : int {
+  kExitOk = 0,           ///< everything succeeded
+  kExitError = 1,        ///< invalid input (config, mapping) or a fatal error
+  kExitUnavailable = 2,  ///< could not check or run: a dependency was unreachable; or bad usage
+  kExitPartial = 3,      ///< ran, but some records were dead-lettered
+};
+
+/// Options shared by every command.
+struct GlobalOptions {
+  std::string config_path = "hubsync.yaml";
+  std::string log_level;   ///< empty: from the config file
+  std::string log_format;  ///< empty: from the config file
+};
+
+/// Loads and validates the configuration, printing every issue to stderr.
+/// Returns false when there is any error. Applies logging options.
+bool load_config_or_report(const GlobalOptions& global, config::Config& out);
+
+int cmd_config_check(const GlobalOptions& global);
+int cmd_migrate(const GlobalOptions& global, bool dry_run);
+
+}  // namespace hubsync::cli

@@ -1,0 +1,39 @@
+#include <iostream>
+
+#include "connectors/postgres/migrator.h"
+#include "engine/cli/app.h"
+#include "engine/cli/mappings.h"
+#include "engine/ops/logging.h"
+
+namespace hubsync::cli {
+
+int cmd_migrate(const GlobalOptions& global, bool dry_run) {
+  config::Config cfg;
+  if (!load_config_or_report(global, cfg)) return kExitError;
+  std::vector<mapping::Mapping> mappings;
+  if (!load_mappings(cfg.mappings.dir, {}, mappings)) return kExitError;
+
+  std::vector<postgres::CaptureSpec> captures;
+  for (const auto& m : mappings) {
+    if (!m.pushes()) continue;  // a to_postgres mapping needs no capture
+    captures.push_back({m.name, m.table.schema, m.table.table, m.key, m.postgres_columns()});
+  }
+  postgres::Migrator migrator(cfg.postgres.dsn.value, ops::logger("postgres"));
+  auto report = migrator.run(captures, dry_run);
+  if (!report.ok()) {
+    std::cerr << "migrate: " << report.error().message << '\n';
+    return report.error().kind == model::ErrorKind::transient ? kExitUnavailable : kExitError;
+  }
+  if (dry_run) {
+    if (report->statements.empty()) std::cout << "-- nothing to do: schema and triggers are up to date\n";
+    for (const auto& s : report->statements) std::cout << s << ";\n\n";
+    return kExitOk;
+  }
+  for (const auto& m : report->applied_migrations) std::cout << "applied migration " << m << '\n';
+  for (const auto& t : report->installed_triggers) std::cout << "installed capture trigger " << t << '\n';
+  for (const auto& t : report->removed_triggers) std::cout << "removed capture trigger " << t << '\n';
+  if (!report->changed()) std::cout << "up to date: nothing to do\n";
+  return kExitOk;
+}
+
+}  // namespace hubsync::cli

@@ -1,0 +1,30 @@
+#include <iostream>
+
+#include "engine/cli/app.h"
+#include "engine/ops/logging.h"
+
+namespace hubsync::cli {
+
+bool load_config_or_report(const GlobalOptions& global, config::Config& out) {
+  auto result = config::load_config(global.config_path, config::process_env());
+  for (const auto& issue : result.issues) std::cerr << issue.format() << '\n';
+  out = std::move(result.config);
+  const std::string level = global.log_level.empty() ? out.log.level : global.log_level;
+  const std::string format = global.log_format.empty() ? out.log.format : global.log_format;
+  (void)ops::setup_logging(level, format == "json" ? ops::LogFormat::json : ops::LogFormat::text);
+  return result.ok();
+}
+
+int cmd_config_check(const GlobalOptions& global) {
+  config::Config cfg;
+  bool ok = load_config_or_report(global, cfg);
+  std::cout << config::render_masked(cfg);
+  if (!ok) {
+    std::cerr << "config check: " << global.config_path << " has errors\n";
+    return kExitError;
+  }
+  std::cout << "# ok\n";
+  return kExitOk;
+}
+
+}  // namespace hubsync::cli

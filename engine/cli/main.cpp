@@ -1,0 +1,47 @@
+// The composition root: parses the command line and wires connectors to the
+// engine. The only place that sees both.
+#include <cstdio>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "engine/cli/app.h"
+
+int main(int argc, char** argv) {
+  using namespace hubsync::cli;
+  CLI::App app{"hubsync: keeps PostgreSQL and HubSpot in agreement, both ways"};
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "Show help for every command");
+  GlobalOptions global;
+  app.add_option("-c,--config", global.config_path, "Configuration file")
+      ->capture_default_str();
+  app.add_option("--log-level", global.log_level, "trace|debug|info|warn|error|off (overrides log.level)")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  app.add_option("--log-format", global.log_format, "text|json (overrides log.format)")
+      ->check(CLI::IsMember({"text", "json"}));
+
+  int rc = kExitOk;
+
+  auto* config = app.add_subcommand("config", "Inspect the configuration");
+  config->require_subcommand(1);
+  config->add_subcommand("check", "Print the resolved configuration (secrets masked); exit 1 on any error")
+      ->callback([&] { rc = cmd_config_check(global); });
+
+  auto* migrate = app.add_subcommand(
+      "migrate", "Install or upgrade hubsync's schema and capture triggers in PostgreSQL");
+  bool dry_run = false;
+  migrate->add_flag("--dry-run", dry_run, "Print the SQL instead of running it");
+  migrate->callback([&] { rc = cmd_migrate(global, dry_run); });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitUnavailable;
+  }
+  return rc;
+}

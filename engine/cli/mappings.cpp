@@ -1,0 +1,41 @@
+#include "engine/cli/mappings.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+
+#include "engine/mapping/parser.h"
+
+namespace hubsync::cli {
+
+namespace fs = std::filesystem;
+
+bool load_mappings(const std::string& dir, const std::vector<std::string>& files,
+                   std::vector<mapping::Mapping>& out) {
+  std::vector<std::string> paths = files;
+  if (paths.empty()) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) {
+      std::cerr << dir << ": error: mappings directory not found\n";
+      return false;
+    }
+    for (const auto& entry : fs::directory_iterator(dir)) {
+      auto ext = entry.path().extension();
+      if (entry.is_regular_file() && (ext == ".yaml" || ext == ".yml"))
+        paths.push_back(entry.path().string());
+    }
+    std::sort(paths.begin(), paths.end());
+  }
+  bool ok = true;
+  for (const auto& path : paths) {
+    auto parsed = mapping::load_mapping_file(path);
+    for (const auto& f : parsed.findings) std::cerr << f.to_string() << '\n';
+    if (parsed.ok()) out.push_back(std::move(*parsed.mapping));
+    else ok = false;
+  }
+  auto set_findings = mapping::validate_set(out);
+  for (const auto& f : set_findings) std::cerr << f.to_string() << '\n';
+  return ok && !mapping::has_errors(set_findings);
+}
+
+}  // namespace hubsync::cli

@@ -1,0 +1,133 @@
+// Drives the real `hubsync` binary: exit codes, output, and that secrets
+// never reach stdout or stderr.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "tests/support/pg.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr const char* kToken = "pat-na1-TOPSECRET-0c7e";
+constexpr const char* kPassword = "pw-TOPSECRET-41";
+
+struct Output {
+  int code = -1;
+  std::string out;  // stdout and stderr together
+};
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("hubsync-cli-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  void write(const std::string& name, const std::string& text) { std::ofstream(dir_ / name) << text; }
+
+  Output run(const std::string& args, const std::string& env = "") {
+    std::string cmd = "cd '" + dir_.string() + "' && env " + env + " '" HUBSYNC_BIN "' " + args + " 2>&1";
+    Output o;
+    FILE* p = popen(cmd.c_str(), "r");
+    std::array<char, 4096> buf;
+    while (auto n = fread(buf.data(), 1, buf.size(), p)) o.out.append(buf.data(), n);
+    int status = pclose(p);
+    o.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return o;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(CliTest, ConfigCheckReportsEveryMistakeWithLinesAndExitsNonZero) {
+  write("hubsync.yaml",
+        "postgres:\n"
+        "  dsn_env: PG\n"
+        "hubspot:\n"
+        "  token_env: TOKEN\n"
+        "  base_url: ftp://nope\n"     // 5: not http(s)
+        "rate_limit:\n"
+        "  tier: 7\n"                  // 7: not a tier
+        "webhok:\n"                    // 8: misspelt section
+        "  listen: 0.0.0.0:9\n");
+  auto o = run("config check", std::string("PG=postgresql://u:") + kPassword + "@h/db TOKEN=" + kToken);
+  EXPECT_EQ(o.code, 1) << o.out;
+  EXPECT_THAT(o.out, HasSubstr("hubsync.yaml:5:13: error: hubspot.base_url"));
+  EXPECT_THAT(o.out, HasSubstr("hubsync.yaml:7:9: error: rate_limit.tier"));
+  EXPECT_THAT(o.out, HasSubstr("hubsync.yaml:8:1: error: webhok: unknown section (did you mean 'webhook'?)"));
+  EXPECT_THAT(o.out, Not(HasSubstr(kToken)));
+  EXPECT_THAT(o.out, Not(HasSubstr(kPassword)));
+}
+
+TEST_F(CliTest, ConfigCheckMasksSecretsWhenValid) {
+  write("token", kToken);
+  write("hubsync.yaml", "postgres: {dsn_env: PG}\nhubspot: {token_file: token}\nlog: {level: debug}\n");
+  auto o = run("config check", std::string("PG='host=x password=") + kPassword + "'");
+  EXPECT_EQ(o.code, 0) << o.out;
+  EXPECT_THAT(o.out, HasSubstr("password=****"));
+  EXPECT_THAT(o.out, HasSubstr("hubspot.token             = **** (from file"));
+  EXPECT_THAT(o.out, Not(HasSubstr(kToken)));
+  EXPECT_THAT(o.out, Not(HasSubstr(kPassword)));
+}
+
+TEST_F(CliTest, HelpListsCommandsAndBadUsageExitsTwo) {
+  auto help = run("--help");
+  EXPECT_EQ(help.code, 0);
+  EXPECT_THAT(help.out, HasSubstr("migrate"));
+  EXPECT_THAT(help.out, HasSubstr("config"));
+  EXPECT_EQ(run("no-such-command").code, 2);
+}
+
+TEST_F(CliTest, MigrateInstallsTriggersForTheMappingsAndIsIdempotent) {
+  HUBSYNC_REQUIRE_PG(server);
+  hubsync::test::TempDatabase db(server);
+  db.exec("CREATE TABLE public.people (id int PRIMARY KEY, email text UNIQUE, name text)");
+  fs::create_directories(dir_ / "mappings");
+  write("mappings/people.yaml",
+        "name: people\n"
+        "postgres: {table: public.people, key: id}\n"
+        "hubspot: {object: contacts, match: email}\n"
+        "fields:\n"
+        "  - {column: email, property: email}\n"
+        "  - {column: name, property: firstname}\n");
+  write("hubsync.yaml", "postgres: {dsn_env: PG}\nhubspot: {token_env: TOKEN}\n");
+  const std::string env = "PG='" + db.dsn() + "' TOKEN=" + kToken;
+  auto dry = run("migrate --dry-run", env);
+  EXPECT_EQ(dry.code, 0) << dry.out;
+  EXPECT_THAT(dry.out, HasSubstr("CREATE TRIGGER \"hubsync_capture_people\""));
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM pg_namespace WHERE nspname = 'hubsync'"), "0");
+
+  auto first = run("migrate", env);
+  EXPECT_EQ(first.code, 0) << first.out;
+  EXPECT_THAT(first.out, HasSubstr("installed capture trigger people on public.people"));
+  auto second = run("migrate", env);
+  EXPECT_EQ(second.code, 0) << second.out;
+  EXPECT_THAT(second.out, HasSubstr("up to date"));
+  db.exec("INSERT INTO people VALUES (1, 'a@example.com', 'A')");
+  EXPECT_EQ(db.scalar("SELECT op FROM hubsync.changelog"), "insert");
+}
+
+TEST_F(CliTest, MigrateWithABrokenMappingNamesFileAndLine) {
+  fs::create_directories(dir_ / "mappings");
+  write("mappings/bad.yaml", "name: bad\npostgres: {table: public.x, key: id}\nhubspot: {object: contacts, match: email}\nfields:\n  - {colum: email, property: email}\n");
+  write("hubsync.yaml", "postgres: {dsn: 'host=/nonexistent'}\nhubspot: {token_env: TOKEN}\n");
+  auto o = run("migrate", std::string("TOKEN=") + kToken);
+  EXPECT_EQ(o.code, 1) << o.out;
+  EXPECT_THAT(o.out, HasSubstr("bad.yaml:5:"));
+  EXPECT_THAT(o.out, HasSubstr("column"));
+}
+
+}  // namespace
