@@ -102,12 +102,14 @@ Status SqliteStateStore::save_oauth_tokens(const OAuthTokens& t) {
   }
   auto q = db_->prepare(
       "INSERT INTO oauth_tokens (portal_id, access_token, refresh_token, expires_at, scopes, "
-      "updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (portal_id) DO UPDATE SET "
+      "updated_at, issued_at, hub_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+      "ON CONFLICT (portal_id) DO UPDATE SET "
       "access_token = excluded.access_token, refresh_token = excluded.refresh_token, "
       "expires_at = excluded.expires_at, scopes = excluded.scopes, "
-      "updated_at = excluded.updated_at");
+      "updated_at = excluded.updated_at, issued_at = excluded.issued_at, "
+      "hub_id = excluded.hub_id");
   Status result = q ? q->bind(t.portal_id, t.access_token, t.refresh_token, t.expires_at_ms,
-                              scopes, now_ms())
+                              scopes, now_ms(), t.issued_at_ms, t.hub_id)
                           .run()
                     : Status(std::move(q).error());
   if (own_sync) {
@@ -123,8 +125,8 @@ Result<std::optional<OAuthTokens>> SqliteStateStore::load_oauth_tokens(
     const std::string& portal_id) {
   std::lock_guard lock(mu_);
   auto q = db_->prepare(
-      "SELECT access_token, refresh_token, expires_at, scopes, updated_at FROM oauth_tokens "
-      "WHERE portal_id = ?");
+      "SELECT access_token, refresh_token, expires_at, scopes, updated_at, issued_at, hub_id "
+      "FROM oauth_tokens WHERE portal_id = ?");
   if (!q) return std::move(q).error();
   auto row = q->bind(portal_id).step();
   if (!row) return std::move(row).error();
@@ -143,6 +145,8 @@ Result<std::optional<OAuthTokens>> SqliteStateStore::load_oauth_tokens(
     start = end + 1;
   }
   t.updated_at_ms = q->int64(4);
+  t.issued_at_ms = q->int64(5);
+  t.hub_id = q->int64(6);
   return std::optional<OAuthTokens>(std::move(t));
 }
 

@@ -188,6 +188,8 @@ struct OAuthTokens {
   TimeMs expires_at_ms = 0;  ///< of the access token
   std::vector<std::string> scopes;
   TimeMs updated_at_ms = 0;  ///< stamped by the store on save
+  TimeMs issued_at_ms = 0;   ///< when the access token was issued, 0 if unknown
+  std::int64_t hub_id = 0;   ///< the portal as the token endpoint reports it, 0 if unknown
 };
 
 /// The engine's durable state: checkpoints, identity map, merge base, webhook

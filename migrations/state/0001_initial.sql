@@ -130,6 +130,8 @@ CREATE TABLE oauth_tokens (
   access_token  TEXT NOT NULL,
   refresh_token TEXT NOT NULL,
   expires_at    INTEGER NOT NULL,
-  scopes        TEXT NOT NULL,
-  updated_at    INTEGER NOT NULL
+  scopes        TEXT NOT NULL,          -- space-separated
+  updated_at    INTEGER NOT NULL,
+  issued_at     INTEGER NOT NULL DEFAULT 0,  -- of the access token, 0 if unknown
+  hub_id        INTEGER NOT NULL DEFAULT 0   -- as the token endpoint reports it
 ) WITHOUT ROWID;

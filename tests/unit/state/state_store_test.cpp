@@ -439,6 +439,8 @@ TEST_F(StateStoreTest, OAuthTokensSaveReplaceLoad) {
   t.access_token = "access-2";
   t.refresh_token = "refresh-2";
   t.scopes = {"oauth"};
+  t.issued_at_ms = kT0 + 3;
+  t.hub_id = 123;
   clock_.advance(7);
   ASSERT_TRUE(store_->save_oauth_tokens(t).ok());
   auto got = store_->load_oauth_tokens("123");
@@ -448,6 +450,8 @@ TEST_F(StateStoreTest, OAuthTokensSaveReplaceLoad) {
   EXPECT_EQ((*got)->expires_at_ms, kT0 + 1800'000);
   EXPECT_EQ((*got)->scopes, std::vector<std::string>{"oauth"});
   EXPECT_EQ((*got)->updated_at_ms, kT0 + 7);
+  EXPECT_EQ((*got)->issued_at_ms, kT0 + 3);
+  EXPECT_EQ((*got)->hub_id, 123);
   EXPECT_FALSE(store_->load_oauth_tokens("456")->has_value());
 }
 
