@@ -68,8 +68,6 @@ void check_schema(Reader& r, const Mapping& m) {
       r.error(s.mark, "schema.name `" + s.name + "` differs from hubspot.object `" + m.object.name + "`");
     }
     if (s.label_singular.empty()) r.error(s.mark, "the schema of a custom object needs `labels: {singular, plural}`");
-    if (!s.primary_display.empty() && !s.property(s.primary_display))
-      r.error(s.mark, "schema.primary_display is not a declared property");
     const PropertySpec* match = s.property(m.match_property);
     if (!m.match_property.empty() && !match)
       r.error(m.match_mark, "match property `" + m.match_property +
@@ -144,7 +142,11 @@ void check_mapping(Reader& r, const Mapping& m, bool partial) {
       r.error(mf->mark, "field " + mf->id + " carries the match property, which upserts need: it must go to HubSpot");
     }
   }
-  if (!m.match_property.empty() && !m.object.custom && !(m.object.name == "contacts" && m.match_property == "email")) {
+  if (m.match_property == "hs_object_id" && m.pushes())
+    r.error(m.match_mark, "hs_object_id cannot be the match property of a mapping that pushes: "
+                          "upserts need a unique property hubsync writes (e.g. email)");
+  if (!m.match_property.empty() && m.match_property != "hs_object_id" && !m.object.custom &&
+      !(m.object.name == "contacts" && m.match_property == "email")) {
     const PropertySpec* p = m.schema ? m.schema->property(m.match_property) : nullptr;
     if (!p)
       r.warning(m.match_mark, "match property `" + m.match_property + "` is not unique on " + m.object.name +

@@ -296,7 +296,10 @@ class MappingParser {
 
   void parse_field(const YAML::Node& node) {
     auto e = r_.entries(node, "a field", kFieldKeys);
-    if (!node.IsMap()) return;
+    if (!node.IsMap()) {
+      had_bad_field_ = true;
+      return;
+    }
     FieldMapping f;
     f.mark = r_.mark(node);
     f.direction = m_.direction;
@@ -331,10 +334,13 @@ class MappingParser {
     };
     names("column", "columns", f.columns);
     names("property", "properties", f.properties);
-    if (!ok) return;
-    if (f.columns.size() > 1 && f.properties.size() > 1) {
+    if (ok && f.columns.size() > 1 && f.properties.size() > 1) {
       r_.error(node, "a field maps several columns to one property or one column to several "
                      "properties, not several to several");
+      ok = false;
+    }
+    if (!ok) {
+      had_bad_field_ = true;
       return;
     }
     for (const auto& c : f.columns) f.id += (f.id.empty() ? "" : "+") + c;
@@ -550,8 +556,9 @@ ParseResult parse_mapping(std::string_view yaml_text, const std::string& file) {
   Reader r(file);
   ParseResult out;
   YAML::Node root;
+  std::vector<YAML::Node> docs;
   try {
-    root = YAML::Load(std::string(yaml_text));
+    docs = YAML::LoadAll(std::string(yaml_text));
   } catch (const YAML::Exception& e) {
     SourceMark at{file, e.mark.is_null() ? 0 : e.mark.line + 1, e.mark.is_null() ? 0 : e.mark.column + 1};
     std::string msg = e.msg.empty() ? std::string("invalid YAML") : e.msg;
@@ -563,6 +570,10 @@ ParseResult parse_mapping(std::string_view yaml_text, const std::string& file) {
     return out;
   }
   try {
+    if (!docs.empty()) root = docs[0];
+    for (std::size_t i = 1; i < docs.size(); ++i)
+      if (docs[i].IsDefined() && !docs[i].IsNull())
+        r.error(docs[i], "a mapping file holds one mapping; this is a second YAML document");
     if (!root.IsDefined() || root.IsNull()) {
       r.error(SourceMark{file, 1, 1}, "the file is empty: a mapping needs name, postgres, hubspot and fields");
       out.findings = std::move(r.findings());

@@ -236,6 +236,12 @@ std::string type_transform(Transform& t, ValueType in) {
 
 std::string Transform::describe() const {
   if (kind == TransformKind::date_format) return "date_format('" + pattern + "')";
+  if (kind == TransformKind::value_map) {
+    std::string text = "value_map(";
+    for (std::size_t i = 0; i < map.size(); ++i)
+      text += (i ? "," : "") + map[i].first + "=" + map[i].second;
+    return text + ")";
+  }
   return transform_names()[static_cast<int>(kind)];
 }
 

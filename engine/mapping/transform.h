@@ -33,7 +33,7 @@ struct Transform {
   /// HubSpot -> Postgres, the inverse of forward where one exists (trim and
   /// the case changes have none: backward is the identity for them).
   model::Result<model::Value> backward(const model::Value& v) const;
-  /// A short description, e.g. "value_map" or "date_format('%d/%m/%Y')".
+  /// A short description, e.g. "value_map(a=b,c=d)" or "date_format('%d/%m/%Y')".
   std::string describe() const;
 };
 
