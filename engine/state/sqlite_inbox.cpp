@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "engine/state/sqlite/db.h"
@@ -21,6 +22,12 @@ Result<std::size_t> SqliteStateStore::append_inbox(const std::vector<InboxEvent>
   return in_txn([&]() -> Result<std::size_t> {
     std::size_t added = 0;
     for (const auto& e : events) {
+      if (e.event_id.empty()) {
+        return model::make_error(
+            model::ErrorKind::invalid_record,
+            fmt::format("state store {}: inbox event without event_id (object {} {})", path_,
+                        e.object_type, e.object_id));
+      }
       auto q = db_->prepare(
           "INSERT INTO inbox (event_id, subscription_id, subscription_type, object_type, "
           "object_id, occurred_at, property_name, property_value, raw_json, received_at) "

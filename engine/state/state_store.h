@@ -235,6 +235,7 @@ class StateStore {
   /// mapping (nothing is changed then). Idempotent.
   virtual Status upsert_link(const std::string& mapping, const std::string& pg_key,
                              const std::string& hubspot_id) = 0;
+  /// The row's link, or nullopt.
   virtual Result<std::optional<Link>> find_link_by_pg_key(const std::string& mapping,
                                                           const std::string& pg_key) = 0;
   /// Finds the link of a HubSpot id. An id absorbed by a merge resolves to
@@ -245,7 +246,8 @@ class StateStore {
   /// was never merged).
   virtual Result<std::string> resolve_hubspot_id(const std::string& mapping,
                                                  const std::string& hubspot_id) = 0;
-  /// Removes the row's link; true if there was one. Idempotent.
+  /// Removes the row's link (not its base values); true if there was one.
+  /// Idempotent.
   virtual Result<bool> remove_link(const std::string& mapping, const std::string& pg_key) = 0;
   /// After HubSpot merged `absorbed_ids` into `survivor_id`: records every
   /// absorbed id as an alias of the survivor (so later events about them
@@ -282,6 +284,7 @@ class StateStore {
   /// event_id) — HubSpot retries an event with the same eventId and
   /// subscriptionId, but eventIds alone are not unique across subscriptions.
   /// Duplicates (also within `events`) are ignored. Returns how many were new.
+  /// `invalid_record` (nothing appended) if an event has an empty event_id.
   virtual Result<std::size_t> append_inbox(const std::vector<InboxEvent>& events) = 0;
   /// Claims up to `limit` unprocessed events whose lease is free, oldest
   /// (occurred_at, then arrival) first; each claimed event gets attempts+1
@@ -307,6 +310,7 @@ class StateStore {
   /// instead (payload, error, next retry; attempts += dl.attempts) and its id
   /// returned, so a record is never dead-lettered twice.
   virtual Result<std::int64_t> add_dead_letter(const DeadLetter& dl) = 0;
+  /// The dead letter (pending or discarded), or nullopt.
   virtual Result<std::optional<DeadLetter>> get_dead_letter(std::int64_t id) = 0;
   /// Newest failures first.
   virtual Result<std::vector<DeadLetter>> list_dead_letters(const DeadLetterFilter& filter) = 0;
@@ -323,6 +327,7 @@ class StateStore {
 
   // --- conflicts ---
 
+  /// Appends a decided conflict (decided_at 0: the store's clock); returns its id.
   virtual Result<std::int64_t> record_conflict(const ConflictRecord& c) = 0;
   /// Most recent first; all mappings when `mapping` is empty.
   virtual Result<std::vector<ConflictRecord>> list_conflicts(const std::string& mapping,
@@ -330,6 +335,7 @@ class StateStore {
 
   // --- runs ---
 
+  /// Records a run as started (unfinished until finish_run) and returns its id.
   virtual Result<std::int64_t> start_run(const std::string& mode, TimeMs started_at_ms) = 0;
   /// `invalid_record` if the run id is unknown. Finishing twice overwrites.
   virtual Status finish_run(std::int64_t run_id, const RunSummary& summary) = 0;
@@ -344,6 +350,7 @@ class StateStore {
   /// returns): the HubSpot connector calls it with a rotated refresh token
   /// BEFORE using that token.
   virtual Status save_oauth_tokens(const OAuthTokens& tokens) = 0;
+  /// The portal's saved tokens, or nullopt.
   virtual Result<std::optional<OAuthTokens>> load_oauth_tokens(const std::string& portal_id) = 0;
 };
 

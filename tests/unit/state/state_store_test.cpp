@@ -225,6 +225,12 @@ TEST_F(StateStoreTest, InboxDedupesOnSubscriptionAndEventId) {
   EXPECT_EQ(*first, 3u);  // the duplicate inside the batch is dropped
   EXPECT_EQ(*store_->append_inbox({event("2", "s1", 100), event("3", "s1", 50)}), 1u);
   EXPECT_EQ(*store_->count_inbox_pending(), 4u);
+
+  // An event without an id cannot be deduplicated: the whole append is refused.
+  auto bad = store_->append_inbox({event("9", "s1", 1), event("", "s1", 1)});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().kind, model::ErrorKind::invalid_record);
+  EXPECT_EQ(*store_->count_inbox_pending(), 4u);
 }
 
 TEST_F(StateStoreTest, InboxClaimOldestFirstWithLease) {
