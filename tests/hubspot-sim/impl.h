@@ -1,0 +1,98 @@
+#pragma once
+
+// Simulator::Impl — shared by the route handlers (api_*.cpp, admin.cpp).
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "tests/hubspot-sim/http_server.h"
+#include "tests/hubspot-sim/http_types.h"
+#include "tests/hubspot-sim/json.h"
+#include "tests/hubspot-sim/portal.h"
+#include "tests/hubspot-sim/rate_limiter.h"
+#include "tests/hubspot-sim/simulator.h"
+#include "tests/hubspot-sim/webhooks.h"
+
+namespace hubsync::sim {
+
+/// Who called: resolved from the Authorization header.
+struct Caller {
+  std::int64_t app_id = 0;
+  bool oauth = false;
+};
+
+struct OAuthToken {
+  std::int64_t app_id = 0;
+  std::int64_t expires_at_ms = 0;
+  std::string refresh_token;
+  std::string scopes;
+};
+
+struct Simulator::Impl {
+  explicit Impl(SimulatorOptions o);
+
+  HttpResponse handle(HttpRequest& req);
+  HttpResponse route(HttpRequest& req, const std::string& route_key);
+  HttpResponse handle_objects(HttpRequest& req, const std::vector<std::string>& seg, const Caller& c);
+  HttpResponse handle_properties(HttpRequest& req, const std::vector<std::string>& seg);
+  HttpResponse handle_schemas(HttpRequest& req, const std::vector<std::string>& seg);
+  HttpResponse handle_associations(HttpRequest& req, const std::vector<std::string>& seg, const Caller& c);
+  HttpResponse handle_v4_object_associations(HttpRequest& req, const std::vector<std::string>& seg,
+                                             const Caller& c);
+  HttpResponse handle_oauth(HttpRequest& req, const std::vector<std::string>& seg);
+  HttpResponse handle_admin(HttpRequest& req, const std::vector<std::string>& seg);
+  /// Resolves the bearer token; throws 401 ApiError.
+  Caller authenticate(const HttpRequest& req);
+  void emit(std::vector<ChangeEvent>& events);
+  WriteSource source_for(const Caller& c) const;
+  std::int64_t now() const { return opts.clock ? opts.clock() : wall_now(); }
+  static std::int64_t wall_now();
+  std::string correlation_id();
+  void count_request(const std::string& route_key, int status);
+  void count_inputs(const std::string& type_id, std::int64_t n);
+  void save_snapshot();
+  void load_snapshot();
+
+  Simulator* self = nullptr;
+  SimulatorOptions opts;
+  Portal portal;
+  RateLimiter limiter;
+  WebhookDispatcher webhooks;
+  std::unique_ptr<HttpServer> server;
+  std::uint16_t port = 0;
+  std::atomic<bool> rate_limits_on{true};
+  std::atomic<std::int64_t> oauth_expires_in_s{1800};
+
+  std::mutex auth_mu;
+  std::unordered_map<std::string, std::int64_t> private_tokens;
+  std::unordered_map<std::string, OAuthToken> access_tokens;
+  std::unordered_map<std::string, OAuthToken> refresh_tokens;
+  std::unordered_map<std::string, std::string> auth_codes;  ///< code -> redirect uri
+  std::uint64_t token_counter = 0;
+
+  std::mutex fault_mu;
+  std::vector<FaultRule> faults;
+  std::mt19937_64 rng;
+
+  mutable std::mutex counter_mu;
+  CountersSnapshot counts;
+  std::atomic<std::uint64_t> correlation_counter{0};
+  std::atomic<std::int64_t> user_id_counter{0};
+};
+
+/// Renders an ApiError as HubSpot's error body.
+HttpResponse error_response(const ApiError& e, const std::string& correlation_id);
+HttpResponse json_response(int status, std::string body);
+/// Parses a JSON body or throws 400 like HubSpot.
+rapidjson::Document parse_body(const std::string& body);
+/// Writes one object in HubSpot's v3 shape.
+void write_object(JsonWriter& w, const ObjectView& v, const std::vector<std::string>& props,
+                  const std::vector<std::string>& default_props, bool all_history);
+std::vector<std::string> split(const std::string& s, char sep);
+std::int64_t parse_int_or(const std::string& s, std::int64_t def);
+
+}  // namespace hubsync::sim

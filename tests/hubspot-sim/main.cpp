@@ -1,0 +1,87 @@
+// hubspot-sim: the simulator as a standalone server.
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+
+#include "tests/hubspot-sim/simulator.h"
+
+namespace {
+
+int wait_for_signal() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int sig = 0;
+  sigwait(&set, &sig);
+  return sig;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Block the signals in every thread; main waits for them synchronously.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+
+  hubsync::sim::SimulatorOptions o;
+  CLI::App app{"hubspot-sim: a local HubSpot API simulator"};
+  int port = 0;
+  std::vector<std::string> tokens;
+  std::string latency;
+  bool no_limits = false;
+  app.add_option("--port", port, "port on 127.0.0.1 (0: any)");
+  app.add_option("--portal-id", o.portal_id, "portal (hub) id");
+  app.add_option("--tier", o.tier, "requests per rolling 10 s (100/110/190/250)");
+  app.add_option("--daily-limit", o.daily_limit, "requests per day");
+  app.add_flag("--no-rate-limit", no_limits, "never answer 429 for limits");
+  app.add_option("--index-lag-ms", o.index_lag_ms, "search index lag");
+  app.add_option("--oauth-expires-in", o.oauth_expires_in_s, "OAuth access token lifetime, seconds");
+  app.add_option("--token", tokens, "private app token TOKEN:APPID (repeatable; replaces the defaults)");
+  app.add_option("--client-id", o.oauth_client_id, "OAuth client id");
+  app.add_option("--client-secret", o.oauth_client_secret, "OAuth client secret");
+  app.add_option("--webhook-target", o.webhook_target, "URL receiving webhook batches");
+  app.add_option("--webhook-secret", o.webhook_secret, "signing secret (default: client secret)");
+  app.add_option("--webhook-time-compression", o.webhook_time_compression, "divide webhook retry delays");
+  app.add_option("--snapshot", o.snapshot_file, "state file loaded at start, saved at exit");
+  app.add_option("--threads", o.threads, "HTTP worker threads");
+  app.add_option("--latency", latency, "latency MIN-MAX ms added to API responses");
+  try {
+    app.parse(argc, argv);
+    o.port = static_cast<std::uint16_t>(port);
+    o.rate_limits = !no_limits;
+    if (!tokens.empty()) {
+      o.tokens.clear();
+      for (const auto& t : tokens) {
+        auto colon = t.rfind(':');
+        if (colon == std::string::npos) throw CLI::ValidationError("--token", "expected TOKEN:APPID");
+        o.tokens.push_back({t.substr(0, colon), std::stoll(t.substr(colon + 1))});
+      }
+    }
+    if (!latency.empty()) {
+      auto dash = latency.find('-');
+      o.latency_min_ms = std::stoi(latency.substr(0, dash));
+      o.latency_max_ms = dash == std::string::npos ? o.latency_min_ms : std::stoi(latency.substr(dash + 1));
+    }
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::cerr << "hubspot-sim: " << e.what() << "\n";
+    return 2;
+  }
+  try {
+    hubsync::sim::Simulator sim(o);
+    sim.start();
+    std::cout << "hubspot-sim listening on " << sim.base_url() << std::endl;
+    wait_for_signal();
+    sim.stop();
+  } catch (const std::exception& e) {
+    std::cerr << "hubspot-sim: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

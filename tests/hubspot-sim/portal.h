@@ -1,0 +1,207 @@
+#pragma once
+
+// The simulated portal's state: object types, records, properties, schemas
+// and associations, behind one reader/writer lock. Every public method is
+// thread-safe, takes the lock for the shortest time, and returns copies (or
+// shared immutable property maps) so callers serialise JSON outside the lock.
+// Methods throw ApiError exactly as HubSpot would answer.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <shared_mutex>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "tests/hubspot-sim/model.h"
+#include "tests/hubspot-sim/search.h"
+
+namespace hubsync::sim {
+
+/// A record as returned to a caller: immutable snapshot.
+struct ObjectView {
+  std::uint64_t id = 0;
+  std::string object_type_id;
+  PropsPtr props;
+  std::int64_t created_ms = 0;
+  std::int64_t updated_ms = 0;
+  std::int64_t archived_ms = 0;
+  bool archived = false;
+  bool is_new = false;  ///< upsert created it
+  std::map<std::string, std::vector<HistoryEntry>> history;
+};
+
+struct AssocTypeSpec {
+  std::string category = "HUBSPOT_DEFINED";
+  int type_id = 0;
+};
+
+struct AssocTypeDef {
+  int type_id = 0;
+  std::string category;
+  std::string label;  ///< empty: unlabelled
+  int inverse_id = 0;
+  std::string name;
+};
+
+/// One input of a create/update/upsert.
+struct WriteInput {
+  std::string id;           ///< update/upsert: the id (or unique value)
+  std::string id_property;  ///< upsert / update by unique property
+  Props props;
+  std::string trace_id;
+  struct Assoc {
+    std::string to_id;
+    std::vector<AssocTypeSpec> types;
+  };
+  std::vector<Assoc> associations;
+};
+
+enum class WriteOp { kCreate, kUpdate, kUpsert };
+
+/// Result of one input of a batch (view or error, never both).
+struct WriteOutcome {
+  std::optional<ObjectView> view;
+  std::optional<ApiError> error;
+};
+
+struct AssocLink {
+  std::uint64_t to_id = 0;
+  std::vector<AssocTypeDef> types;
+};
+
+class Portal {
+ public:
+  using NowFn = std::function<std::int64_t()>;
+  Portal(std::int64_t portal_id, std::int64_t index_lag_ms, NowFn now, bool merge_new_id);
+
+  std::int64_t portal_id() const { return portal_id_; }
+  void set_index_lag_ms(std::int64_t lag);
+  /// Drops every record, custom schema, custom property and association.
+  void reset();
+
+  /// Maps "contacts", "contact", "0-1", "p_x", "p62515_x", "2-3", "x" to the
+  /// object type id; throws 400 like HubSpot for unknown types.
+  std::string resolve_type(const std::string& ref) const;
+  /// Snapshot of one type's definition (without its records).
+  ObjectType type_definition(const std::string& ref) const;
+  std::vector<ObjectType> custom_schemas() const;
+
+  // ---- objects -----------------------------------------------------------
+  ObjectView get(const std::string& type, const std::string& id, const std::string& id_property,
+                 bool archived, const std::vector<std::string>& history_props) const;
+  std::vector<ObjectView> list(const std::string& type, int limit, std::uint64_t after,
+                               bool archived, const std::vector<std::string>& history_props,
+                               std::optional<std::uint64_t>& next_after) const;
+  /// Batch read; missing ids come back in `missing`.
+  std::vector<ObjectView> read_batch(const std::string& type, const std::vector<std::string>& ids,
+                                     const std::string& id_property, bool archived,
+                                     const std::vector<std::string>& history_props,
+                                     std::vector<std::string>& missing) const;
+  /// Writes. `partial` (objectWriteTraceId present): each input succeeds or
+  /// fails alone. Otherwise the first failing input throws and nothing is written.
+  std::vector<WriteOutcome> write(const std::string& type, WriteOp op, std::vector<WriteInput>& inputs,
+                                  bool partial, const WriteSource& src,
+                                  std::vector<ChangeEvent>& events);
+  /// Archives; unknown ids are ignored (HubSpot answers 204 regardless).
+  void archive(const std::string& type, const std::vector<std::string>& ids, const WriteSource& src,
+               std::vector<ChangeEvent>& events);
+  /// Restores archived records (the recycle bin; a UI action in HubSpot).
+  ObjectView restore(const std::string& type, const std::string& id, const WriteSource& src,
+                     std::vector<ChangeEvent>& events);
+  ObjectView merge(const std::string& type, const std::string& primary, const std::string& merged,
+                   const WriteSource& src, std::vector<ChangeEvent>& events);
+  /// Search with index lag applied; returns the page and the total.
+  std::vector<ObjectView> search(const std::string& type, const SearchQuery& q,
+                                 std::int64_t& total) const;
+  /// Every record of a type, archived included (admin dump).
+  std::vector<ObjectView> dump(const std::string& type) const;
+  /// Seeds `n` records with realistic, deterministic data.
+  std::vector<std::uint64_t> seed(const std::string& type, int n, std::uint64_t seed,
+                                  const WriteSource& src, std::vector<ChangeEvent>& events);
+  /// Sets the same modified time on every given record (a bulk import).
+  void stamp_modified(const std::string& type, const std::vector<std::uint64_t>& ids,
+                      std::int64_t ms);
+  std::size_t count(const std::string& type) const;
+  /// Puts a record back exactly as saved (snapshot load); no events.
+  void import_record(const std::string& type, std::uint64_t id, Props props, std::int64_t created_ms,
+                     std::int64_t updated_ms, bool archived);
+
+  // ---- properties --------------------------------------------------------
+  std::vector<PropertyDef> properties(const std::string& type, bool archived) const;
+  PropertyDef property(const std::string& type, const std::string& name) const;
+  PropertyDef create_property(const std::string& type, PropertyDef def);
+  PropertyDef update_property(const std::string& type, const std::string& name,
+                              const std::function<void(PropertyDef&)>& patch,
+                              std::optional<bool> has_unique_value);
+  void archive_property(const std::string& type, const std::string& name);
+  std::vector<PropertyGroup> groups(const std::string& type) const;
+  PropertyGroup create_group(const std::string& type, PropertyGroup g);
+  PropertyGroup update_group(const std::string& type, const std::string& name,
+                             const std::optional<std::string>& label, std::optional<int> order);
+  void archive_group(const std::string& type, const std::string& name);
+
+  // ---- schemas -----------------------------------------------------------
+  ObjectType create_schema(ObjectType t, const std::vector<std::string>& associated_objects);
+  ObjectType update_schema(const std::string& ref, const std::function<void(ObjectType&)>& patch);
+  void delete_schema(const std::string& ref);
+  /// Creates an association definition between two types; returns its id.
+  AssocTypeDef create_association_definition(const std::string& from, const std::string& to,
+                                             const std::string& name, const std::string& label,
+                                             const std::string& category);
+  std::vector<AssocTypeDef> association_types(const std::string& from, const std::string& to) const;
+
+  // ---- associations ------------------------------------------------------
+  /// Links from->to with the given types (empty: default type). Throws 400
+  /// for unknown type ids, 404 for missing objects. Returns the types set.
+  std::vector<AssocTypeDef> associate(const std::string& from_type, std::uint64_t from,
+                                      const std::string& to_type, std::uint64_t to,
+                                      const std::vector<AssocTypeSpec>& types,
+                                      const WriteSource& src, std::vector<ChangeEvent>& events);
+  /// Removes all links between the pair (both directions).
+  void unassociate(const std::string& from_type, std::uint64_t from, const std::string& to_type,
+                   std::uint64_t to, const WriteSource& src, std::vector<ChangeEvent>& events);
+  std::vector<AssocLink> associations(const std::string& from_type, std::uint64_t from,
+                                      const std::string& to_type) const;
+  bool exists(const std::string& type, std::uint64_t id) const;
+
+ private:
+  friend struct PortalAccess;
+  ObjectType& type_locked(const std::string& ref);
+  const ObjectType& type_locked(const std::string& ref) const;
+  std::string resolve_locked(const std::string& ref) const;
+  Record* find_locked(ObjectType& t, const std::string& id, const std::string& id_property);
+  ObjectView view_locked(const ObjectType& t, const Record& r,
+                         const std::vector<std::string>& history_props) const;
+  void reindex_locked(Record& r, std::int64_t now);
+  void install_defaults_locked();
+  void add_assoc_pair_locked(const std::string& a, const std::string& b, int id_ab, int id_ba,
+                             const std::string& category, const std::string& label,
+                             const std::string& name);
+  void move_associations_locked(const std::string& type, std::uint64_t from, std::uint64_t to);
+  void drop_associations_locked(const std::string& type, std::uint64_t id);
+  WriteOutcome write_one_locked(ObjectType& t, WriteOp op, WriteInput& in, const WriteSource& src,
+                                std::int64_t now, bool dry_run, std::vector<ChangeEvent>& events,
+                                std::set<std::string>* batch_keys);
+  ChangeEvent event_locked(const ObjectType& t, const std::string& kind, std::uint64_t id,
+                           const WriteSource& src, std::int64_t now) const;
+
+  std::int64_t portal_id_;
+  std::int64_t index_lag_ms_;
+  NowFn now_;
+  bool merge_new_id_;
+  mutable std::shared_mutex mu_;
+  std::map<std::string, ObjectType> types_;  ///< by object type id
+  std::uint64_t next_id_ = 0;
+  int next_custom_type_ = 1;
+  int next_assoc_type_id_ = 0;
+  /// (from type id, to type id) -> definitions
+  std::map<std::pair<std::string, std::string>, std::vector<AssocTypeDef>> assoc_types_;
+  /// (from type id, from id, to type id) -> to id -> type ids
+  std::map<std::tuple<std::string, std::uint64_t, std::string>, std::map<std::uint64_t, std::set<int>>>
+      links_;
+};
+
+}  // namespace hubsync::sim

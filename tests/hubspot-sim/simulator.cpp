@@ -1,0 +1,580 @@
+// Simulator: the request pipeline (faults, auth, rate limits, routing,
+// counters) and the C++ test-knob API.
+#include "tests/hubspot-sim/simulator.h"
+
+#include <chrono>
+#include <cstdio>
+#include <stdexcept>
+
+#include "tests/hubspot-sim/impl.h"
+#include "tests/hubspot-sim/search.h"
+#include "tests/hubspot-sim/validation.h"
+
+namespace hubsync::sim {
+namespace {
+
+bool glob_match(const std::string& pat, const std::string& s) {
+  size_t p = 0, i = 0, star = std::string::npos, mark = 0;
+  while (i < s.size()) {
+    if (p < pat.size() && pat[p] == s[i]) { ++p; ++i; }
+    else if (p < pat.size() && pat[p] == '*') { star = p++; mark = i; }
+    else if (star != std::string::npos) { p = star + 1; i = ++mark; }
+    else return false;
+  }
+  while (p < pat.size() && pat[p] == '*') ++p;
+  return p == pat.size();
+}
+
+std::string route_key(const HttpRequest& req, const std::vector<std::string>& seg) {
+  std::string key = req.method + " ";
+  for (size_t i = 0; i < seg.size(); ++i) {
+    const std::string& s = seg[i];
+    bool numeric = !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+    bool type_slot = (i == 3 && seg.size() > 3 && (seg[0] == "crm") && (seg[2] == "objects" || seg[2] == "properties")) ||
+                     (seg.size() > 4 && seg[1] == "v4" && seg[2] == "associations" && (i == 3 || i == 4));
+    bool object_id_slot = i == 4 && seg.size() == 5 && seg[0] == "crm" && seg[2] == "objects" &&
+                          s != "search" && s != "merge" && s != "batch";
+    key += "/" + (numeric || object_id_slot ? std::string("{id}") : type_slot ? std::string("{type}") : s);
+  }
+  return key;
+}
+
+}  // namespace
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    auto pos = s.find(sep, start);
+    if (pos == std::string::npos) pos = s.size();
+    if (pos > start) out.push_back(s.substr(start, pos - start));
+    start = pos + 1;
+  }
+  return out;
+}
+
+std::int64_t parse_int_or(const std::string& s, std::int64_t def) {
+  try {
+    size_t used = 0;
+    std::int64_t v = std::stoll(s, &used);
+    return used == s.size() ? v : def;
+  } catch (...) {
+    return def;
+  }
+}
+
+std::int64_t Simulator::Impl::wall_now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+Simulator::Impl::Impl(SimulatorOptions o)
+    : opts(std::move(o)),
+      portal(opts.portal_id, opts.index_lag_ms, [this] { return now(); }, opts.merge_new_id),
+      limiter(opts.tier, opts.daily_limit, opts.search_per_second),
+      webhooks(WebhookDispatcher::Config{opts.portal_id, opts.oauth_app_id,
+                                         opts.webhook_secret.empty() ? opts.oauth_client_secret : opts.webhook_secret,
+                                         opts.webhook_time_compression, opts.webhook_max_attempts, 10}),
+      rng(opts.random_seed) {
+  rate_limits_on = opts.rate_limits;
+  oauth_expires_in_s = opts.oauth_expires_in_s;
+  for (const auto& t : opts.tokens) private_tokens[t.token] = t.app_id;
+  if (!opts.webhook_target.empty()) webhooks.set_target(opts.webhook_target);
+}
+
+std::string Simulator::Impl::correlation_id() {
+  std::uint64_t n = ++correlation_counter;
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "5a1e0000-0000-4000-8000-%012llx", static_cast<unsigned long long>(n));
+  return buf;
+}
+
+HttpResponse json_response(int status, std::string body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+HttpResponse error_response(const ApiError& e, const std::string& correlation_id) {
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  w.StartObject();
+  w.Key("status");
+  w.String("error");
+  w.Key("message");
+  write_str(w, e.message);
+  w.Key("correlationId");
+  write_str(w, correlation_id);
+  w.Key("category");
+  write_str(w, e.category);
+  if (!e.sub_category.empty()) {
+    w.Key("subCategory");
+    write_str(w, e.sub_category);
+  }
+  if (!e.errors.empty()) {
+    w.Key("errors");
+    w.StartArray();
+    for (const auto& d : e.errors) {
+      w.StartObject();
+      w.Key("message");
+      write_str(w, d.message);
+      if (!d.code.empty()) {
+        w.Key("code");
+        write_str(w, d.code);
+      }
+      if (!d.context.empty()) {
+        w.Key("context");
+        w.StartObject();
+        for (const auto& [k, vs] : d.context) {
+          write_str(w, k);
+          w.StartArray();
+          for (const auto& v : vs) write_str(w, v);
+          w.EndArray();
+        }
+        w.EndObject();
+      }
+      w.EndObject();
+    }
+    w.EndArray();
+  }
+  if (!e.context.empty()) {
+    w.Key("context");
+    w.StartObject();
+    for (const auto& [k, vs] : e.context) {
+      write_str(w, k);
+      w.StartArray();
+      for (const auto& v : vs) write_str(w, v);
+      w.EndArray();
+    }
+    w.EndObject();
+  }
+  w.EndObject();
+  return json_response(e.http_status, std::string(sb.GetString(), sb.GetSize()));
+}
+
+rapidjson::Document parse_body(const std::string& body) {
+  rapidjson::Document d;
+  d.Parse(body.data(), body.size());
+  if (d.HasParseError() || !d.IsObject())
+    throw make_api_error(400, "VALIDATION_ERROR", "Invalid input JSON on line 1: the body is not a JSON object");
+  return d;
+}
+
+void write_object(JsonWriter& w, const ObjectView& v, const std::vector<std::string>& props,
+                  const std::vector<std::string>& default_props, bool all_history) {
+  w.StartObject();
+  w.Key("id");
+  write_str(w, std::to_string(v.id));
+  w.Key("properties");
+  w.StartObject();
+  const auto& wanted = props.empty() ? default_props : props;
+  for (const auto& p : wanted) {
+    write_str(w, p);
+    auto it = v.props->find(p);
+    if (it == v.props->end()) w.Null();
+    else write_str(w, it->second);
+  }
+  if (!props.empty()) {
+    // HubSpot always includes these three.
+    for (const char* always : {"hs_object_id", "createdate", "hs_createdate", "lastmodifieddate", "hs_lastmodifieddate"}) {
+      if (std::find(props.begin(), props.end(), always) != props.end()) continue;
+      auto it = v.props->find(always);
+      if (it == v.props->end()) continue;
+      w.Key(always);
+      write_str(w, it->second);
+    }
+  }
+  w.EndObject();
+  if (!v.history.empty()) {
+    w.Key("propertiesWithHistory");
+    w.StartObject();
+    for (const auto& [name, entries] : v.history) {
+      write_str(w, name);
+      w.StartArray();
+      for (const auto& h : entries) {
+        w.StartObject();
+        w.Key("value");
+        write_str(w, h.value);
+        w.Key("timestamp");
+        write_str(w, format_iso_ms(h.timestamp_ms));
+        w.Key("sourceType");
+        write_str(w, h.source_type);
+        w.Key("sourceId");
+        write_str(w, h.source_id);
+        w.EndObject();
+      }
+      w.EndArray();
+    }
+    w.EndObject();
+  }
+  (void)all_history;
+  w.Key("createdAt");
+  write_str(w, format_iso_ms(v.created_ms));
+  w.Key("updatedAt");
+  write_str(w, format_iso_ms(v.updated_ms));
+  w.Key("archived");
+  w.Bool(v.archived);
+  if (v.archived) {
+    w.Key("archivedAt");
+    write_str(w, format_iso_ms(v.archived_ms));
+  }
+  w.EndObject();
+}
+
+void Simulator::Impl::count_request(const std::string& key, int status) {
+  std::lock_guard lock(counter_mu);
+  counts.requests[key][status]++;
+  if (status == 429) counts.rate_limited++;
+}
+
+void Simulator::Impl::count_inputs(const std::string& type_id, std::int64_t n) {
+  std::lock_guard lock(counter_mu);
+  counts.inputs_written[type_id] += n;
+}
+
+WriteSource Simulator::Impl::source_for(const Caller& c) const {
+  WriteSource s;
+  s.change_source = "INTEGRATION";
+  s.source_id = std::to_string(c.app_id);
+  s.app_id = c.app_id;
+  return s;
+}
+
+void Simulator::Impl::emit(std::vector<ChangeEvent>& events) {
+  if (!events.empty()) webhooks.enqueue(events);
+}
+
+Caller Simulator::Impl::authenticate(const HttpRequest& req) {
+  std::string h = req.header("authorization");
+  std::string token;
+  if (h.size() > 7 && (h.compare(0, 7, "Bearer ") == 0 || h.compare(0, 7, "bearer ") == 0)) token = h.substr(7);
+  if (token.empty())
+    throw make_api_error(401, "INVALID_AUTHENTICATION",
+                         "Authentication credentials not found. This API supports OAuth 2.0 authentication and you "
+                         "can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview");
+  std::lock_guard lock(auth_mu);
+  if (auto it = private_tokens.find(token); it != private_tokens.end()) return Caller{it->second, false};
+  if (auto it = access_tokens.find(token); it != access_tokens.end()) {
+    if (now() >= it->second.expires_at_ms)
+      throw make_api_error(401, "EXPIRED_AUTHENTICATION",
+                           "The OAuth token used to make this call expired " +
+                               std::to_string((now() - it->second.expires_at_ms) / 1000) + " second(s) ago.");
+    return Caller{it->second.app_id, true};
+  }
+  throw make_api_error(401, "INVALID_AUTHENTICATION",
+                       "Authentication credentials not found. This API supports OAuth 2.0 authentication and you "
+                       "can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview");
+}
+
+HttpResponse Simulator::Impl::handle(HttpRequest& req) {
+  std::vector<std::string> seg = split(req.path, '/');
+  std::string key = route_key(req, seg);
+  bool is_admin = !seg.empty() && seg[0] == "_sim";
+  HttpResponse resp;
+  int latency = 0;
+  bool malformed = false;
+  if (!is_admin) {
+    std::lock_guard lock(fault_mu);
+    if (opts.latency_max_ms > 0)
+      latency = opts.latency_min_ms +
+                static_cast<int>(rng() % static_cast<std::uint64_t>(std::max(1, opts.latency_max_ms - opts.latency_min_ms + 1)));
+    for (auto& f : faults) {
+      if (!glob_match(f.route, req.path) || (!f.method.empty() && f.method != req.method) || f.remaining == 0) continue;
+      if (f.latency_max_ms > 0)
+        latency += f.latency_min_ms +
+                   static_cast<int>(rng() % static_cast<std::uint64_t>(std::max(1, f.latency_max_ms - f.latency_min_ms + 1)));
+      double roll = static_cast<double>(rng() % 1000000) / 10000.0;  // [0,100)
+      double acc = 0;
+      auto hit = [&](double pct) { acc += pct; return roll < acc; };
+      int fault_status = 0;
+      if (hit(f.pct_500)) fault_status = 500;
+      else if (hit(f.pct_429)) fault_status = 429;
+      else if (hit(f.pct_423)) fault_status = 423;
+      else if (hit(f.pct_slow)) latency += f.slow_ms;
+      else if (hit(f.pct_drop)) resp.action = ResponseAction::kDrop;
+      else if (hit(f.pct_reset)) resp.action = ResponseAction::kReset;
+      else if (hit(f.pct_malformed)) malformed = true;
+      else continue;
+      if (f.remaining > 0) --f.remaining;
+      if (fault_status == 500) {
+        resp = error_response(make_api_error(500, "INTERNAL_ERROR", "Internal error (injected by hubspot-sim)"), correlation_id());
+      } else if (fault_status == 429) {
+        resp = json_response(429, "{\"status\":\"error\",\"message\":\"You have reached your ten_secondly_rolling limit.\",\"errorType\":\"RATE_LIMIT\",\"correlationId\":\"" +
+                                      correlation_id() + "\",\"policyName\":\"TEN_SECONDLY_ROLLING\",\"groupName\":\"publicapi:private-app:" + std::to_string(opts.portal_id) + "\"}");
+      } else if (fault_status == 423) {
+        resp = error_response(make_api_error(423, "LOCKED", "The resource is locked by another operation; retry in a few seconds"), correlation_id());
+      }
+      if (fault_status != 0) {
+        count_request(key, fault_status);
+        resp.delay_ms = latency;
+        return resp;
+      }
+      break;
+    }
+    if (resp.action != ResponseAction::kRespond) {
+      count_request(key, 0);
+      return resp;
+    }
+  }
+  resp = route(req, key);
+  resp.delay_ms = latency;
+  if (malformed && resp.body.size() > 2) resp.body.resize(resp.body.size() / 2);
+  return resp;
+}
+
+HttpResponse Simulator::Impl::route(HttpRequest& req, const std::string& key) {
+  std::vector<std::string> seg = split(req.path, '/');
+  HttpResponse resp;
+  try {
+    if (!seg.empty() && seg[0] == "_sim") {
+      resp = handle_admin(req, seg);
+      count_request(key, resp.status);
+      return resp;
+    }
+    if (seg.size() >= 2 && (seg[0] == "oauth")) {
+      resp = handle_oauth(req, seg);
+      count_request(key, resp.status);
+      return resp;
+    }
+    Caller caller = authenticate(req);
+    bool is_search = seg.size() == 5 && seg[0] == "crm" && seg[2] == "objects" && seg[4] == "search";
+    RateLimiter::Decision d;
+    if (rate_limits_on) d = is_search ? limiter.check_search(now()) : limiter.check(now());
+    if (!d.allowed) {
+      std::string msg = d.policy == "DAILY" ? "You have reached your daily limit."
+                        : d.policy == "SECONDLY" ? "You have reached your secondly limit."
+                                                 : "You have reached your ten_secondly_rolling limit.";
+      resp = json_response(429, "{\"status\":\"error\",\"message\":\"" + msg +
+                                    "\",\"errorType\":\"RATE_LIMIT\",\"correlationId\":\"" + correlation_id() +
+                                    "\",\"policyName\":\"" + d.policy + "\",\"groupName\":\"publicapi:" +
+                                    (caller.oauth ? "oauth" : "private-app") + ":" + std::to_string(opts.portal_id) + "\"}");
+    } else if (seg.size() >= 4 && seg[0] == "crm" && seg[1] == "v3" && seg[2] == "objects") {
+      resp = handle_objects(req, seg, caller);
+    } else if (seg.size() >= 4 && seg[0] == "crm" && seg[1] == "v3" && seg[2] == "properties") {
+      resp = handle_properties(req, seg);
+    } else if (seg.size() >= 3 && ((seg[0] == "crm" && seg[1] == "v3" && seg[2] == "schemas") ||
+                                   (seg[0] == "crm-object-schemas" && seg[1] == "v3" && seg[2] == "schemas"))) {
+      resp = handle_schemas(req, seg);
+    } else if (seg.size() >= 5 && ((seg[0] == "crm" && seg[1] == "v4" && seg[2] == "associations") ||
+                                   (seg[0] == "crm" && seg[1] == "associations" && seg[2] == "v4"))) {
+      resp = handle_associations(req, seg, caller);
+    } else if (seg.size() >= 6 && seg[0] == "crm" && seg[1] == "v4" && seg[2] == "objects") {
+      resp = handle_v4_object_associations(req, seg, caller);
+    } else {
+      resp = error_response(make_api_error(404, "OBJECT_NOT_FOUND", "Unknown route " + req.method + " " + req.path), correlation_id());
+    }
+    if (rate_limits_on && d.allowed && !is_search) {
+      resp.headers.emplace_back("X-HubSpot-RateLimit-Max", std::to_string(d.max));
+      resp.headers.emplace_back("X-HubSpot-RateLimit-Remaining", std::to_string(d.remaining));
+      resp.headers.emplace_back("X-HubSpot-RateLimit-Interval-Milliseconds", "10000");
+      if (!caller.oauth) {
+        resp.headers.emplace_back("X-HubSpot-RateLimit-Daily", std::to_string(d.daily));
+        resp.headers.emplace_back("X-HubSpot-RateLimit-Daily-Remaining", std::to_string(d.daily_remaining));
+      }
+    }
+  } catch (const ApiError& e) {
+    resp = error_response(e, correlation_id());
+  } catch (const std::exception& e) {
+    resp = error_response(make_api_error(400, "VALIDATION_ERROR", std::string("Invalid input: ") + e.what()), correlation_id());
+  }
+  count_request(key, resp.status);
+  return resp;
+}
+
+// ---- Simulator ------------------------------------------------------------
+
+Simulator::Simulator(SimulatorOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {
+  impl_->self = this;
+  if (!impl_->opts.snapshot_file.empty()) impl_->load_snapshot();
+}
+
+Simulator::~Simulator() { stop(); }
+
+std::uint16_t Simulator::start() {
+  if (impl_->server) return impl_->port;
+  impl_->webhooks.start();
+  impl_->server = std::make_unique<HttpServer>([this](HttpRequest& r) { return impl_->handle(r); }, impl_->opts.threads);
+  try {
+    impl_->port = impl_->server->listen(impl_->opts.port);
+  } catch (const std::exception& e) {
+    impl_->server.reset();
+    throw std::runtime_error(std::string("hubspot-sim: cannot listen: ") + e.what());
+  }
+  return impl_->port;
+}
+
+void Simulator::stop() {
+  if (!impl_) return;
+  if (impl_->server) {
+    impl_->server->stop();
+    impl_->server.reset();
+    if (!impl_->opts.snapshot_file.empty()) impl_->save_snapshot();
+  }
+  impl_->webhooks.stop();
+}
+
+std::uint16_t Simulator::port() const { return impl_->port; }
+std::string Simulator::base_url() const { return "http://127.0.0.1:" + std::to_string(impl_->port); }
+const SimulatorOptions& Simulator::options() const { return impl_->opts; }
+
+void Simulator::reset() {
+  impl_->portal.reset();
+  impl_->limiter.reset();
+  {
+    std::lock_guard lock(impl_->auth_mu);
+    impl_->access_tokens.clear();
+    impl_->refresh_tokens.clear();
+    impl_->auth_codes.clear();
+  }
+  {
+    std::lock_guard lock(impl_->fault_mu);
+    impl_->faults.clear();
+  }
+  impl_->webhooks.clear_subscriptions();
+  reset_counters();
+}
+
+std::vector<std::string> Simulator::seed(const std::string& type, int n, std::uint64_t seed) {
+  std::vector<ChangeEvent> events;
+  WriteSource src{"IMPORT", "import:" + std::to_string(seed), 0};
+  auto ids = impl_->portal.seed(type, n, seed, src, events);
+  impl_->emit(events);
+  std::vector<std::string> out;
+  for (auto id : ids) out.push_back(std::to_string(id));
+  return out;
+}
+
+void Simulator::set_faults(std::vector<FaultRule> rules) {
+  std::lock_guard lock(impl_->fault_mu);
+  impl_->faults = std::move(rules);
+}
+
+void Simulator::set_tier(int n) { impl_->limiter.set_tier(n); }
+void Simulator::set_rate_limits_enabled(bool on) { impl_->rate_limits_on = on; }
+void Simulator::set_index_lag_ms(std::int64_t ms) { impl_->portal.set_index_lag_ms(ms); }
+void Simulator::set_token_expiry(std::int64_t s) { impl_->oauth_expires_in_s = s; }
+
+void Simulator::expire_oauth_tokens() {
+  std::lock_guard lock(impl_->auth_mu);
+  for (auto& [k, t] : impl_->access_tokens) t.expires_at_ms = impl_->now() - 1;
+}
+
+CountersSnapshot Simulator::counters() const {
+  CountersSnapshot c;
+  {
+    std::lock_guard lock(impl_->counter_mu);
+    c = impl_->counts;
+  }
+  impl_->webhooks.add_stats(c);
+  return c;
+}
+
+void Simulator::reset_counters() {
+  {
+    std::lock_guard lock(impl_->counter_mu);
+    impl_->counts = CountersSnapshot{};
+  }
+  impl_->webhooks.reset_stats();
+}
+
+std::string Simulator::dump_json(const std::string& type) const {
+  auto views = impl_->portal.dump(type);
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  w.StartObject();
+  w.Key("objectTypeId");
+  write_str(w, impl_->portal.resolve_type(type));
+  w.Key("results");
+  w.StartArray();
+  for (const auto& v : views) {
+    std::vector<std::string> all;
+    for (const auto& [k, val] : *v.props) all.push_back(k);
+    write_object(w, v, all, all, false);
+  }
+  w.EndArray();
+  w.EndObject();
+  return {sb.GetString(), sb.GetSize()};
+}
+
+namespace {
+WriteSource ui_source(Simulator::Impl& d) {
+  return WriteSource{"CRM_UI", "userId:" + std::to_string(9000 + (d.user_id_counter % 1)), 0};
+}
+}  // namespace
+
+void Simulator::ui_edit(const std::string& type, const std::string& id, const std::map<std::string, std::string>& props) {
+  std::vector<WriteInput> in(1);
+  in[0].id = id;
+  in[0].props = props;
+  std::vector<ChangeEvent> events;
+  impl_->portal.write(type, WriteOp::kUpdate, in, false, ui_source(*impl_), events);
+  impl_->emit(events);
+}
+
+std::string Simulator::ui_create(const std::string& type, const std::map<std::string, std::string>& props) {
+  std::vector<WriteInput> in(1);
+  in[0].props = props;
+  std::vector<ChangeEvent> events;
+  auto out = impl_->portal.write(type, WriteOp::kCreate, in, false, ui_source(*impl_), events);
+  impl_->emit(events);
+  return std::to_string(out[0].view->id);
+}
+
+void Simulator::ui_delete(const std::string& type, const std::string& id) {
+  std::vector<ChangeEvent> events;
+  impl_->portal.archive(type, {id}, ui_source(*impl_), events);
+  impl_->emit(events);
+}
+
+void Simulator::ui_restore(const std::string& type, const std::string& id) {
+  std::vector<ChangeEvent> events;
+  impl_->portal.restore(type, id, ui_source(*impl_), events);
+  impl_->emit(events);
+}
+
+std::string Simulator::ui_merge(const std::string& type, const std::string& primary, const std::string& merged) {
+  std::vector<ChangeEvent> events;
+  auto v = impl_->portal.merge(type, primary, merged, ui_source(*impl_), events);
+  impl_->emit(events);
+  return std::to_string(v.id);
+}
+
+std::vector<std::string> Simulator::ui_bulk_import(const std::string& type,
+                                                   const std::vector<std::map<std::string, std::string>>& rows,
+                                                   std::int64_t modified_ms) {
+  std::vector<WriteInput> in;
+  for (const auto& r : rows) {
+    WriteInput w;
+    w.props = r;
+    auto email = r.find("email");
+    if (email != r.end() && impl_->portal.resolve_type(type) == "0-1") {
+      w.id = email->second;
+      w.id_property = "email";
+    }
+    in.push_back(std::move(w));
+  }
+  std::vector<ChangeEvent> events;
+  WriteSource src{"IMPORT", "import:" + std::to_string(modified_ms), 0};
+  std::vector<WriteOutcome> out;
+  bool upsert = !in.empty() && !in[0].id_property.empty();
+  out = impl_->portal.write(type, upsert ? WriteOp::kUpsert : WriteOp::kCreate, in, false, src, events);
+  std::vector<std::uint64_t> ids;
+  std::vector<std::string> sids;
+  for (const auto& o : out) {
+    ids.push_back(o.view->id);
+    sids.push_back(std::to_string(o.view->id));
+  }
+  impl_->portal.stamp_modified(type, ids, modified_ms);
+  impl_->count_inputs(impl_->portal.resolve_type(type), static_cast<std::int64_t>(ids.size()));
+  impl_->emit(events);
+  return sids;
+}
+
+std::int64_t Simulator::add_webhook_subscription(WebhookSubscription sub) {
+  return impl_->webhooks.add_subscription(std::move(sub));
+}
+void Simulator::clear_webhook_subscriptions() { impl_->webhooks.clear_subscriptions(); }
+void Simulator::set_webhook_target(const std::string& url) { impl_->webhooks.set_target(url); }
+
+}  // namespace hubsync::sim

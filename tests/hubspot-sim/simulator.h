@@ -1,0 +1,149 @@
+#pragma once
+
+// hubsync::sim::Simulator — a local HubSpot: a real HTTP server on 127.0.0.1
+// speaking HubSpot's paths, bodies, errors and headers, plus test knobs (the
+// same operations the `/_sim/` admin HTTP API offers). Beast stays out of this
+// header. Thread-safe: every method may be called while the server runs.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace hubsync::sim {
+
+/// Default private-app tokens: hubsync itself and "another integration".
+inline constexpr const char* kHubsyncToken = "pat-sim-hubsync";
+inline constexpr std::int64_t kHubsyncAppId = 1001;
+inline constexpr const char* kOtherToken = "pat-sim-other";
+inline constexpr std::int64_t kOtherAppId = 2002;
+inline constexpr const char* kOAuthClientId = "sim-client-id";
+inline constexpr const char* kOAuthClientSecret = "sim-client-secret";
+
+struct PrivateAppToken {
+  std::string token;
+  std::int64_t app_id = 0;
+};
+
+struct SimulatorOptions {
+  std::int64_t portal_id = 62515;
+  std::uint16_t port = 0;               ///< 0: any free port
+  int threads = 2;                      ///< HTTP worker threads
+  int tier = 190;                       ///< requests per rolling 10 s: 100/110/190/250
+  std::int64_t daily_limit = 1000000;
+  int search_per_second = 5;
+  bool rate_limits = true;              ///< false: no 429s from limits (benchmarks)
+  std::int64_t index_lag_ms = 300;      ///< fresh writes invisible to search this long
+  std::int64_t oauth_expires_in_s = 1800;
+  std::vector<PrivateAppToken> tokens = {{kHubsyncToken, kHubsyncAppId}, {kOtherToken, kOtherAppId}};
+  std::string oauth_client_id = kOAuthClientId;
+  std::string oauth_client_secret = kOAuthClientSecret;
+  std::int64_t oauth_app_id = kHubsyncAppId;  ///< the OAuth app is hubsync
+  std::string webhook_target;           ///< URL receiving signed event batches
+  std::string webhook_secret;           ///< empty: the OAuth client secret
+  double webhook_time_compression = 1;  ///< divides retry backoff and the 5 s timeout
+  int webhook_max_attempts = 10;
+  int latency_min_ms = 0;               ///< latency added to every API response
+  int latency_max_ms = 0;
+  std::string snapshot_file;            ///< loaded at start, saved at stop when set
+  bool merge_new_id = true;             ///< merge gives the survivor a new id (stricter)
+  int association_page_size = 500;      ///< v4 batch/read page size per input
+  std::uint64_t random_seed = 42;       ///< faults and latency draws
+  std::function<std::int64_t()> clock;  ///< wall ms; empty: the system clock
+};
+
+/// Fault injection for requests whose path matches `route` (glob, `*` any).
+struct FaultRule {
+  std::string route = "*";
+  std::string method;         ///< empty: any
+  double pct_500 = 0;         ///< percent answered 500
+  double pct_429 = 0;         ///< percent answered 429 TEN_SECONDLY_ROLLING
+  double pct_423 = 0;         ///< percent answered 423 Locked
+  double pct_slow = 0;        ///< percent delayed by slow_ms
+  int slow_ms = 6000;
+  double pct_drop = 0;        ///< percent closed without an answer
+  double pct_reset = 0;       ///< percent reset (RST)
+  double pct_malformed = 0;   ///< percent with a truncated JSON body
+  int latency_min_ms = 0;
+  int latency_max_ms = 0;
+  int remaining = -1;         ///< faults left to inject; -1: unlimited
+};
+
+struct WebhookSubscription {
+  std::int64_t id = 0;           ///< assigned
+  std::string event_type;        ///< "contact.propertyChange", "contact.*", "object.creation"…
+  std::string property_name;     ///< propertyChange filter; empty: every property
+  std::string object_type_id;    ///< object.* filter; empty: every custom type
+  bool active = true;
+};
+
+struct CountersSnapshot {
+  /// "POST /crm/v3/objects/{type}/batch/upsert" -> status -> count
+  std::map<std::string, std::map<int, std::int64_t>> requests;
+  std::map<std::string, std::int64_t> inputs_written;  ///< object type id -> inputs
+  std::int64_t rate_limited = 0;                       ///< 429s answered
+  std::int64_t webhook_events = 0;
+  std::int64_t webhook_deliveries = 0;                 ///< POSTs answered 2xx
+  std::int64_t webhook_failures = 0;                   ///< attempts that failed
+  std::int64_t webhook_retries = 0;
+  std::int64_t webhook_dropped = 0;                    ///< batches given up
+};
+
+class Simulator {
+ public:
+  explicit Simulator(SimulatorOptions options = {});
+  ~Simulator();
+  Simulator(const Simulator&) = delete;
+  Simulator& operator=(const Simulator&) = delete;
+
+  /// Binds 127.0.0.1 (options.port, 0 = any) and serves; returns the port.
+  /// Throws std::runtime_error when the port cannot be bound.
+  std::uint16_t start();
+  /// Stops serving, joins every thread, saves the snapshot if configured. Idempotent.
+  void stop();
+  std::uint16_t port() const;
+  std::string base_url() const;  ///< "http://127.0.0.1:PORT"
+  const SimulatorOptions& options() const;
+
+  // ---- test knobs (also under /_sim/) -------------------------------------
+  /// Drops all records, custom schemas/properties, associations, OAuth
+  /// tokens, faults, subscriptions and counters; rate windows restart.
+  void reset();
+  /// Creates `n` records with realistic deterministic data; returns ids.
+  std::vector<std::string> seed(const std::string& type, int n, std::uint64_t seed = 1);
+  void set_faults(std::vector<FaultRule> rules);
+  void set_tier(int requests_per_10s);
+  void set_rate_limits_enabled(bool on);
+  void set_index_lag_ms(std::int64_t ms);
+  /// expires_in (seconds) for OAuth access tokens issued from now on.
+  void set_token_expiry(std::int64_t expires_in_s);
+  /// Makes every OAuth access token issued so far expire now.
+  void expire_oauth_tokens();
+  CountersSnapshot counters() const;
+  void reset_counters();
+  /// All records of a type (archived included) as the admin dump JSON.
+  std::string dump_json(const std::string& type) const;
+  /// A person edits a record in the HubSpot UI (changeSource CRM_UI).
+  void ui_edit(const std::string& type, const std::string& id, const std::map<std::string, std::string>& props);
+  std::string ui_create(const std::string& type, const std::map<std::string, std::string>& props);
+  void ui_delete(const std::string& type, const std::string& id);
+  void ui_restore(const std::string& type, const std::string& id);
+  /// Returns the survivor's id (possibly new).
+  std::string ui_merge(const std::string& type, const std::string& primary, const std::string& merged);
+  /// A bulk import: creates/updates records (changeSource IMPORT) all stamped
+  /// with the same modified time `modified_ms`; returns their ids.
+  std::vector<std::string> ui_bulk_import(const std::string& type,
+                                          const std::vector<std::map<std::string, std::string>>& rows,
+                                          std::int64_t modified_ms);
+  std::int64_t add_webhook_subscription(WebhookSubscription sub);
+  void clear_webhook_subscriptions();
+  void set_webhook_target(const std::string& url);
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hubsync::sim
