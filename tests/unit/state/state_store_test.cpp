@@ -1,6 +1,7 @@
 // Every StateStore operation against the SQLite implementation.
 #include <gtest/gtest.h>
 
+#include "engine/state/retry_schedule.h"
 #include "engine/state/sqlite_state_store.h"
 #include "tests/unit/state/state_test_util.h"
 
@@ -368,6 +369,34 @@ TEST_F(StateStoreTest, DeadLettersComeDueOnSchedule) {
   ASSERT_EQ(due->size(), 1u);
   EXPECT_EQ((*due)[0].id, a);
   EXPECT_EQ(store_->due_dead_letters(kT0 + 10'000, 10)->size(), 2u);
+}
+
+TEST_F(StateStoreTest, DeadLetterBacksOffThenGivesUp) {
+  RetrySchedule schedule;
+  schedule.base_ms = 1000;
+  schedule.cap_ms = 3000;
+  schedule.max_attempts = 4;
+  std::int64_t now = kT0;
+  const auto id = *store_->add_dead_letter(failure("k", schedule.next_retry_at(1, now)));
+  std::vector<std::int64_t> waits;
+  while (true) {
+    auto d = *store_->get_dead_letter(id);
+    if (!d->next_retry_at_ms) break;
+    waits.push_back(*d->next_retry_at_ms - now);
+    now = *d->next_retry_at_ms;
+    EXPECT_TRUE(store_->due_dead_letters(now - 1, 10)->empty());
+    ASSERT_EQ(store_->due_dead_letters(now, 10)->size(), 1u);
+    // The retry fails again.
+    FailedAttempt a;
+    a.failed_at_ms = now;
+    a.next_retry_at_ms = schedule.next_retry_at(d->attempts + 1, now);
+    ASSERT_TRUE(store_->record_dead_letter_failure(id, a).ok());
+  }
+  EXPECT_EQ(waits, (std::vector<std::int64_t>{1000, 2000, 3000}));
+  auto final_state = *store_->get_dead_letter(id);
+  EXPECT_EQ(final_state->attempts, 4);
+  EXPECT_EQ(final_state->status, DeadLetterStatus::pending);  // kept for an operator
+  EXPECT_TRUE(store_->due_dead_letters(now + 1'000'000'000, 10)->empty());
 }
 
 TEST_F(StateStoreTest, ConflictsRecordedAndListedNewestFirst) {
