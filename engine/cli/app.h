@@ -1,6 +1,8 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "engine/config/config.h"
 
@@ -27,5 +29,10 @@ bool load_config_or_report(const GlobalOptions& global, config::Config& out);
 
 int cmd_config_check(const GlobalOptions& global);
 int cmd_migrate(const GlobalOptions& global, bool dry_run);
+int cmd_dead_letters_list(const GlobalOptions& global, const std::string& mapping, bool all);
+int cmd_dead_letters_retry(const GlobalOptions& global, const std::vector<std::int64_t>& ids,
+                           bool all);
+int cmd_dead_letters_discard(const GlobalOptions& global, const std::vector<std::int64_t>& ids,
+                             const std::string& reason);
 
 }  // namespace hubsync::cli

@@ -33,6 +33,28 @@ int main(int argc, char** argv) {
   migrate->add_flag("--dry-run", dry_run, "Print the SQL instead of running it");
   migrate->callback([&] { rc = cmd_migrate(global, dry_run); });
 
+  auto* dead = app.add_subcommand("dead-letters", "Records HubSpot or Postgres refused: list, retry, discard");
+  dead->require_subcommand(1);
+  std::string dl_mapping;
+  bool dl_all = false;
+  std::vector<std::int64_t> dl_ids;
+  std::string dl_reason = "discarded by operator";
+  auto* dl_list = dead->add_subcommand("list", "List pending dead letters (newest first)");
+  dl_list->add_option("--mapping", dl_mapping, "Only this mapping");
+  dl_list->add_flag("--all", dl_all, "Include discarded ones");
+  dl_list->callback([&] { rc = cmd_dead_letters_list(global, dl_mapping, dl_all); });
+  auto* dl_retry = dead->add_subcommand("retry", "Queue dead letters again; the next run pushes them");
+  dl_retry->add_option("ids", dl_ids, "Dead letter ids");
+  dl_retry->add_flag("--all", dl_all, "Every pending dead letter");
+  dl_retry->callback([&] {
+    if (dl_ids.empty() && !dl_all) throw CLI::ValidationError("retry", "give ids or --all");
+    rc = cmd_dead_letters_retry(global, dl_ids, dl_all);
+  });
+  auto* dl_discard = dead->add_subcommand("discard", "Give up on dead letters (kept for audit)");
+  dl_discard->add_option("ids", dl_ids, "Dead letter ids")->required();
+  dl_discard->add_option("--reason", dl_reason, "Why");
+  dl_discard->callback([&] { rc = cmd_dead_letters_discard(global, dl_ids, dl_reason); });
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

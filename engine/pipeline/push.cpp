@@ -531,20 +531,27 @@ Result<std::int64_t> Pusher::requeue_dead_letters(bool all) {
   filter.limit = 100000;
   auto list = all ? state_.list_dead_letters(filter) : state_.due_dead_letters(clock_.wall_ms(), 100000);
   if (!list.ok()) return std::move(list).error();
+  return pipeline::requeue_dead_letters(m_, db_, state_, *list);
+}
+
+Result<std::int64_t> requeue_dead_letters(const mapping::Mapping& m, DatabasePort& db,
+                                          state::StateStore& state,
+                                          const std::vector<state::DeadLetter>& letters) {
   std::vector<model::RecordKey> keys;
   std::vector<std::int64_t> ids;
-  for (const auto& dl : *list) {
-    if (dl.mapping != m_.name || dl.direction != state::Direction::to_hubspot || dl.pg_key.empty())
+  for (const auto& dl : letters) {
+    if (dl.mapping != m.name || dl.direction != state::Direction::to_hubspot || dl.pg_key.empty() ||
+        dl.status != state::DeadLetterStatus::pending)
       continue;
-    auto key = model::RecordKey::decode(dl.pg_key, m_.key.size());
+    auto key = model::RecordKey::decode(dl.pg_key, m.key.size());
     if (!key) continue;
     keys.push_back(*key);
     ids.push_back(dl.id);
   }
-  if (auto st = db_.enqueue(m_, keys, 0); !st.ok()) return std::move(st).error();
-  // The row is queued again: if it fails again it is dead-lettered afresh.
+  if (auto st = db.enqueue(m, keys, 0); !st.ok()) return std::move(st).error();
+  // The row is queued again; if it fails again it is dead-lettered afresh.
   for (auto id : ids)
-    if (auto r = state_.resolve_dead_letter(id); !r.ok()) return std::move(r).error();
+    if (auto r = state.resolve_dead_letter(id); !r.ok()) return std::move(r).error();
   return static_cast<std::int64_t>(ids.size());
 }
 

@@ -96,6 +96,13 @@ class Pusher {
   std::map<std::string, AssociationType> assoc_types_;
 };
 
+/// Puts dead-lettered rows of `m` (to_hubspot, pending) back on the
+/// changelog and removes the dead letters; letters of other mappings are
+/// skipped. Returns how many were requeued.
+model::Result<std::int64_t> requeue_dead_letters(const mapping::Mapping& m, DatabasePort& db,
+                                                 state::StateStore& state,
+                                                 const std::vector<state::DeadLetter>& letters);
+
 /// Orders mappings so that association targets come before the mappings
 /// that point at them (parents are pushed first, children rarely wait).
 std::vector<const mapping::Mapping*> push_order(const std::vector<mapping::Mapping>& mappings);

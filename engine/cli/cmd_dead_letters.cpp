@@ -1,0 +1,111 @@
+#include <iostream>
+#include <map>
+
+#include "connectors/postgres/pg_database.h"
+#include "engine/cli/app.h"
+#include "engine/cli/mappings.h"
+#include "engine/cli/runtime.h"
+#include "engine/model/value.h"
+#include "engine/ops/logging.h"
+#include "engine/pipeline/push.h"
+
+namespace hubsync::cli {
+
+namespace {
+
+std::string when(std::optional<std::int64_t> ms) {
+  return ms ? model::format_datetime(model::DateTime{*ms}) : "never";
+}
+
+}  // namespace
+
+int cmd_dead_letters_list(const GlobalOptions& global, const std::string& mapping, bool all) {
+  config::Config cfg;
+  if (!load_config_or_report(global, cfg)) return kExitError;
+  auto store = open_state(cfg, /*read_only=*/true);
+  if (!store) return kExitUnavailable;
+  state::DeadLetterFilter filter;
+  if (!mapping.empty()) filter.mapping = mapping;
+  if (!all) filter.status = state::DeadLetterStatus::pending;
+  filter.limit = 1000;
+  auto list = store->list_dead_letters(filter);
+  if (!list.ok()) {
+    std::cerr << "dead-letters: " << list.error().message << '\n';
+    return kExitUnavailable;
+  }
+  if (list->empty()) {
+    std::cout << "no dead letters\n";
+    return kExitOk;
+  }
+  for (const auto& dl : *list) {
+    std::cout << "#" << dl.id << "  " << dl.mapping << "  " << state::to_string(dl.direction)
+              << "  key=" << (dl.pg_key.empty() ? "-" : dl.pg_key)
+              << "  hubspot_id=" << (dl.hubspot_id.empty() ? "-" : dl.hubspot_id)
+              << "  attempts=" << dl.attempts << "  status=" << state::to_string(dl.status)
+              << "  next_retry=" << when(dl.next_retry_at_ms) << '\n'
+              << "    " << (dl.http_status ? std::to_string(dl.http_status) + " " : "")
+              << (dl.category.empty() ? model::to_string(dl.error_kind) : dl.category) << ": "
+              << dl.message << '\n';
+  }
+  return kExitOk;
+}
+
+int cmd_dead_letters_retry(const GlobalOptions& global, const std::vector<std::int64_t>& ids,
+                           bool all) {
+  config::Config cfg;
+  if (!load_config_or_report(global, cfg)) return kExitError;
+  std::vector<mapping::Mapping> mappings;
+  if (!load_mappings(cfg.mappings.dir, {}, mappings)) return kExitError;
+  auto store = open_state(cfg, /*read_only=*/false);
+  if (!store) return kExitUnavailable;
+  std::vector<state::DeadLetter> letters;
+  if (all) {
+    state::DeadLetterFilter filter;
+    filter.status = state::DeadLetterStatus::pending;
+    filter.limit = 1'000'000;
+    auto list = store->list_dead_letters(filter);
+    if (!list.ok()) {
+      std::cerr << "dead-letters: " << list.error().message << '\n';
+      return kExitUnavailable;
+    }
+    letters = std::move(*list);
+  }
+  for (auto id : ids) {
+    auto dl = store->get_dead_letter(id);
+    if (!dl.ok() || !*dl) {
+      std::cerr << "dead-letters: no dead letter #" << id << '\n';
+      return kExitError;
+    }
+    letters.push_back(**dl);
+  }
+  postgres::PgDatabase db(cfg.postgres.dsn.value, ops::logger("postgres"));
+  std::int64_t total = 0;
+  for (const auto& m : mappings) {
+    auto n = pipeline::requeue_dead_letters(m, db, *store, letters);
+    if (!n.ok()) {
+      std::cerr << "dead-letters: " << n.error().message << '\n';
+      return n.error().kind == model::ErrorKind::transient ? kExitUnavailable : kExitError;
+    }
+    total += *n;
+  }
+  std::cout << "requeued " << total << " dead letter(s); `hubsync run --once` pushes them\n";
+  return kExitOk;
+}
+
+int cmd_dead_letters_discard(const GlobalOptions& global, const std::vector<std::int64_t>& ids,
+                             const std::string& reason) {
+  config::Config cfg;
+  if (!load_config_or_report(global, cfg)) return kExitError;
+  auto store = open_state(cfg, /*read_only=*/false);
+  if (!store) return kExitUnavailable;
+  for (auto id : ids) {
+    if (auto st = store->discard_dead_letter(id, reason); !st.ok()) {
+      std::cerr << "dead-letters: #" << id << ": " << st.error().message << '\n';
+      return kExitError;
+    }
+    std::cout << "discarded #" << id << '\n';
+  }
+  return kExitOk;
+}
+
+}  // namespace hubsync::cli
