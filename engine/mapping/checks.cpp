@@ -29,6 +29,8 @@ std::string property_compatibility(const FieldMapping& f, std::string_view type,
   }
   if (type == "number") {
     if (hs == ValueType::integer || hs == ValueType::decimal) return {};
+    // Reading a number into text loses nothing (e.g. hs_object_id into a text column).
+    if (hs == ValueType::text && !f.to_hubspot() && f.transforms.empty()) return {};
     return what + " needs a number: declare the field `type: integer` or `type: decimal` (or use `cents`)";
   }
   if (type == "bool") {

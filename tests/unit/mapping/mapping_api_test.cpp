@@ -1,0 +1,205 @@
+// The compiled Mapping as the push/pull pipeline and the merge use it.
+#include <gtest/gtest.h>
+
+#include "engine/mapping/parser.h"
+#include "test_util.h"
+
+namespace hubsync::mapping {
+namespace {
+
+using model::Value;
+using test::example;
+
+model::Fields customer_row() {
+  return {{"id", Value::integer(1)},
+          {"email", Value::text("ada@acme.example")},
+          {"first_name", Value::text("Ada")},
+          {"last_name", Value::text("Lovelace")},
+          {"phone", Value::null()},
+          {"stage", Value::text("customer")},
+          {"mrr_cents", Value::integer(129950)},
+          {"tags", Value::list({"vip", "beta"})},
+          {"status", Value::text("active")},
+          {"account_id", Value::integer(1)},
+          {"hubspot_id", Value::null()}};
+}
+
+TEST(MappingApi, PushesOnlyFieldsThatGoToHubspot) {
+  Mapping m = example("customers");
+  auto props = m.to_hubspot(customer_row());
+  ASSERT_TRUE(props.ok()) << props.error().message;
+  EXPECT_EQ((*props)["email"], "ada@acme.example");
+  EXPECT_EQ((*props)["hubsync_mrr"], "1299.5");
+  EXPECT_EQ((*props)["lifecyclestage"], "customer");
+  EXPECT_EQ((*props)["hubsync_tags"], "vip;beta");
+  EXPECT_EQ((*props)["phone"], "");  // null clears the HubSpot value
+  EXPECT_EQ(props->count("hs_object_id"), 0u) << "to_postgres fields never go to HubSpot";
+  auto all = m.to_hubspot(customer_row(), Scope::all);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->count("hs_object_id"), 1u);
+}
+
+TEST(MappingApi, PullsTypedColumnValues) {
+  Mapping m = example("customers");
+  Properties hs = {{"email", "ada@acme.example"}, {"firstname", "Ada"}, {"lastname", ""},
+                   {"hubsync_mrr", "1299.50"}, {"lifecyclestage", "salesqualifiedlead"},
+                   {"hubsync_tags", "beta;vip"}, {"hs_object_id", "501"}};
+  auto row = m.to_postgres(hs);
+  ASSERT_TRUE(row.ok()) << row.error().message;
+  EXPECT_EQ((*row)["mrr_cents"], Value::integer(129950));
+  EXPECT_EQ((*row)["stage"], Value::text("qualified"));
+  EXPECT_EQ((*row)["tags"], Value::list({"beta", "vip"}));
+  EXPECT_EQ((*row)["last_name"], Value::null());
+  EXPECT_EQ((*row)["hubspot_id"], Value::text("501"));
+  EXPECT_EQ((*row)["phone"], Value::null()) << "a property missing from the response is null";
+}
+
+TEST(MappingApi, ComparesBothSidesInOneDomain) {
+  Mapping m = example("customers");
+  auto pg = m.compare_from_postgres(customer_row());
+  Properties hs = {{"email", "ada@acme.example"}, {"firstname", "Ada"}, {"lastname", "Lovelace"},
+                   {"hubsync_mrr", "1299.50"}, {"lifecyclestage", "customer"},
+                   {"hubsync_tags", "beta;vip"}, {"phone", ""}};
+  auto hsv = m.compare_from_hubspot(hs);
+  ASSERT_TRUE(pg.ok() && hsv.ok());
+  for (const char* f : {"email", "first_name", "last_name", "mrr_cents", "stage", "tags", "phone"})
+    EXPECT_EQ((*pg)[f], (*hsv)[f]) << f;
+  EXPECT_EQ((*pg)["mrr_cents"], "1299.5");
+}
+
+TEST(MappingApi, BadDataIsInvalidRecordNamingMappingFieldAndValue) {
+  Mapping m = example("customers");
+  auto row = customer_row();
+  row["stage"] = Value::text("vip");
+  row["mrr_cents"] = Value::text("12.5");
+  auto r = m.to_hubspot(row);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, model::ErrorKind::invalid_record);
+  EXPECT_NE(r.error().message.find("mapping customers"), std::string::npos);
+  EXPECT_NE(r.error().message.find("field stage: value 'vip' has no entry in value_map"), std::string::npos)
+      << r.error().message;
+  EXPECT_NE(r.error().message.find("field mrr_cents"), std::string::npos) << "every bad field is listed";
+
+  auto pulled = m.to_postgres({{"email", "a@b.c"}, {"hubsync_mrr", "1.234"}});
+  ASSERT_FALSE(pulled.ok());
+  EXPECT_NE(pulled.error().message.find("field mrr_cents: amount '1.234' has more than 2 decimals"),
+            std::string::npos)
+      << pulled.error().message;
+}
+
+TEST(MappingApi, FieldDirectionsAndPolicies) {
+  Mapping m = example("customers");
+  EXPECT_TRUE(m.field("email")->to_hubspot());
+  EXPECT_TRUE(m.field("email")->to_postgres());
+  EXPECT_FALSE(m.field("hubspot_id")->to_hubspot());
+  EXPECT_EQ(m.field("phone")->conflict, ConflictPolicy::hubspot);
+  EXPECT_EQ(m.field("first_name")->conflict, ConflictPolicy::newest);
+  EXPECT_EQ(m.match_column(), "email");
+  EXPECT_EQ(m.field_for_property("hubsync_mrr")->id, "mrr_cents");
+  auto cols = m.postgres_columns();
+  EXPECT_EQ(cols.front(), "id");
+  EXPECT_NE(std::find(cols.begin(), cols.end(), "account_id"), cols.end());
+  auto props = m.hubspot_properties();
+  EXPECT_EQ(props.front(), "email");
+  EXPECT_EQ(props.size(), 8u);
+}
+
+TEST(MappingApi, PullFilterIsEvaluatedLocally) {
+  Mapping m = test::compile(R"(
+name: leads
+postgres: {table: public.leads, key: id}
+hubspot: {object: contacts, match: email}
+filter:
+  hubspot:
+    - {property: email, operator: HAS_PROPERTY}
+    - {property: lifecyclestage, operator: IN, values: [lead, customer]}
+    - {property: hubsync_mrr, operator: GTE, value: "10.5"}
+fields:
+  - {column: email, property: email}
+)");
+  EXPECT_TRUE(m.pull_filter_accepts({{"email", "a@b"}, {"lifecyclestage", "lead"}, {"hubsync_mrr", "10.50"}}));
+  EXPECT_TRUE(m.pull_filter_accepts({{"email", "a@b"}, {"lifecyclestage", "lead"}, {"hubsync_mrr", "100"}}));
+  EXPECT_FALSE(m.pull_filter_accepts({{"email", "a@b"}, {"lifecyclestage", "lead"}, {"hubsync_mrr", "9.99"}}));
+  EXPECT_FALSE(m.pull_filter_accepts({{"email", ""}, {"lifecyclestage", "lead"}, {"hubsync_mrr", "11"}}));
+  EXPECT_FALSE(m.pull_filter_accepts({{"email", "a@b"}, {"lifecyclestage", "other"}, {"hubsync_mrr", "11"}}));
+}
+
+TEST(MappingApi, CompositeKeysAndQuotedTables) {
+  Mapping m = example("registrations");
+  EXPECT_EQ(m.kind, MappingKind::link);
+  auto k = m.key_of({{"event_id", Value::integer(2)}, {"customer_id", Value::integer(7)}});
+  ASSERT_TRUE(k.ok());
+  EXPECT_EQ(k->encoded(), R"(["2","7"])");
+  EXPECT_FALSE(m.key_of({{"event_id", Value::integer(2)}}).ok());
+
+  Mapping q = test::compile(R"(
+name: items
+postgres: {table: '"Sales"."Order ""Items"""', key: id}
+hubspot: {object: deals, match: hs_object_id}
+direction: to_postgres
+fields: [{column: id, property: hs_object_id}]
+)");
+  EXPECT_EQ(q.table.schema, "Sales");
+  EXPECT_EQ(q.table.table, "Order \"Items\"");
+  EXPECT_EQ(q.table.quoted(), R"("Sales"."Order ""Items""")");
+  EXPECT_EQ(test::compile("name: x\npostgres: {table: Customers, key: id}\nhubspot: {object: contacts, match: email}\n"
+                          "fields: [{column: email, property: email}]\n").table.quoted(),
+            R"("public"."customers")");
+}
+
+TEST(MappingApi, CustomObjectPaths) {
+  EXPECT_EQ(example("events").object.path(), "p_event");
+  EXPECT_EQ(example("customers").object.path(), "contacts");
+  EXPECT_EQ(example("customers").object.object_type_id, "0-1");
+}
+
+TEST(MappingSet, AssociationAndLinkTargetsMustExist) {
+  std::vector<Mapping> all = {example("customers"), example("events"), example("registrations")};
+  auto f = validate_set(all);
+  ASSERT_EQ(f.size(), 1u) << test::text(f);
+  EXPECT_NE(f[0].to_string().find("customers.yaml:38:5: error: association points to mapping `accounts`, which does not exist"),
+            std::string::npos)
+      << f[0].to_string();
+  all.push_back(example("accounts"));
+  EXPECT_TRUE(validate_set(all).empty()) << test::text(validate_set(all));
+  all.push_back(example("accounts"));
+  auto dup = validate_set(all);
+  ASSERT_FALSE(dup.empty());
+  EXPECT_NE(dup[0].message.find("mapping name `accounts` is also used by"), std::string::npos);
+}
+
+TEST(MappingSet, MisspeltTargetGetsAHint) {
+  Mapping a = test::compile("name: a\npostgres: {table: t, key: id}\nhubspot: {object: contacts, match: email}\n"
+                            "fields: [{column: email, property: email}]\n"
+                            "associations: [{column: cid, to: compnies}]\n");
+  Mapping b = test::compile("name: companies\npostgres: {table: c, key: id}\nhubspot: {object: companies, match: hs_object_id}\n"
+                            "direction: to_postgres\nfields: [{column: id, property: hs_object_id}]\n");
+  auto f = validate_set({a, b});
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_NE(f[0].message.find("(did you mean `companies`?)"), std::string::npos) << f[0].message;
+}
+
+TEST(MappingParse, NeverThrowsAndAlwaysExplains) {
+  for (const char* bad : {"", "[", "{", ":", "- - -", "name: [", "\t", "!!binary x", "*alias",
+                          "&a [*a]", "name: x\npostgres: !!map {}", "fields: [[[[[[]]]]]]", "? [a]: b"}) {
+    auto r = parse_mapping(bad, "f.yaml");
+    EXPECT_FALSE(r.ok()) << bad;
+    ASSERT_FALSE(r.findings.empty()) << bad;
+    EXPECT_FALSE(r.findings[0].message.empty()) << bad;
+  }
+}
+
+TEST(MappingParse, ExitCodes) {
+  Findings none;
+  EXPECT_EQ(exit_code(none), 0);
+  Findings warn = {{Severity::warning, {}, "w"}};
+  EXPECT_EQ(exit_code(warn), 0);
+  Findings unavailable = {{Severity::unavailable, {}, "u"}, {Severity::warning, {}, "w"}};
+  EXPECT_EQ(exit_code(unavailable), 2);
+  unavailable.push_back({Severity::error, {"f.yaml", 3, 4}, "bad"});
+  EXPECT_EQ(exit_code(unavailable), 1);
+  EXPECT_EQ(unavailable.back().to_string(), "f.yaml:3:4: error: bad");
+}
+
+}  // namespace
+}  // namespace hubsync::mapping
