@@ -45,15 +45,20 @@ std::vector<pipeline::WriteOutcome> parse_batch_write(const HttpResponse& resp, 
   rapidjson::Document d;
   try {
     d = json::parse(resp.body);
-  } catch (const std::exception& ex) {
+  } catch (const std::exception&) {
     for (auto& o : out)
       o.error = model::make_error(model::ErrorKind::transient, std::string(op) + ": unreadable batch response");
     return out;
   }
 
-  std::vector<std::size_t> unplaced;
   std::size_t position = 0;
-  if (const auto* results = json::member(d, "results"); results && results->IsArray()) {
+  std::vector<const rapidjson::Value*> unplaced;
+  const auto* results_arr = json::member(d, "results");
+  const auto* errors_arr = json::member(d, "errors");
+  // Position is trusted only when every input got a result and none failed.
+  const bool by_position = results_arr && results_arr->IsArray() && results_arr->Size() == n &&
+                           !(errors_arr && errors_arr->IsArray() && !errors_arr->Empty());
+  if (const auto* results = results_arr; results && results->IsArray()) {
     for (const auto& r : results->GetArray()) {
       std::optional<std::size_t> idx = trace_index(json::get_string(r, "objectWriteTraceId"));
       if (!idx && !by_key.empty()) {
@@ -65,9 +70,12 @@ std::vector<pipeline::WriteOutcome> parse_batch_write(const HttpResponse& resp, 
         }
         if (!key.empty()) idx = find_input({key});
       }
-      if (!idx && by_key.empty() && position < n) idx = position;
+      if (!idx && by_position && position < n) idx = position;
       ++position;
-      if (!idx || answered[*idx]) continue;
+      if (!idx || answered[*idx]) {
+        if (!idx) unplaced.push_back(&r);
+        continue;
+      }
       answered[*idx] = true;
       out[*idx].hubspot_id = json::get_string(r, "id");
       out[*idx].created = json::get_bool(r, "new", resp.status == 201);
@@ -99,6 +107,18 @@ std::vector<pipeline::WriteOutcome> parse_batch_write(const HttpResponse& resp, 
         out[i].error = to_error(api, op);
         if (api.existing_id) out[i].existing_id = *api.existing_id;
       }
+    }
+  }
+  // Results that carry no trace id nor key (creates) follow the inputs that
+  // did not fail, in order, when the counts agree.
+  std::vector<std::size_t> open;
+  for (std::size_t i = 0; i < n; ++i)
+    if (!answered[i]) open.push_back(i);
+  if (!unplaced.empty() && unplaced.size() == open.size()) {
+    for (std::size_t k = 0; k < open.size(); ++k) {
+      answered[open[k]] = true;
+      out[open[k]].hubspot_id = json::get_string(*unplaced[k], "id");
+      out[open[k]].created = json::get_bool(*unplaced[k], "new", resp.status == 201);
     }
   }
   for (std::size_t i = 0; i < n; ++i) {

@@ -5,6 +5,8 @@
 #include <functional>
 #include <spdlog/spdlog.h>
 
+#include "engine/model/value.h"
+
 namespace hubsync::hubspot {
 
 namespace {
@@ -92,6 +94,17 @@ model::Result<std::vector<pipeline::WriteOutcome>> HubSpotCrm::upsert(const std:
   return fan_out<pipeline::WriteOutcome>(client_, inputs.size(), kMaxBatchInputs, send, true);
 }
 
+model::Result<std::vector<pipeline::WriteOutcome>> HubSpotCrm::update(const std::string& type,
+                                                                      const std::vector<pipeline::UpdateInput>& inputs) {
+  auto send = [&](const Indices& idx) {
+    std::vector<pipeline::UpdateInput> chunk;
+    chunk.reserve(idx.size());
+    for (auto i : idx) chunk.push_back(inputs[i]);
+    return objects_.batch_update(type, chunk);
+  };
+  return fan_out<pipeline::WriteOutcome>(client_, inputs.size(), kMaxBatchInputs, send, true);
+}
+
 model::Result<std::vector<pipeline::WriteOutcome>> HubSpotCrm::archive(const std::string& type,
                                                                        const std::vector<std::string>& ids) {
   auto send = [&](const Indices& idx) {
@@ -110,7 +123,42 @@ model::Result<std::vector<pipeline::ReadOutcome>> HubSpotCrm::read(const std::st
     for (auto i : idx) chunk.push_back(ids[i]);
     return objects_.batch_read(type, chunk, properties);
   };
-  return fan_out<pipeline::ReadOutcome>(client_, ids.size(), kMaxBatchInputs, send, false);
+  auto out = fan_out<pipeline::ReadOutcome>(client_, ids.size(), kMaxBatchInputs, send, false);
+  if (!out.ok() || !follow_merges_) return out;
+  // An absorbed id stops resolving; its survivor lists it in
+  // hs_merged_object_ids. Look the missing ones up there, five per search
+  // (one filter group each).
+  std::vector<std::size_t> missing;
+  for (std::size_t i = 0; i < out->size(); ++i)
+    if (!(*out)[i].record && !(*out)[i].error) missing.push_back(i);
+  for (std::size_t start = 0; start < missing.size(); start += kMaxFilterGroups) {
+    SearchRequest q;
+    q.limit = 100;
+    q.properties = properties;
+    for (const char* p : {"hs_merged_object_ids"})
+      if (std::find(q.properties.begin(), q.properties.end(), p) == q.properties.end()) q.properties.emplace_back(p);
+    for (std::size_t k = start; k < std::min(missing.size(), start + kMaxFilterGroups); ++k)
+      q.filter_groups.push_back({{"hs_merged_object_ids", "CONTAINS_TOKEN", ids[missing[k]], {}, {}}});
+    auto page = search_.search(type, q);
+    if (!page.ok()) {
+      if (page.error().kind == model::ErrorKind::auth || page.error().kind == model::ErrorKind::fatal)
+        return std::move(page).error();
+      for (std::size_t k = start; k < std::min(missing.size(), start + kMaxFilterGroups); ++k)
+        (*out)[missing[k]].error = page.error();
+      continue;
+    }
+    for (const auto& rec : page->records) {
+      auto m = rec.fields.find("hs_merged_object_ids");
+      if (m == rec.fields.end() || m->second.is_null()) continue;
+      for (const auto& absorbed : model::split_list(m->second.as_text()))
+        for (std::size_t k = start; k < std::min(missing.size(), start + kMaxFilterGroups); ++k)
+          if (ids[missing[k]] == absorbed) {
+            (*out)[missing[k]].record = rec;
+            (*out)[missing[k]].merged_into = rec.hubspot_id;
+          }
+    }
+  }
+  return out;
 }
 
 model::Result<pipeline::SweepPage> HubSpotCrm::sweep(const std::string& type, const pipeline::SweepCursor& from,

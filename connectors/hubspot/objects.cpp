@@ -214,7 +214,7 @@ model::Result<std::vector<WriteOutcome>> ObjectsApi::batch_create(const std::str
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     w->StartObject();
     codec::write_properties(w, inputs[i]);
-    w.kv("objectWriteTraceId", std::to_string(i));
+    if (trace_ids_) w.kv("objectWriteTraceId", std::to_string(i));
     w->EndObject();
   }
   w->EndArray();
@@ -226,8 +226,8 @@ model::Result<std::vector<WriteOutcome>> ObjectsApi::batch_create(const std::str
   return parse_batch_write(*r, inputs.size(), {}, "objects.batch_create");
 }
 
-model::Result<std::vector<WriteOutcome>> ObjectsApi::batch_update(
-    const std::string& type, const std::vector<std::pair<std::string, model::Fields>>& inputs) {
+model::Result<std::vector<WriteOutcome>> ObjectsApi::batch_update(const std::string& type,
+                                                                  const std::vector<pipeline::UpdateInput>& inputs) {
   if (inputs.size() > kMaxBatchInputs) return too_many("objects.batch_update", inputs.size());
   if (inputs.empty()) return std::vector<WriteOutcome>{};
   BatchKeys keys;
@@ -237,11 +237,11 @@ model::Result<std::vector<WriteOutcome>> ObjectsApi::batch_update(
   w->StartArray();
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     w->StartObject();
-    w.kv("id", inputs[i].first);
-    codec::write_properties(w, inputs[i].second);
-    w.kv("objectWriteTraceId", std::to_string(i));
+    w.kv("id", inputs[i].id);
+    codec::write_properties(w, inputs[i].properties);
+    if (trace_ids_) w.kv("objectWriteTraceId", std::to_string(i));
     w->EndObject();
-    keys.keys.push_back(inputs[i].first);
+    keys.keys.push_back(inputs[i].id);
   }
   w->EndArray();
   w->EndObject();
@@ -268,7 +268,7 @@ model::Result<std::vector<WriteOutcome>> ObjectsApi::batch_upsert(const std::str
     w.kv("id", inputs[i].match_value);
     w.kv("idProperty", id_property);
     codec::write_properties(w, inputs[i].properties);
-    w.kv("objectWriteTraceId", std::to_string(i));
+    if (trace_ids_) w.kv("objectWriteTraceId", std::to_string(i));
     w->EndObject();
     keys.keys.push_back(inputs[i].match_value);
   }

@@ -35,6 +35,11 @@ class ObjectsApi {
  public:
   explicit ObjectsApi(HubSpotClient& client) : client_(client) {}
 
+  /// Batch writes tag inputs with objectWriteTraceId (their index) so HubSpot
+  /// answers 207 with per-input errors instead of failing the batch; off,
+  /// a bad input fails its batch with a 400 (the CrmPort then bisects).
+  void set_write_trace_ids(bool on) { trace_ids_ = on; }
+
   /// GET one object by id (or by a unique property with `id_property`).
   /// nullopt when HubSpot has no such object. Long property lists are read
   /// with batch/read so the URL never grows past ~2 kB.
@@ -64,8 +69,8 @@ class ObjectsApi {
   model::Result<std::vector<WriteOutcome>> batch_create(const std::string& type,
                                                         const std::vector<model::Fields>& inputs);
   /// batch/update by HubSpot id. Idempotent.
-  model::Result<std::vector<WriteOutcome>> batch_update(
-      const std::string& type, const std::vector<std::pair<std::string, model::Fields>>& inputs);
+  model::Result<std::vector<WriteOutcome>> batch_update(const std::string& type,
+                                                        const std::vector<pipeline::UpdateInput>& inputs);
   /// batch/upsert keyed on a unique property. Idempotent.
   model::Result<std::vector<WriteOutcome>> batch_upsert(const std::string& type,
                                                         const std::string& id_property,
@@ -80,6 +85,7 @@ class ObjectsApi {
 
  private:
   HubSpotClient& client_;
+  bool trace_ids_ = true;
 };
 
 /// "/crm/v3/objects/{type}" with the type percent-encoded.

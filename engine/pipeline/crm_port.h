@@ -61,7 +61,7 @@ struct SweepCursor {
 };
 
 struct SweepPage {
-  std::vector<model::Record> records;  ///< each object at most once per sweep
+  std::vector<model::Record> records;  ///< (time, id) ascending across pages
   SweepCursor next;
   bool done = false;  ///< nothing more was modified after `next` when asked
 };
@@ -92,11 +92,13 @@ struct Associated {
 /// The engine's view of the CRM (HubSpot). Batch methods take any number of
 /// inputs: the implementation chunks them to the API's batch sizes, sends
 /// chunks concurrently within the portal's rate limit and retries transient
-/// failures itself. A whole-call error (the Result's error) means the call
-/// as a whole could not be done — auth, the rate budget, retries exhausted,
-/// fatal misuse — and nothing can be assumed about which inputs were
-/// applied; per-input failures (invalid_record, conflict) come back in the
-/// outcomes, in input order, the rest of the batch having gone through.
+/// failures (429, 5xx, 423, timeouts, resets) itself. Per-input failures come
+/// back in the outcomes, in input order, the rest of the batch having gone
+/// through: invalid_record and conflict for inputs HubSpot rejects, and
+/// transient / rate_limited on every input of a chunk whose retries ran out
+/// (retry those later). The Result's own error means the call as a whole
+/// cannot proceed — auth (token refused, scopes missing) or fatal (misuse) —
+/// and nothing can be assumed about which inputs were applied.
 /// All methods are thread-safe.
 class CrmPort {
  public:
@@ -125,7 +127,9 @@ class CrmPort {
 
   /// Reads the current state of objects by HubSpot id with the given
   /// properties (any number: sent in a POST body, never a URL). Follows
-  /// merges: an absorbed id yields the survivor and `merged_into`.
+  /// merges: an absorbed id yields the survivor and `merged_into` (ids that
+  /// no longer resolve are looked up in hs_merged_object_ids, which costs one
+  /// search call per five such ids).
   /// Read-only.
   virtual model::Result<std::vector<ReadOutcome>> read(const std::string& object_type,
                                                        const std::vector<std::string>& ids,
@@ -134,7 +138,9 @@ class CrmPort {
   /// One page of the modified-since sweep: objects whose last-modified time
   /// and id come after `from`, oldest first, ordered by (time, id). Never
   /// skips or repeats an object at HubSpot's 10,000-result search cap or
-  /// when thousands share one timestamp. Uses the search budget (5/s).
+  /// when thousands share one timestamp (an object modified again during the
+  /// sweep comes back once more, with its new state). A page may be empty
+  /// and not done: keep calling until `done`. Uses the search budget (5/s).
   /// Callers start from a checkpoint minus an overlap window (search lags
   /// writes by seconds). Read-only.
   virtual model::Result<SweepPage> sweep(const std::string& object_type, const SweepCursor& from,
