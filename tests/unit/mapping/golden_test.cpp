@@ -12,16 +12,14 @@
 #include <sstream>
 
 #include "engine/mapping/parser.h"
+#include "tests/support/pg.h"
 
 namespace hubsync::mapping {
 namespace {
 
 namespace fs = std::filesystem;
 
-fs::path data_dir() {
-  const char* src = std::getenv("HUBSYNC_SOURCE_DIR");
-  return fs::path(src ? src : ".") / "tests" / "data" / "mapping";
-}
+fs::path data_dir() { return fs::path(::hubsync::test::source_dir()) / "tests" / "data" / "mapping"; }
 
 std::string read(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);

@@ -6,13 +6,11 @@
 #include <string>
 
 #include "engine/mapping/parser.h"
+#include "tests/support/pg.h"
 
 namespace hubsync::mapping::test {
 
-inline std::string source_dir() {
-  const char* s = std::getenv("HUBSYNC_SOURCE_DIR");
-  return s ? s : ".";
-}
+inline std::string source_dir() { return ::hubsync::test::source_dir(); }
 
 /// Loads mappings/<name>.yaml (the shipped examples); fails the test if invalid.
 inline Mapping example(const std::string& name) {
