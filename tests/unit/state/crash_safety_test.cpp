@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <random>
 
 #include "engine/state/sqlite_state_store.h"
@@ -84,6 +85,9 @@ void kill_and_check(const std::string& path, int kill_after) {
   // Batches reported between our last read and the kill count too.
   while (::read(fds[0], &b, sizeof b) == static_cast<ssize_t>(sizeof b)) last_reported = b;
   ::close(fds[0]);
+  // The killed writer left its WAL behind: reopening has to recover from it.
+  std::error_code ec;
+  EXPECT_GT(std::filesystem::file_size(path + "-wal", ec), 0u) << ec.message();
 
   auto reopened = SqliteStateStore::open(testing::options_for(path, nullptr));
   ASSERT_TRUE(reopened.ok()) << reopened.error().message;
