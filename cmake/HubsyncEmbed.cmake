@@ -11,6 +11,7 @@ function(hubsync_embed_sql target ns dir)
     COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DNS=${ns} "-DFILES=${sql_files}"
             -P "${PROJECT_SOURCE_DIR}/cmake/embed_sql.cmake"
     DEPENDS ${sql_files} "${PROJECT_SOURCE_DIR}/cmake/embed_sql.cmake"
-    COMMENT "Embedding migrations from ${dir}")
+    COMMENT "Embedding migrations from ${dir}"
+    VERBATIM)
   target_sources(${target} PRIVATE "${out}")
 endfunction()
