@@ -378,8 +378,10 @@ void write_types(JsonWriter& w, const std::vector<AssocTypeDef>& types) {
     w.StartObject();
     w.Key("category"); write_str(w, d.category);
     w.Key("typeId"); w.Int(d.type_id);
-    w.Key("label");
-    if (d.label.empty()) w.Null(); else write_str(w, d.label);
+    if (!d.label.empty()) {  // the spec has no null label: omit it
+      w.Key("label");
+      write_str(w, d.label);
+    }
     w.EndObject();
   }
   w.EndArray();
@@ -482,9 +484,9 @@ HttpResponse Simulator::Impl::handle_associations(HttpRequest& req, const std::v
         } else {
           w.StartObject();
           w.Key("fromObjectTypeId"); write_str(w, from);
-          w.Key("fromObjectId"); w.Uint64(r.f);
+          w.Key("fromObjectId"); write_str(w, std::to_string(r.f));
           w.Key("toObjectTypeId"); write_str(w, to);
-          w.Key("toObjectId"); w.Uint64(r.t);
+          w.Key("toObjectId"); write_str(w, std::to_string(r.t));
           w.Key("labels"); w.StartArray();
           for (const auto& d : r.types) if (!d.label.empty()) write_str(w, d.label);
           w.EndArray();
@@ -493,7 +495,7 @@ HttpResponse Simulator::Impl::handle_associations(HttpRequest& req, const std::v
       }
       envelope_end(0, {});
       emit(events);
-      return json_response(201, done(sb));
+      return json_response(by_default ? 200 : 201, done(sb));
     }
     if (op == "read") {
       std::vector<std::string> missing;
@@ -518,7 +520,7 @@ HttpResponse Simulator::Impl::handle_associations(HttpRequest& req, const std::v
           if (n == page) { next = l.to_id; break; }
           ++n;
           w.StartObject();
-          w.Key("toObjectId"); w.Uint64(l.to_id);
+          w.Key("toObjectId"); write_str(w, std::to_string(l.to_id));
           w.Key("associationTypes");
           write_types(w, l.types);
           w.EndObject();
@@ -598,7 +600,7 @@ HttpResponse Simulator::Impl::handle_v4_object_associations(HttpRequest& req, co
       if (n == limit) { next = l.to_id; break; }
       ++n;
       w.StartObject();
-      w.Key("toObjectId"); w.Uint64(l.to_id);
+      w.Key("toObjectId"); write_str(w, std::to_string(l.to_id));
       w.Key("associationTypes"); write_types(w, l.types);
       w.EndObject();
     }
@@ -624,14 +626,14 @@ HttpResponse Simulator::Impl::handle_v4_object_associations(HttpRequest& req, co
       emit(events);
       w.StartObject();
       w.Key("fromObjectTypeId"); write_str(w, from);
-      w.Key("fromObjectId"); w.Uint64(id);
+      w.Key("fromObjectId"); write_str(w, std::to_string(id));
       w.Key("toObjectTypeId"); write_str(w, to);
-      w.Key("toObjectId"); w.Uint64(to_id);
+      w.Key("toObjectId"); write_str(w, std::to_string(to_id));
       w.Key("labels"); w.StartArray();
       for (const auto& d : types) if (!d.label.empty()) write_str(w, d.label);
       w.EndArray();
       w.EndObject();
-      return json_response(200, done(sb));
+      return json_response(201, done(sb));
     }
     if (req.method == "DELETE") {
       portal.unassociate(from, id, to, to_id, source_for(c), events);

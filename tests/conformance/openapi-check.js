@@ -1,0 +1,210 @@
+// Checks that the simulator's routes and response bodies conform to HubSpot's
+// OpenAPI documents. Usage: node openapi-check.js (env HUBSPOT_SIM_BIN,
+// HUBSYNC_OPENAPI_DIR). Exits 77 (ctest SKIP_RETURN_CODE) when the documents
+// are not there, 1 on any mismatch.
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+const { startSimulator } = require('./lib/sim');
+
+const SKIP = 77;
+const specDir = process.env.HUBSYNC_OPENAPI_DIR || path.resolve(__dirname, '../../../shared/hubspot-openapi');
+if (!fs.existsSync(specDir)) {
+  console.log(`SKIPPED: the OpenAPI documents folder ${specDir} does not exist; ` +
+    'route and body validation against HubSpot\'s OpenAPI specs did not run.');
+  process.exit(SKIP);
+}
+
+const specs = {};
+for (const f of fs.readdirSync(specDir).filter((f) => f.endsWith('.json'))) {
+  specs[f.replace(/\.json$/, '')] = JSON.parse(fs.readFileSync(path.join(specDir, f), 'utf8'));
+}
+
+function resolve(spec, node) {
+  let n = node;
+  while (n && n.$ref) {
+    const parts = n.$ref.replace(/^#\//, '').split('/');
+    n = parts.reduce((o, k) => o[k], spec);
+  }
+  return n;
+}
+
+// A small JSON-schema check: type, required, properties, additionalProperties,
+// items, enum, allOf/oneOf/anyOf, date-time format. Null is accepted where a
+// string is expected inside `properties` maps (HubSpot returns null for
+// requested properties without a value).
+function validate(spec, schema, value, where, errors, inPropertiesMap = false) {
+  const s = resolve(spec, schema);
+  if (!s) return;
+  if (s.allOf) s.allOf.forEach((x) => validate(spec, x, value, where, errors));
+  for (const key of ['oneOf', 'anyOf']) {
+    if (!s[key]) continue;
+    const ok = s[key].some((alt) => {
+      const e = [];
+      validate(spec, alt, value, where, e);
+      return e.length === 0;
+    });
+    if (!ok) errors.push(`${where}: matches none of ${key}`);
+  }
+  if (value === null) {
+    if (!(s.nullable || inPropertiesMap)) errors.push(`${where}: null where ${s.type || 'a value'} is expected`);
+    return;
+  }
+  const t = s.type;
+  const actual = Array.isArray(value) ? 'array' : typeof value;
+  if (t === 'integer' || t === 'number') {
+    if (actual !== 'number' || (t === 'integer' && !Number.isInteger(value))) errors.push(`${where}: expected ${t}, got ${actual}`);
+  } else if (t === 'string') {
+    if (actual !== 'string') errors.push(`${where}: expected string, got ${actual} (${JSON.stringify(value)})`);
+    else if (s.format === 'date-time' && Number.isNaN(Date.parse(value))) errors.push(`${where}: not a date-time: ${value}`);
+    else if (s.enum && !s.enum.includes(value)) errors.push(`${where}: ${value} not in enum ${s.enum.join(',')}`);
+  } else if (t === 'boolean') {
+    if (actual !== 'boolean') errors.push(`${where}: expected boolean, got ${actual}`);
+  } else if (t === 'array') {
+    if (!Array.isArray(value)) errors.push(`${where}: expected array, got ${actual}`);
+    else value.forEach((v, i) => validate(spec, s.items, v, `${where}[${i}]`, errors));
+  } else if (t === 'object' || s.properties) {
+    if (actual !== 'object') {
+      errors.push(`${where}: expected object, got ${actual}`);
+      return;
+    }
+    for (const r of s.required || []) if (!(r in value)) errors.push(`${where}: missing required "${r}"`);
+    for (const [k, v] of Object.entries(value)) {
+      if (s.properties && s.properties[k]) validate(spec, s.properties[k], v, `${where}.${k}`, errors);
+      else if (s.additionalProperties && typeof s.additionalProperties === 'object')
+        validate(spec, s.additionalProperties, v, `${where}.${k}`, errors, where.endsWith('.properties'));
+    }
+  }
+}
+
+function findOperation(method, urlPath) {
+  const matches = [];
+  for (const [name, spec] of Object.entries(specs)) {
+    for (const [template, ops] of Object.entries(spec.paths)) {
+      const re = new RegExp('^' + template.replace(/\{[^}]+\}/g, '[^/]+') + '$');
+      const op = ops[method.toLowerCase()];
+      if (op && re.test(urlPath)) matches.push({ name, spec, template, op, literal: template.split('{').length });
+    }
+  }
+  // Per document, only the most literal template (fewest placeholders) counts.
+  const best = {};
+  for (const m of matches) if (!best[m.name] || m.literal < best[m.name].literal) best[m.name] = m;
+  return Object.values(best);
+}
+
+async function main() {
+  const sim = await startSimulator(['--tier', '250']);
+  const failures = [];
+  let checked = 0;
+  const call = async (method, urlPath, body, { form = false, expectStatus } = {}) => {
+    const headers = { authorization: 'Bearer pat-sim-hubsync' };
+    let payload;
+    if (body !== undefined) {
+      headers['content-type'] = form ? 'application/x-www-form-urlencoded' : 'application/json';
+      payload = form ? new URLSearchParams(body).toString() : JSON.stringify(body);
+    }
+    const res = await fetch(sim.base + urlPath, { method, headers, body: payload, redirect: 'manual' });
+    const text = await res.text();
+    const json = text ? JSON.parse(text) : null;
+    const pathOnly = urlPath.split('?')[0];
+    const ops = findOperation(method, pathOnly);
+    const label = `${method} ${pathOnly} -> ${res.status}`;
+    checked += 1;
+    if (expectStatus !== undefined && res.status !== expectStatus) failures.push(`${label}: expected status ${expectStatus}`);
+    if (ops.length === 0) {
+      failures.push(`${label}: no such route in the OpenAPI documents`);
+      return json;
+    }
+    for (const { name, spec, template, op } of ops) {
+      const responses = op.responses || {};
+      let resp = responses[String(res.status)];
+      if (!resp) {
+        if (res.status >= 400 && responses.default) resp = responses.default;
+        else {
+          failures.push(`${label}: status not documented for ${name} ${template} (documented: ${Object.keys(responses).join(',')})`);
+          continue;
+        }
+      }
+      resp = resolve(spec, resp);
+      const content = resp.content || {};
+      const media = content['application/json'] || content['*/*'];
+      if (!media || !media.schema) continue;
+      const errors = [];
+      validate(spec, media.schema, json, 'body', errors);
+      for (const e of errors) failures.push(`${label} [${name} ${template}]: ${e}`);
+    }
+    console.log(`checked ${label}`);
+    return json;
+  };
+
+  try {
+    // objects
+    const c = await call('POST', '/crm/v3/objects/contacts', { properties: { email: 'o@example.com', firstname: 'O' } }, { expectStatus: 201 });
+    await call('GET', `/crm/v3/objects/contacts/${c.id}?properties=email,lastname&propertiesWithHistory=firstname`, undefined, { expectStatus: 200 });
+    await call('PATCH', `/crm/v3/objects/contacts/${c.id}`, { properties: { lastname: 'P' } }, { expectStatus: 200 });
+    await call('GET', '/crm/v3/objects/contacts?limit=1', undefined, { expectStatus: 200 });
+    await call('POST', '/crm/v3/objects/contacts/batch/create', { inputs: [{ properties: { email: 'b1@example.com' } }, { properties: { email: 'b2@example.com' } }] }, { expectStatus: 201 });
+    await call('POST', '/crm/v3/objects/contacts/batch/upsert', { inputs: [{ id: 'b1@example.com', idProperty: 'email', properties: { firstname: 'B' } }] }, { expectStatus: 200 });
+    await call('POST', '/crm/v3/objects/contacts/batch/update', { inputs: [{ id: c.id, properties: { city: 'Oslo' } }] }, { expectStatus: 200 });
+    await call('POST', '/crm/v3/objects/contacts/batch/read', { properties: ['email'], inputs: [{ id: c.id }, { id: '1' }] }, { expectStatus: 207 });
+    await call('POST', '/crm/v3/objects/contacts/batch/create', { inputs: [{ objectWriteTraceId: 't1', properties: { email: 'bad' } }, { objectWriteTraceId: 't2', properties: { email: 'ok@example.com' } }] }, { expectStatus: 207 });
+    await call('POST', '/crm/v3/objects/contacts/search', { filterGroups: [{ filters: [{ propertyName: 'email', operator: 'HAS_PROPERTY' }] }], limit: 2 }, { expectStatus: 200 });
+    await call('POST', '/crm/v3/objects/contacts', { properties: { email: 'o@example.com' } }, { expectStatus: 409 });
+    await call('POST', '/crm/v3/objects/contacts', { properties: { nope: '1' } }, { expectStatus: 400 });
+    await call('GET', '/crm/v3/objects/contacts/999', undefined, { expectStatus: 404 });
+    await call('POST', '/crm/v3/objects/companies', { properties: { name: 'Acme', domain: 'acme.example' } }, { expectStatus: 201 });
+    await call('POST', '/crm/v3/objects/contacts/batch/archive', { inputs: [{ id: c.id }] }, { expectStatus: 204 });
+    await call('DELETE', `/crm/v3/objects/companies/1`, undefined, { expectStatus: 204 });
+    // properties
+    await call('GET', '/crm/v3/properties/contacts', undefined, { expectStatus: 200 });
+    await call('POST', '/crm/v3/properties/contacts', { name: 'mrr', label: 'MRR', type: 'number', fieldType: 'number', groupName: 'contactinformation' }, { expectStatus: 201 });
+    await call('GET', '/crm/v3/properties/contacts/mrr', undefined, { expectStatus: 200 });
+    await call('PATCH', '/crm/v3/properties/contacts/mrr', { label: 'Monthly revenue' }, { expectStatus: 200 });
+    await call('POST', '/crm/v3/properties/contacts/batch/read', { inputs: [{ name: 'email' }], archived: false }, { expectStatus: 200 });
+    await call('POST', '/crm/v3/properties/contacts/batch/create', { inputs: [{ name: 'plan', label: 'Plan', type: 'string', fieldType: 'text', groupName: 'contactinformation' }] }, { expectStatus: 201 });
+    await call('GET', '/crm/v3/properties/contacts/groups', undefined, { expectStatus: 200 });
+    await call('POST', '/crm/v3/properties/contacts/groups', { name: 'billing', label: 'Billing' }, { expectStatus: 201 });
+    await call('GET', '/crm/v3/properties/contacts/groups/billing', undefined, { expectStatus: 200 });
+    await call('DELETE', '/crm/v3/properties/contacts/plan', undefined, { expectStatus: 204 });
+    // schemas
+    const schema = await call('POST', '/crm-object-schemas/v3/schemas', {
+      name: 'machines', labels: { singular: 'Machine', plural: 'Machines' }, primaryDisplayProperty: 'serial',
+      requiredProperties: ['serial'], associatedObjects: ['CONTACT'],
+      properties: [{ name: 'serial', label: 'Serial', type: 'string', fieldType: 'text', hasUniqueValue: true }],
+    }, { expectStatus: 201 });
+    await call('GET', '/crm-object-schemas/v3/schemas', undefined, { expectStatus: 200 });
+    await call('GET', `/crm-object-schemas/v3/schemas/${schema.objectTypeId}`, undefined, { expectStatus: 200 });
+    await call('PATCH', `/crm-object-schemas/v3/schemas/${schema.objectTypeId}`, { searchableProperties: ['serial'] }, { expectStatus: 200 });
+    await call('POST', `/crm-object-schemas/v3/schemas/${schema.objectTypeId}/associations`, { fromObjectTypeId: schema.objectTypeId, toObjectTypeId: '0-2', name: 'machine_to_company' }, { expectStatus: 201 });
+    // associations
+    const a = await call('POST', '/crm/v3/objects/contacts', { properties: { email: 'a@example.com' } }, { expectStatus: 201 });
+    const co = await call('POST', '/crm/v3/objects/companies', { properties: { name: 'Globex' } }, { expectStatus: 201 });
+    await call('POST', '/crm/v4/associations/contacts/companies/batch/associate/default', { inputs: [{ from: { id: a.id }, to: { id: co.id } }] }, { expectStatus: 200 });
+    await call('POST', '/crm/v4/associations/contacts/companies/batch/create', { inputs: [{ from: { id: a.id }, to: { id: co.id }, types: [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: 1 }] }] }, { expectStatus: 201 });
+    await call('POST', '/crm/v4/associations/contacts/companies/batch/read', { inputs: [{ id: a.id }] }, { expectStatus: 200 });
+    await call('GET', `/crm/v4/objects/contacts/${a.id}/associations/companies`, undefined, { expectStatus: 200 });
+    await call('PUT', `/crm/v4/objects/contacts/${a.id}/associations/default/companies/${co.id}`, undefined, { expectStatus: 200 });
+    await call('GET', '/crm/associations/v4/contacts/companies/labels', undefined, { expectStatus: 200 });
+    await call('POST', '/crm/v4/associations/contacts/companies/batch/archive', { inputs: [{ from: { id: a.id }, to: [{ id: co.id }] }] }, { expectStatus: 204 });
+    // oauth
+    const auth = await fetch(`${sim.base}/oauth/authorize?client_id=sim-client-id&scope=crm&redirect_uri=http%3A%2F%2Flocalhost%2Fcb`, { redirect: 'manual' });
+    const code = new URL(auth.headers.get('location')).searchParams.get('code');
+    const tok = await call('POST', '/oauth/v1/token', { grant_type: 'authorization_code', client_id: 'sim-client-id', client_secret: 'sim-client-secret', redirect_uri: 'http://localhost/cb', code }, { form: true, expectStatus: 200 });
+    await call('GET', `/oauth/v1/access-tokens/${tok.access_token}`, undefined, { expectStatus: 200 });
+    await call('GET', `/oauth/v1/refresh-tokens/${tok.refresh_token}`, undefined, { expectStatus: 200 });
+    await call('POST', '/oauth/v1/token', { grant_type: 'refresh_token', client_id: 'sim-client-id', client_secret: 'sim-client-secret', refresh_token: tok.refresh_token }, { form: true, expectStatus: 200 });
+  } finally {
+    await sim.stop();
+  }
+  if (failures.length) {
+    console.log(`\n${failures.length} OpenAPI mismatches in ${checked} exchanges:`);
+    failures.forEach((f) => console.log('  ' + f));
+    process.exit(1);
+  }
+  console.log(`OK: ${checked} exchanges match the OpenAPI documents in ${specDir}`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
