@@ -12,7 +12,8 @@ TEST_F(SimMeta, DefaultContactPropertiesExist) {
   auto r = client_->get("/crm/v3/properties/contacts");
   ASSERT_EQ(r.status, 200);
   std::set<std::string> names;
-  for (const auto& p : r.json()["results"].GetArray()) names.insert(p["name"].GetString());
+  auto doc = r.json();
+  for (const auto& p : doc["results"].GetArray()) names.insert(p["name"].GetString());
   for (const char* n : {"email", "firstname", "lastname", "phone", "company", "website", "lifecyclestage", "city",
                         "country", "jobtitle", "createdate", "lastmodifieddate", "hs_object_id", "hs_merged_object_ids"})
     EXPECT_TRUE(names.count(n)) << n;

@@ -1,5 +1,8 @@
 // Auth, OAuth, rate limits, faults and the /_sim/ admin API over real HTTP.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
 
 #include "tests/hubspot-sim/test/sim_fixture.h"
 
@@ -177,6 +180,31 @@ TEST_F(SimPlatform, LatencyDelaysResponses) {
   EXPECT_EQ(client_->get("/crm/v3/objects/contacts").status, 200);
   auto took = std::chrono::steady_clock::now() - t0;
   EXPECT_GE(took, std::chrono::milliseconds(150));
+}
+
+TEST_F(SimPlatform, SnapshotSurvivesRestart) {
+  std::string file = ::testing::TempDir() + "hubspot_sim_snapshot_" + std::to_string(::getpid()) + ".json";
+  std::remove(file.c_str());
+  SimulatorOptions o;
+  o.snapshot_file = file;
+  start(o);
+  ASSERT_EQ(client_->post("/crm/v3/properties/contacts",
+                          R"({"name":"mrr","label":"MRR","type":"number","fieldType":"number","groupName":"contactinformation"})").status, 201);
+  ASSERT_EQ(client_->post("/crm/v3/schemas", R"({"name":"pets","labels":{"singular":"Pet","plural":"Pets"},"properties":[{"name":"nick","label":"Nick","type":"string","fieldType":"text"}]})").status, 201);
+  auto c = client_->post("/crm/v3/objects/contacts", R"({"properties":{"email":"snap@x.com","mrr":"5"}})").json();
+  std::string id = c["id"].GetString();
+  ASSERT_EQ(client_->post("/crm/v3/objects/pets", R"({"properties":{"nick":"Rex"}})").status, 201);
+  sim_->stop();
+  start(o);  // a new simulator on the same file
+  auto back = client_->get("/crm/v3/objects/contacts/" + id + "?properties=email,mrr");
+  ASSERT_EQ(back.status, 200) << back.body;
+  EXPECT_STREQ(back.json()["properties"]["mrr"].GetString(), "5");
+  EXPECT_EQ(client_->post("/crm/v3/objects/contacts", R"({"properties":{"email":"snap@x.com"}})").status, 409)
+      << "unique index rebuilt";
+  EXPECT_EQ(client_->get("/crm/v3/objects/pets").json()["results"].Size(), 1u);
+  auto fresh = client_->post("/crm/v3/objects/contacts", R"({"properties":{"email":"new@x.com"}})").json();
+  EXPECT_GT(std::stoull(fresh["id"].GetString()), std::stoull(id)) << "ids continue after the saved ones";
+  std::remove(file.c_str());
 }
 
 }  // namespace
