@@ -57,7 +57,11 @@ RateLimitHeaders parse_rate_limit_headers(
 }
 
 int RateLimiter::effective(int limit, double headroom) {
-  return std::max(1, static_cast<int>(std::lround(static_cast<double>(limit) * (1.0 - headroom))));
+  // At least one slot stays free even when the headroom rounds to nothing:
+  // requests stamped at the window's edge can reach the server in another
+  // order than they were sent.
+  const auto rounded = static_cast<int>(std::lround(static_cast<double>(limit) * (1.0 - headroom)));
+  return std::max(1, headroom > 0 ? std::min(rounded, limit - 1) : rounded);
 }
 
 RateLimiter::RateLimiter(Clock& clock, LimiterConfig config)
@@ -71,7 +75,9 @@ RateLimiter::RateLimiter(Clock& clock, LimiterConfig config)
                                         : config.search_limit,
               config.search_interval),
       daily_(config.daily_limit, config.headroom, config.utc_offset_minutes),
-      raw_burst_limit_(config.burst_limit) {}
+      raw_burst_limit_(config.burst_limit) {
+  search_.set_guard(config.search_guard);
+}
 
 Clock::Duration RateLimiter::wait_locked(Lane lane, Clock::Duration now, std::int64_t wall) {
   Clock::Duration wait = burst_.wait_at(now);

@@ -29,6 +29,9 @@ struct LimiterConfig {
   std::int64_t daily_limit = 0;              ///< 0: unknown until the headers say
   int search_limit = 5;                      ///< search requests per search_interval
   Clock::Duration search_interval = 1'000ms;
+  /// The search window has no headroom: a token stays spent this much
+  /// longer so arrival-order jitter at the server cannot cause a SECONDLY 429.
+  Clock::Duration search_guard = 50ms;
   int utc_offset_minutes = 0;                ///< portal time zone, for the daily reset
   bool learn_from_headers = true;            ///< adopt X-HubSpot-RateLimit-Max/-Interval
 };

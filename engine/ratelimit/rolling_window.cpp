@@ -15,12 +15,12 @@ RollingWindow::Duration RollingWindow::wait_at(Duration now) const {
   Duration wait{0};
   if (blocked_until_ > now) wait = blocked_until_ - now;
   const Duration at = now + wait;
-  auto first = std::upper_bound(spent_.begin(), spent_.end(), at - interval_);
+  auto first = std::upper_bound(spent_.begin(), spent_.end(), at - interval_ - guard_);
   auto last = std::upper_bound(first, spent_.end(), at);
   const auto in_window = static_cast<int>(last - first);
   if (in_window < limit_) return wait;
   // The (in_window - limit + 1)-th oldest entry must leave the window first.
-  const Duration frees_at = *(first + (in_window - limit_)) + interval_;
+  const Duration frees_at = *(first + (in_window - limit_)) + interval_ + guard_;
   return std::max(wait, frees_at - now);
 }
 

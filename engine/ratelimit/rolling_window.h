@@ -21,6 +21,10 @@ class RollingWindow {
   Duration interval() const { return interval_; }
   void set_limit(int limit);
   void set_interval(Duration interval);
+  /// Extra time a token stays spent beyond the interval, for windows with no
+  /// headroom: requests that reach the server in a different order or delay
+  /// than they were sent must not land in one window at the server.
+  void set_guard(Duration guard) { guard_ = guard; }
 
   /// How long from `now` until one more request fits; zero when it fits now.
   Duration wait_at(Duration now) const;
@@ -41,6 +45,7 @@ class RollingWindow {
 
   int limit_;
   Duration interval_;
+  Duration guard_{0};
   Duration blocked_until_{0};
   std::deque<Duration> spent_;  // sorted ascending
 };

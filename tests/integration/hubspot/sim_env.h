@@ -28,12 +28,14 @@ inline std::shared_ptr<spdlog::logger> quiet_logger() {
 struct StackOptions {
   ratelimit::LimiterConfig limiter{};
   ClientConfig client{};
+  CurlOptions curl{};
 };
 
 /// The connector stack against a base URL with a given token provider.
 struct Stack {
   Stack(const std::string& base_url, TokenProvider& tokens, StackOptions o = {})
-      : limiter(clock, o.limiter), client(transport, tokens, limiter, clock, with_base(o.client, base_url), quiet_logger()),
+      : transport(o.curl),
+        limiter(clock, o.limiter), client(transport, tokens, limiter, clock, with_base(o.client, base_url), quiet_logger()),
         crm(client) {}
 
   static ClientConfig with_base(ClientConfig c, const std::string& base) {

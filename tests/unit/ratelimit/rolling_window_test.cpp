@@ -43,5 +43,15 @@ TEST(RollingWindow, ShrinkingTheLimitTakesEffectAtOnce) {
   EXPECT_EQ(w.wait_at(10ms), 10'001ms - 10ms);  // two must leave: the one at 1 ms
 }
 
+TEST(RollingWindow, GuardKeepsTokensSpentALittleLonger) {
+  RollingWindow w(2, 1'000ms);
+  w.set_guard(50ms);
+  w.take(0ms);
+  w.take(10ms);
+  EXPECT_EQ(w.wait_at(500ms), 550ms);
+  EXPECT_EQ(w.wait_at(1'000ms), 50ms);
+  EXPECT_EQ(w.wait_at(1'050ms), 0ms);
+}
+
 }  // namespace
 }  // namespace hubsync::ratelimit
