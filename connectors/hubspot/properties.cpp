@@ -29,6 +29,7 @@ PropertyDef read_property(const rapidjson::Value& p) {
   d.description = json::get_string(p, "description");
   d.has_unique_value = json::get_bool(p, "hasUniqueValue");
   d.hubspot_defined = json::get_bool(p, "hubspotDefined");
+  d.calculated = json::get_bool(p, "calculated");
   if (const auto* m = json::member(p, "modificationMetadata"))
     d.read_only_value = json::get_bool(*m, "readOnlyValue");
   d.read_only_value = json::get_bool(p, "readOnlyValue", d.read_only_value);
@@ -130,6 +131,17 @@ model::Result<PropertyDef> PropertiesApi::create(const std::string& object_type,
   auto r = client_.call(HttpMethod::post, "/crm/v3/properties/" + url_encode(object_type), w.take(),
                         {.op = "properties.create", .idempotent = false});
   return parse_or_error<PropertyDef>(r, "properties.create", [](const rapidjson::Document& d) { return read_property(d); });
+}
+
+model::Result<std::vector<std::string>> PropertiesApi::list_groups(const std::string& object_type) {
+  auto r = client_.call(HttpMethod::get, "/crm/v3/properties/" + url_encode(object_type) + "/groups", "",
+                        {.op = "properties.groups"});
+  return parse_or_error<std::vector<std::string>>(r, "properties.groups", [](const rapidjson::Document& d) {
+    std::vector<std::string> out;
+    if (const auto* res = json::member(d, "results"); res && res->IsArray())
+      for (const auto& g : res->GetArray()) out.push_back(json::get_string(g, "name"));
+    return out;
+  });
 }
 
 model::Result<std::vector<ObjectSchema>> PropertiesApi::list_schemas() {

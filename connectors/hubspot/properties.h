@@ -24,6 +24,7 @@ struct PropertyDef {
   bool has_unique_value = false;
   bool hubspot_defined = false;
   bool read_only_value = false;
+  bool calculated = false;
   std::vector<PropertyOption> options;
 };
 
@@ -74,6 +75,9 @@ class PropertiesApi {
   /// Creates a property. A property that already exists is a conflict
   /// error (HubSpot's 409): callers compare with get() to stay idempotent.
   model::Result<PropertyDef> create(const std::string& object_type, const PropertyDef& def);
+
+  /// Names of the object type's property groups, in HubSpot's order.
+  model::Result<std::vector<std::string>> list_groups(const std::string& object_type);
 
   /// All custom object schemas.
   model::Result<std::vector<ObjectSchema>> list_schemas();
