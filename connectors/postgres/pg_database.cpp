@@ -120,12 +120,19 @@ Result<const PgDatabase::Columns*> PgDatabase::columns_of(const mapping::Mapping
   })
 }
 
+// Output columns get positional aliases (k0.., c0..): an output column named
+// like a table column would otherwise win in ORDER BY (it is text, so keys
+// would sort as text).
 std::string PgDatabase::select_list(const mapping::Mapping& m, const Columns& cols) const {
   std::string sql;
-  for (const auto& k : m.key) sql += "to_jsonb(" + quote_ident(k) + ") #>> '{}', ";
-  for (const auto& col : m.postgres_columns()) sql += read_expr(col, cols.at(col)) + ", ";
+  std::size_t i = 0;
+  for (const auto& k : m.key)
+    sql += "to_jsonb(" + quote_ident(k) + ") #>> '{}' AS k" + std::to_string(i++) + ", ";
+  i = 0;
+  for (const auto& col : m.postgres_columns())
+    sql += read_expr(col, cols.at(col)) + " AS c" + std::to_string(i++) + ", ";
   sql += m.pg_filter.empty() ? "true" : "coalesce((" + m.pg_filter + "), false)";
-  return sql;
+  return sql + " AS in_filter";
 }
 
 Status PgDatabase::lock_mapping(const std::string& mapping) {
@@ -300,9 +307,9 @@ Result<std::map<std::string, pipeline::Row>> PgDatabase::read_rows(
     params.push_back(array_literal(values));
     unnest += std::string(k ? ", " : "") + "$" + std::to_string(k + 1) + "::" +
               (*cols)->at(m.key[k]).type + "[]";
-    key_tuple += std::string(k ? ", " : "") + quote_ident(m.key[k]);
+    key_tuple += std::string(k ? ", " : "") + "t." + quote_ident(m.key[k]);
   }
-  const std::string sql = "SELECT " + select_list(m, **cols) + " FROM " + m.table.quoted() +
+  const std::string sql = "SELECT " + select_list(m, **cols) + " FROM " + m.table.quoted() + " AS t" +
                           " WHERE (" + key_tuple + ") IN (SELECT * FROM unnest(" + unnest + "))";
   HUBSYNC_PG_TRY("mapping " + m.name + ": reading rows", {
     pqxx::nontransaction tx(conn());
@@ -332,11 +339,11 @@ Status PgDatabase::scan_rows(const mapping::Mapping& m, const model::RecordKey& 
   if (!cols.ok()) return std::move(cols).error();
   std::string key_tuple, after_tuple;
   for (std::size_t k = 0; k < m.key.size(); ++k) {
-    key_tuple += std::string(k ? ", " : "") + quote_ident(m.key[k]);
+    key_tuple += std::string(k ? ", " : "") + "t." + quote_ident(m.key[k]);
     after_tuple += std::string(k ? ", " : "") + "($" + std::to_string(k + 2) + ")::" +
                    (*cols)->at(m.key[k]).type;
   }
-  const std::string base = "SELECT " + select_list(m, **cols) + " FROM " + m.table.quoted();
+  const std::string base = "SELECT " + select_list(m, **cols) + " FROM " + m.table.quoted() + " AS t";
   const std::string order = " ORDER BY " + key_tuple + " LIMIT $1";
   model::RecordKey cursor = after;
   while (true) {

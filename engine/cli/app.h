@@ -27,7 +27,12 @@ struct GlobalOptions {
 /// Returns false when there is any error. Applies logging options.
 bool load_config_or_report(const GlobalOptions& global, config::Config& out);
 
+struct RunOptions {
+  std::string mapping;  ///< empty: every mapping
+};
+
 int cmd_config_check(const GlobalOptions& global);
+int cmd_run(const GlobalOptions& global, const RunOptions& options);
 int cmd_migrate(const GlobalOptions& global, bool dry_run);
 int cmd_dead_letters_list(const GlobalOptions& global, const std::string& mapping, bool all);
 int cmd_dead_letters_retry(const GlobalOptions& global, const std::vector<std::int64_t>& ids,

@@ -33,6 +33,17 @@ int main(int argc, char** argv) {
   migrate->add_flag("--dry-run", dry_run, "Print the SQL instead of running it");
   migrate->callback([&] { rc = cmd_migrate(global, dry_run); });
 
+  auto* run = app.add_subcommand("run", "Sync until caught up, print what was done, and exit");
+  RunOptions run_options;
+  bool once = false;
+  std::string direction = "to_hubspot";
+  run->add_flag("--once", once, "Catch up once and exit (the batch-job mode)")->required();
+  run->add_option("--mapping", run_options.mapping, "Only this mapping");
+  run->add_option("--direction", direction, "Which direction to run (Postgres -> HubSpot)")
+      ->check(CLI::IsMember({"to_hubspot"}))
+      ->capture_default_str();
+  run->callback([&] { rc = cmd_run(global, run_options); });
+
   auto* dead = app.add_subcommand("dead-letters", "Records HubSpot or Postgres refused: list, retry, discard");
   dead->require_subcommand(1);
   std::string dl_mapping;

@@ -124,10 +124,20 @@ Status Pusher::initial_load(PushStats& stats) {
 }
 
 Status Pusher::drain_changelog(PushStats& stats) {
+  // Changes this pass already handled: when only those come back (deferred
+  // with a short delay), the pass is caught up; they wait for the next one.
+  std::set<std::int64_t> handled;
   while (true) {
     auto claimed = db_.claim_changes(m_, opt_.wave, opt_.lease_ms, opt_.worker);
     if (!claimed.ok()) return std::move(claimed).error();
     if (claimed->empty()) return {};
+    if (std::all_of(claimed->begin(), claimed->end(),
+                    [&](const model::Change& c) { return handled.count(c.id) > 0; })) {
+      std::vector<std::int64_t> ids;
+      for (const auto& c : *claimed) ids.push_back(c.id);
+      return db_.release_changes(ids, 0);
+    }
+    for (const auto& c : *claimed) handled.insert(c.id);
     // Coalesce: one item per key, carrying every change id; the row's
     // current state decides what to do, so the order of ops is irrelevant.
     std::map<std::string, std::size_t> by_key;

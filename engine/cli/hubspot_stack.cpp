@@ -1,0 +1,97 @@
+#include "engine/cli/hubspot_stack.h"
+
+#include <sstream>
+
+#include "connectors/hubspot/oauth.h"
+#include "engine/ops/logging.h"
+
+namespace hubsync::cli {
+
+model::Result<std::optional<hubspot::OAuthTokens>> StateTokenStore::load(const std::string& portal) {
+  auto t = store_.load_oauth_tokens(portal);
+  if (!t.ok()) return std::move(t).error();
+  if (!*t) return std::optional<hubspot::OAuthTokens>{};
+  hubspot::OAuthTokens out;
+  out.access_token = (*t)->access_token;
+  out.refresh_token = (*t)->refresh_token;
+  out.expires_at_ms = (*t)->expires_at_ms;
+  out.issued_at_ms = (*t)->updated_at_ms;
+  out.scopes = (*t)->scopes;
+  return std::optional<hubspot::OAuthTokens>(std::move(out));
+}
+
+model::Status StateTokenStore::save(const std::string& portal, const hubspot::OAuthTokens& tokens) {
+  state::OAuthTokens t;
+  t.portal_id = portal;
+  t.access_token = tokens.access_token;
+  t.refresh_token = tokens.refresh_token;
+  t.expires_at_ms = tokens.expires_at_ms;
+  t.scopes = tokens.scopes;
+  return store_.save_oauth_tokens(t);
+}
+
+hubspot::OAuthApp oauth_app(const config::Config& cfg) {
+  hubspot::OAuthApp app;
+  app.client_id = cfg.hubspot.client_id;
+  app.client_secret = cfg.hubspot.client_secret.value;
+  app.redirect_uri = cfg.hubspot.redirect_uri;
+  std::istringstream scopes(cfg.hubspot.scopes);
+  for (std::string s; scopes >> s;) app.scopes.push_back(s);
+  app.api_base = cfg.hubspot.base_url;
+  // The simulator serves the authorize page itself; real HubSpot uses app.hubspot.com.
+  if (cfg.hubspot.base_url != "https://api.hubapi.com")
+    app.authorize_base = cfg.hubspot.base_url + "/oauth/authorize";
+  return app;
+}
+
+namespace {
+
+hubspot::CurlOptions curl_options(const config::Config& cfg) {
+  hubspot::CurlOptions o;
+  o.total_timeout = std::chrono::milliseconds(cfg.hubspot.timeout_ms);
+  return o;
+}
+
+ratelimit::LimiterConfig limiter_config(const config::Config& cfg) {
+  ratelimit::LimiterConfig l;
+  l.burst_limit = cfg.rate_limit.tier;
+  l.headroom = cfg.rate_limit.headroom;
+  l.daily_limit = cfg.rate_limit.daily_limit;
+  l.search_limit = cfg.rate_limit.search_per_second;
+  return l;
+}
+
+hubspot::ClientConfig client_config(const config::Config& cfg) {
+  hubspot::ClientConfig c;
+  c.base_url = cfg.hubspot.base_url;
+  c.in_flight = cfg.rate_limit.max_in_flight;
+  return c;
+}
+
+}  // namespace
+
+HubSpotStack::HubSpotStack(const config::Config& cfg, state::StateStore& store,
+                           ratelimit::Clock& clock, std::optional<ratelimit::LimiterConfig> limits)
+    : transport(curl_options(cfg)),
+      limiter(clock, limits ? *limits : limiter_config(cfg)),
+      client(transport, *[&]() -> hubspot::TokenProvider* {
+        if (cfg.hubspot.auth == config::AuthMode::private_app) {
+          tokens = std::make_unique<hubspot::PrivateAppToken>(cfg.hubspot.token.value);
+        } else {
+          token_store = std::make_unique<StateTokenStore>(store);
+          const std::string portal = std::to_string(cfg.hubspot.portal_id);
+          // First run: seed the store with the configured refresh token.
+          auto existing = token_store->load(portal);
+          if (existing.ok() && !*existing && cfg.hubspot.refresh_token.set()) {
+            hubspot::OAuthTokens seed;
+            seed.refresh_token = cfg.hubspot.refresh_token.value;
+            (void)token_store->save(portal, seed);
+          }
+          tokens = std::make_unique<hubspot::OAuthTokenProvider>(
+              transport, oauth_app(cfg), *token_store, portal, clock, ops::logger("auth"));
+        }
+        return tokens.get();
+      }(), limiter, clock, client_config(cfg), ops::logger("hubspot")),
+      crm(client) {}
+
+}  // namespace hubsync::cli

@@ -1,0 +1,64 @@
+#pragma once
+
+// A real push stack for integration tests: a private PostgreSQL database, the
+// HubSpot simulator over loopback HTTP, a SQLite state store in a temp dir,
+// and the same HubSpot wiring the CLI uses.
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "connectors/postgres/pg_database.h"
+#include "engine/cli/hubspot_stack.h"
+#include "engine/mapping/mapping.h"
+#include "engine/pipeline/push.h"
+#include "engine/state/sqlite_state_store.h"
+#include "tests/hubspot-sim/simulator.h"
+#include "tests/support/pg.h"
+
+namespace hubsync::test {
+
+struct SimObject {
+  std::string id;
+  std::map<std::string, std::string> props;
+  bool archived = false;
+};
+
+class PushHarness {
+ public:
+  /// Starts everything; `server_dsn` from HUBSYNC_REQUIRE_PG. Mappings are
+  /// YAML texts; `sql` creates their tables.
+  PushHarness(const std::string& server_dsn, const std::string& sql,
+              const std::vector<std::string>& mapping_yamls, sim::SimulatorOptions sim_options = {},
+              int burst_limit = 10000);
+  ~PushHarness();
+
+  /// Installs hubsync's schema and the mappings' capture triggers.
+  void migrate();
+  model::Result<pipeline::PushStats> push(const std::string& mapping,
+                                          pipeline::PushOptions options = {});
+  const mapping::Mapping& mapping(const std::string& name) const;
+
+  /// Every object of a type in the simulator (archived included).
+  std::vector<SimObject> dump(const std::string& type);
+  /// Live objects of a type keyed by a property (e.g. email).
+  std::map<std::string, SimObject> live_by(const std::string& type, const std::string& property);
+  /// Requests answered for routes containing `route_part` (any status).
+  std::int64_t calls(const std::string& route_part);
+  /// The config a `hubsync` process would need to reach the same stack.
+  std::string config_yaml() const;
+
+  TempDatabase db;
+  sim::Simulator sim;
+  std::filesystem::path dir;
+  config::Config cfg;
+  ratelimit::SystemClock clock;
+  std::unique_ptr<state::SqliteStateStore> store;
+  std::unique_ptr<cli::HubSpotStack> hubspot;
+  std::unique_ptr<postgres::PgDatabase> pg;
+  std::vector<mapping::Mapping> mappings;
+  std::map<std::string, const mapping::Mapping*> by_name;
+};
+
+}  // namespace hubsync::test

@@ -1,0 +1,231 @@
+// Push (Postgres -> HubSpot) end to end: real PostgreSQL, the simulator over
+// HTTP, the SQLite state store. Issue 6's proofs.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "tests/integration/push/push_harness.h"
+
+namespace hubsync::test {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr const char* kPeopleSql =
+    "CREATE TABLE public.people (id bigint PRIMARY KEY, email text, first_name text,"
+    " last_name text, city text, notes text, status text DEFAULT 'active')";
+
+constexpr const char* kPeopleMapping = R"(name: people
+postgres: {table: public.people, key: id}
+hubspot: {object: contacts, match: email}
+direction: to_hubspot
+filter:
+  postgres: "status <> 'test'"
+fields:
+  - {column: email, property: email}
+  - {column: first_name, property: firstname}
+  - {column: last_name, property: lastname}
+  - {column: city, property: city}
+)";
+
+std::string insert_people(int from, int to) {
+  return "INSERT INTO people (id, email, first_name, last_name, city, notes) "
+         "SELECT g, 'user' || g || '@example.com', 'First' || g, 'Last' || g, 'City' || (g % 50), 'n' "
+         "FROM generate_series(" + std::to_string(from) + ", " + std::to_string(to) + ") g";
+}
+
+class PushTest : public ::testing::Test {
+ protected:
+  void start(sim::SimulatorOptions so = {}) {
+    HUBSYNC_REQUIRE_PG(server);
+    so.rate_limits = false;
+    h_ = std::make_unique<PushHarness>(server, kPeopleSql, std::vector<std::string>{kPeopleMapping}, so);
+  }
+  pipeline::PushStats push_ok(const std::string& mapping = "people") {
+    auto r = h_->push(mapping);
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+    return r.ok() ? *r : pipeline::PushStats{};
+  }
+  // The simulator holds exactly the mapped rows of the table, once each.
+  void expect_hubspot_equals_table() {
+    auto live = h_->live_by("contacts", "email");
+    auto rows = h_->db.scalar("SELECT count(*) FROM people WHERE status <> 'test'");
+    EXPECT_EQ(std::to_string(live.size()), rows);
+    std::string sample = h_->db.scalar(
+        "SELECT coalesce(string_agg(email || '|' || first_name || '|' || last_name || '|' || city,"
+        " ',' ORDER BY id), '') FROM people WHERE status <> 'test'");
+    std::size_t checked = 0;
+    std::size_t start = 0;
+    while (start < sample.size()) {
+      auto end = sample.find(',', start);
+      if (end == std::string::npos) end = sample.size();
+      std::string rec = sample.substr(start, end - start);
+      auto p1 = rec.find('|'), p2 = rec.find('|', p1 + 1), p3 = rec.find('|', p2 + 1);
+      const std::string email = rec.substr(0, p1);
+      auto it = live.find(email);
+      if (it == live.end()) {
+        ADD_FAILURE() << "missing in HubSpot: " << email;
+      } else {
+        EXPECT_EQ(it->second.props["firstname"], rec.substr(p1 + 1, p2 - p1 - 1)) << email;
+        EXPECT_EQ(it->second.props["lastname"], rec.substr(p2 + 1, p3 - p2 - 1)) << email;
+        EXPECT_EQ(it->second.props["city"], rec.substr(p3 + 1)) << email;
+      }
+      ++checked;
+      start = end + 1;
+    }
+    EXPECT_EQ(checked, live.size());
+  }
+
+  std::unique_ptr<PushHarness> h_;
+};
+
+TEST_F(PushTest, InitialLoadOf10000RowsLandsExactlyAndCostsNothingTheSecondTime) {
+  start();
+  h_->db.exec(insert_people(1, 10000));
+  h_->migrate();
+  auto stats = push_ok();
+  EXPECT_EQ(stats.created, 10000);
+  EXPECT_EQ(h_->calls("batch/upsert"), 100);
+  expect_hubspot_equals_table();
+
+  h_->sim.reset_counters();
+  auto again = push_ok();
+  EXPECT_EQ(again.pushed(), 0);
+  EXPECT_EQ(h_->calls("/crm/"), 0);
+}
+
+TEST_F(PushTest, Updating250RowsCostsThreeBatchCallsAndNoOpTouchesCostNone) {
+  start();
+  h_->db.exec(insert_people(1, 1000));
+  h_->migrate();
+  push_ok();
+  h_->sim.reset_counters();
+
+  h_->db.exec("UPDATE people SET city = 'Moved' WHERE id <= 250");
+  auto stats = push_ok();
+  EXPECT_EQ(stats.updated, 250);
+  EXPECT_EQ(h_->calls("batch/update"), 3);
+  EXPECT_EQ(h_->calls("/crm/"), 3);
+  expect_hubspot_equals_table();
+
+  h_->sim.reset_counters();
+  h_->db.exec("UPDATE people SET notes = 'unmapped column' WHERE id <= 500");
+  h_->db.exec("UPDATE people SET city = 'Tmp' WHERE id <= 100");
+  h_->db.exec("UPDATE people SET city = 'Moved' WHERE id <= 100");  // back to what HubSpot has
+  auto touched = push_ok();
+  EXPECT_EQ(touched.pushed(), 0);
+  EXPECT_EQ(touched.unchanged, 100);
+  EXPECT_EQ(h_->calls("/crm/"), 0);
+  EXPECT_EQ(h_->db.scalar("SELECT count(*) FROM hubsync.changelog"), "0");
+  // Two captured changes per row (to Tmp and back), both archived as unchanged.
+  EXPECT_EQ(h_->db.scalar("SELECT count(*) FROM hubsync.changelog_archive WHERE outcome = 'unchanged'"), "200");
+}
+
+TEST_F(PushTest, ChangedEmailUpdatesTheSameContact) {
+  start();
+  h_->db.exec(insert_people(1, 3));
+  h_->migrate();
+  push_ok();
+  auto before = h_->live_by("contacts", "email");
+  const std::string id = before.at("user2@example.com").id;
+  h_->db.exec("UPDATE people SET email = 'renamed@example.com' WHERE id = 2");
+  auto stats = push_ok();
+  EXPECT_EQ(stats.updated, 1);
+  auto after = h_->live_by("contacts", "email");
+  EXPECT_EQ(after.size(), 3u);
+  EXPECT_EQ(after.at("renamed@example.com").id, id);
+}
+
+TEST_F(PushTest, DeletesArchiveAndFilteredRowsStayOut) {
+  start();
+  h_->db.exec(insert_people(1, 50));
+  h_->db.exec("UPDATE people SET status = 'test' WHERE id > 45");
+  h_->migrate();
+  auto first = push_ok();
+  EXPECT_EQ(first.created, 45);
+  EXPECT_EQ(first.filtered, 5);
+  h_->sim.reset_counters();
+  h_->db.exec("DELETE FROM people WHERE id <= 10");
+  auto stats = push_ok();
+  EXPECT_EQ(stats.archived, 10);
+  EXPECT_EQ(h_->calls("batch/archive"), 1);
+  int archived = 0;
+  for (const auto& o : h_->dump("contacts")) archived += o.archived;
+  EXPECT_EQ(archived, 10);
+  expect_hubspot_equals_table();
+}
+
+TEST_F(PushTest, AnInvalidEmailIsDeadLetteredWhileTheOther99Land) {
+  start();
+  h_->db.exec(insert_people(1, 100));
+  h_->db.exec("UPDATE people SET email = 'not-an-email' WHERE id = 50");
+  h_->migrate();
+  auto stats = push_ok();
+  EXPECT_EQ(stats.created, 99);
+  EXPECT_EQ(stats.dead_lettered, 1);
+  EXPECT_EQ(h_->live_by("contacts", "email").size(), 99u);
+  state::DeadLetterFilter filter;
+  auto dead = h_->store->list_dead_letters(filter);
+  ASSERT_TRUE(dead.ok());
+  ASSERT_EQ(dead->size(), 1u);
+  EXPECT_EQ(dead->front().pg_key, "50");
+  EXPECT_EQ(dead->front().http_status, 400);
+  EXPECT_EQ(dead->front().category, "VALIDATION_ERROR");
+  EXPECT_THAT(dead->front().message, HasSubstr("not-an-email"));
+  EXPECT_THAT(dead->front().payload_json, HasSubstr("not-an-email"));
+
+  // The operator fixes the row; the retry pushes it.
+  h_->db.exec("UPDATE people SET email = 'fixed50@example.com' WHERE id = 50");
+  auto fixed = push_ok();
+  EXPECT_EQ(fixed.created, 1);
+  EXPECT_EQ(h_->live_by("contacts", "email").size(), 100u);
+}
+
+TEST_F(PushTest, ConvergesUnderServerErrorsRateLimitsAndDroppedConnections) {
+  start();
+  h_->db.exec(insert_people(1, 10000));
+  h_->migrate();
+  // Random faults on every CRM call, plus one certain 429 and one certain
+  // dropped connection so each kind is exercised whatever the dice say.
+  sim::FaultRule random;
+  random.route = "/crm/*";
+  random.pct_500 = 5;
+  random.pct_429 = 2;
+  random.pct_drop = 2;
+  random.pct_reset = 1;
+  sim::FaultRule one_429;
+  one_429.route = "/crm/*";
+  one_429.pct_429 = 100;
+  one_429.remaining = 1;
+  sim::FaultRule one_drop;
+  one_drop.route = "/crm/*";
+  one_drop.pct_drop = 100;
+  one_drop.remaining = 1;
+  h_->sim.set_faults({random, one_429, one_drop});
+
+  auto converge = [&] {
+    for (int run = 0; run < 10; ++run) {
+      push_ok();
+      if (h_->db.scalar("SELECT count(*) FROM hubsync.changelog") == "0") return;
+      // Rows released after a transient failure wait out a delay; skip it.
+      h_->db.exec("UPDATE hubsync.changelog SET claimed_until = NULL");
+    }
+  };
+  converge();
+  h_->db.exec("UPDATE people SET city = 'Changed' WHERE id % 7 = 0");
+  h_->db.exec("UPDATE people SET email = 'moved' || id || '@example.com' WHERE id % 13 = 0");
+  h_->db.exec("DELETE FROM people WHERE id % 11 = 0");
+  converge();
+  EXPECT_EQ(h_->db.scalar("SELECT count(*) FROM hubsync.changelog"), "0");
+
+  std::map<int, std::int64_t> by_status;
+  for (const auto& [route, statuses] : h_->sim.counters().requests)
+    for (const auto& [status, n] : statuses) by_status[status] += n;
+  EXPECT_GT(by_status[500], 0);
+  EXPECT_GT(by_status[429], 0);
+  EXPECT_GT(by_status[0], 0);  // connections closed without an answer
+  h_->sim.set_faults({});
+  expect_hubspot_equals_table();
+}
+
+}  // namespace
+}  // namespace hubsync::test
