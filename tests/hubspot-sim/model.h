@@ -10,9 +10,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "tests/hubspot-sim/props.h"
+
 namespace hubsync::sim {
 
-using Props = std::map<std::string, std::string>;
 using PropsPtr = std::shared_ptr<const Props>;
 
 /// One option of an enumeration property.

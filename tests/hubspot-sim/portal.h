@@ -79,6 +79,9 @@ class Portal {
 
   std::int64_t portal_id() const { return portal_id_; }
   void set_index_lag_ms(std::int64_t lag);
+  /// Called once per write: false skips building change events (no webhook
+  /// subscriber), which keeps bulk writes cheap.
+  void set_events_wanted(std::function<bool()> wanted) { events_wanted_ = std::move(wanted); }
   /// Drops every record, custom schema, custom property and association.
   void reset();
 
@@ -182,9 +185,21 @@ class Portal {
                              const std::string& name);
   void move_associations_locked(const std::string& type, std::uint64_t from, std::uint64_t to);
   void drop_associations_locked(const std::string& type, std::uint64_t id);
-  WriteOutcome write_one_locked(ObjectType& t, WriteOp op, WriteInput& in, const WriteSource& src,
-                                std::int64_t now, bool dry_run, std::vector<ChangeEvent>& events,
-                                std::set<std::string>* batch_keys);
+  /// A validated input, ready to apply (validation runs once per input).
+  struct Prepared {
+    Record* target = nullptr;  ///< null: create
+    bool is_new = false;       ///< upsert that creates
+    Props normalized;
+    struct Assoc {
+      std::string to_type;
+      std::uint64_t to = 0;
+      std::vector<AssocTypeSpec> types;
+    };
+    std::vector<Assoc> assocs;
+  };
+  Prepared prepare_locked(ObjectType& t, WriteOp op, WriteInput& in, std::set<std::string>* batch_keys);
+  ObjectView apply_locked(ObjectType& t, Prepared& p, const WriteSource& src, std::int64_t now,
+                          std::vector<ChangeEvent>* events);
   ChangeEvent event_locked(const ObjectType& t, const std::string& kind, std::uint64_t id,
                            const WriteSource& src, std::int64_t now) const;
 
@@ -192,6 +207,7 @@ class Portal {
   std::int64_t index_lag_ms_;
   NowFn now_;
   bool merge_new_id_;
+  std::function<bool()> events_wanted_;
   mutable std::shared_mutex mu_;
   std::map<std::string, ObjectType> types_;  ///< by object type id
   std::uint64_t next_id_ = 0;

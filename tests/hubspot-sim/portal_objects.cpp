@@ -72,8 +72,11 @@ ObjectView Portal::view_locked(const ObjectType& t, const Record& r,
   v.archived = r.archived;
   v.archived_ms = r.archived_ms;
   for (const auto& p : history_props) {
+    auto& out = v.history[p];
     auto it = r.history.find(p);
-    v.history[p] = it == r.history.end() ? std::vector<HistoryEntry>{} : it->second;
+    if (it == r.history.end()) continue;
+    // newest first, at most kMaxHistory
+    for (auto h = it->second.rbegin(); h != it->second.rend() && out.size() < kMaxHistory; ++h) out.push_back(*h);
   }
   return v;
 }
@@ -142,39 +145,32 @@ std::vector<ObjectView> Portal::read_batch(const std::string& type, const std::v
   return out;
 }
 
-WriteOutcome Portal::write_one_locked(ObjectType& t, WriteOp op, WriteInput& in, const WriteSource& src,
-                                      std::int64_t now, bool dry_run, std::vector<ChangeEvent>& events,
-                                      std::set<std::string>* batch_keys) {
-  WriteOutcome out;
-  Record* target = nullptr;
-  bool create = op == WriteOp::kCreate;
+Portal::Prepared Portal::prepare_locked(ObjectType& t, WriteOp op, WriteInput& in,
+                                       std::set<std::string>* batch_keys) {
+  Prepared p;
   if (op != WriteOp::kCreate) {
-    target = find_locked(t, in.id, in.id_property);
-    if (target && target->archived) target = nullptr;
-    if (!target && op == WriteOp::kUpdate) {
-      ApiError e = make_api_error(404, "OBJECT_NOT_FOUND",
-                                  "Object not found. objectId are usually numeric.");
+    p.target = find_locked(t, in.id, in.id_property);
+    if (p.target && p.target->archived) p.target = nullptr;
+    if (!p.target && op == WriteOp::kUpdate) {
+      ApiError e = make_api_error(404, "OBJECT_NOT_FOUND", "Object not found. objectId are usually numeric.");
       e.context["id"] = {in.id};
       throw e;
     }
-    if (!target) {
+    if (!p.target) {
       if (in.id_property.empty() || in.id_property == "hs_object_id")
         throw make_api_error(400, "VALIDATION_ERROR",
                              "Upsert by hs_object_id requires an existing object: " + in.id);
-      create = true;
+      p.is_new = true;
       in.props[in.id_property] = in.id;
     }
     if (batch_keys) {
-      std::string key = in.id_property + "\x1f" + (target ? std::to_string(target->id) : in.id);
-      if (!batch_keys->insert(key).second) {
-        ApiError e = make_api_error(400, "VALIDATION_ERROR", "Duplicate IDs found in batch input: [" + in.id + "]");
-        throw e;
-      }
+      std::string key = p.target ? "id\x1f" + std::to_string(p.target->id) : in.id_property + "\x1f" + to_lower(in.id);
+      if (!batch_keys->insert(key).second)
+        throw make_api_error(400, "VALIDATION_ERROR", "Duplicate IDs found in batch input: [" + in.id + "]");
     }
   }
   // Validate every property; gather all problems like HubSpot.
   std::vector<NamedProblem> problems;
-  Props normalized;
   for (auto& [name, value] : in.props) {
     const PropertyDef* d = t.find_property(name);
     if (!d) {
@@ -186,43 +182,63 @@ WriteOutcome Portal::write_one_locked(ObjectType& t, WriteOp op, WriteInput& in,
       continue;
     }
     std::string v = value;
-    if (auto p = normalize_value(*d, v)) {
-      problems.push_back({name, *p});
+    if (auto problem = normalize_value(*d, v)) {
+      problems.push_back({name, *problem});
       continue;
     }
-    normalized[name] = std::move(v);
+    p.normalized.emplace(name, std::move(v));
   }
   if (!problems.empty()) throw validation_error(problems, portal_id_);
-  if (create)
-    for (const auto& req : t.required_properties)
-      if (normalized[req].empty())
-        throw validation_error({{req, {"REQUIRED_PROPERTY", "Required property " + req + " is missing"}}},
-                               portal_id_);
-  // Unique values.
-  for (const auto& [name, value] : normalized) {
+  if (!p.target)
+    for (const auto& req : t.required_properties) {
+      auto it = p.normalized.find(req);
+      if (it == p.normalized.end() || it->second.empty())
+        throw validation_error({{req, {"REQUIRED_PROPERTY", "Required property " + req + " is missing"}}}, portal_id_);
+    }
+  // Unique values, against the index and against the rest of the batch.
+  for (const auto& [name, value] : p.normalized) {
     const PropertyDef* d = t.find_property(name);
     if (!d->has_unique_value || value.empty()) continue;
     auto& idx = t.unique_index[name];
-    auto it = idx.find(unique_key(*d, value));
-    if (it != idx.end() && (!target || it->second != target->id)) {
+    std::string key = unique_key(*d, value);
+    auto it = idx.find(key);
+    if (it != idx.end() && (!p.target || it->second != p.target->id)) {
       std::string msg = t.object_type_id == "0-1" && name == "email"
                             ? "Contact already exists. Existing ID: " + std::to_string(it->second)
                             : "A " + to_lower(t.label_singular) + " with " + name + " \"" + value +
                                   "\" already exists. Existing ID: " + std::to_string(it->second);
       throw make_api_error(409, "CONFLICT", msg);
     }
-    if (batch_keys && create && !batch_keys->insert("unique\x1f" + name + "\x1f" + unique_key(*d, value)).second)
+    if (batch_keys && (!p.target || it == idx.end()) &&
+        !batch_keys->insert("unique\x1f" + name + "\x1f" + key).second)
       throw make_api_error(400, "VALIDATION_ERROR", "Duplicate " + name + " in batch input: " + value);
   }
-  std::vector<std::pair<std::uint64_t, std::vector<AssocTypeSpec>>> assocs;
   for (const auto& a : in.associations) {
     auto to = parse_id(a.to_id);
     if (!to) throw make_api_error(400, "VALIDATION_ERROR", "Invalid association target id " + a.to_id);
-    assocs.push_back({*to, a.types});
+    // Object create names no target type: it follows from the type ids.
+    std::string to_type;
+    for (const auto& [pair, defs] : assoc_types_) {
+      if (pair.first != t.object_type_id) continue;
+      for (const auto& d : defs)
+        for (const auto& spec : a.types)
+          if (d.type_id == spec.type_id && d.category == spec.category) to_type = pair.second;
+    }
+    if (to_type.empty() || a.types.empty())
+      throw make_api_error(400, "VALIDATION_ERROR", "Invalid association type for target " + a.to_id);
+    const auto& recs = types_.at(to_type).records;
+    auto it = recs.find(*to);
+    if (it == recs.end() || it->second.archived)
+      throw make_api_error(400, "VALIDATION_ERROR", "Association target " + a.to_id + " does not exist");
+    p.assocs.push_back({to_type, *to, a.types});
   }
-  if (dry_run) return out;
+  return p;
+}
 
-  Record* r = target;
+ObjectView Portal::apply_locked(ObjectType& t, Prepared& p, const WriteSource& src, std::int64_t now,
+                                std::vector<ChangeEvent>* events) {
+  Record* r = p.target;
+  bool create = r == nullptr;
   if (create) {
     std::uint64_t id = next_id_++;
     r = &t.records[id];
@@ -232,14 +248,14 @@ WriteOutcome Portal::write_one_locked(ObjectType& t, WriteOp op, WriteInput& in,
     (*base)["hs_object_id"] = std::to_string(id);
     (*base)[t.create_date_prop] = format_iso_ms(now);
     r->props = base;
-    events.push_back(event_locked(t, "creation", id, src, now));
+    if (events) events->push_back(event_locked(t, "creation", id, src, now));
   }
-  auto next = std::make_shared<Props>(*r->props);
-  bool changed = create;
-  for (auto& [name, value] : normalized) {
-    auto cur = next->find(name);
-    std::string old = cur == next->end() ? std::string() : cur->second;
-    if (old == value && !(create && !value.empty() && cur == next->end())) continue;
+  std::shared_ptr<Props> next;
+  for (auto& [name, value] : p.normalized) {
+    const Props& cur_props = next ? *next : *r->props;
+    auto cur = cur_props.find(name);
+    static const std::string kEmpty;
+    const std::string old = cur == cur_props.end() ? kEmpty : cur->second;
     if (old == value) continue;
     const PropertyDef* d = t.find_property(name);
     if (d->has_unique_value) {
@@ -247,51 +263,37 @@ WriteOutcome Portal::write_one_locked(ObjectType& t, WriteOp op, WriteInput& in,
       if (!old.empty()) idx.erase(unique_key(*d, old));
       if (!value.empty()) idx[unique_key(*d, value)] = r->id;
     }
-    if (value.empty())
-      next->erase(name);
-    else
-      (*next)[name] = value;
-    auto& h = r->history[name];
-    h.insert(h.begin(), HistoryEntry{value, now, src.change_source, src.source_id});
-    if (h.size() > kMaxHistory) h.pop_back();
-    changed = true;
-    ChangeEvent e = event_locked(t, "propertyChange", r->id, src, now);
-    e.property_name = name;
-    e.property_value = value;
-    events.push_back(std::move(e));
+    if (!next) next = std::make_shared<Props>(*r->props);
+    auto& h = r->history[name];  // oldest first; trimmed in bulk
+    h.push_back(HistoryEntry{value, now, src.change_source, src.source_id});
+    if (h.size() >= 2 * kMaxHistory) h.erase(h.begin(), h.end() - static_cast<std::ptrdiff_t>(kMaxHistory));
+    if (events) {
+      ChangeEvent e = event_locked(t, "propertyChange", r->id, src, now);
+      e.property_name = name;
+      e.property_value = value;
+      events->push_back(std::move(e));
+    }
+    if (value.empty()) next->erase(name);
+    else (*next)[name] = std::move(value);
   }
-  if (changed) {
+  if (next || create) {
+    if (!next) next = std::make_shared<Props>(*r->props);
     (*next)[t.last_modified_prop] = format_iso_ms(now);
     r->updated_ms = now;
     r->props = std::move(next);
     reindex_locked(*r, now);
   }
   std::uint64_t rid = r->id;
-  for (const auto& [to, types] : assocs) {
-    // Target type is not given on object create: HubSpot infers it from the
-    // type id; the simulator looks it up among the type's pairs.
-    std::string to_type;
-    for (const auto& [pair, defs] : assoc_types_) {
-      if (pair.first != t.object_type_id) continue;
-      for (const auto& d : defs)
-        for (const auto& s : types)
-          if (d.type_id == s.type_id) to_type = pair.second;
-    }
-    if (to_type.empty()) throw make_api_error(400, "VALIDATION_ERROR", "Unknown association type");
-    auto& tt = types_.at(to_type);
-    auto it = tt.records.find(to);
-    if (it == tt.records.end() || it->second.archived)
-      throw make_api_error(400, "VALIDATION_ERROR", "Association target " + std::to_string(to) + " does not exist");
-    for (const auto& s : types) {
-      links_[{t.object_type_id, rid, to_type}][to].insert(s.type_id);
-      for (const auto& d : assoc_types_[{t.object_type_id, to_type}])
-        if (d.type_id == s.type_id) links_[{to_type, to, t.object_type_id}][rid].insert(d.inverse_id);
+  for (const auto& a : p.assocs) {
+    for (const auto& spec : a.types) {
+      links_[{t.object_type_id, rid, a.to_type}][a.to].insert(spec.type_id);
+      for (const auto& d : assoc_types_[{t.object_type_id, a.to_type}])
+        if (d.type_id == spec.type_id) links_[{a.to_type, a.to, t.object_type_id}][rid].insert(d.inverse_id);
     }
   }
   ObjectView v = view_locked(t, *r, {});
-  v.is_new = create && op == WriteOp::kUpsert;
-  out.view = std::move(v);
-  return out;
+  v.is_new = p.is_new;
+  return v;
 }
 
 std::vector<WriteOutcome> Portal::write(const std::string& type, WriteOp op, std::vector<WriteInput>& inputs,
@@ -300,28 +302,32 @@ std::vector<WriteOutcome> Portal::write(const std::string& type, WriteOp op, std
   std::unique_lock lock(mu_);
   ObjectType& t = type_locked(type);
   std::int64_t now = now_();
+  std::vector<ChangeEvent>* ev = !events_wanted_ || events_wanted_() ? &events : nullptr;
   std::vector<WriteOutcome> out;
   out.reserve(inputs.size());
+  std::set<std::string> keys;
   if (partial) {
-    std::set<std::string> keys;
     for (auto& in : inputs) {
+      WriteOutcome o;
       try {
-        out.push_back(write_one_locked(t, op, in, src, now, false, events, &keys));
+        Prepared p = prepare_locked(t, op, in, &keys);
+        o.view = apply_locked(t, p, src, now, ev);
       } catch (const ApiError& e) {
-        WriteOutcome o;
         o.error = e;
         o.error->context["objectWriteTraceId"] = {in.trace_id};
-        out.push_back(std::move(o));
       }
+      out.push_back(std::move(o));
     }
     return out;
   }
-  if (inputs.size() > 1) {
-    std::set<std::string> keys;
-    std::vector<ChangeEvent> none;
-    for (auto& in : inputs) write_one_locked(t, op, in, src, now, true, none, &keys);
+  std::vector<Prepared> prepared;
+  prepared.reserve(inputs.size());
+  for (auto& in : inputs) prepared.push_back(prepare_locked(t, op, in, inputs.size() > 1 ? &keys : nullptr));
+  for (auto& p : prepared) {
+    WriteOutcome o;
+    o.view = apply_locked(t, p, src, now, ev);
+    out.push_back(std::move(o));
   }
-  for (auto& in : inputs) out.push_back(write_one_locked(t, op, in, src, now, false, events, nullptr));
   return out;
 }
 

@@ -80,6 +80,7 @@ Simulator::Impl::Impl(SimulatorOptions o)
   oauth_expires_in_s = opts.oauth_expires_in_s;
   for (const auto& t : opts.tokens) private_tokens[t.token] = t.app_id;
   if (!opts.webhook_target.empty()) webhooks.set_target(opts.webhook_target);
+  portal.set_events_wanted([this] { return webhooks.active(); });
 }
 
 std::string Simulator::Impl::correlation_id() {
