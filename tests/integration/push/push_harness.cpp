@@ -133,7 +133,8 @@ std::string PushHarness::config_yaml() const {
          "hubspot: {base_url: '" + sim.base_url() + "', portal_id: 62515, token: " +
          sim::kHubsyncToken + "}\n"
          "rate_limit: {tier: 250, headroom: 0.0}\n"
-         "state: {path: '" + (dir / "state.db").string() + "'}\n"
+         "state: {path: '" + (dir / "cli-state.db").string() + "'}\n"
+         "mappings: {dir: '" + (dir / "mappings").string() + "'}\n"
          "log: {level: warn}\n";
 }
 

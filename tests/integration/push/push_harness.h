@@ -46,7 +46,9 @@ class PushHarness {
   std::map<std::string, SimObject> live_by(const std::string& type, const std::string& property);
   /// Requests answered for routes containing `route_part` (any status).
   std::int64_t calls(const std::string& route_part);
-  /// The config a `hubsync` process would need to reach the same stack.
+  /// The config a `hubsync` process needs to reach the same database and
+  /// simulator, with its own state file (the harness holds state.db) and
+  /// mappings read from dir/mappings.
   std::string config_yaml() const;
 
   TempDatabase db;
