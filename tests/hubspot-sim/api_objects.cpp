@@ -109,19 +109,7 @@ HttpResponse Simulator::Impl::handle_objects(HttpRequest& req, const std::vector
     w.String("COMPLETE");
     w.Key("results");
     w.StartArray();
-    for (const auto& v : views) {
-      if (with_new) {
-        // upsert results carry `new`; write the object then patch in the flag
-        rapidjson::StringBuffer sb;
-        JsonWriter inner(sb);
-        write_object(inner, v, props, def.default_properties, false);
-        std::string s(sb.GetString(), sb.GetSize());
-        s.insert(s.size() - 1, std::string(",\"new\":") + (v.is_new ? "true" : "false"));
-        w.RawValue(s.data(), s.size(), rapidjson::kObjectType);
-      } else {
-        write_object(w, v, props, def.default_properties, false);
-      }
-    }
+    for (const auto& v : views) write_object(w, v, props, def.default_properties, with_new);
     w.EndArray();
     if (!errors.empty()) {
       w.Key("numErrors");
@@ -286,7 +274,7 @@ HttpResponse Simulator::Impl::handle_objects(HttpRequest& req, const std::vector
       else errors.push_back(*o.error);
     }
     count_inputs(tid, static_cast<std::int64_t>(views.size()));
-    rapidjson::StringBuffer sb;
+    rapidjson::StringBuffer sb(nullptr, 512 * views.size() + 256);
     JsonWriter w(sb);
     batch_envelope(w, views, {}, errors, wop == WriteOp::kUpsert);
     int status = !errors.empty() ? 207 : (wop == WriteOp::kCreate ? 201 : 200);

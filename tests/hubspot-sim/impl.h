@@ -89,9 +89,9 @@ HttpResponse error_response(const ApiError& e, const std::string& correlation_id
 HttpResponse json_response(int status, std::string body);
 /// Parses a JSON body or throws 400 like HubSpot.
 rapidjson::Document parse_body(const std::string& body);
-/// Writes one object in HubSpot's v3 shape.
+/// Writes one object in HubSpot's v3 shape; `with_new` adds upsert's `new`.
 void write_object(JsonWriter& w, const ObjectView& v, const std::vector<std::string>& props,
-                  const std::vector<std::string>& default_props, bool all_history);
+                  const std::vector<std::string>& default_props, bool with_new);
 std::vector<std::string> split(const std::string& s, char sep);
 std::int64_t parse_int_or(const std::string& s, std::int64_t def);
 

@@ -163,7 +163,7 @@ rapidjson::Document parse_body(const std::string& body) {
 }
 
 void write_object(JsonWriter& w, const ObjectView& v, const std::vector<std::string>& props,
-                  const std::vector<std::string>& default_props, bool all_history) {
+                  const std::vector<std::string>& default_props, bool with_new) {
   w.StartObject();
   w.Key("id");
   write_str(w, std::to_string(v.id));
@@ -209,7 +209,6 @@ void write_object(JsonWriter& w, const ObjectView& v, const std::vector<std::str
     }
     w.EndObject();
   }
-  (void)all_history;
   w.Key("createdAt");
   write_str(w, format_iso_ms(v.created_ms));
   w.Key("updatedAt");
@@ -219,6 +218,10 @@ void write_object(JsonWriter& w, const ObjectView& v, const std::vector<std::str
   if (v.archived) {
     w.Key("archivedAt");
     write_str(w, format_iso_ms(v.archived_ms));
+  }
+  if (with_new) {
+    w.Key("new");
+    w.Bool(v.is_new);
   }
   w.EndObject();
 }

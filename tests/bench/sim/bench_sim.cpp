@@ -14,6 +14,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <string>
@@ -171,7 +172,13 @@ int main(int argc, char** argv) {
   std::printf("%-28s %.2f\n", "latency p99 ms", pct(0.99));
   std::printf("%-28s %.2f (%.0f%% of one core)\n", "server CPU s", server_cpu, 100 * server_cpu / wall);
   std::printf("%-28s %.2f (%.0f%% of one core)\n", "load generator CPU s", client_cpu, 100 * client_cpu / wall);
-  std::printf("%-28s %.0f\n", "server CPU us/request", requests ? 1e6 * server_cpu / static_cast<double>(requests) : 0.0);
+  double us_per_request = requests ? 1e6 * server_cpu / static_cast<double>(requests) : 0.0;
+  std::printf("%-28s %.0f\n", "server CPU us/request", us_per_request);
+  std::printf("%-28s %.0f\n", "CPU-bound capacity, 2 cores", us_per_request > 0 ? 2e6 / us_per_request : 0.0);
+  std::printf("%-28s %.2f\n", "machine load average (1 min)", [] {
+    double l[1] = {0};
+    return getloadavg(l, 1) == 1 ? l[0] : 0.0;
+  }());
   curl_global_cleanup();
   return errors == 0 ? 0 : 2;
 }
