@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   CLI::App app{"hubspot-sim: a local HubSpot API simulator"};
   int port = 0;
   std::vector<std::string> tokens;
+  std::vector<std::string> subscriptions;
   std::string latency;
   bool no_limits = false;
   app.add_option("--port", port, "port on 127.0.0.1 (0: any)");
@@ -45,6 +46,9 @@ int main(int argc, char** argv) {
   app.add_option("--client-id", o.oauth_client_id, "OAuth client id");
   app.add_option("--client-secret", o.oauth_client_secret, "OAuth client secret");
   app.add_option("--webhook-target", o.webhook_target, "URL receiving webhook batches");
+  app.add_option("--subscribe", subscriptions,
+                 "webhook subscription EVENT[:PROPERTY] e.g. contact.propertyChange:email, "
+                 "company.*, object.creation:2-1 (repeatable)");
   app.add_option("--webhook-secret", o.webhook_secret, "signing secret (default: client secret)");
   app.add_option("--webhook-time-compression", o.webhook_time_compression, "divide webhook retry delays");
   app.add_option("--snapshot", o.snapshot_file, "state file loaded at start, saved at exit");
@@ -75,6 +79,15 @@ int main(int argc, char** argv) {
   }
   try {
     hubsync::sim::Simulator sim(o);
+    for (const auto& s : subscriptions) {
+      hubsync::sim::WebhookSubscription sub;
+      auto colon = s.find(':');
+      sub.event_type = s.substr(0, colon);
+      std::string filter = colon == std::string::npos ? "" : s.substr(colon + 1);
+      if (sub.event_type.rfind("object.", 0) == 0) sub.object_type_id = filter;
+      else sub.property_name = filter;
+      sim.add_webhook_subscription(sub);
+    }
     sim.start();
     std::cout << "hubspot-sim listening on " << sim.base_url() << std::endl;
     wait_for_signal();

@@ -160,6 +160,35 @@ TEST_F(SimMeta, AssociationsDefaultTypesAndPaging) {
   EXPECT_EQ(client_->post("/crm/v4/associations/contacts/companies/batch/read", too_many + "]}").status, 400);
 }
 
+TEST_F(SimMeta, LabelledAssociationTypesForCustomObjects) {
+  ASSERT_EQ(client_->post("/crm/v3/schemas", R"({"name":"machines","labels":{"singular":"Machine","plural":"Machines"},
+      "associatedObjects":["CONTACT"],"properties":[{"name":"serial","label":"Serial","type":"string","fieldType":"text"}]})").status, 201);
+  auto label = client_->post("/crm/v4/associations/machines/contacts/labels", R"({"label":"Operator","name":"operator"})");
+  ASSERT_EQ(label.status, 200) << label.body;
+  auto lj = label.json();
+  int type_id = lj["results"][0]["typeId"].GetInt();
+  EXPECT_STREQ(lj["results"][0]["category"].GetString(), "USER_DEFINED");
+  auto types = client_->get("/crm/v4/associations/machines/contacts/labels").json();
+  EXPECT_EQ(types["results"].Size(), 2u) << "the unlabelled pair from associatedObjects and the label";
+  auto machine = std::string(client_->post("/crm/v3/objects/machines", R"({"properties":{"serial":"M1"}})").json()["id"].GetString());
+  auto contact = sim_->seed("contacts", 1, 1)[0];
+  auto r = client_->post("/crm/v4/associations/machines/contacts/batch/create",
+                         R"({"inputs":[{"from":{"id":")" + machine + R"("},"to":{"id":")" + contact +
+                             R"("},"types":[{"associationCategory":"USER_DEFINED","associationTypeId":)" + std::to_string(type_id) + "}]}]}");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_STREQ(r.json()["results"][0]["labels"][0].GetString(), "Operator");
+  auto back = client_->get("/crm/v4/objects/contacts/" + contact + "/associations/machines").json();
+  ASSERT_EQ(back["results"].Size(), 1u);
+  EXPECT_STREQ(back["results"][0]["associationTypes"][0]["label"].GetString(), "Operator");
+  // create with associations inline
+  auto inline_create = client_->post("/crm/v3/objects/machines",
+                                     R"({"properties":{"serial":"M2"},"associations":[{"to":{"id":")" + contact +
+                                         R"("},"types":[{"associationCategory":"USER_DEFINED","associationTypeId":)" +
+                                         std::to_string(type_id) + "}]}]}");
+  EXPECT_EQ(inline_create.status, 201) << inline_create.body;
+  EXPECT_EQ(client_->get("/crm/v4/objects/contacts/" + contact + "/associations/machines").json()["results"].Size(), 2u);
+}
+
 TEST_F(SimMeta, MergeMovesAssociations) {
   auto contacts = sim_->seed("contacts", 2, 1);
   auto company = sim_->seed("companies", 1, 2)[0];

@@ -129,6 +129,12 @@ TEST_F(SimPlatform, FaultsInjectErrorsAndAreCounted) {
   auto dropped = client_->get("/crm/v3/objects/deals");
   EXPECT_EQ(dropped.status, 0);
   EXPECT_NE(client_->last_error(), CURLE_OK);
+  FaultRule reset;
+  reset.pct_reset = 100;
+  reset.route = "/crm/v3/objects/companies";
+  sim_->set_faults({drop, bad_json, reset});
+  EXPECT_EQ(client_->get("/crm/v3/objects/companies").status, 0);
+  EXPECT_NE(client_->last_error(), CURLE_OK);
   auto malformed = client_->get("/crm/v3/objects/tickets");
   EXPECT_EQ(malformed.status, 200);
   EXPECT_TRUE(malformed.json().HasParseError());
