@@ -68,7 +68,7 @@ int cmd_run(const GlobalOptions& global, const RunOptions& options) {
   auto store = open_state(cfg, /*read_only=*/false);
   if (!store) return kExitUnavailable;
   ratelimit::SystemClock clock;
-  HubSpotStack hubspot(cfg, *store, clock);
+  HubSpotStack hubspot(cfg, store.get(), clock);
   postgres::PgDatabase db(cfg.postgres.dsn.value, ops::logger("postgres"));
   auto log = ops::logger("push");
 

@@ -70,15 +70,37 @@ hubspot::ClientConfig client_config(const config::Config& cfg) {
 
 }  // namespace
 
-HubSpotStack::HubSpotStack(const config::Config& cfg, state::StateStore& store,
+namespace {
+
+// OAuth without the state store: a rotated refresh token would have nowhere
+// durable to go, so refuse rather than risk losing it.
+class NoTokenStore final : public hubspot::TokenProvider {
+ public:
+  model::Result<std::string> access_token() override { return refuse(); }
+  model::Status on_expired(const std::string&) override { return refuse(); }
+  bool refreshable() const override { return false; }
+
+ private:
+  static model::Error refuse() {
+    return model::make_error(model::ErrorKind::auth,
+                             "OAuth needs the state store (refresh tokens rotate): run this "
+                             "command where the state file is writable");
+  }
+};
+
+}  // namespace
+
+HubSpotStack::HubSpotStack(const config::Config& cfg, state::StateStore* store,
                            ratelimit::Clock& clock, std::optional<ratelimit::LimiterConfig> limits)
     : transport(curl_options(cfg)),
       limiter(clock, limits ? *limits : limiter_config(cfg)),
       client(transport, *[&]() -> hubspot::TokenProvider* {
         if (cfg.hubspot.auth == config::AuthMode::private_app) {
           tokens = std::make_unique<hubspot::PrivateAppToken>(cfg.hubspot.token.value);
+        } else if (!store) {
+          tokens = std::make_unique<NoTokenStore>();
         } else {
-          token_store = std::make_unique<StateTokenStore>(store);
+          token_store = std::make_unique<StateTokenStore>(*store);
           const std::string portal = std::to_string(cfg.hubspot.portal_id);
           // First run: seed the store with the configured refresh token.
           auto existing = token_store->load(portal);

@@ -32,7 +32,9 @@ class StateTokenStore final : public hubspot::TokenStore {
 struct HubSpotStack {
   /// `limits` replaces the limiter settings derived from cfg.rate_limit
   /// (benchmarks and tests that must not be throttled like a real portal).
-  HubSpotStack(const config::Config& cfg, state::StateStore& store, ratelimit::Clock& clock,
+  /// `store` may be null for commands that must not take the state store's
+  /// write lock; OAuth then fails with an auth error naming the reason.
+  HubSpotStack(const config::Config& cfg, state::StateStore* store, ratelimit::Clock& clock,
                std::optional<ratelimit::LimiterConfig> limits = std::nullopt);
 
   hubspot::CurlTransport transport;

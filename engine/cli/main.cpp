@@ -44,6 +44,21 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   run->callback([&] { rc = cmd_run(global, run_options); });
 
+  auto* validate = app.add_subcommand(
+      "validate", "Check mapping files: exit 0 valid, 1 invalid, 2 could not check");
+  std::vector<std::string> validate_files;
+  bool offline = false;
+  validate->add_option("files", validate_files, "Mapping files (default: every file in mappings.dir)");
+  validate->add_flag("--offline", offline, "Skip the checks against PostgreSQL and HubSpot");
+  validate->callback([&] { rc = cmd_validate(global, validate_files, offline); });
+
+  auto* schema = app.add_subcommand("schema", "Create custom objects and properties the mappings declare");
+  schema->require_subcommand(1);
+  schema->add_subcommand("plan", "Show what `schema apply` would create (never deletes or retypes)")
+      ->callback([&] { rc = cmd_schema(global, false); });
+  schema->add_subcommand("apply", "Create missing objects, properties and associations; idempotent")
+      ->callback([&] { rc = cmd_schema(global, true); });
+
   auto* dead = app.add_subcommand("dead-letters", "Records HubSpot or Postgres refused: list, retry, discard");
   dead->require_subcommand(1);
   std::string dl_mapping;

@@ -10,6 +10,19 @@ namespace hubsync::cli {
 
 namespace fs = std::filesystem;
 
+std::vector<std::string> mapping_files(const std::string& dir) {
+  std::vector<std::string> paths;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return paths;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    auto ext = entry.path().extension();
+    if (entry.is_regular_file() && (ext == ".yaml" || ext == ".yml"))
+      paths.push_back(entry.path().string());
+  }
+  std::sort(paths.begin(), paths.end());
+  return paths;
+}
+
 bool load_mappings(const std::string& dir, const std::vector<std::string>& files,
                    std::vector<mapping::Mapping>& out) {
   std::vector<std::string> paths = files;
@@ -19,12 +32,7 @@ bool load_mappings(const std::string& dir, const std::vector<std::string>& files
       std::cerr << dir << ": error: mappings directory not found\n";
       return false;
     }
-    for (const auto& entry : fs::directory_iterator(dir)) {
-      auto ext = entry.path().extension();
-      if (entry.is_regular_file() && (ext == ".yaml" || ext == ".yml"))
-        paths.push_back(entry.path().string());
-    }
-    std::sort(paths.begin(), paths.end());
+    paths = mapping_files(dir);
   }
   bool ok = true;
   for (const auto& path : paths) {

@@ -7,6 +7,9 @@
 
 namespace hubsync::cli {
 
+/// The *.yaml / *.yml files in `dir`, sorted by name (empty if none or no dir).
+std::vector<std::string> mapping_files(const std::string& dir);
+
 /// Loads every *.yaml / *.yml mapping in `dir` (sorted by file name), or the
 /// given files, printing each finding to stderr as file:line:col. Returns
 /// false if any file has an error or the set is inconsistent.

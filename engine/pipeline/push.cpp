@@ -1,4 +1,5 @@
 #include "engine/pipeline/push.h"
+#include "engine/pipeline/push_item.h"
 
 #include <algorithm>
 #include <set>
@@ -55,22 +56,6 @@ PushStats& PushStats::operator+=(const PushStats& o) {
   retried += o.retried;
   return *this;
 }
-
-/// One row to push: from the initial scan (no change ids) or coalesced from
-/// one or more changelog rows of the same key.
-struct Pusher::Item {
-  model::RecordKey key;
-  std::string pg_key;
-  std::vector<std::int64_t> change_ids;
-  std::optional<Row> row;  // nullopt: the row is gone
-  std::int64_t changed_at_ms = 0;
-
-  // Decided while processing.
-  std::optional<ChangeOutcome> outcome;
-  std::string detail;
-  bool retry_later = false;  // release (or enqueue) instead of completing
-  std::int64_t retry_delay_ms = 0;
-};
 
 Pusher::Pusher(const mapping::Mapping& m,
                const std::map<std::string, const mapping::Mapping*>& all, DatabasePort& db,
@@ -178,6 +163,7 @@ Status Pusher::drain_changelog(PushStats& stats) {
 }
 
 Status Pusher::process(std::vector<Item>& items, PushStats& stats) {
+  if (m_.kind == mapping::MappingKind::link) return process_links(items, stats);
   const std::int64_t now = clock_.wall_ms();
   std::vector<std::string> pg_keys;
   for (const auto& it : items) pg_keys.push_back(it.pg_key);
@@ -197,24 +183,8 @@ Status Pusher::process(std::vector<Item>& items, PushStats& stats) {
   std::vector<state::DeadLetter> dead;
   auto dead_letter = [&](Item& it, const model::Error& e, const std::string& hubspot_id,
                          const std::string& payload) {
-    state::DeadLetter dl;
-    dl.mapping = m_.name;
-    dl.direction = state::Direction::to_hubspot;
-    dl.pg_key = it.pg_key;
-    dl.hubspot_id = hubspot_id;
-    dl.payload_json = payload;
-    dl.error_kind = e.kind;
-    dl.http_status = e.http_status;
-    dl.category = e.category;
-    dl.message = e.message;
-    dl.first_failed_at_ms = dl.last_failed_at_ms = now;
-    dl.next_retry_at_ms = state::RetrySchedule{}.next_retry_at(1, now);
-    dead.push_back(std::move(dl));
-    it.outcome = ChangeOutcome::dead_lettered;
-    it.detail = e.category.empty() ? model::to_string(e.kind) : e.category;
+    dead.push_back(make_dead_letter(it, e, hubspot_id, payload, now));
     ++stats.dead_lettered;
-    log_->warn("dead-lettered mapping={} key={} status={} category={} reason={}", m_.name,
-               it.pg_key, e.http_status, e.category, e.message);
   };
   auto retry_later = [&](Item& it, std::int64_t delay) {
     it.retry_later = true;
@@ -402,8 +372,37 @@ Status Pusher::process(std::vector<Item>& items, PushStats& stats) {
   if (auto st = push_associations(items, links, synced.value(), records, stats, now); !st.ok())
     return st;
 
-  // 5. Commit: state store first, then the changelog.
-  for (auto& dl : dead)
+  return finish(items, dead, records, removed, stats);
+}
+
+state::DeadLetter Pusher::make_dead_letter(Item& it, const model::Error& e,
+                                           const std::string& hubspot_id,
+                                           const std::string& payload, std::int64_t now) {
+  state::DeadLetter dl;
+  dl.mapping = m_.name;
+  dl.direction = state::Direction::to_hubspot;
+  dl.pg_key = it.pg_key;
+  dl.hubspot_id = hubspot_id;
+  dl.payload_json = payload;
+  dl.error_kind = e.kind;
+  dl.http_status = e.http_status;
+  dl.category = e.category;
+  dl.message = e.message;
+  dl.first_failed_at_ms = dl.last_failed_at_ms = now;
+  dl.next_retry_at_ms = state::RetrySchedule{}.next_retry_at(1, now);
+  it.outcome = ChangeOutcome::dead_lettered;
+  it.detail = e.category.empty() ? model::to_string(e.kind) : e.category;
+  log_->warn("dead-lettered mapping={} key={} status={} category={} reason={}", m_.name, it.pg_key,
+             e.http_status, e.category, e.message);
+  return dl;
+}
+
+Status Pusher::finish(std::vector<Item>& items, const std::vector<state::DeadLetter>& dead,
+                      const std::vector<state::SyncedRecord>& records,
+                      const std::vector<std::string>& removed, const PushStats& stats) {
+  // State store first, then the changelog: a crash in between repeats only
+  // idempotent work.
+  for (const auto& dl : dead)
     if (auto r = state_.add_dead_letter(dl); !r.ok()) return std::move(r).error();
   if (!records.empty() || !removed.empty()) {
     if (auto st = state_.commit_batch({m_.name, records, removed}); !st.ok()) return st;
@@ -425,28 +424,29 @@ Status Pusher::process(std::vector<Item>& items, PushStats& stats) {
   if (auto st = db_.enqueue(m_, requeue, delay); !st.ok()) return st;
   if (auto st = db_.release_changes(later, delay); !st.ok()) return st;
   if (auto st = db_.complete_changes(done); !st.ok()) return st;
-  log_->info("push mapping={} rows={} created={} updated={} unchanged={} archived={} dead={}",
+  log_->info("push mapping={} rows={} created={} updated={} unchanged={} archived={} dead={} "
+             "associations={}",
              m_.name, items.size(), stats.created, stats.updated, stats.unchanged, stats.archived,
-             stats.dead_lettered);
+             stats.dead_lettered, stats.associations);
   return {};
 }
 
-Result<AssociationType> Pusher::association_type_for(const std::string& to_type,
+Result<AssociationType> Pusher::association_type_for(const std::string& from_type,
+                                                     const std::string& to_type,
                                                      const std::optional<std::int64_t>& type_id,
                                                      const std::string& label) {
-  const std::string cache_key = to_type + "|" + (type_id ? std::to_string(*type_id) : "") + "|" + label;
+  const std::string cache_key = from_type + "|" + to_type + "|" + (type_id ? std::to_string(*type_id) : "") + "|" + label;
   if (auto it = assoc_types_.find(cache_key); it != assoc_types_.end()) return it->second;
   AssociationType type;
   if (type_id && label.empty()) {
     type.category = "HUBSPOT_DEFINED";
     type.type_id = static_cast<std::int32_t>(*type_id);
   } else {
-    auto found = crm_.association_type(m_.object.path(), to_type, label);
+    auto found = crm_.association_type(from_type, to_type, label);
     if (!found.ok()) return std::move(found).error();
     if (!*found)
       return model::make_error(ErrorKind::fatal, "mapping " + m_.name + ": no association label '" +
-                                                     label + "' from " + m_.object.path() + " to " +
-                                                     to_type);
+                                                     label + "' from " + from_type + " to " + to_type);
     type = **found;
   }
   assoc_types_[cache_key] = type;
@@ -462,7 +462,7 @@ Status Pusher::push_associations(std::vector<Item>& items, std::map<std::string,
     auto target = all_.find(a.to_mapping);
     if (target == all_.end()) continue;  // validate_set reports it
     const mapping::Mapping& to = *target->second;
-    auto type = association_type_for(to.object.path(), a.type_id, a.type_label);
+    auto type = association_type_for(m_.object.path(), to.object.path(), a.type_id, a.type_label);
     if (!type.ok()) return std::move(type).error();
 
     std::vector<AssociationInput> creates;

@@ -81,7 +81,14 @@ class Pusher {
                                   const std::map<std::string, state::SyncedFields>& synced,
                                   std::vector<state::SyncedRecord>& records, PushStats& stats,
                                   std::int64_t now);
-  model::Result<AssociationType> association_type_for(const std::string& to_type,
+  state::DeadLetter make_dead_letter(Item& it, const model::Error& e, const std::string& hubspot_id,
+                                     const std::string& payload, std::int64_t now);
+  model::Status process_links(std::vector<Item>& items, PushStats& stats);
+  model::Status finish(std::vector<Item>& items, const std::vector<state::DeadLetter>& dead,
+                       const std::vector<state::SyncedRecord>& records,
+                       const std::vector<std::string>& removed, const PushStats& stats);
+  model::Result<AssociationType> association_type_for(const std::string& from_type,
+                                                      const std::string& to_type,
                                                       const std::optional<std::int64_t>& type_id,
                                                       const std::string& label);
 

@@ -56,7 +56,7 @@ PushHarness::PushHarness(const std::string& server_dsn, const std::string& sql,
   limits.burst_limit = burst_limit;
   limits.headroom = 0.05;
   limits.learn_from_headers = false;
-  hubspot = std::make_unique<cli::HubSpotStack>(cfg, *store, clock, limits);
+  hubspot = std::make_unique<cli::HubSpotStack>(cfg, store.get(), clock, limits);
   pg = std::make_unique<postgres::PgDatabase>(db.dsn(), ops::logger("postgres"));
 }
 

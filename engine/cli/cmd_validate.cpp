@@ -1,0 +1,103 @@
+#include <iostream>
+
+#include "connectors/hubspot/hubspot_catalog.h"
+#include "connectors/postgres/pg_catalog.h"
+#include "engine/cli/app.h"
+#include "engine/cli/hubspot_stack.h"
+#include "engine/cli/mappings.h"
+#include "engine/cli/runtime.h"
+#include "engine/mapping/live_check.h"
+#include "engine/mapping/parser.h"
+#include "engine/mapping/schema_plan.h"
+
+namespace hubsync::cli {
+
+namespace {
+
+void print(const mapping::Findings& findings) {
+  for (const auto& f : findings) std::cout << f.to_string() << '\n';
+}
+
+}  // namespace
+
+int cmd_validate(const GlobalOptions& global, const std::vector<std::string>& files, bool offline) {
+  // Offline checks of named files need no configuration at all.
+  config::Config cfg;
+  const bool need_config = !offline || files.empty();
+  if (need_config && !load_config_or_report(global, cfg)) return kExitError;
+
+  std::vector<mapping::Mapping> mappings;
+  mapping::Findings all;
+  std::vector<std::string> paths = files.empty() ? mapping_files(cfg.mappings.dir) : files;
+  if (paths.empty()) {
+    std::cerr << "validate: no mapping files in " << cfg.mappings.dir << '\n';
+    return kExitError;
+  }
+  for (const auto& path : paths) {
+    auto parsed = mapping::load_mapping_file(path);
+    all.insert(all.end(), parsed.findings.begin(), parsed.findings.end());
+    if (parsed.ok()) mappings.push_back(std::move(*parsed.mapping));
+  }
+  auto set = mapping::validate_set(mappings);
+  all.insert(all.end(), set.begin(), set.end());
+
+  if (offline) {
+    all.push_back({mapping::Severity::info, {}, "remote checks skipped (--offline): "
+                                                "the database and HubSpot were not asked"});
+  } else {
+    postgres::PgCatalogReader pg(cfg.postgres.dsn.value);
+    ratelimit::SystemClock clock;
+    HubSpotStack hubspot(cfg, nullptr, clock);
+    hubspot::HubSpotCatalog crm(hubspot.client);
+    for (const auto& m : mappings) {
+      auto p = mapping::check_postgres(m, pg);
+      all.insert(all.end(), p.begin(), p.end());
+      auto h = mapping::check_hubspot(m, crm, mappings);
+      all.insert(all.end(), h.begin(), h.end());
+    }
+  }
+  print(all);
+  const int code = mapping::exit_code(all);
+  std::cout << paths.size() << " file(s): "
+            << (code == 0 ? "valid" : code == 1 ? "invalid" : "could not be fully checked") << '\n';
+  return code;
+}
+
+int cmd_schema(const GlobalOptions& global, bool apply) {
+  config::Config cfg;
+  if (!load_config_or_report(global, cfg)) return kExitError;
+  std::vector<mapping::Mapping> mappings;
+  if (!load_mappings(cfg.mappings.dir, {}, mappings)) return kExitError;
+  ratelimit::SystemClock clock;
+  HubSpotStack hubspot(cfg, nullptr, clock);
+  hubspot::HubSpotCatalog crm(hubspot.client);
+  int rc = kExitOk;
+  int changes = 0;
+  for (const auto& m : mappings) {
+    if (!m.schema) continue;
+    auto plan = mapping::plan_schema(m, crm);
+    print(plan.findings);
+    if (mapping::has_errors(plan.findings)) rc = kExitError;
+    for (const auto& f : plan.findings)
+      if (f.severity == mapping::Severity::unavailable && rc == kExitOk) rc = kExitUnavailable;
+    if (plan.empty()) {
+      std::cout << m.name << ": up to date\n";
+      continue;
+    }
+    for (const auto& line : plan.describe()) std::cout << m.name << ": " << line << '\n';
+    if (!apply || mapping::has_errors(plan.findings)) continue;
+    auto done = mapping::apply_schema(plan, crm);
+    if (!done.ok()) {
+      std::cerr << m.name << ": schema apply failed: " << done.error().message << '\n';
+      rc = done.error().kind == model::ErrorKind::transient ? kExitUnavailable : kExitError;
+      continue;
+    }
+    changes += *done;
+    std::cout << m.name << ": applied " << *done << " change(s)\n";
+  }
+  if (!apply) std::cout << "plan only: run `hubsync schema apply` to make these changes\n";
+  else std::cout << changes << " change(s) applied\n";
+  return rc;
+}
+
+}  // namespace hubsync::cli
