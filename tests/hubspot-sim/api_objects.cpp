@@ -59,6 +59,48 @@ WriteInput parse_input(const rapidjson::Value& v) {
   return in;
 }
 
+// HubSpot ignores unknown names in `properties`; known ones without a value
+// come back as null.
+std::vector<std::string> known_only(const ObjectType& def, std::vector<std::string> props) {
+  std::erase_if(props, [&](const std::string& p) { return !def.find_property(p); });
+  return props;
+}
+
+// `associations=companies,deals` on GET: HubSpot's v3 embedded shape.
+void write_embedded_associations(JsonWriter& w, Portal& portal, const ObjectType& def, std::uint64_t id,
+                                 const std::vector<std::string>& to_types) {
+  if (to_types.empty()) return;
+  w.Key("associations");
+  w.StartObject();
+  for (const auto& to : to_types) {
+    std::vector<AssocLink> links;
+    std::string to_name;
+    try {
+      to_name = portal.type_definition(to).name;
+      links = portal.associations(def.object_type_id, id, to);
+    } catch (const ApiError&) {
+      continue;  // unknown types are ignored, as HubSpot does
+    }
+    if (links.empty()) continue;
+    write_str(w, to_name);
+    w.StartObject();
+    w.Key("results");
+    w.StartArray();
+    for (const auto& l : links)
+      for (const auto& t : l.types) {
+        w.StartObject();
+        w.Key("id");
+        write_str(w, std::to_string(l.to_id));
+        w.Key("type");
+        write_str(w, t.name.empty() ? std::to_string(t.type_id) : t.name);
+        w.EndObject();
+      }
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndObject();
+}
+
 void write_error(JsonWriter& w, const ApiError& e) {
   w.StartObject();
   w.Key("status");
@@ -134,8 +176,9 @@ HttpResponse Simulator::Impl::handle_objects(HttpRequest& req, const std::vector
         throw make_api_error(400, "VALIDATION_ERROR", "limit must be between 1 and 100");
       std::uint64_t after = static_cast<std::uint64_t>(parse_int_or(req.query_param("after", "0"), 0));
       bool archived = req.query_param("archived") == "true";
-      auto props = list_param(req, "properties");
+      auto props = known_only(def, list_param(req, "properties"));
       auto hist = list_param(req, "propertiesWithHistory");
+      auto assoc_types = list_param(req, "associations");
       std::optional<std::uint64_t> next;
       auto views = portal.list(type_ref, limit, after, archived, hist, next);
       rapidjson::StringBuffer sb;
@@ -143,7 +186,24 @@ HttpResponse Simulator::Impl::handle_objects(HttpRequest& req, const std::vector
       w.StartObject();
       w.Key("results");
       w.StartArray();
-      for (const auto& v : views) write_object(w, v, props, def.default_properties, false);
+      for (const auto& v : views) {
+        if (assoc_types.empty()) {
+          write_object(w, v, props, def.default_properties, false);
+          continue;
+        }
+        rapidjson::StringBuffer one;
+        JsonWriter ow(one);
+        write_object(ow, v, props, def.default_properties, false);
+        std::string obj(one.GetString(), one.GetSize());
+        rapidjson::StringBuffer ab;
+        JsonWriter aw(ab);
+        aw.StartObject();
+        write_embedded_associations(aw, portal, def, v.id, assoc_types);
+        aw.EndObject();
+        std::string extra(ab.GetString() + 1, ab.GetSize() - 2);
+        if (!extra.empty()) obj.insert(obj.size() - 1, "," + extra);
+        w.RawValue(obj.data(), obj.size(), rapidjson::kObjectType);
+      }
       w.EndArray();
       if (next) {
         w.Key("paging");
@@ -185,7 +245,8 @@ HttpResponse Simulator::Impl::handle_objects(HttpRequest& req, const std::vector
     w.Int64(total);
     w.Key("results");
     w.StartArray();
-    for (const auto& v : views) write_object(w, v, q.properties, def.default_properties, false);
+    auto props = known_only(def, q.properties);
+    for (const auto& v : views) write_object(w, v, props, def.default_properties, false);
     w.EndArray();
     std::int64_t next = q.after + static_cast<std::int64_t>(views.size());
     if (next < total) {
@@ -219,7 +280,7 @@ HttpResponse Simulator::Impl::handle_objects(HttpRequest& req, const std::vector
     const std::string& op = seg[5];
     auto body = parse_body(req.body);
     const auto& inputs = inputs_of(body);
-    auto props = string_array(body, "properties");
+    auto props = known_only(def, string_array(body, "properties"));
     if (op == "read") {
       std::vector<std::string> ids;
       for (const auto& v : inputs.GetArray()) ids.push_back(v.IsObject() && v.HasMember("id") ? scalar_to_string(v["id"]) : "");
@@ -283,13 +344,24 @@ HttpResponse Simulator::Impl::handle_objects(HttpRequest& req, const std::vector
   if (seg.size() == 5) {
     const std::string& id = seg[4];
     if (req.method == "GET") {
-      auto props = list_param(req, "properties");
+      auto props = known_only(def, list_param(req, "properties"));
       auto hist = list_param(req, "propertiesWithHistory");
       auto v = portal.get(type_ref, id, req.query_param("idProperty"), req.query_param("archived") == "true", hist);
       rapidjson::StringBuffer sb;
       JsonWriter w(sb);
       write_object(w, v, props, def.default_properties, false);
-      return json_response(200, std::string(sb.GetString(), sb.GetSize()));
+      std::string body(sb.GetString(), sb.GetSize());
+      auto assoc_types = list_param(req, "associations");
+      if (!assoc_types.empty()) {
+        rapidjson::StringBuffer ab;
+        JsonWriter aw(ab);
+        aw.StartObject();
+        write_embedded_associations(aw, portal, def, v.id, assoc_types);
+        aw.EndObject();
+        std::string extra(ab.GetString() + 1, ab.GetSize() - 2);
+        if (!extra.empty()) body.insert(body.size() - 1, "," + extra);
+      }
+      return json_response(200, std::move(body));
     }
     if (req.method == "PATCH") {
       auto body = parse_body(req.body);

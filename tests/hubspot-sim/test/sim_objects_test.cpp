@@ -1,6 +1,9 @@
 // Objects v3 over real HTTP: CRUD, batch, validation, uniqueness, search.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "tests/hubspot-sim/test/sim_fixture.h"
 
 namespace hubsync::sim::test {
@@ -249,6 +252,53 @@ TEST_F(SimObjects, SearchPagingSortingAndTheTenThousandCap) {
   auto desc = client_->post("/crm/v3/objects/contacts/search",
                             R"({"sorts":[{"propertyName":"hs_object_id","direction":"DESCENDING"}],"limit":2})").json();
   EXPECT_GT(std::stoll(desc["results"][0]["id"].GetString()), std::stoll(desc["results"][1]["id"].GetString()));
+}
+
+TEST_F(SimObjects, UnknownRequestedPropertiesAreIgnoredAndLongUrisAre414) {
+  auto id = std::string(client_->post("/crm/v3/objects/contacts", contact("q@x.com")).json()["id"].GetString());
+  auto j = client_->get("/crm/v3/objects/contacts/" + id + "?properties=email,nope,city").json();
+  EXPECT_FALSE(j["properties"].HasMember("nope"));
+  EXPECT_TRUE(j["properties"]["city"].IsNull());
+  std::string many = "/crm/v3/objects/contacts/" + id + "?properties=";
+  while (many.size() < 20000) many += "some_long_property_name_here,";
+  EXPECT_EQ(client_->get(many).status, 414) << "pain point 7: use batch/read for long lists";
+}
+
+TEST_F(SimObjects, GetEmbedsV3AssociationsWhenAsked) {
+  auto contact = sim_->seed("contacts", 1, 1)[0];
+  auto company = sim_->seed("companies", 1, 2)[0];
+  ASSERT_EQ(client_->put("/crm/v4/objects/contacts/" + contact + "/associations/default/companies/" + company, "").status, 200);
+  auto j = client_->get("/crm/v3/objects/contacts/" + contact + "?associations=companies").json();
+  ASSERT_TRUE(j.HasMember("associations"));
+  EXPECT_EQ(std::string(j["associations"]["companies"]["results"][0]["id"].GetString()), company);
+  EXPECT_STREQ(j["associations"]["companies"]["results"][0]["type"].GetString(), "contact_to_company");
+  auto list = client_->get("/crm/v3/objects/companies?associations=contacts").json();
+  EXPECT_EQ(std::string(list["results"][0]["associations"]["contacts"]["results"][0]["id"].GetString()), contact);
+}
+
+TEST_F(SimObjects, ConcurrentUpsertsNeverDuplicateUniqueValues) {
+  sim_->set_rate_limits_enabled(false);
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      Client c(sim_->base_url());
+      for (int round = 0; round < 20; ++round) {
+        auto body = inputs(50, [&](int i) {
+          return R"({"id":"p)" + std::to_string((i * 7 + round + t) % 120) + R"(@x.com","idProperty":"email","properties":{"city":"C)" +
+                 std::to_string(t) + "\"}}";
+        });
+        if (c.post("/crm/v3/objects/contacts/batch/upsert", body).status != 200) failures++;
+      }
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  auto dump = rapidjson::Document();
+  std::string json = sim_->dump_json("contacts");
+  dump.Parse(json.c_str());
+  std::set<std::string> emails;
+  for (const auto& o : dump["results"].GetArray()) EXPECT_TRUE(emails.insert(o["properties"]["email"].GetString()).second);
+  EXPECT_EQ(emails.size(), 120u);
 }
 
 TEST_F(SimObjects, BulkImportStampsOneModifiedTime) {
