@@ -1,5 +1,7 @@
 #include "engine/mapping/parser.h"
 
+#include <yaml-cpp/eventhandler.h>
+
 #include <fstream>
 #include <sstream>
 
@@ -542,6 +544,46 @@ class MappingParser {
   bool had_bad_field() const { return had_bad_field_; }
 };
 
+// Notes where a document starts and whether it holds anything.
+class DocumentScanner : public YAML::EventHandler {
+ public:
+  YAML::Mark start;
+  bool content = false;
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    start = mark;
+    content = false;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override { content = true; }
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {
+    content = true;
+  }
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    content = true;
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    content = true;
+  }
+  void OnMapEnd() override {}
+};
+
+// Where a second non-empty YAML document starts, if there is one. Bounded on
+// purpose: yaml-cpp 0.7's LoadAll loops forever on some malformed input
+// (found by the fuzzer), so documents are walked a few at most.
+std::optional<YAML::Mark> second_document(const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentScanner scan;
+  for (int i = 0; i < 4; ++i) {
+    if (!parser.HandleNextDocument(scan)) return std::nullopt;
+    if (i > 0 && scan.content) return scan.start;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string standard_object_type_id(std::string_view name) {
@@ -556,9 +598,11 @@ ParseResult parse_mapping(std::string_view yaml_text, const std::string& file) {
   Reader r(file);
   ParseResult out;
   YAML::Node root;
-  std::vector<YAML::Node> docs;
+  std::optional<YAML::Mark> second;
   try {
-    docs = YAML::LoadAll(std::string(yaml_text));
+    const std::string text(yaml_text);
+    root = YAML::Load(text);
+    second = second_document(text);
   } catch (const YAML::Exception& e) {
     SourceMark at{file, e.mark.is_null() ? 0 : e.mark.line + 1, e.mark.is_null() ? 0 : e.mark.column + 1};
     std::string msg = e.msg.empty() ? std::string("invalid YAML") : e.msg;
@@ -570,10 +614,9 @@ ParseResult parse_mapping(std::string_view yaml_text, const std::string& file) {
     return out;
   }
   try {
-    if (!docs.empty()) root = docs[0];
-    for (std::size_t i = 1; i < docs.size(); ++i)
-      if (docs[i].IsDefined() && !docs[i].IsNull())
-        r.error(docs[i], "a mapping file holds one mapping; this is a second YAML document");
+    if (second)
+      r.error(SourceMark{file, second->line + 1, second->column + 1},
+              "a mapping file holds one mapping; this is a second YAML document");
     if (!root.IsDefined() || root.IsNull()) {
       r.error(SourceMark{file, 1, 1}, "the file is empty: a mapping needs name, postgres, hubspot and fields");
       out.findings = std::move(r.findings());

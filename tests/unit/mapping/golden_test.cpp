@@ -247,6 +247,18 @@ TEST(MappingGolden, ExampleMappings) {
   EXPECT_TRUE(set.empty()) << set.front().to_string();
 }
 
+// Inputs the fuzzer once found a crash or hang with: each must now give a
+// finding with a message, quickly.
+TEST(MappingGolden, FuzzRegressions) {
+  for (const auto& p : files(data_dir() / "fuzz-regressions", ".yaml")) {
+    SCOPED_TRACE(p.filename().string());
+    auto r = load_mapping_file(p.string());
+    if (r.ok()) continue;
+    ASSERT_FALSE(r.findings.empty());
+    for (const auto& f : r.findings) EXPECT_FALSE(f.message.empty());
+  }
+}
+
 TEST(MappingGolden, GoodMappings) {
   auto all = files(data_dir() / "good", ".yaml");
   ASSERT_FALSE(all.empty());
