@@ -81,7 +81,6 @@ struct Simulator::Impl {
   mutable std::mutex counter_mu;
   CountersSnapshot counts;
   std::atomic<std::uint64_t> correlation_counter{0};
-  std::atomic<std::int64_t> user_id_counter{0};
 };
 
 /// Renders an ApiError as HubSpot's error body.

@@ -549,6 +549,7 @@ std::vector<std::uint64_t> Portal::seed(const std::string& type, int n, std::uin
   static const char* kIndustry[] = {"BANKING", "RETAIL", "COMPUTER_SOFTWARE", "INSURANCE", "EDUCATION_MANAGEMENT"};
   std::mt19937_64 rng(seed);
   std::string tid = resolve_type(type);
+  std::string custom_display = tid.rfind("2-", 0) == 0 ? type_definition(tid).primary_display_property : "";
   std::vector<WriteInput> inputs;
   for (int i = 0; i < n; ++i) {
     WriteInput in;
@@ -567,9 +568,8 @@ std::vector<std::uint64_t> Portal::seed(const std::string& type, int n, std::uin
     } else if (tid == "0-3") {
       in.props = {{"dealname", "Deal " + tag}, {"amount", std::to_string(100 + rng() % 100000)},
                   {"pipeline", "default"}, {"dealstage", "appointmentscheduled"}};
-    } else {
-      ObjectType def = type_definition(tid);
-      if (!def.primary_display_property.empty()) in.props[def.primary_display_property] = "Seed " + tag;
+    } else if (!custom_display.empty()) {
+      in.props[custom_display] = "Seed " + tag;
     }
     inputs.push_back(std::move(in));
   }

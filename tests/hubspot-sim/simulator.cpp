@@ -379,6 +379,8 @@ HttpResponse Simulator::Impl::route(HttpRequest& req, const std::string& key) {
     }
   } catch (const ApiError& e) {
     resp = error_response(e, correlation_id());
+  } catch (const SimulatorError& e) {
+    resp = error_response(make_api_error(e.status(), e.category(), e.what()), correlation_id());
   } catch (const std::exception& e) {
     resp = error_response(make_api_error(400, "VALIDATION_ERROR", std::string("Invalid input: ") + e.what()), correlation_id());
   }
@@ -387,6 +389,12 @@ HttpResponse Simulator::Impl::route(HttpRequest& req, const std::string& key) {
 }
 
 // ---- Simulator ------------------------------------------------------------
+
+namespace {
+[[noreturn]] void throw_knob_error(const ApiError& e) {
+  throw SimulatorError(e.http_status, e.category, e.message);
+}
+}  // namespace
 
 Simulator::Simulator(SimulatorOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {
   impl_->self = this;
@@ -440,13 +448,17 @@ void Simulator::reset() {
 }
 
 std::vector<std::string> Simulator::seed(const std::string& type, int n, std::uint64_t seed) {
-  std::vector<ChangeEvent> events;
-  WriteSource src{"IMPORT", "import:" + std::to_string(seed), 0};
-  auto ids = impl_->portal.seed(type, n, seed, src, events);
-  impl_->emit(events);
-  std::vector<std::string> out;
-  for (auto id : ids) out.push_back(std::to_string(id));
-  return out;
+  try {
+    std::vector<ChangeEvent> events;
+    WriteSource src{"IMPORT", "import:" + std::to_string(seed), 0};
+    auto ids = impl_->portal.seed(type, n, seed, src, events);
+    impl_->emit(events);
+    std::vector<std::string> out;
+    for (auto id : ids) out.push_back(std::to_string(id));
+    return out;
+  } catch (const ApiError& e) {
+    throw_knob_error(e);
+  }
 }
 
 void Simulator::set_faults(std::vector<FaultRule> rules) {
@@ -483,96 +495,123 @@ void Simulator::reset_counters() {
 }
 
 std::string Simulator::dump_json(const std::string& type) const {
-  auto views = impl_->portal.dump(type);
-  rapidjson::StringBuffer sb;
-  JsonWriter w(sb);
-  w.StartObject();
-  w.Key("objectTypeId");
-  write_str(w, impl_->portal.resolve_type(type));
-  w.Key("results");
-  w.StartArray();
-  for (const auto& v : views) {
-    std::vector<std::string> all;
-    for (const auto& [k, val] : *v.props) all.push_back(k);
-    write_object(w, v, all, all, false);
+  try {
+    auto views = impl_->portal.dump(type);
+    rapidjson::StringBuffer sb;
+    JsonWriter w(sb);
+    w.StartObject();
+    w.Key("objectTypeId");
+    write_str(w, impl_->portal.resolve_type(type));
+    w.Key("results");
+    w.StartArray();
+    for (const auto& v : views) {
+      std::vector<std::string> all;
+      for (const auto& [k, val] : *v.props) all.push_back(k);
+      write_object(w, v, all, all, false);
+    }
+    w.EndArray();
+    w.EndObject();
+    return {sb.GetString(), sb.GetSize()};
+  } catch (const ApiError& e) {
+    throw_knob_error(e);
   }
-  w.EndArray();
-  w.EndObject();
-  return {sb.GetString(), sb.GetSize()};
 }
 
 namespace {
-WriteSource ui_source(Simulator::Impl& d) {
-  return WriteSource{"CRM_UI", "userId:" + std::to_string(9000 + (d.user_id_counter % 1)), 0};
-}
+// The one simulated HubSpot user who acts in the UI.
+WriteSource ui_source(Simulator::Impl&) { return WriteSource{"CRM_UI", "userId:9000", 0}; }
 }  // namespace
 
 void Simulator::ui_edit(const std::string& type, const std::string& id, const std::map<std::string, std::string>& props) {
-  std::vector<WriteInput> in(1);
-  in[0].id = id;
-  in[0].props = props;
-  std::vector<ChangeEvent> events;
-  impl_->portal.write(type, WriteOp::kUpdate, in, false, ui_source(*impl_), events);
-  impl_->emit(events);
+  try {
+    std::vector<WriteInput> in(1);
+    in[0].id = id;
+    in[0].props = props;
+    std::vector<ChangeEvent> events;
+    impl_->portal.write(type, WriteOp::kUpdate, in, false, ui_source(*impl_), events);
+    impl_->emit(events);
+  } catch (const ApiError& e) {
+    throw_knob_error(e);
+  }
 }
 
 std::string Simulator::ui_create(const std::string& type, const std::map<std::string, std::string>& props) {
-  std::vector<WriteInput> in(1);
-  in[0].props = props;
-  std::vector<ChangeEvent> events;
-  auto out = impl_->portal.write(type, WriteOp::kCreate, in, false, ui_source(*impl_), events);
-  impl_->emit(events);
-  return std::to_string(out[0].view->id);
+  try {
+    std::vector<WriteInput> in(1);
+    in[0].props = props;
+    std::vector<ChangeEvent> events;
+    auto out = impl_->portal.write(type, WriteOp::kCreate, in, false, ui_source(*impl_), events);
+    impl_->emit(events);
+    return std::to_string(out[0].view->id);
+  } catch (const ApiError& e) {
+    throw_knob_error(e);
+  }
 }
 
 void Simulator::ui_delete(const std::string& type, const std::string& id) {
-  std::vector<ChangeEvent> events;
-  impl_->portal.archive(type, {id}, ui_source(*impl_), events);
-  impl_->emit(events);
+  try {
+    std::vector<ChangeEvent> events;
+    impl_->portal.archive(type, {id}, ui_source(*impl_), events);
+    impl_->emit(events);
+  } catch (const ApiError& e) {
+    throw_knob_error(e);
+  }
 }
 
 void Simulator::ui_restore(const std::string& type, const std::string& id) {
-  std::vector<ChangeEvent> events;
-  impl_->portal.restore(type, id, ui_source(*impl_), events);
-  impl_->emit(events);
+  try {
+    std::vector<ChangeEvent> events;
+    impl_->portal.restore(type, id, ui_source(*impl_), events);
+    impl_->emit(events);
+  } catch (const ApiError& e) {
+    throw_knob_error(e);
+  }
 }
 
 std::string Simulator::ui_merge(const std::string& type, const std::string& primary, const std::string& merged) {
-  std::vector<ChangeEvent> events;
-  auto v = impl_->portal.merge(type, primary, merged, ui_source(*impl_), events);
-  impl_->emit(events);
-  return std::to_string(v.id);
+  try {
+    std::vector<ChangeEvent> events;
+    auto v = impl_->portal.merge(type, primary, merged, ui_source(*impl_), events);
+    impl_->emit(events);
+    return std::to_string(v.id);
+  } catch (const ApiError& e) {
+    throw_knob_error(e);
+  }
 }
 
 std::vector<std::string> Simulator::ui_bulk_import(const std::string& type,
                                                    const std::vector<std::map<std::string, std::string>>& rows,
                                                    std::int64_t modified_ms) {
-  std::vector<WriteInput> in;
-  for (const auto& r : rows) {
-    WriteInput w;
-    w.props = r;
-    auto email = r.find("email");
-    if (email != r.end() && impl_->portal.resolve_type(type) == "0-1") {
-      w.id = email->second;
-      w.id_property = "email";
+  try {
+    std::vector<WriteInput> in;
+    for (const auto& r : rows) {
+      WriteInput w;
+      w.props = r;
+      auto email = r.find("email");
+      if (email != r.end() && impl_->portal.resolve_type(type) == "0-1") {
+        w.id = email->second;
+        w.id_property = "email";
+      }
+      in.push_back(std::move(w));
     }
-    in.push_back(std::move(w));
+    std::vector<ChangeEvent> events;
+    WriteSource src{"IMPORT", "import:" + std::to_string(modified_ms), 0};
+    std::vector<WriteOutcome> out;
+    bool upsert = !in.empty() && !in[0].id_property.empty();
+    out = impl_->portal.write(type, upsert ? WriteOp::kUpsert : WriteOp::kCreate, in, false, src, events);
+    std::vector<std::uint64_t> ids;
+    std::vector<std::string> sids;
+    for (const auto& o : out) {
+      ids.push_back(o.view->id);
+      sids.push_back(std::to_string(o.view->id));
+    }
+    impl_->portal.stamp_modified(type, ids, modified_ms);
+    impl_->count_inputs(impl_->portal.resolve_type(type), static_cast<std::int64_t>(ids.size()));
+    impl_->emit(events);
+    return sids;
+  } catch (const ApiError& e) {
+    throw_knob_error(e);
   }
-  std::vector<ChangeEvent> events;
-  WriteSource src{"IMPORT", "import:" + std::to_string(modified_ms), 0};
-  std::vector<WriteOutcome> out;
-  bool upsert = !in.empty() && !in[0].id_property.empty();
-  out = impl_->portal.write(type, upsert ? WriteOp::kUpsert : WriteOp::kCreate, in, false, src, events);
-  std::vector<std::uint64_t> ids;
-  std::vector<std::string> sids;
-  for (const auto& o : out) {
-    ids.push_back(o.view->id);
-    sids.push_back(std::to_string(o.view->id));
-  }
-  impl_->portal.stamp_modified(type, ids, modified_ms);
-  impl_->count_inputs(impl_->portal.resolve_type(type), static_cast<std::int64_t>(ids.size()));
-  impl_->emit(events);
-  return sids;
 }
 
 std::int64_t Simulator::add_webhook_subscription(WebhookSubscription sub) {

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,21 @@ inline constexpr const char* kOtherToken = "pat-sim-other";
 inline constexpr std::int64_t kOtherAppId = 2002;
 inline constexpr const char* kOAuthClientId = "sim-client-id";
 inline constexpr const char* kOAuthClientSecret = "sim-client-secret";
+
+/// Thrown by the test knobs when HubSpot would refuse the same operation
+/// (unknown type or id, invalid value, unique conflict…): the HTTP status and
+/// HubSpot error category it would answer with.
+class SimulatorError : public std::runtime_error {
+ public:
+  SimulatorError(int status, std::string category, const std::string& message)
+      : std::runtime_error(message), status_(status), category_(std::move(category)) {}
+  int status() const { return status_; }
+  const std::string& category() const { return category_; }
+
+ private:
+  int status_;
+  std::string category_;
+};
 
 struct PrivateAppToken {
   std::string token;
@@ -106,7 +122,7 @@ class Simulator {
   std::string base_url() const;  ///< "http://127.0.0.1:PORT"
   const SimulatorOptions& options() const;
 
-  // ---- test knobs (also under /_sim/) -------------------------------------
+  // ---- test knobs (also under /_sim/); they throw SimulatorError ---------
   /// Drops all records, custom schemas/properties, associations, OAuth
   /// tokens, faults, subscriptions and counters; rate windows restart.
   void reset();

@@ -196,7 +196,9 @@ bool WebhookDispatcher::deliver(const Batch& b, const std::string& url) {
                               ("X-HubSpot-Signature-v3: " + signature_v3(cfg_.secret, "POST", url, body, ts)).c_str());
   headers = curl_slist_append(headers, ("X-HubSpot-Request-Timestamp: " + std::to_string(ts)).c_str());
   headers = curl_slist_append(headers, "Expect:");
-  long timeout_ms = std::max(50L, static_cast<long>(5000 / cfg_.compression));
+  // Compressed like the backoff, but never below 1 s: a loaded test machine
+  // must not turn a slow-but-fine receiver into a retry.
+  long timeout_ms = std::max(1000L, static_cast<long>(5000 / cfg_.compression));
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_POST, 1L);
   curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());

@@ -175,6 +175,17 @@ TEST_F(SimPlatform, AdminApiOverHttp) {
   EXPECT_EQ(admin.post("/_sim/reset", "").status, 204);
   EXPECT_EQ(admin.get("/_sim/dump/contacts").json()["results"].Size(), 0u);
   EXPECT_EQ(admin.get("/_sim/nope").status, 404);
+  auto missing = admin.post("/_sim/ui/edit", R"({"type":"contacts","id":"42","properties":{"city":"X"}})");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_STREQ(missing.json()["category"].GetString(), "OBJECT_NOT_FOUND");
+  try {
+    sim_->ui_edit("contacts", "42", {{"city", "X"}});
+    ADD_FAILURE() << "no SimulatorError";
+  } catch (const SimulatorError& e) {
+    EXPECT_EQ(e.status(), 404);
+    EXPECT_EQ(e.category(), "OBJECT_NOT_FOUND");
+  }
+  EXPECT_THROW(sim_->seed("widgets", 1), SimulatorError);
 }
 
 TEST_F(SimPlatform, LatencyDelaysResponses) {
