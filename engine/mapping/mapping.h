@@ -148,8 +148,9 @@ enum class Scope {
 };
 
 /// A compiled, validated mapping: what the pipeline and the merge use.
-class Mapping {
- public:
+/// Plain data filled by the parser, plus the conversions; immutable in use
+/// and safe to share between threads.
+struct Mapping {
   std::string name;
   SourceMark mark;  ///< the file
   MappingKind kind = MappingKind::object;

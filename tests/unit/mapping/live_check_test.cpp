@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/mapping/live_check.h"
+#include "engine/mapping/validate.h"
 #include "engine/mapping/schema_plan.h"
 #include "fakes.h"
 #include "test_util.h"
@@ -199,6 +200,44 @@ TEST(LiveCheckHubspot, UnreachablePortalIsUnavailable) {
   auto f = check_hubspot(example("customers"), crm, {});
   ASSERT_FALSE(f.empty());
   EXPECT_EQ(exit_code(f), 2);
+}
+
+}  // namespace
+}  // namespace hubsync::mapping
+
+namespace hubsync::mapping {
+namespace {
+
+std::vector<std::string> demo_files() {
+  std::vector<std::string> out;
+  for (const char* n : {"accounts", "customers", "events", "registrations"})
+    out.push_back(test::source_dir() + "/mappings/" + n + ".yaml");
+  return out;
+}
+
+TEST(ValidateFiles, OfflineSaysSo) {
+  auto run = validate_files(demo_files(), nullptr, nullptr);
+  EXPECT_EQ(run.exit_code(), 0) << test::text(run.findings);
+  EXPECT_EQ(run.mappings.size(), 4u);
+  ASSERT_EQ(run.findings.size(), 1u);
+  EXPECT_EQ(run.findings[0].to_string(),
+            "info: remote checks skipped (--offline): Postgres and HubSpot catalogs not consulted");
+}
+
+TEST(ValidateFiles, LiveAgainstDemoAfterSchemaApply) {
+  FakePg pg = demo_pg();
+  FakeCrm crm;
+  auto before = validate_files(demo_files(), &pg, &crm);
+  EXPECT_EQ(before.exit_code(), 1) << "properties and the event object are missing";
+  for (const auto& m : before.mappings) ASSERT_TRUE(apply_schema(plan_schema(m, crm), crm).ok());
+  auto after = validate_files(demo_files(), &pg, &crm);
+  EXPECT_EQ(after.exit_code(), 0) << test::text(after.findings);
+  EXPECT_TRUE(after.findings.empty()) << test::text(after.findings);
+  crm.down = true;
+  EXPECT_EQ(validate_files(demo_files(), &pg, &crm).exit_code(), 2);
+  auto with_bad = demo_files();
+  with_bad.push_back(test::source_dir() + "/tests/data/mapping/bad/misspelt_key.yaml");
+  EXPECT_EQ(validate_files(with_bad, &pg, &crm).exit_code(), 1);
 }
 
 }  // namespace
