@@ -17,6 +17,8 @@
 #include "tests/hubspot-sim/simulator.h"
 #include "tests/hubspot-sim/webhooks.h"
 
+#include <spdlog/spdlog.h>
+
 namespace hubsync::sim {
 
 /// Who called: resolved from the Authorization header.
@@ -59,6 +61,7 @@ struct Simulator::Impl {
 
   Simulator* self = nullptr;
   SimulatorOptions opts;
+  std::shared_ptr<spdlog::logger> log;
   Portal portal;
   RateLimiter limiter;
   WebhookDispatcher webhooks;

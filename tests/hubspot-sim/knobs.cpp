@@ -32,6 +32,8 @@ std::uint16_t Simulator::start() {
     impl_->server.reset();
     throw std::runtime_error(std::string("hubspot-sim: cannot listen: ") + e.what());
   }
+  impl_->log->info("listening port={} portal={} tier={} index_lag_ms={} threads={}", impl_->port,
+                   impl_->opts.portal_id, impl_->opts.tier, impl_->opts.index_lag_ms, impl_->opts.threads);
   return impl_->port;
 }
 

@@ -1,5 +1,7 @@
 // hubspot-sim: the simulator as a standalone server.
 #include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -35,6 +37,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> subscriptions;
   std::string latency;
   bool no_limits = false;
+  std::string log_level = "info";
   app.add_option("--port", port, "port on 127.0.0.1 (0: any)");
   app.add_option("--portal-id", o.portal_id, "portal (hub) id");
   app.add_option("--tier", o.tier, "requests per rolling 10 s (100/110/190/250)");
@@ -54,6 +57,7 @@ int main(int argc, char** argv) {
   app.add_option("--snapshot", o.snapshot_file, "state file loaded at start, saved at exit");
   app.add_option("--threads", o.threads, "HTTP worker threads");
   app.add_option("--latency", latency, "latency MIN-MAX ms added to API responses");
+  app.add_option("--log-level", log_level, "stderr log level: debug (every request), info, warn, off");
   try {
     app.parse(argc, argv);
     o.port = static_cast<std::uint16_t>(port);
@@ -78,6 +82,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
+    o.logger = spdlog::stderr_color_mt("hubspot-sim");
+    o.logger->set_level(spdlog::level::from_str(log_level));
     hubsync::sim::Simulator sim(o);
     for (const auto& s : subscriptions) {
       hubsync::sim::WebhookSubscription sub;

@@ -10,6 +10,8 @@
 #include "tests/hubspot-sim/search.h"
 #include "tests/hubspot-sim/validation.h"
 
+#include <spdlog/sinks/null_sink.h>
+
 namespace hubsync::sim {
 namespace {
 
@@ -68,13 +70,20 @@ std::int64_t Simulator::Impl::wall_now() {
              std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
+namespace {
+std::shared_ptr<spdlog::logger> logger_or_null(const std::shared_ptr<spdlog::logger>& l) {
+  return l ? l : std::make_shared<spdlog::logger>("hubspot-sim", std::make_shared<spdlog::sinks::null_sink_mt>());
+}
+}  // namespace
+
 Simulator::Impl::Impl(SimulatorOptions o)
     : opts(std::move(o)),
+      log(logger_or_null(opts.logger)),
       portal(opts.portal_id, opts.index_lag_ms, [this] { return now(); }, opts.merge_new_id),
       limiter(opts.tier, opts.daily_limit, opts.search_per_second),
       webhooks(WebhookDispatcher::Config{opts.portal_id, opts.oauth_app_id,
                                          opts.webhook_secret.empty() ? opts.oauth_client_secret : opts.webhook_secret,
-                                         opts.webhook_time_compression, opts.webhook_max_attempts, 10}),
+                                         opts.webhook_time_compression, opts.webhook_max_attempts, 10, log}),
       rng(opts.random_seed) {
   rate_limits_on = opts.rate_limits;
   oauth_expires_in_s = opts.oauth_expires_in_s;
@@ -323,6 +332,9 @@ HttpResponse Simulator::Impl::handle(HttpRequest& req) {
   }
   resp = route(req, key);
   resp.delay_ms = latency;
+  if (log->should_log(spdlog::level::debug))
+    log->debug("request method={} route=\"{}\" status={} delay_ms={}", req.method, key.substr(key.find(' ') + 1),
+               resp.status, latency);
   if (malformed && resp.body.size() > 2) resp.body.resize(resp.body.size() / 2);
   return resp;
 }

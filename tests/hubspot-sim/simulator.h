@@ -12,6 +12,10 @@
 #include <string>
 #include <vector>
 
+namespace spdlog {
+class logger;
+}
+
 namespace hubsync::sim {
 
 /// Default private-app tokens: hubsync itself and "another integration".
@@ -67,6 +71,9 @@ struct SimulatorOptions {
   int association_page_size = 500;      ///< v4 batch/read page size per input
   std::uint64_t random_seed = 42;       ///< faults and latency draws
   std::function<std::int64_t()> clock;  ///< wall ms; empty: the system clock
+  /// Where the simulator logs (requests at debug, webhook failures at warn);
+  /// null: nowhere.
+  std::shared_ptr<spdlog::logger> logger;
 };
 
 /// Fault injection for requests whose path matches `route` (glob, `*` any).

@@ -90,11 +90,15 @@ void Simulator::Impl::save_snapshot() {
     out.write(sb.GetString(), static_cast<std::streamsize>(sb.GetSize()));
   }
   std::rename(tmp.c_str(), opts.snapshot_file.c_str());
+  log->info("snapshot saved file={} bytes={}", opts.snapshot_file, sb.GetSize());
 }
 
 void Simulator::Impl::load_snapshot() {
   std::ifstream in(opts.snapshot_file, std::ios::binary);
-  if (!in) return;  // first run: nothing saved yet
+  if (!in) {
+    log->info("snapshot file={} not found; starting empty", opts.snapshot_file);
+    return;
+  }
   std::stringstream ss;
   ss << in.rdbuf();
   rapidjson::Document d;

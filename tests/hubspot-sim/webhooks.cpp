@@ -239,8 +239,10 @@ void WebhookDispatcher::worker() {
     --in_flight_;
     if (ok) {
       deliveries_++;
+      cfg_.log->debug("webhook delivered events={} attempt={}", b.events.size(), b.attempt);
     } else {
       failures_++;
+      cfg_.log->warn("webhook delivery failed events={} attempt={}", b.events.size(), b.attempt);
       if (b.attempt + 1 < cfg_.max_attempts && !stopping_) {
         retries_++;
         // HubSpot spreads 10 retries over 24 h; 1 s * 2^attempt (capped) here.
@@ -251,6 +253,7 @@ void WebhookDispatcher::worker() {
         cv_.notify_all();
       } else {
         dropped_++;
+        cfg_.log->warn("webhook batch dropped events={} attempts={}", b.events.size(), b.attempt + 1);
       }
     }
     if (queue_.empty() && in_flight_ == 0) idle_cv_.notify_all();

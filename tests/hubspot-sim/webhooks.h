@@ -15,6 +15,8 @@
 #include <thread>
 #include <vector>
 
+#include <spdlog/spdlog.h>
+
 #include "tests/hubspot-sim/model.h"
 #include "tests/hubspot-sim/simulator.h"
 
@@ -29,6 +31,7 @@ class WebhookDispatcher {
     double compression = 1;
     int max_attempts = 10;
     int concurrency = 10;
+    std::shared_ptr<spdlog::logger> log;  ///< never null
   };
   explicit WebhookDispatcher(Config cfg);
   ~WebhookDispatcher();
