@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
   app.add_option("--tier", o.tier, "requests per rolling 10 s (100/110/190/250)");
   app.add_option("--daily-limit", o.daily_limit, "requests per day");
   app.add_flag("--no-rate-limit", no_limits, "never answer 429 for limits");
+  app.add_flag("--retry-after", o.retry_after, "send Retry-After on limit 429s");
   app.add_option("--index-lag-ms", o.index_lag_ms, "search index lag");
   app.add_option("--oauth-expires-in", o.oauth_expires_in_s, "OAuth access token lifetime, seconds");
   app.add_option("--token", tokens, "private app token TOKEN:APPID (repeatable; replaces the defaults)");

@@ -35,9 +35,11 @@ RateLimiter::Decision RateLimiter::check(std::int64_t now_ms) {
   if (!daily_ok_locked(now_ms)) {
     d.allowed = false;
     d.policy = "DAILY";
+    d.retry_after_ms = (now_ms / 86400000 + 1) * 86400000 - now_ms;
   } else if (static_cast<int>(window_.size()) >= tier_) {
     d.allowed = false;
     d.policy = "TEN_SECONDLY_ROLLING";
+    d.retry_after_ms = window_.empty() ? 0 : window_[window_.size() - static_cast<size_t>(tier_)] + 10000 - now_ms;
   } else {
     window_.push_back(now_ms);
     ++day_count_;
@@ -55,9 +57,11 @@ RateLimiter::Decision RateLimiter::check_search(std::int64_t now_ms) {
   if (!daily_ok_locked(now_ms)) {
     d.allowed = false;
     d.policy = "DAILY";
+    d.retry_after_ms = (now_ms / 86400000 + 1) * 86400000 - now_ms;
   } else if (static_cast<int>(search_window_.size()) >= search_per_second_) {
     d.allowed = false;
     d.policy = "SECONDLY";
+    d.retry_after_ms = search_window_[search_window_.size() - static_cast<size_t>(search_per_second_)] + 1000 - now_ms;
   } else {
     search_window_.push_back(now_ms);
     ++day_count_;

@@ -18,6 +18,7 @@ class RateLimiter {
     int remaining = 0;
     std::int64_t daily = 0;
     std::int64_t daily_remaining = 0;
+    std::int64_t retry_after_ms = 0;  ///< when refused: until a slot frees
   };
   RateLimiter(int tier, std::int64_t daily, int search_per_second);
   /// Counts one ordinary request at `now_ms` if allowed.

@@ -365,6 +365,8 @@ HttpResponse Simulator::Impl::route(HttpRequest& req, const std::string& key) {
                                     "\",\"errorType\":\"RATE_LIMIT\",\"correlationId\":\"" + correlation_id() +
                                     "\",\"policyName\":\"" + d.policy + "\",\"groupName\":\"publicapi:" +
                                     (caller.oauth ? "oauth" : "private-app") + ":" + std::to_string(opts.portal_id) + "\"}");
+      if (opts.retry_after)
+        resp.headers.emplace_back("Retry-After", std::to_string(std::max<std::int64_t>(1, (d.retry_after_ms + 999) / 1000)));
     } else if (seg.size() >= 4 && seg[0] == "crm" && seg[1] == "v3" && seg[2] == "objects") {
       resp = handle_objects(req, seg, caller);
     } else if (seg.size() >= 4 && seg[0] == "crm" && seg[1] == "v3" && seg[2] == "properties") {

@@ -54,6 +54,7 @@ struct SimulatorOptions {
   std::int64_t daily_limit = 1000000;
   int search_per_second = 5;
   bool rate_limits = true;              ///< false: no 429s from limits (benchmarks)
+  bool retry_after = false;             ///< add Retry-After (s) to limit 429s; HubSpot does not document one
   std::int64_t index_lag_ms = 300;      ///< fresh writes invisible to search this long
   std::int64_t oauth_expires_in_s = 1800;
   std::vector<PrivateAppToken> tokens = {{kHubsyncToken, kHubsyncAppId}, {kOtherToken, kOtherAppId}};

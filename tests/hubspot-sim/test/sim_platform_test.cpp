@@ -31,9 +31,22 @@ TEST_F(SimPlatform, RateLimitHeadersAnd429Body) {
   EXPECT_STREQ(j["errorType"].GetString(), "RATE_LIMIT");
   EXPECT_STREQ(j["policyName"].GetString(), "TEN_SECONDLY_ROLLING");
   EXPECT_TRUE(j.HasMember("correlationId"));
+  EXPECT_FALSE(r.has_header("retry-after")) << "HubSpot documents no Retry-After";
   EXPECT_EQ(sim_->counters().rate_limited, 1);
   advance(10000);
   EXPECT_EQ(client_->get("/crm/v3/objects/contacts?limit=1").status, 200) << "the window rolled";
+}
+
+TEST_F(SimPlatform, RetryAfterKnob) {
+  SimulatorOptions o;
+  o.retry_after = true;
+  o.tier = 100;
+  start(o);
+  for (int i = 0; i < 100; ++i) ASSERT_EQ(client_->get("/crm/v3/objects/contacts").status, 200);
+  advance(2500);
+  auto r = client_->get("/crm/v3/objects/contacts");
+  ASSERT_EQ(r.status, 429);
+  EXPECT_EQ(r.header("retry-after"), "8");
 }
 
 TEST_F(SimPlatform, SearchIsLimitedToFivePerSecond) {

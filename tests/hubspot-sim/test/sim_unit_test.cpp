@@ -206,6 +206,7 @@ TEST(SimRateLimiter, RollingTenSecondWindow) {
   EXPECT_FALSE(refused.allowed);
   EXPECT_EQ(refused.policy, "TEN_SECONDLY_ROLLING");
   EXPECT_EQ(refused.remaining, 0);
+  EXPECT_EQ(refused.retry_after_ms, 9800) << "the oldest request (t=1000) leaves at 11000";
   EXPECT_FALSE(l.check(10999).allowed) << "the first request is still inside the window";
   auto later = l.check(11000);
   EXPECT_TRUE(later.allowed) << "the first request left the rolling window";
