@@ -351,7 +351,28 @@ Result<Value> parse_pg_array(const std::string& s) {
 
 }  // namespace
 
+// Years 0001-9999: what Postgres and ISO-8601 text both represent; outside
+// it the day arithmetic would wrap around.
+constexpr std::int64_t kMinMs = -62'135'596'800'000, kMaxMs = 253'402'300'799'999;
+
+static Result<Value> checked_range(Value v) {
+  if (v.type() == ValueType::datetime && (v.as_datetime().ms < kMinMs || v.as_datetime().ms > kMaxMs))
+    return bad("datetime out of range (years 0001-9999): " + std::to_string(v.as_datetime().ms) + " ms");
+  if (v.type() == ValueType::date &&
+      (v.as_date().days < kMinMs / kMsPerDay || v.as_date().days > kMaxMs / kMsPerDay))
+    return bad("date out of range (years 0001-9999)");
+  return v;
+}
+
+static Result<Value> coerce_unchecked(const Value& v, ValueType kind);
+
 Result<Value> coerce(const Value& v, ValueType kind) {
+  auto r = coerce_unchecked(v, kind);
+  if (!r) return r;
+  return checked_range(std::move(*r));
+}
+
+static Result<Value> coerce_unchecked(const Value& v, ValueType kind) {
   if (v.is_null() || v.type() == kind) return v;
   const std::string text = v.canonical();
   switch (kind) {
@@ -385,6 +406,8 @@ Result<Value> coerce(const Value& v, ValueType kind) {
       break;
     case ValueType::date:
       if (v.type() == ValueType::text) {
+        auto ms = model::parse_integer(text);
+        if (ms && (*ms < kMinMs || *ms > kMaxMs)) return bad("date out of range (years 0001-9999): " + shown(text));
         auto d = model::parse_date(text);
         if (!d) return bad("not a date: " + shown(text));
         return Value::date(*d);
