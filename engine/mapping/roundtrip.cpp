@@ -69,6 +69,33 @@ std::vector<Value> kind_samples(const FieldMapping& f) {
   return out;
 }
 
+// HubSpot-side strings a both-way field may meet: values people type in
+// HubSpot, not only the images of Postgres values.
+std::vector<std::vector<std::string>> hubspot_samples(const FieldMapping& f) {
+  std::vector<std::vector<std::string>> out;
+  if (f.properties.size() > 1) {
+    out.push_back({"Ada", "Lovelace"});
+    out.push_back({"Mary Ann", "Evans"});
+    return out;
+  }
+  if (!f.transforms.empty()) {
+    const Transform& t = f.transforms.back();
+    if (t.kind == TransformKind::value_map) {
+      for (const auto& [pg, hs] : t.map) out.push_back({hs});
+      return out;
+    }
+    if (t.kind == TransformKind::date_format && t.out == ValueType::text) {
+      out.push_back({format_pattern(t.pattern, 1709251199000 - (t.in == ValueType::date ? 1709251199000 % 86'400'000 : 0))});
+      return out;
+    }
+  }
+  FieldMapping as_hs = f;  // samples of the HubSpot-side kind
+  as_hs.pg_kind = f.hs_kind;
+  as_hs.transforms.clear();
+  for (const auto& v : kind_samples(as_hs)) out.push_back({format_hubspot(v)});
+  return out;
+}
+
 std::string show(const std::vector<Value>& values) {
   std::string out;
   for (const auto& v : values) out += (out.empty() ? "" : ", ") + ("'" + v.canonical() + "'");
@@ -117,6 +144,28 @@ std::string round_trip_counterexample(const FieldMapping& f) {
       return show(sample) + " -> HubSpot " + hs + " -> " + show(*pulled);
   }
   if (sent == 0) return "no sample value could be sent to HubSpot";
+  // And the other way: HubSpot -> Postgres -> HubSpot must compare equal.
+  for (const auto& sample : hubspot_samples(f)) {
+    Properties props;
+    std::string hs;
+    for (std::size_t i = 0; i < f.properties.size() && i < sample.size(); ++i) {
+      props[f.properties[i]] = sample[i];
+      hs += (hs.empty() ? "" : ", ") + ("'" + sample[i] + "'");
+    }
+    auto pulled = f.pull(props);
+    if (!pulled) continue;
+    model::Fields row;
+    for (std::size_t i = 0; i < f.columns.size(); ++i) row[f.columns[i]] = (*pulled)[i];
+    auto back = f.push(row);
+    auto from_pg = f.compare_from_postgres(row);
+    auto from_hs = f.compare_from_hubspot(props);
+    if (!back || !from_pg || !from_hs || *from_pg != *from_hs) {
+      std::string again;
+      if (back)
+        for (const auto& s : *back) again += (again.empty() ? "" : ", ") + ("'" + s + "'");
+      return "HubSpot " + hs + " -> " + show(*pulled) + " -> HubSpot " + (back ? again : back.error().message);
+    }
+  }
   return {};
 }
 
