@@ -107,7 +107,15 @@ ObjectType make_companies() {
                     {"CONSTRUCTION", "Construction"}, {"EDUCATION_MANAGEMENT", "Education Management"},
                     {"FINANCIAL_SERVICES", "Financial Services"}, {"HOSPITAL_HEALTH_CARE", "Hospital & Health Care"},
                     {"INFORMATION_TECHNOLOGY_AND_SERVICES", "Information Technology and Services"},
-                    {"INSURANCE", "Insurance"}, {"RETAIL", "Retail"}, {"TELECOMMUNICATIONS", "Telecommunications"}}));
+                    {"INSURANCE", "Insurance"}, {"RETAIL", "Retail"}, {"TELECOMMUNICATIONS", "Telecommunications"},
+                    // More of HubSpot's own industry options (a subset of its ~150).
+                    {"UTILITIES", "Utilities"}, {"AUTOMOTIVE", "Automotive"}, {"BIOTECHNOLOGY", "Biotechnology"},
+                    {"CONSUMER_GOODS", "Consumer Goods"}, {"E_LEARNING", "E-Learning"},
+                    {"ENTERTAINMENT", "Entertainment"}, {"FOOD_BEVERAGES", "Food & Beverages"},
+                    {"HOSPITALITY", "Hospitality"}, {"INTERNET", "Internet"}, {"LOGISTICS_AND_SUPPLY_CHAIN", "Logistics and Supply Chain"},
+                    {"MARKETING_AND_ADVERTISING", "Marketing and Advertising"}, {"NONPROFIT_ORGANIZATION_MANAGEMENT", "Non-Profit Organization Management"},
+                    {"REAL_ESTATE", "Real Estate"}, {"RESEARCH", "Research"}, {"SEMICONDUCTORS", "Semiconductors"},
+                    {"TRANSPORTATION_TRUCKING_RAILROAD", "Transportation/Trucking/Railroad"}}));
   add(t, enum_prop("lifecyclestage", "Lifecycle Stage", g, kLifecycle, "radio"));
   add(t, prop("numberofemployees", "Number of Employees", "number", "number", g));
   add(t, prop("annualrevenue", "Annual Revenue", "number", "number", g));
