@@ -80,6 +80,7 @@ int cmd_run(const GlobalOptions& global, const RunOptions& options) {
   push_options.progress = [&](const std::string& m, std::int64_t d, std::int64_t t) { progress(m, d, t); };
 
   pipeline::PushStats total;
+  std::int64_t queued_total = 0;
   std::string errors;
   int rc = kExitOk;
   for (const mapping::Mapping* m : pipeline::push_order(mappings)) {
@@ -99,7 +100,12 @@ int cmd_run(const GlobalOptions& global, const RunOptions& options) {
                : kExitError;
       continue;
     }
-    std::cout << m->name << " (to_hubspot): " << line(*stats) << '\n';
+    std::cout << m->name << " (to_hubspot): " << line(*stats);
+    if (auto queued = db.count_pending(m->name); queued.ok() && *queued > 0) {
+      std::cout << "; " << *queued << " change(s) queued for a later run";
+      queued_total += *queued;
+    }
+    std::cout << '\n';
     total += *stats;
   }
   const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(clock.monotonic() - started);
@@ -107,8 +113,9 @@ int cmd_run(const GlobalOptions& global, const RunOptions& options) {
             << took.count() / 1000.0 << " s\n";
   if (total.dead_lettered > 0)
     std::cout << total.dead_lettered << " record(s) dead-lettered: see `hubsync dead-letters list`\n";
-  if (total.deferred + total.retried > 0)
-    std::cout << total.deferred + total.retried << " record(s) wait for a later run (parent not yet in HubSpot, or a transient error)\n";
+  if (queued_total > 0)
+    std::cout << queued_total << " change(s) wait for a later run (an associated row not yet in "
+              << "HubSpot, or a transient error)\n";
 
   if (run_id.ok()) {
     state::RunSummary summary;
