@@ -255,8 +255,14 @@ class Loader {
     return {0, 0};
   }
 
+  // True when some form of the key (K, K_env, K_file) was given: a problem
+  // with it was reported already, "required" would only repeat it.
+  bool given(const std::string& key) const {
+    return raw_.count(key) || raw_.count(key + "_env") || raw_.count(key + "_file");
+  }
+
   void require(bool ok, const std::string& key, const std::string& message) {
-    if (ok) return;
+    if (ok || given(key)) return;
     auto [line, col] = mark_of(key);
     issue(key, message, line, col);
   }

@@ -154,6 +154,9 @@ TEST_F(ConfigTest, UnsetEnvVarAndUnreadableFileAreErrors) {
   auto text = all_issues(r);
   EXPECT_THAT(text, HasSubstr(":2:12: error: postgres.dsn_env: environment variable NOPE is not set"));
   EXPECT_THAT(text, HasSubstr(":4:15: error: hubspot.token_file: cannot read secret file /nonexistent/token"));
+  // The failed form is the one report; "required" does not repeat it.
+  EXPECT_THAT(text, Not(HasSubstr("required")));
+  EXPECT_EQ(r.issues.size(), 2u) << text;
 }
 
 TEST_F(ConfigTest, InlineSecretWarnsButWorks) {
