@@ -64,6 +64,18 @@ model::Error field_error(const FieldMapping& f, const model::Error& e) {
   return make_error(ErrorKind::invalid_record, "field " + f.id + ": " + e.message);
 }
 
+// The comparison form of one HubSpot string of field f.
+Result<std::string> normalised(const FieldMapping& f, const std::string& raw) {
+  auto v = parse_hubspot(raw, f.hs_kind);
+  if (!v) return std::move(v).error();
+  if (f.type == FieldType::json && f.hs_kind == ValueType::text && !v->is_null()) {
+    auto j = normalise_json(v->canonical());
+    if (!j) return std::move(j).error();
+    return *j;
+  }
+  return normalise_hubspot(*v);
+}
+
 int compare_decimal(const model::Decimal& a, const model::Decimal& b) {
   bool na = !a.text.empty() && a.text[0] == '-', nb = !b.text.empty() && b.text[0] == '-';
   if (na != nb) return na ? -1 : 1;
@@ -248,9 +260,9 @@ Result<std::string> FieldMapping::compare_from_postgres(const model::Fields& row
   auto pushed = push(row);
   if (!pushed) return std::move(pushed).error();
   if (properties.size() > 1) return json_array(*pushed);
-  auto v = parse_hubspot((*pushed)[0], hs_kind);
+  auto v = normalised(*this, (*pushed)[0]);
   if (!v) return field_error(*this, v.error());
-  return normalise_hubspot(*v);
+  return *v;
 }
 
 Result<std::string> FieldMapping::compare_from_hubspot(const Properties& props) const {
@@ -259,9 +271,9 @@ Result<std::string> FieldMapping::compare_from_hubspot(const Properties& props) 
   for (const auto& p : properties) {
     std::string raw = property_value(props, p);
     if (!raw.empty()) all_empty = false;
-    auto v = parse_hubspot(raw, hs_kind);
+    auto v = normalised(*this, raw);
     // A value HubSpot holds but we cannot parse still compares, as its text.
-    out.push_back(v ? normalise_hubspot(*v) : raw);
+    out.push_back(v ? *v : raw);
   }
   if (all_empty && default_value) {
     model::Fields row;

@@ -437,7 +437,13 @@ Result<Value> parse_hubspot(const std::string& raw, ValueType kind) {
   switch (kind) {
     case ValueType::null: return Value::null();
     case ValueType::text: return Value::text(raw);
-    case ValueType::list: return Value::list(model::split_list(raw));
+    case ValueType::list: {
+      // "a;;b" has no empty option: empty items are dropped.
+      std::vector<std::string> items;
+      for (auto& item : model::split_list(raw))
+        if (!item.empty()) items.push_back(std::move(item));
+      return items.empty() ? Value::null() : Value::list(std::move(items));
+    }
     default: return coerce(Value::text(raw), kind);
   }
 }
@@ -481,6 +487,27 @@ Result<std::string> normalise_json(const std::string& text) {
   }
   if (in_string || !stack.empty() || out.empty())
     return bad("not valid JSON: " + shown(text));
+  // Outside strings only numbers, punctuation and true/false/null may appear.
+  std::string word;
+  bool quoted = false;
+  for (std::size_t i = 0; i <= out.size(); ++i) {
+    char c = i < out.size() ? out[i] : ' ';
+    if (quoted) {
+      if (c == '\\') ++i;
+      else if (c == '"') quoted = false;
+      continue;
+    }
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+      word += c;
+      continue;
+    }
+    if (!word.empty() && word != "true" && word != "false" && word != "null" && word != "e" && word != "E")
+      return bad("not valid JSON: " + shown(text));
+    word.clear();
+    if (c == '"') quoted = true;
+    else if (c != ' ' && std::string_view("{}[],:0123456789-+.").find(c) == std::string_view::npos)
+      return bad("not valid JSON: " + shown(text));
+  }
   return out;
 }
 
