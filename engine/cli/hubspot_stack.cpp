@@ -7,29 +7,6 @@
 
 namespace hubsync::cli {
 
-model::Result<std::optional<hubspot::OAuthTokens>> StateTokenStore::load(const std::string& portal) {
-  auto t = store_.load_oauth_tokens(portal);
-  if (!t.ok()) return std::move(t).error();
-  if (!*t) return std::optional<hubspot::OAuthTokens>{};
-  hubspot::OAuthTokens out;
-  out.access_token = (*t)->access_token;
-  out.refresh_token = (*t)->refresh_token;
-  out.expires_at_ms = (*t)->expires_at_ms;
-  out.issued_at_ms = (*t)->updated_at_ms;
-  out.scopes = (*t)->scopes;
-  return std::optional<hubspot::OAuthTokens>(std::move(out));
-}
-
-model::Status StateTokenStore::save(const std::string& portal, const hubspot::OAuthTokens& tokens) {
-  state::OAuthTokens t;
-  t.portal_id = portal;
-  t.access_token = tokens.access_token;
-  t.refresh_token = tokens.refresh_token;
-  t.expires_at_ms = tokens.expires_at_ms;
-  t.scopes = tokens.scopes;
-  return store_.save_oauth_tokens(t);
-}
-
 hubspot::OAuthApp oauth_app(const config::Config& cfg) {
   hubspot::OAuthApp app;
   app.client_id = cfg.hubspot.client_id;
@@ -100,7 +77,7 @@ HubSpotStack::HubSpotStack(const config::Config& cfg, state::StateStore* store,
         } else if (!store) {
           tokens = std::make_unique<NoTokenStore>();
         } else {
-          token_store = std::make_unique<StateTokenStore>(*store);
+          token_store = std::make_unique<hubspot::StateTokenStore>(*store);
           const std::string portal = std::to_string(cfg.hubspot.portal_id);
           // First run: seed the store with the configured refresh token.
           auto existing = token_store->load(portal);

@@ -8,24 +8,13 @@
 #include "connectors/hubspot/curl_transport.h"
 #include "connectors/hubspot/hubspot_crm.h"
 #include "connectors/hubspot/oauth.h"
+#include "connectors/hubspot/state_token_store.h"
 #include "engine/config/config.h"
 #include "engine/ratelimit/clock.h"
 #include "engine/ratelimit/rate_limiter.h"
 #include "engine/state/state_store.h"
 
 namespace hubsync::cli {
-
-/// The connector's TokenStore over the engine's state store: rotated OAuth
-/// refresh tokens are committed to the SQLite file before they are used.
-class StateTokenStore final : public hubspot::TokenStore {
- public:
-  explicit StateTokenStore(state::StateStore& store) : store_(store) {}
-  model::Result<std::optional<hubspot::OAuthTokens>> load(const std::string& portal) override;
-  model::Status save(const std::string& portal, const hubspot::OAuthTokens& tokens) override;
-
- private:
-  state::StateStore& store_;
-};
 
 /// Everything that talks to HubSpot, built from the configuration: transport,
 /// auth, the portal's rate limiter, the retrying client and the CrmPort.
@@ -38,7 +27,7 @@ struct HubSpotStack {
                std::optional<ratelimit::LimiterConfig> limits = std::nullopt);
 
   hubspot::CurlTransport transport;
-  std::unique_ptr<StateTokenStore> token_store;
+  std::unique_ptr<hubspot::StateTokenStore> token_store;
   std::unique_ptr<hubspot::TokenProvider> tokens;
   ratelimit::RateLimiter limiter;
   hubspot::HubSpotClient client;
