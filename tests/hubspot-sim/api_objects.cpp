@@ -286,7 +286,9 @@ HttpResponse Simulator::Impl::handle_objects(HttpRequest& req, const std::vector
       for (const auto& v : inputs.GetArray()) ids.push_back(v.IsObject() && v.HasMember("id") ? scalar_to_string(v["id"]) : "");
       auto hist = string_array(body, "propertiesWithHistory");
       std::vector<std::string> missing;
-      bool archived = body.HasMember("archived") && body["archived"].IsBool() && body["archived"].GetBool();
+      // `archived` is a query parameter in the spec; a body flag is accepted too.
+      bool archived = req.query_param("archived") == "true" ||
+                      (body.HasMember("archived") && body["archived"].IsBool() && body["archived"].GetBool());
       auto views = portal.read_batch(type_ref, ids, get_string(body, "idProperty"), archived, hist, missing);
       std::vector<ApiError> errors;
       if (!missing.empty()) {

@@ -174,6 +174,13 @@ TEST_F(SimObjects, BatchReadReportsMissingIdsWith207) {
   EXPECT_STREQ(j["errors"][0]["category"].GetString(), "OBJECT_NOT_FOUND");
   EXPECT_STREQ(j["errors"][0]["context"]["ids"][0].GetString(), "999");
   EXPECT_TRUE(j["results"][0]["properties"].HasMember("hs_lastmodifieddate"));
+  client_->del("/crm/v3/objects/companies/" + ids[1]);
+  auto archived = client_->post("/crm/v3/objects/companies/batch/read?archived=true",
+                                R"({"properties":[],"propertiesWithHistory":[],"inputs":[{"id":")" + ids[1] + "\"}]}");
+  ASSERT_EQ(archived.status, 200) << archived.body;
+  EXPECT_TRUE(archived.json()["results"][0]["archived"].GetBool());
+  EXPECT_EQ(client_->post("/crm/v3/objects/companies/batch/read?archived=false",
+                          R"({"properties":[],"propertiesWithHistory":[],"inputs":[{"id":")" + ids[1] + "\"}]}").status, 207);
 }
 
 TEST_F(SimObjects, PropertiesWithHistoryRecordSourceOfEachWrite) {
