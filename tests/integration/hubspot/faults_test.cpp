@@ -169,3 +169,37 @@ TEST_F(RealLimits, ThePortalsLimitIsLearnedFromHeadersAndSpentWithoutA429) {
 
 }  // namespace
 }  // namespace hubsync::hubspot::testing
+
+namespace hubsync::hubspot::testing {
+namespace {
+
+class RetryAfterLimits : public SimTest {
+ protected:
+  sim::SimulatorOptions sim_options() override {
+    auto o = SimTest::sim_options();
+    o.tier = 10;
+    o.retry_after = true;  // the simulator's knob: Retry-After on limit 429s
+    return o;
+  }
+  StackOptions stack_options() override {
+    StackOptions o;
+    // Misconfigured on purpose and deaf to the headers: real 429s happen.
+    o.limiter.burst_limit = 190;
+    o.limiter.learn_from_headers = false;
+    return o;
+  }
+};
+
+TEST_F(RetryAfterLimits, GenuineLimit429sAreRetriedAfterRetryAfterAndAllSucceed) {
+  auto r = crm().upsert("contacts", "email", contacts(1'500, "ra"));
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  for (const auto& o : *r) ASSERT_TRUE(o.ok()) << o.error->message;
+  const auto c = client().counters();
+  EXPECT_GE(c.responses_429, 1);
+  EXPECT_EQ(c.attempts, 15 + c.responses_429);
+  EXPECT_EQ(sim_requests(kUpsertRoute, 429), c.responses_429);
+  EXPECT_EQ(sim_requests(kUpsertRoute, 200), 15);
+}
+
+}  // namespace
+}  // namespace hubsync::hubspot::testing
