@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -69,7 +70,9 @@ class Value {
  private:
   using Storage = std::variant<std::monostate, std::string, std::int64_t, Decimal, bool, Date,
                                DateTime, std::vector<std::string>>;
+  // Constrained so it never competes with the copy and move constructors.
   template <class T>
+    requires(!std::is_same_v<std::remove_cvref_t<T>, Value>)
   explicit Value(T&& v) : v_(std::forward<T>(v)) {}
   Storage v_;
 };
