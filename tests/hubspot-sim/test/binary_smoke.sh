@@ -9,9 +9,10 @@ cleanup() { [[ -n $pid ]] && kill "$pid" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
 start() {
+  rm -f "$work/out"  # a stale ready line from the previous run must not count
   "$bin" --port 0 --snapshot "$work/state.json" --log-level warn >"$work/out" 2>"$work/err" &
   pid=$!
-  for _ in $(seq 1 200); do grep -q 'listening' "$work/out" 2>/dev/null && break; sleep 0.05; done
+  for _ in $(seq 1 200); do grep -q 'listening.*[0-9]$' "$work/out" 2>/dev/null && break; sleep 0.05; done
   line=$(head -1 "$work/out")
   [[ $line =~ ^hubspot-sim\ listening\ on\ (http://127\.0\.0\.1:[0-9]+)$ ]] || { echo "bad ready line: '$line'"; exit 1; }
   base=${BASH_REMATCH[1]}
