@@ -92,7 +92,7 @@ int main(int argc, char** argv) {
     dup2(out_pipe[1], 1);
     close(out_pipe[0]);
     std::string threads = std::to_string(server_threads);
-    execl(HUBSPOT_SIM_BIN, "hubspot-sim", "--port", "0", "--no-rate-limit", "--threads", threads.c_str(),
+    execl(HUBSPOT_SIM_BIN, "hubspot-sim", "--port", "0", "--no-rate-limit", "--log-level", "warn", "--threads", threads.c_str(),
           static_cast<char*>(nullptr));
     _exit(127);
   }
