@@ -81,18 +81,18 @@ hs migrate
 step "hubsync run --once: initial load, Postgres -> HubSpot"
 hs run --once || true
 
-step "changing Postgres: an update, an insert, a delete"
+step "changing Postgres: an update, an insert, a deleted customer, a cancelled registration"
 psql -q "$dsn" <<'SQL'
 UPDATE customers SET first_name = 'Augusta Ada', stage = 'customer' WHERE email = 'ada@acme.example';
 INSERT INTO customers (email, first_name, last_name, stage, account_id) VALUES ('barbara@globex.example', 'Barbara', 'Liskov', 'qualified', 2);
-DELETE FROM registrations WHERE customer_id = 5;
+DELETE FROM registrations WHERE event_id = 2 AND customer_id = 3;
 DELETE FROM customers WHERE email = 'edsger@acme.example';
 SQL
 step "hubsync run --once: only what changed goes out"
 hs run --once || true
 
 step "what hubsync recorded for each captured change (hubsync.changelog_archive)"
-psql "$dsn" -c "SELECT mapping, op, pk->>'id' AS id, outcome, coalesce(detail, '') AS detail FROM hubsync.changelog_archive ORDER BY id"
+psql "$dsn" -c "SELECT mapping, op, pk::text AS key, outcome, coalesce(detail, '') AS detail FROM hubsync.changelog_archive ORDER BY id"
 step "HubSpot contacts now (from the simulator)"
 curl -sf "$sim_url/crm/v3/objects/contacts?limit=100&properties=email,firstname,lifecyclestage" \
   -H "Authorization: Bearer pat-sim-hubsync" | tr '{' '\n' | grep -o '"email":"[^"]*","firstname":"[^"]*"' || true
