@@ -99,8 +99,10 @@ struct ObjectType {
   std::map<std::string, PropertyDef> properties;
   std::vector<PropertyGroup> groups;
   std::map<std::uint64_t, Record> records;
-  /// unique property -> lower-cased value -> record id (live records only)
-  std::unordered_map<std::string, std::unordered_map<std::string, std::uint64_t>> unique_index;
+  /// unique property -> (email lower-cased) value -> live record. Records
+  /// live in a std::map, so the pointers stay valid until the record is
+  /// erased, and every erase drops its index entries first.
+  std::unordered_map<std::string, std::unordered_map<std::string, Record*>> unique_index;
 
   const PropertyDef* find_property(const std::string& n) const {
     auto it = properties.find(n);

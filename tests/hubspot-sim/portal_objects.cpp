@@ -96,7 +96,7 @@ Record* Portal::find_locked(ObjectType& t, const std::string& id, const std::str
   if (idx == t.unique_index.end()) return nullptr;
   auto it = idx->second.find(unique_key(*d, id));
   if (it == idx->second.end()) return nullptr;
-  return &t.records.at(it->second);
+  return it->second;
 }
 
 ObjectView Portal::get(const std::string& type, const std::string& id, const std::string& id_property,
@@ -202,11 +202,11 @@ Portal::Prepared Portal::prepare_locked(ObjectType& t, WriteOp op, WriteInput& i
     auto& idx = t.unique_index[name];
     std::string key = unique_key(*d, value);
     auto it = idx.find(key);
-    if (it != idx.end() && (!p.target || it->second != p.target->id)) {
+    if (it != idx.end() && (!p.target || it->second != p.target)) {
       std::string msg = t.object_type_id == "0-1" && name == "email"
-                            ? "Contact already exists. Existing ID: " + std::to_string(it->second)
+                            ? "Contact already exists. Existing ID: " + std::to_string(it->second->id)
                             : "A " + to_lower(t.label_singular) + " with " + name + " \"" + value +
-                                  "\" already exists. Existing ID: " + std::to_string(it->second);
+                                  "\" already exists. Existing ID: " + std::to_string(it->second->id);
       throw make_api_error(409, "CONFLICT", msg);
     }
     if (batch_keys && (!p.target || it == idx.end()) &&
@@ -261,7 +261,7 @@ ObjectView Portal::apply_locked(ObjectType& t, Prepared& p, const WriteSource& s
     if (d->has_unique_value) {
       auto& idx = t.unique_index[name];
       if (!old.empty()) idx.erase(unique_key(*d, old));
-      if (!value.empty()) idx[unique_key(*d, value)] = r->id;
+      if (!value.empty()) idx[unique_key(*d, value)] = r;
     }
     if (!next) next = std::make_shared<Props>(*r->props);
     auto& h = r->history[name];  // oldest first; trimmed in bulk
@@ -365,11 +365,11 @@ ObjectView Portal::restore(const std::string& type, const std::string& id, const
     auto it = idx.find(unique_key(*d, value));
     if (it != idx.end())
       throw make_api_error(409, "CONFLICT",
-                           "Cannot restore: " + name + " is in use. Existing ID: " + std::to_string(it->second));
+                           "Cannot restore: " + name + " is in use. Existing ID: " + std::to_string(it->second->id));
   }
   for (const auto& [name, value] : *r->props) {
     const PropertyDef* d = t.find_property(name);
-    if (d && d->has_unique_value) t.unique_index[name][unique_key(*d, value)] = r->id;
+    if (d && d->has_unique_value) t.unique_index[name][unique_key(*d, value)] = r;
   }
   r->archived = false;
   r->archived_ms = 0;
@@ -429,7 +429,7 @@ ObjectView Portal::merge(const std::string& type, const std::string& primary, co
   r = std::move(survivor);
   for (const auto& [name, value] : *r.props) {
     const PropertyDef* d = t.find_property(name);
-    if (d && d->has_unique_value) t.unique_index[name][unique_key(*d, value)] = new_id;
+    if (d && d->has_unique_value) t.unique_index[name][unique_key(*d, value)] = &r;
   }
   reindex_locked(r, now);
   ChangeEvent e = event_locked(t, "merge", new_id, src, now);
@@ -509,7 +509,7 @@ void Portal::import_record(const std::string& type, std::uint64_t id, Props prop
   if (!archived)
     for (const auto& [name, value] : *r.props) {
       const PropertyDef* d = t.find_property(name);
-      if (d && d->has_unique_value) t.unique_index[name][unique_key(*d, value)] = id;
+      if (d && d->has_unique_value) t.unique_index[name][unique_key(*d, value)] = &r;
     }
   r.indexed = IndexVersion{0, r.props, archived};
   next_id_ = std::max(next_id_, id + 1);
