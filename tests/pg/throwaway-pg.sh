@@ -4,6 +4,8 @@
 #   throwaway-pg.sh start STATE_DIR   create + start a cluster, print its DSN
 #   throwaway-pg.sh stop  STATE_DIR   stop it and remove its files
 #   throwaway-pg.sh dsn   STATE_DIR   print the DSN of a running cluster
+#   throwaway-pg.sh crash STATE_DIR   stop it at once (immediate shutdown), keep its files
+#   throwaway-pg.sh resume STATE_DIR  start a crashed cluster again on the same port
 #
 # STATE_DIR (created if missing) receives `dsn` and `datadir`. The cluster
 # itself lives in a fresh directory under ${TMPDIR:-/tmp}, owned by the
@@ -28,6 +30,13 @@ find_bindir() {
 
 as_owner() {
   if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# Durability is off: the cluster is thrown away, speed matters more.
+server_options() {
+  echo "-p $1 -k $2 -c listen_addresses=127.0.0.1 -c wal_level=logical -c fsync=off" \
+       "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+       "-c max_wal_senders=4 -c max_replication_slots=4"
 }
 
 free_port() {
@@ -60,7 +69,7 @@ start() {
   for attempt in 1 2 3 4 5; do
     port=$(free_port)
     if as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
-        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c wal_level=logical -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c max_wal_senders=4 -c max_replication_slots=4" \
+        -o "$(server_options "$port" "$dir")" \
         >/dev/null 2>&1; then
       break
     fi
@@ -92,9 +101,28 @@ stop_cluster() {
   [[ "${1:-}" == quiet ]] || echo "stopped"
 }
 
+crash_cluster() {
+  local dir bindir
+  dir=$(cat "$state/datadir")
+  bindir=$(find_bindir)
+  as_owner "$bindir/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null
+}
+
+resume_cluster() {
+  local dir bindir port
+  dir=$(cat "$state/datadir")
+  port=$(cat "$state/port")
+  bindir=$(find_bindir)
+  as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
+    -o "$(server_options "$port" "$dir")" \
+    >/dev/null
+}
+
 case "$cmd" in
   start) start ;;
+  crash) crash_cluster ;;
+  resume) resume_cluster ;;
   stop) stop_cluster ;;
   dsn) cat "$state/dsn" ;;
-  *) echo "usage: $0 start|stop|dsn STATE_DIR" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|dsn|crash|resume STATE_DIR" >&2; exit 2 ;;
 esac
