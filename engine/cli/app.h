@@ -35,6 +35,8 @@ int cmd_config_check(const GlobalOptions& global);
 int cmd_run(const GlobalOptions& global, const RunOptions& options);
 int cmd_validate(const GlobalOptions& global, const std::vector<std::string>& files, bool offline);
 int cmd_schema(const GlobalOptions& global, bool apply);
+int cmd_auth_login(const GlobalOptions& global, int timeout_s);
+int cmd_auth_status(const GlobalOptions& global);
 int cmd_migrate(const GlobalOptions& global, bool dry_run);
 int cmd_dead_letters_list(const GlobalOptions& global, const std::string& mapping, bool all);
 int cmd_dead_letters_retry(const GlobalOptions& global, const std::vector<std::int64_t>& ids,

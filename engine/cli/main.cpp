@@ -59,6 +59,16 @@ int main(int argc, char** argv) {
   schema->add_subcommand("apply", "Create missing objects, properties and associations; idempotent")
       ->callback([&] { rc = cmd_schema(global, true); });
 
+  auto* auth = app.add_subcommand("auth", "HubSpot credentials");
+  auth->require_subcommand(1);
+  int login_timeout = 300;
+  auto* login = auth->add_subcommand(
+      "login", "OAuth: open the authorize URL, receive the redirect on the loopback redirect_uri, store the tokens");
+  login->add_option("--timeout", login_timeout, "Seconds to wait for the redirect")->capture_default_str();
+  login->callback([&] { rc = cmd_auth_login(global, login_timeout); });
+  auth->add_subcommand("status", "Show portal, scopes and expiry (never the tokens); check the token works")
+      ->callback([&] { rc = cmd_auth_status(global); });
+
   auto* dead = app.add_subcommand("dead-letters", "Records HubSpot or Postgres refused: list, retry, discard");
   dead->require_subcommand(1);
   std::string dl_mapping;
