@@ -93,7 +93,8 @@ int cmd_run(const GlobalOptions& global, const RunOptions& options) {
     if (!stats.ok()) {
       const auto& e = stats.error();
       std::cout << m->name << " (to_hubspot): FAILED: " << e.message << '\n';
-      log->error("push failed mapping={} kind={} reason={}", m->name, model::to_string(e.kind), e.message);
+      log->error("push failed mapping={} kind={} status={} category={}", m->name,
+                 model::to_string(e.kind), e.http_status, e.category);
       errors += m->name + ": " + e.message + "\n";
       rc = e.kind == model::ErrorKind::transient || e.kind == model::ErrorKind::rate_limited
                ? std::max<int>(rc, kExitUnavailable)

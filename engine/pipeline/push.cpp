@@ -369,7 +369,7 @@ Status Pusher::process(std::vector<Item>& items, PushStats& stats) {
   }
 
   // 4. Associations of rows that now have a HubSpot id.
-  if (auto st = push_associations(items, links, synced.value(), records, stats, now); !st.ok())
+  if (auto st = push_associations(items, links, synced.value(), records, dead, stats, now); !st.ok())
     return st;
 
   return finish(items, dead, records, removed, stats);
@@ -392,8 +392,10 @@ state::DeadLetter Pusher::make_dead_letter(Item& it, const model::Error& e,
   dl.next_retry_at_ms = state::RetrySchedule{}.next_retry_at(1, now);
   it.outcome = ChangeOutcome::dead_lettered;
   it.detail = e.category.empty() ? model::to_string(e.kind) : e.category;
-  log_->warn("dead-lettered mapping={} key={} status={} category={} reason={}", m_.name, it.pg_key,
-             e.http_status, e.category, e.message);
+  // The message stays in the dead letter: HubSpot's text can quote field
+  // values, which never go to logs.
+  log_->warn("dead-lettered mapping={} key={} kind={} status={} category={} code={}", m_.name,
+             it.pg_key, model::to_string(e.kind), e.http_status, e.category, e.code);
   return dl;
 }
 
@@ -455,7 +457,8 @@ Result<AssociationType> Pusher::association_type_for(const std::string& from_typ
 
 Status Pusher::push_associations(std::vector<Item>& items, std::map<std::string, std::string>& links,
                                  const std::map<std::string, state::SyncedFields>& synced,
-                                 std::vector<state::SyncedRecord>& records, PushStats& stats,
+                                 std::vector<state::SyncedRecord>& records,
+                                 std::vector<state::DeadLetter>& dead, PushStats& stats,
                                  std::int64_t now) {
   for (const auto& a : m_.associations) {
     if (!mapping::writes_hubspot(a.direction)) continue;
@@ -518,8 +521,11 @@ Status Pusher::push_associations(std::vector<Item>& items, std::map<std::string,
             it.retry_delay_ms = opt_.transient_retry_ms;
             ++stats.retried;
           } else {
-            log_->warn("association failed mapping={} key={} reason={}", m_.name, it.pg_key,
-                       o.error->message);
+            // The row itself synced; its association did not: keep that
+            // visible as a dead letter rather than losing it.
+            dead.push_back(make_dead_letter(it, *o.error, links[it.pg_key],
+                                            "{\"association\":" + model::json_quote(a.column) + "}", now));
+            ++stats.dead_lettered;
           }
           continue;
         }

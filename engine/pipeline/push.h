@@ -79,7 +79,8 @@ class Pusher {
   model::Status push_associations(std::vector<Item>& items,
                                   std::map<std::string, std::string>& links,
                                   const std::map<std::string, state::SyncedFields>& synced,
-                                  std::vector<state::SyncedRecord>& records, PushStats& stats,
+                                  std::vector<state::SyncedRecord>& records,
+                                  std::vector<state::DeadLetter>& dead, PushStats& stats,
                                   std::int64_t now);
   state::DeadLetter make_dead_letter(Item& it, const model::Error& e, const std::string& hubspot_id,
                                      const std::string& payload, std::int64_t now);
