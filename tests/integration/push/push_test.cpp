@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include "connectors/hubspot/properties.h"
+#include "engine/ops/logging.h"
+#include "engine/ratelimit/fake_clock.h"
 #include "tests/integration/push/push_harness.h"
 
 namespace hubsync::test {
@@ -334,6 +336,49 @@ TEST_F(AssociationPushTest, AnAssociationHubSpotRefusesIsDeadLetteredNotDropped)
   ASSERT_EQ(dead->size(), 1u);
   EXPECT_EQ(dead->front().pg_key, "10");
   EXPECT_THAT(dead->front().payload_json, HasSubstr("org_id"));
+}
+
+}  // namespace
+}  // namespace hubsync::test
+
+namespace hubsync::test {
+namespace {
+
+TEST_F(PushTest, DueDeadLettersAreRetriedOnALaterRunWithBackoff) {
+  start();
+  if (!h_) return;
+  h_->db.exec(insert_people(1, 5));
+  h_->db.exec("UPDATE people SET email = 'broken' WHERE id = 3");
+  h_->migrate();
+  // A clock the test moves: dead letters fall due on it, not on the wall.
+  ratelimit::FakeClock clock(h_->clock.wall_ms());
+  auto pusher = [&] {
+    return pipeline::Pusher(h_->mapping("people"), h_->by_name, *h_->pg, h_->hubspot->crm, *h_->store,
+                            clock, ops::logger("push"));
+  };
+  auto first = pusher().run();
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->dead_lettered, 1);
+
+  // Fix the row without a captured change, so only the dead-letter retry
+  // can bring it to HubSpot.
+  h_->db.exec("BEGIN; SET LOCAL hubsync.origin = 'hubsync'; "
+              "UPDATE people SET email = 'fixed3@example.com' WHERE id = 3; COMMIT;");
+  auto not_yet = pusher().requeue_dead_letters(false);
+  ASSERT_TRUE(not_yet.ok());
+  EXPECT_EQ(*not_yet, 0);  // the first retry waits a minute
+
+  clock.advance(std::chrono::minutes(2));
+  auto due = pusher().requeue_dead_letters(false);
+  ASSERT_TRUE(due.ok());
+  EXPECT_EQ(*due, 1);
+  auto retried = pusher().run();
+  ASSERT_TRUE(retried.ok()) << retried.error().message;
+  EXPECT_EQ(retried->created, 1);
+  EXPECT_EQ(h_->live_by("contacts", "email").size(), 5u);
+  auto left = h_->store->list_dead_letters({});
+  ASSERT_TRUE(left.ok());
+  EXPECT_TRUE(left->empty());
 }
 
 }  // namespace
