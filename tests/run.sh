@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The one test command: installs what is missing, builds with -Werror, starts
-# the throwaway PostgreSQL (a ctest fixture) and runs every test suite.
+# the throwaway PostgreSQL (a ctest fixture) and runs every test suite, in a
+# release build and again under AddressSanitizer + UndefinedBehaviorSanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash deploy/install-deps.sh
+# Release build and every suite, then the same suites under ASan + UBSan.
 cmake --workflow --preset ci
+cmake --workflow --preset asan
