@@ -93,9 +93,14 @@ Row run_hubsync(sim::Simulator& s, const Options& o) {
 
 Row run_node(sim::Simulator& s, const Options& o, const std::string& source_dir) {
   Row row{"@hubspot/api-client 13.5.0", 0, 0, 0, 0, 0};
+  // The pinned client lives where the conformance fixture installs it (the
+  // build tree); install it there first when the suite has not run yet.
+  const std::string npm_dir = HUBSYNC_NPM_DIR;
+  const std::string install = "test -d '" + npm_dir + "/node_modules/@hubspot/api-client' || (cd '" +
+                              npm_dir + "' && npm ci --no-audit --no-fund --prefer-offline >/dev/null 2>&1)";
+  if (std::system(install.c_str()) != 0) std::fprintf(stderr, "npm ci in %s failed\n", npm_dir.c_str());
   const std::string cmd = "node '" + source_dir + "/tests/bench/hubspot/node_push.js' '" + s.base_url() + "' '" +
-                          sim::kHubsyncToken + "' " + std::to_string(o.n) + " '" + source_dir +
-                          "/tests/conformance'";
+                          sim::kHubsyncToken + "' " + std::to_string(o.n) + " '" + npm_dir + "'";
   FILE* p = ::popen(cmd.c_str(), "r");
   if (!p) {
     std::fprintf(stderr, "cannot run node\n");

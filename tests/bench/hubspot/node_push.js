@@ -3,12 +3,12 @@
 // upserting N contacts in batches of 100 with its own limiter
 // (DEFAULT_LIMITER_OPTIONS: 9 requests/s, 6 concurrent) and its own retries
 // (numberOfApiCallRetries: 6 — 5xx and 429 TEN_SECONDLY_ROLLING/SECONDLY).
-// Usage: node node_push.js <basePath> <token> <n> <conformanceDir>
+// Usage: node node_push.js <basePath> <token> <n> <dir holding node_modules>
 'use strict';
 const path = require('path');
 
-const [basePath, token, nArg, conformanceDir] = process.argv.slice(2);
-const pkg = path.join(conformanceDir, 'node_modules', '@hubspot', 'api-client');
+const [basePath, token, nArg, modulesParent] = process.argv.slice(2);
+const pkg = path.join(modulesParent, 'node_modules', '@hubspot', 'api-client');
 const { Client } = require(pkg);
 const { DEFAULT_LIMITER_OPTIONS } = require(path.join(pkg, 'lib', 'src', 'configuration', 'constants'));
 
