@@ -4,15 +4,6 @@
 
 namespace hubsync::postgres {
 
-std::string quote_ident(const std::string& name) {
-  std::string out = "\"";
-  for (char c : name) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
 std::string quote_qualified(const std::string& schema, const std::string& table) {
   return quote_ident(schema) + "." + quote_ident(table);
 }

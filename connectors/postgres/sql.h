@@ -4,13 +4,14 @@
 #include <string>
 #include <vector>
 
+#include "engine/mapping/mapping.h"
 #include "engine/model/result.h"
 
 namespace hubsync::postgres {
 
 /// "name" with embedded quotes doubled: safe for any identifier, including
-/// mixed case and spaces ("Order Items").
-std::string quote_ident(const std::string& name);
+/// mixed case and spaces ("Order Items"). One implementation, the mapping's.
+using mapping::quote_ident;
 /// "schema"."table"
 std::string quote_qualified(const std::string& schema, const std::string& table);
 /// 'text' with embedded quotes doubled (standard_conforming_strings on).
