@@ -412,8 +412,11 @@ Status Pusher::finish(std::vector<Item>& items, const std::vector<state::DeadLet
   std::vector<CompletedChange> done;
   std::vector<std::int64_t> later;
   std::vector<model::RecordKey> requeue;
+  std::vector<std::string> settled;  // rows now in agreement: older dead letters are moot
   std::int64_t delay = 0;
   for (auto& it : items) {
+    if (!it.retry_later && it.outcome && *it.outcome != ChangeOutcome::dead_lettered)
+      settled.push_back(it.pg_key);
     if (it.retry_later) {
       delay = std::max(delay, it.retry_delay_ms);
       if (it.change_ids.empty()) requeue.push_back(it.key);
@@ -422,6 +425,10 @@ Status Pusher::finish(std::vector<Item>& items, const std::vector<state::DeadLet
     }
     for (auto id : it.change_ids)
       done.push_back({id, it.outcome.value_or(ChangeOutcome::synced), it.detail});
+  }
+  if (!settled.empty()) {
+    auto resolved = state_.resolve_dead_letters_for(m_.name, state::Direction::to_hubspot, settled);
+    if (!resolved.ok()) return std::move(resolved).error();
   }
   if (auto st = db_.enqueue(m_, requeue, delay); !st.ok()) return st;
   if (auto st = db_.release_changes(later, delay); !st.ok()) return st;

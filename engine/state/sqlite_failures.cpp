@@ -192,6 +192,27 @@ Result<bool> SqliteStateStore::resolve_dead_letter(std::int64_t id) {
   return db_->changes() > 0;
 }
 
+Result<std::size_t> SqliteStateStore::resolve_dead_letters_for(const std::string& mapping,
+                                                              Direction direction,
+                                                              const std::vector<std::string>& pg_keys) {
+  std::lock_guard lock(mu_);
+  if (auto w = check_writable(); !w) return std::move(w).error();
+  std::size_t removed = 0;
+  auto st = in_txn([&]() -> Status {
+    for (const auto& key : pg_keys) {
+      auto q = db_->prepare(
+          "DELETE FROM dead_letters WHERE mapping = ? AND direction = ? AND pg_key = ? "
+          "AND status = 'pending'");
+      if (!q) return std::move(q).error();
+      if (auto s = q->bind(mapping, to_string(direction), key).run(); !s) return s;
+      removed += static_cast<std::size_t>(db_->changes());
+    }
+    return {};
+  });
+  if (!st.ok()) return std::move(st).error();
+  return removed;
+}
+
 Status SqliteStateStore::discard_dead_letter(std::int64_t id, const std::string& reason) {
   std::lock_guard lock(mu_);
   if (auto w = check_writable(); !w) return w;

@@ -115,6 +115,8 @@ class SqliteStateStore final : public StateStore {
   Result<std::vector<DeadLetter>> due_dead_letters(TimeMs now_ms, std::size_t limit) override;
   Status record_dead_letter_failure(std::int64_t id, const FailedAttempt& attempt) override;
   Result<bool> resolve_dead_letter(std::int64_t id) override;
+  Result<std::size_t> resolve_dead_letters_for(const std::string& mapping, Direction direction,
+                                               const std::vector<std::string>& pg_keys) override;
   Status discard_dead_letter(std::int64_t id, const std::string& reason) override;
 
   Result<std::int64_t> record_conflict(const ConflictRecord& c) override;

@@ -321,6 +321,12 @@ class StateStore {
   virtual Status record_dead_letter_failure(std::int64_t id, const FailedAttempt& attempt) = 0;
   /// The retry succeeded: deletes the dead letter; true if it existed.
   virtual Result<bool> resolve_dead_letter(std::int64_t id) = 0;
+  /// These records have since synced in `direction` by another route (an
+  /// ordinary change, a fixed row): deletes their pending dead letters, in
+  /// one transaction. Returns how many were removed. Idempotent.
+  virtual Result<std::size_t> resolve_dead_letters_for(const std::string& mapping,
+                                                       Direction direction,
+                                                       const std::vector<std::string>& pg_keys) = 0;
   /// Gives up on it for good: marks it discarded (kept for audit, never
   /// due again). `invalid_record` if the id is unknown.
   virtual Status discard_dead_letter(std::int64_t id, const std::string& reason) = 0;

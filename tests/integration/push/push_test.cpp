@@ -186,6 +186,9 @@ TEST_F(PushTest, AnInvalidEmailIsDeadLetteredWhileTheOther99Land) {
   auto fixed = push_ok();
   EXPECT_EQ(fixed.created, 1);
   EXPECT_EQ(h_->live_by("contacts", "email").size(), 100u);
+  auto after = h_->store->list_dead_letters({});
+  ASSERT_TRUE(after.ok());
+  EXPECT_TRUE(after->empty()) << "a row that synced keeps no dead letter";
 }
 
 TEST_F(PushTest, ConvergesUnderServerErrorsRateLimitsAndDroppedConnections) {

@@ -341,6 +341,27 @@ TEST_F(StateStoreTest, DeadLetterLifecycle) {
   EXPECT_FALSE(store_->get_dead_letter(*pulled)->has_value());
 }
 
+TEST_F(StateStoreTest, DeadLettersOfRecordsThatSyncedAreResolvedByKey) {
+  auto a = store_->add_dead_letter(failure("1", kT0 + 1000));
+  auto b = store_->add_dead_letter(failure("2", kT0 + 1000));
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_TRUE(store_->discard_dead_letter(*b, "audit").ok());
+  auto c = store_->add_dead_letter(failure("3", kT0 + 1000));
+  ASSERT_TRUE(c.ok());
+  // Key 1 synced, key 2 only has a discarded letter (kept), key 9 has none,
+  // and the other direction is untouched.
+  auto n = store_->resolve_dead_letters_for("customers", Direction::to_hubspot, {"1", "2", "9"});
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 1u);
+  EXPECT_FALSE((*store_->get_dead_letter(*a)).has_value());
+  EXPECT_TRUE((*store_->get_dead_letter(*b)).has_value());
+  EXPECT_TRUE((*store_->get_dead_letter(*c)).has_value());
+  auto other = store_->resolve_dead_letters_for("customers", Direction::to_postgres, {"3"});
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(*other, 0u);
+  EXPECT_EQ(*store_->resolve_dead_letters_for("customers", Direction::to_hubspot, {"1"}), 0u);
+}
+
 TEST_F(StateStoreTest, DeadLettersComeDueOnSchedule) {
   const auto a = *store_->add_dead_letter(failure("a", kT0 + 2000));
   const auto b = *store_->add_dead_letter(failure("b", kT0 + 1000));
