@@ -82,7 +82,7 @@ int cmd_auth_status(const GlobalOptions& global) {
   const std::string portal = std::to_string(cfg.hubspot.portal_id);
   if (cfg.hubspot.auth == config::AuthMode::private_app) {
     std::cout << "auth: private app token (from " << cfg.hubspot.token.source << ")\n";
-    HubSpotStack hubspot(cfg, nullptr, clock);
+    HubSpotStack hubspot(cfg, nullptr, clock, std::nullopt, /*interactive=*/true);
     auto r = hubspot.client.call(hubspot::HttpMethod::get, "/crm/v3/objects/contacts?limit=1", "",
                                  {.op = "auth.status"});
     if (!r.ok()) {

@@ -47,7 +47,7 @@ int cmd_validate(const GlobalOptions& global, const std::vector<std::string>& fi
   } else {
     postgres::PgCatalogReader pg(cfg.postgres.dsn.value);
     ratelimit::SystemClock clock;
-    HubSpotStack hubspot(cfg, nullptr, clock);
+    HubSpotStack hubspot(cfg, nullptr, clock, std::nullopt, /*interactive=*/true);
     hubspot::HubSpotCatalog crm(hubspot.client);
     for (const auto& m : mappings) {
       auto p = mapping::check_postgres(m, pg);
@@ -69,7 +69,7 @@ int cmd_schema(const GlobalOptions& global, bool apply) {
   std::vector<mapping::Mapping> mappings;
   if (!load_mappings(cfg.mappings.dir, {}, mappings)) return kExitError;
   ratelimit::SystemClock clock;
-  HubSpotStack hubspot(cfg, nullptr, clock);
+  HubSpotStack hubspot(cfg, nullptr, clock, std::nullopt, /*interactive=*/true);
   hubspot::HubSpotCatalog crm(hubspot.client);
   int rc = kExitOk;
   int changes = 0;

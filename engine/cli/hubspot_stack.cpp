@@ -38,10 +38,14 @@ ratelimit::LimiterConfig limiter_config(const config::Config& cfg) {
   return l;
 }
 
-hubspot::ClientConfig client_config(const config::Config& cfg) {
+hubspot::ClientConfig client_config(const config::Config& cfg, bool interactive) {
   hubspot::ClientConfig c;
   c.base_url = cfg.hubspot.base_url;
   c.in_flight = cfg.rate_limit.max_in_flight;
+  if (interactive) {
+    c.max_attempts = 3;
+    c.max_retry_wait = std::chrono::seconds(5);
+  }
   return c;
 }
 
@@ -68,7 +72,8 @@ class NoTokenStore final : public hubspot::TokenProvider {
 }  // namespace
 
 HubSpotStack::HubSpotStack(const config::Config& cfg, state::StateStore* store,
-                           ratelimit::Clock& clock, std::optional<ratelimit::LimiterConfig> limits)
+                           ratelimit::Clock& clock, std::optional<ratelimit::LimiterConfig> limits,
+                           bool interactive)
     : transport(curl_options(cfg)),
       limiter(clock, limits ? *limits : limiter_config(cfg)),
       client(transport, *[&]() -> hubspot::TokenProvider* {
@@ -90,7 +95,7 @@ HubSpotStack::HubSpotStack(const config::Config& cfg, state::StateStore* store,
               transport, oauth_app(cfg), *token_store, portal, clock, ops::logger("auth"));
         }
         return tokens.get();
-      }(), limiter, clock, client_config(cfg), ops::logger("hubspot")),
+      }(), limiter, clock, client_config(cfg, interactive), ops::logger("hubspot")),
       crm(client) {}
 
 }  // namespace hubsync::cli

@@ -23,8 +23,11 @@ struct HubSpotStack {
   /// (benchmarks and tests that must not be throttled like a real portal).
   /// `store` may be null for commands that must not take the state store's
   /// write lock; OAuth then fails with an auth error naming the reason.
+  /// `interactive` commands (validate, schema, auth status) give up on an
+  /// unreachable HubSpot within seconds instead of retrying for minutes.
   HubSpotStack(const config::Config& cfg, state::StateStore* store, ratelimit::Clock& clock,
-               std::optional<ratelimit::LimiterConfig> limits = std::nullopt);
+               std::optional<ratelimit::LimiterConfig> limits = std::nullopt,
+               bool interactive = false);
 
   hubspot::CurlTransport transport;
   std::unique_ptr<hubspot::StateTokenStore> token_store;

@@ -131,3 +131,46 @@ TEST_F(CliTest, MigrateWithABrokenMappingNamesFileAndLine) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(CliTest, ValidateChecksTheLiveDatabaseAndSaysWhenItCannotCheck) {
+  HUBSYNC_REQUIRE_PG(server);
+  hubsync::test::TempDatabase db(server);
+  db.exec("CREATE TABLE public.people (id int PRIMARY KEY, email text UNIQUE, name text)");
+  fs::create_directories(dir_ / "mappings");
+  write("mappings/people.yaml",
+        "name: people\n"
+        "postgres: {table: public.people, key: id}\n"
+        "hubspot: {object: contacts, match: email}\n"
+        "direction: to_hubspot\n"
+        "fields:\n"
+        "  - {column: email, property: email}\n"
+        "  - {column: nickname, property: firstname}\n");  // line 7: no such column
+  // HubSpot is unreachable on purpose: its checks cannot run.
+  write("hubsync.yaml", "postgres: {dsn_env: PG}\nhubspot: {base_url: 'http://127.0.0.1:1', token_env: TOKEN, timeout_ms: 2000}\n");
+  const std::string env = "PG='" + db.dsn() + "' TOKEN=" + kToken;
+  auto bad = run("validate", env);
+  EXPECT_EQ(bad.code, 1) << bad.out;
+  EXPECT_THAT(bad.out, HasSubstr("people.yaml:7:"));
+  EXPECT_THAT(bad.out, HasSubstr("nickname"));
+
+  write("mappings/people.yaml",
+        "name: people\n"
+        "postgres: {table: public.people, key: id}\n"
+        "hubspot: {object: contacts, match: email}\n"
+        "direction: to_hubspot\n"
+        "fields:\n"
+        "  - {column: email, property: email}\n"
+        "  - {column: name, property: firstname}\n");
+  auto unchecked = run("validate", env);
+  EXPECT_EQ(unchecked.code, 2) << unchecked.out;
+  EXPECT_THAT(unchecked.out, HasSubstr("could not be fully checked"));
+
+  auto offline = run("validate --offline mappings/people.yaml");
+  EXPECT_EQ(offline.code, 0) << offline.out;
+  EXPECT_THAT(offline.out, HasSubstr("remote checks skipped (--offline)"));
+  EXPECT_THAT(bad.out + unchecked.out + offline.out, Not(HasSubstr(kToken)));
+}
+
+}  // namespace
