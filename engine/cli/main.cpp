@@ -9,7 +9,7 @@
 
 int main(int argc, char** argv) {
   using namespace hubsync::cli;
-  CLI::App app{"hubsync: keeps PostgreSQL and HubSpot in agreement, both ways"};
+  CLI::App app{"hubsync: keeps HubSpot in agreement with PostgreSQL (push: Postgres -> HubSpot; pull is not built yet)"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for every command");
   GlobalOptions global;
