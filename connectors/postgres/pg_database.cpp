@@ -34,9 +34,9 @@ bool is_integer(const std::string& typname) {
 std::string read_expr(const std::string& col, const PgDatabase::Column& c) {
   const std::string q = quote_ident(col);
   if (c.typname == "float4" || c.typname == "float8") return q + "::numeric::text";
-  if (c.typname == "date") return "to_char(" + q + ", 'YYYY-MM-DD')";
-  if (c.typname == "timestamp" || c.typname == "timestamptz")
-    return "(extract(epoch from " + q + ") * 1000)::bigint::text";
+  // Dates and timestamps travel as ISO text (the session runs in UTC with
+  // DateStyle ISO) and are parsed here, so 'infinity' or a BC date fails its
+  // own row instead of the whole query.
   return q + "::text";
 }
 
@@ -60,8 +60,7 @@ Result<Value> convert(const pqxx::field& f, const PgDatabase::Column& c, const s
   if (c.typname == "date")
     return wrap(model::parse_date(text), [](model::Date d) { return Value::date(d); });
   if (c.typname == "timestamp" || c.typname == "timestamptz")
-    return wrap(model::parse_integer(text),
-                [](std::int64_t ms) { return Value::datetime(model::DateTime{ms}); });
+    return wrap(model::parse_datetime(text), [](model::DateTime t) { return Value::datetime(t); });
   return Value::text(text);
 }
 
@@ -78,7 +77,12 @@ struct PgDatabase::Conn {
 PgDatabase::~PgDatabase() = default;
 
 pqxx::connection& PgDatabase::conn() {
-  if (!conn_ || !conn_->c.is_open()) conn_ = std::make_unique<Conn>(dsn_);
+  if (!conn_ || !conn_->c.is_open()) {
+    conn_ = std::make_unique<Conn>(dsn_);
+    // Values are read as text: make that text unambiguous.
+    pqxx::nontransaction(conn_->c).exec("SET TIME ZONE 'UTC'; SET DateStyle = 'ISO, YMD'; "
+                                        "SET IntervalStyle = 'iso_8601'; SET extra_float_digits = 3");
+  }
   return conn_->c;
 }
 
@@ -282,7 +286,11 @@ Result<pipeline::Row> to_row(const pqxx::row& r, const mapping::Mapping& m,
   for (; i < m.key.size(); ++i) row.key.parts.push_back(r[static_cast<int>(i)].c_str());
   for (const auto& col : m.postgres_columns()) {
     auto v = convert(r[static_cast<int>(i++)], cols.at(col), col);
-    if (!v.ok()) return std::move(v).error();
+    if (!v.ok()) {
+      // One unreadable value spoils this row only: it is dead-lettered.
+      if (!row.error) row.error = std::move(v).error();
+      continue;
+    }
     row.fields.emplace(col, std::move(*v));
   }
   row.in_filter = r[static_cast<int>(i)].as<bool>();

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,9 @@ struct Row {
   model::RecordKey key;
   model::Fields fields;
   bool in_filter = true;  ///< the row passes the mapping's SQL filter
+  /// Set when a column's value cannot be read as its type (an infinite
+  /// timestamp, a NaN): the row is dead-lettered, the rest of its batch goes on.
+  std::optional<model::Error> error;
 };
 
 /// The database side of the engine (ARCHITECTURE §2): the changelog, row

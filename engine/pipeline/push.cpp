@@ -221,6 +221,10 @@ Status Pusher::process(std::vector<Item>& items, PushStats& stats) {
       }
       continue;
     }
+    if (it.row->error) {
+      dead_letter(it, *it.row->error, linked ? links[it.pg_key] : "", "{}");
+      continue;
+    }
     if (!it.row->in_filter) {
       it.outcome = ChangeOutcome::filtered;
       ++stats.filtered;

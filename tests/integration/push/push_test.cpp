@@ -6,6 +6,7 @@
 #include "connectors/hubspot/properties.h"
 #include "engine/ops/logging.h"
 #include "engine/ratelimit/fake_clock.h"
+#include <tuple>
 #include "tests/integration/push/push_harness.h"
 
 namespace hubsync::test {
@@ -382,6 +383,67 @@ TEST_F(PushTest, DueDeadLettersAreRetriedOnALaterRunWithBackoff) {
   auto left = h_->store->list_dead_letters({});
   ASSERT_TRUE(left.ok());
   EXPECT_TRUE(left->empty());
+}
+
+}  // namespace
+}  // namespace hubsync::test
+
+namespace hubsync::test {
+namespace {
+
+TEST(PushValues, AnUnreadableValueDeadLettersItsRowOnlyAndTimestampsTravelExactly) {
+  HUBSYNC_REQUIRE_PG(server);
+  sim::SimulatorOptions so;
+  so.rate_limits = false;
+  PushHarness h(server,
+                "CREATE TABLE public.visits (id int PRIMARY KEY, email text NOT NULL, seen_at timestamptz,"
+                " score float8)",
+                {R"(name: visits
+postgres: {table: public.visits, key: id}
+hubspot: {object: contacts, match: email}
+direction: to_hubspot
+fields:
+  - {column: email, property: email}
+  - {column: seen_at, property: seen_at, type: datetime}
+  - {column: score, property: score, type: decimal}
+)"},
+                so);
+  for (auto [name, type, field] : {std::tuple{"seen_at", "datetime", "date"}, std::tuple{"score", "number", "number"}}) {
+    hubspot::PropertyDef d;
+    d.name = name;
+    d.label = name;
+    d.type = type;
+    d.field_type = field;
+    d.group_name = "contactinformation";
+    auto created = h.hubspot->crm.properties().create("contacts", d);
+    ASSERT_TRUE(created.ok()) << created.error().message;
+  }
+  h.db.exec("SET TIME ZONE 'America/New_York';"  // the writer's zone must not matter
+            "INSERT INTO visits VALUES (1, 'a@x.example', '2024-03-01 07:00:00.123-05', 1.25),"
+            " (2, 'b@x.example', 'infinity', 2), (3, 'c@x.example', NULL, 'NaN'),"
+            " (4, 'd@x.example', '1999-12-31 23:59:59.999+00', 0.1)");
+  h.migrate();
+  auto r = h.push("visits");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->created, 2);
+  EXPECT_EQ(r->dead_lettered, 2);
+  auto dead = h.store->list_dead_letters({});
+  ASSERT_TRUE(dead.ok());
+  ASSERT_EQ(dead->size(), 2u);
+  std::string messages;
+  for (const auto& d : *dead) messages += d.pg_key + ": " + d.message + "\n";
+  EXPECT_THAT(messages, HasSubstr("seen_at"));
+  EXPECT_THAT(messages, HasSubstr("score"));
+
+  auto live = h.live_by("contacts", "email");
+  ASSERT_EQ(live.size(), 2u);
+  auto seen = model::parse_datetime(live.at("a@x.example").props.at("seen_at"));
+  ASSERT_TRUE(seen.ok()) << live.at("a@x.example").props.at("seen_at");
+  EXPECT_EQ(model::format_datetime(*seen), "2024-03-01T12:00:00.123Z");
+  EXPECT_EQ(live.at("a@x.example").props.at("score"), "1.25");
+  auto late = model::parse_datetime(live.at("d@x.example").props.at("seen_at"));
+  ASSERT_TRUE(late.ok());
+  EXPECT_EQ(model::format_datetime(*late), "1999-12-31T23:59:59.999Z");
 }
 
 }  // namespace
