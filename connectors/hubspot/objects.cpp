@@ -1,6 +1,7 @@
 #include "connectors/hubspot/objects.h"
 
 #include <algorithm>
+#include <functional>
 #include <unordered_map>
 
 #include "connectors/hubspot/batch_codec.h"
@@ -51,6 +52,30 @@ std::vector<std::string> with_merge_property(std::vector<std::string> props) {
   if (std::find(props.begin(), props.end(), "hs_merged_object_ids") == props.end())
     props.emplace_back("hs_merged_object_ids");
   return props;
+}
+
+// The shared shape of batch create/update/upsert: {"inputs":[...]} with one
+// object per input (`write_input` fills it; a trace id is added when asked),
+// posted to `path`, the answer mapped back to the inputs in order.
+model::Result<std::vector<WriteOutcome>> send_batch_write(
+    HubSpotClient& client, const std::string& path, CallOptions options, bool trace_ids, std::size_t n,
+    const BatchKeys& keys, const std::function<void(json::Writer&, std::size_t)>& write_input) {
+  json::Writer w;
+  w->StartObject();
+  w.key("inputs");
+  w->StartArray();
+  for (std::size_t i = 0; i < n; ++i) {
+    w->StartObject();
+    write_input(w, i);
+    if (trace_ids) w.kv("objectWriteTraceId", std::to_string(i));
+    w->EndObject();
+  }
+  w->EndArray();
+  w->EndObject();
+  auto r = client.call(HttpMethod::post, path, w.take(), options);
+  if (!r.ok()) return std::move(r).error();
+  if (!is_2xx(r->status)) return whole_batch_failure(*r, n, options.op);
+  return parse_batch_write(*r, n, keys, options.op);
 }
 
 }  // namespace
@@ -207,23 +232,9 @@ model::Result<std::vector<WriteOutcome>> ObjectsApi::batch_create(const std::str
                                                                   const std::vector<model::Fields>& inputs) {
   if (inputs.size() > kMaxBatchInputs) return too_many("objects.batch_create", inputs.size());
   if (inputs.empty()) return std::vector<WriteOutcome>{};
-  json::Writer w;
-  w->StartObject();
-  w.key("inputs");
-  w->StartArray();
-  for (std::size_t i = 0; i < inputs.size(); ++i) {
-    w->StartObject();
-    codec::write_properties(w, inputs[i]);
-    if (trace_ids_) w.kv("objectWriteTraceId", std::to_string(i));
-    w->EndObject();
-  }
-  w->EndArray();
-  w->EndObject();
-  auto r = client_.call(HttpMethod::post, objects_path(type) + "/batch/create", w.take(),
-                        {.op = "objects.batch_create", .idempotent = false});
-  if (!r.ok()) return std::move(r).error();
-  if (!is_2xx(r->status)) return whole_batch_failure(*r, inputs.size(), "objects.batch_create");
-  return parse_batch_write(*r, inputs.size(), {}, "objects.batch_create");
+  return send_batch_write(client_, objects_path(type) + "/batch/create",
+                          {.op = "objects.batch_create", .idempotent = false}, trace_ids_, inputs.size(),
+                          {}, [&](json::Writer& w, std::size_t i) { codec::write_properties(w, inputs[i]); });
 }
 
 model::Result<std::vector<WriteOutcome>> ObjectsApi::batch_update(const std::string& type,
@@ -231,25 +242,12 @@ model::Result<std::vector<WriteOutcome>> ObjectsApi::batch_update(const std::str
   if (inputs.size() > kMaxBatchInputs) return too_many("objects.batch_update", inputs.size());
   if (inputs.empty()) return std::vector<WriteOutcome>{};
   BatchKeys keys;
-  json::Writer w;
-  w->StartObject();
-  w.key("inputs");
-  w->StartArray();
-  for (std::size_t i = 0; i < inputs.size(); ++i) {
-    w->StartObject();
-    w.kv("id", inputs[i].id);
-    codec::write_properties(w, inputs[i].properties);
-    if (trace_ids_) w.kv("objectWriteTraceId", std::to_string(i));
-    w->EndObject();
-    keys.keys.push_back(inputs[i].id);
-  }
-  w->EndArray();
-  w->EndObject();
-  auto r = client_.call(HttpMethod::post, objects_path(type) + "/batch/update", w.take(),
-                        {.op = "objects.batch_update"});
-  if (!r.ok()) return std::move(r).error();
-  if (!is_2xx(r->status)) return whole_batch_failure(*r, inputs.size(), "objects.batch_update");
-  return parse_batch_write(*r, inputs.size(), keys, "objects.batch_update");
+  for (const auto& in : inputs) keys.keys.push_back(in.id);
+  return send_batch_write(client_, objects_path(type) + "/batch/update", {.op = "objects.batch_update"},
+                          trace_ids_, inputs.size(), keys, [&](json::Writer& w, std::size_t i) {
+                            w.kv("id", inputs[i].id);
+                            codec::write_properties(w, inputs[i].properties);
+                          });
 }
 
 model::Result<std::vector<WriteOutcome>> ObjectsApi::batch_upsert(const std::string& type,
@@ -259,26 +257,13 @@ model::Result<std::vector<WriteOutcome>> ObjectsApi::batch_upsert(const std::str
   if (inputs.empty()) return std::vector<WriteOutcome>{};
   BatchKeys keys;
   keys.key_property = id_property;
-  json::Writer w;
-  w->StartObject();
-  w.key("inputs");
-  w->StartArray();
-  for (std::size_t i = 0; i < inputs.size(); ++i) {
-    w->StartObject();
-    w.kv("id", inputs[i].match_value);
-    w.kv("idProperty", id_property);
-    codec::write_properties(w, inputs[i].properties);
-    if (trace_ids_) w.kv("objectWriteTraceId", std::to_string(i));
-    w->EndObject();
-    keys.keys.push_back(inputs[i].match_value);
-  }
-  w->EndArray();
-  w->EndObject();
-  auto r = client_.call(HttpMethod::post, objects_path(type) + "/batch/upsert", w.take(),
-                        {.op = "objects.batch_upsert"});
-  if (!r.ok()) return std::move(r).error();
-  if (!is_2xx(r->status)) return whole_batch_failure(*r, inputs.size(), "objects.batch_upsert");
-  return parse_batch_write(*r, inputs.size(), keys, "objects.batch_upsert");
+  for (const auto& in : inputs) keys.keys.push_back(in.match_value);
+  return send_batch_write(client_, objects_path(type) + "/batch/upsert", {.op = "objects.batch_upsert"},
+                          trace_ids_, inputs.size(), keys, [&](json::Writer& w, std::size_t i) {
+                            w.kv("id", inputs[i].match_value);
+                            w.kv("idProperty", id_property);
+                            codec::write_properties(w, inputs[i].properties);
+                          });
 }
 
 model::Result<std::vector<WriteOutcome>> ObjectsApi::batch_archive(const std::string& type,
