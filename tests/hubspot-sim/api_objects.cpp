@@ -110,14 +110,7 @@ void write_error(JsonWriter& w, const ApiError& e) {
   w.Key("message");
   write_str(w, e.message);
   w.Key("context");
-  w.StartObject();
-  for (const auto& [k, vs] : e.context) {
-    write_str(w, k);
-    w.StartArray();
-    for (const auto& v : vs) write_str(w, v);
-    w.EndArray();
-  }
-  w.EndObject();
+  write_context(w, e.context);
   w.Key("errors");
   w.StartArray();
   for (const auto& d : e.errors) {

@@ -3,7 +3,9 @@
 // The simulator's one RapidJSON entry point: a throwing RAPIDJSON_ASSERT so a
 // malformed request becomes a 400, never an abort.
 #include <stdexcept>
+#include <map>
 #include <string>
+#include <vector>
 
 #ifndef RAPIDJSON_ASSERT
 #define RAPIDJSON_ASSERT(x)                                          \
@@ -31,6 +33,18 @@ inline void write_str(JsonWriter& w, const std::string& s) {
 }
 
 /// Returns member `name` if it is a string, else `def`.
+/// HubSpot's error `context`: {"key": ["value", ...], ...}.
+inline void write_context(JsonWriter& w, const std::map<std::string, std::vector<std::string>>& context) {
+  w.StartObject();
+  for (const auto& [k, vs] : context) {
+    write_str(w, k);
+    w.StartArray();
+    for (const auto& v : vs) write_str(w, v);
+    w.EndArray();
+  }
+  w.EndObject();
+}
+
 inline std::string get_string(const rapidjson::Value& v, const char* name,
                               const std::string& def = {}) {
   if (!v.IsObject()) return def;

@@ -135,14 +135,7 @@ HttpResponse error_response(const ApiError& e, const std::string& correlation_id
       }
       if (!d.context.empty()) {
         w.Key("context");
-        w.StartObject();
-        for (const auto& [k, vs] : d.context) {
-          write_str(w, k);
-          w.StartArray();
-          for (const auto& v : vs) write_str(w, v);
-          w.EndArray();
-        }
-        w.EndObject();
+        write_context(w, d.context);
       }
       w.EndObject();
     }
@@ -150,14 +143,7 @@ HttpResponse error_response(const ApiError& e, const std::string& correlation_id
   }
   if (!e.context.empty()) {
     w.Key("context");
-    w.StartObject();
-    for (const auto& [k, vs] : e.context) {
-      write_str(w, k);
-      w.StartArray();
-      for (const auto& v : vs) write_str(w, v);
-      w.EndArray();
-    }
-    w.EndObject();
+    write_context(w, e.context);
   }
   w.EndObject();
   return json_response(e.http_status, std::string(sb.GetString(), sb.GetSize()));
