@@ -30,7 +30,7 @@ ErrorKind kind_from_string(const std::string& s) {
 #define HUBSYNC_DL_COLUMNS                                                                  \
   "id, mapping, direction, pg_key, hubspot_id, payload_json, error_kind, http_status, "     \
   "category, message, attempts, next_retry_at, first_failed_at, last_failed_at, status, " \
-  "discard_reason"
+  "discard_reason, in_queue"
 
 DeadLetter read_dead_letter(const sqlite::Stmt& q) {
   DeadLetter d;
@@ -50,6 +50,7 @@ DeadLetter read_dead_letter(const sqlite::Stmt& q) {
   d.last_failed_at_ms = q.int64(13);
   d.status = q.text(14) == "discarded" ? DeadLetterStatus::discarded : DeadLetterStatus::pending;
   d.discard_reason = q.text(15);
+  d.in_queue = q.int64(16) != 0;
   return d;
 }
 
@@ -66,33 +67,45 @@ Result<std::vector<DeadLetter>> read_dead_letters(sqlite::Stmt& q) {
 
 }  // namespace
 
+Result<std::optional<DeadLetter>> SqliteStateStore::pending_dead_letter_locked(
+    const DeadLetter& dl) {
+  // A record is its pg_key when it has one (its HubSpot id may be learnt
+  // between attempts), else its HubSpot id.
+  auto q = db_->prepare("SELECT " HUBSYNC_DL_COLUMNS " FROM dead_letters "
+                        "WHERE mapping = ?1 AND direction = ?2 AND status = 'pending' AND "
+                        "(CASE WHEN ?3 <> '' THEN pg_key = ?3 ELSE pg_key = '' AND hubspot_id = ?4 END)");
+  if (!q) return std::move(q).error();
+  q->bind(dl.mapping, to_string(dl.direction), dl.pg_key, dl.hubspot_id);
+  auto found = read_dead_letters(*q);
+  if (!found) return std::move(found).error();
+  if (found->empty()) return std::optional<DeadLetter>();
+  return std::optional<DeadLetter>(std::move(found->front()));
+}
+
 Result<std::int64_t> SqliteStateStore::add_dead_letter_locked(const DeadLetter& dl) {
   const TimeMs first = dl.first_failed_at_ms != 0 ? dl.first_failed_at_ms : now_ms();
   const TimeMs last = dl.last_failed_at_ms != 0 ? dl.last_failed_at_ms : first;
-  const int attempts = std::max(dl.attempts, 1);
-  std::optional<std::int64_t> existing;
-  {
-    auto q = db_->prepare(
-        "SELECT id FROM dead_letters WHERE mapping = ? AND direction = ? AND pg_key = ? "
-        "AND hubspot_id = ? AND status = 'pending'");
-    if (!q) return std::move(q).error();
-    auto row = q->bind(dl.mapping, to_string(dl.direction), dl.pg_key, dl.hubspot_id).step();
-    if (!row) return std::move(row).error();
-    if (*row) existing = q->int64(0);
-  }
-  if (existing) {
+  auto existing = pending_dead_letter_locked(dl);
+  if (!existing) return std::move(existing).error();
+  const int attempts = std::max(dl.attempts, 1) + (*existing ? (*existing)->attempts : 0);
+  std::optional<TimeMs> next;
+  if (dl.next_retry_at_ms) next = retry_.next_retry_at(attempts, last);
+  if (*existing) {
     auto u = db_->prepare(
-        "UPDATE dead_letters SET payload_json = ?, error_kind = ?, http_status = ?, "
-        "category = ?, message = ?, attempts = attempts + ?, next_retry_at = ?, "
-        "last_failed_at = ? WHERE id = ?");
+        "UPDATE dead_letters SET hubspot_id = ?, payload_json = ?, error_kind = ?, "
+        "http_status = ?, category = ?, message = ?, attempts = ?, next_retry_at = ?, "
+        "last_failed_at = ?, in_queue = 0 WHERE id = ?");
     if (!u) return std::move(u).error();
-    if (auto s = u->bind(dl.payload_json, model::to_string(dl.error_kind), dl.http_status,
-                         dl.category, dl.message, attempts, dl.next_retry_at_ms, last, *existing)
+    const std::string hubspot_id = dl.hubspot_id.empty() ? (*existing)->hubspot_id : dl.hubspot_id;
+    if (auto s = u->bind(hubspot_id, dl.payload_json, model::to_string(dl.error_kind),
+                         dl.http_status, dl.category, dl.message, attempts, next, last,
+                         (*existing)->id)
                      .run();
         !s) {
       return std::move(s).error();
     }
-    return *existing;
+    if (!next) log_gave_up((*existing)->id, dl.error_kind, dl.http_status);
+    return (*existing)->id;
   }
   auto ins = db_->prepare(
       "INSERT INTO dead_letters (mapping, direction, pg_key, hubspot_id, payload_json, "
@@ -101,12 +114,17 @@ Result<std::int64_t> SqliteStateStore::add_dead_letter_locked(const DeadLetter& 
   if (!ins) return std::move(ins).error();
   if (auto s = ins->bind(dl.mapping, to_string(dl.direction), dl.pg_key, dl.hubspot_id,
                          dl.payload_json, model::to_string(dl.error_kind), dl.http_status,
-                         dl.category, dl.message, attempts, dl.next_retry_at_ms, first, last)
+                         dl.category, dl.message, attempts, next, first, last)
                    .run();
       !s) {
     return std::move(s).error();
   }
   return db_->last_insert_rowid();
+}
+
+void SqliteStateStore::log_gave_up(std::int64_t id, model::ErrorKind kind, int http_status) {
+  log_->error("dead letter gave up retrying id={} kind={} http_status={}: needs an operator", id,
+              model::to_string(kind), http_status);
 }
 
 Result<std::int64_t> SqliteStateStore::add_dead_letter(const DeadLetter& dl) {
@@ -150,7 +168,7 @@ Result<std::vector<DeadLetter>> SqliteStateStore::due_dead_letters(TimeMs now,
                                                                    std::size_t limit) {
   std::lock_guard lock(mu_);
   auto q = db_->prepare("SELECT " HUBSYNC_DL_COLUMNS " FROM dead_letters "
-                        "WHERE status = 'pending' AND next_retry_at IS NOT NULL "
+                        "WHERE status = 'pending' AND in_queue = 0 AND next_retry_at IS NOT NULL "
                         "AND next_retry_at <= ? ORDER BY next_retry_at, id LIMIT ?");
   if (!q) return std::move(q).error();
   q->bind(now, sql_limit(limit));
@@ -176,11 +194,22 @@ Status SqliteStateStore::record_dead_letter_failure(std::int64_t id, const Faile
     return make_error(ErrorKind::invalid_record,
                       fmt::format("state store {}: no pending dead letter with id {}", path_, id));
   }
-  if (!a.next_retry_at_ms) {
-    log_->error("dead letter gave up retrying id={} kind={} http_status={}: needs an operator",
-                id, model::to_string(a.error_kind), a.http_status);
-  }
+  if (!a.next_retry_at_ms) log_gave_up(id, a.error_kind, a.http_status);
   return {};
+}
+
+Status SqliteStateStore::mark_dead_letters_queued(const std::vector<std::int64_t>& ids) {
+  std::lock_guard lock(mu_);
+  if (auto w = check_writable(); !w) return w;
+  return in_txn([&]() -> Status {
+    for (auto id : ids) {
+      auto q = db_->prepare(
+          "UPDATE dead_letters SET in_queue = 1 WHERE id = ? AND status = 'pending'");
+      if (!q) return std::move(q).error();
+      if (auto s = q->bind(id).run(); !s) return s;
+    }
+    return {};
+  });
 }
 
 Result<bool> SqliteStateStore::resolve_dead_letter(std::int64_t id) {

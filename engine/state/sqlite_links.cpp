@@ -19,24 +19,26 @@ constexpr int kMaxMergeHops = 32;
 
 Result<std::optional<Link>> SqliteStateStore::link_by_pg_key_locked(const std::string& mapping,
                                                                     const std::string& pg_key) {
-  auto q = db_->prepare(
-      "SELECT hubspot_id, created_at, updated_at FROM links WHERE mapping = ? AND pg_key = ?");
+  auto q = db_->prepare("SELECT hubspot_id, created_at, updated_at, match_key FROM links "
+                        "WHERE mapping = ? AND pg_key = ?");
   if (!q) return std::move(q).error();
   auto row = q->bind(mapping, pg_key).step();
   if (!row) return std::move(row).error();
   if (!*row) return std::optional<Link>();
-  return std::optional<Link>(Link{mapping, pg_key, q->text(0), q->int64(1), q->int64(2)});
+  return std::optional<Link>(
+      Link{mapping, pg_key, q->text(0), q->int64(1), q->int64(2), q->opt_text(3)});
 }
 
 Result<std::optional<Link>> SqliteStateStore::link_by_hubspot_id_locked(
     const std::string& mapping, const std::string& hubspot_id) {
-  auto q = db_->prepare(
-      "SELECT pg_key, created_at, updated_at FROM links WHERE mapping = ? AND hubspot_id = ?");
+  auto q = db_->prepare("SELECT pg_key, created_at, updated_at, match_key FROM links "
+                        "WHERE mapping = ? AND hubspot_id = ?");
   if (!q) return std::move(q).error();
   auto row = q->bind(mapping, hubspot_id).step();
   if (!row) return std::move(row).error();
   if (!*row) return std::optional<Link>();
-  return std::optional<Link>(Link{mapping, q->text(0), hubspot_id, q->int64(1), q->int64(2)});
+  return std::optional<Link>(
+      Link{mapping, q->text(0), hubspot_id, q->int64(1), q->int64(2), q->opt_text(3)});
 }
 
 Result<std::string> SqliteStateStore::resolve_locked(const std::string& mapping,
@@ -58,7 +60,8 @@ Result<std::string> SqliteStateStore::resolve_locked(const std::string& mapping,
 }
 
 Status SqliteStateStore::upsert_link_locked(const std::string& mapping, const std::string& pg_key,
-                                            const std::string& hubspot_id) {
+                                            const std::string& hubspot_id,
+                                            const std::optional<std::string>& match_key) {
   auto owner = link_by_hubspot_id_locked(mapping, hubspot_id);
   if (!owner) return std::move(owner).error();
   if (*owner && (*owner)->pg_key != pg_key) {
@@ -68,12 +71,60 @@ Status SqliteStateStore::upsert_link_locked(const std::string& mapping, const st
                                   path_, mapping, hubspot_id, (*owner)->pg_key, pg_key));
   }
   auto q = db_->prepare(
-      "INSERT INTO links (mapping, pg_key, hubspot_id, created_at, updated_at) "
-      "VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT (mapping, pg_key) DO UPDATE SET "
-      "hubspot_id = excluded.hubspot_id, updated_at = excluded.updated_at "
-      "WHERE hubspot_id <> excluded.hubspot_id");
+      "INSERT INTO links (mapping, pg_key, hubspot_id, created_at, updated_at, match_key) "
+      "VALUES (?1, ?2, ?3, ?4, ?4, ?5) ON CONFLICT (mapping, pg_key) DO UPDATE SET "
+      "hubspot_id = excluded.hubspot_id, updated_at = excluded.updated_at, "
+      "match_key = coalesce(excluded.match_key, links.match_key) "
+      "WHERE links.hubspot_id <> excluded.hubspot_id "
+      "OR links.match_key IS NOT excluded.match_key AND excluded.match_key IS NOT NULL");
   if (!q) return std::move(q).error();
-  return q->bind(mapping, pg_key, hubspot_id, now_ms()).run();
+  return q->bind(mapping, pg_key, hubspot_id, now_ms(), match_key).run();
+}
+
+Result<std::optional<Link>> SqliteStateStore::find_link_by_match_key(const std::string& mapping,
+                                                                     const std::string& match_key) {
+  std::lock_guard lock(mu_);
+  auto q = db_->prepare("SELECT pg_key, hubspot_id, created_at, updated_at FROM links "
+                        "WHERE mapping = ? AND match_key = ? ORDER BY pg_key LIMIT 1");
+  if (!q) return std::move(q).error();
+  auto row = q->bind(mapping, match_key).step();
+  if (!row) return std::move(row).error();
+  if (!*row) return std::optional<Link>();
+  return std::optional<Link>(
+      Link{mapping, q->text(0), q->text(1), q->int64(2), q->int64(3), match_key});
+}
+
+Result<std::size_t> SqliteStateStore::backfill_match_keys(const std::string& mapping,
+                                                          const std::string& field,
+                                                          bool fold_case) {
+  std::lock_guard lock(mu_);
+  if (auto w = check_writable(); !w) return std::move(w).error();
+  auto q = db_->prepare(
+      "UPDATE links SET match_key = (SELECT CASE WHEN ?3 THEN lower(s.value) ELSE s.value END "
+      "  FROM synced s WHERE s.mapping = links.mapping AND s.pg_key = links.pg_key "
+      "  AND s.field = ?2 AND s.value IS NOT NULL AND s.value <> '') "
+      "WHERE mapping = ?1 AND match_key IS NULL");
+  if (!q) return std::move(q).error();
+  if (auto s = q->bind(mapping, field, fold_case ? 1 : 0).run(); !s) return std::move(s).error();
+  return static_cast<std::size_t>(db_->changes());
+}
+
+Result<std::vector<Link>> SqliteStateStore::list_links(const std::string& mapping,
+                                                       const std::string& after,
+                                                       std::size_t limit) {
+  std::lock_guard lock(mu_);
+  auto q = db_->prepare("SELECT pg_key, hubspot_id, created_at, updated_at, match_key FROM links "
+                        "WHERE mapping = ? AND pg_key > ? ORDER BY pg_key LIMIT ?");
+  if (!q) return std::move(q).error();
+  q->bind(mapping, after, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+  std::vector<Link> out;
+  while (true) {
+    auto row = q->step();
+    if (!row) return std::move(row).error();
+    if (!*row) break;
+    out.push_back(Link{mapping, q->text(0), q->text(1), q->int64(2), q->int64(3), q->opt_text(4)});
+  }
+  return out;
 }
 
 Status SqliteStateStore::upsert_link(const std::string& mapping, const std::string& pg_key,
@@ -244,13 +295,8 @@ Result<bool> SqliteStateStore::remove_synced(const std::string& mapping,
 
 Status SqliteStateStore::commit_batch(const BatchCommit& batch) {
   std::lock_guard lock(mu_);
-  return in_txn([&]() -> Status {
-    for (const auto& r : batch.records) {
-      if (!r.hubspot_id.empty()) {
-        if (auto s = upsert_link_locked(batch.mapping, r.pg_key, r.hubspot_id); !s) return s;
-      }
-      if (auto s = put_synced_locked(batch.mapping, r.pg_key, r.fields); !s) return s;
-    }
+  return durable_txn([&]() -> Status {
+    // Removals first: a link may move from a deleted row to a new one.
     for (const auto& key : batch.removed_pg_keys) {
       for (const char* sql : {"DELETE FROM links WHERE mapping = ? AND pg_key = ?",
                               "DELETE FROM synced WHERE mapping = ? AND pg_key = ?"}) {
@@ -259,8 +305,88 @@ Status SqliteStateStore::commit_batch(const BatchCommit& batch) {
         if (auto s = q->bind(batch.mapping, key).run(); !s) return s;
       }
     }
+    for (const auto& r : batch.records) {
+      if (!r.hubspot_id.empty()) {
+        if (auto s = upsert_link_locked(batch.mapping, r.pg_key, r.hubspot_id, r.match_key); !s)
+          return s;
+      }
+      if (auto s = put_synced_locked(batch.mapping, r.pg_key, r.fields); !s) return s;
+    }
+    for (const auto& key : batch.intents_done)
+      if (auto s = delete_intent_locked(batch.mapping, key); !s) return s;
     return {};
   });
+}
+
+// --- write intents ---
+
+Status SqliteStateStore::record_intents(const std::string& mapping,
+                                       const std::vector<WriteIntent>& intents) {
+  if (intents.empty()) return {};
+  std::lock_guard lock(mu_);
+  return durable_txn([&]() -> Status {
+    for (const auto& in : intents) {
+      if (auto s = delete_intent_locked(mapping, in.pg_key); !s) return s;
+      auto q = db_->prepare(
+          "INSERT INTO write_intents (mapping, pg_key, hubspot_id, match_value, started_at) "
+          "VALUES (?, ?, ?, ?, ?)");
+      if (!q) return std::move(q).error();
+      if (auto s = q->bind(mapping, in.pg_key, in.hubspot_id, in.match_value, in.started_at_ms)
+                       .run();
+          !s) {
+        return s;
+      }
+      for (const auto& [field, f] : in.fields) {
+        auto fq = db_->prepare(
+            "INSERT INTO write_intent_fields (mapping, pg_key, field, value, side_changed_at) "
+            "VALUES (?, ?, ?, ?, ?)");
+        if (!fq) return std::move(fq).error();
+        if (auto s = fq->bind(mapping, in.pg_key, field, f.value, f.side_changed_at_ms).run(); !s)
+          return s;
+      }
+    }
+    return {};
+  });
+}
+
+Status SqliteStateStore::delete_intent_locked(const std::string& mapping,
+                                              const std::string& pg_key) {
+  for (const char* sql : {"DELETE FROM write_intents WHERE mapping = ? AND pg_key = ?",
+                          "DELETE FROM write_intent_fields WHERE mapping = ? AND pg_key = ?"}) {
+    auto q = db_->prepare(sql);
+    if (!q) return std::move(q).error();
+    if (auto s = q->bind(mapping, pg_key).run(); !s) return s;
+  }
+  return {};
+}
+
+Result<std::vector<WriteIntent>> SqliteStateStore::list_intents(const std::string& mapping) {
+  std::lock_guard lock(mu_);
+  auto q = db_->prepare(
+      "SELECT pg_key, hubspot_id, match_value, started_at FROM write_intents "
+      "WHERE mapping = ? ORDER BY started_at, pg_key");
+  if (!q) return std::move(q).error();
+  q->bind(mapping);
+  std::vector<WriteIntent> out;
+  while (true) {
+    auto row = q->step();
+    if (!row) return std::move(row).error();
+    if (!*row) break;
+    out.push_back(WriteIntent{q->text(0), q->text(1), q->text(2), {}, q->int64(3)});
+  }
+  for (auto& in : out) {
+    auto fq = db_->prepare("SELECT field, value, side_changed_at FROM write_intent_fields "
+                           "WHERE mapping = ? AND pg_key = ?");
+    if (!fq) return std::move(fq).error();
+    fq->bind(mapping, in.pg_key);
+    while (true) {
+      auto row = fq->step();
+      if (!row) return std::move(row).error();
+      if (!*row) break;
+      in.fields.emplace(fq->text(0), SyncedField{fq->opt_text(1), fq->int64(2), 0});
+    }
+  }
+  return out;
 }
 
 }  // namespace hubsync::state

@@ -63,6 +63,7 @@ SqliteStateStore::SqliteStateStore(std::unique_ptr<sqlite::Db> db,
       clock_(options.clock),
       migrations_(options.migrations != nullptr ? options.migrations
                                                 : &migrations::embedded_migrations()),
+      retry_(options.retry_schedule),
       log_(state_logger(options.logger)),
       lock_(std::move(lock)),
       db_(std::move(db)) {
@@ -253,6 +254,18 @@ void SqliteStateStore::rollback() {
   } else {
     (void)db_->exec(fmt::format("ROLLBACK TO sp{0}; RELEASE sp{0}", level).c_str());
   }
+}
+
+Status SqliteStateStore::durable_txn(const std::function<Status()>& fn) {
+  // Only an outermost transaction commits to disk; inside another one the
+  // enclosing commit decides.
+  const bool own_sync = txn_depth_ == 0;
+  if (own_sync) {
+    if (auto s = db_->exec("PRAGMA synchronous = FULL"); !s) return s;
+  }
+  Status result = in_txn(fn);
+  if (own_sync) (void)db_->exec(sync_pragma_);  // failing to lower it is harmless
+  return result;
 }
 
 Status SqliteStateStore::transaction(const std::function<Status()>& fn) {

@@ -8,6 +8,7 @@
 
 #include "engine/model/migration.h"
 #include "engine/ratelimit/clock.h"
+#include "engine/state/retry_schedule.h"
 #include "engine/state/state_store.h"
 
 namespace spdlog {
@@ -45,6 +46,8 @@ struct SqliteOptions {
   const ratelimit::Clock* clock = nullptr;
   /// nullptr: the spdlog logger named "state", created if missing.
   std::shared_ptr<spdlog::logger> logger;
+  /// When dead letters are retried (add_dead_letter computes next retries).
+  RetrySchedule retry_schedule;
   /// nullptr: the migrations embedded in the binary. Tests substitute their
   /// own list (sorted by version) to exercise upgrades and failures.
   const std::vector<model::Migration>* migrations = nullptr;
@@ -86,6 +89,12 @@ class SqliteStateStore final : public StateStore {
                                                       const std::string& hubspot_id) override;
   Result<std::string> resolve_hubspot_id(const std::string& mapping,
                                          const std::string& hubspot_id) override;
+  Result<std::optional<Link>> find_link_by_match_key(const std::string& mapping,
+                                                     const std::string& match_key) override;
+  Result<std::size_t> backfill_match_keys(const std::string& mapping, const std::string& field,
+                                          bool fold_case) override;
+  Result<std::vector<Link>> list_links(const std::string& mapping, const std::string& after,
+                                       std::size_t limit) override;
   Result<bool> remove_link(const std::string& mapping, const std::string& pg_key) override;
   Result<MergeOutcome> repoint_merged(const std::string& mapping,
                                       const std::vector<std::string>& absorbed_ids,
@@ -99,6 +108,9 @@ class SqliteStateStore final : public StateStore {
                     const SyncedFields& fields) override;
   Result<bool> remove_synced(const std::string& mapping, const std::string& pg_key) override;
   Status commit_batch(const BatchCommit& batch) override;
+  Status record_intents(const std::string& mapping,
+                        const std::vector<WriteIntent>& intents) override;
+  Result<std::vector<WriteIntent>> list_intents(const std::string& mapping) override;
 
   Result<std::size_t> append_inbox(const std::vector<InboxEvent>& events) override;
   Result<std::vector<InboxEvent>> claim_inbox(std::size_t limit, TimeMs now_ms,
@@ -113,6 +125,7 @@ class SqliteStateStore final : public StateStore {
   Result<std::optional<DeadLetter>> get_dead_letter(std::int64_t id) override;
   Result<std::vector<DeadLetter>> list_dead_letters(const DeadLetterFilter& filter) override;
   Result<std::vector<DeadLetter>> due_dead_letters(TimeMs now_ms, std::size_t limit) override;
+  Status mark_dead_letters_queued(const std::vector<std::int64_t>& ids) override;
   Status record_dead_letter_failure(std::int64_t id, const FailedAttempt& attempt) override;
   Result<bool> resolve_dead_letter(std::int64_t id) override;
   Result<std::size_t> resolve_dead_letters_for(const std::string& mapping, Direction direction,
@@ -165,7 +178,8 @@ class SqliteStateStore final : public StateStore {
   // Bodies shared by single and batch operations; callers hold mu_ and a
   // transaction.
   Status upsert_link_locked(const std::string& mapping, const std::string& pg_key,
-                            const std::string& hubspot_id);
+                            const std::string& hubspot_id,
+                            const std::optional<std::string>& match_key = std::nullopt);
   Status put_synced_locked(const std::string& mapping, const std::string& pg_key,
                            const SyncedFields& fields);
   Result<std::string> resolve_locked(const std::string& mapping, const std::string& hubspot_id);
@@ -174,12 +188,19 @@ class SqliteStateStore final : public StateStore {
   Result<std::optional<Link>> link_by_pg_key_locked(const std::string& mapping,
                                                     const std::string& pg_key);
   Result<std::int64_t> add_dead_letter_locked(const DeadLetter& dl);
+  Result<std::optional<DeadLetter>> pending_dead_letter_locked(const DeadLetter& dl);
+  void log_gave_up(std::int64_t id, model::ErrorKind kind, int http_status);
+  /// Runs `fn` in a transaction whose commit is synced to disk (FULL), then
+  /// restores the configured level.
+  Status durable_txn(const std::function<Status()>& fn);
+  Status delete_intent_locked(const std::string& mapping, const std::string& pg_key);
 
   std::string path_;
   bool read_only_;
   const char* sync_pragma_;  ///< restores the configured synchronous level
   const ratelimit::Clock* clock_;
   const std::vector<model::Migration>* migrations_;
+  RetrySchedule retry_;
   std::unique_ptr<ratelimit::SystemClock> own_clock_;
   std::shared_ptr<spdlog::logger> log_;
   std::recursive_mutex mu_;

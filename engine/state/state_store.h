@@ -32,6 +32,7 @@ struct Link {
   std::string hubspot_id;  ///< the current (surviving) HubSpot object id
   TimeMs created_at_ms = 0;
   TimeMs updated_at_ms = 0;
+  std::optional<std::string> match_key;  ///< normalised match value, if known
 };
 
 /// What re-pointing links after a HubSpot merge did.
@@ -61,6 +62,8 @@ struct SyncedRecord {
   std::string pg_key;
   std::string hubspot_id;  ///< empty: leave the link as it is
   SyncedFields fields;     ///< merged into the stored fields (others kept)
+  /// The link's normalised match value; nullopt leaves it as it is.
+  std::optional<std::string> match_key = std::nullopt;
 };
 
 /// Everything one pushed or pulled batch leaves in the store, committed in
@@ -69,7 +72,20 @@ struct BatchCommit {
   std::string mapping;
   std::vector<SyncedRecord> records;
   /// Rows deleted or archived: their link and base values are removed.
+  /// Applied before `records`, so a link can move from a removed row to a
+  /// new one in the same batch.
   std::vector<std::string> removed_pg_keys;
+  /// Rows whose write intents (record_intents) are settled by this batch.
+  std::vector<std::string> intents_done = {};
+};
+
+/// A HubSpot write about to be sent for one row (see record_intents).
+struct WriteIntent {
+  std::string pg_key;
+  std::string hubspot_id;   ///< empty: an upsert by match value
+  std::string match_value;  ///< the match property's value sent
+  SyncedFields fields;      ///< field id -> value being written (side_changed_at set)
+  TimeMs started_at_ms = 0;
 };
 
 /// A webhook event in the durable inbox.
@@ -113,6 +129,7 @@ struct DeadLetter {
   TimeMs last_failed_at_ms = 0;
   DeadLetterStatus status = DeadLetterStatus::pending;
   std::string discard_reason;
+  bool in_queue = false;  ///< its row is back in the changelog, being retried
 };
 
 /// Which dead letters to list; unset members match everything.
@@ -246,6 +263,17 @@ class StateStore {
   /// was never merged).
   virtual Result<std::string> resolve_hubspot_id(const std::string& mapping,
                                                  const std::string& hubspot_id) = 0;
+  /// The link whose normalised match value is `match_key`, or nullopt.
+  virtual Result<std::optional<Link>> find_link_by_match_key(const std::string& mapping,
+                                                             const std::string& match_key) = 0;
+  /// Fills the match key of links that have none from their base value of
+  /// `field` (ASCII lower-cased when `fold_case`). Returns how many. Idempotent.
+  virtual Result<std::size_t> backfill_match_keys(const std::string& mapping,
+                                                  const std::string& field, bool fold_case) = 0;
+  /// Up to `limit` links of the mapping with pg_key > `after`, in pg_key
+  /// order (paging through every link).
+  virtual Result<std::vector<Link>> list_links(const std::string& mapping, const std::string& after,
+                                               std::size_t limit) = 0;
   /// Removes the row's link (not its base values); true if there was one.
   /// Idempotent.
   virtual Result<bool> remove_link(const std::string& mapping, const std::string& pg_key) = 0;
@@ -273,10 +301,22 @@ class StateStore {
                             const SyncedFields& fields) = 0;
   /// Removes every base field of the row; true if there were any.
   virtual Result<bool> remove_synced(const std::string& mapping, const std::string& pg_key) = 0;
-  /// Applies a whole batch (links, base values, removals) in ONE transaction:
-  /// all or nothing. A link conflict fails the whole batch with `conflict`.
-  /// Idempotent.
+  /// Applies a whole batch (removals, then links and base values, then
+  /// settled intents) in ONE transaction, synced to disk: all or nothing. A
+  /// link conflict fails the whole batch with `conflict` (callers resolve
+  /// conflicts per row before committing). Idempotent.
   virtual Status commit_batch(const BatchCommit& batch) = 0;
+
+  // --- write intents ---
+
+  /// Records (replacing any older one per row) the writes about to be sent,
+  /// synced to disk before returning: after a crash, list_intents tells
+  /// which rows may have reached HubSpot without their commit.
+  virtual Status record_intents(const std::string& mapping,
+                                const std::vector<WriteIntent>& intents) = 0;
+  /// Every unsettled intent of the mapping (rows of a batch that never
+  /// committed), oldest first.
+  virtual Result<std::vector<WriteIntent>> list_intents(const std::string& mapping) = 0;
 
   // --- inbox (webhook events) ---
 
@@ -306,9 +346,14 @@ class StateStore {
   // --- dead letters ---
 
   /// Adds a failed record and returns its id. If a pending dead letter for
-  /// the same (mapping, direction, pg_key, hubspot_id) exists, it is updated
-  /// instead (payload, error, next retry; attempts += dl.attempts) and its id
-  /// returned, so a record is never dead-lettered twice.
+  /// the same record exists (same mapping and direction, and the same pg_key,
+  /// or when pg_key is empty the same hubspot_id), it is updated instead
+  /// (payload, error, hubspot id; attempts += dl.attempts; no longer in
+  /// queue) and its id returned, so a record is never dead-lettered twice.
+  /// dl.next_retry_at_ms set means "retry automatically": the store then
+  /// computes the time itself from the total attempts and its RetrySchedule
+  /// (the backoff grows, and stops after the schedule's max attempts);
+  /// nullopt means never retry automatically.
   virtual Result<std::int64_t> add_dead_letter(const DeadLetter& dl) = 0;
   /// The dead letter (pending or discarded), or nullopt.
   virtual Result<std::optional<DeadLetter>> get_dead_letter(std::int64_t id) = 0;
@@ -316,6 +361,9 @@ class StateStore {
   virtual Result<std::vector<DeadLetter>> list_dead_letters(const DeadLetterFilter& filter) = 0;
   /// Pending dead letters with next_retry_at <= now, soonest first.
   virtual Result<std::vector<DeadLetter>> due_dead_letters(TimeMs now_ms, std::size_t limit) = 0;
+  /// Marks pending dead letters as queued again (their rows are back in the
+  /// changelog): not due while queued; attempts kept. Idempotent.
+  virtual Status mark_dead_letters_queued(const std::vector<std::int64_t>& ids) = 0;
   /// Records another failed attempt (attempts += 1). `invalid_record` if the
   /// id is unknown or not pending.
   virtual Status record_dead_letter_failure(std::int64_t id, const FailedAttempt& attempt) = 0;

@@ -363,33 +363,37 @@ TEST_F(StateStoreTest, DeadLettersOfRecordsThatSyncedAreResolvedByKey) {
 }
 
 TEST_F(StateStoreTest, DeadLettersComeDueOnSchedule) {
-  const auto a = *store_->add_dead_letter(failure("a", kT0 + 2000));
-  const auto b = *store_->add_dead_letter(failure("b", kT0 + 1000));
+  // The store's schedule decides when: 1 min after a first failure.
+  const auto a = *store_->add_dead_letter(failure("a", 0));
+  clock_.advance(1000);
+  DeadLetter later = failure("b", 0);
+  later.first_failed_at_ms = later.last_failed_at_ms = kT0 + 1000;
+  const auto b = *store_->add_dead_letter(later);
   ASSERT_TRUE(store_->add_dead_letter(failure("never", std::nullopt)).ok());
 
-  EXPECT_TRUE(store_->due_dead_letters(kT0 + 999, 10)->empty());
-  auto due = store_->due_dead_letters(kT0 + 2000, 10);
+  EXPECT_TRUE(store_->due_dead_letters(kT0 + 59'999, 10)->empty());
+  auto due = store_->due_dead_letters(kT0 + 61'000, 10);
   ASSERT_EQ(due->size(), 2u);
-  EXPECT_EQ((*due)[0].id, b);  // soonest first
-  EXPECT_EQ((*due)[1].id, a);
-  EXPECT_EQ(store_->due_dead_letters(kT0 + 2000, 1)->size(), 1u);
+  EXPECT_EQ((*due)[0].id, a);  // soonest first
+  EXPECT_EQ((*due)[1].id, b);
+  EXPECT_EQ(store_->due_dead_letters(kT0 + 61'000, 1)->size(), 1u);
 
   FailedAttempt retry;
   retry.error_kind = model::ErrorKind::transient;
   retry.http_status = 503;
   retry.message = "Service Unavailable";
   retry.failed_at_ms = kT0 + 2000;
-  retry.next_retry_at_ms = kT0 + 10'000;
+  retry.next_retry_at_ms = kT0 + 100'000;
   ASSERT_TRUE(store_->record_dead_letter_failure(b, retry).ok());
   auto after = store_->get_dead_letter(b);
   EXPECT_EQ((*after)->attempts, 2);
   EXPECT_EQ((*after)->http_status, 503);
   EXPECT_EQ((*after)->error_kind, model::ErrorKind::transient);
   EXPECT_EQ((*after)->last_failed_at_ms, kT0 + 2000);
-  due = store_->due_dead_letters(kT0 + 2000, 10);
+  due = store_->due_dead_letters(kT0 + 61'000, 10);
   ASSERT_EQ(due->size(), 1u);
   EXPECT_EQ((*due)[0].id, a);
-  EXPECT_EQ(store_->due_dead_letters(kT0 + 10'000, 10)->size(), 2u);
+  EXPECT_EQ(store_->due_dead_letters(kT0 + 100'000, 10)->size(), 2u);
 }
 
 TEST_F(StateStoreTest, DeadLetterBacksOffThenGivesUp) {
@@ -397,6 +401,10 @@ TEST_F(StateStoreTest, DeadLetterBacksOffThenGivesUp) {
   schedule.base_ms = 1000;
   schedule.cap_ms = 3000;
   schedule.max_attempts = 4;
+  store_.reset();
+  auto options = testing::options_for(dir_.file("state.db"), &clock_);
+  options.retry_schedule = schedule;
+  store_ = std::move(SqliteStateStore::open(options)).value();
   std::int64_t now = kT0;
   const auto id = *store_->add_dead_letter(failure("k", schedule.next_retry_at(1, now)));
   std::vector<std::int64_t> waits;
@@ -418,6 +426,92 @@ TEST_F(StateStoreTest, DeadLetterBacksOffThenGivesUp) {
   EXPECT_EQ(final_state->attempts, 4);
   EXPECT_EQ(final_state->status, DeadLetterStatus::pending);  // kept for an operator
   EXPECT_TRUE(store_->due_dead_letters(now + 1'000'000'000, 10)->empty());
+}
+
+// A retried row that fails again is added again (the pusher does not know
+// earlier attempts): the backoff must still grow, 1 min doubling to 6 h,
+// and stop after 12 attempts.
+TEST_F(StateStoreTest, ReAddedDeadLetterBacksOffFromItsTotalAttempts) {
+  std::int64_t now = kT0;
+  std::vector<std::int64_t> waits;
+  std::int64_t id = 0;
+  for (int attempt = 1; attempt <= 13; ++attempt) {
+    DeadLetter d = failure("k", 0);
+    d.first_failed_at_ms = d.last_failed_at_ms = now;
+    d.hubspot_id = attempt == 1 ? "" : "901";  // learnt between attempts
+    auto added = store_->add_dead_letter(d);
+    ASSERT_TRUE(added.ok());
+    if (id == 0) id = *added;
+    EXPECT_EQ(*added, id);
+    auto got = *store_->get_dead_letter(id);
+    EXPECT_EQ(got->attempts, std::min(attempt, 13));
+    if (!got->next_retry_at_ms) break;
+    waits.push_back(*got->next_retry_at_ms - now);
+    // Queued again: not due while its row is in the changelog.
+    ASSERT_TRUE(store_->mark_dead_letters_queued({id}).ok());
+    EXPECT_TRUE((*store_->get_dead_letter(id))->in_queue);
+    EXPECT_TRUE(store_->due_dead_letters(now + 10 * 3'600'000LL, 10)->empty());
+    now = *got->next_retry_at_ms;
+  }
+  const std::int64_t min = 60'000;
+  EXPECT_EQ(waits, (std::vector<std::int64_t>{min, 2 * min, 4 * min, 8 * min, 16 * min, 32 * min,
+                                              64 * min, 128 * min, 256 * min, 360 * min, 360 * min}));
+  auto last = *store_->get_dead_letter(id);
+  EXPECT_EQ(last->attempts, 12);
+  EXPECT_FALSE(last->next_retry_at_ms.has_value());
+  EXPECT_FALSE(last->in_queue);
+  EXPECT_EQ(last->hubspot_id, "901");
+}
+
+TEST_F(StateStoreTest, MatchKeysFindLinksAndBackfillFromTheBase) {
+  BatchCommit b{"customers", {}, {}, {}};
+  b.records.push_back({"1", "901", {{"email", base("Ann@X.io", 1, 1)}}, "ann@x.io"});
+  b.records.push_back({"2", "902", {{"email", base("bob@x.io", 1, 1)}}, std::nullopt});
+  ASSERT_TRUE(store_->commit_batch(b).ok());
+  auto ann = store_->find_link_by_match_key("customers", "ann@x.io");
+  ASSERT_TRUE(ann.ok() && ann->has_value());
+  EXPECT_EQ((*ann)->pg_key, "1");
+  EXPECT_EQ((*ann)->hubspot_id, "901");
+  EXPECT_FALSE(store_->find_link_by_match_key("customers", "bob@x.io")->has_value());
+  EXPECT_EQ(*store_->backfill_match_keys("customers", "email", true), 1u);
+  EXPECT_EQ((*store_->find_link_by_match_key("customers", "bob@x.io"))->pg_key, "2");
+  EXPECT_EQ(*store_->backfill_match_keys("customers", "email", true), 0u);
+  // A link moves to another key with its match key.
+  BatchCommit move{"customers", {{"3", "901", {}, "ann@x.io"}}, {"1"}, {}};
+  ASSERT_TRUE(store_->commit_batch(move).ok());
+  EXPECT_EQ((*store_->find_link_by_match_key("customers", "ann@x.io"))->pg_key, "3");
+  EXPECT_FALSE(store_->find_link_by_pg_key("customers", "1")->has_value());
+
+  auto page = store_->list_links("customers", "", 1);
+  ASSERT_EQ(page->size(), 1u);
+  EXPECT_EQ(page->front().pg_key, "2");
+  page = store_->list_links("customers", "2", 10);
+  ASSERT_EQ(page->size(), 1u);
+  EXPECT_EQ(page->front().pg_key, "3");
+}
+
+TEST_F(StateStoreTest, WriteIntentsSurviveUntilTheirBatchCommits) {
+  WriteIntent a{"1", "", "ann@x.io", {{"city", base("Oslo", 5, 0)}, {"phone", base(std::nullopt, 5, 0)}}, kT0};
+  WriteIntent b{"2", "902", "bob@x.io", {{"city", base("Rome", 6, 0)}}, kT0 + 1};
+  ASSERT_TRUE(store_->record_intents("customers", {a, b}).ok());
+  auto listed = store_->list_intents("customers");
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].pg_key, "1");
+  EXPECT_EQ((*listed)[0].match_value, "ann@x.io");
+  EXPECT_EQ((*listed)[0].fields.at("city").value, "Oslo");
+  EXPECT_FALSE((*listed)[0].fields.at("phone").value.has_value());
+  EXPECT_EQ((*listed)[1].hubspot_id, "902");
+  // Recording again replaces the row's intent, fields included.
+  a.fields = {{"name", base("Ann", 7, 0)}};
+  ASSERT_TRUE(store_->record_intents("customers", {a}).ok());
+  EXPECT_EQ(store_->list_intents("customers")->at(1).fields.size(), 1u);
+  EXPECT_TRUE(store_->list_intents("accounts")->empty());
+  BatchCommit done{"customers", {}, {}, {"1"}};
+  ASSERT_TRUE(store_->commit_batch(done).ok());
+  listed = store_->list_intents("customers");
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->front().pg_key, "2");
 }
 
 TEST_F(StateStoreTest, ConflictsRecordedAndListedNewestFirst) {
