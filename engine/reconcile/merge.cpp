@@ -1,0 +1,84 @@
+#include "engine/reconcile/merge.h"
+
+namespace hubsync::reconcile {
+
+using mapping::ConflictPolicy;
+using mapping::Direction;
+
+const char* to_string(Action a) {
+  switch (a) {
+    case Action::none: return "none";
+    case Action::adopt: return "adopt";
+    case Action::write_hubspot: return "write_hubspot";
+    case Action::write_postgres: return "write_postgres";
+  }
+  return "unknown";
+}
+
+namespace {
+
+Decision to_hubspot(const std::string& value) { return {Action::write_hubspot, false, {}, false, value}; }
+Decision to_postgres(const std::string& value) { return {Action::write_postgres, false, {}, false, value}; }
+
+// Drops a write the field's direction forbids.
+Decision allowed(Decision d, Direction direction) {
+  if (d.action == Action::write_hubspot && !mapping::writes_hubspot(direction)) d.action = Action::none;
+  if (d.action == Action::write_postgres && !mapping::writes_postgres(direction)) d.action = Action::none;
+  return d;
+}
+
+// Both sides changed (or hold different values with no base).
+Decision both_changed(const FieldState& f, Direction direction, ConflictPolicy policy) {
+  // A one-way field has one source: it wins without a conflict.
+  if (direction == Direction::to_hubspot) return to_hubspot(*f.pg);
+  if (direction == Direction::to_postgres) return to_postgres(*f.hs);
+  Decision d;
+  switch (policy) {
+    case ConflictPolicy::postgres: d = to_hubspot(*f.pg); break;
+    case ConflictPolicy::hubspot: d = to_postgres(*f.hs); break;
+    case ConflictPolicy::newest:
+      if (f.hs_changed_at_ms == 0) {
+        d.needs_hubspot_time = true;
+      } else {
+        d = f.pg_changed_at_ms >= f.hs_changed_at_ms ? to_hubspot(*f.pg) : to_postgres(*f.hs);
+      }
+      break;
+  }
+  d.conflict = true;
+  d.rule = policy;
+  return d;
+}
+
+// Only one side was read: the other is taken as unchanged since the base.
+Decision one_side_known(const FieldState& f, Direction direction) {
+  if (f.pg) {
+    if (f.base ? *f.pg == *f.base : f.pg->empty()) return {};
+    return allowed(to_hubspot(*f.pg), direction);
+  }
+  if (f.base ? *f.hs == *f.base : f.hs->empty()) return {};
+  return allowed(to_postgres(*f.hs), direction);
+}
+
+}  // namespace
+
+Decision decide(const FieldState& f, Direction direction, ConflictPolicy policy) {
+  if (!f.pg && !f.hs) return {};
+  if (!f.pg || !f.hs) return one_side_known(f, direction);
+  const std::string& pg = *f.pg;
+  const std::string& hs = *f.hs;
+  if (pg == hs) {
+    if (f.base && *f.base == pg) return {};
+    return {Action::adopt, false, {}, false, pg};
+  }
+  if (f.base) {
+    if (pg == *f.base) return allowed(to_postgres(hs), direction);
+    if (hs == *f.base) return allowed(to_hubspot(pg), direction);
+  } else {
+    // First link: a value on one side only fills the other, never clears it.
+    if (pg.empty()) return allowed(to_postgres(hs), direction);
+    if (hs.empty()) return allowed(to_hubspot(pg), direction);
+  }
+  return allowed(both_changed(f, direction, policy), direction);
+}
+
+}  // namespace hubsync::reconcile
