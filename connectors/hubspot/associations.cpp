@@ -37,17 +37,9 @@ void write_id(json::Writer& w, std::string_view key, const std::string& id) {
   w->EndObject();
 }
 
-}  // namespace
-
-std::string AssociationsApi::base(const std::string& from, const std::string& to) const {
-  return "/crm/v4/associations/" + url_encode(from) + "/" + url_encode(to);
-}
-
-model::Result<std::vector<pipeline::WriteOutcome>> AssociationsApi::batch_create(
-    const std::string& from, const std::string& to, const std::vector<pipeline::AssociationInput>& inputs) {
-  if (inputs.size() > kMaxAssociationWrite) return too_many("associations.batch_create", inputs.size(), kMaxAssociationWrite);
-  std::vector<pipeline::WriteOutcome> out(inputs.size());
-  if (inputs.empty()) return out;
+// `{inputs:[{from:{id}, to:{id}, types:[{associationCategory, associationTypeId}]}]}`,
+// the body of batch/create and batch/labels/archive.
+std::string typed_pairs_body(const std::vector<pipeline::AssociationInput>& inputs) {
   json::Writer w;
   w->StartObject();
   w.key("inputs");
@@ -68,7 +60,28 @@ model::Result<std::vector<pipeline::WriteOutcome>> AssociationsApi::batch_create
   }
   w->EndArray();
   w->EndObject();
-  auto r = client_.call(HttpMethod::post, base(from, to) + "/batch/create", w.take(),
+  return w.take();
+}
+
+// Archive calls answer 204; 404 (nothing there) counts as done.
+model::Status archived_or_error(const model::Result<HttpResponse>& r, const char* op) {
+  if (!r.ok()) return r.error();
+  if (is_2xx(r->status) || r->status == 404) return {};
+  return response_error(*r, op);
+}
+
+}  // namespace
+
+std::string AssociationsApi::base(const std::string& from, const std::string& to) const {
+  return "/crm/v4/associations/" + url_encode(from) + "/" + url_encode(to);
+}
+
+model::Result<std::vector<pipeline::WriteOutcome>> AssociationsApi::batch_create(
+    const std::string& from, const std::string& to, const std::vector<pipeline::AssociationInput>& inputs) {
+  if (inputs.size() > kMaxAssociationWrite) return too_many("associations.batch_create", inputs.size(), kMaxAssociationWrite);
+  std::vector<pipeline::WriteOutcome> out(inputs.size());
+  if (inputs.empty()) return out;
+  auto r = client_.call(HttpMethod::post, base(from, to) + "/batch/create", typed_pairs_body(inputs),
                         {.op = "associations.batch_create"});
   if (!r.ok()) return std::move(r).error();
   if (!is_2xx(r->status)) {
@@ -178,10 +191,19 @@ model::Status AssociationsApi::batch_archive(const std::string& from, const std:
   }
   w->EndArray();
   w->EndObject();
-  auto r = client_.call(HttpMethod::post, base(from, to) + "/batch/archive", w.take(), {.op = "associations.batch_archive"});
-  if (!r.ok()) return std::move(r).error();
-  if (is_2xx(r->status) || r->status == 404) return {};
-  return response_error(*r, "associations.batch_archive");
+  return archived_or_error(client_.call(HttpMethod::post, base(from, to) + "/batch/archive", w.take(),
+                                        {.op = "associations.batch_archive"}),
+                           "associations.batch_archive");
+}
+
+model::Status AssociationsApi::batch_archive_labels(const std::string& from, const std::string& to,
+                                                    const std::vector<pipeline::AssociationInput>& inputs) {
+  if (inputs.size() > kMaxAssociationWrite)
+    return too_many("associations.batch_archive_labels", inputs.size(), kMaxAssociationWrite);
+  if (inputs.empty()) return {};
+  return archived_or_error(client_.call(HttpMethod::post, base(from, to) + "/batch/labels/archive",
+                                        typed_pairs_body(inputs), {.op = "associations.batch_archive_labels"}),
+                           "associations.batch_archive_labels");
 }
 
 model::Result<std::vector<pipeline::AssociationType>> AssociationsApi::labels(const std::string& from,

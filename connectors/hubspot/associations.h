@@ -36,6 +36,12 @@ class AssociationsApi {
   model::Status batch_archive(const std::string& from, const std::string& to,
                               const std::vector<std::pair<std::string, std::string>>& pairs);
 
+  /// batch/labels/archive: removes only each input's type between its pair
+  /// (the unlabelled type takes every label with it, as HubSpot documents).
+  /// Idempotent. At most kMaxAssociationWrite inputs.
+  model::Status batch_archive_labels(const std::string& from, const std::string& to,
+                                     const std::vector<pipeline::AssociationInput>& inputs);
+
   /// GET …/labels: every association type from `from` to `to`.
   model::Result<std::vector<pipeline::AssociationType>> labels(const std::string& from, const std::string& to);
 

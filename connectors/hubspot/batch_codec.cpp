@@ -4,19 +4,11 @@
 #include <cctype>
 #include <unordered_map>
 
+#include "connectors/hubspot/codec.h"
 #include "connectors/hubspot/errors.h"
 #include "connectors/hubspot/json.h"
 
 namespace hubsync::hubspot {
-
-namespace {
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-
-}  // namespace
 
 std::vector<pipeline::WriteOutcome> parse_batch_write(const HttpResponse& resp, std::size_t n,
                                                       const BatchKeys& keys, const char* op) {
@@ -24,11 +16,11 @@ std::vector<pipeline::WriteOutcome> parse_batch_write(const HttpResponse& resp, 
   std::vector<bool> answered(n, false);
   std::unordered_map<std::string, std::size_t> by_key;
   for (std::size_t i = 0; i < keys.keys.size() && i < n; ++i)
-    if (!keys.keys[i].empty()) by_key.emplace(lower(keys.keys[i]), i);
+    if (!keys.keys[i].empty()) by_key.emplace(codec::lower(keys.keys[i]), i);
 
   auto find_input = [&](const std::vector<std::string>& candidates) -> std::optional<std::size_t> {
     for (const auto& c : candidates) {
-      if (auto it = by_key.find(lower(c)); it != by_key.end()) return it->second;
+      if (auto it = by_key.find(codec::lower(c)); it != by_key.end()) return it->second;
     }
     return std::nullopt;
   };

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cctype>
 #include <functional>
+#include <unordered_map>
 #include <spdlog/spdlog.h>
 
+#include "connectors/hubspot/codec.h"
 #include "engine/model/value.h"
 
 namespace hubsync::hubspot {
@@ -72,9 +74,18 @@ model::Result<std::vector<Outcome>> fan_out(HubSpotClient& client, std::size_t n
   return out;
 }
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
+// Runs `send(begin, end)` over chunks of `chunk` inputs concurrently; the
+// first failure (in chunk order) is the answer.
+model::Status for_each_chunk(HubSpotClient& client, std::size_t n, std::size_t chunk,
+                             const std::function<model::Status(std::size_t, std::size_t)>& send) {
+  std::vector<std::optional<model::Error>> failed((n + chunk - 1) / chunk);
+  client.run_parallel(failed.size(), [&](std::size_t c) {
+    auto s = send(c * chunk, std::min(n, (c + 1) * chunk));
+    if (!s.ok()) failed[c] = s.error();
+  });
+  for (auto& f : failed)
+    if (f) return *f;
+  return {};
 }
 
 }  // namespace
@@ -115,48 +126,121 @@ model::Result<std::vector<pipeline::WriteOutcome>> HubSpotCrm::archive(const std
   return fan_out<pipeline::WriteOutcome>(client_, ids.size(), kMaxBatchInputs, send, true);
 }
 
-model::Result<std::vector<pipeline::ReadOutcome>> HubSpotCrm::read(const std::string& type,
-                                                                   const std::vector<std::string>& ids,
-                                                                   const std::vector<std::string>& properties) {
+model::Result<std::vector<pipeline::ReadOutcome>> HubSpotCrm::read_objects(const std::string& type,
+                                                                           const std::vector<std::string>& ids,
+                                                                           const pipeline::ReadRequest& request) {
+  // Repeated ids share one lookup; emails repeat in any case.
+  const bool fold = codec::case_insensitive(request.id_property);
+  std::vector<std::string> distinct;
+  std::vector<std::size_t> slot(ids.size());
+  std::unordered_map<std::string, std::size_t> seen;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    auto [it, fresh] = seen.emplace(fold ? codec::lower(ids[i]) : ids[i], distinct.size());
+    if (fresh) distinct.push_back(ids[i]);
+    slot[i] = it->second;
+  }
+  auto found = read_batches(type, distinct, request);
+  if (!found.ok()) return std::move(found).error();
+  if (follow_merges_ && request.id_property.empty() && !request.archived)
+    if (auto st = follow_merges(type, distinct, request, *found); !st.ok()) return st.error();
+  std::vector<pipeline::ReadOutcome> out;
+  out.reserve(ids.size());
+  for (auto s : slot) out.push_back((*found)[s]);
+  return out;
+}
+
+model::Result<std::vector<pipeline::ReadOutcome>> HubSpotCrm::read_batches(const std::string& type,
+                                                                           const std::vector<std::string>& ids,
+                                                                           const pipeline::ReadRequest& request) {
   auto send = [&](const Indices& idx) {
     std::vector<std::string> chunk;
     for (auto i : idx) chunk.push_back(ids[i]);
-    return objects_.batch_read(type, chunk, properties);
+    return objects_.batch_read(type, chunk, request);
   };
-  auto out = fan_out<pipeline::ReadOutcome>(client_, ids.size(), kMaxBatchInputs, send, false);
-  if (!out.ok() || !follow_merges_) return out;
-  // An absorbed id stops resolving; its survivor lists it in
+  const std::size_t chunk = request.history.empty() ? kMaxBatchInputs : kMaxHistoryBatchInputs;
+  return fan_out<pipeline::ReadOutcome>(client_, ids.size(), chunk, send, false);
+}
+
+model::Status HubSpotCrm::follow_merges(const std::string& type, const std::vector<std::string>& ids,
+                                        const pipeline::ReadRequest& request,
+                                        std::vector<pipeline::ReadOutcome>& out) {
+  // An absorbed id may stop resolving; its survivor lists it in
   // hs_merged_object_ids. Look the missing ones up there, five per search
   // (one filter group each).
-  std::vector<std::size_t> missing;
-  for (std::size_t i = 0; i < out->size(); ++i)
-    if (!(*out)[i].record && !(*out)[i].error) missing.push_back(i);
+  std::vector<std::size_t> missing, resolved;
+  for (std::size_t i = 0; i < out.size(); ++i)
+    if (!out[i].record && !out[i].error) missing.push_back(i);
   for (std::size_t start = 0; start < missing.size(); start += kMaxFilterGroups) {
+    const std::size_t stop = std::min(missing.size(), start + kMaxFilterGroups);
     SearchRequest q;
     q.limit = 100;
-    q.properties = properties;
-    for (const char* p : {"hs_merged_object_ids"})
-      if (std::find(q.properties.begin(), q.properties.end(), p) == q.properties.end()) q.properties.emplace_back(p);
-    for (std::size_t k = start; k < std::min(missing.size(), start + kMaxFilterGroups); ++k)
+    q.properties = request.properties;
+    if (std::find(q.properties.begin(), q.properties.end(), "hs_merged_object_ids") == q.properties.end())
+      q.properties.emplace_back("hs_merged_object_ids");
+    for (std::size_t k = start; k < stop; ++k)
       q.filter_groups.push_back({{"hs_merged_object_ids", "CONTAINS_TOKEN", ids[missing[k]], {}, {}}});
     auto page = search_.search(type, q);
     if (!page.ok()) {
-      if (page.error().kind == model::ErrorKind::auth || page.error().kind == model::ErrorKind::fatal)
-        return std::move(page).error();
-      for (std::size_t k = start; k < std::min(missing.size(), start + kMaxFilterGroups); ++k)
-        (*out)[missing[k]].error = page.error();
+      if (whole_call(page.error())) return page.error();
+      for (std::size_t k = start; k < stop; ++k) out[missing[k]].error = page.error();
       continue;
     }
     for (const auto& rec : page->records) {
       auto m = rec.fields.find("hs_merged_object_ids");
       if (m == rec.fields.end() || m->second.is_null()) continue;
       for (const auto& absorbed : model::split_list(m->second.as_text()))
-        for (std::size_t k = start; k < std::min(missing.size(), start + kMaxFilterGroups); ++k)
-          if (ids[missing[k]] == absorbed) {
-            (*out)[missing[k]].record = rec;
-            (*out)[missing[k]].merged_into = rec.hubspot_id;
+        for (std::size_t k = start; k < stop; ++k)
+          if (ids[missing[k]] == absorbed && !out[missing[k]].record) {
+            out[missing[k]].record = rec;
+            out[missing[k]].merged_into = rec.hubspot_id;
+            resolved.push_back(missing[k]);
           }
     }
+  }
+  if (request.history.empty() || resolved.empty()) return {};
+  // Search carries no history: read the survivors again by their own ids.
+  std::vector<std::string> survivors;
+  for (auto i : resolved) survivors.push_back(out[i].merged_into);
+  auto again = read_batches(type, survivors, request);
+  if (!again.ok()) return again.error();
+  for (std::size_t j = 0; j < resolved.size(); ++j) {
+    auto& o = out[resolved[j]];
+    auto& a = (*again)[j];
+    if (a.record) {
+      o.record = std::move(a.record);
+      o.history = std::move(a.history);
+    } else {
+      // Gone again (or unreadable) between the two calls: ask again later.
+      o.record.reset();
+      o.merged_into.clear();
+      o.error = a.error ? *a.error
+                        : model::make_error(model::ErrorKind::transient,
+                                            "objects.read: merged survivor " + survivors[j] + " vanished");
+    }
+  }
+  return {};
+}
+
+model::Result<pipeline::ArchivedPage> HubSpotCrm::list_archived(const std::string& type, const std::string& after,
+                                                                const std::vector<std::string>& properties) {
+  const bool in_url = fits_in_url(properties);
+  auto page = objects_.list(type, in_url ? properties : std::vector<std::string>{}, after, kMaxListLimit, true);
+  if (!page.ok()) return std::move(page).error();
+  pipeline::ArchivedPage out;
+  out.next_after = page->next_after;
+  if (in_url) {
+    out.records = std::move(page->records);
+    return out;
+  }
+  // Too many properties for a URL: the page names the ids, batch/read
+  // (archived=true) brings the values.
+  std::vector<std::string> ids;
+  for (const auto& r : page->records) ids.push_back(r.hubspot_id);
+  auto read = read_objects(type, ids, pipeline::ReadRequest{properties, {}, "", true});
+  if (!read.ok()) return std::move(read).error();
+  for (auto& o : *read) {
+    if (o.error) return *o.error;                            // retry the page
+    if (o.record) out.records.push_back(std::move(*o.record));  // else restored since listed
   }
   return out;
 }
@@ -192,16 +276,22 @@ model::Result<std::vector<pipeline::Associated>> HubSpotCrm::associations(const 
 
 model::Status HubSpotCrm::unassociate(const std::string& from_type, const std::string& to_type,
                                       const std::vector<std::pair<std::string, std::string>>& pairs) {
-  std::vector<std::optional<model::Error>> failed((pairs.size() + kMaxAssociationWrite - 1) / kMaxAssociationWrite);
-  client_.run_parallel(failed.size(), [&](std::size_t c) {
-    const auto b = pairs.begin() + static_cast<std::ptrdiff_t>(c * kMaxAssociationWrite);
-    const auto e = pairs.begin() + static_cast<std::ptrdiff_t>(std::min(pairs.size(), (c + 1) * kMaxAssociationWrite));
-    auto s = associations_.batch_archive(from_type, to_type, std::vector<std::pair<std::string, std::string>>(b, e));
-    if (!s.ok()) failed[c] = s.error();
+  return for_each_chunk(client_, pairs.size(), kMaxAssociationWrite, [&](std::size_t b, std::size_t e) {
+    return associations_.batch_archive(from_type, to_type,
+                                       std::vector<std::pair<std::string, std::string>>(
+                                           pairs.begin() + static_cast<std::ptrdiff_t>(b),
+                                           pairs.begin() + static_cast<std::ptrdiff_t>(e)));
   });
-  for (auto& f : failed)
-    if (f) return *f;
-  return {};
+}
+
+model::Status HubSpotCrm::unassociate_types(const std::string& from_type, const std::string& to_type,
+                                            const std::vector<pipeline::AssociationInput>& inputs) {
+  return for_each_chunk(client_, inputs.size(), kMaxAssociationWrite, [&](std::size_t b, std::size_t e) {
+    return associations_.batch_archive_labels(from_type, to_type,
+                                              std::vector<pipeline::AssociationInput>(
+                                                  inputs.begin() + static_cast<std::ptrdiff_t>(b),
+                                                  inputs.begin() + static_cast<std::ptrdiff_t>(e)));
+  });
 }
 
 model::Result<std::optional<pipeline::AssociationType>> HubSpotCrm::association_type(const std::string& from_type,
@@ -220,9 +310,9 @@ model::Result<std::optional<pipeline::AssociationType>> HubSpotCrm::association_
     std::lock_guard lock(mu_);
     labels_[key] = types;
   }
-  const std::string want = lower(label);
+  const std::string want = codec::lower(label);
   for (const auto& t : types)
-    if (lower(t.label) == want && (!want.empty() || t.category == "HUBSPOT_DEFINED"))
+    if (codec::lower(t.label) == want && (!want.empty() || t.category == "HUBSPOT_DEFINED"))
       return std::optional<pipeline::AssociationType>(t);
   if (want.empty())
     for (const auto& t : types)

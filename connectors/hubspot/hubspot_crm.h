@@ -34,9 +34,11 @@ class HubSpotCrm final : public pipeline::CrmPort {
                                                             const std::vector<pipeline::UpdateInput>& inputs) override;
   model::Result<std::vector<pipeline::WriteOutcome>> archive(const std::string& object_type,
                                                              const std::vector<std::string>& ids) override;
-  model::Result<std::vector<pipeline::ReadOutcome>> read(const std::string& object_type,
-                                                         const std::vector<std::string>& ids,
-                                                         const std::vector<std::string>& properties) override;
+  model::Result<std::vector<pipeline::ReadOutcome>> read_objects(const std::string& object_type,
+                                                                 const std::vector<std::string>& ids,
+                                                                 const pipeline::ReadRequest& request) override;
+  model::Result<pipeline::ArchivedPage> list_archived(const std::string& object_type, const std::string& after,
+                                                      const std::vector<std::string>& properties) override;
   model::Result<pipeline::SweepPage> sweep(const std::string& object_type, const pipeline::SweepCursor& from,
                                            const std::vector<std::string>& properties, int page_size) override;
   model::Result<std::vector<pipeline::WriteOutcome>> associate(
@@ -47,6 +49,8 @@ class HubSpotCrm final : public pipeline::CrmPort {
                                                                 const std::vector<std::string>& from_ids) override;
   model::Status unassociate(const std::string& from_type, const std::string& to_type,
                             const std::vector<std::pair<std::string, std::string>>& pairs) override;
+  model::Status unassociate_types(const std::string& from_type, const std::string& to_type,
+                                  const std::vector<pipeline::AssociationInput>& inputs) override;
   model::Result<std::optional<pipeline::AssociationType>> association_type(const std::string& from_type,
                                                                            const std::string& to_type,
                                                                            const std::string& label) override;
@@ -56,11 +60,20 @@ class HubSpotCrm final : public pipeline::CrmPort {
   AssociationsApi& associations_api() { return associations_; }
   PropertiesApi& properties() { return properties_; }
   HubSpotClient& client() { return client_; }
-  /// read() looks ids HubSpot no longer resolves up in hs_merged_object_ids
-  /// (one search per five missing ids). On by default.
+  /// read_objects() by HubSpot id looks ids HubSpot no longer resolves up in
+  /// hs_merged_object_ids (one search per five missing ids). On by default.
   void set_follow_merges(bool on) { follow_merges_ = on; }
 
  private:
+  /// batch/read of `ids` in concurrent chunks (100, or 50 with history).
+  model::Result<std::vector<pipeline::ReadOutcome>> read_batches(const std::string& type,
+                                                                 const std::vector<std::string>& ids,
+                                                                 const pipeline::ReadRequest& request);
+  /// Finds the survivors of ids in `out` that found nothing (by search on
+  /// hs_merged_object_ids); their history, when asked, by a second read.
+  model::Status follow_merges(const std::string& type, const std::vector<std::string>& ids,
+                              const pipeline::ReadRequest& request, std::vector<pipeline::ReadOutcome>& out);
+
   HubSpotClient& client_;
   ObjectsApi objects_;
   SearchApi search_;

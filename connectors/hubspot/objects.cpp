@@ -1,7 +1,9 @@
 #include "connectors/hubspot/objects.h"
 
 #include <algorithm>
+#include <cctype>
 #include <functional>
+#include <map>
 #include <unordered_map>
 
 #include "connectors/hubspot/batch_codec.h"
@@ -15,9 +17,9 @@ namespace hubsync::hubspot {
 
 namespace {
 
-model::Error too_many(const char* op, std::size_t n) {
+model::Error too_many(const char* op, std::size_t n, std::size_t max = kMaxBatchInputs) {
   return model::make_error(model::ErrorKind::fatal, std::string(op) + ": " + std::to_string(n) +
-                                                        " inputs exceed the batch limit of 100");
+                                                        " inputs exceed the batch limit of " + std::to_string(max));
 }
 
 bool is_2xx(int s) { return s >= 200 && s < 300; }
@@ -82,17 +84,21 @@ model::Result<std::vector<WriteOutcome>> send_batch_write(
 
 std::string objects_path(const std::string& type) { return "/crm/v3/objects/" + url_encode(type); }
 
+bool fits_in_url(const std::vector<std::string>& properties) {
+  return codec::properties_query(properties).size() <= kMaxPropertiesQuery;
+}
+
 model::Result<std::optional<model::Record>> ObjectsApi::get(const std::string& type, const std::string& id,
                                                             const std::vector<std::string>& properties,
                                                             const std::string& id_property) {
-  const std::string props = codec::properties_query(properties);
-  if (props.size() > kMaxPropertiesQuery) {
-    auto r = batch_read(type, {id}, properties, id_property);
+  if (!fits_in_url(properties)) {
+    auto r = batch_read(type, {id}, pipeline::ReadRequest{properties, {}, id_property, false});
     if (!r.ok()) return std::move(r).error();
     auto& o = r->front();
     if (o.error) return *o.error;
     return o.record;
   }
+  const std::string props = codec::properties_query(properties);
   std::string path = objects_path(type) + "/" + url_encode(id) + "?archived=false";
   if (!props.empty()) path += "&properties=" + props;
   if (!id_property.empty()) path += "&idProperty=" + url_encode(id_property);
@@ -105,7 +111,7 @@ model::Result<std::optional<model::Record>> ObjectsApi::get(const std::string& t
 
 model::Result<ListPage> ObjectsApi::list(const std::string& type, const std::vector<std::string>& properties,
                                          const std::string& after, int limit, bool archived) {
-  std::string path = objects_path(type) + "?limit=" + std::to_string(std::clamp(limit, 1, 100)) +
+  std::string path = objects_path(type) + "?limit=" + std::to_string(std::clamp(limit, 1, kMaxListLimit)) +
                      "&archived=" + (archived ? "true" : "false");
   if (!after.empty()) path += "&after=" + url_encode(after);
   const std::string props = codec::properties_query(properties);
@@ -131,11 +137,12 @@ model::Result<ListPage> ObjectsApi::list(const std::string& type, const std::vec
 
 model::Result<std::vector<ReadOutcome>> ObjectsApi::batch_read(const std::string& type,
                                                                const std::vector<std::string>& ids,
-                                                               const std::vector<std::string>& properties,
-                                                               const std::string& id_property) {
-  if (ids.size() > kMaxBatchInputs) return too_many("objects.batch_read", ids.size());
+                                                               const pipeline::ReadRequest& request) {
+  const std::size_t max = request.history.empty() ? kMaxBatchInputs : kMaxHistoryBatchInputs;
+  if (ids.size() > max) return too_many("objects.batch_read", ids.size(), max);
   std::vector<ReadOutcome> out(ids.size());
   if (ids.empty()) return out;
+  const std::string& id_property = request.id_property;
   json::Writer w;
   w->StartObject();
   w.key("inputs");
@@ -146,52 +153,82 @@ model::Result<std::vector<ReadOutcome>> ObjectsApi::batch_read(const std::string
     w->EndObject();
   }
   w->EndArray();
-  auto props = with_merge_property(properties);
+  auto props = with_merge_property(request.properties);
   if (!id_property.empty() && std::find(props.begin(), props.end(), id_property) == props.end())
     props.push_back(id_property);
   codec::write_string_array(w, "properties", props);
-  codec::write_string_array(w, "propertiesWithHistory", {});
+  codec::write_string_array(w, "propertiesWithHistory", request.history);
   if (!id_property.empty()) w.kv("idProperty", id_property);
   w->EndObject();
-  auto r = client_.call(HttpMethod::post, objects_path(type) + "/batch/read?archived=false", w.take(),
-                        {.op = "objects.batch_read"});
+  const std::string path = objects_path(type) + "/batch/read?archived=" + (request.archived ? "true" : "false");
+  auto r = client_.call(HttpMethod::post, path, w.take(), {.op = "objects.batch_read"});
   if (!r.ok()) return std::move(r).error();
   if (r->status == 404) return out;  // none of them exists
   if (!is_2xx(r->status)) return response_error(*r, "objects.batch_read");
   try {
     auto d = json::parse(r->body);
-    std::unordered_map<std::string, std::size_t> index;
-    for (std::size_t i = 0; i < ids.size(); ++i) index.emplace(ids[i], i);
-    const std::string key_prop = id_property.empty() ? "hs_object_id" : id_property;
+    // Inputs by key, exactly and case-folded; a repeated id gets every answer.
+    std::unordered_map<std::string, std::vector<std::size_t>> exact, folded;
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      exact[ids[i]].push_back(i);
+      folded[codec::lower(ids[i])].push_back(i);
+    }
+    auto inputs_for = [&](const std::string& key, bool fold) -> const std::vector<std::size_t>* {
+      const auto& index = fold ? folded : exact;
+      auto it = index.find(fold ? codec::lower(key) : key);
+      return it == index.end() ? nullptr : &it->second;
+    };
+    struct Found {
+      model::Record rec;
+      std::map<std::string, std::vector<pipeline::PropertyVersion>> history;
+      std::string key;
+    };
+    std::vector<Found> found;
     if (const auto* res = json::member(d, "results"); res && res->IsArray()) {
       for (const auto& o : res->GetArray()) {
-        model::Record rec = codec::record_from_json(o);
-        std::string key = id_property.empty() ? rec.hubspot_id : "";
-        if (!id_property.empty())
-          if (auto it = rec.fields.find(key_prop); it != rec.fields.end() && !it->second.is_null())
-            key = it->second.as_text();
-        if (auto it = index.find(key); it != index.end()) {
-          out[it->second].record = rec;
-          continue;
+        Found f{codec::record_from_json(o), codec::history_from_json(o), ""};
+        if (id_property.empty()) {
+          f.key = f.rec.hubspot_id;
+        } else if (auto it = f.rec.fields.find(id_property); it != f.rec.fields.end() && !it->second.is_null()) {
+          f.key = it->second.as_text();
         }
-        // Not asked for by this id: it absorbed ids we asked for (a merge).
-        if (auto m = rec.fields.find("hs_merged_object_ids"); m != rec.fields.end() && !m->second.is_null()) {
-          for (const auto& absorbed : model::split_list(m->second.as_text())) {
-            if (auto it = index.find(absorbed); it != index.end() && !out[it->second].record) {
-              out[it->second].record = rec;
-              out[it->second].merged_into = rec.hubspot_id;
-            }
-          }
-        }
+        found.push_back(std::move(f));
       }
+    }
+    auto place = [&](std::size_t i, const Found& f, const std::string& merged_into) {
+      if (out[i].record) return;
+      out[i].record = f.rec;
+      out[i].merged_into = merged_into;
+      for (const auto& p : request.history) {
+        auto h = f.history.find(p);
+        out[i].history[p] = h == f.history.end() ? std::vector<pipeline::PropertyVersion>{} : h->second;
+      }
+    };
+    // Exact keys first; then, for emails, case-folded ones (HubSpot answers
+    // `A@x.com` with the record of `a@x.com`).
+    for (bool fold : {false, true}) {
+      if (fold && !codec::case_insensitive(id_property)) break;
+      for (const auto& f : found)
+        if (const auto* idx = inputs_for(f.key, fold))
+          for (auto i : *idx) place(i, f, "");
+    }
+    // Inputs still unanswered by id may be ids a result absorbed in a merge
+    // (HubSpot answers an absorbed id with the survivor).
+    for (const auto& f : found) {
+      auto m = f.rec.fields.find("hs_merged_object_ids");
+      if (!id_property.empty() || m == f.rec.fields.end() || m->second.is_null()) continue;
+      for (const auto& absorbed : model::split_list(m->second.as_text()))
+        if (const auto* idx = inputs_for(absorbed, false))
+          for (auto i : *idx) place(i, f, f.rec.hubspot_id);
     }
     if (const auto* errors = json::member(d, "errors"); errors && errors->IsArray()) {
       for (const auto& e : errors->GetArray()) {
         auto api = parse_api_error(400, json::to_string(e));
         if (api.category == "OBJECT_NOT_FOUND") continue;  // absent is an answer, not an error
         for (const auto& v : api.context_values())
-          if (auto it = index.find(v); it != index.end() && !out[it->second].record)
-            out[it->second].error = to_error(api, "objects.batch_read");
+          if (const auto* idx = inputs_for(v, codec::case_insensitive(id_property)))
+            for (auto i : *idx)
+              if (!out[i].record) out[i].error = to_error(api, "objects.batch_read");
       }
     }
     return out;

@@ -15,8 +15,15 @@ using pipeline::WriteOutcome;
 
 /// Batch endpoints take at most this many inputs; more is refused locally.
 inline constexpr std::size_t kMaxBatchInputs = 100;
+/// batch/read asking for propertiesWithHistory takes at most this many.
+inline constexpr std::size_t kMaxHistoryBatchInputs = 50;
+/// A list page holds at most this many objects.
+inline constexpr int kMaxListLimit = 100;
 /// Property lists longer than this (as a query string) go through batch/read.
 inline constexpr std::size_t kMaxPropertiesQuery = 2000;
+
+/// Whether `properties` fit in a query string (else read them with batch/read).
+bool fits_in_url(const std::vector<std::string>& properties);
 
 struct ListPage {
   std::vector<model::Record> records;
@@ -51,11 +58,18 @@ class ObjectsApi {
   model::Result<ListPage> list(const std::string& type, const std::vector<std::string>& properties,
                                const std::string& after = "", int limit = 100, bool archived = false);
 
-  /// POST batch/read. Follows merges through hs_merged_object_ids.
+  /// POST batch/read?archived=… by HubSpot id or by `request.id_property`,
+  /// with request.properties and the history of request.history. At most
+  /// kMaxBatchInputs ids, kMaxHistoryBatchInputs when history is asked (a
+  /// fatal error otherwise). Outcomes in input order, repeated ids each
+  /// answered: a result finds its inputs by id, else by its id_property value
+  /// (exactly, then for emails case-insensitively: HubSpot lower-cases
+  /// them), else —
+  /// a survivor HubSpot returned for an absorbed id — through
+  /// hs_merged_object_ids (merged_into set). Not found: no record, no error.
   model::Result<std::vector<ReadOutcome>> batch_read(const std::string& type,
                                                      const std::vector<std::string>& ids,
-                                                     const std::vector<std::string>& properties,
-                                                     const std::string& id_property = "");
+                                                     const pipeline::ReadRequest& request);
 
   /// POST /{type}: creates one object. Not idempotent.
   model::Result<model::Record> create(const std::string& type, const model::Fields& properties);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,6 +36,22 @@ struct WriteOutcome {
   bool ok() const { return !error.has_value(); }
 };
 
+/// One version of a property's value, as propertiesWithHistory reports it.
+struct PropertyVersion {
+  std::string value;
+  std::int64_t timestamp_ms = 0;
+  std::string source_type;  ///< INTEGRATION, CRM_UI, IMPORT, API, ...
+  std::string source_id;    ///< e.g. the app id for INTEGRATION
+};
+
+/// What to read (CrmPort::read_objects).
+struct ReadRequest {
+  std::vector<std::string> properties;  ///< values to read (any number: POST body)
+  std::vector<std::string> history;     ///< properties whose history to read too
+  std::string id_property;              ///< empty: ids are HubSpot ids; else values of this unique property
+  bool archived = false;                ///< read archived objects instead of live ones
+};
+
 /// What a read found for one requested id, in input order.
 struct ReadOutcome {
   std::optional<model::Record> record;  ///< absent: no such object (deleted, archived, merged away unseen)
@@ -42,6 +59,13 @@ struct ReadOutcome {
   /// the survivor, whose id differs from the one asked for.
   std::string merged_into;
   std::optional<model::Error> error;    ///< a per-input failure other than not-found
+  std::map<std::string, std::vector<PropertyVersion>> history;  ///< newest first; only properties asked in ReadRequest::history
+};
+
+/// One page of archived objects (CrmPort::list_archived).
+struct ArchivedPage {
+  std::vector<model::Record> records;  ///< archived objects; Record::changed_at_ms = archivedAt
+  std::string next_after;              ///< empty on the last page
 };
 
 /// Where a sweep stands: every object with (last-modified, id) after
@@ -125,15 +149,40 @@ class CrmPort {
   virtual model::Result<std::vector<WriteOutcome>> archive(const std::string& object_type,
                                                            const std::vector<std::string>& ids) = 0;
 
-  /// Reads the current state of objects by HubSpot id with the given
-  /// properties (any number: sent in a POST body, never a URL). Follows
-  /// merges: an absorbed id yields the survivor and `merged_into` (ids that
-  /// no longer resolve are looked up in hs_merged_object_ids, which costs one
-  /// search call per five such ids).
+  /// Reads objects by HubSpot id, or by the values of the unique property
+  /// `request.id_property` (batch/read with idProperty), with the requested
+  /// properties (any number: sent in a POST body, never a URL) and, for the
+  /// properties in `request.history`, their versions newest first (HubSpot
+  /// takes at most 50 inputs per call then, so chunks shrink to 50). One
+  /// outcome per id, in input order; any number of ids (chunked, sent
+  /// concurrently); repeated ids share one lookup. An id or value that
+  /// matches nothing gives an outcome without record and without error.
+  /// Emails match case-insensitively, as HubSpot stores them lower-cased: the
+  /// record's email may differ in case from the value asked for.
+  /// By HubSpot id (and not archived) merges are followed: an absorbed id
+  /// yields the survivor and `merged_into` (ids that no longer resolve are
+  /// looked up in hs_merged_object_ids, one search call per five such ids).
+  /// `request.archived` reads archived objects only (live ones are not
+  /// found). Read-only.
+  virtual model::Result<std::vector<ReadOutcome>> read_objects(const std::string& object_type,
+                                                               const std::vector<std::string>& ids,
+                                                               const ReadRequest& request) = 0;
+
+  /// read_objects by HubSpot id with `properties` and no history.
+  model::Result<std::vector<ReadOutcome>> read(const std::string& object_type, const std::vector<std::string>& ids,
+                                               const std::vector<std::string>& properties) {
+    return read_objects(object_type, ids, ReadRequest{properties, {}, "", false});
+  }
+
+  /// One page of archived objects of a type (GET
+  /// /crm/v3/objects/{type}?archived=true), with the given properties (if
+  /// too many for a URL, read ids first then batch/read with archived=true).
+  /// Pages hold up to 100 objects; start with `after` empty and pass each
+  /// page's next_after until it is empty. Deletions never appear in search:
+  /// this is how a pull learns of them. Record::changed_at_ms is archivedAt.
   /// Read-only.
-  virtual model::Result<std::vector<ReadOutcome>> read(const std::string& object_type,
-                                                       const std::vector<std::string>& ids,
-                                                       const std::vector<std::string>& properties) = 0;
+  virtual model::Result<ArchivedPage> list_archived(const std::string& object_type, const std::string& after,
+                                                    const std::vector<std::string>& properties) = 0;
 
   /// One page of the modified-since sweep: objects whose last-modified time
   /// and id come after `from`, oldest first, ordered by (time, id). Never
@@ -158,9 +207,20 @@ class CrmPort {
                                                               const std::string& to_type,
                                                               const std::vector<std::string>& from_ids) = 0;
 
-  /// Removes every association between each pair. Idempotent.
+  /// Removes every association between each pair, labels people added in
+  /// HubSpot included (prefer unassociate_types). Idempotent.
   virtual model::Status unassociate(const std::string& from_type, const std::string& to_type,
                                     const std::vector<std::pair<std::string, std::string>>& pairs) = 0;
+
+  /// Removes only the given association types between each pair (v4
+  /// batch/labels/archive); other labels between the pair stay. Idempotent
+  /// (removing a type that is not there succeeds).
+  /// Exception, as HubSpot documents: removing the unlabelled type (empty
+  /// AssociationType::label) removes every label between the pair too. A
+  /// type not defined between the two object types fails the call
+  /// (invalid_record). Any number of inputs (chunks of 100, concurrent).
+  virtual model::Status unassociate_types(const std::string& from_type, const std::string& to_type,
+                                          const std::vector<AssociationInput>& inputs) = 0;
 
   /// The association type named `label` from `from_type` to `to_type`
   /// (empty label: the unlabelled default). nullopt when no such label

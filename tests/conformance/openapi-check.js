@@ -96,7 +96,9 @@ async function main() {
   const sim = await startSimulator(['--tier', '250']);
   const failures = [];
   let checked = 0;
-  const call = async (method, urlPath, body, { form = false, expectStatus } = {}) => {
+  // checkRequest: also validate the request body against the operation's
+  // documented requestBody (for exchanges that show a new request shape).
+  const call = async (method, urlPath, body, { form = false, expectStatus, checkRequest = false } = {}) => {
     const headers = { authorization: 'Bearer pat-sim-hubsync' };
     let payload;
     if (body !== undefined) {
@@ -116,6 +118,14 @@ async function main() {
       return json;
     }
     for (const { name, spec, template, op } of ops) {
+      const reqSchema = op.requestBody?.content?.['application/json']?.schema;
+      if (checkRequest && reqSchema) {
+        const errors = [];
+        validate(spec, reqSchema, body, 'request', errors);
+        for (const e of errors) failures.push(`${label} [${name} ${template}]: ${e}`);
+      } else if (checkRequest) {
+        failures.push(`${label} [${name} ${template}]: no documented JSON request body to check`);
+      }
       const responses = op.responses || {};
       let resp = responses[String(res.status)];
       if (!resp) {
@@ -153,7 +163,12 @@ async function main() {
     await call('POST', '/crm/v3/objects/contacts', { properties: { nope: '1' } }, { expectStatus: 400 });
     await call('GET', '/crm/v3/objects/contacts/999', undefined, { expectStatus: 404 });
     await call('POST', '/crm/v3/objects/companies', { properties: { name: 'Acme', domain: 'acme.example' } }, { expectStatus: 201 });
+    await call('POST', '/crm/v3/objects/contacts/batch/read', { idProperty: 'email', properties: ['email'], propertiesWithHistory: ['firstname'], inputs: [{ id: 'B1@Example.com' }, { id: 'none@example.com' }] }, { expectStatus: 207, checkRequest: true });
     await call('POST', '/crm/v3/objects/contacts/batch/archive', { inputs: [{ id: c.id }] }, { expectStatus: 204 });
+    const archived = await call('GET', '/crm/v3/objects/contacts?archived=true&properties=email', undefined, { expectStatus: 200 });
+    if (!archived.results.length || !archived.results.every((o) => o.archived === true && o.archivedAt))
+      failures.push('GET /crm/v3/objects/contacts?archived=true: every result needs archived: true and archivedAt');
+    await call('POST', '/crm/v3/objects/contacts/batch/read?archived=true', { properties: ['email'], propertiesWithHistory: ['email'], inputs: [{ id: c.id }] }, { expectStatus: 200, checkRequest: true });
     await call('DELETE', `/crm/v3/objects/companies/1`, undefined, { expectStatus: 204 });
     // properties
     await call('GET', '/crm/v3/properties/contacts', undefined, { expectStatus: 200 });
@@ -185,6 +200,9 @@ async function main() {
     await call('GET', `/crm/v4/objects/contacts/${a.id}/associations/companies`, undefined, { expectStatus: 200 });
     await call('PUT', `/crm/v4/objects/contacts/${a.id}/associations/default/companies/${co.id}`, undefined, { expectStatus: 200 });
     await call('GET', '/crm/associations/v4/contacts/companies/labels', undefined, { expectStatus: 200 });
+    const labelsArchive = (typeId) => ({ inputs: [{ from: { id: a.id }, to: { id: co.id }, types: [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: typeId }] }] });
+    await call('POST', '/crm/v4/associations/contacts/companies/batch/labels/archive', labelsArchive(1), { expectStatus: 204, checkRequest: true });
+    await call('POST', '/crm/v4/associations/contacts/companies/batch/labels/archive', labelsArchive(999), { expectStatus: 400, checkRequest: true });
     await call('POST', '/crm/v4/associations/contacts/companies/batch/archive', { inputs: [{ from: { id: a.id }, to: [{ id: co.id }] }] }, { expectStatus: 204 });
     // oauth
     const auth = await fetch(`${sim.base}/oauth/authorize?client_id=sim-client-id&scope=crm&redirect_uri=http%3A%2F%2Flocalhost%2Fcb`, { redirect: 'manual' });

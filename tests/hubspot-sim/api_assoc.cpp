@@ -19,6 +19,35 @@ std::uint64_t id_of(const rapidjson::Value& v, const char* member) {
   return static_cast<std::uint64_t>(n);
 }
 
+// `[{associationCategory, associationTypeId}]` as specs.
+std::vector<AssocTypeSpec> specs_of(const rapidjson::Value& arr) {
+  std::vector<AssocTypeSpec> specs;
+  if (!arr.IsArray()) return specs;
+  for (const auto& s : arr.GetArray())
+    specs.push_back({get_string(s, "associationCategory"),
+                     s.HasMember("associationTypeId") && s["associationTypeId"].IsInt() ? s["associationTypeId"].GetInt() : 0});
+  return specs;
+}
+
+// An input's `types`, which batch/create and batch/labels/archive require.
+std::vector<AssocTypeSpec> required_types(const rapidjson::Value& in) {
+  auto ts = in.FindMember("types");
+  if (ts == in.MemberEnd() || !ts->value.IsArray() || ts->value.Size() == 0)
+    throw make_api_error(400, "VALIDATION_ERROR", "types is required");
+  return specs_of(ts->value);
+}
+
+// A v4 batch body's `inputs` (at most 1000, HubSpot's limit for reads).
+const rapidjson::Value& batch_inputs(const rapidjson::Value& body) {
+  auto it = body.FindMember("inputs");
+  if (it == body.MemberEnd() || !it->value.IsArray())
+    throw make_api_error(400, "VALIDATION_ERROR", "Invalid input JSON: `inputs` is required");
+  if (it->value.Size() > 1000)
+    throw make_api_error(400, "VALIDATION_ERROR",
+                         "Batch input limit exceeded: " + std::to_string(it->value.Size()) + " inputs, the maximum is 1000");
+  return it->value;
+}
+
 void write_types(JsonWriter& w, const std::vector<AssocTypeDef>& types) {
   w.StartArray();
   for (const auto& d : types) {
@@ -62,14 +91,23 @@ HttpResponse Simulator::Impl::handle_associations(HttpRequest& req, const std::v
       return json_response(200, done(sb));
     }
   }
+  if (seg.size() == 8 && seg[5] == "batch" && seg[6] == "labels" && seg[7] == "archive" && req.method == "POST") {
+    // {inputs:[{from:{id}, to:{id}, types:[...]}]} -> 204, as documented.
+    auto body = parse_body(req.body);
+    std::vector<AssocTypeRemoval> removals;
+    for (const auto& in : batch_inputs(body).GetArray())
+      removals.push_back({id_of(in, "from"), id_of(in, "to"), required_types(in)});
+    std::vector<ChangeEvent> events;
+    portal.unassociate_types(from, to, removals, source_for(c), events);
+    emit(events);
+    HttpResponse r;
+    r.status = 204;
+    r.content_type.clear();
+    return r;
+  }
   if (seg.size() == 7 && seg[5] == "batch" && req.method == "POST") {
     auto body = parse_body(req.body);
-    auto it = body.FindMember("inputs");
-    if (it == body.MemberEnd() || !it->value.IsArray())
-      throw make_api_error(400, "VALIDATION_ERROR", "Invalid input JSON: `inputs` is required");
-    const auto& inputs = it->value;
-    if (inputs.Size() > 1000)
-      throw make_api_error(400, "VALIDATION_ERROR", "Batch input limit exceeded: " + std::to_string(inputs.Size()) + " inputs, the maximum is 1000");
+    const auto& inputs = batch_inputs(body);
     const std::string& op = seg[6];
     std::vector<ChangeEvent> events;
     auto envelope_start = [&] {
@@ -108,13 +146,7 @@ HttpResponse Simulator::Impl::handle_associations(HttpRequest& req, const std::v
       for (const auto& in : inputs.GetArray()) {
         std::uint64_t f = id_of(in, "from"), t = id_of(in, "to");
         std::vector<AssocTypeSpec> specs;
-        if (!by_default) {
-          auto ts = in.FindMember("types");
-          if (ts == in.MemberEnd() || !ts->value.IsArray() || ts->value.Size() == 0)
-            throw make_api_error(400, "VALIDATION_ERROR", "types is required");
-          for (const auto& s : ts->value.GetArray())
-            specs.push_back({get_string(s, "associationCategory"), s.HasMember("associationTypeId") && s["associationTypeId"].IsInt() ? s["associationTypeId"].GetInt() : 0});
-        }
+        if (!by_default) specs = required_types(in);
         results.push_back({f, t, portal.associate(from, f, to, t, specs, source_for(c), events)});
       }
       envelope_start();
@@ -266,9 +298,7 @@ HttpResponse Simulator::Impl::handle_v4_object_associations(HttpRequest& req, co
       auto body = rapidjson::Document();
       body.Parse(req.body.data(), req.body.size());
       std::vector<AssocTypeSpec> specs;
-      if (!body.HasParseError() && body.IsArray())
-        for (const auto& s : body.GetArray())
-          specs.push_back({get_string(s, "associationCategory"), s.HasMember("associationTypeId") && s["associationTypeId"].IsInt() ? s["associationTypeId"].GetInt() : 0});
+      if (!body.HasParseError()) specs = specs_of(body);
       auto types = portal.associate(from, id, to, to_id, specs, source_for(c), events);
       emit(events);
       w.StartObject();

@@ -6,6 +6,9 @@ namespace hubsync::sim {
 namespace {
 
 constexpr std::size_t kMaxBatch = 100;
+// batch/read asking for propertiesWithHistory takes fewer inputs; HubSpot's
+// refusal is quoted in PipedreamHQ/pipedream#8462.
+constexpr std::size_t kMaxHistoryBatch = 50;
 
 std::vector<std::string> list_param(const HttpRequest& req, const std::string& name) {
   std::vector<std::string> out;
@@ -278,6 +281,10 @@ HttpResponse Simulator::Impl::handle_objects(HttpRequest& req, const std::vector
       std::vector<std::string> ids;
       for (const auto& v : inputs.GetArray()) ids.push_back(v.IsObject() && v.HasMember("id") ? scalar_to_string(v["id"]) : "");
       auto hist = string_array(body, "propertiesWithHistory");
+      if (!hist.empty() && ids.size() > kMaxHistoryBatch)
+        throw make_api_error(400, "VALIDATION_ERROR",
+                             "The maximum number of inputs supported in a batch request for property histories is " +
+                                 std::to_string(kMaxHistoryBatch) + ". Please reduce the number of items and try again");
       std::vector<std::string> missing;
       // `archived` is a query parameter in the spec; a body flag is accepted too.
       bool archived = req.query_param("archived") == "true" ||

@@ -72,6 +72,13 @@ struct AssocLink {
   std::vector<AssocTypeDef> types;
 };
 
+/// One pair and the association types to take off it (v4 batch/labels/archive).
+struct AssocTypeRemoval {
+  std::uint64_t from = 0;
+  std::uint64_t to = 0;
+  std::vector<AssocTypeSpec> types;
+};
+
 class Portal {
  public:
   using NowFn = std::function<std::int64_t()>;
@@ -166,6 +173,15 @@ class Portal {
   /// Removes all links between the pair (both directions).
   void unassociate(const std::string& from_type, std::uint64_t from, const std::string& to_type,
                    std::uint64_t to, const WriteSource& src, std::vector<ChangeEvent>& events);
+  /// Removes only the given types between each pair, with their inverses
+  /// (v4 batch/labels/archive). Removing the unlabelled type removes every
+  /// type between the pair, as HubSpot documents; a pair left without types
+  /// is no longer associated. A type not defined between the two object
+  /// types throws 400 and nothing changes; a type absent from a pair, or a
+  /// pair that is not associated, is ignored.
+  void unassociate_types(const std::string& from_type, const std::string& to_type,
+                         const std::vector<AssocTypeRemoval>& removals, const WriteSource& src,
+                         std::vector<ChangeEvent>& events);
   std::vector<AssocLink> associations(const std::string& from_type, std::uint64_t from,
                                       const std::string& to_type) const;
   bool exists(const std::string& type, std::uint64_t id) const;
@@ -185,6 +201,11 @@ class Portal {
                              const std::string& name);
   void move_associations_locked(const std::string& type, std::uint64_t from, std::uint64_t to);
   void drop_associations_locked(const std::string& type, std::uint64_t id);
+  /// Takes the type ids in `only` (every type when null) off a -> b between
+  /// from and to, inverses included, with one associationChange event each.
+  void remove_link_types_locked(const std::string& a, std::uint64_t from, const std::string& b, std::uint64_t to,
+                                const std::set<int>* only, const WriteSource& src, std::int64_t now,
+                                std::vector<ChangeEvent>& events);
   /// A validated input, ready to apply (validation runs once per input).
   struct Prepared {
     Record* target = nullptr;  ///< null: create

@@ -18,6 +18,17 @@ std::string assoc_type_name(const std::string& a, const std::string& b, const st
   return label(a) + "_TO_" + label(b);
 }
 
+// The definition a requested type names; 400 like HubSpot when none does.
+const AssocTypeDef& definition_for(const std::vector<AssocTypeDef>& defs, const AssocTypeSpec& s,
+                                   const std::string& a, const std::string& b) {
+  auto it = std::find_if(defs.begin(), defs.end(), [&](const AssocTypeDef& d) { return d.type_id == s.type_id; });
+  if (it == defs.end() || it->category != s.category)
+    throw make_api_error(400, "VALIDATION_ERROR",
+                         "Invalid association type " + s.category + "/" + std::to_string(s.type_id) +
+                             " between " + a + " and " + b);
+  return *it;
+}
+
 }  // namespace
 
 std::vector<AssocTypeDef> Portal::associate(const std::string& from_type, std::uint64_t from,
@@ -49,14 +60,7 @@ std::vector<AssocTypeDef> Portal::associate(const std::string& from_type, std::u
       }
     if (chosen.empty()) chosen.push_back(&defs.front());
   } else {
-    for (const auto& s : types) {
-      auto it = std::find_if(defs.begin(), defs.end(), [&](const AssocTypeDef& d) { return d.type_id == s.type_id; });
-      if (it == defs.end() || it->category != s.category)
-        throw make_api_error(400, "VALIDATION_ERROR",
-                             "Invalid association type " + s.category + "/" + std::to_string(s.type_id) +
-                                 " between " + a + " and " + b);
-      chosen.push_back(&*it);
-    }
+    for (const auto& s : types) chosen.push_back(&definition_for(defs, s, a, b));
   }
   std::int64_t now = now_();
   std::vector<AssocTypeDef> out;
@@ -82,22 +86,70 @@ void Portal::unassociate(const std::string& from_type, std::uint64_t from, const
                          std::uint64_t to, const WriteSource& src, std::vector<ChangeEvent>& events) {
   std::unique_lock lock(mu_);
   std::string a = resolve_locked(from_type), b = resolve_locked(to_type);
+  remove_link_types_locked(a, from, b, to, nullptr, src, now_(), events);
+}
+
+void Portal::unassociate_types(const std::string& from_type, const std::string& to_type,
+                               const std::vector<AssocTypeRemoval>& removals, const WriteSource& src,
+                               std::vector<ChangeEvent>& events) {
+  std::unique_lock lock(mu_);
+  std::string a = resolve_locked(from_type), b = resolve_locked(to_type);
+  static const std::vector<AssocTypeDef> kNone;
+  auto defs_it = assoc_types_.find({a, b});
+  const auto& defs = defs_it == assoc_types_.end() ? kNone : defs_it->second;
+  // Validate every input before touching any link: a bad type fails the batch.
+  struct Planned {
+    std::uint64_t from, to;
+    std::set<int> ids;
+    bool all = false;  ///< the unlabelled type was named: every label goes
+  };
+  std::vector<Planned> plan;
+  for (const auto& r : removals) {
+    if (r.types.empty()) throw make_api_error(400, "VALIDATION_ERROR", "types is required");
+    Planned p{r.from, r.to, {}, false};
+    for (const auto& spec : r.types) {
+      const AssocTypeDef& d = definition_for(defs, spec, a, b);
+      p.ids.insert(d.type_id);
+      if (d.label.empty()) p.all = true;
+    }
+    plan.push_back(std::move(p));
+  }
+  std::int64_t now = now_();
+  for (const auto& p : plan) remove_link_types_locked(a, p.from, b, p.to, p.all ? nullptr : &p.ids, src, now, events);
+}
+
+void Portal::remove_link_types_locked(const std::string& a, std::uint64_t from, const std::string& b,
+                                      std::uint64_t to, const std::set<int>* only, const WriteSource& src,
+                                      std::int64_t now, std::vector<ChangeEvent>& events) {
   auto it = links_.find({a, from, b});
   if (it == links_.end()) return;
   auto jt = it->second.find(to);
   if (jt == it->second.end()) return;
-  std::int64_t now = now_();
-  for (int type_id : jt->second) {
+  std::set<int>* inverse = nullptr;
+  auto back = links_.find({b, to, a});
+  if (back != links_.end())
+    if (auto bt = back->second.find(from); bt != back->second.end()) inverse = &bt->second;
+  auto defs_it = assoc_types_.find({a, b});
+  for (auto t = jt->second.begin(); t != jt->second.end();) {
+    if (only && !only->count(*t)) {
+      ++t;
+      continue;
+    }
     ChangeEvent e = event_locked(types_.at(a), "associationChange", from, src, now);
     e.association_type = assoc_type_name(a, b, types_);
     e.from_object_id = from;
     e.to_object_id = to;
     e.association_removed = true;
-    e.association_type_id = type_id;
+    e.association_type_id = *t;
     events.push_back(std::move(e));
+    if (inverse && defs_it != assoc_types_.end())
+      for (const auto& d : defs_it->second)
+        if (d.type_id == *t) inverse->erase(d.inverse_id);
+    t = jt->second.erase(t);
   }
+  if (!jt->second.empty()) return;
+  // No type left: the pair is no longer associated, in either direction.
   it->second.erase(jt);
-  auto back = links_.find({b, to, a});
   if (back != links_.end()) back->second.erase(from);
 }
 

@@ -131,6 +131,20 @@ test('associations v4: default association and paging by object', async () => {
   assert.ok(labels.results.some((l) => l.typeId === 279));
 });
 
+test('associations v4: archiveLabels takes one label off and leaves the rest', async () => {
+  const hs = client();
+  const contact = await hs.crm.contacts.basicApi.create({ properties: { email: 'labels@example.com' } });
+  const company = await hs.crm.companies.basicApi.create({ properties: { name: 'Initech' } });
+  const spec = (associationTypeId) => ({ associationCategory: 'HUBSPOT_DEFINED', associationTypeId });
+  const pair = (types) => ({ inputs: [{ _from: { id: contact.id }, to: { id: company.id }, types }] });
+  await hs.crm.associations.v4.batchApi.create('contacts', 'companies', pair([spec(279), spec(1)]));
+  await hs.crm.associations.v4.batchApi.archiveLabels('contacts', 'companies', pair([spec(1)]));
+  const page = await hs.crm.associations.v4.basicApi.getPage('contacts', contact.id, 'companies');
+  assert.deepEqual(page.results[0].associationTypes.map((t) => t.typeId), [279]);
+  await assert.rejects(hs.crm.associations.v4.batchApi.archiveLabels('contacts', 'companies', pair([spec(999)])),
+    (e) => e.code === 400 && e.body.category === 'VALIDATION_ERROR');
+});
+
 test('OAuth: code exchange, refresh rotation, expired token', async () => {
   const redirect = 'http://localhost/callback';
   const auth = await fetch(`${sim.base}/oauth/authorize?client_id=sim-client-id&scope=crm.objects.contacts.read&redirect_uri=${encodeURIComponent(redirect)}`, { redirect: 'manual' });

@@ -1,6 +1,8 @@
 // Properties, schemas and associations v4 over real HTTP.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "tests/hubspot-sim/test/sim_fixture.h"
 
 namespace hubsync::sim::test {
@@ -187,6 +189,61 @@ TEST_F(SimMeta, LabelledAssociationTypesForCustomObjects) {
                                          std::to_string(type_id) + "}]}]}");
   EXPECT_EQ(inline_create.status, 201) << inline_create.body;
   EXPECT_EQ(client_->get("/crm/v4/objects/contacts/" + contact + "/associations/machines").json()["results"].Size(), 2u);
+}
+
+// POST …/batch/labels/archive as crm-associations-v4.json documents it:
+// {inputs:[{from:{id}, to:{id}, types:[…]}]} -> 204.
+TEST_F(SimMeta, LabelsArchiveRemovesOnlyTheGivenTypes) {
+  auto contact = sim_->seed("contacts", 1, 1)[0];
+  auto company = sim_->seed("companies", 1, 2)[0];
+  auto label = client_->post("/crm/v4/associations/contacts/companies/labels", R"({"label":"Billing","name":"billing"})");
+  ASSERT_EQ(label.status, 200) << label.body;
+  const int billing = label.json()["results"][0]["typeId"].GetInt();
+  auto spec = [](const std::string& category, int id) {
+    return R"({"associationCategory":")" + category + R"(","associationTypeId":)" + std::to_string(id) + "}";
+  };
+  auto input = [&](const std::string& types) {
+    return R"({"inputs":[{"from":{"id":")" + contact + R"("},"to":{"id":")" + company + R"("},"types":[)" + types + "]}]}";
+  };
+  auto types_between = [&](const std::string& from, const std::string& from_id) {
+    std::set<int> ids;
+    auto r = client_->post("/crm/v4/associations/" + from + "/batch/read", R"({"inputs":[{"id":")" + from_id + "\"}]}");
+    auto j = r.json();
+    if (r.status == 200)
+      for (const auto& t : j["results"][0]["to"][0]["associationTypes"].GetArray()) ids.insert(t["typeId"].GetInt());
+    return ids;
+  };
+  const std::string archive = "/crm/v4/associations/contacts/companies/batch/labels/archive";
+  auto all_three = input(spec("HUBSPOT_DEFINED", 279) + "," + spec("HUBSPOT_DEFINED", 1) + "," + spec("USER_DEFINED", billing));
+  ASSERT_EQ(client_->post("/crm/v4/associations/contacts/companies/batch/create", all_three).status, 201);
+
+  auto removed = client_->post(archive, input(spec("HUBSPOT_DEFINED", 1)));
+  EXPECT_EQ(removed.status, 204) << removed.body;
+  EXPECT_TRUE(removed.body.empty());
+  EXPECT_EQ(types_between("contacts/companies", contact), (std::set<int>{279, billing}));
+  EXPECT_EQ(types_between("companies/contacts", company), (std::set<int>{280, billing + 1})) << "inverse types too";
+  EXPECT_EQ(client_->post(archive, input(spec("HUBSPOT_DEFINED", 1))).status, 204) << "idempotent";
+
+  // A bad input fails the batch and changes nothing.
+  EXPECT_EQ(client_->post(archive, input(spec("HUBSPOT_DEFINED", 999))).status, 400);
+  EXPECT_EQ(client_->post(archive, input(spec("USER_DEFINED", 279))).status, 400) << "category must match";
+  EXPECT_EQ(client_->post(archive, input("")).status, 400) << "types is required";
+  EXPECT_EQ(client_->post(archive, R"({"inputs":[{"from":{"id":")" + contact + R"("},"to":[{"id":")" + company +
+                                       R"("}],"types":[)" + spec("USER_DEFINED", billing) + "]}]}").status, 400)
+      << "`to` is one object here, not batch/archive's array";
+  EXPECT_EQ(types_between("contacts/companies", contact), (std::set<int>{279, billing}));
+
+  // Removing the unlabelled type removes every label (HubSpot's documented rule).
+  EXPECT_EQ(client_->post(archive, input(spec("HUBSPOT_DEFINED", 279))).status, 204);
+  EXPECT_TRUE(types_between("contacts/companies", contact).empty());
+  EXPECT_TRUE(types_between("companies/contacts", company).empty());
+
+  // Removing the last label leaves the pair unassociated.
+  ASSERT_EQ(client_->post("/crm/v4/associations/contacts/companies/batch/create", input(spec("USER_DEFINED", billing))).status, 201);
+  EXPECT_EQ(client_->post(archive, input(spec("USER_DEFINED", billing))).status, 204);
+  EXPECT_EQ(client_->post("/crm/v4/associations/contacts/companies/batch/read",
+                          R"({"inputs":[{"id":")" + contact + "\"}]}").status, 207) << "no associations left";
+  EXPECT_EQ(client_->get("/crm/v4/objects/companies/" + company + "/associations/contacts").json()["results"].Size(), 0u);
 }
 
 TEST_F(SimMeta, MergeMovesAssociations) {
