@@ -4,6 +4,7 @@
 
 #include <pqxx/pqxx>
 
+#include "connectors/postgres/pg_try.h"
 #include "connectors/postgres/sql.h"
 
 namespace hubsync::postgres {
@@ -69,11 +70,6 @@ Result<Value> convert(const pqxx::field& f, const PgDatabase::Column& c, const s
 PgDatabase::PgDatabase(std::string dsn, std::shared_ptr<spdlog::logger> log)
     : dsn_(std::move(dsn)), log_(std::move(log)) {}
 
-struct PgDatabase::Conn {
-  pqxx::connection c;
-  explicit Conn(const std::string& dsn) : c(dsn) {}
-};
-
 PgDatabase::~PgDatabase() = default;
 
 pqxx::connection& PgDatabase::conn() {
@@ -85,19 +81,6 @@ pqxx::connection& PgDatabase::conn() {
   }
   return conn_->c;
 }
-
-// Runs `body`, translating libpqxx exceptions; drops a broken connection so
-// the next call reconnects.
-#define HUBSYNC_PG_TRY(context, ...)                                    \
-  try __VA_ARGS__ catch (const pqxx::broken_connection& e) {                          \
-    conn_.reset();                                                      \
-    return translate_exception(e, context);                             \
-  } catch (const pqxx::pqxx_exception& e) {                             \
-    if (dynamic_cast<const pqxx::broken_connection*>(&e.base())) conn_.reset(); \
-    return translate_exception(e.base(), context);                      \
-  } catch (const std::exception& e) {                                   \
-    return model::make_error(ErrorKind::fatal, std::string(context) + ": " + e.what()); \
-  }
 
 Result<const PgDatabase::Columns*> PgDatabase::columns_of(const mapping::Mapping& m) {
   const std::string key = m.table.quoted();
@@ -195,7 +178,7 @@ Result<std::vector<model::Change>> PgDatabase::claim_changes(const mapping::Mapp
         "  ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) "
         "RETURNING c.id, c.op, c.table_schema || '.' || c.table_name, "
         "  (SELECT array_agg(c.pk ->> k ORDER BY o) FROM unnest($5::text[]) WITH ORDINALITY u(k, o)), "
-        "  c.changed_columns, c.txid, (extract(epoch from c.changed_at) * 1000)::bigint",
+        "  c.changed_columns, c.txid, (extract(epoch from c.changed_at) * 1000)::bigint, c.attempts",
         m.name, static_cast<long long>(limit), worker, static_cast<long long>(lease_ms),
         array_literal(m.key));
     tx.commit();
@@ -214,6 +197,7 @@ Result<std::vector<model::Change>> PgDatabase::claim_changes(const mapping::Mapp
       if (!row[4].is_null()) c.changed_columns = parse_array(row[4].c_str());
       c.txid = row[5].as<std::int64_t>();
       c.committed_at_ms = row[6].as<std::int64_t>();
+      c.attempts = row[7].as<int>();
       out.push_back(std::move(c));
     }
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });

@@ -37,6 +37,11 @@ class PgDatabase final : public pipeline::DatabasePort {
   model::Status scan_rows(const mapping::Mapping& m, const model::RecordKey& after,
                           std::size_t batch,
                           const std::function<model::Status(std::vector<pipeline::Row>&)>& fn) override;
+  // pg_apply.cpp
+  model::Result<std::int64_t> max_change_id(const std::string& mapping) override;
+  model::Status apply_hubspot_deletes(const mapping::Mapping& m,
+                                      const std::vector<model::RecordKey>& keys) override;
+  model::Result<std::int64_t> prune_archive() override;
 
   /// The Postgres type of each column of a mapped table (format_type text and
   /// the category that decides the Value kind), cached per table.

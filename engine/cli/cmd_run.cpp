@@ -45,11 +45,87 @@ class Progress {
 };
 
 std::string line(const pipeline::PushStats& s) {
-  return "created " + std::to_string(s.created) + ", updated " + std::to_string(s.updated) +
-         ", unchanged " + std::to_string(s.unchanged) + ", archived " + std::to_string(s.archived) +
-         ", filtered " + std::to_string(s.filtered) + ", ignored " + std::to_string(s.ignored) +
-         ", dead-lettered " + std::to_string(s.dead_lettered) + ", waiting " +
-         std::to_string(s.deferred + s.retried) + ", associations " + std::to_string(s.associations);
+  std::string out = "created " + std::to_string(s.created) + ", updated " + std::to_string(s.updated) +
+                    ", unchanged " + std::to_string(s.unchanged) + ", archived " +
+                    std::to_string(s.archived) + ", filtered " + std::to_string(s.filtered) +
+                    ", ignored " + std::to_string(s.ignored) + ", dead-lettered " +
+                    std::to_string(s.dead_lettered) + ", waiting " +
+                    std::to_string(s.deferred + s.retried) + ", associations " +
+                    std::to_string(s.associations);
+  if (s.relinked > 0) out += ", relinked " + std::to_string(s.relinked);
+  if (s.deleted_in_postgres > 0)
+    out += ", deleted in Postgres (gone from HubSpot) " + std::to_string(s.deleted_in_postgres);
+  return out;
+}
+
+// What a person (and a run summary) may see of an error: HubSpot's message
+// can quote field values, so it stays in dead letters; a transport error's
+// text is our own.
+std::string describe(const model::Error& e) {
+  if (e.http_status == 0) return e.message;
+  std::string out = "HTTP " + std::to_string(e.http_status);
+  if (!e.category.empty()) out += " " + e.category;
+  if (!e.code.empty()) out += " (" + e.code + ")";
+  return out;
+}
+
+bool unreachable(const model::Error& e) {
+  return e.kind == model::ErrorKind::transient || e.kind == model::ErrorKind::rate_limited;
+}
+
+struct RunTotals {
+  pipeline::PushStats stats;
+  std::int64_t queued = 0;
+  std::string errors;
+  int rc = kExitOk;
+};
+
+// Pushes one mapping and prints its line. A mapping that fails does not stop
+// the others; its error decides the exit code (2 when a dependency was
+// unreachable, 1 otherwise).
+void push_one(const mapping::Mapping& m, pipeline::Pusher& pusher, pipeline::DatabasePort& db,
+              RunTotals& totals) {
+  auto log = ops::logger("push");
+  if (auto due = pusher.requeue_dead_letters(false); due.ok() && *due > 0)
+    log->info("retrying dead letters mapping={} n={}", m.name, *due);
+  auto stats = pusher.run();
+  if (!stats.ok()) {
+    const auto& e = stats.error();
+    const std::string what = unreachable(e) ? "unreachable: " : "FAILED: ";
+    std::cout << m.name << " (to_hubspot): " << what << describe(e) << '\n';
+    log->error("push failed mapping={} kind={} status={} category={}", m.name,
+               model::to_string(e.kind), e.http_status, e.category);
+    totals.errors += m.name + ": " + describe(e) + "\n";
+    totals.rc = unreachable(e) ? std::max<int>(totals.rc, kExitUnavailable) : kExitError;
+    return;
+  }
+  std::cout << m.name << " (to_hubspot): " << line(*stats);
+  std::int64_t queued = 0;
+  if (auto q = db.count_pending(m.name); q.ok()) queued = *q;
+  if (queued > 0) std::cout << "; " << queued << " change(s) queued for a later run";
+  std::cout << '\n';
+  if (stats->unreachable && queued > 0) {
+    // Work was left undone because HubSpot could not be reached: a cron job
+    // must see that (exit 2), and which dependency it was.
+    std::cout << m.name << " (to_hubspot): HubSpot unreachable: " << describe(*stats->unreachable) << '\n';
+    totals.errors += m.name + ": HubSpot unreachable: " + describe(*stats->unreachable) + "\n";
+    totals.rc = std::max<int>(totals.rc, kExitUnavailable);
+  }
+  totals.queued += queued;
+  totals.stats += *stats;
+}
+
+void record_run(state::StateStore& store, std::int64_t run_id, const RunTotals& t,
+                std::int64_t finished_ms, std::int64_t took_ms) {
+  state::RunSummary summary;
+  summary.counts.pushed = t.stats.pushed();
+  summary.counts.skipped = t.stats.unchanged + t.stats.filtered + t.stats.ignored;
+  summary.counts.archived = t.stats.archived;
+  summary.counts.failed = t.stats.dead_lettered;
+  summary.errors = t.errors;
+  summary.finished_at_ms = finished_ms;
+  summary.duration_ms = took_ms;
+  (void)store.finish_run(run_id, summary);
 }
 
 }  // namespace
@@ -70,7 +146,6 @@ int cmd_run(const GlobalOptions& global, const RunOptions& options) {
   ratelimit::SystemClock clock;
   HubSpotStack hubspot(cfg, store.get(), clock);
   postgres::PgDatabase db(cfg.postgres.dsn.value, ops::logger("postgres"));
-  auto log = ops::logger("push");
 
   const auto started = clock.monotonic();
   auto run_id = store->start_run("once", clock.wall_ms());
@@ -79,58 +154,28 @@ int cmd_run(const GlobalOptions& global, const RunOptions& options) {
   push_options.worker = "hubsync-" + std::to_string(getpid());
   push_options.progress = [&](const std::string& m, std::int64_t d, std::int64_t t) { progress(m, d, t); };
 
-  pipeline::PushStats total;
-  std::int64_t queued_total = 0;
-  std::string errors;
-  int rc = kExitOk;
+  RunTotals totals;
   for (const mapping::Mapping* m : pipeline::push_order(mappings)) {
     if (!options.mapping.empty() && m->name != options.mapping) continue;
     if (!m->pushes()) continue;
-    pipeline::Pusher pusher(*m, by_name, db, hubspot.crm, *store, clock, log, push_options);
-    if (auto due = pusher.requeue_dead_letters(false); due.ok() && *due > 0)
-      log->info("retrying dead letters mapping={} n={}", m->name, *due);
-    auto stats = pusher.run();
-    if (!stats.ok()) {
-      const auto& e = stats.error();
-      std::cout << m->name << " (to_hubspot): FAILED: " << e.message << '\n';
-      log->error("push failed mapping={} kind={} status={} category={}", m->name,
-                 model::to_string(e.kind), e.http_status, e.category);
-      errors += m->name + ": " + e.message + "\n";
-      rc = e.kind == model::ErrorKind::transient || e.kind == model::ErrorKind::rate_limited
-               ? std::max<int>(rc, kExitUnavailable)
-               : kExitError;
-      continue;
-    }
-    std::cout << m->name << " (to_hubspot): " << line(*stats);
-    if (auto queued = db.count_pending(m->name); queued.ok() && *queued > 0) {
-      std::cout << "; " << *queued << " change(s) queued for a later run";
-      queued_total += *queued;
-    }
-    std::cout << '\n';
-    total += *stats;
+    pipeline::Pusher pusher(*m, by_name, db, hubspot.crm, *store, clock, ops::logger("push"), push_options);
+    push_one(*m, pusher, db, totals);
   }
+  if (auto pruned = db.prune_archive(); pruned.ok() && *pruned > 0)
+    ops::logger("postgres")->info("pruned changelog archive rows={}", *pruned);
+
   const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(clock.monotonic() - started);
+  const auto& total = totals.stats;
   std::cout << "total: pushed " << total.pushed() << " (" << line(total) << ") in "
             << took.count() / 1000.0 << " s\n";
   if (total.dead_lettered > 0)
     std::cout << total.dead_lettered << " record(s) dead-lettered: see `hubsync dead-letters list`\n";
-  if (queued_total > 0)
-    std::cout << queued_total << " change(s) wait for a later run (an associated row not yet in "
+  if (totals.queued > 0)
+    std::cout << totals.queued << " change(s) wait for a later run (an associated row not yet in "
               << "HubSpot, or a transient error)\n";
-
-  if (run_id.ok()) {
-    state::RunSummary summary;
-    summary.counts.pushed = total.pushed();
-    summary.counts.skipped = total.unchanged + total.filtered + total.ignored;
-    summary.counts.archived = total.archived;
-    summary.counts.failed = total.dead_lettered;
-    summary.errors = errors;
-    summary.finished_at_ms = clock.wall_ms();
-    summary.duration_ms = took.count();
-    (void)store->finish_run(*run_id, summary);
-  }
-  if (rc == kExitOk && total.dead_lettered > 0) rc = kExitPartial;
-  return rc;
+  if (run_id.ok()) record_run(*store, *run_id, totals, clock.wall_ms(), took.count());
+  if (totals.rc == kExitOk && total.dead_lettered > 0) return kExitPartial;
+  return totals.rc;
 }
 
 }  // namespace hubsync::cli

@@ -35,7 +35,8 @@ struct Record {
   std::int64_t changed_at_ms = 0;  ///< the side's last-modified time, 0 if unknown
 };
 
-enum class ChangeOp { insert, update, del };
+/// truncate: the whole table was emptied (TRUNCATE); carries no key.
+enum class ChangeOp { insert, update, del, truncate };
 
 const char* to_string(ChangeOp op);
 
@@ -49,6 +50,7 @@ struct Change {
   std::vector<std::string> changed_columns;  ///< empty for insert/delete
   std::int64_t txid = 0;
   std::int64_t committed_at_ms = 0;
+  int attempts = 0;  ///< how many times it has been claimed (this claim included)
 };
 
 /// Quotes a string as a JSON string literal (used for encoded keys and logs).

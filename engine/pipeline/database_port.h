@@ -30,6 +30,9 @@ struct Row {
   model::RecordKey key;
   model::Fields fields;
   bool in_filter = true;  ///< the row passes the mapping's SQL filter
+  /// Association/link FK column -> the referenced row's key text, in the
+  /// same canonical form as the referenced mapping's pg_key (nullopt: NULL).
+  std::map<std::string, std::optional<std::string>> ref_keys;
   /// Set when a column's value cannot be read as its type (an infinite
   /// timestamp, a NaN): the row is dead-lettered, the rest of its batch goes on.
   std::optional<model::Error> error;
@@ -93,6 +96,22 @@ class DatabasePort {
   virtual model::Status scan_rows(const mapping::Mapping& m, const model::RecordKey& after,
                                   std::size_t batch,
                                   const std::function<model::Status(std::vector<Row>&)>& fn) = 0;
+
+  /// The highest changelog id of `mapping` committed so far (0 if none).
+  virtual model::Result<std::int64_t> max_change_id(const std::string& mapping) = 0;
+
+  /// Applies HubSpot-side deletions to rows, in one transaction, as the
+  /// mapping's `deletes` says: `archive` deletes the rows, `soft` sets the
+  /// soft-delete column (true for a boolean column, now() otherwise). Written
+  /// as hubsync (`hubsync.origin`), so the capture trigger ignores it. A key
+  /// with no row is skipped. Errors: `invalid_record` when Postgres refuses
+  /// (a foreign key, a check): nothing is applied; `transient` as usual.
+  virtual model::Status apply_hubspot_deletes(const mapping::Mapping& m,
+                                              const std::vector<model::RecordKey>& keys) = 0;
+
+  /// Deletes changelog-archive rows older than the `archive_retention`
+  /// setting; returns how many.
+  virtual model::Result<std::int64_t> prune_archive() = 0;
 };
 
 }  // namespace hubsync::pipeline

@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,11 @@ struct PushStats {
   std::int64_t deferred = 0;       ///< waiting for an associated row's HubSpot id
   std::int64_t associations = 0;   ///< associations created
   std::int64_t retried = 0;        ///< rows released after a transient failure
+  std::int64_t relinked = 0;       ///< rows that took over a deleted row's object, or followed a merge
+  std::int64_t deleted_in_postgres = 0;  ///< rows deleted (or soft-deleted) because their object was deleted in HubSpot
+  /// Why rows were released after a transient failure (the last such error):
+  /// set means a dependency was unreachable and work was left undone.
+  std::optional<model::Error> unreachable;
   std::int64_t pushed() const { return created + updated; }
   PushStats& operator+=(const PushStats& o);
 };
@@ -42,15 +48,25 @@ struct PushOptions {
   std::int64_t lease_ms = 300'000;  ///< how long a claimed change is ours
   std::int64_t defer_ms = 60'000;   ///< retry delay for rows waiting on a parent
   std::int64_t transient_retry_ms = 30'000;
+  /// A row waiting for an associated row's HubSpot id is dead-lettered
+  /// (and retried on the dead-letter schedule) after this many tries.
+  int max_defers = 5;
+  /// HubSpot's clock and ours may differ by this much when telling whether a
+  /// write interrupted by a crash reached HubSpot (property history times).
+  std::int64_t clock_skew_ms = 1000;
   std::string worker = "hubsync";
   ProgressFn progress;
 };
 
 /// The Postgres -> HubSpot path of one mapping (ARCHITECTURE §2, push):
-/// initial load, then the changelog until caught up. Commit order is HubSpot
-/// write -> state store (ids, synced values) -> changelog rows archived with
-/// their outcome, so a crash at any point only repeats idempotent work
-/// (upserts are keyed on the mapping's unique match property).
+/// initial load, then the changelog until caught up. Each batch: decide per
+/// field with the three-way merge (engine/reconcile; HubSpot not read, so
+/// taken as unchanged since the base), record the writes as intents (synced
+/// to disk), write HubSpot, then commit ids and synced values with the
+/// intents settled, then archive the changelog rows with their outcome. A
+/// crash before the commit leaves intents: the next run reads those objects'
+/// property history to learn which values arrived, so it re-sends only what
+/// Postgres changed, never values a person edited in HubSpot since.
 class Pusher {
  public:
   /// `all` holds every mapping by name (association targets are looked up
@@ -59,8 +75,9 @@ class Pusher {
          DatabasePort& db, CrmPort& crm, state::StateStore& state, ratelimit::Clock& clock,
          std::shared_ptr<spdlog::logger> log, PushOptions options = {});
 
-  /// Takes the mapping's push lock, runs the initial load if it has not
-  /// completed, then drains the changelog until nothing claimable is left.
+  /// Takes the mapping's push lock, settles intents a crash left, runs the
+  /// initial load if it has not completed, then drains the changelog until
+  /// nothing claimable is left.
   /// Errors: `conflict` if another process pushes this mapping; `auth`,
   /// `fatal` and exhausted retries stop the pass (claimed changes are
   /// released, nothing is lost). Per-record failures do not: they are
@@ -71,27 +88,49 @@ class Pusher {
   /// ones with `all`); they are pushed by the next run(). Returns how many.
   model::Result<std::int64_t> requeue_dead_letters(bool all);
 
- private:
+  // Internal to push*.cpp (defined in push_item.h).
   struct Item;
+  struct Write;
+  struct Batch;
+
+ private:
+  model::Status recover_intents(PushStats& stats);
   model::Status initial_load(PushStats& stats);
   model::Status drain_changelog(PushStats& stats);
+  model::Status recheck_all_links(PushStats& stats);
   model::Status process(std::vector<Item>& items, PushStats& stats);
-  model::Status push_associations(std::vector<Item>& items,
-                                  std::map<std::string, std::string>& links,
-                                  const std::map<std::string, state::SyncedFields>& synced,
-                                  std::vector<state::SyncedRecord>& records,
-                                  std::vector<state::DeadLetter>& dead, PushStats& stats,
-                                  std::int64_t now);
-  state::DeadLetter make_dead_letter(Item& it, const model::Error& e, const std::string& hubspot_id,
-                                     const std::string& payload, std::int64_t now);
+  // push_plan.cpp: what each row needs.
+  model::Status load_links(Batch& b);
+  void plan_item(Batch& b, std::size_t i);
+  void plan_gone(Batch& b, std::size_t i, const char* why);
+  bool choose_fields(Batch& b, Write& w, const state::SyncedFields* base);
+  model::Status resolve_match_owners(Batch& b);
+  model::Status take_over(Batch& b, Write& w, const state::Link& owner);
+  std::string current_match_key(const Row& row) const;
+  model::Error link_conflict(const std::string& pg_key, const std::string& other_key,
+                             const std::string& hubspot_id) const;
+  // push_write.cpp: the HubSpot writes.
+  model::Status record_intents(Batch& b, const std::vector<Write*>& writes);
+  model::Status send_updates(Batch& b, std::vector<Write>& writes, bool follow_gone = true);
+  model::Status follow_gone(Batch& b, std::vector<Write*>& gone, std::vector<Write>& survivors);
+  model::Status send_upserts(Batch& b);
+  model::Status send_archives(Batch& b);
+  void record_success(Batch& b, Write& w, const std::string& hubspot_id, bool created);
+  void handle_failure(Batch& b, Write& w, const WriteOutcome& o);
+  // push_assoc.cpp
+  model::Status push_associations(Batch& b);
   model::Status process_links(std::vector<Item>& items, PushStats& stats);
-  model::Status finish(std::vector<Item>& items, const std::vector<state::DeadLetter>& dead,
-                       const std::vector<state::SyncedRecord>& records,
-                       const std::vector<std::string>& removed, const PushStats& stats);
+  model::Result<std::optional<std::string>> parent_id(Batch& b, Item& it,
+                                                      const mapping::Mapping& parent,
+                                                      const std::string& column);
+  void dead_letter(Batch& b, Item& it, const model::Error& e, const std::string& payload);
+  model::Status finish(Batch& b);
   model::Result<AssociationType> association_type_for(const std::string& from_type,
                                                       const std::string& to_type,
                                                       const std::optional<std::int64_t>& type_id,
                                                       const std::string& label);
+  /// "id=42" or "(a, b)=(1, x)": a row as an operator reads it.
+  std::string describe(const std::string& pg_key) const;
 
   const mapping::Mapping& m_;
   const std::map<std::string, const mapping::Mapping*>& all_;
@@ -102,11 +141,15 @@ class Pusher {
   std::shared_ptr<spdlog::logger> log_;
   PushOptions opt_;
   std::map<std::string, AssociationType> assoc_types_;
+  /// Changes with ids up to this were captured before this pass's initial
+  /// load read the table: when they find nothing to do, they are not counted.
+  std::int64_t covered_up_to_ = 0;
 };
 
 /// Puts dead-lettered rows of `m` (to_hubspot, pending) back on the
-/// changelog and removes the dead letters; letters of other mappings are
-/// skipped. Returns how many were requeued.
+/// changelog and marks the letters queued (they keep their attempt count,
+/// so a failing retry backs off further; a row that syncs resolves its
+/// letter); letters of other mappings are skipped. Returns how many.
 model::Result<std::int64_t> requeue_dead_letters(const mapping::Mapping& m, DatabasePort& db,
                                                  state::StateStore& state,
                                                  const std::vector<state::DeadLetter>& letters);

@@ -1,6 +1,6 @@
 #pragma once
 
-// Internal to the push pipeline (push.cpp, push_links.cpp).
+// Internal to the push pipeline (push*.cpp).
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -18,12 +18,62 @@ struct Pusher::Item {
   std::vector<std::int64_t> change_ids;
   std::optional<Row> row;  // nullopt: the row is gone
   std::int64_t changed_at_ms = 0;
+  int attempts = 0;        // the most times one of its changes was claimed
+  bool covered = false;    // every change predates this pass's initial load
+
+  // The row's object and merge base, as the state store holds them.
+  std::string hubspot_id;  // empty: not linked
+  state::SyncedFields base;
 
   // Decided while processing.
   std::optional<ChangeOutcome> outcome;
   std::string detail;
   bool retry_later = false;  // release (or enqueue) instead of completing
   std::int64_t retry_delay_ms = 0;
+  bool intent = false;       // a write intent was recorded for it
 };
+
+/// One HubSpot write for an item: an update by id, or an upsert by match value.
+struct Pusher::Write {
+  std::size_t item = 0;
+  mapping::Properties all_props;               // every property the row gives HubSpot
+  mapping::Properties props;                   // what goes out
+  std::map<std::string, std::string> compare;  // field id -> comparison value (every field)
+  std::vector<std::string> sent_fields;        // field ids written: their new base
+  std::string match_value;                     // the match property's value
+  std::string match_key;                       // normalised (e.g. lower-cased email)
+  bool dropped = false;                        // decided against (conflict): not sent
+};
+
+/// Everything one batch of items decides and writes.
+struct Pusher::Batch {
+  std::vector<Item>& items;
+  PushStats& stats;
+  std::int64_t now = 0;
+  std::vector<Write> updates;   // linked rows (also those with nothing to send)
+  std::vector<Write> upserts;   // rows not linked yet
+  std::vector<std::size_t> archives;
+  std::vector<state::DeadLetter> dead;
+  std::vector<state::SyncedRecord> records;
+  std::vector<std::string> removed;  // rows whose link and base go
+};
+
+/// Properties as a JSON object: a dead letter's payload.
+inline std::string props_json(const mapping::Properties& props) {
+  std::string out = "{";
+  for (const auto& [k, v] : props) {
+    if (out.size() > 1) out += ',';
+    out += model::json_quote(k) + ":" + model::json_quote(v);
+  }
+  return out + "}";
+}
+
+/// Ends an item with nothing to write. Changes the initial load of this
+/// pass already covered are not counted again.
+inline void mark_unchanged(Pusher::Item& it, PushStats& stats, std::string detail = "") {
+  it.outcome = ChangeOutcome::unchanged;
+  it.detail = std::move(detail);
+  if (!it.covered) ++stats.unchanged;
+}
 
 }  // namespace hubsync::pipeline

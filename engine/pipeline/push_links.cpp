@@ -1,20 +1,22 @@
 // Link mappings: each row of a link table is one association between two
 // mapped objects. Inserting the row associates them, deleting it removes the
-// association; the synced base holds the pair last written.
-#include <set>
-
+// association (only its type); the synced base holds the pair last written.
 #include "engine/pipeline/push.h"
 #include "engine/pipeline/push_item.h"
 
 namespace hubsync::pipeline {
 
 using model::ErrorKind;
-using model::Result;
 using model::Status;
 
 namespace {
 constexpr const char* kFromId = "from_id";
 constexpr const char* kToId = "to_id";
+
+std::string base_of(const state::SyncedFields& base, const char* field) {
+  auto f = base.find(field);
+  return f == base.end() ? std::string() : f->second.value.value_or("");
+}
 }  // namespace
 
 Status Pusher::process_links(std::vector<Item>& items, PushStats& stats) {
@@ -30,97 +32,79 @@ Status Pusher::process_links(std::vector<Item>& items, PushStats& stats) {
   auto type = association_type_for(from.object.path(), to.object.path(), link.type_id, link.type_label);
   if (!type.ok()) return std::move(type).error();
 
-  const std::int64_t now = clock_.wall_ms();
-  std::vector<std::string> pg_keys;
-  for (const auto& it : items) pg_keys.push_back(it.pg_key);
-  auto synced = state_.get_synced_many(m_.name, pg_keys);
-  if (!synced.ok()) return std::move(synced).error();
-
-  auto hubspot_id_of = [&](const mapping::Mapping& side, const model::Fields& row,
-                           const std::string& column) -> Result<std::string> {
-    auto v = row.find(column);
-    if (v == row.end() || v->second.is_null()) return std::string();
-    auto found = state_.find_link_by_pg_key(side.name, v->second.canonical());
-    if (!found.ok()) return std::move(found).error();
-    return *found ? (*found)->hubspot_id : std::string();
-  };
-
-  std::vector<AssociationInput> creates;
-  std::vector<std::pair<std::string, std::string>> removes;
+  Batch b{items, stats, clock_.wall_ms(), {}, {}, {}, {}, {}, {}};
+  if (auto st = load_links(b); !st.ok()) return st;
+  std::vector<AssociationInput> creates, removes;
   std::vector<std::pair<std::size_t, AssociationInput>> pending;  // item -> pair to record
-  std::vector<std::string> removed;
   for (std::size_t i = 0; i < items.size(); ++i) {
     Item& it = items[i];
-    std::string base_from, base_to;
-    if (auto s = synced->find(it.pg_key); s != synced->end()) {
-      if (auto f = s->second.find(kFromId); f != s->second.end()) base_from = f->second.value.value_or("");
-      if (auto t = s->second.find(kToId); t != s->second.end()) base_to = t->second.value.value_or("");
-    }
-    const bool gone = !it.row || !it.row->in_filter;
-    if (gone) {
+    const std::string base_from = base_of(it.base, kFromId), base_to = base_of(it.base, kToId);
+    if (!it.row || !it.row->in_filter) {
       if (!base_from.empty() && !base_to.empty() && m_.deletes != mapping::DeletePolicy::ignore) {
-        removes.emplace_back(base_from, base_to);
-        removed.push_back(it.pg_key);
+        removes.push_back({base_from, base_to, *type});
+        b.removed.push_back(it.pg_key);
         it.outcome = ChangeOutcome::archived;
         ++stats.archived;
+      } else if (it.row) {
+        it.outcome = ChangeOutcome::filtered;
+        ++stats.filtered;
       } else {
-        it.outcome = it.row ? ChangeOutcome::filtered : ChangeOutcome::unchanged;
-        ++(it.row ? stats.filtered : stats.unchanged);
+        mark_unchanged(it, stats);
       }
       continue;
     }
-    auto from_id = hubspot_id_of(from, it.row->fields, link.from_column);
+    // An end with no HubSpot object yet (not pushed, filtered or failed)
+    // waits rather than drop the association.
+    auto from_id = parent_id(b, it, from, link.from_column);
     if (!from_id.ok()) return std::move(from_id).error();
-    auto to_id = hubspot_id_of(to, it.row->fields, link.to_column);
+    if (!*from_id) continue;
+    auto to_id = parent_id(b, it, to, link.to_column);
     if (!to_id.ok()) return std::move(to_id).error();
-    if (from_id->empty() || to_id->empty()) {
-      // An end has no HubSpot object yet (not pushed, filtered or failed):
-      // wait for it rather than drop the association.
-      it.retry_later = true;
-      it.retry_delay_ms = opt_.defer_ms;
-      ++stats.deferred;
+    if (!*to_id) continue;
+    if ((*from_id)->empty() || (*to_id)->empty()) {
+      // A NULL end: nothing to associate.
+      it.outcome = ChangeOutcome::filtered;
+      ++stats.filtered;
       continue;
     }
-    if (*from_id == base_from && *to_id == base_to) {
-      it.outcome = ChangeOutcome::unchanged;
-      ++stats.unchanged;
+    if (**from_id == base_from && **to_id == base_to) {
+      mark_unchanged(it, stats);
       continue;
     }
-    if (!base_from.empty() && !base_to.empty()) removes.emplace_back(base_from, base_to);
-    AssociationInput in{*from_id, *to_id, *type};
+    if (!base_from.empty() && !base_to.empty()) removes.push_back({base_from, base_to, *type});
+    AssociationInput in{**from_id, **to_id, *type};
     creates.push_back(in);
     pending.emplace_back(i, in);
   }
 
   if (!removes.empty())
-    if (auto st = crm_.unassociate(from.object.path(), to.object.path(), removes); !st.ok()) return st;
-  std::vector<state::SyncedRecord> records;
-  std::vector<state::DeadLetter> dead;
+    if (auto st = crm_.unassociate_types(from.object.path(), to.object.path(), removes); !st.ok())
+      return st;
   if (!creates.empty()) {
     auto out = crm_.associate(from.object.path(), to.object.path(), creates);
     if (!out.ok()) return std::move(out).error();
     for (std::size_t k = 0; k < pending.size(); ++k) {
       Item& it = items[pending[k].first];
+      const auto& in = pending[k].second;
       const auto& o = (*out)[k];
       if (o.ok()) {
         it.outcome = ChangeOutcome::synced;
         ++stats.associations;
-        records.push_back({it.pg_key, "",
-                           {{kFromId, state::SyncedField{pending[k].second.from_id, it.changed_at_ms, now}},
-                            {kToId, state::SyncedField{pending[k].second.to_id, it.changed_at_ms, now}}}});
+        b.records.push_back({it.pg_key, "",
+                             {{kFromId, state::SyncedField{in.from_id, it.changed_at_ms, b.now}},
+                              {kToId, state::SyncedField{in.to_id, it.changed_at_ms, b.now}}}});
       } else if (o.error->retryable()) {
         it.retry_later = true;
         it.retry_delay_ms = opt_.transient_retry_ms;
         ++stats.retried;
+        stats.unreachable = *o.error;
       } else {
-        const std::string payload = "{\"from\":" + model::json_quote(pending[k].second.from_id) +
-                                    ",\"to\":" + model::json_quote(pending[k].second.to_id) + "}";
-        dead.push_back(make_dead_letter(it, *o.error, "", payload, now));
-        ++stats.dead_lettered;
+        dead_letter(b, it, *o.error,
+                    "{\"from\":" + model::json_quote(in.from_id) + ",\"to\":" + model::json_quote(in.to_id) + "}");
       }
     }
   }
-  return finish(items, dead, records, removed, stats);
+  return finish(b);
 }
 
 }  // namespace hubsync::pipeline

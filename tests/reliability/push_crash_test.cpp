@@ -32,29 +32,11 @@ fields:
   - {column: city, property: city}
 )";
 
-// Starts `hubsync run --once`; returns its pid.
 pid_t spawn(const std::string& config, const std::string& log) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    dup2(fd, 1);
-    dup2(fd, 2);
-    execl(HUBSYNC_BIN, HUBSYNC_BIN, "--config", config.c_str(), "run", "--once",
-          static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  return pid;
+  return spawn_hubsync(HUBSYNC_BIN, {"--config", config, "run", "--once"}, log);
 }
 
-// Waits up to `ms` for the child; returns its exit code, or -1 if still running.
-int wait_for(pid_t pid, int ms) {
-  for (int waited = 0; waited < ms; waited += 20) {
-    int status = 0;
-    if (waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return -1;
-}
+int wait_for(pid_t pid, int ms) { return wait_for_exit(pid, ms); }
 
 void crash_and_recover(std::uint64_t seed, int rows) {
   HUBSYNC_REQUIRE_PG(server);

@@ -2,11 +2,18 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <fstream>
+#include <thread>
 #include <random>
 #include <stdexcept>
 
 #include "connectors/hubspot/json.h"
+#include "connectors/hubspot/properties.h"
 #include "connectors/postgres/migrator.h"
 #include "engine/mapping/parser.h"
 #include "engine/ops/logging.h"
@@ -136,6 +143,58 @@ std::string PushHarness::config_yaml() const {
          "state: {path: '" + (dir / "cli-state.db").string() + "'}\n"
          "mappings: {dir: '" + (dir / "mappings").string() + "'}\n"
          "log: {level: warn}\n";
+}
+
+void PushHarness::create_text_property(const std::string& type, const std::string& name,
+                                       bool unique) {
+  hubspot::PropertyDef d;
+  d.name = name;
+  d.label = name;
+  d.type = "string";
+  d.field_type = "text";
+  d.group_name = type == "companies" ? "companyinformation" : "contactinformation";
+  d.has_unique_value = unique;
+  auto created = hubspot->crm.properties().create(type, d);
+  ASSERT_TRUE(created.ok()) << created.error().message;
+}
+
+std::unique_ptr<PushHarness> quick_harness(const std::string& server_dsn, const std::string& sql,
+                                           const std::vector<std::string>& mapping_yamls) {
+  sim::SimulatorOptions so;
+  so.rate_limits = false;
+  so.index_lag_ms = 0;
+  return std::make_unique<PushHarness>(server_dsn, sql, mapping_yamls, so);
+}
+
+pipeline::PushStats push_ok(PushHarness& h, const std::string& mapping) {
+  auto r = h.push(mapping);
+  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+  return r.ok() ? *r : pipeline::PushStats{};
+}
+
+pid_t spawn_hubsync(const std::string& bin, const std::vector<std::string>& args,
+                    const std::string& log) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    std::vector<char*> argv{const_cast<char*>(bin.c_str())};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(bin.c_str(), argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+int wait_for_exit(pid_t pid, int ms) {
+  for (int waited = 0; waited < ms; waited += 20) {
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return -1;
 }
 
 }  // namespace hubsync::test

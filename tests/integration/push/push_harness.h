@@ -3,6 +3,8 @@
 // A real push stack for integration tests: a private PostgreSQL database, the
 // HubSpot simulator over loopback HTTP, a SQLite state store in a temp dir,
 // and the same HubSpot wiring the CLI uses.
+#include <sys/types.h>
+
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -51,6 +53,10 @@ class PushHarness {
   /// mappings read from dir/mappings.
   std::string config_yaml() const;
 
+  /// Creates a string property in HubSpot (`unique`: hasUniqueValue), e.g.
+  /// a custom match property. Fails the test on error.
+  void create_text_property(const std::string& type, const std::string& name, bool unique);
+
   TempDatabase db;
   sim::Simulator sim;
   std::filesystem::path dir;
@@ -62,5 +68,21 @@ class PushHarness {
   std::vector<mapping::Mapping> mappings;
   std::map<std::string, const mapping::Mapping*> by_name;
 };
+
+/// A harness whose simulator has no rate limits and no search lag: for
+/// tests of behaviour, not of throughput.
+std::unique_ptr<PushHarness> quick_harness(const std::string& server_dsn, const std::string& sql,
+                                           const std::vector<std::string>& mapping_yamls);
+
+/// Pushes one mapping; a failure fails the test (and returns zero stats).
+pipeline::PushStats push_ok(PushHarness& h, const std::string& mapping);
+
+/// Starts the `hubsync` binary with `args` (stdout and stderr appended to
+/// `log`); returns its pid.
+pid_t spawn_hubsync(const std::string& bin, const std::vector<std::string>& args,
+                    const std::string& log);
+/// Waits up to `ms` for the child: its exit code, 128 when killed by a
+/// signal, -1 if it is still running.
+int wait_for_exit(pid_t pid, int ms);
 
 }  // namespace hubsync::test

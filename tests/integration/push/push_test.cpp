@@ -275,15 +275,7 @@ class AssociationPushTest : public ::testing::Test {
     so.rate_limits = false;
     h_ = std::make_unique<PushHarness>(server, kOrgSql,
                                        std::vector<std::string>{kOrgMapping, staff_mapping(type)}, so);
-    hubspot::PropertyDef code;
-    code.name = "org_code";
-    code.label = "Org code";
-    code.type = "string";
-    code.field_type = "text";
-    code.group_name = "companyinformation";
-    code.has_unique_value = true;
-    auto created = h_->hubspot->crm.properties().create("companies", code);
-    ASSERT_TRUE(created.ok()) << created.error().message;
+    h_->create_text_property("companies", "org_code", true);
   }
   std::vector<std::string> companies_of(const std::string& email) {
     auto contacts = h_->live_by("contacts", "email");

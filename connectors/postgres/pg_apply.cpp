@@ -1,0 +1,95 @@
+// PgDatabase: writes to mapped tables on behalf of HubSpot (as hubsync, so
+// the capture trigger ignores them), and changelog housekeeping.
+#include "connectors/postgres/pg_database.h"
+
+#include <pqxx/pqxx>
+
+#include "connectors/postgres/pg_try.h"
+#include "connectors/postgres/sql.h"
+
+namespace hubsync::postgres {
+
+using model::ErrorKind;
+using model::Result;
+using model::Status;
+
+namespace {
+
+// "(t.a, t.b) IN (SELECT * FROM unnest($1::bigint[], $2::text[]))" and its
+// parameters, one text[] per key column cast to the column's type (so the
+// comparison uses the key's index).
+struct KeyMatch {
+  std::string sql;
+  std::vector<std::string> params;
+};
+
+KeyMatch key_match(const mapping::Mapping& m, const PgDatabase::Columns& cols,
+                   const std::vector<model::RecordKey>& keys) {
+  KeyMatch out;
+  std::string unnest, tuple;
+  for (std::size_t k = 0; k < m.key.size(); ++k) {
+    std::vector<std::string> values;
+    for (const auto& key : keys) values.push_back(key.parts.at(k));
+    out.params.push_back(array_literal(values));
+    unnest += std::string(k ? ", " : "") + "$" + std::to_string(k + 1) + "::" + cols.at(m.key[k]).type + "[]";
+    tuple += std::string(k ? ", " : "") + "t." + quote_ident(m.key[k]);
+  }
+  out.sql = "(" + tuple + ") IN (SELECT * FROM unnest(" + unnest + "))";
+  return out;
+}
+
+pqxx::result exec_with(pqxx::transaction_base& tx, const std::string& sql,
+                       const std::vector<std::string>& p) {
+  switch (p.size()) {
+    case 1: return tx.exec_params(sql, p[0]);
+    case 2: return tx.exec_params(sql, p[0], p[1]);
+    case 3: return tx.exec_params(sql, p[0], p[1], p[2]);
+    case 4: return tx.exec_params(sql, p[0], p[1], p[2], p[3]);
+    default: throw std::invalid_argument("keys of more than 4 columns are not supported");
+  }
+}
+
+}  // namespace
+
+Result<std::int64_t> PgDatabase::max_change_id(const std::string& mapping) {
+  HUBSYNC_PG_TRY("mapping " + mapping + ": reading the changelog", {
+    pqxx::nontransaction tx(conn());
+    auto r = tx.exec_params("SELECT coalesce(max(id), 0) FROM hubsync.changelog WHERE mapping = $1",
+                            mapping);
+    return r[0][0].as<std::int64_t>();
+  })
+}
+
+Status PgDatabase::apply_hubspot_deletes(const mapping::Mapping& m,
+                                         const std::vector<model::RecordKey>& keys) {
+  if (keys.empty()) return {};
+  auto cols = columns_of(m);
+  if (!cols.ok()) return std::move(cols).error();
+  const KeyMatch match = key_match(m, **cols, keys);
+  std::string sql;
+  if (m.deletes == mapping::DeletePolicy::soft) {
+    const std::string col = quote_ident(m.soft_delete_column);
+    const auto& c = (*cols)->at(m.soft_delete_column);
+    const std::string value = c.category == 'B' ? "true" : "CAST(now() AS " + c.type + ")";
+    sql = "UPDATE " + m.table.quoted() + " AS t SET " + col + " = " + value + " WHERE " + match.sql +
+          (c.category == 'B' ? " AND t." + col + " IS NOT TRUE" : " AND t." + col + " IS NULL");
+  } else {
+    sql = "DELETE FROM " + m.table.quoted() + " AS t WHERE " + match.sql;
+  }
+  HUBSYNC_PG_TRY("mapping " + m.name + ": applying deletions made in HubSpot", {
+    pqxx::work tx(conn());
+    tx.exec("SET LOCAL hubsync.origin = 'hubsync'");
+    exec_with(tx, sql, match.params);
+    tx.commit();
+    return Status{};
+  })
+}
+
+Result<std::int64_t> PgDatabase::prune_archive() {
+  HUBSYNC_PG_TRY("pruning the changelog archive", {
+    pqxx::nontransaction tx(conn());
+    return tx.exec("SELECT hubsync.prune_archive()")[0][0].as<std::int64_t>();
+  })
+}
+
+}  // namespace hubsync::postgres

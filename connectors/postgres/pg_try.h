@@ -1,0 +1,28 @@
+#pragma once
+
+// Internal to PgDatabase's .cpp files.
+#include <pqxx/pqxx>
+
+#include "connectors/postgres/pg_database.h"
+#include "connectors/postgres/sql.h"
+
+namespace hubsync::postgres {
+struct PgDatabase::Conn {
+  pqxx::connection c;
+  explicit Conn(const std::string& dsn) : c(dsn) {}
+};
+}  // namespace hubsync::postgres
+
+// Runs `body` (a braced block returning a Result) in a PgDatabase member,
+// translating libpqxx exceptions; drops a broken connection so the next
+// call reconnects.
+#define HUBSYNC_PG_TRY(context, ...)                                                    \
+  try __VA_ARGS__ catch (const pqxx::broken_connection& e) {                           \
+    conn_.reset();                                                                      \
+    return translate_exception(e, context);                                             \
+  } catch (const pqxx::pqxx_exception& e) {                                             \
+    if (dynamic_cast<const pqxx::broken_connection*>(&e.base())) conn_.reset();        \
+    return translate_exception(e.base(), context);                                      \
+  } catch (const std::exception& e) {                                                   \
+    return model::make_error(model::ErrorKind::fatal, std::string(context) + ": " + e.what()); \
+  }

@@ -1,0 +1,134 @@
+// Associations of object mappings: a foreign-key column becomes an
+// association of one type; changing the key moves it, removing only that
+// type (labels people added in HubSpot stay).
+#include "engine/pipeline/push.h"
+#include "engine/pipeline/push_item.h"
+
+namespace hubsync::pipeline {
+
+using model::ErrorKind;
+using model::Result;
+using model::Status;
+
+namespace {
+std::string assoc_field(const std::string& column) { return "assoc:" + column; }
+}  // namespace
+
+Result<AssociationType> Pusher::association_type_for(const std::string& from_type,
+                                                     const std::string& to_type,
+                                                     const std::optional<std::int64_t>& type_id,
+                                                     const std::string& label) {
+  const std::string cache_key = from_type + "|" + to_type + "|" +
+                                (type_id ? std::to_string(*type_id) : "") + "|" + label;
+  if (auto it = assoc_types_.find(cache_key); it != assoc_types_.end()) return it->second;
+  AssociationType type;
+  if (type_id && label.empty()) {
+    type.category = "HUBSPOT_DEFINED";
+    type.type_id = static_cast<std::int32_t>(*type_id);
+  } else {
+    auto found = crm_.association_type(from_type, to_type, label);
+    if (!found.ok()) return std::move(found).error();
+    if (!*found)
+      return model::make_error(ErrorKind::fatal, "mapping " + m_.name + ": no association label '" +
+                                                     label + "' from " + from_type + " to " + to_type);
+    type = **found;
+  }
+  assoc_types_[cache_key] = type;
+  return type;
+}
+
+// The HubSpot id of the row `column` points at: "" when the column is NULL,
+// nullopt when that row has no object yet. Then the row waits (retried
+// later), and after opt_.max_defers tries it is dead-lettered saying which
+// row it waits for, so it never waits in silence.
+Result<std::optional<std::string>> Pusher::parent_id(Batch& b, Item& it,
+                                                     const mapping::Mapping& parent,
+                                                     const std::string& column) {
+  auto ref = it.row->ref_keys.find(column);
+  if (ref == it.row->ref_keys.end() || !ref->second) return std::optional<std::string>("");
+  auto link = state_.find_link_by_pg_key(parent.name, *ref->second);
+  if (!link.ok()) return std::move(link).error();
+  if (*link) return std::optional<std::string>((*link)->hubspot_id);
+  const std::string parent_row = parent.key.size() == 1 ? parent.key[0] + "=" + *ref->second
+                                                        : "key " + *ref->second;
+  if (it.attempts >= opt_.max_defers) {
+    auto e = model::make_error(ErrorKind::transient,
+                               column + " points at " + parent.name + " row " + parent_row +
+                                   ", which has no HubSpot object (not pushed yet, outside its "
+                                   "filter, deleted or dead-lettered); waited " +
+                                   std::to_string(it.attempts) + " tries");
+    e.category = "PARENT_NOT_SYNCED";
+    dead_letter(b, it, e, "{\"association\":" + model::json_quote(column) + "}");
+  } else {
+    it.retry_later = true;
+    it.retry_delay_ms = opt_.defer_ms;
+    ++b.stats.deferred;
+    log_->debug("association waits for its parent mapping={} key={} parent={}:{}", m_.name,
+                it.pg_key, parent.name, *ref->second);
+  }
+  return std::optional<std::string>();
+}
+
+Status Pusher::push_associations(Batch& b) {
+  for (const auto& a : m_.associations) {
+    if (!mapping::writes_hubspot(a.direction)) continue;
+    auto target = all_.find(a.to_mapping);
+    if (target == all_.end()) continue;  // validate_set reports it
+    const mapping::Mapping& to = *target->second;
+    auto type = association_type_for(m_.object.path(), to.object.path(), a.type_id, a.type_label);
+    if (!type.ok()) return std::move(type).error();
+
+    std::vector<AssociationInput> creates, removes;
+    std::vector<std::pair<std::size_t, std::string>> pending;  // item, target id
+    const std::string field = assoc_field(a.column);
+    for (std::size_t i = 0; i < b.items.size(); ++i) {
+      Item& it = b.items[i];
+      if (!it.row || it.retry_later || !it.outcome || it.hubspot_id.empty()) continue;
+      if (*it.outcome != ChangeOutcome::synced && *it.outcome != ChangeOutcome::unchanged) continue;
+      std::string base;
+      if (auto f = it.base.find(field); f != it.base.end()) base = f->second.value.value_or("");
+      auto to_id = parent_id(b, it, to, a.column);
+      if (!to_id.ok()) return std::move(to_id).error();
+      if (!*to_id || base == **to_id) continue;
+      if (!base.empty()) removes.push_back({it.hubspot_id, base, *type});
+      if (!(*to_id)->empty()) creates.push_back({it.hubspot_id, **to_id, *type});
+      pending.emplace_back(i, **to_id);
+    }
+    if (!removes.empty())
+      if (auto st = crm_.unassociate_types(m_.object.path(), to.object.path(), removes); !st.ok())
+        return st;
+    std::vector<WriteOutcome> outcomes;
+    if (!creates.empty()) {
+      auto out = crm_.associate(m_.object.path(), to.object.path(), creates);
+      if (!out.ok()) return std::move(out).error();
+      outcomes = std::move(*out);
+    }
+    std::size_t next = 0;
+    for (const auto& [i, to_id] : pending) {
+      Item& it = b.items[i];
+      if (!to_id.empty()) {
+        const auto& o = outcomes.at(next++);
+        if (!o.ok()) {
+          if (o.error->retryable()) {
+            it.retry_later = true;
+            it.retry_delay_ms = opt_.transient_retry_ms;
+            ++b.stats.retried;
+            b.stats.unreachable = *o.error;
+          } else {
+            // The row itself synced; its association did not: keep that
+            // visible as a dead letter rather than losing it.
+            dead_letter(b, it, *o.error, "{\"association\":" + model::json_quote(a.column) + "}");
+          }
+          continue;
+        }
+        ++b.stats.associations;
+      }
+      std::optional<std::string> value;
+      if (!to_id.empty()) value = to_id;
+      b.records.push_back({it.pg_key, "", {{field, state::SyncedField{value, it.changed_at_ms, b.now}}}});
+    }
+  }
+  return {};
+}
+
+}  // namespace hubsync::pipeline

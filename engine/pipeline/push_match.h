@@ -1,0 +1,27 @@
+#pragma once
+
+// Internal to the push pipeline: how match values are compared.
+#include <string>
+
+#include "engine/mapping/mapping.h"
+
+namespace hubsync::pipeline {
+
+/// True when HubSpot compares the mapping's match values without regard to
+/// case (contacts' email: HubSpot stores emails lower-cased), so `A@x` and
+/// `a@x` name one object.
+inline bool folds_match_case(const mapping::Mapping& m) {
+  return m.match_property == "email" && m.object.path() == "contacts";
+}
+
+/// The match value as HubSpot tells values apart: two rows with equal keys
+/// map to one object. ASCII case folding, like SQLite's lower() used to
+/// backfill older links.
+inline std::string match_key_of(const mapping::Mapping& m, std::string value) {
+  if (folds_match_case(m))
+    for (auto& c : value)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return value;
+}
+
+}  // namespace hubsync::pipeline

@@ -1,0 +1,246 @@
+// The HubSpot writes of a push batch: intents first, then updates by id
+// (following merges and deletions made in HubSpot), upserts by match value,
+// and archives.
+#include "engine/pipeline/push.h"
+#include "engine/pipeline/push_item.h"
+
+#include <algorithm>
+
+#include "engine/pipeline/push_match.h"
+
+namespace hubsync::pipeline {
+
+using model::ErrorKind;
+using model::Status;
+
+namespace {
+
+
+model::Fields as_fields(const mapping::Properties& props) {
+  model::Fields out;
+  for (const auto& [k, v] : props) out[k] = model::Value::text(v);
+  return out;
+}
+
+}  // namespace
+
+// Written (and synced to disk) before HubSpot is called: after a crash the
+// next run learns from HubSpot's property history which values arrived.
+Status Pusher::record_intents(Batch& b, const std::vector<Write*>& writes) {
+  std::vector<state::WriteIntent> intents;
+  for (Write* w : writes) {
+    Item& it = b.items[w->item];
+    state::WriteIntent in{it.pg_key, it.hubspot_id, w->match_value, {}, b.now};
+    for (const auto& f : w->sent_fields)
+      in.fields[f] = state::SyncedField{w->compare[f], it.changed_at_ms, 0};
+    intents.push_back(std::move(in));
+    it.intent = true;
+  }
+  return state_.record_intents(m_.name, intents);
+}
+
+Status Pusher::send_updates(Batch& b, std::vector<Write>& writes, bool follow) {
+  std::vector<Write*> sending;
+  std::vector<UpdateInput> inputs;
+  for (auto& w : writes) {
+    if (w.dropped) continue;
+    Item& it = b.items[w.item];
+    if (w.sent_fields.empty()) {
+      if (!it.outcome) mark_unchanged(it, b.stats);
+      continue;
+    }
+    inputs.push_back({it.hubspot_id, as_fields(w.props)});
+    sending.push_back(&w);
+  }
+  if (inputs.empty()) return {};
+  if (auto st = record_intents(b, sending); !st.ok()) return st;
+  auto out = crm_.update(m_.object.path(), inputs);
+  if (!out.ok()) return std::move(out).error();
+  std::vector<Write*> gone;
+  for (std::size_t k = 0; k < sending.size(); ++k) {
+    const auto& o = (*out)[k];
+    if (o.ok()) {
+      record_success(b, *sending[k], o.hubspot_id, false);
+    } else if (o.error->http_status == 404 && follow) {
+      gone.push_back(sending[k]);
+    } else {
+      handle_failure(b, *sending[k], o);
+    }
+  }
+  if (gone.empty()) return {};
+  std::vector<Write> survivors;
+  if (auto st = follow_gone(b, gone, survivors); !st.ok()) return st;
+  // A survivor that is gone too waits for the next pass (merges chain rarely).
+  return survivors.empty() ? Status{} : send_updates(b, survivors, false);
+}
+
+// Updates HubSpot answered 404 for: the object was merged into another (the
+// row follows the survivor, unless another row already syncs it) or deleted
+// there. A deletion follows the mapping: when it pulls and propagates
+// deletes, the row is deleted (or soft-deleted) in Postgres; otherwise
+// Postgres is the source and the object is created again.
+Status Pusher::follow_gone(Batch& b, std::vector<Write*>& gone, std::vector<Write>& survivors) {
+  std::vector<std::string> ids;
+  for (Write* w : gone) ids.push_back(b.items[w->item].hubspot_id);
+  auto read = crm_.read(m_.object.path(), ids, {});
+  if (!read.ok()) return std::move(read).error();
+  std::vector<Write*> deleted;
+  for (std::size_t k = 0; k < gone.size(); ++k) {
+    Write& w = *gone[k];
+    Item& it = b.items[w.item];
+    const auto& r = (*read)[k];
+    if (r.error) {
+      handle_failure(b, w, WriteOutcome{"", false, r.error, ""});
+    } else if (r.record && !r.merged_into.empty()) {
+      auto moved = state_.repoint_merged(m_.name, {it.hubspot_id}, r.merged_into, b.now);
+      if (!moved.ok()) return std::move(moved).error();
+      if (moved->survivor_pg_key != it.pg_key) {
+        const std::string owner = moved->survivor_pg_key.value_or("");
+        it.hubspot_id.clear();
+        dead_letter(b, it, link_conflict(it.pg_key, owner, r.merged_into), props_json(w.props));
+        continue;
+      }
+      it.hubspot_id = r.merged_into;
+      ++b.stats.relinked;
+      survivors.push_back(w);
+    } else if (r.record) {
+      // It answers again: HubSpot was briefly inconsistent. Try later.
+      handle_failure(b, w, WriteOutcome{"", false, model::make_error(ErrorKind::transient, "object " + it.hubspot_id + " answered 404, then was found"), ""});
+    } else {
+      deleted.push_back(&w);
+    }
+  }
+  if (deleted.empty()) return {};
+  if (m_.pulls() && m_.deletes != mapping::DeletePolicy::ignore) {
+    std::vector<model::RecordKey> keys;
+    for (Write* w : deleted) keys.push_back(b.items[w->item].key);
+    auto st = db_.apply_hubspot_deletes(m_, keys);
+    if (!st.ok() && st.error().kind != ErrorKind::invalid_record) return st;
+    for (Write* w : deleted) {
+      Item& it = b.items[w->item];
+      if (!st.ok()) {
+        dead_letter(b, it, st.error(), "{}");
+        continue;
+      }
+      b.removed.push_back(it.pg_key);
+      it.hubspot_id.clear();
+      ++b.stats.deleted_in_postgres;
+      mark_unchanged(it, b.stats, m_.deletes == mapping::DeletePolicy::soft
+                                      ? "deleted in HubSpot: row soft-deleted"
+                                      : "deleted in HubSpot: row deleted");
+    }
+    return {};
+  }
+  for (Write* w : deleted) {
+    // Postgres is the source: make the object again with what the row has.
+    Item& it = b.items[w->item];
+    b.removed.push_back(it.pg_key);
+    it.hubspot_id.clear();
+    it.base.clear();
+    choose_fields(b, *w, nullptr);
+    b.upserts.push_back(*w);
+  }
+  return {};
+}
+
+Status Pusher::send_upserts(Batch& b) {
+  std::vector<Write*> sending;
+  std::vector<UpsertInput> inputs;
+  for (auto& w : b.upserts) {
+    if (w.dropped) continue;
+    inputs.push_back({w.match_value, as_fields(w.props)});
+    sending.push_back(&w);
+  }
+  if (inputs.empty()) return {};
+  if (auto st = record_intents(b, sending); !st.ok()) return st;
+  auto out = crm_.upsert(m_.object.path(), m_.match_property, inputs);
+  if (!out.ok()) return std::move(out).error();
+  std::map<std::string, std::string> claimed;  // hubspot id -> pg_key, this batch
+  for (std::size_t k = 0; k < sending.size(); ++k) {
+    const auto& o = (*out)[k];
+    Write& w = *sending[k];
+    Item& it = b.items[w.item];
+    if (!o.ok()) {
+      handle_failure(b, w, o);
+      continue;
+    }
+    // HubSpot matched an object another row already syncs (it compares
+    // values in ways hubsync could not foresee): keep the older link.
+    auto owner = state_.find_link_by_hubspot_id(m_.name, o.hubspot_id);
+    if (!owner.ok()) return std::move(owner).error();
+    std::string other;
+    if (*owner && (*owner)->pg_key != it.pg_key &&
+        std::find(b.removed.begin(), b.removed.end(), (*owner)->pg_key) == b.removed.end())
+      other = (*owner)->pg_key;
+    if (auto [at, fresh] = claimed.emplace(o.hubspot_id, it.pg_key); !fresh) other = at->second;
+    if (!other.empty()) {
+      auto e = link_conflict(it.pg_key, other, o.hubspot_id);
+      e.message += " (HubSpot already took this row's values)";
+      dead_letter(b, it, e, props_json(w.props));
+      continue;
+    }
+    record_success(b, w, o.hubspot_id, o.created);
+  }
+  return {};
+}
+
+Status Pusher::send_archives(Batch& b) {
+  if (b.archives.empty()) return {};
+  std::vector<std::string> ids;
+  for (auto i : b.archives) ids.push_back(b.items[i].hubspot_id);
+  auto out = crm_.archive(m_.object.path(), ids);
+  if (!out.ok()) return std::move(out).error();
+  for (std::size_t k = 0; k < b.archives.size(); ++k) {
+    Item& it = b.items[b.archives[k]];
+    const auto& o = (*out)[k];
+    if (o.ok() || o.error->http_status == 404) {
+      it.outcome = ChangeOutcome::archived;
+      ++b.stats.archived;
+      b.removed.push_back(it.pg_key);
+    } else if (o.error->retryable()) {
+      it.retry_later = true;
+      it.retry_delay_ms = opt_.transient_retry_ms;
+      ++b.stats.retried;
+      b.stats.unreachable = *o.error;
+    } else {
+      dead_letter(b, it, *o.error, "{}");
+    }
+  }
+  return {};
+}
+
+void Pusher::record_success(Batch& b, Write& w, const std::string& hubspot_id, bool created) {
+  Item& it = b.items[w.item];
+  it.hubspot_id = hubspot_id;
+  state::SyncedRecord rec{it.pg_key, hubspot_id, {}, w.match_key};
+  for (const auto& f : w.sent_fields)
+    rec.fields[f] = state::SyncedField{w.compare[f], it.changed_at_ms, b.now};
+  b.records.push_back(std::move(rec));
+  if (!it.outcome) {
+    it.outcome = ChangeOutcome::synced;
+    ++(created ? b.stats.created : b.stats.updated);
+  }
+}
+
+void Pusher::handle_failure(Batch& b, Write& w, const WriteOutcome& o) {
+  Item& it = b.items[w.item];
+  const model::Error& e = *o.error;
+  if (e.retryable()) {
+    it.retry_later = true;
+    it.retry_delay_ms = opt_.transient_retry_ms;
+    ++b.stats.retried;
+    b.stats.unreachable = e;
+    return;
+  }
+  model::Error err = e;
+  if (!o.existing_id.empty()) {
+    // A unique value another object holds: name the row that syncs it.
+    auto owner = state_.find_link_by_hubspot_id(m_.name, o.existing_id);
+    if (owner.ok() && *owner)
+      err.message += " (" + m_.object.path() + " " + o.existing_id + " is synced from " +
+                     describe((*owner)->pg_key) + ")";
+  }
+  dead_letter(b, it, err, props_json(w.props));
+}
+
+}  // namespace hubsync::pipeline

@@ -1,0 +1,164 @@
+// Push edge cases of issue 9: TRUNCATE, rows waiting for a parent, removing
+// only the mapped association label, counts of a first run.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "engine/ops/logging.h"
+#include "tests/integration/push/push_harness.h"
+
+namespace hubsync::test {
+namespace {
+
+using ::testing::HasSubstr;
+
+
+constexpr const char* kPeople = R"(name: people
+postgres: {table: public.people, key: id}
+hubspot: {object: contacts, match: email}
+direction: to_hubspot
+fields:
+  - {column: email, property: email}
+  - {column: name, property: firstname}
+)";
+
+TEST(PushEdge, TruncateArchivesEveryObjectAndTruncateThenReloadArchivesNone) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = quick_harness(server,
+                   "CREATE TABLE people (id bigint PRIMARY KEY, email text NOT NULL, name text);"
+                   "INSERT INTO people SELECT g, 'p' || g || '@x.io', 'P' FROM generate_series(1, 5) g",
+                   {kPeople});
+  h->migrate();
+  EXPECT_EQ(push_ok(*h, "people").created, 5);
+  // Emptied and loaded again in one transaction (a reload): only the
+  // changed row is written, nothing is archived.
+  h->db.exec("BEGIN; TRUNCATE people;"
+             "INSERT INTO people SELECT g, 'p' || g || '@x.io', CASE WHEN g = 3 THEN 'Q' ELSE 'P' END"
+             " FROM generate_series(1, 5) g; COMMIT");
+  auto reload = push_ok(*h, "people");
+  EXPECT_EQ(reload.archived, 0);
+  EXPECT_EQ(reload.updated, 1);
+  EXPECT_EQ(h->live_by("contacts", "email").at("p3@x.io").props.at("firstname"), "Q");
+  // Emptied for good: every object is archived.
+  h->db.exec("TRUNCATE people");
+  auto gone = push_ok(*h, "people");
+  EXPECT_EQ(gone.archived, 5);
+  EXPECT_TRUE(h->live_by("contacts", "email").empty());
+}
+
+constexpr const char* kOrgs = R"(name: orgs
+postgres: {table: public.orgs, key: id}
+hubspot: {object: companies, match: org_code}
+direction: to_hubspot
+filter: "active"
+fields:
+  - {column: code, property: org_code}
+  - {column: name, property: name}
+)";
+
+std::string staff(const std::string& type) {
+  return std::string("name: staff\npostgres: {table: public.staff, key: id}\n"
+                     "hubspot: {object: contacts, match: email}\ndirection: to_hubspot\n"
+                     "fields:\n  - {column: email, property: email}\n"
+                     "associations:\n  - {column: org_id, to: orgs") + type + "}\n";
+}
+
+class OrgTest : public ::testing::Test {
+ protected:
+  void start(const std::string& type) {
+    HUBSYNC_REQUIRE_PG(server);
+    h_ = quick_harness(server,
+                 "CREATE TABLE orgs (id numeric PRIMARY KEY, code text NOT NULL, name text, active boolean NOT NULL DEFAULT true);"
+                 "CREATE TABLE staff (id bigint PRIMARY KEY, email text NOT NULL, org_id numeric)",
+                 {kOrgs, staff(type)});
+    h_->create_text_property("companies", "org_code", true);
+  }
+  // A user-defined association label from contacts to companies.
+  void label(const std::string& name) {
+    auto r = h_->hubspot->crm.client().call(
+        hubspot::HttpMethod::post, "/crm/v4/associations/contacts/companies/labels",
+        "{\"label\":\"" + name + "\",\"name\":\"" + name + "\"}", {});
+    ASSERT_TRUE(r.ok() && r->status < 300) << (r.ok() ? r->body : r.error().message);
+  }
+  std::unique_ptr<PushHarness> h_;
+};
+
+TEST_F(OrgTest, ARowWaitingForAParentThatNeverSyncsIsDeadLetteredNamingIt) {
+  start("");
+  if (!h_) return;
+  h_->db.exec("INSERT INTO orgs VALUES (1.50, 'A', 'Org A', false);"  // outside the filter
+              "INSERT INTO staff VALUES (10, 'x@a.io', 1.5)");
+  h_->migrate();
+  push_ok(*h_, "orgs");
+  int runs = 0;
+  pipeline::PushStats s;
+  do {
+    s = push_ok(*h_, "staff");
+    h_->db.exec("UPDATE hubsync.changelog SET claimed_until = NULL");  // skip the wait
+  } while (s.dead_lettered == 0 && ++runs < 8);
+  EXPECT_GE(runs, 4) << "dead-lettered before waiting a few tries";
+  EXPECT_EQ(s.dead_lettered, 1) << "still waiting after " << runs << " runs";
+  auto dead = h_->store->list_dead_letters({});
+  ASSERT_TRUE(dead.ok());
+  ASSERT_EQ(dead->size(), 1u);
+  EXPECT_EQ(dead->front().category, "PARENT_NOT_SYNCED");
+  EXPECT_THAT(dead->front().message, HasSubstr("orgs row id=1.5"));
+  EXPECT_EQ(h_->db.scalar("SELECT count(*) FROM hubsync.changelog WHERE mapping = 'staff'"), "0");
+
+  // The parent enters its filter: the dead letter's retry associates them.
+  h_->db.exec("UPDATE orgs SET active = true");
+  push_ok(*h_, "orgs");
+  auto queued = pipeline::requeue_dead_letters(h_->mapping("staff"), *h_->pg, *h_->store, *dead);
+  ASSERT_TRUE(queued.ok());
+  EXPECT_EQ(*queued, 1);
+  EXPECT_EQ(push_ok(*h_, "staff").associations, 1);
+  EXPECT_TRUE(h_->store->list_dead_letters({})->empty());
+}
+
+TEST_F(OrgTest, MovingARowRemovesOnlyTheMappedLabelNotOnesPeopleAdded) {
+  start(", type: Employer");
+  if (!h_) return;
+  label("Employer");
+  label("Billing");
+  h_->db.exec("INSERT INTO orgs VALUES (1, 'A', 'Org A'), (2, 'B', 'Org B');"
+              "INSERT INTO staff VALUES (10, 'x@a.io', 1)");
+  h_->migrate();
+  push_ok(*h_, "orgs");
+  EXPECT_EQ(push_ok(*h_, "staff").associations, 1);
+  auto orgs = h_->live_by("companies", "org_code");
+  const std::string contact = h_->live_by("contacts", "email").at("x@a.io").id;
+  // A person adds a second label between the same pair in HubSpot.
+  auto billing = h_->hubspot->crm.association_type("contacts", "companies", "Billing");
+  ASSERT_TRUE(billing.ok() && billing->has_value());
+  ASSERT_TRUE(h_->hubspot->crm.associate("contacts", "companies",
+                                         {{contact, orgs.at("A").id, **billing}}).ok());
+
+  h_->db.exec("UPDATE staff SET org_id = 2 WHERE id = 10");
+  push_ok(*h_, "staff");
+  auto assoc = h_->hubspot->crm.associations("contacts", "companies", {contact});
+  ASSERT_TRUE(assoc.ok());
+  std::map<std::string, std::set<std::string>> labels;  // company -> labels
+  for (const auto& t : assoc->front().to)
+    for (const auto& type : t.types) labels[t.to_id].insert(type.label);
+  EXPECT_TRUE(labels[orgs.at("B").id].count("Employer"));
+  EXPECT_FALSE(labels[orgs.at("A").id].count("Employer"));
+  EXPECT_TRUE(labels[orgs.at("A").id].count("Billing")) << "the label a person added was removed";
+}
+
+TEST(PushEdge, AFirstRunCountsEachRowOnceWhateverWasCapturedBeforeIt) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = quick_harness(server, "CREATE TABLE people (id bigint PRIMARY KEY, email text NOT NULL, name text)",
+                   {kPeople});
+  h->migrate();
+  // Written after migrate, before the first run: captured and loaded.
+  h->db.exec("INSERT INTO people SELECT g, 'p' || g || '@x.io', 'P' FROM generate_series(1, 30) g");
+  auto first = push_ok(*h, "people");
+  EXPECT_EQ(first.created, 30);
+  EXPECT_EQ(first.unchanged, 0);
+  EXPECT_EQ(h->db.scalar("SELECT count(*) FROM hubsync.changelog"), "0");
+  // Later no-op touches still count as unchanged.
+  h->db.exec("UPDATE people SET name = 'X' WHERE id = 1; UPDATE people SET name = 'P' WHERE id = 1");
+  EXPECT_EQ(push_ok(*h, "people").unchanged, 1);
+}
+
+}  // namespace
+}  // namespace hubsync::test
