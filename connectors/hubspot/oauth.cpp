@@ -262,11 +262,11 @@ model::Status OAuthTokenProvider::refresh_locked(const char* why) {
   for (int attempt = 0; attempt < 4; ++attempt) {
     r = refresh_tokens(transport_, app_, tokens_.refresh_token, clock_);
     if (r.ok() || !r.error().retryable()) break;
-    log_->warn("oauth refresh retry portal={} attempt={} error={}", portal_, attempt + 1, r.error().message);
+    log_->warn("oauth refresh retry portal={} attempt={} error={}", portal_, attempt + 1, loggable(r.error()));
     clock_.sleep_for(std::chrono::milliseconds(500 * (1 << attempt)));
   }
   if (!r.ok()) {
-    log_->error("oauth refresh failed portal={} why={} error={}", portal_, why, r.error().message);
+    log_->error("oauth refresh failed portal={} why={} error={}", portal_, why, loggable(r.error()));
     return std::move(r).error();
   }
   OAuthTokens fresh = std::move(r).value();
