@@ -174,6 +174,17 @@ model::Result<TokenInfo> access_token_info(HttpTransport& transport, const std::
   }
 }
 
+model::Status revoke_refresh_token(HttpTransport& transport, const std::string& api_base,
+                                   const std::string& refresh_token) {
+  HttpRequest req;
+  req.method = HttpMethod::del;
+  req.url = api_base + "/oauth/v1/refresh-tokens/" + url_encode(refresh_token);
+  auto r = transport.send(req);
+  if (!r.ok()) return std::move(r).error();
+  if (r->status != 204 && r->status != 200) return response_error(*r, "oauth.revoke");
+  return {};
+}
+
 model::Result<RedirectResult> wait_for_redirect(int port, const std::string& expected_state,
                                                 std::chrono::milliseconds timeout) {
   Fd srv;
