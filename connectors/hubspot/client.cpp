@@ -125,6 +125,7 @@ model::Result<HttpResponse> HubSpotClient::call(HttpMethod method, const std::st
         last = response_error(resp, opt.op);
         if (!opt.idempotent && st != 423 && st != 503) {
           ++c_.failures;
+          log_refusal(resp, opt);
           return std::move(resp);
         }
         wait = backoff_.delay(backoff_retries++);
@@ -138,6 +139,7 @@ model::Result<HttpResponse> HubSpotClient::call(HttpMethod method, const std::st
         }
       } else {
         ++c_.failures;
+        log_refusal(resp, opt);
         return std::move(resp);
       }
     }
@@ -145,7 +147,8 @@ model::Result<HttpResponse> HubSpotClient::call(HttpMethod method, const std::st
     if (attempt >= config_.max_attempts || waited + wait > config_.max_retry_wait) {
       if (verdict == Verdict::retry_auth) last = response_error(*sent, opt.op);
       ++c_.failures;
-      log_->warn("hubspot giving up op={} attempts={} error={}", opt.op, attempt, last.message);
+      // loggable(): HubSpot's message can quote field values.
+      log_->warn("hubspot giving up op={} attempts={} error={}", opt.op, attempt, loggable(last));
       return last;
     }
     log_->warn("hubspot retry op={} attempt={} reason={} wait_ms={}", opt.op, attempt,
@@ -159,6 +162,11 @@ model::Result<HttpResponse> HubSpotClient::call(HttpMethod method, const std::st
       waited += wait;
     }
   }
+}
+
+void HubSpotClient::log_refusal(const HttpResponse& resp, const CallOptions& opt) {
+  if (!log_->should_log(spdlog::level::debug)) return;
+  log_->debug("hubspot refused {}", log_fields(parse_api_error(resp.status, resp.body), opt.op));
 }
 
 void HubSpotClient::run_parallel(std::size_t n, const std::function<void(std::size_t)>& task) {

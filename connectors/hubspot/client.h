@@ -95,6 +95,9 @@ class HubSpotClient {
   std::shared_ptr<spdlog::logger> log_;
   ratelimit::Backoff backoff_;
 
+  // A final non-2xx answer, at debug, by status and codes: never its text.
+  void log_refusal(const HttpResponse& resp, const CallOptions& opt);
+
   struct AtomicCounters {
     std::atomic<std::int64_t> requests{0}, attempts{0}, responses_429{0}, retries_rate_limited{0},
         retries_server_error{0}, retries_locked{0}, retries_transport{0}, retries_auth{0}, failures{0};

@@ -1,6 +1,7 @@
 #include "connectors/hubspot/curl_transport.h"
 
 #include <curl/curl.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cctype>
@@ -102,7 +103,14 @@ struct CurlTransport::Handle {
   Handle& operator=(const Handle&) = delete;
 };
 
-CurlTransport::CurlTransport(CurlOptions options) : options_(std::move(options)) { global_init_once(); }
+CurlTransport::CurlTransport(CurlOptions options) : options_(std::move(options)) {
+  global_init_once();
+  if (!options_.verify_tls) {
+    auto log = options_.log ? options_.log : spdlog::default_logger();
+    log->warn("TLS certificate verification is OFF (CurlOptions::verify_tls=false): anyone on the network "
+              "path can impersonate HubSpot and read the bearer token");
+  }
+}
 
 CurlTransport::~CurlTransport() = default;
 

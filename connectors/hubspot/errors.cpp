@@ -1,5 +1,6 @@
 #include "connectors/hubspot/errors.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include "connectors/hubspot/json.h"
@@ -8,6 +9,9 @@
 namespace hubsync::hubspot {
 
 namespace {
+
+// to_error() puts HubSpot's text last, after this; loggable() cuts there.
+constexpr std::string_view kMessageField = " message=";
 
 std::map<std::string, std::vector<std::string>> read_context(const rapidjson::Value& obj) {
   std::map<std::string, std::vector<std::string>> out;
@@ -113,8 +117,25 @@ model::Error to_error(const ApiError& e, std::string_view op) {
   if (!out.code.empty()) out.message += " code=" + out.code;
   if (!e.correlation_id.empty()) out.message += " correlation_id=" + e.correlation_id;
   if (e.existing_id) out.message += " existing_id=" + *e.existing_id;
-  if (!e.message.empty()) out.message += " message=" + model::json_quote(e.message);
+  if (!e.message.empty()) out.message += std::string(kMessageField) + model::json_quote(e.message);
   return out;
+}
+
+std::string log_fields(const ApiError& e, std::string_view op) {
+  std::string out = "op=" + std::string(op) + " status=" + std::to_string(e.http_status);
+  if (!e.category.empty()) out += " category=" + e.category;
+  std::vector<std::string> codes;
+  for (const auto& d : e.details)
+    if (!d.code.empty() && std::find(codes.begin(), codes.end(), d.code) == codes.end()) codes.push_back(d.code);
+  for (std::size_t i = 0; i < codes.size(); ++i) out += (i == 0 ? " codes=" : ",") + codes[i];
+  if (!e.policy_name.empty()) out += " policy=" + e.policy_name;
+  if (!e.correlation_id.empty()) out += " correlation_id=" + e.correlation_id;
+  return out;
+}
+
+std::string loggable(const model::Error& e) {
+  if (e.http_status == 0) return e.message;
+  return e.message.substr(0, e.message.find(kMessageField));
 }
 
 model::Error response_error(const HttpResponse& r, std::string_view op) {

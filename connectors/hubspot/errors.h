@@ -54,9 +54,19 @@ model::ErrorKind classify(int http_status, std::string_view category);
 
 /// The engine error for an API error: kind from classify(), status,
 /// category, first detail code, and a message that names the operation and
-/// the correlationId (values from HubSpot's message are kept: callers log it
-/// at warn/debug only).
+/// the correlationId, then HubSpot's own message last (it can quote field
+/// values: dead letters keep it, logs never do; see loggable()).
 model::Error to_error(const ApiError& e, std::string_view op);
+
+/// What may be logged about an API error, at any level:
+/// "op=… status=… category=… codes=A,B correlation_id=…". Never HubSpot's
+/// message text.
+std::string log_fields(const ApiError& e, std::string_view op);
+
+/// The part of an engine error that may be logged at any level: for an
+/// error made by to_error(), its message without HubSpot's text; other
+/// errors (transport, local) as they are, since they carry none.
+std::string loggable(const model::Error& e);
 
 /// Shortcut for a non-2xx response.
 model::Error response_error(const HttpResponse& r, std::string_view op);

@@ -174,6 +174,17 @@ model::Result<TokenInfo> access_token_info(HttpTransport& transport, const std::
   }
 }
 
+model::Status revoke_refresh_token(HttpTransport& transport, const std::string& api_base,
+                                   const std::string& refresh_token) {
+  HttpRequest req;
+  req.method = HttpMethod::del;
+  req.url = api_base + "/oauth/v1/refresh-tokens/" + url_encode(refresh_token);
+  auto r = transport.send(req);
+  if (!r.ok()) return std::move(r).error();
+  if (r->status != 204 && r->status != 200) return response_error(*r, "oauth.revoke");
+  return {};
+}
+
 model::Result<RedirectResult> wait_for_redirect(int port, const std::string& expected_state,
                                                 std::chrono::milliseconds timeout) {
   Fd srv;
@@ -262,11 +273,11 @@ model::Status OAuthTokenProvider::refresh_locked(const char* why) {
   for (int attempt = 0; attempt < 4; ++attempt) {
     r = refresh_tokens(transport_, app_, tokens_.refresh_token, clock_);
     if (r.ok() || !r.error().retryable()) break;
-    log_->warn("oauth refresh retry portal={} attempt={} error={}", portal_, attempt + 1, r.error().message);
+    log_->warn("oauth refresh retry portal={} attempt={} error={}", portal_, attempt + 1, loggable(r.error()));
     clock_.sleep_for(std::chrono::milliseconds(500 * (1 << attempt)));
   }
   if (!r.ok()) {
-    log_->error("oauth refresh failed portal={} why={} error={}", portal_, why, r.error().message);
+    log_->error("oauth refresh failed portal={} why={} error={}", portal_, why, loggable(r.error()));
     return std::move(r).error();
   }
   OAuthTokens fresh = std::move(r).value();

@@ -63,6 +63,11 @@ struct TokenInfo {
 model::Result<TokenInfo> access_token_info(HttpTransport& transport, const std::string& api_base,
                                            const std::string& access_token);
 
+/// Revokes a refresh token (DELETE /oauth/v1/refresh-tokens/{token}), for
+/// tokens obtained but not kept. Errors: as access_token_info.
+model::Status revoke_refresh_token(HttpTransport& transport, const std::string& api_base,
+                                   const std::string& refresh_token);
+
 /// What the loopback redirect listener received.
 struct RedirectResult {
   std::string code;

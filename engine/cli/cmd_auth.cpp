@@ -7,6 +7,7 @@
 #include "engine/cli/app.h"
 #include "engine/cli/hubspot_stack.h"
 #include "engine/cli/runtime.h"
+#include "engine/config/urls.h"
 #include "engine/model/value.h"
 
 namespace hubsync::cli {
@@ -27,6 +28,67 @@ int redirect_port(const std::string& uri) {
   return std::stoi(m[2].str());
 }
 
+int exit_code_for(const model::Error& e) {
+  return e.kind == model::ErrorKind::transient ? kExitUnavailable : kExitError;
+}
+
+// The user picks the portal on HubSpot's consent page: tokens for another
+// portal than the configured one would sync the wrong CRM. Fills
+// tokens.hub_id from token introspection when the token response had none.
+model::Status check_portal(hubspot::HttpTransport& transport, const config::Config& cfg,
+                           hubspot::OAuthTokens& tokens) {
+  if (tokens.hub_id == 0) {
+    auto info = hubspot::access_token_info(transport, cfg.hubspot.base_url, tokens.access_token);
+    if (!info.ok()) {
+      auto e = std::move(info).error();
+      e.message = "could not tell which portal the token is for (" + e.message + ")";
+      return e;
+    }
+    tokens.hub_id = info->hub_id;
+  }
+  const std::string got = std::to_string(tokens.hub_id);
+  const std::string want = std::to_string(cfg.hubspot.portal_id);
+  if (tokens.hub_id == 0)
+    return model::make_error(model::ErrorKind::fatal, "HubSpot did not say which portal the token is for");
+  if (cfg.hubspot.portal_id == 0)
+    return model::make_error(model::ErrorKind::fatal, "hubspot.portal_id is not set and this login is for portal " +
+                                                          got + ": set hubspot.portal_id: " + got +
+                                                          " and log in again");
+  if (tokens.hub_id != cfg.hubspot.portal_id)
+    return model::make_error(model::ErrorKind::fatal,
+                             "the login is for portal " + got + ", but hubspot.portal_id is " + want +
+                                 ": choose portal " + want + " on HubSpot's consent page, or change "
+                                 "hubspot.portal_id");
+  return {};
+}
+
+// Exchanges the code, checks the portal and stores the tokens; prints what
+// went wrong and returns the exit code. Tokens not kept are revoked.
+int finish_login(const config::Config& cfg, state::StateStore& store, const std::string& code) {
+  ratelimit::SystemClock clock;
+  hubspot::CurlTransport transport(curl_options(cfg));
+  const auto app = oauth_app(cfg);
+  auto tokens = hubspot::exchange_code(transport, app, code, clock);
+  if (!tokens.ok()) {
+    std::cerr << "auth login: " << tokens.error().message << '\n';
+    return exit_code_for(tokens.error());
+  }
+  if (auto st = check_portal(transport, cfg, *tokens); !st.ok()) {
+    (void)hubspot::revoke_refresh_token(transport, cfg.hubspot.base_url, tokens->refresh_token);
+    std::cerr << "auth login: " << st.error().message << "; nothing stored\n";
+    return exit_code_for(st.error());
+  }
+  hubspot::StateTokenStore token_store(store);
+  if (auto st = token_store.save(std::to_string(cfg.hubspot.portal_id), *tokens); !st.ok()) {
+    std::cerr << "auth login: could not store the tokens: " << st.error().message << '\n';
+    return kExitError;
+  }
+  std::cout << "logged in: portal " << tokens->hub_id << ", scopes " << join(tokens->scopes)
+            << ", access token valid until " << model::format_datetime(model::DateTime{tokens->expires_at_ms})
+            << " (refreshed automatically; tokens stored in " << cfg.state.path << ")\n";
+  return kExitOk;
+}
+
 }  // namespace
 
 int cmd_auth_login(const GlobalOptions& global, int timeout_s) {
@@ -42,60 +104,63 @@ int cmd_auth_login(const GlobalOptions& global, int timeout_s) {
                  "http://127.0.0.1:8976/oauth/callback (got " << cfg.hubspot.redirect_uri << ")\n";
     return kExitError;
   }
+  warn_if_insecure(cfg);
   auto store = open_state(cfg, /*read_only=*/false);
   if (!store) return kExitUnavailable;
-  const auto app = oauth_app(cfg);
   const std::string state = hubspot::random_state();
   std::cout << "Open this URL in a browser and approve hubsync:\n\n  "
-            << hubspot::authorize_url(app, state) << "\n\nwaiting for the redirect on "
+            << hubspot::authorize_url(oauth_app(cfg), state) << "\n\nwaiting for the redirect on "
             << cfg.hubspot.redirect_uri << " ..." << std::endl;
   auto redirect = hubspot::wait_for_redirect(port, state, std::chrono::seconds(timeout_s));
   if (!redirect.ok()) {
     std::cerr << "auth login: " << redirect.error().message << '\n';
-    return redirect.error().kind == model::ErrorKind::transient ? kExitUnavailable : kExitError;
+    return exit_code_for(redirect.error());
   }
+  return finish_login(cfg, *store, redirect->code);
+}
+
+namespace {
+
+int private_app_status(const config::Config& cfg) {
   ratelimit::SystemClock clock;
-  hubspot::CurlTransport transport;
-  auto tokens = hubspot::exchange_code(transport, app, redirect->code, clock);
-  if (!tokens.ok()) {
-    std::cerr << "auth login: " << tokens.error().message << '\n';
-    return tokens.error().kind == model::ErrorKind::transient ? kExitUnavailable : kExitError;
+  std::cout << "auth: private app token (from " << cfg.hubspot.token.source << ")\n";
+  HubSpotStack hubspot(cfg, nullptr, clock, std::nullopt, /*interactive=*/true);
+  auto r = hubspot.client.call(hubspot::HttpMethod::get, "/crm/v3/objects/contacts?limit=1", "",
+                               {.op = "auth.status"});
+  if (!r.ok()) {
+    std::cerr << "auth status: " << r.error().message << '\n';
+    return r.error().kind == model::ErrorKind::auth ? kExitError : kExitUnavailable;
   }
-  hubspot::StateTokenStore token_store(*store);
-  const std::string portal = std::to_string(cfg.hubspot.portal_id);
-  if (auto st = token_store.save(portal, *tokens); !st.ok()) {
-    std::cerr << "auth login: could not store the tokens: " << st.error().message << '\n';
+  if (r->status == 401 || r->status == 403) {
+    std::cout << "token refused by HubSpot (HTTP " << r->status << ")\n";
     return kExitError;
   }
-  std::cout << "logged in: portal " << (tokens->hub_id ? std::to_string(tokens->hub_id) : portal)
-            << ", scopes " << join(tokens->scopes) << ", access token valid until "
-            << model::format_datetime(model::DateTime{tokens->expires_at_ms})
-            << " (refreshed automatically; tokens stored in " << cfg.state.path << ")\n";
+  std::cout << "token accepted by " << config::mask_url_userinfo(cfg.hubspot.base_url) << " (portal "
+            << cfg.hubspot.portal_id << ")\n";
   return kExitOk;
 }
+
+// What HubSpot says about a live access token; 1 when it is for another portal.
+int introspect(const config::Config& cfg, const hubspot::OAuthTokens& t) {
+  warn_if_insecure(cfg);
+  hubspot::CurlTransport transport(curl_options(cfg));
+  auto info = hubspot::access_token_info(transport, cfg.hubspot.base_url, t.access_token);
+  if (!info.ok()) return kExitOk;
+  std::cout << "  HubSpot says:  hub " << info->hub_id << " (" << info->hub_domain << "), " << info->expires_in_s
+            << " s left\n";
+  if (info->hub_id == cfg.hubspot.portal_id) return kExitOk;
+  std::cout << "  the token is for portal " << info->hub_id << ", not hubspot.portal_id " << cfg.hubspot.portal_id
+            << ": run `hubsync auth login` again\n";
+  return kExitError;
+}
+
+}  // namespace
 
 int cmd_auth_status(const GlobalOptions& global) {
   config::Config cfg;
   if (!load_config_or_report(global, cfg)) return kExitError;
-  ratelimit::SystemClock clock;
-  hubspot::CurlTransport transport;
+  if (cfg.hubspot.auth == config::AuthMode::private_app) return private_app_status(cfg);
   const std::string portal = std::to_string(cfg.hubspot.portal_id);
-  if (cfg.hubspot.auth == config::AuthMode::private_app) {
-    std::cout << "auth: private app token (from " << cfg.hubspot.token.source << ")\n";
-    HubSpotStack hubspot(cfg, nullptr, clock, std::nullopt, /*interactive=*/true);
-    auto r = hubspot.client.call(hubspot::HttpMethod::get, "/crm/v3/objects/contacts?limit=1", "",
-                                 {.op = "auth.status"});
-    if (!r.ok()) {
-      std::cerr << "auth status: " << r.error().message << '\n';
-      return r.error().kind == model::ErrorKind::auth ? kExitError : kExitUnavailable;
-    }
-    if (r->status == 401 || r->status == 403) {
-      std::cout << "token refused by HubSpot (HTTP " << r->status << ")\n";
-      return kExitError;
-    }
-    std::cout << "token accepted by " << cfg.hubspot.base_url << " (portal " << portal << ")\n";
-    return kExitOk;
-  }
   if (!std::filesystem::exists(cfg.state.path)) {
     std::cout << "auth: oauth, not logged in for portal " << portal << " (no state file "
               << cfg.state.path << "): run `hubsync auth login`\n";
@@ -118,13 +183,9 @@ int cmd_auth_status(const GlobalOptions& global) {
             << "  scopes:        " << (t.scopes.empty() ? "(unknown)" : join(t.scopes)) << "\n"
             << "  access token:  " << (t.access_token.empty() ? "none yet" : "expires " + model::format_datetime(model::DateTime{t.expires_at_ms}))
             << "\n  refresh token: " << (t.refresh_token.empty() ? "missing" : "stored") << '\n';
-  if (!t.access_token.empty() && t.expires_at_ms > clock.wall_ms()) {
-    auto info = hubspot::access_token_info(transport, cfg.hubspot.base_url, t.access_token);
-    if (info.ok())
-      std::cout << "  HubSpot says:  hub " << info->hub_id << " (" << info->hub_domain << "), "
-                << info->expires_in_s << " s left\n";
-  }
-  return kExitOk;
+  ratelimit::SystemClock clock;
+  if (t.access_token.empty() || t.expires_at_ms <= clock.wall_ms()) return kExitOk;
+  return introspect(cfg, t);
 }
 
 }  // namespace hubsync::cli

@@ -83,7 +83,7 @@ int cmd_dead_letters_retry(const GlobalOptions& global, const std::vector<std::i
   for (const auto& m : mappings) {
     auto n = pipeline::requeue_dead_letters(m, db, *store, letters);
     if (!n.ok()) {
-      std::cerr << "dead-letters: " << n.error().message << '\n';
+      std::cerr << "dead-letters: " << config::redact(cfg, n.error().message) << '\n';
       return n.error().kind == model::ErrorKind::transient ? kExitUnavailable : kExitError;
     }
     total += *n;

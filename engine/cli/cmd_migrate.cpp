@@ -21,7 +21,8 @@ int cmd_migrate(const GlobalOptions& global, bool dry_run) {
   postgres::Migrator migrator(cfg.postgres.dsn.value, ops::logger("postgres"));
   auto report = migrator.run(captures, dry_run);
   if (!report.ok()) {
-    std::cerr << "migrate: " << report.error().message << '\n';
+    // libpq's errors may quote the DSN.
+    std::cerr << "migrate: " << config::redact(cfg, report.error().message) << '\n';
     return report.error().kind == model::ErrorKind::transient ? kExitUnavailable : kExitError;
   }
   if (dry_run) {

@@ -14,8 +14,10 @@ namespace hubsync::cli {
 
 namespace {
 
-void print(const mapping::Findings& findings) {
-  for (const auto& f : findings) std::cout << f.to_string() << '\n';
+// Findings of the live checks quote the database's errors, which may quote
+// the DSN: every secret of `cfg` is scrubbed.
+void print(const mapping::Findings& findings, const config::Config& cfg) {
+  for (const auto& f : findings) std::cout << config::redact(cfg, f.to_string()) << '\n';
 }
 
 }  // namespace
@@ -56,7 +58,7 @@ int cmd_validate(const GlobalOptions& global, const std::vector<std::string>& fi
       all.insert(all.end(), h.begin(), h.end());
     }
   }
-  print(all);
+  print(all, cfg);
   const int code = mapping::exit_code(all);
   std::cout << paths.size() << " file(s): "
             << (code == 0 ? "valid" : code == 1 ? "invalid" : "could not be fully checked") << '\n';
@@ -76,7 +78,7 @@ int cmd_schema(const GlobalOptions& global, bool apply) {
   for (const auto& m : mappings) {
     if (!m.schema) continue;
     auto plan = mapping::plan_schema(m, crm);
-    print(plan.findings);
+    print(plan.findings, cfg);
     if (mapping::has_errors(plan.findings)) rc = kExitError;
     for (const auto& f : plan.findings)
       if (f.severity == mapping::Severity::unavailable && rc == kExitOk) rc = kExitUnavailable;

@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "connectors/hubspot/oauth.h"
+#include "engine/config/urls.h"
 #include "engine/ops/logging.h"
 
 namespace hubsync::cli {
@@ -15,19 +16,26 @@ hubspot::OAuthApp oauth_app(const config::Config& cfg) {
   std::istringstream scopes(cfg.hubspot.scopes);
   for (std::string s; scopes >> s;) app.scopes.push_back(s);
   app.api_base = cfg.hubspot.base_url;
-  // The simulator serves the authorize page itself; real HubSpot uses app.hubspot.com.
-  if (cfg.hubspot.base_url != "https://api.hubapi.com")
-    app.authorize_base = cfg.hubspot.base_url + "/oauth/authorize";
+  if (auto url = config::authorize_url(cfg.hubspot)) app.authorize_base = *url;
   return app;
 }
-
-namespace {
 
 hubspot::CurlOptions curl_options(const config::Config& cfg) {
   hubspot::CurlOptions o;
   o.total_timeout = std::chrono::milliseconds(cfg.hubspot.timeout_ms);
+  o.log = ops::logger("hubspot");
   return o;
 }
+
+void warn_if_insecure(const config::Config& cfg) {
+  if (!config::insecure_http_in_use(cfg.hubspot)) return;
+  ops::logger("hubspot")->warn(
+      "insecure transport host={} hubspot.allow_insecure_http=true: plain http to a host that is not "
+      "loopback; the HubSpot token and CRM data travel unencrypted",
+      config::url_host(cfg.hubspot.base_url).value_or("?"));
+}
+
+namespace {
 
 ratelimit::LimiterConfig limiter_config(const config::Config& cfg) {
   ratelimit::LimiterConfig l;
@@ -96,6 +104,8 @@ HubSpotStack::HubSpotStack(const config::Config& cfg, state::StateStore* store,
         }
         return tokens.get();
       }(), limiter, clock, client_config(cfg, interactive), ops::logger("hubspot")),
-      crm(client) {}
+      crm(client) {
+  warn_if_insecure(cfg);
+}
 
 }  // namespace hubsync::cli

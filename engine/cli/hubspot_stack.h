@@ -37,7 +37,17 @@ struct HubSpotStack {
   hubspot::HubSpotCrm crm;
 };
 
-/// The OAuth app settings of a configuration.
+/// The OAuth app settings of a configuration; the consent page is
+/// hubspot.authorize_url or the one derived from base_url (config/urls.h).
 hubspot::OAuthApp oauth_app(const config::Config& cfg);
+
+/// Transport settings of a configuration (timeouts; warnings go to the
+/// "hubspot" logger).
+hubspot::CurlOptions curl_options(const config::Config& cfg);
+
+/// Logs a warning naming the risk when hubspot.allow_insecure_http lets the
+/// token go over plain http to a host that is not loopback. Call once at the
+/// start of a command that talks to HubSpot (HubSpotStack does).
+void warn_if_insecure(const config::Config& cfg);
 
 }  // namespace hubsync::cli

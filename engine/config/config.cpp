@@ -13,6 +13,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "engine/config/keys.h"
+#include "engine/config/urls.h"
 #include "engine/model/suggest.h"
 
 namespace hubsync::config {
@@ -248,8 +249,11 @@ class Loader {
     return (dir / p).lexically_normal().string();
   }
 
+  // The place of a key, or of whichever form (K, K_env, K_file) of a secret
+  // was given, or of its section.
   std::pair<int, int> mark_of(const std::string& key) const {
-    if (auto it = raw_.find(key); it != raw_.end()) return {it->second.line, it->second.column};
+    for (const char* suffix : {"", "_env", "_file"})
+      if (auto it = raw_.find(key + suffix); it != raw_.end()) return {it->second.line, it->second.column};
     auto section = key.substr(0, key.find('.'));
     if (auto it = section_marks_.find(section); it != section_marks_.end()) return it->second;
     return {0, 0};
@@ -283,6 +287,8 @@ class Loader {
       require(c.hubspot.client_secret.set(), "hubspot.client_secret",
               "required with auth: oauth: set hubspot.client_secret_env or _file");
     }
+    check_dsn(c.postgres);
+    check_transport(c.hubspot);
     if (!c.webhook.public_url.empty() && !c.webhook.client_secret.set() &&
         !c.hubspot.client_secret.set()) {
       require(false, "webhook.client_secret",
@@ -293,6 +299,49 @@ class Loader {
       result_.issues.push_back({Severity::warning, path_, line, col, key,
                                 "secret written in the config file; prefer " + key + "_env or " +
                                     key + "_file"});
+    }
+  }
+
+  // libpq would refuse an unreadable DSN, quoting it in its error: say what
+  // is wrong here instead, without any of its text. Also notes where the
+  // password comes from.
+  void check_dsn(PostgresConfig& pg) {
+    if (!pg.dsn.set()) return;
+    const auto info = inspect_dsn(pg.dsn.value);
+    if (!info.valid) {
+      auto [line, col] = mark_of("postgres.dsn");
+      issue("postgres.dsn", "not a valid libpq connection string: " + info.problem + " (not shown: it may hold the password)",
+            line, col);
+    }
+    if (!info.passwords.empty()) {
+      pg.password = {info.passwords.front(), "postgres.dsn"};
+    } else if (auto v = env_("PGPASSWORD"); v && !v->empty()) {
+      pg.password = {*v, "PGPASSWORD"};
+    }
+  }
+
+  void check_transport(const HubSpotConfig& h) {
+    if (insecure_http_in_use(h)) {
+      if (!h.allow_insecure_http) {
+        auto [line, col] = mark_of("hubspot.base_url");
+        issue("hubspot.base_url",
+              "plain http:// to a host that is not loopback would send the HubSpot token and CRM data "
+              "unencrypted: use https://, or set hubspot.allow_insecure_http: true to accept that risk",
+              line, col);
+      } else {
+        auto [line, col] = mark_of("hubspot.allow_insecure_http");
+        issue("hubspot.allow_insecure_http",
+              "hubspot.base_url is plain http:// to a host that is not loopback: the HubSpot token and "
+              "CRM data travel unencrypted",
+              line, col, Severity::warning);
+      }
+    }
+    if (h.auth == AuthMode::oauth && !authorize_url(h)) {
+      auto [line, col] = mark_of("hubspot.base_url");
+      issue("hubspot.authorize_url",
+            "required with auth: oauth when hubspot.base_url is neither a HubSpot API host "
+            "(api.hubapi.com, api-<dc>.hubapi.com) nor loopback: the consent page cannot be derived",
+            line, col);
     }
   }
 
@@ -308,82 +357,6 @@ class Loader {
 
 LoadResult load_config(const std::string& path, const EnvLookup& env) {
   return Loader(path, env).run();
-}
-
-std::string mask_dsn(const std::string& dsn) {
-  std::string out = dsn;
-  auto scheme = out.find("://");
-  if (scheme != std::string::npos) {
-    auto at = out.find('@', scheme + 3);
-    auto slash = out.find('/', scheme + 3);
-    if (at != std::string::npos && (slash == std::string::npos || at < slash)) {
-      auto colon = out.find(':', scheme + 3);
-      if (colon != std::string::npos && colon < at)
-        out.replace(colon + 1, at - colon - 1, "****");
-    }
-  }
-  // key=value form, and ?password= in a URI query.
-  for (const std::string key : {"password="}) {
-    std::size_t pos = 0;
-    while ((pos = out.find(key, pos)) != std::string::npos) {
-      std::size_t start = pos + key.size();
-      std::size_t end = start;
-      if (end < out.size() && out[end] == '\'') {
-        ++end;
-        while (end < out.size() && out[end] != '\'') end += out[end] == '\\' ? 2 : 1;
-        end = std::min(end + 1, out.size());
-      } else {
-        while (end < out.size() && out[end] != ' ' && out[end] != '&') ++end;
-      }
-      out.replace(start, end - start, "****");
-      pos = start + 4;
-    }
-  }
-  return out;
-}
-
-std::string render_masked(const Config& c) {
-  std::ostringstream out;
-  auto line = [&](const std::string& key, const std::string& value) {
-    out << key << std::string(key.size() < 26 ? 26 - key.size() : 1, ' ') << "= " << value << '\n';
-  };
-  auto secret = [&](const std::string& key, const Secret& s) {
-    line(key, s.set() ? "**** (from " + s.source + ")" : "(not set)");
-  };
-  out << "# hubsync configuration" << (c.file.empty() ? "" : " from " + c.file)
-      << " (secrets masked)\n";
-  line("postgres.dsn", c.postgres.dsn.set()
-                           ? mask_dsn(c.postgres.dsn.value) + "  (from " + c.postgres.dsn.source + ")"
-                           : "(not set)");
-  line("hubspot.base_url", c.hubspot.base_url);
-  line("hubspot.portal_id", std::to_string(c.hubspot.portal_id));
-  line("hubspot.auth", c.hubspot.auth == AuthMode::oauth ? "oauth" : "private_app");
-  if (c.hubspot.auth == AuthMode::private_app) {
-    secret("hubspot.token", c.hubspot.token);
-  } else {
-    line("hubspot.client_id", c.hubspot.client_id);
-    secret("hubspot.client_secret", c.hubspot.client_secret);
-    secret("hubspot.refresh_token", c.hubspot.refresh_token);
-    line("hubspot.redirect_uri", c.hubspot.redirect_uri);
-    line("hubspot.scopes", c.hubspot.scopes);
-  }
-  line("hubspot.timeout_ms", std::to_string(c.hubspot.timeout_ms));
-  line("rate_limit.tier", std::to_string(c.rate_limit.tier));
-  line("rate_limit.daily_limit", std::to_string(c.rate_limit.daily_limit));
-  std::ostringstream headroom;
-  headroom << c.rate_limit.headroom;
-  line("rate_limit.headroom", headroom.str());
-  line("rate_limit.search_per_second", std::to_string(c.rate_limit.search_per_second));
-  line("rate_limit.max_in_flight", std::to_string(c.rate_limit.max_in_flight));
-  line("webhook.listen", c.webhook.listen);
-  line("webhook.public_url", c.webhook.public_url.empty() ? "(not set)" : c.webhook.public_url);
-  secret("webhook.client_secret", c.webhook.client_secret);
-  line("webhook.max_skew_ms", std::to_string(c.webhook.max_skew_ms));
-  line("state.path", c.state.path);
-  line("mappings.dir", c.mappings.dir);
-  line("log.level", c.log.level);
-  line("log.format", c.log.format);
-  return out.str();
 }
 
 }  // namespace hubsync::config

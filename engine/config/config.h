@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/config/dsn.h"
+
 namespace hubsync::config {
 
 /// A secret value and where it came from. `value` must never be logged or
@@ -20,10 +22,17 @@ enum class AuthMode { private_app, oauth };
 
 struct PostgresConfig {
   Secret dsn;  ///< libpq DSN or URI; may carry a password
+  /// The password libpq will use when hubsync can tell: the DSN's own
+  /// (source "postgres.dsn") or the environment's PGPASSWORD (source
+  /// "PGPASSWORD"). Only its source is ever shown.
+  Secret password;
 };
 
 struct HubSpotConfig {
   std::string base_url = "https://api.hubapi.com";
+  /// Plain http:// to a host that is not loopback sends the token in clear:
+  /// refused unless this is set (then warned about).
+  bool allow_insecure_http = false;
   std::int64_t portal_id = 0;
   AuthMode auth = AuthMode::private_app;
   Secret token;  ///< private-app access token
@@ -31,6 +40,8 @@ struct HubSpotConfig {
   Secret client_secret;  ///< OAuth app secret (also signs webhooks)
   Secret refresh_token;
   std::string redirect_uri = "http://127.0.0.1:8976/oauth/callback";
+  /// The OAuth consent page; empty: derived from base_url (urls.h).
+  std::string authorize_url;
   std::string scopes = "crm.objects.contacts.read crm.objects.contacts.write";
   int timeout_ms = 30000;
 };
@@ -109,8 +120,12 @@ LoadResult load_config(const std::string& path, const EnvLookup& env);
 /// (a DSN keeps everything but its password). Safe to print and log.
 std::string render_masked(const Config& config);
 
-/// Replaces the password in a libpq DSN (URI or key=value form) by ****.
-std::string mask_dsn(const std::string& dsn);
+/// `text` with every secret of `config` (tokens, client secrets, the DSN's
+/// and PGPASSWORD's password, as written and decoded) replaced by ****: for
+/// messages that might quote one, such as libpq's errors. Secrets shorter
+/// than 4 characters are left alone (replacing them would garble the text
+/// and hide nothing).
+std::string redact(const Config& config, std::string text);
 
 /// The daily request budget of a tier when none is configured.
 std::int64_t default_daily_limit(int tier);

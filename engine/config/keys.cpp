@@ -75,6 +75,12 @@ std::vector<KeyDesc> build_table() {
       c.hubspot.base_url.pop_back();
     return std::nullopt;
   });
+  value("hubspot", "allow_insecure_http", [](Config& c, const std::string& s) -> std::optional<std::string> {
+    if (s == "true") c.hubspot.allow_insecure_http = true;
+    else if (s == "false") c.hubspot.allow_insecure_http = false;
+    else return "'" + s + "' is not true or false";
+    return std::nullopt;
+  });
   value("hubspot", "portal_id", int_key(&Config::hubspot, &HubSpotConfig::portal_id, 1, INT64_MAX));
   value("hubspot", "auth", [](Config& c, const std::string& s) -> std::optional<std::string> {
     if (s == "private_app") c.hubspot.auth = AuthMode::private_app;
@@ -89,6 +95,11 @@ std::vector<KeyDesc> build_table() {
   value("hubspot", "redirect_uri", [](Config& c, const std::string& s) -> std::optional<std::string> {
     if (!looks_like_url(s)) return "'" + s + "' is not an http(s) URL";
     c.hubspot.redirect_uri = s;
+    return std::nullopt;
+  });
+  value("hubspot", "authorize_url", [](Config& c, const std::string& s) -> std::optional<std::string> {
+    if (!looks_like_url(s)) return "'" + s + "' is not an http(s) URL";
+    c.hubspot.authorize_url = s;
     return std::nullopt;
   });
   value("hubspot", "scopes", string_key(&Config::hubspot, &HubSpotConfig::scopes));

@@ -34,11 +34,21 @@ HttpResponse Simulator::Impl::handle_oauth(HttpRequest& req, const std::vector<s
       return oauth_error("BAD_CLIENT_ID", "missing or unknown client id", correlation_id());
     std::string redirect = req.query_param("redirect_uri");
     if (redirect.empty()) return oauth_error("BAD_REDIRECT_URI", "redirect_uri is required", correlation_id());
+    // sim_portal_id (not HubSpot's): the portal the user picks on the
+    // consent page; by default the simulated one.
+    std::int64_t hub_id = opts.portal_id;
+    if (const auto chosen = req.query_param("sim_portal_id"); !chosen.empty()) {
+      try {
+        hub_id = std::stoll(chosen);
+      } catch (const std::exception&) {
+        return oauth_error("BAD_PORTAL_ID", "sim_portal_id must be a number", correlation_id());
+      }
+    }
     std::string code;
     {
       std::lock_guard lock(auth_mu);
       code = "sim-code-" + std::to_string(++token_counter);
-      auth_codes[code] = redirect + "\x1f" + req.query_param("scope");
+      auth_codes[code] = AuthCode{redirect, req.query_param("scope"), hub_id};
     }
     std::string loc = redirect + (redirect.find('?') == std::string::npos ? "?" : "&") + "code=" + code;
     if (!req.query_param("state").empty()) loc += "&state=" + req.query_param("state");
@@ -54,20 +64,22 @@ HttpResponse Simulator::Impl::handle_oauth(HttpRequest& req, const std::vector<s
     if (form["client_id"] != opts.oauth_client_id || form["client_secret"] != opts.oauth_client_secret)
       return oauth_error("BAD_CLIENT_ID", "missing or unknown client id", correlation_id());
     std::string scopes;
+    std::int64_t hub_id = opts.portal_id;
     std::lock_guard lock(auth_mu);
     if (grant == "authorization_code") {
       auto it = auth_codes.find(form["code"]);
       if (it == auth_codes.end()) return oauth_error("BAD_AUTH_CODE", "missing or unknown auth code", correlation_id());
-      auto sep = it->second.find('\x1f');
-      if (it->second.substr(0, sep) != form["redirect_uri"])
+      if (it->second.redirect_uri != form["redirect_uri"])
         return oauth_error("BAD_REDIRECT_URI", "redirect_uri does not match the one used to authorize", correlation_id());
-      scopes = it->second.substr(sep + 1);
+      scopes = it->second.scopes;
+      hub_id = it->second.hub_id;
       auth_codes.erase(it);
     } else if (grant == "refresh_token") {
       auto it = refresh_tokens.find(form["refresh_token"]);
       if (it == refresh_tokens.end())
         return oauth_error("BAD_REFRESH_TOKEN", "missing or unknown refresh token", correlation_id());
       scopes = it->second.scopes;
+      hub_id = it->second.hub_id;
       refresh_tokens.erase(it);  // rotation: the old refresh token stops working
     } else {
       return oauth_error("BAD_GRANT_TYPE", "grant_type must be authorization_code or refresh_token", correlation_id());
@@ -76,7 +88,7 @@ HttpResponse Simulator::Impl::handle_oauth(HttpRequest& req, const std::vector<s
     std::string access = "sim-access-" + std::to_string(n) + "-" + std::to_string(now());
     std::string refresh = "sim-refresh-" + std::to_string(n) + "-" + std::to_string(now() % 100000);
     std::int64_t expires_in = oauth_expires_in_s;
-    OAuthToken t{opts.oauth_app_id, now() + expires_in * 1000, refresh, scopes};
+    OAuthToken t{opts.oauth_app_id, now() + expires_in * 1000, refresh, scopes, hub_id};
     access_tokens[access] = t;
     refresh_tokens[refresh] = t;
     rapidjson::StringBuffer sb;
@@ -87,7 +99,7 @@ HttpResponse Simulator::Impl::handle_oauth(HttpRequest& req, const std::vector<s
     w.Key("access_token"); write_str(w, access);
     w.Key("expires_in"); w.Int64(expires_in);
     w.Key("token_use"); w.String("access_token");
-    w.Key("hub_id"); w.Int64(opts.portal_id);
+    w.Key("hub_id"); w.Int64(hub_id);
     w.Key("scopes"); w.StartArray();
     for (const auto& s : split(scopes, ' ')) write_str(w, s);
     w.EndArray();
@@ -110,7 +122,7 @@ HttpResponse Simulator::Impl::handle_oauth(HttpRequest& req, const std::vector<s
     w.StartObject();
     w.Key("token"); write_str(w, seg[3]);
     w.Key("user"); w.String("sim-user@example.com");
-    w.Key("hub_id"); w.Int64(opts.portal_id);
+    w.Key("hub_id"); w.Int64(it->second.hub_id);
     w.Key("user_id"); w.Int(9000);
     w.Key("app_id"); w.Int64(it->second.app_id);
     w.Key("client_id"); write_str(w, opts.oauth_client_id);

@@ -32,6 +32,14 @@ struct OAuthToken {
   std::int64_t expires_at_ms = 0;
   std::string refresh_token;
   std::string scopes;
+  std::int64_t hub_id = 0;  ///< the portal the user chose on the consent page
+};
+
+/// What an authorization code was issued for.
+struct AuthCode {
+  std::string redirect_uri;
+  std::string scopes;
+  std::int64_t hub_id = 0;
 };
 
 struct Simulator::Impl {
@@ -74,7 +82,7 @@ struct Simulator::Impl {
   std::unordered_map<std::string, std::int64_t> private_tokens;
   std::unordered_map<std::string, OAuthToken> access_tokens;
   std::unordered_map<std::string, OAuthToken> refresh_tokens;
-  std::unordered_map<std::string, std::string> auth_codes;  ///< code -> redirect uri
+  std::unordered_map<std::string, AuthCode> auth_codes;
   std::uint64_t token_counter = 0;
 
   std::mutex fault_mu;

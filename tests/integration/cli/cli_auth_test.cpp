@@ -14,6 +14,8 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <string>
+#include <vector>
 
 #include "tests/hubspot-sim/simulator.h"
 
@@ -21,6 +23,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 int free_port() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -44,35 +47,23 @@ std::string run(const std::string& cmd, int& code) {
   return out;
 }
 
-TEST(CliAuth, LoginStoresTokensAndStatusNeverPrintsThem) {
-  hubsync::sim::Simulator sim;
-  sim.start();
-  std::random_device rd;
-  const fs::path dir = fs::temp_directory_path() / ("hubsync-auth-" + std::to_string(rd()));
-  fs::create_directories(dir);
-  const int port = free_port();
-  std::ofstream(dir / "hubsync.yaml")
-      << "postgres: {dsn: 'host=/nonexistent'}\n"
-      << "hubspot:\n  base_url: '" << sim.base_url() << "'\n  portal_id: 62515\n  auth: oauth\n"
-      << "  client_id: " << hubsync::sim::kOAuthClientId << "\n  client_secret_env: SIM_SECRET\n"
-      << "  redirect_uri: http://127.0.0.1:" << port << "/oauth/callback\n"
-      << "  scopes: crm.objects.contacts.read crm.objects.contacts.write\n"
-      << "state: {path: state.db}\nlog: {level: warn}\n";
-  const std::string hubsync = std::string("SIM_SECRET=") + hubsync::sim::kOAuthClientSecret + " '" +
-                              HUBSYNC_BIN + "' --config '" + (dir / "hubsync.yaml").string() + "' ";
+struct Login {
+  int code = -1;
+  std::string out;
+};
 
-  int code = 0;
-  auto before = run(hubsync + "auth status", code);
-  EXPECT_EQ(code, 1) << before;
-  EXPECT_THAT(before, HasSubstr("not logged in"));
-
-  // Start the login, read the authorize URL it prints, and "approve" it.
+// Runs `auth login`, reads the authorize URL it prints and "approves" it in
+// a browser (curl following the simulator's redirect to the listener).
+// `consent_extra` is appended to the URL: what the user chose on the
+// consent page (the simulator's `sim_portal_id`).
+Login login_flow(const std::string& hubsync, const std::string& consent_extra = "") {
+  Login res;
   FILE* login = popen((hubsync + "auth login --timeout 30 2>&1").c_str(), "r");
-  ASSERT_NE(login, nullptr);
-  std::string url, out;
+  if (!login) return res;
+  std::string url;
   char line[4096];
   while (url.empty() && fgets(line, sizeof line, login)) {
-    out += line;
+    res.out += line;
     std::string l = line;
     auto at = l.find("http");
     if (at != std::string::npos && l.find("/oauth/authorize") != std::string::npos) {
@@ -80,39 +71,128 @@ TEST(CliAuth, LoginStoresTokensAndStatusNeverPrintsThem) {
       while (!url.empty() && (url.back() == '\n' || url.back() == ' ')) url.pop_back();
     }
   }
-  ASSERT_FALSE(url.empty()) << out;
+  EXPECT_FALSE(url.empty()) << res.out;
   int curl_code = 0;
-  run("curl -s -L --max-time 20 '" + url + "' -o /dev/null", curl_code);
+  if (!url.empty()) run("curl -s -L --max-time 20 '" + url + consent_extra + "' -o /dev/null", curl_code);
   EXPECT_EQ(curl_code, 0);
-  while (fgets(line, sizeof line, login)) out += line;
+  while (fgets(line, sizeof line, login)) res.out += line;
   const int status = pclose(login);
-  EXPECT_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0) << out;
-  EXPECT_THAT(out, HasSubstr("logged in: portal 62515"));
+  res.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return res;
+}
 
-  auto after = run(hubsync + "auth status", code);
+// The access and refresh tokens in a state file, one per line.
+std::vector<std::string> stored_tokens(const fs::path& state) {
+  int code = 0;
+  auto text = run("sqlite3 '" + state.string() +
+                      "' 'SELECT access_token || char(10) || refresh_token FROM oauth_tokens'",
+                  code);
+  EXPECT_EQ(code, 0) << text;
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    auto end = text.find('\n', start);
+    std::string t = text.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (t.size() > 8) out.push_back(t);
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return out;
+}
+
+// A temp directory with a hubsync.yaml for OAuth against `sim`.
+struct OAuthSetup {
+  explicit OAuthSetup(const hubsync::sim::Simulator& sim, const std::string& extra_hubspot = "",
+                      const std::string& log_level = "warn") {
+    std::random_device rd;
+    dir = fs::temp_directory_path() / ("hubsync-auth-" + std::to_string(rd()));
+    fs::create_directories(dir);
+    const int port = free_port();
+    std::ofstream(dir / "hubsync.yaml")
+        << "postgres: {dsn_env: PG}\n"
+        << "hubspot:\n  base_url: '" << sim.base_url() << "'\n  portal_id: 62515\n  auth: oauth\n"
+        << "  client_id: " << hubsync::sim::kOAuthClientId << "\n  client_secret_env: SIM_SECRET\n"
+        << "  redirect_uri: http://127.0.0.1:" << port << "/oauth/callback\n"
+        << "  scopes: crm.objects.contacts.read crm.objects.contacts.write\n"
+        << extra_hubspot << "state: {path: state.db}\nlog: {level: " << log_level << "}\n";
+    hubsync = "PG='" + dsn + "' PGPASSWORD=" + pg_password + " SIM_SECRET=" +
+              hubsync::sim::kOAuthClientSecret + " '" + HUBSYNC_BIN + "' --config '" +
+              (dir / "hubsync.yaml").string() + "' ";
+  }
+  ~OAuthSetup() { fs::remove_all(dir); }
+
+  const std::string dsn = "postgresql://app:dsnLEAK77@127.0.0.1:1/crm";
+  const std::string pg_password = "pgpwLEAK77";
+  fs::path dir;
+  std::string hubsync;
+};
+
+TEST(CliAuth, LoginStoresTokensAndStatusNeverPrintsThem) {
+  hubsync::sim::Simulator sim;
+  sim.start();
+  OAuthSetup setup(sim);
+  int code = 0;
+  auto before = run(setup.hubsync + "auth status", code);
+  EXPECT_EQ(code, 1) << before;
+  EXPECT_THAT(before, HasSubstr("not logged in"));
+
+  auto login = login_flow(setup.hubsync);
+  EXPECT_EQ(login.code, 0) << login.out;
+  EXPECT_THAT(login.out, HasSubstr("logged in: portal 62515"));
+
+  auto after = run(setup.hubsync + "auth status", code);
   EXPECT_EQ(code, 0) << after;
   EXPECT_THAT(after, HasSubstr("refresh token: stored"));
   EXPECT_THAT(after, HasSubstr("crm.objects.contacts.read"));
   // The stored tokens must not appear in any output.
-  int sqlite_code = 0;
-  auto tokens = run("sqlite3 '" + (dir / "state.db").string() +
-                        "' 'SELECT access_token || char(10) || refresh_token FROM oauth_tokens'",
-                    sqlite_code);
-  ASSERT_EQ(sqlite_code, 0) << tokens;
-  std::size_t start = 0;
-  int checked = 0;
-  while (start < tokens.size()) {
-    auto end = tokens.find('\n', start);
-    std::string t = tokens.substr(start, end == std::string::npos ? std::string::npos : end - start);
-    if (t.size() > 8) {
-      EXPECT_THAT(after + out, ::testing::Not(HasSubstr(t)));
-      ++checked;
-    }
-    if (end == std::string::npos) break;
-    start = end + 1;
+  const auto tokens = stored_tokens(setup.dir / "state.db");
+  EXPECT_EQ(tokens.size(), 2u);
+  for (const auto& t : tokens) EXPECT_THAT(after + login.out, Not(HasSubstr(t)));
+}
+
+// Every secret hubsync knows, against everything the auth commands and
+// config check print, with logging at its most verbose.
+TEST(CliAuth, NoSecretInConfigCheckAuthLoginOrStatusAtTrace) {
+  hubsync::sim::Simulator sim;
+  sim.start();
+  OAuthSetup setup(sim, "  refresh_token_env: SEED_REFRESH\n", "trace");
+  const std::string seed_refresh = "seed-refresh-LEAK77";
+  const std::string hubsync = "SEED_REFRESH=" + seed_refresh + " " + setup.hubsync + "--log-level trace ";
+  int code = 0;
+  auto check = run(hubsync + "config check", code);
+  EXPECT_EQ(code, 0) << check;
+  auto login = login_flow(hubsync);
+  EXPECT_EQ(login.code, 0) << login.out;
+  auto status = run(hubsync + "auth status", code);
+  EXPECT_EQ(code, 0) << status;
+  EXPECT_THAT(status, HasSubstr("HubSpot says:  hub 62515"));
+
+  std::vector<std::string> secrets = {hubsync::sim::kOAuthClientSecret, "dsnLEAK77", "pgpwLEAK77", seed_refresh,
+                                      "sim-access-", "sim-refresh-", "sim-code-"};
+  for (const auto& t : stored_tokens(setup.dir / "state.db")) secrets.push_back(t);
+  const std::string all = check + login.out + status;
+  for (const auto& s : secrets) EXPECT_THAT(all, Not(HasSubstr(s))) << s;
+}
+
+TEST(CliAuth, LoginForAnotherPortalIsRefusedAndStoresNothing) {
+  hubsync::sim::Simulator sim;
+  sim.start();
+  OAuthSetup setup(sim);
+  // On the consent page the user picks portal 99999, not the configured one.
+  auto login = login_flow(setup.hubsync, "&sim_portal_id=99999");
+  EXPECT_EQ(login.code, 1) << login.out;
+  EXPECT_THAT(login.out, HasSubstr("62515"));
+  EXPECT_THAT(login.out, HasSubstr("99999"));
+  EXPECT_THAT(login.out, Not(HasSubstr("logged in")));
+  EXPECT_THAT(login.out, Not(HasSubstr("sim-access-")));
+  EXPECT_THAT(login.out, Not(HasSubstr("sim-refresh-")));
+  if (fs::exists(setup.dir / "state.db")) {
+    EXPECT_TRUE(stored_tokens(setup.dir / "state.db").empty());
   }
-  EXPECT_EQ(checked, 2);
-  fs::remove_all(dir);
+  int code = 0;
+  auto status = run(setup.hubsync + "auth status", code);
+  EXPECT_EQ(code, 1) << status;
+  EXPECT_THAT(status, HasSubstr("not logged in"));
 }
 
 TEST(CliAuth, ForgedStateIsRefused) {

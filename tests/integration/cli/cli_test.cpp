@@ -20,6 +20,14 @@ using ::testing::Not;
 
 constexpr const char* kToken = "pat-na1-TOPSECRET-0c7e";
 constexpr const char* kPassword = "pw-TOPSECRET-41";
+constexpr const char* kPeopleToHubSpot =
+    "name: people\n"
+    "postgres: {table: public.people, key: id}\n"
+    "hubspot: {object: contacts, match: email}\n"
+    "direction: to_hubspot\n"
+    "fields:\n"
+    "  - {column: email, property: email}\n"
+    "  - {column: name, property: firstname}\n";
 
 struct Output {
   int code = -1;
@@ -139,14 +147,9 @@ TEST_F(CliTest, ValidateChecksTheLiveDatabaseAndSaysWhenItCannotCheck) {
   hubsync::test::TempDatabase db(server);
   db.exec("CREATE TABLE public.people (id int PRIMARY KEY, email text UNIQUE, name text)");
   fs::create_directories(dir_ / "mappings");
-  write("mappings/people.yaml",
-        "name: people\n"
-        "postgres: {table: public.people, key: id}\n"
-        "hubspot: {object: contacts, match: email}\n"
-        "direction: to_hubspot\n"
-        "fields:\n"
-        "  - {column: email, property: email}\n"
-        "  - {column: nickname, property: firstname}\n");  // line 7: no such column
+  std::string broken = kPeopleToHubSpot;  // line 7 names a column the table lacks
+  broken.replace(broken.find("{column: name,"), 14, "{column: nickname,");
+  write("mappings/people.yaml", broken);
   // HubSpot is unreachable on purpose: its checks cannot run.
   write("hubsync.yaml", "postgres: {dsn_env: PG}\nhubspot: {base_url: 'http://127.0.0.1:1', token_env: TOKEN, timeout_ms: 2000}\n");
   const std::string env = "PG='" + db.dsn() + "' TOKEN=" + kToken;
@@ -155,14 +158,7 @@ TEST_F(CliTest, ValidateChecksTheLiveDatabaseAndSaysWhenItCannotCheck) {
   EXPECT_THAT(bad.out, HasSubstr("people.yaml:7:"));
   EXPECT_THAT(bad.out, HasSubstr("nickname"));
 
-  write("mappings/people.yaml",
-        "name: people\n"
-        "postgres: {table: public.people, key: id}\n"
-        "hubspot: {object: contacts, match: email}\n"
-        "direction: to_hubspot\n"
-        "fields:\n"
-        "  - {column: email, property: email}\n"
-        "  - {column: name, property: firstname}\n");
+  write("mappings/people.yaml", kPeopleToHubSpot);
   auto unchecked = run("validate", env);
   EXPECT_EQ(unchecked.code, 2) << unchecked.out;
   EXPECT_THAT(unchecked.out, HasSubstr("could not be fully checked"));
@@ -171,6 +167,79 @@ TEST_F(CliTest, ValidateChecksTheLiveDatabaseAndSaysWhenItCannotCheck) {
   EXPECT_EQ(offline.code, 0) << offline.out;
   EXPECT_THAT(offline.out, HasSubstr("remote checks skipped (--offline)"));
   EXPECT_THAT(bad.out + unchecked.out + offline.out, Not(HasSubstr(kToken)));
+}
+
+}  // namespace
+
+namespace {
+
+// libpq quotes the DSN (or the part it could not read) in its own errors:
+// nothing hubsync prints about a DSN may carry its password.
+TEST_F(CliTest, MigrateValidateAndConfigCheckNeverEchoADsnPassword) {
+  fs::create_directories(dir_ / "mappings");
+  write("mappings/people.yaml", kPeopleToHubSpot);
+  write("hubsync.yaml",
+        "postgres: {dsn_env: PG}\n"
+        "hubspot: {base_url: 'http://127.0.0.1:1', token_env: TOKEN, timeout_ms: 2000}\n");
+  const std::vector<std::string> dsns = {
+      "'postgresql://app:pw%zzLEAK41@127.0.0.1:1/crm'",  // bad percent-encoding
+      "'postgresql://app:pwLEAK41@[::1/crm'",            // unterminated IPv6 host
+      "'postgresql://app:pwLEAK41@127.0.0.1:notaport/crm'",
+      "'host=127.0.0.1 port=1 password= pwLEAK41 user=app connect_timeout=2'",
+  };
+  for (const auto& dsn : dsns) {
+    const std::string env = "PG=" + dsn + " TOKEN=" + kToken;
+    for (const char* cmd : {"migrate", "validate", "config check"}) {
+      auto o = run(cmd, env);
+      if (std::string(cmd) != "config check") {
+        EXPECT_NE(o.code, 0) << cmd << " " << dsn << "\n" << o.out;
+      }
+      EXPECT_THAT(o.out, Not(HasSubstr("LEAK41"))) << cmd << " " << dsn;
+      EXPECT_THAT(o.out, Not(HasSubstr(kToken))) << cmd << " " << dsn;
+    }
+  }
+}
+
+TEST_F(CliTest, ConfigCheckSaysThePasswordComesFromPgPasswordNeverItsValue) {
+  write("hubsync.yaml", "postgres: {dsn_env: PG}\nhubspot: {token_env: TOKEN}\n");
+  auto o = run("config check", std::string("PG='host=db.internal user=app dbname=crm' PGPASSWORD=") + kPassword +
+                                   " TOKEN=" + kToken);
+  EXPECT_EQ(o.code, 0) << o.out;
+  EXPECT_THAT(o.out, HasSubstr("host=db.internal user=app dbname=crm"));
+  EXPECT_THAT(o.out, HasSubstr("from PGPASSWORD"));
+  EXPECT_THAT(o.out, Not(HasSubstr(kPassword)));
+}
+
+TEST_F(CliTest, PlainHttpToARemoteHostIsRefusedUnlessAllowedWithAWarning) {
+  write("hubsync.yaml",
+        "postgres: {dsn: 'host=/tmp'}\n"
+        "hubspot:\n"
+        "  base_url: http://hubspot-proxy.example.com:8080\n"  // 3:13
+        "  token_env: TOKEN\n");
+  auto refused = run("config check", std::string("TOKEN=") + kToken);
+  EXPECT_EQ(refused.code, 1) << refused.out;
+  EXPECT_THAT(refused.out, HasSubstr("hubsync.yaml:3:13: error: hubspot.base_url"));
+  EXPECT_THAT(refused.out, HasSubstr("allow_insecure_http"));
+
+  write("hubsync.yaml",
+        "postgres: {dsn: 'host=/tmp'}\n"
+        "hubspot:\n"
+        "  base_url: http://hubspot-proxy.example.com:8080\n"
+        "  allow_insecure_http: true\n"
+        "  token_env: TOKEN\n");
+  auto allowed = run("config check", std::string("TOKEN=") + kToken);
+  EXPECT_EQ(allowed.code, 0) << allowed.out;
+  EXPECT_THAT(allowed.out, HasSubstr("warning: hubspot.allow_insecure_http"));
+  EXPECT_THAT(allowed.out, HasSubstr("unencrypted"));
+  EXPECT_THAT(allowed.out, Not(HasSubstr(kToken)));
+
+  write("hubsync.yaml",
+        "postgres: {dsn: 'host=/tmp'}\n"
+        "hubspot: {base_url: 'http://127.0.0.1:8080', token_env: TOKEN}\n");
+  auto loopback = run("config check", std::string("TOKEN=") + kToken);
+  EXPECT_EQ(loopback.code, 0) << loopback.out;
+  EXPECT_THAT(loopback.out, Not(HasSubstr("unencrypted")));
+  EXPECT_THAT(loopback.out, HasSubstr("hubspot.allow_insecure_http = false"));
 }
 
 }  // namespace

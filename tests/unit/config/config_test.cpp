@@ -1,49 +1,15 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
-#include <map>
-
 #include "engine/config/config.h"
+#include "tests/unit/config/config_fixture.h"
 
 namespace hubsync::config {
 namespace {
 
-namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-class ConfigTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("hubsync-config-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-            "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  std::string write(const std::string& name, const std::string& text) {
-    auto p = dir_ / name;
-    std::ofstream(p) << text;
-    return p.string();
-  }
-  EnvLookup env() {
-    return [this](const std::string& k) -> std::optional<std::string> {
-      auto it = env_.find(k);
-      if (it == env_.end()) return std::nullopt;
-      return it->second;
-    };
-  }
-  std::string all_issues(const LoadResult& r) {
-    std::string out;
-    for (const auto& i : r.issues) out += i.format() + "\n";
-    return out;
-  }
-
-  fs::path dir_;
-  std::map<std::string, std::string> env_;
-};
+using ConfigTest = ConfigFixture;
 
 constexpr const char* kSecretToken = "pat-na1-SECRET-4242-token";
 constexpr const char* kSecretPassword = "s3cr3t-pw";
