@@ -83,8 +83,8 @@ struct RunTotals {
 // Pushes one mapping and prints its line. A mapping that fails does not stop
 // the others; its error decides the exit code (2 when a dependency was
 // unreachable, 1 otherwise).
-void push_one(const mapping::Mapping& m, pipeline::Pusher& pusher, pipeline::DatabasePort& db,
-              RunTotals& totals) {
+void push_one(const config::Config& cfg, const mapping::Mapping& m, pipeline::Pusher& pusher,
+              pipeline::DatabasePort& db, RunTotals& totals) {
   auto log = ops::logger("push");
   if (auto due = pusher.requeue_dead_letters(false); due.ok() && *due > 0)
     log->info("retrying dead letters mapping={} n={}", m.name, *due);
@@ -92,10 +92,11 @@ void push_one(const mapping::Mapping& m, pipeline::Pusher& pusher, pipeline::Dat
   if (!stats.ok()) {
     const auto& e = stats.error();
     const std::string what = unreachable(e) ? "unreachable: " : "FAILED: ";
-    std::cout << m.name << " (to_hubspot): " << what << describe(e) << '\n';
+    const std::string why = config::redact(cfg, describe(e));
+    std::cout << m.name << " (to_hubspot): " << what << why << '\n';
     log->error("push failed mapping={} kind={} status={} category={}", m.name,
                model::to_string(e.kind), e.http_status, e.category);
-    totals.errors += m.name + ": " + describe(e) + "\n";
+    totals.errors += m.name + ": " + why + "\n";
     totals.rc = unreachable(e) ? std::max<int>(totals.rc, kExitUnavailable) : kExitError;
     return;
   }
@@ -159,7 +160,7 @@ int cmd_run(const GlobalOptions& global, const RunOptions& options) {
     if (!options.mapping.empty() && m->name != options.mapping) continue;
     if (!m->pushes()) continue;
     pipeline::Pusher pusher(*m, by_name, db, hubspot.crm, *store, clock, ops::logger("push"), push_options);
-    push_one(*m, pusher, db, totals);
+    push_one(cfg, *m, pusher, db, totals);
   }
   if (auto pruned = db.prune_archive(); pruned.ok() && *pruned > 0)
     ops::logger("postgres")->info("pruned changelog archive rows={}", *pruned);
