@@ -159,6 +159,11 @@ int cmd_run(const GlobalOptions& global, const RunOptions& options) {
   for (const mapping::Mapping* m : pipeline::push_order(mappings)) {
     if (!options.mapping.empty() && m->name != options.mapping) continue;
     if (!m->pushes()) continue;
+    if (totals.stats.unreachable) {
+      // Each mapping would wait out the same retries: leave them for the next run.
+      std::cout << m->name << " (to_hubspot): skipped: HubSpot unreachable\n";
+      continue;
+    }
     pipeline::Pusher pusher(*m, by_name, db, hubspot.crm, *store, clock, ops::logger("push"), push_options);
     push_one(cfg, *m, pusher, db, totals);
   }

@@ -50,6 +50,7 @@ hubspot::ClientConfig client_config(const config::Config& cfg, bool interactive)
   hubspot::ClientConfig c;
   c.base_url = cfg.hubspot.base_url;
   c.in_flight = cfg.rate_limit.max_in_flight;
+  c.max_retry_wait = std::chrono::seconds(cfg.hubspot.retry_for_s);
   if (interactive) {
     c.max_attempts = 3;
     c.max_retry_wait = std::chrono::seconds(5);

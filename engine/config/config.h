@@ -44,6 +44,10 @@ struct HubSpotConfig {
   std::string authorize_url;
   std::string scopes = "crm.objects.contacts.read crm.objects.contacts.write";
   int timeout_ms = 30000;
+  /// How long one call keeps retrying (5xx, 429, refused connections)
+  /// before its rows wait for a later run; `run` stops at the first batch
+  /// that gives up.
+  int retry_for_s = 180;
 };
 
 struct RateLimitConfig {

@@ -104,6 +104,7 @@ std::vector<KeyDesc> build_table() {
   });
   value("hubspot", "scopes", string_key(&Config::hubspot, &HubSpotConfig::scopes));
   value("hubspot", "timeout_ms", int_key(&Config::hubspot, &HubSpotConfig::timeout_ms, 100, 600000));
+  value("hubspot", "retry_for_s", int_key(&Config::hubspot, &HubSpotConfig::retry_for_s, 1, 86400));
 
   value("rate_limit", "tier", [](Config& c, const std::string& s) -> std::optional<std::string> {
     std::int64_t v = 0;

@@ -58,6 +58,7 @@ std::string render_masked(const Config& c) {
     line("hubspot.scopes", c.hubspot.scopes);
   }
   line("hubspot.timeout_ms", std::to_string(c.hubspot.timeout_ms));
+  line("hubspot.retry_for_s", std::to_string(c.hubspot.retry_for_s));
   line("rate_limit.tier", std::to_string(c.rate_limit.tier));
   line("rate_limit.daily_limit", std::to_string(c.rate_limit.daily_limit));
   std::ostringstream headroom;

@@ -113,8 +113,14 @@ Status Pusher::initial_load(PushStats& stats) {
     if (auto s = process(items, stats); !s.ok()) return s;
     done += static_cast<std::int64_t>(items.size());
     if (opt_.progress) opt_.progress(m_.name, done, *total);
-    return state_.set_checkpoint(m_.name, kInitialLoad, "after:" + items.back().pg_key);
+    if (auto s = state_.set_checkpoint(m_.name, kInitialLoad, "after:" + items.back().pg_key); !s.ok())
+      return s;
+    // HubSpot did not answer: the wave waits in the changelog; every further
+    // wave would only wait out the same retries. Resume next run.
+    if (stats.unreachable) return *stats.unreachable;
+    return Status{};
   });
+  if (!st.ok() && stats.unreachable) return {};
   if (!st.ok()) return st;
   log_->info("initial load done mapping={} rows={}", m_.name, done);
   return state_.set_checkpoint(m_.name, kInitialLoad, kDone);
@@ -181,6 +187,7 @@ Status Pusher::drain_changelog(PushStats& stats) {
       (void)db_.release_changes(ids_of(*claimed), 0);
       return st;
     }
+    if (stats.unreachable) return {};  // the rest waits for a run that reaches HubSpot
   }
 }
 

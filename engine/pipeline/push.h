@@ -77,7 +77,9 @@ class Pusher {
 
   /// Takes the mapping's push lock, settles intents a crash left, runs the
   /// initial load if it has not completed, then drains the changelog until
-  /// nothing claimable is left.
+  /// nothing claimable is left. When HubSpot stays unreachable through the
+  /// client's retries, the pass stops after that batch (its rows wait in the
+  /// changelog) and the stats say so (`unreachable`).
   /// Errors: `conflict` if another process pushes this mapping; `auth`,
   /// `fatal` and exhausted retries stop the pass (claimed changes are
   /// released, nothing is lost). Per-record failures do not: they are
