@@ -37,8 +37,10 @@ Decision both_changed(const FieldState& f, Direction direction, ConflictPolicy p
     case ConflictPolicy::postgres: d = to_hubspot(*f.pg); break;
     case ConflictPolicy::hubspot: d = to_postgres(*f.hs); break;
     case ConflictPolicy::newest:
-      if (f.hs_changed_at_ms == 0) {
-        d.needs_hubspot_time = true;
+      if (f.hs_changed_at_ms == 0 && f.pg_changed_at_ms != 0) {
+        d.needs_hubspot_time = true;  // read the property's history, then decide again
+      } else if (f.pg_changed_at_ms == 0 && f.hs_changed_at_ms != 0) {
+        d = to_postgres(*f.hs);  // a known time beats an unknown one
       } else {
         d = f.pg_changed_at_ms >= f.hs_changed_at_ms ? to_hubspot(*f.pg) : to_postgres(*f.hs);
       }
@@ -49,13 +51,19 @@ Decision both_changed(const FieldState& f, Direction direction, ConflictPolicy p
   return d;
 }
 
+// HubSpot's form of the base.
+const std::optional<std::string>& base_hs(const FieldState& f) {
+  return f.base_hs ? f.base_hs : f.base;
+}
+
 // Only one side was read: the other is taken as unchanged since the base.
 Decision one_side_known(const FieldState& f, Direction direction) {
   if (f.pg) {
     if (f.base ? *f.pg == *f.base : f.pg->empty()) return {};
     return allowed(to_hubspot(*f.pg), direction);
   }
-  if (f.base ? *f.hs == *f.base : f.hs->empty()) return {};
+  const auto& bh = base_hs(f);
+  if (bh ? *f.hs == *bh : f.hs->empty()) return {};
   return allowed(to_postgres(*f.hs), direction);
 }
 
@@ -66,14 +74,15 @@ Decision decide(const FieldState& f, Direction direction, ConflictPolicy policy)
   if (!f.pg || !f.hs) return one_side_known(f, direction);
   const std::string& pg = *f.pg;
   const std::string& hs = *f.hs;
-  if (pg == hs) {
-    if (f.base && *f.base == pg) return {};
-    return {Action::adopt, false, {}, false, pg};
-  }
   if (f.base) {
-    if (pg == *f.base) return allowed(to_postgres(hs), direction);
-    if (hs == *f.base) return allowed(to_hubspot(pg), direction);
+    // Each side's change is seen against its own form of the base.
+    const bool pg_changed = pg != *f.base, hs_changed = hs != *base_hs(f);
+    if (!pg_changed && !hs_changed) return {};
+    if (pg == hs) return {Action::adopt, false, {}, false, pg};
+    if (!pg_changed) return allowed(to_postgres(hs), direction);
+    if (!hs_changed) return allowed(to_hubspot(pg), direction);
   } else {
+    if (pg == hs) return {Action::adopt, false, {}, false, pg};
     // First link: a value on one side only fills the other, never clears it.
     if (pg.empty()) return allowed(to_postgres(hs), direction);
     if (hs.empty()) return allowed(to_hubspot(pg), direction);

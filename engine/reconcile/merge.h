@@ -29,8 +29,12 @@ struct FieldState {
   std::optional<std::string> pg;
   /// HubSpot's value; nullopt: not read (assumed unchanged since the base).
   std::optional<std::string> hs;
-  std::int64_t pg_changed_at_ms = 0;  ///< when Postgres changed it (the captured change)
+  std::int64_t pg_changed_at_ms = 0;  ///< when Postgres changed it (the captured change); 0: unknown
   std::int64_t hs_changed_at_ms = 0;  ///< the property's own timestamp; 0: unknown
+  /// The base as HubSpot stored it, when that differs from `base` (HubSpot
+  /// normalised what was written): HubSpot's value is compared with this.
+  /// nullopt: the same as `base`.
+  std::optional<std::string> base_hs = std::nullopt;
 };
 
 /// The merge's answer for one field.
@@ -53,8 +57,10 @@ struct Decision {
 /// - One side changed since the base: that side's value goes to the other,
 ///   if the field's direction lets it; a cleared value is a change too.
 /// - Both changed: a two-way field is a conflict decided by `policy`
-///   (`newest` by the sides' change times, a tie going to Postgres); a
-///   one-way field is not a conflict: its source wins.
+///   (`newest` by the sides' change times: a known time beats an unknown
+///   one, a tie goes to Postgres; HubSpot's time unknown with Postgres's
+///   known asks for it first); a one-way field is not a conflict: its
+///   source wins.
 /// - No base (first link): a value present on one side only fills the other
 ///   (an empty value never clears one on a first link); different values on
 ///   both sides are a conflict as above.

@@ -233,7 +233,7 @@ Result<SyncedFields> SqliteStateStore::get_synced(const std::string& mapping,
                                                   const std::string& pg_key) {
   std::lock_guard lock(mu_);
   auto q = db_->prepare(
-      "SELECT field, value, side_changed_at, synced_at FROM synced "
+      "SELECT field, value, side_changed_at, synced_at, hs_value FROM synced "
       "WHERE mapping = ? AND pg_key = ?");
   if (!q) return std::move(q).error();
   q->bind(mapping, pg_key);
@@ -242,7 +242,7 @@ Result<SyncedFields> SqliteStateStore::get_synced(const std::string& mapping,
     auto row = q->step();
     if (!row) return std::move(row).error();
     if (!*row) break;
-    out.emplace(q->text(0), SyncedField{q->opt_text(1), q->int64(2), q->int64(3)});
+    out.emplace(q->text(0), SyncedField{q->opt_text(1), q->int64(2), q->int64(3), q->opt_text(4)});
   }
   return out;
 }
@@ -263,12 +263,13 @@ Status SqliteStateStore::put_synced_locked(const std::string& mapping, const std
                                            const SyncedFields& fields) {
   for (const auto& [field, f] : fields) {
     auto q = db_->prepare(
-        "INSERT INTO synced (mapping, pg_key, field, value, side_changed_at, synced_at) "
-        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (mapping, pg_key, field) DO UPDATE SET "
+        "INSERT INTO synced (mapping, pg_key, field, value, side_changed_at, synced_at, hs_value) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (mapping, pg_key, field) DO UPDATE SET "
         "value = excluded.value, side_changed_at = excluded.side_changed_at, "
-        "synced_at = excluded.synced_at");
+        "synced_at = excluded.synced_at, hs_value = excluded.hs_value");
     if (!q) return std::move(q).error();
-    if (auto s = q->bind(mapping, pg_key, field, f.value, f.side_changed_at_ms, f.synced_at_ms)
+    if (auto s = q->bind(mapping, pg_key, field, f.value, f.side_changed_at_ms, f.synced_at_ms,
+                         f.hs_value)
                      .run();
         !s) {
       return s;

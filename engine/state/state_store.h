@@ -47,9 +47,12 @@ struct MergeOutcome {
 
 /// The last value of one field that both sides agreed on: the merge base.
 struct SyncedField {
-  std::optional<std::string> value;  ///< canonical text; nullopt is a null value
+  std::optional<std::string> value;  ///< canonical text (Postgres's form); nullopt is a null value
   TimeMs side_changed_at_ms = 0;     ///< the changing side's modification time
   TimeMs synced_at_ms = 0;           ///< when hubsync recorded the agreement
+  /// The value as HubSpot stored it, when it differs from `value` (HubSpot
+  /// normalised what was written); nullopt: the same.
+  std::optional<std::string> hs_value = std::nullopt;
   friend bool operator==(const SyncedField&, const SyncedField&) = default;
 };
 

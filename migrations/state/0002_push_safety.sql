@@ -34,3 +34,8 @@ CREATE TABLE write_intent_fields (
 -- 1 while the dead letter's row is back in the changelog for a retry: not due
 -- again, attempts kept, so the backoff grows with every failed retry.
 ALTER TABLE dead_letters ADD COLUMN in_queue INTEGER NOT NULL DEFAULT 0;
+
+-- The merge base as HubSpot holds it, when that differs from Postgres's form
+-- (HubSpot normalises what it stores in ways comparison may not): each side's
+-- change is then seen against its own form. NULL: the same as `value`.
+ALTER TABLE synced ADD COLUMN hs_value TEXT;

@@ -120,9 +120,13 @@ TEST(Merge, EveryCaseOfTheTable) {
     ASSERT_EQ(times.size(), 2u) << where;
     FieldState f{value_of(values[0]), value_of(values[1]), value_of(values[2]),
                  std::stoll(times[0]), std::stoll(times[1])};
+    if (auto slash = values[0].find('/'); slash != std::string::npos) {
+      f.base = value_of(values[0].substr(0, slash));
+      f.base_hs = value_of(values[0].substr(slash + 1));
+    }
     check(where, decide(f, direction_of(head[0]), policy_of(head[1])), expected_of(p[3]), f.pg, f.hs);
   });
-  EXPECT_GE(n, 80);
+  EXPECT_GE(n, 95);
 }
 
 // Over every combination of values, times, directions and policies: the
@@ -131,7 +135,7 @@ TEST(Merge, EveryCaseOfTheTable) {
 TEST(Merge, PropertiesHoldForEveryCombination) {
   const std::vector<std::optional<std::string>> bases{std::nullopt, "", "a"};
   const std::vector<std::optional<std::string>> sides{std::nullopt, "", "a", "b", "c"};
-  const std::vector<std::pair<std::int64_t, std::int64_t>> times{{1, 2}, {2, 1}, {2, 2}, {1, 0}};
+  const std::vector<std::pair<std::int64_t, std::int64_t>> times{{1, 2}, {2, 1}, {2, 2}, {1, 0}, {0, 1}};
   int checked = 0;
   for (auto dir : {Direction::both, Direction::to_hubspot, Direction::to_postgres})
     for (auto pol : {ConflictPolicy::postgres, ConflictPolicy::hubspot, ConflictPolicy::newest})
@@ -160,7 +164,7 @@ TEST(Merge, PropertiesHoldForEveryCombination) {
                 EXPECT_NE(d.action, Action::write_hubspot);
               }
               // Mirror: Postgres <-> HubSpot (times too, and a tie has a side).
-              if (pt == ht || ht == 0) continue;
+              if (pt == ht || ht == 0 || pt == 0) continue;
               auto mirror_dir = dir == Direction::both ? dir
                                 : dir == Direction::to_hubspot ? Direction::to_postgres
                                                                : Direction::to_hubspot;
