@@ -30,8 +30,8 @@ int cmd_migrate(const GlobalOptions& global, bool dry_run) {
     return kExitOk;
   }
   for (const auto& m : report->applied_migrations) std::cout << "applied migration " << m << '\n';
-  for (const auto& t : report->installed_triggers) std::cout << "installed capture trigger " << t << '\n';
-  for (const auto& t : report->removed_triggers) std::cout << "removed capture trigger " << t << '\n';
+  for (const auto& t : report->installed_triggers) std::cout << "installed capture triggers " << t << '\n';
+  for (const auto& t : report->removed_triggers) std::cout << "removed capture triggers " << t << '\n';
   if (!report->changed()) std::cout << "up to date: nothing to do\n";
   return kExitOk;
 }

@@ -9,6 +9,7 @@ const char* to_string(ChangeOp op) {
     case ChangeOp::insert: return "insert";
     case ChangeOp::update: return "update";
     case ChangeOp::del: return "delete";
+    case ChangeOp::truncate: return "truncate";
   }
   return "unknown";
 }
