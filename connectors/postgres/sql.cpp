@@ -96,6 +96,8 @@ model::Error translate_exception(const std::exception& e, const std::string& con
       kind = ErrorKind::transient;  // serialization, connection, lock, shutdown, too many conns
     else if (state.rfind("23", 0) == 0 || state.rfind("22", 0) == 0)
       kind = ErrorKind::invalid_record;  // integrity or data exception: this row, not the run
+    else if (state == "25006")  // read_only_sql_transaction: only the mapping's SQL runs read-only
+      what = "the mapping's filter.postgres tried to write, and hubsync runs it read-only: " + what;
     auto err = model::make_error(kind, context + ": " + what + " (SQLSTATE " + state + ")");
     err.code = state;
     return err;
