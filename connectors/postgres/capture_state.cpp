@@ -86,11 +86,12 @@ CaptureDesign design_capture(pqxx::transaction_base& tx, const CaptureSpec& spec
     d.keys.push_back(c.column);
   }
   d.watch_all = spec.watch_all || spec.watched_columns.empty();
-  if (d.watch_all) {
-    for (const auto& c : cols) d.watched.push_back(c.column);
-  } else {
-    for (const auto& name : sorted(spec.watched_columns)) d.watched.push_back(find(name).column);
+  for (const auto& name : sorted(spec.watched_columns)) {
+    const TableColumn& c = find(name);
+    if (!d.watch_all) d.watched.push_back(c.column);
   }
+  if (d.watch_all)
+    for (const auto& c : cols) d.watched.push_back(c.column);
   return d;
 }
 

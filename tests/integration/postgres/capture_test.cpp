@@ -161,6 +161,9 @@ TEST_F(CaptureTest, MissingTableOrColumnIsAClearError) {
   auto r2 = m.run({{"customers", "public", "customers", {"uuid"}, {}}}, false);
   ASSERT_FALSE(r2.ok());
   EXPECT_THAT(r2.error().message, HasSubstr("column \"uuid\" does not exist"));
+  auto r3 = m.run({{"customers", "public", "customers", {"id"}, {"email", "nope"}, true}}, false);
+  ASSERT_FALSE(r3.ok());
+  EXPECT_THAT(r3.error().message, HasSubstr("mapping customers: column \"nope\" does not exist"));
 }
 
 TEST_F(CaptureTest, UnreachableDatabaseIsTransientWithoutPassword) {
