@@ -7,6 +7,8 @@
 
 #include <pqxx/pqxx>
 
+#include "connectors/postgres/capture_sql.h"
+#include "connectors/postgres/capture_state.h"
 #include "connectors/postgres/migrations.h"
 #include "connectors/postgres/sql.h"
 
@@ -24,26 +26,79 @@ const char* kBootstrap =
     "  name text NOT NULL,\n"
     "  applied_at timestamptz NOT NULL DEFAULT now())";
 
-struct Installed {
-  std::string schema, table, trigger;
-  std::vector<std::string> key_columns, watched_columns;
-};
-
-std::vector<std::string> parse_text_array(const pqxx::field& f) {
-  std::vector<std::string> out;
-  if (f.is_null()) return out;
-  auto parser = f.as_array();
-  for (auto item = parser.get_next(); item.first != pqxx::array_parser::done;
-       item = parser.get_next()) {
-    if (item.first == pqxx::array_parser::string_value) out.push_back(item.second);
-  }
-  return out;
-}
-
 std::string version_name(const model::Migration& m) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "%04d_", m.version);
   return buf + std::string(m.name);
+}
+
+int newest_known() {
+  int newest = 0;
+  for (const auto& m : migrations::embedded_migrations()) newest = std::max(newest, m.version);
+  return newest;
+}
+
+// The versions recorded in hubsync.schema_migrations; empty when hubsync is
+// not installed.
+std::set<int> applied_versions(pqxx::transaction_base& tx) {
+  std::set<int> applied;
+  if (tx.exec("SELECT 1 FROM pg_tables WHERE schemaname = 'hubsync' AND tablename = 'schema_migrations'")
+          .empty())
+    return applied;
+  for (const auto& row : tx.exec("SELECT version FROM hubsync.schema_migrations"))
+    applied.insert(row[0].as<int>());
+  return applied;
+}
+
+std::string mapping_names(const std::vector<CaptureSpec>& captures) {
+  std::string out;
+  for (const auto& c : captures) out += (out.empty() ? "" : ", ") + c.mapping;
+  return out;
+}
+
+// The schema-level problem that makes per-mapping checks moot, if any.
+std::string schema_problem(pqxx::transaction_base& tx, const std::vector<CaptureSpec>& captures) {
+  const std::set<int> applied = applied_versions(tx);
+  const std::string needed = " (needed by mapping(s) " + mapping_names(captures) + ")";
+  if (applied.empty())
+    return "hubsync is not installed in this database" + needed + ": run `hubsync migrate`";
+  if (*applied.rbegin() > newest_known())
+    return "this database's hubsync schema is at version " + std::to_string(*applied.rbegin()) +
+           ", newer than this hubsync knows (" + std::to_string(newest_known()) + "): upgrade hubsync";
+  std::string pending;
+  for (const auto& m : migrations::embedded_migrations())
+    if (!applied.count(m.version)) pending += (pending.empty() ? "" : ", ") + version_name(m);
+  if (!pending.empty())
+    return "this database's hubsync schema lacks migration(s) " + pending + needed +
+           ": run `hubsync migrate`";
+  return {};
+}
+
+std::string name_problem(const CaptureSpec& spec) {
+  if (spec.mapping.size() <= max_capture_mapping_name()) return {};
+  return "mapping " + spec.mapping + ": name too long for its trigger names (max " +
+         std::to_string(max_capture_mapping_name()) + " chars)";
+}
+
+std::string captures_row_sql(const CaptureDesign& d) {
+  std::vector<std::string> keys, types, watched;
+  for (const auto& k : d.keys) {
+    keys.push_back(k.name);
+    types.push_back(k.typname);
+  }
+  for (const auto& c : d.watched) watched.push_back(c.name);
+  std::sort(watched.begin(), watched.end());
+  return "INSERT INTO hubsync.captures (mapping, table_schema, table_name, key_columns, key_types, "
+         "watched_columns, watch_all, generator_version, trigger_name) VALUES (" +
+         quote_literal(d.mapping) + ", " + quote_literal(d.schema) + ", " + quote_literal(d.table) +
+         ", " + quote_literal(array_literal(keys)) + ", " + quote_literal(array_literal(types)) + ", " +
+         quote_literal(array_literal(watched)) + ", " + (d.watch_all ? "true" : "false") + ", " +
+         std::to_string(kCaptureGeneratorVersion) + ", " + quote_literal(trigger_prefix(d.mapping)) +
+         ") ON CONFLICT (mapping) DO UPDATE SET table_schema = EXCLUDED.table_schema, "
+         "table_name = EXCLUDED.table_name, key_columns = EXCLUDED.key_columns, "
+         "key_types = EXCLUDED.key_types, watched_columns = EXCLUDED.watched_columns, "
+         "watch_all = EXCLUDED.watch_all, generator_version = EXCLUDED.generator_version, "
+         "trigger_name = EXCLUDED.trigger_name, installed_at = now()";
 }
 
 class Run {
@@ -53,20 +108,14 @@ class Run {
 
   void migrations(MigrateReport& report) {
     std::set<int> applied;
-    if (schema_exists()) {
+    {
       pqxx::nontransaction tx(c_);
-      auto has_table = tx.exec(
-          "SELECT 1 FROM pg_tables WHERE schemaname = 'hubsync' AND tablename = 'schema_migrations'");
-      if (!has_table.empty())
-        for (const auto& row : tx.exec("SELECT version FROM hubsync.schema_migrations"))
-          applied.insert(row[0].as<int>());
+      applied = applied_versions(tx);
     }
-    int newest_known = 0;
-    for (const auto& m : migrations::embedded_migrations()) newest_known = std::max(newest_known, m.version);
-    if (!applied.empty() && *applied.rbegin() > newest_known)
+    if (!applied.empty() && *applied.rbegin() > newest_known())
       throw std::runtime_error("database schema hubsync is at version " +
                                std::to_string(*applied.rbegin()) +
-                               ", newer than this binary knows (" + std::to_string(newest_known) +
+                               ", newer than this binary knows (" + std::to_string(newest_known()) +
                                "): upgrade hubsync");
     bool bootstrapped = false;
     for (const auto& m : migrations::embedded_migrations()) {
@@ -91,67 +140,61 @@ class Run {
     }
   }
 
-  void triggers(const std::vector<CaptureSpec>& captures, MigrateReport& report) {
-    for (const auto& spec : captures) check_table(spec);
-    std::map<std::string, Installed> installed = read_installed();
-    std::set<std::string> live = live_triggers();  // "schema.table.trigger"
-
-    std::set<std::string> wanted;
-    for (const auto& spec : captures) {
-      wanted.insert(spec.mapping);
-      auto it = installed.find(spec.mapping);
-      const std::string name = trigger_name(spec.mapping);
-      bool same = it != installed.end() && it->second.schema == spec.schema &&
-                  it->second.table == spec.table && it->second.key_columns == spec.key_columns &&
-                  it->second.watched_columns == spec.watched_columns &&
-                  live.count(spec.schema + "." + spec.table + "." + name);
-      if (same) continue;
-      std::vector<std::string> sql;
-      if (it != installed.end())
-        sql.push_back("DROP TRIGGER IF EXISTS " + quote_ident(it->second.trigger) + " ON " +
-                      quote_qualified(it->second.schema, it->second.table));
-      sql.push_back("DROP TRIGGER IF EXISTS " + quote_ident(name) + " ON " +
-                    quote_qualified(spec.schema, spec.table));
-      std::string args = quote_literal(spec.mapping) + ", " +
-                         quote_literal(array_literal(spec.key_columns));
-      if (!spec.watched_columns.empty()) args += ", " + quote_literal(array_literal(spec.watched_columns));
-      sql.push_back("CREATE TRIGGER " + quote_ident(name) +
-                    " AFTER INSERT OR UPDATE OR DELETE ON " +
-                    quote_qualified(spec.schema, spec.table) +
-                    " FOR EACH ROW EXECUTE FUNCTION hubsync.capture(" + args + ")");
-      sql.push_back(
-          "INSERT INTO hubsync.captures (mapping, table_schema, table_name, key_columns, "
-          "watched_columns, trigger_name) VALUES (" +
-          quote_literal(spec.mapping) + ", " + quote_literal(spec.schema) + ", " +
-          quote_literal(spec.table) + ", " + quote_literal(array_literal(spec.key_columns)) + ", " +
-          (spec.watched_columns.empty() ? "NULL" : quote_literal(array_literal(spec.watched_columns))) +
-          ", " + quote_literal(name) +
-          ") ON CONFLICT (mapping) DO UPDATE SET table_schema = EXCLUDED.table_schema, "
-          "table_name = EXCLUDED.table_name, key_columns = EXCLUDED.key_columns, "
-          "watched_columns = EXCLUDED.watched_columns, trigger_name = EXCLUDED.trigger_name, "
-          "installed_at = now()");
-      execute(sql, report);
-      report.installed_triggers.push_back(spec.mapping + " on " + spec.schema + "." + spec.table);
-      if (!dry_run_)
-        log_.info("installed capture trigger mapping={} table={}.{}", spec.mapping, spec.schema,
-                spec.table);
+  void captures(const std::vector<CaptureSpec>& specs, MigrateReport& report) {
+    std::vector<CaptureDesign> designs;
+    {
+      pqxx::read_transaction tx(c_);
+      for (const auto& spec : specs) designs.push_back(design_capture(tx, spec));
+      state_ = read_capture_state(tx);
     }
-    for (const auto& [mapping, inst] : installed) {
+    std::set<std::string> wanted;
+    for (const auto& d : designs) {
+      wanted.insert(d.mapping);
+      if (capture_differences(d, state_).empty()) continue;
+      std::vector<std::string> sql;
+      auto old = state_.installed.find(d.mapping);
+      if (old != state_.installed.end() && (old->second.schema != d.schema || old->second.table != d.table))
+        drop(d.mapping, old->second.schema, old->second.table, false, sql);
+      drop(d.mapping, d.schema, d.table, true, sql);
+      auto install = install_capture_sql(d);
+      sql.insert(sql.end(), install.begin(), install.end());
+      sql.push_back(captures_row_sql(d));
+      execute(sql, report);
+      report.installed_triggers.push_back(d.mapping + " on " + d.schema + "." + d.table);
+      if (!dry_run_)
+        log_.info("installed capture mapping={} table={}.{}", d.mapping, d.schema, d.table);
+    }
+    for (const auto& [mapping, inst] : state_.installed) {
       if (wanted.count(mapping)) continue;
-      execute({"DROP TRIGGER IF EXISTS " + quote_ident(inst.trigger) + " ON " +
-                   quote_qualified(inst.schema, inst.table),
-               "DELETE FROM hubsync.captures WHERE mapping = " + quote_literal(mapping)},
-              report);
+      std::vector<std::string> sql;
+      drop(mapping, inst.schema, inst.table, true, sql);
+      sql.push_back("DELETE FROM hubsync.captures WHERE mapping = " + quote_literal(mapping));
+      execute(sql, report);
       report.removed_triggers.push_back(mapping + " on " + inst.schema + "." + inst.table);
       if (!dry_run_)
-        log_.info("removed capture trigger mapping={} table={}.{}", mapping, inst.schema, inst.table);
+        log_.info("removed capture mapping={} table={}.{}", mapping, inst.schema, inst.table);
     }
+    drop_generic_function(report);
   }
 
  private:
-  bool schema_exists() {
-    pqxx::nontransaction tx(c_);
-    return !tx.exec("SELECT 1 FROM pg_namespace WHERE nspname = 'hubsync'").empty();
+  // Appends the drops of a mapping's triggers on a table, noting them as gone.
+  void drop(const std::string& mapping, const std::string& schema, const std::string& table,
+            bool function, std::vector<std::string>& sql) {
+    auto more = drop_capture_sql(mapping, schema, table, function);
+    sql.insert(sql.end(), more.begin(), more.end());
+    const std::string at = schema + "." + table + "." + trigger_prefix(mapping);
+    dropped_.insert(at);
+    for (const auto& s : trigger_suffixes()) dropped_.insert(at + s);
+  }
+
+  // Capture v1's generic function goes once none of its triggers is left.
+  void drop_generic_function(MigrateReport& report) {
+    if (!state_.generic_function) return;
+    for (const auto& [where, t] : state_.triggers)
+      if (t.function == "capture" && !dropped_.count(where)) return;
+    execute({"DROP FUNCTION hubsync.capture()"}, report);
+    if (!dry_run_) log_.info("dropped the generic capture function of capture v1");
   }
 
   void execute(const std::vector<std::string>& sql, MigrateReport& report) {
@@ -162,62 +205,14 @@ class Run {
     tx.commit();
   }
 
-  void check_table(const CaptureSpec& spec) {
-    pqxx::nontransaction tx(c_);
-    auto cols = tx.exec_params(
-        "SELECT a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
-        "JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p') "
-        "AND a.attnum > 0 AND NOT a.attisdropped",
-        spec.schema, spec.table);
-    if (cols.empty())
-      throw std::runtime_error("mapping " + spec.mapping + ": table " +
-                               quote_qualified(spec.schema, spec.table) + " does not exist");
-    std::set<std::string> names;
-    for (const auto& r : cols) names.insert(r[0].c_str());
-    for (const auto* list : {&spec.key_columns, &spec.watched_columns})
-      for (const auto& col : *list)
-        if (!names.count(col))
-          throw std::runtime_error("mapping " + spec.mapping + ": column " + quote_ident(col) +
-                                   " does not exist in " + quote_qualified(spec.schema, spec.table));
-    if (spec.key_columns.empty())
-      throw std::runtime_error("mapping " + spec.mapping + ": no key columns");
-  }
-
-  std::map<std::string, Installed> read_installed() {
-    std::map<std::string, Installed> out;
-    pqxx::nontransaction tx(c_);
-    if (tx.exec("SELECT 1 FROM pg_tables WHERE schemaname = 'hubsync' AND tablename = 'captures'")
-            .empty())
-      return out;
-    for (const auto& r : tx.exec("SELECT mapping, table_schema, table_name, key_columns, "
-                                 "watched_columns, trigger_name FROM hubsync.captures")) {
-      out[r[0].c_str()] = Installed{r[1].c_str(), r[2].c_str(), r[5].c_str(),
-                                    parse_text_array(r[3]), parse_text_array(r[4])};
-    }
-    return out;
-  }
-
-  std::set<std::string> live_triggers() {
-    std::set<std::string> out;
-    pqxx::nontransaction tx(c_);
-    for (const auto& r : tx.exec(
-             "SELECT n.nspname, c.relname, t.tgname FROM pg_trigger t "
-             "JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
-             "JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_namespace pn ON pn.oid = p.pronamespace "
-             "WHERE pn.nspname = 'hubsync' AND p.proname = 'capture' AND NOT t.tgisinternal"))
-      out.insert(std::string(r[0].c_str()) + "." + r[1].c_str() + "." + r[2].c_str());
-    return out;
-  }
-
   pqxx::connection& c_;
   bool dry_run_;
   spdlog::logger& log_;
+  CaptureState state_;
+  std::set<std::string> dropped_;  // "schema.table.trigger" this run drops
 };
 
 }  // namespace
-
-std::string trigger_name(const std::string& mapping) { return "hubsync_capture_" + mapping; }
 
 Migrator::Migrator(std::string dsn, std::shared_ptr<spdlog::logger> log)
     : dsn_(std::move(dsn)), log_(std::move(log)) {}
@@ -225,9 +220,8 @@ Migrator::Migrator(std::string dsn, std::shared_ptr<spdlog::logger> log)
 model::Result<MigrateReport> Migrator::run(const std::vector<CaptureSpec>& captures, bool dry_run) {
   MigrateReport report;
   for (const auto& spec : captures)
-    if (trigger_name(spec.mapping).size() > 63)
-      return model::make_error(model::ErrorKind::fatal,
-                               "mapping " + spec.mapping + ": name too long for a trigger (max 47 chars)");
+    if (auto problem = name_problem(spec); !problem.empty())
+      return model::make_error(model::ErrorKind::fatal, problem);
   try {
     auto conn = std::make_unique<pqxx::connection>(dsn_);
     if (!dry_run) {
@@ -235,13 +229,42 @@ model::Result<MigrateReport> Migrator::run(const std::vector<CaptureSpec>& captu
     }
     Run run(*conn, dry_run, *log_);
     run.migrations(report);
-    run.triggers(captures, report);
+    run.captures(captures, report);
     // The advisory lock is a session lock: closing the connection releases it.
     return report;
   } catch (const pqxx::pqxx_exception& e) {
     return translate_exception(e.base(), "migrate");
   } catch (const std::exception& e) {
     return model::make_error(model::ErrorKind::fatal, "migrate: " + std::string(e.what()));
+  }
+}
+
+model::Result<std::vector<std::string>> Migrator::check(const std::vector<CaptureSpec>& captures) {
+  std::vector<std::string> problems;
+  if (captures.empty()) return problems;
+  try {
+    auto conn = std::make_unique<pqxx::connection>(dsn_);
+    pqxx::read_transaction tx(*conn);
+    if (auto problem = schema_problem(tx, captures); !problem.empty()) return std::vector<std::string>{problem};
+    const CaptureState state = read_capture_state(tx);
+    for (const auto& spec : captures) {
+      if (auto problem = name_problem(spec); !problem.empty()) {
+        problems.push_back(problem);
+        continue;
+      }
+      try {
+        for (const auto& why : capture_differences(design_capture(tx, spec), state))
+          problems.push_back("mapping " + spec.mapping + ": " + why + ": run `hubsync migrate`");
+      } catch (const CaptureError& e) {
+        problems.push_back(std::string(e.what()) + ": fix the mapping or the table (`hubsync "
+                           "validate` checks both), then run `hubsync migrate`");
+      }
+    }
+    return problems;
+  } catch (const pqxx::pqxx_exception& e) {
+    return translate_exception(e.base(), "checking the change capture");
+  } catch (const std::exception& e) {
+    return model::make_error(model::ErrorKind::fatal, "checking the change capture: " + std::string(e.what()));
   }
 }
 

@@ -16,19 +16,6 @@ struct PgCatalogReader::Conn {
 PgCatalogReader::PgCatalogReader(std::string dsn) : dsn_(std::move(dsn)) {}
 PgCatalogReader::~PgCatalogReader() = default;
 
-namespace {
-
-std::vector<std::string> parse_names(const pqxx::field& f) {
-  std::vector<std::string> out;
-  if (f.is_null()) return out;
-  pqxx::array_parser parser = f.as_array();
-  for (auto item = parser.get_next(); item.first != pqxx::array_parser::done; item = parser.get_next())
-    if (item.first == pqxx::array_parser::string_value) out.push_back(item.second);
-  return out;
-}
-
-}  // namespace
-
 model::Result<mapping::PgTableInfo> PgCatalogReader::describe_table(const mapping::TableName& table) {
   try {
     if (!conn_) conn_ = std::make_unique<Conn>(dsn_);
@@ -59,7 +46,7 @@ model::Result<mapping::PgTableInfo> PgCatalogReader::describe_table(const mappin
         "GROUP BY i.indexrelid, i.indisprimary",
         table.schema, table.table);
     for (const auto& r : idx) {
-      auto names = parse_names(r[1]);
+      auto names = text_array(r[1]);
       if (r[0].as<bool>()) info.primary_key = names;
       info.unique_indexes.push_back(std::move(names));
     }
@@ -78,16 +65,19 @@ model::Status PgCatalogReader::check_filter(const mapping::TableName& table,
   try {
     if (!conn_) conn_ = std::make_unique<Conn>(dsn_);
     // EXPLAIN plans the query without running it: the expression is parsed
-    // and type-checked against the table, and nothing is read or written.
-    // exec_params uses the extended protocol, which refuses a second
-    // statement smuggled into the expression.
-    pqxx::work tx(conn_->c);
+    // and type-checked against the table. Planning may still call functions
+    // (immutable and stable ones are folded), so it runs read-only: a filter
+    // that writes, even to a sequence, fails here. exec_params uses the
+    // extended protocol, which refuses a second statement smuggled into the
+    // expression.
+    pqxx::read_transaction tx(conn_->c);
     tx.exec_params("EXPLAIN SELECT 1 FROM " + table.quoted() + " WHERE (" + expression + ")");
     tx.abort();
     return {};
   } catch (const pqxx::sql_error& e) {
     std::string msg = e.what();
     while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+    if (e.sqlstate() == "25006") msg = "it must not write (hubsync runs it read-only): " + msg;
     return model::make_error(model::ErrorKind::invalid_record, msg);
   } catch (const pqxx::pqxx_exception& e) {
     conn_.reset();

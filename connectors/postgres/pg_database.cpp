@@ -27,6 +27,17 @@ std::vector<std::string> parse_array(const char* text) {
   return out;
 }
 
+// The columns whose value is another mapping's key: associations and links.
+std::vector<std::string> ref_columns(const mapping::Mapping& m) {
+  std::vector<std::string> out;
+  for (const auto& a : m.associations) out.push_back(a.column);
+  if (m.link) {
+    out.push_back(m.link->from_column);
+    out.push_back(m.link->to_column);
+  }
+  return out;
+}
+
 bool is_integer(const std::string& typname) {
   return typname == "int2" || typname == "int4" || typname == "int8" || typname == "oid";
 }
@@ -107,17 +118,21 @@ Result<const PgDatabase::Columns*> PgDatabase::columns_of(const mapping::Mapping
   })
 }
 
-// Output columns get positional aliases (k0.., c0..): an output column named
-// like a table column would otherwise win in ORDER BY (it is text, so keys
-// would sort as text).
+// Output columns get positional aliases (k0.., c0.., r0..): an output column
+// named like a table column would otherwise win in ORDER BY (it is text, so
+// keys would sort as text). Keys and references are read as canonical key
+// text, the same text the capture trigger records.
 std::string PgDatabase::select_list(const mapping::Mapping& m, const Columns& cols) const {
   std::string sql;
   std::size_t i = 0;
   for (const auto& k : m.key)
-    sql += "to_jsonb(" + quote_ident(k) + ") #>> '{}' AS k" + std::to_string(i++) + ", ";
+    sql += key_text_sql(quote_ident(k), cols.at(k).typname) + " AS k" + std::to_string(i++) + ", ";
   i = 0;
   for (const auto& col : m.postgres_columns())
     sql += read_expr(col, cols.at(col)) + " AS c" + std::to_string(i++) + ", ";
+  i = 0;
+  for (const auto& col : ref_columns(m))
+    sql += key_text_sql(quote_ident(col), cols.at(col).typname) + " AS r" + std::to_string(i++) + ", ";
   sql += m.pg_filter.empty() ? "true" : "coalesce((" + m.pg_filter + "), false)";
   return sql + " AS in_filter";
 }
@@ -188,12 +203,13 @@ Result<std::vector<model::Change>> PgDatabase::claim_changes(const mapping::Mapp
       model::Change c;
       c.id = row[0].as<std::int64_t>();
       const std::string op = row[1].c_str();
-      c.op = op == "insert" ? model::ChangeOp::insert
-             : op == "delete" ? model::ChangeOp::del
-                              : model::ChangeOp::update;
+      c.op = op == "insert"     ? model::ChangeOp::insert
+             : op == "delete"   ? model::ChangeOp::del
+             : op == "truncate" ? model::ChangeOp::truncate
+                                : model::ChangeOp::update;
       c.mapping = m.name;
       c.table = row[2].c_str();
-      if (!row[3].is_null()) c.key.parts = parse_array(row[3].c_str());
+      if (!row[3].is_null() && c.op != model::ChangeOp::truncate) c.key.parts = parse_array(row[3].c_str());
       if (!row[4].is_null()) c.changed_columns = parse_array(row[4].c_str());
       c.txid = row[5].as<std::int64_t>();
       c.committed_at_ms = row[6].as<std::int64_t>();
@@ -277,6 +293,10 @@ Result<pipeline::Row> to_row(const pqxx::row& r, const mapping::Mapping& m,
     }
     row.fields.emplace(col, std::move(*v));
   }
+  for (const auto& col : ref_columns(m)) {
+    const auto& f = r[static_cast<int>(i++)];
+    row.ref_keys[col] = f.is_null() ? std::nullopt : std::optional<std::string>(f.c_str());
+  }
   row.in_filter = r[static_cast<int>(i)].as<bool>();
   return row;
 }
@@ -286,7 +306,10 @@ Result<pipeline::Row> to_row(const pqxx::row& r, const mapping::Mapping& m,
 Result<std::map<std::string, pipeline::Row>> PgDatabase::read_rows(
     const mapping::Mapping& m, const std::vector<model::RecordKey>& keys) {
   std::map<std::string, pipeline::Row> out;
-  if (keys.empty()) return out;
+  std::vector<const model::RecordKey*> wanted;  // a truncate's empty key names no row
+  for (const auto& key : keys)
+    if (key.parts.size() == m.key.size()) wanted.push_back(&key);
+  if (wanted.empty()) return out;
   auto cols = columns_of(m);
   if (!cols.ok()) return std::move(cols).error();
   // One text[] parameter per key column, cast to the column's type so the
@@ -295,7 +318,7 @@ Result<std::map<std::string, pipeline::Row>> PgDatabase::read_rows(
   std::vector<std::string> params;
   for (std::size_t k = 0; k < m.key.size(); ++k) {
     std::vector<std::string> values;
-    for (const auto& key : keys) values.push_back(key.parts.at(k));
+    for (const auto* key : wanted) values.push_back(key->parts[k]);
     params.push_back(array_literal(values));
     unnest += std::string(k ? ", " : "") + "$" + std::to_string(k + 1) + "::" +
               (*cols)->at(m.key[k]).type + "[]";
@@ -304,7 +327,8 @@ Result<std::map<std::string, pipeline::Row>> PgDatabase::read_rows(
   const std::string sql = "SELECT " + select_list(m, **cols) + " FROM " + m.table.quoted() + " AS t" +
                           " WHERE (" + key_tuple + ") IN (SELECT * FROM unnest(" + unnest + "))";
   HUBSYNC_PG_TRY("mapping " + m.name + ": reading rows", {
-    pqxx::nontransaction tx(conn());
+    // Read-only: the mapping's filter is SQL from a file, and must not write.
+    pqxx::read_transaction tx(conn());
     pqxx::result r;
     switch (params.size()) {
       case 1: r = tx.exec_params(sql, params[0]); break;
@@ -341,7 +365,7 @@ Status PgDatabase::scan_rows(const mapping::Mapping& m, const model::RecordKey& 
   while (true) {
     std::vector<pipeline::Row> rows;
     HUBSYNC_PG_TRY("mapping " + m.name + ": scanning rows", {
-      pqxx::nontransaction tx(conn());
+      pqxx::read_transaction tx(conn());  // read-only, as in read_rows
       pqxx::result r;
       const long long n = static_cast<long long>(batch);
       if (cursor.parts.empty()) {

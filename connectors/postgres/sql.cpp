@@ -1,5 +1,7 @@
 #include "connectors/postgres/sql.h"
 
+#include <set>
+
 #include <pqxx/pqxx>
 
 namespace hubsync::postgres {
@@ -31,6 +33,52 @@ std::string array_literal(const std::vector<std::string>& items) {
   return out + "}";
 }
 
+std::vector<std::string> text_array(const pqxx::field& f) {
+  std::vector<std::string> out;
+  if (f.is_null()) return out;
+  auto parser = f.as_array();
+  for (auto item = parser.get_next(); item.first != pqxx::array_parser::done;
+       item = parser.get_next())
+    if (item.first == pqxx::array_parser::string_value) out.push_back(item.second);
+  return out;
+}
+
+namespace {
+
+const std::set<std::string>& key_types() {
+  static const std::set<std::string> all = {"int2", "int4", "int8", "numeric", "text", "varchar",
+                                            "bpchar", "citext", "name", "uuid", "date",
+                                            "timestamp", "timestamptz"};
+  return all;
+}
+
+// A date/time key: infinite values as Postgres prints them (that text does
+// not depend on DateStyle), BC values with an explicit era, the rest plain.
+std::string datetime_key_text(const std::string& x, const std::string& value,
+                              const std::string& year_one, const std::string& format) {
+  return "CASE WHEN NOT pg_catalog.isfinite(" + x + ") THEN (" + x + ")::text WHEN " + x + " < " +
+         year_one + " THEN pg_catalog.to_char(" + value + ", '" + format + " BC') ELSE " +
+         "pg_catalog.to_char(" + value + ", '" + format + "') END";
+}
+
+}  // namespace
+
+bool key_type_supported(const std::string& typname) { return key_types().count(typname) > 0; }
+
+std::string key_text_sql(const std::string& expr, const std::string& typname) {
+  const std::string x = "(" + expr + ")";
+  if (typname == "numeric") return "pg_catalog.trim_scale(" + x + ")::text";
+  // ISO input (and an explicit offset) parse the same under every DateStyle and TimeZone.
+  if (typname == "date") return datetime_key_text(x, x, "'0001-01-01'::date", "YYYY-MM-DD");
+  if (typname == "timestamp")
+    return datetime_key_text(x, x, "'0001-01-01 00:00:00'::timestamp", "YYYY-MM-DD\"T\"HH24:MI:SS.US");
+  if (typname == "timestamptz")
+    return datetime_key_text(x, "pg_catalog.timezone('UTC', " + x + ")",
+                             "'0001-01-01 00:00:00+00'::timestamptz",
+                             "YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"");
+  return x + "::text";
+}
+
 model::Error translate_exception(const std::exception& e, const std::string& context) {
   using model::ErrorKind;
   std::string what = e.what();
@@ -48,6 +96,8 @@ model::Error translate_exception(const std::exception& e, const std::string& con
       kind = ErrorKind::transient;  // serialization, connection, lock, shutdown, too many conns
     else if (state.rfind("23", 0) == 0 || state.rfind("22", 0) == 0)
       kind = ErrorKind::invalid_record;  // integrity or data exception: this row, not the run
+    else if (state == "25006")  // read_only_sql_transaction: only the mapping's SQL runs read-only
+      what = "the mapping's filter.postgres tried to write, and hubsync runs it read-only: " + what;
     auto err = model::make_error(kind, context + ": " + what + " (SQLSTATE " + state + ")");
     err.code = state;
     return err;

@@ -7,6 +7,10 @@
 #include "engine/mapping/mapping.h"
 #include "engine/model/result.h"
 
+namespace pqxx {
+class field;
+}
+
 namespace hubsync::postgres {
 
 /// "name" with embedded quotes doubled: safe for any identifier, including
@@ -18,6 +22,34 @@ std::string quote_qualified(const std::string& schema, const std::string& table)
 std::string quote_literal(const std::string& text);
 /// A text[] literal body: {"a","b \"c\""}, each element quoted and escaped.
 std::string array_literal(const std::vector<std::string>& items);
+
+/// The strings of a text[] (or name[]) result field, NULL elements left
+/// out; empty for SQL NULL.
+std::vector<std::string> text_array(const pqxx::field& f);
+
+/// True when a column of type `typname` (pg_type.typname: int8, numeric,
+/// timestamptz, ...) can be a mapping key: its key text (key_text_sql) is
+/// canonical and casts back to exactly the same value. Supported: int2,
+/// int4, int8, numeric, text, varchar, bpchar, citext, name, uuid, date,
+/// timestamp, timestamptz. engine/mapping/live_check.cpp keeps the same list
+/// under format_type() names (key_column_type_supported): the two must agree.
+bool key_type_supported(const std::string& typname);
+
+/// The SQL expression giving the canonical key text of `expr` (a column
+/// reference, OLD."id", ...) of type `typname`, the same in every session
+/// whatever its TimeZone, DateStyle or extra_float_digits:
+///   int2/int4/int8, text/varchar/bpchar/citext/name, uuid: expr::text
+///   numeric:     trim_scale(expr)::text             (1.50 -> 1.5)
+///   date:        YYYY-MM-DD                         (BC: "0044-03-15 BC")
+///   timestamptz: YYYY-MM-DDTHH24:MI:SS.USZ in UTC    (BC: suffix " BC")
+///   timestamp:   YYYY-MM-DDTHH24:MI:SS.US            (BC: suffix " BC")
+///   infinity and -infinity: as Postgres prints them.
+/// Every such text cast back with `::<type>` gives the same value in any
+/// session. Every function is pg_catalog-qualified and every literal is
+/// written so that no session setting changes its meaning (it runs inside
+/// the capture trigger). Unsupported types fall back to expr::text, which is
+/// not canonical: callers check key_type_supported() first.
+std::string key_text_sql(const std::string& expr, const std::string& typname);
 
 /// Translates an exception thrown by libpqxx into an engine Error whose kind
 /// says who retries: lost connections and serialization failures are

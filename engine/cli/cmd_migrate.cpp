@@ -2,6 +2,7 @@
 
 #include "connectors/postgres/migrator.h"
 #include "engine/cli/app.h"
+#include "engine/cli/capture_check.h"
 #include "engine/cli/mappings.h"
 #include "engine/ops/logging.h"
 
@@ -13,13 +14,8 @@ int cmd_migrate(const GlobalOptions& global, bool dry_run) {
   std::vector<mapping::Mapping> mappings;
   if (!load_mappings(cfg.mappings.dir, {}, mappings)) return kExitError;
 
-  std::vector<postgres::CaptureSpec> captures;
-  for (const auto& m : mappings) {
-    if (!m.pushes()) continue;  // a to_postgres mapping needs no capture
-    captures.push_back({m.name, m.table.schema, m.table.table, m.key, m.postgres_columns()});
-  }
   postgres::Migrator migrator(cfg.postgres.dsn.value, ops::logger("postgres"));
-  auto report = migrator.run(captures, dry_run);
+  auto report = migrator.run(capture_specs(mappings), dry_run);
   if (!report.ok()) {
     // libpq's errors may quote the DSN.
     std::cerr << "migrate: " << config::redact(cfg, report.error().message) << '\n';
@@ -31,8 +27,8 @@ int cmd_migrate(const GlobalOptions& global, bool dry_run) {
     return kExitOk;
   }
   for (const auto& m : report->applied_migrations) std::cout << "applied migration " << m << '\n';
-  for (const auto& t : report->installed_triggers) std::cout << "installed capture trigger " << t << '\n';
-  for (const auto& t : report->removed_triggers) std::cout << "removed capture trigger " << t << '\n';
+  for (const auto& t : report->installed_triggers) std::cout << "installed capture triggers " << t << '\n';
+  for (const auto& t : report->removed_triggers) std::cout << "removed capture triggers " << t << '\n';
   if (!report->changed()) std::cout << "up to date: nothing to do\n";
   return kExitOk;
 }

@@ -7,6 +7,7 @@
 
 #include "connectors/postgres/pg_database.h"
 #include "engine/cli/app.h"
+#include "engine/cli/capture_check.h"
 #include "engine/cli/hubspot_stack.h"
 #include "engine/cli/mappings.h"
 #include "engine/cli/runtime.h"
@@ -142,6 +143,8 @@ int cmd_run(const GlobalOptions& global, const RunOptions& options) {
     std::cerr << "run: no mapping named '" << options.mapping << "' in " << cfg.mappings.dir << '\n';
     return kExitError;
   }
+  // Pushing without current capture would checkpoint loads whose later changes are lost.
+  if (int rc = check_capture(cfg.postgres.dsn.value, mappings, options.mapping); rc != kExitOk) return rc;
   auto store = open_state(cfg, /*read_only=*/false);
   if (!store) return kExitUnavailable;
   ratelimit::SystemClock clock;

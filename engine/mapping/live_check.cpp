@@ -36,6 +36,13 @@ bool is_int(const std::string& t) {
   return one_of(t, {"smallint", "integer", "bigint", "int2", "int4", "int8", "int", "serial", "bigserial"});
 }
 
+// The key column types, under format_type() names (and the typname aliases
+// hand-written catalogs use). Must agree with postgres::key_type_supported().
+bool is_key_type(const std::string& t) {
+  return is_int(t) || is_texty(t) || one_of(t, {"numeric", "decimal", "uuid", "date", "timestamp with time zone",
+                                                "timestamptz", "timestamp without time zone", "timestamp"});
+}
+
 std::string hint(const std::string& word, const std::vector<std::string>& names) {
   std::string best = model::closest_match(word, names);
   return best.empty() ? std::string() : " (did you mean `" + best + "`?)";
@@ -46,6 +53,21 @@ struct Out {
   void add(Severity s, const SourceMark& at, std::string msg) { f.push_back(Finding{s, at, std::move(msg)}); }
 };
 
+// A key's text identifies the row in the changelog, the state store and
+// HubSpot's links: it must exist (NOT NULL) and be exact (key_column_type_supported).
+void check_key_column(Out& out, const Mapping& m, const PgColumn& c) {
+  if (!key_column_type_supported(c.type))
+    out.add(Severity::error, m.key_mark,
+            "key column `" + c.name + "` is " + c.type + ", which cannot be a key: its text is not exact "
+            "(keys can be smallint, integer, bigint, numeric, text, varchar, char, citext, name, uuid, "
+            "date, timestamp or timestamptz); key the mapping on another unique column");
+  if (c.nullable)
+    out.add(Severity::error, m.key_mark,
+            "key column `" + c.name + "` allows NULL: a row with a NULL key cannot be captured or read "
+            "back; declare it NOT NULL (ALTER TABLE " + m.table.quoted() + " ALTER COLUMN " +
+            quote_ident(c.name) + " SET NOT NULL) or key the mapping on the primary key");
+}
+
 bool same_set(std::vector<std::string> a, std::vector<std::string> b) {
   std::sort(a.begin(), a.end());
   std::sort(b.begin(), b.end());
@@ -53,6 +75,14 @@ bool same_set(std::vector<std::string> a, std::vector<std::string> b) {
 }
 
 }  // namespace
+
+bool key_column_type_supported(const std::string& pg_type) {
+  std::string t = base_type(pg_type);
+  // An extension's type outside the search_path comes schema-qualified (public.citext).
+  if (auto dot = t.rfind('.'); dot != std::string::npos && t.find('"') == std::string::npos)
+    t = t.substr(dot + 1);
+  return is_key_type(t);
+}
 
 const PgColumn* PgTableInfo::column(std::string_view name) const {
   for (const auto& c : columns)
@@ -137,7 +167,8 @@ Findings check_postgres(const Mapping& m, PgCatalog& pg) {
       out.add(Severity::error, at, "column `" + col + "` does not exist in " + m.table.display() + hint(col, names));
     return c;
   };
-  for (const auto& k : m.key) need(k, m.key_mark);
+  for (const auto& k : m.key)
+    if (const PgColumn* c = need(k, m.key_mark)) check_key_column(out, m, *c);
   if (std::all_of(m.key.begin(), m.key.end(), [&](const std::string& k) { return info->column(k); })) {
     bool unique = same_set(info->primary_key, m.key) && !info->primary_key.empty();
     for (const auto& idx : info->unique_indexes) unique = unique || same_set(idx, m.key);

@@ -8,7 +8,8 @@
 namespace hubsync::mapping {
 
 /// Checks a mapping against the live Postgres catalog: the table and every
-/// column exist, column types suit the field types, the key is unique, the
+/// column exist, column types suit the field types, the key is unique, NOT
+/// NULL and of a type that can be a key (key_column_type_supported), the
 /// match column has a unique index when the mapping pulls, NOT NULL columns
 /// without default are written when pulls insert, the filter is valid SQL.
 /// A catalog that cannot be asked gives Severity::unavailable findings.
@@ -29,5 +30,13 @@ model::Result<std::string> resolve_object_type(const HubspotObject& object, CrmC
 /// values; otherwise why not. `severity` is set to warning for lossy but
 /// workable pairs (e.g. timestamp without time zone, double precision).
 std::string column_compatibility(const FieldMapping& f, const PgColumn& column, Severity& severity);
+
+/// True when a column of `pg_type` (as format_type() prints it: "bigint",
+/// "numeric(12,2)", "timestamp with time zone", "public.citext") can be a
+/// mapping key: its text form is canonical and exact. The list mirrors
+/// postgres::key_type_supported() (connectors/postgres/sql.h, by typname):
+/// the two must agree (tests/unit/mapping checks the names, the postgres
+/// integration tests check both against a real server).
+bool key_column_type_supported(const std::string& pg_type);
 
 }  // namespace hubsync::mapping

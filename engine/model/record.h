@@ -35,7 +35,8 @@ struct Record {
   std::int64_t changed_at_ms = 0;  ///< the side's last-modified time, 0 if unknown
 };
 
-/// truncate: the whole table was emptied (TRUNCATE); carries no key.
+/// truncate: the whole table was emptied (TRUNCATE); its key is empty and
+/// every row linked in HubSpot must be checked again.
 enum class ChangeOp { insert, update, del, truncate };
 
 const char* to_string(ChangeOp op);
@@ -45,7 +46,7 @@ struct Change {
   std::int64_t id = 0;
   std::string mapping;
   std::string table;           ///< schema-qualified, unquoted: schema.table
-  RecordKey key;
+  RecordKey key;                ///< empty for truncate
   ChangeOp op = ChangeOp::update;
   std::vector<std::string> changed_columns;  ///< empty for insert/delete
   std::int64_t txid = 0;

@@ -65,6 +65,8 @@ class DatabasePort {
   /// free (never claimed, or expired), oldest first, with FOR UPDATE SKIP
   /// LOCKED so concurrent workers never claim the same row; leases them for
   /// `lease_ms`. Never an `id > watermark` scan: ids commit out of order.
+  /// A TRUNCATE of the table comes as one change with op `truncate` and an
+  /// empty key: every row linked in HubSpot must be checked again.
   virtual model::Result<std::vector<model::Change>> claim_changes(const mapping::Mapping& m,
                                                                   std::size_t limit,
                                                                   std::int64_t lease_ms,
@@ -86,13 +88,18 @@ class DatabasePort {
   virtual model::Result<std::int64_t> count_rows(const mapping::Mapping& m) = 0;
 
   /// Reads the current rows for `keys`; a key with no row is absent from the
-  /// result (the row was deleted). Keys are RecordKey::encoded().
+  /// result (the row was deleted), and so is a key with the wrong number of
+  /// parts (a truncate's empty key). Keys are RecordKey::encoded(). Key
+  /// parts and Row::ref_keys are canonical key text (the changelog's).
+  /// The mapping's filter.postgres runs read-only: a filter that writes is
+  /// a fatal error.
   virtual model::Result<std::map<std::string, Row>> read_rows(
       const mapping::Mapping& m, const std::vector<model::RecordKey>& keys) = 0;
 
   /// Streams the table's rows in key order, `batch` at a time, starting
   /// after `after` (empty: from the start). Memory stays bounded whatever the
   /// table size. `fn` returning an error stops the scan with that error.
+  /// Read-only like read_rows.
   virtual model::Status scan_rows(const mapping::Mapping& m, const model::RecordKey& after,
                                   std::size_t batch,
                                   const std::function<model::Status(std::vector<Row>&)>& fn) = 0;

@@ -42,7 +42,21 @@ std::string with_database(const std::string& dsn, const std::string& db) {
   std::string tail = query == std::string::npos ? "" : dsn.substr(query);
   return head + "/" + db + tail;
 }
+
+// Replaces the user of a URI DSN (postgresql://user@host...), or appends one.
+std::string with_user(const std::string& dsn, const std::string& user) {
+  auto scheme = dsn.find("://");
+  if (scheme == std::string::npos) return dsn + " user=" + user;
+  const auto host = scheme + 3;
+  const auto at = dsn.find('@', host);
+  const auto slash = dsn.find('/', host);
+  if (at != std::string::npos && (slash == std::string::npos || at < slash))
+    return dsn.substr(0, host) + user + dsn.substr(at);
+  return dsn.substr(0, host) + user + "@" + dsn.substr(host);
+}
 }  // namespace
+
+std::string TempDatabase::dsn_as(const std::string& role) const { return with_user(dsn_, role); }
 
 TempDatabase::TempDatabase(const std::string& server_dsn) : server_dsn_(server_dsn) {
   std::random_device rd;

@@ -20,6 +20,9 @@ class TempDatabase {
   TempDatabase& operator=(const TempDatabase&) = delete;
 
   const std::string& dsn() const { return dsn_; }
+  /// The DSN of this database for another login role (the test cluster
+  /// trusts local connections, so no password is needed).
+  std::string dsn_as(const std::string& role) const;
   const std::string& name() const { return name_; }
   /// Runs SQL on the temp database (throws on error).
   void exec(const std::string& sql) const;

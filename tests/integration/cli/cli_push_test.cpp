@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "tests/integration/push/push_harness.h"
 
@@ -19,6 +20,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 struct Output {
   int code = -1;
@@ -121,6 +123,42 @@ TEST_F(CliPushTest, DemoMappingsSyncEndToEnd) {
   EXPECT_EQ(run("dead-letters discard " + id2 + " --reason 'bad data'").code, 0);
   EXPECT_THAT(run("dead-letters list").out, HasSubstr("no dead letters"));
   EXPECT_THAT(run("dead-letters list --all").out, HasSubstr("status=discarded"));
+}
+
+// `run` pushes nothing while the capture is not what the mappings need:
+// an initial load would be checkpointed as done and later changes lost.
+TEST_F(CliPushTest, RunRefusesUntilCaptureIsCurrent) {
+  h_->sim.reset_counters();
+  auto before = run("run --once");
+  EXPECT_EQ(before.code, 1) << before.out;
+  EXPECT_THAT(before.out, HasSubstr("hubsync is not installed in this database (needed by mapping(s) "
+                                    "accounts, customers, events, registrations): run `hubsync migrate`"));
+  EXPECT_THAT(before.out, HasSubstr("nothing was pushed"));
+
+  ASSERT_EQ(run("migrate").code, 0);
+  // The customers mapping gains a field and loses its filter, without migrate.
+  std::string yaml;
+  {
+    std::ifstream in(h_->dir / "mappings" / "customers.yaml");
+    std::stringstream text;
+    text << in.rdbuf();
+    yaml = text.str();
+  }
+  const auto filter = yaml.find("filter:");
+  const auto deletes = yaml.find("deletes:");
+  ASSERT_NE(filter, std::string::npos);
+  yaml.erase(filter, deletes - filter);
+  yaml.replace(yaml.find("fields:\n"), 8, "fields:\n  - { column: status, property: hs_lead_status, direction: to_hubspot }\n");
+  std::ofstream(h_->dir / "mappings" / "customers.yaml") << yaml;
+  auto stale = run("run --once");
+  EXPECT_EQ(stale.code, 1) << stale.out;
+  EXPECT_THAT(stale.out, HasSubstr("mapping customers: its filter.postgres was removed: the capture must watch "
+                                   "the mapped columns: run `hubsync migrate`"));
+  EXPECT_THAT(stale.out, Not(HasSubstr("mapping accounts")));
+  EXPECT_EQ(h_->calls("batch/upsert") + h_->calls("batch/create") + h_->calls("batch/update"), 0);
+  // Only the mapping being run is checked.
+  auto other = run("run --once --mapping accounts");
+  EXPECT_THAT(other.out, Not(HasSubstr("run `hubsync migrate`"))) << other.out;
 }
 
 }  // namespace

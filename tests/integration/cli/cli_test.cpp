@@ -115,12 +115,12 @@ TEST_F(CliTest, MigrateInstallsTriggersForTheMappingsAndIsIdempotent) {
   const std::string env = "PG='" + db.dsn() + "' TOKEN=" + kToken;
   auto dry = run("migrate --dry-run", env);
   EXPECT_EQ(dry.code, 0) << dry.out;
-  EXPECT_THAT(dry.out, HasSubstr("CREATE TRIGGER \"hubsync_capture_people\""));
+  EXPECT_THAT(dry.out, HasSubstr("CREATE TRIGGER \"hubsync_capture_people_upd\""));
   EXPECT_EQ(db.scalar("SELECT count(*) FROM pg_namespace WHERE nspname = 'hubsync'"), "0");
 
   auto first = run("migrate", env);
   EXPECT_EQ(first.code, 0) << first.out;
-  EXPECT_THAT(first.out, HasSubstr("installed capture trigger people on public.people"));
+  EXPECT_THAT(first.out, HasSubstr("installed capture triggers people on public.people"));
   auto second = run("migrate", env);
   EXPECT_EQ(second.code, 0) << second.out;
   EXPECT_THAT(second.out, HasSubstr("up to date"));

@@ -1,50 +1,34 @@
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
+// The change capture `hubsync migrate` installs: what it records for each
+// kind of write, and how migrate installs, replaces and removes it.
 #include <thread>
 
-#include "connectors/postgres/migrator.h"
-#include "engine/ops/logging.h"
-#include "tests/support/pg.h"
+#include "tests/integration/postgres/capture_fixture.h"
 
 namespace hubsync::postgres {
 namespace {
 
 using ::testing::HasSubstr;
 
-class CaptureTest : public ::testing::Test {
+class CaptureTest : public CaptureFixture {
  protected:
   void SetUp() override {
-    HUBSYNC_REQUIRE_PG(server);
-    db_ = std::make_unique<test::TempDatabase>(server);
+    CaptureFixture::SetUp();
+    if (!db_) return;
     db_->exec(
-        "CREATE TABLE public.customers (id bigint PRIMARY KEY, email text, name text, notes text);"
+        "CREATE TABLE public.customers (id bigint PRIMARY KEY, email text, name text, notes text,"
+        " status text);"
         "CREATE SCHEMA \"Sales\";"
         "CREATE TABLE \"Sales\".\"Order Items\" (\"Order Id\" int, line int, qty int,"
         " PRIMARY KEY (\"Order Id\", line));");
   }
 
-  MigrateReport migrate(const std::vector<CaptureSpec>& specs, bool dry_run = false) {
-    Migrator m(db_->dsn(), ops::logger("postgres"));
-    auto r = m.run(specs, dry_run);
-    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
-    return r.ok() ? *r : MigrateReport{};
-  }
-
-  std::string changes() {
-    return db_->scalar(
-        "SELECT coalesce(string_agg(mapping || ' ' || op || ' ' || pk::text || ' ' || "
-        "coalesce(array_to_string(changed_columns, ','), '-'), E'\\n' ORDER BY id), '') "
-        "FROM hubsync.changelog");
-  }
-
   CaptureSpec customers{"customers", "public", "customers", {"id"}, {"email", "name"}};
-  std::unique_ptr<test::TempDatabase> db_;
 };
 
 TEST_F(CaptureTest, InsertUpdateDeleteAreCapturedWithKeysAndChangedColumns) {
   auto report = migrate({customers});
-  EXPECT_THAT(report.applied_migrations, ::testing::ElementsAre("0001_changelog"));
+  EXPECT_THAT(report.applied_migrations,
+              ::testing::ElementsAre("0001_changelog", "0002_capture_per_mapping"));
   EXPECT_EQ(report.installed_triggers.size(), 1u);
 
   db_->exec("INSERT INTO customers VALUES (1, 'a@x.com', 'Ann', 'n')");
@@ -85,12 +69,14 @@ TEST_F(CaptureTest, KeyChangeIsDeleteOfOldKeyPlusInsertOfNew) {
 TEST_F(CaptureTest, SecondMigrateChangesNothing) {
   auto first = migrate({customers});
   EXPECT_TRUE(first.changed());
-  auto oid = db_->scalar("SELECT oid FROM pg_trigger WHERE tgname = 'hubsync_capture_customers'");
+  const std::string oids = "SELECT string_agg(oid::text, ',' ORDER BY tgname) FROM pg_trigger "
+                           "WHERE tgname LIKE 'hubsync_capture_customers%'";
+  auto before = db_->scalar(oids);
   auto second = migrate({customers});
   EXPECT_FALSE(second.changed());
   EXPECT_TRUE(second.statements.empty());
-  EXPECT_EQ(db_->scalar("SELECT oid FROM pg_trigger WHERE tgname = 'hubsync_capture_customers'"), oid);
-  EXPECT_EQ(db_->scalar("SELECT count(*) FROM hubsync.schema_migrations"), "1");
+  EXPECT_EQ(db_->scalar(oids), before);
+  EXPECT_EQ(db_->scalar("SELECT count(*) FROM hubsync.schema_migrations"), "2");
 }
 
 TEST_F(CaptureTest, ConcurrentMigratesDoNotCollide) {
@@ -111,8 +97,8 @@ TEST_F(CaptureTest, ConcurrentMigratesDoNotCollide) {
     ASSERT_TRUE(r.ok()) << r.error().message;
     applied += static_cast<int>(r->applied_migrations.size());
   }
-  EXPECT_EQ(applied, 1);
-  EXPECT_EQ(db_->scalar("SELECT count(*) FROM pg_trigger WHERE tgname = 'hubsync_capture_customers'"), "1");
+  EXPECT_EQ(applied, 2);
+  EXPECT_EQ(db_->scalar("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'hubsync_capture_customers%'"), "3");
 }
 
 TEST_F(CaptureTest, QuotedIdentifiersAndCompositeKeysWork) {
@@ -142,12 +128,13 @@ TEST_F(CaptureTest, TriggersFollowTheMappings) {
   auto removed = migrate({});
   EXPECT_EQ(removed.removed_triggers.size(), 1u);
   EXPECT_EQ(db_->scalar("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'hubsync_capture%'"), "0");
+  EXPECT_EQ(db_->scalar("SELECT count(*) FROM pg_proc WHERE proname LIKE 'capture%'"), "0");
   EXPECT_EQ(db_->scalar("SELECT count(*) FROM hubsync.captures"), "0");
 }
 
 TEST_F(CaptureTest, ADroppedTriggerIsReinstalled) {
   migrate({customers});
-  db_->exec("DROP TRIGGER hubsync_capture_customers ON customers");
+  db_->exec("DROP TRIGGER hubsync_capture_customers_iud ON customers");
   auto report = migrate({customers});
   EXPECT_EQ(report.installed_triggers.size(), 1u);
   db_->exec("INSERT INTO customers VALUES (11, 'k@x.com', 'K', NULL)");
@@ -160,7 +147,9 @@ TEST_F(CaptureTest, DryRunWritesNothingAndShowsTheSql) {
   std::string all;
   for (const auto& s : report.statements) all += s + ";\n";
   EXPECT_THAT(all, HasSubstr("CREATE TABLE hubsync.changelog"));
-  EXPECT_THAT(all, HasSubstr("CREATE TRIGGER \"hubsync_capture_customers\""));
+  EXPECT_THAT(all, HasSubstr("CREATE TRIGGER \"hubsync_capture_customers_iud\" AFTER INSERT OR DELETE"));
+  EXPECT_THAT(all, HasSubstr("CREATE TRIGGER \"hubsync_capture_customers_upd\" AFTER UPDATE"));
+  EXPECT_THAT(all, HasSubstr("CREATE TRIGGER \"hubsync_capture_customers_trunc\" AFTER TRUNCATE"));
   EXPECT_EQ(db_->scalar("SELECT count(*) FROM pg_namespace WHERE nspname = 'hubsync'"), "0");
 }
 
@@ -172,6 +161,9 @@ TEST_F(CaptureTest, MissingTableOrColumnIsAClearError) {
   auto r2 = m.run({{"customers", "public", "customers", {"uuid"}, {}}}, false);
   ASSERT_FALSE(r2.ok());
   EXPECT_THAT(r2.error().message, HasSubstr("column \"uuid\" does not exist"));
+  auto r3 = m.run({{"customers", "public", "customers", {"id"}, {"email", "nope"}, true}}, false);
+  ASSERT_FALSE(r3.ok());
+  EXPECT_THAT(r3.error().message, HasSubstr("mapping customers: column \"nope\" does not exist"));
 }
 
 TEST_F(CaptureTest, UnreachableDatabaseIsTransientWithoutPassword) {
@@ -180,6 +172,86 @@ TEST_F(CaptureTest, UnreachableDatabaseIsTransientWithoutPassword) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind, model::ErrorKind::transient);
   EXPECT_THAT(r.error().message, Not(HasSubstr("topsecret")));
+}
+
+TEST_F(CaptureTest, TruncateIsOneChangeWithAnEmptyKey) {
+  migrate({customers});
+  db_->exec("INSERT INTO customers VALUES (1, 'a@x.com', 'A'), (2, 'b@x.com', 'B')");
+  db_->exec("TRUNCATE customers");
+  db_->exec("BEGIN; SET LOCAL hubsync.origin = 'hubsync'; TRUNCATE customers; COMMIT");
+  EXPECT_EQ(changes(),
+            "customers insert {\"id\": \"1\"} -\n"
+            "customers insert {\"id\": \"2\"} -\n"
+            "customers truncate {} -");
+}
+
+TEST_F(CaptureTest, AFilterMakesEveryColumnWatched) {
+  auto filtered = customers;  // filter.postgres: "status <> 'test'", status unmapped
+  filtered.watch_all = true;
+  migrate({filtered});
+  db_->exec("INSERT INTO customers VALUES (1, 'a@x.com', 'A', NULL, 'test')");
+  db_->exec("UPDATE customers SET status = 'active' WHERE id = 1");  // enters the filter
+  db_->exec("UPDATE customers SET notes = 'n' WHERE id = 1");
+  db_->exec("UPDATE customers SET status = status WHERE id = 1");
+  EXPECT_EQ(changes(),
+            "customers insert {\"id\": \"1\"} -\n"
+            "customers update {\"id\": \"1\"} status\n"
+            "customers update {\"id\": \"1\"} notes");
+  // Without a filter only the mapped columns are watched.
+  migrate({customers});
+  db_->exec("DELETE FROM hubsync.changelog");
+  db_->exec("UPDATE customers SET status = 'test', notes = 'm' WHERE id = 1");
+  EXPECT_EQ(changes(), "");
+}
+
+TEST_F(CaptureTest, ColumnsWithoutAnEqualityOperatorDoNotBreakWrites) {
+  // json has no `=`: comparing it as such would fail every UPDATE of the table.
+  db_->exec("CREATE TABLE docs (id int PRIMARY KEY, body json, tags text[], at point)");
+  migrate({{"docs", "public", "docs", {"id"}, {"body", "tags", "at"}, true}});
+  db_->exec("INSERT INTO docs VALUES (1, '{\"a\": 1}', '{x}', '(1,2)')");
+  db_->exec("UPDATE docs SET body = '{\"a\":1}'");
+  db_->exec("UPDATE docs SET tags = '{x,y}', at = '(1,2)'");
+  db_->exec("UPDATE docs SET at = '(2,2)'");
+  EXPECT_EQ(changes(),
+            "docs insert {\"id\": \"1\"} -\n"
+            "docs update {\"id\": \"1\"} body\n"
+            "docs update {\"id\": \"1\"} tags\n"
+            "docs update {\"id\": \"1\"} at");
+}
+
+TEST_F(CaptureTest, TheFunctionIsASecurityDefinerOwnedByTheMigratorWithAPinnedSearchPath) {
+  migrate({customers});
+  EXPECT_EQ(db_->scalar("SELECT prosecdef::text || ' ' || pg_get_userbyid(proowner) || ' ' || "
+                        "array_to_string(proconfig, ',') || ' ' || "
+                        "has_function_privilege('public', oid, 'EXECUTE')::text "
+                        "FROM pg_proc WHERE proname = 'capture_customers'"),
+            "true postgres search_path=pg_catalog, pg_temp false");
+  EXPECT_EQ(db_->scalar("SELECT string_agg(tgname || ':' || pg_get_triggerdef(oid), E'\n' ORDER BY tgname) "
+                        "FROM pg_trigger WHERE tgname LIKE 'hubsync_capture_%'"),
+            "hubsync_capture_customers_iud:CREATE TRIGGER hubsync_capture_customers_iud AFTER INSERT OR DELETE "
+            "ON public.customers FOR EACH ROW EXECUTE FUNCTION hubsync.capture_customers()\n"
+            "hubsync_capture_customers_trunc:CREATE TRIGGER hubsync_capture_customers_trunc AFTER TRUNCATE "
+            "ON public.customers FOR EACH STATEMENT EXECUTE FUNCTION hubsync.capture_customers()\n"
+            "hubsync_capture_customers_upd:CREATE TRIGGER hubsync_capture_customers_upd AFTER UPDATE "
+            "ON public.customers FOR EACH ROW WHEN (((old.id IS DISTINCT FROM new.id) OR "
+            "(old.email IS DISTINCT FROM new.email) OR (old.name IS DISTINCT FROM new.name))) "
+            "EXECUTE FUNCTION hubsync.capture_customers()");
+  EXPECT_EQ(db_->scalar("SELECT watch_all::text || ' ' || generator_version || ' ' || key_types::text || ' ' || "
+                        "watched_columns::text FROM hubsync.captures"),
+            "false 2 {int8} {email,name}");
+}
+
+TEST_F(CaptureTest, MappingNamesMustLeaveRoomForTheTriggerSuffixes) {
+  const std::string longest(41, 'm');
+  auto ok = customers;
+  ok.mapping = longest;
+  migrate({ok});
+  EXPECT_EQ(db_->scalar("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'hubsync_capture_mmm%'"), "3");
+  auto too_long = customers;
+  too_long.mapping = longest + "m";
+  auto r = Migrator(db_->dsn(), ops::logger("postgres")).run({too_long}, false);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.error().message, HasSubstr("name too long for its trigger names (max 41 chars)"));
 }
 
 }  // namespace

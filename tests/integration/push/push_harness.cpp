@@ -79,7 +79,7 @@ PushHarness::~PushHarness() {
 void PushHarness::migrate() {
   std::vector<postgres::CaptureSpec> specs;
   for (const auto& m : mappings)
-    specs.push_back({m.name, m.table.schema, m.table.table, m.key, m.postgres_columns()});
+    specs.push_back({m.name, m.table.schema, m.table.table, m.key, m.postgres_columns(), !m.pg_filter.empty()});
   postgres::Migrator migrator(db.dsn(), ops::logger("postgres"));
   auto r = migrator.run(specs, false);
   if (!r.ok()) throw std::runtime_error(r.error().message);

@@ -97,6 +97,40 @@ TEST(LiveCheckPostgres, KeyMustBeUniqueAndTableMustExist) {
   EXPECT_NE(out.find("events.yaml:4:10: error: table public.events does not exist"), std::string::npos) << out;
 }
 
+TEST(LiveCheckPostgres, KeyMustBeNotNullAndOfAKeyType) {
+  FakePg pg;
+  PgTableInfo t;
+  t.exists = true;
+  t.columns = {col("code", "text"), col("score", "double precision", false), col("email", "text", false)};
+  t.unique_indexes = {{"code"}, {"score"}, {"email"}};
+  pg.tables["public.things"] = t;
+  const std::string tail = "hubspot: {object: contacts, match: email}\nfields:\n  - {column: email, property: email}\n";
+  std::string out = test::text(check_postgres(test::compile("name: things\npostgres: {table: things, key: code}\n" + tail), pg));
+  EXPECT_NE(out.find("test.yaml:2:32: error: key column `code` allows NULL: a row with a NULL key cannot be captured "
+                     "or read back; declare it NOT NULL (ALTER TABLE \"public\".\"things\" ALTER COLUMN \"code\" SET NOT NULL)"),
+            std::string::npos) << out;
+  out = test::text(check_postgres(test::compile("name: things\npostgres: {table: things, key: score}\n" + tail), pg));
+  EXPECT_NE(out.find("test.yaml:2:32: error: key column `score` is double precision, which cannot be a key: its text is "
+                     "not exact"), std::string::npos) << out;
+  EXPECT_EQ(out.find("allows NULL"), std::string::npos) << out;
+  EXPECT_EQ(exit_code(check_postgres(test::compile("name: things\npostgres: {table: things, key: email}\n" + tail), pg)), 0);
+}
+
+// The names format_type() prints for the key types postgres::key_type_supported()
+// accepts by typname (int2 int4 int8 numeric text varchar bpchar citext name
+// uuid date timestamp timestamptz), typmods included, and for types it refuses.
+TEST(LiveCheckPostgres, KeyTypesUnderTheirFormatTypeNames) {
+  for (const char* t : {"smallint", "integer", "bigint", "numeric", "numeric(12,2)", "text", "character varying",
+                        "character varying(255)", "character(4)", "citext", "public.citext", "name", "uuid", "date",
+                        "timestamp without time zone", "timestamp(3) without time zone", "timestamp with time zone",
+                        "timestamp(6) with time zone"})
+    EXPECT_TRUE(key_column_type_supported(t)) << t;
+  for (const char* t : {"real", "double precision", "boolean", "json", "jsonb", "bytea", "interval", "integer[]",
+                        "text[]", "money", "oid", "time without time zone", "time with time zone", "\"char\"", "inet",
+                        "mood", "xml", "point", "bit(3)", "tsvector"})
+    EXPECT_FALSE(key_column_type_supported(t)) << t;
+}
+
 TEST(LiveCheckPostgres, UnreachableCatalogIsUnavailableNotInvalid) {
   FakePg pg = demo_pg();
   pg.down = true;

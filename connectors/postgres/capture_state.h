@@ -1,0 +1,58 @@
+#pragma once
+
+// What the database holds of hubsync's change capture, and how it differs
+// from what the mappings need: shared by `hubsync migrate` (which replaces
+// what differs) and the capture check of `hubsync run`.
+
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <pqxx/transaction_base>
+
+#include "connectors/postgres/capture_sql.h"
+#include "connectors/postgres/migrator.h"
+
+namespace hubsync::postgres {
+
+/// A capture as hubsync.captures records it (any generator version).
+struct InstalledCapture {
+  std::string schema, table;
+  std::vector<std::string> key_columns, key_types, watched_columns;
+  bool watch_all = false;
+  int generator_version = 1;
+};
+
+/// A trigger on a user table whose function lives in schema hubsync.
+struct LiveTrigger {
+  std::string function;  ///< the function's name (capture, capture_<mapping>)
+  bool enabled = true;   ///< fires in ordinary sessions (tgenabled 'O' or 'A')
+};
+
+struct CaptureState {
+  std::map<std::string, InstalledCapture> installed;  ///< by mapping
+  std::map<std::string, LiveTrigger> triggers;        ///< by "schema.table.trigger"
+  bool generic_function = false;  ///< hubsync.capture() of capture v1 still exists
+};
+
+/// A mapping whose capture cannot be designed (message names the mapping).
+struct CaptureError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// Resolves a spec against the catalog: key and watched columns with their
+/// types; with watch_all (or no watched columns) every column of the table.
+/// Throws CaptureError naming the mapping when the table or a column
+/// does not exist, or a key column's type cannot be a key.
+CaptureDesign design_capture(pqxx::transaction_base& tx, const CaptureSpec& spec);
+
+/// Reads hubsync.captures and the triggers that call hubsync's functions;
+/// empty when schema hubsync or its captures table does not exist.
+CaptureState read_capture_state(pqxx::transaction_base& tx);
+
+/// Why the installed capture of `d.mapping` is not the one `d` describes,
+/// one short reason each ("trigger ... is disabled"); empty when it is.
+std::vector<std::string> capture_differences(const CaptureDesign& d, const CaptureState& state);
+
+}  // namespace hubsync::postgres

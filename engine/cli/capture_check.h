@@ -1,0 +1,26 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "connectors/postgres/migrator.h"
+#include "engine/mapping/mapping.h"
+
+namespace hubsync::cli {
+
+/// The change capture each pushing mapping needs (a to_postgres mapping
+/// needs none): its key, the columns it reads, and every column when it has
+/// a filter.postgres (which may read columns no field maps). `migrate`
+/// installs exactly these and `run` checks exactly these.
+std::vector<postgres::CaptureSpec> capture_specs(const std::vector<mapping::Mapping>& mappings);
+
+/// Checks that hubsync's schema is current and that every pushing mapping
+/// of `mappings` (only the one named `only`, when not empty) has its
+/// capture installed as `migrate` would install it now. Prints each problem
+/// to stderr. Returns kExitOk when all is current, kExitError when not
+/// (nothing must be pushed: changes would be lost in silence),
+/// kExitUnavailable when the database could not be asked.
+int check_capture(const std::string& dsn, const std::vector<mapping::Mapping>& mappings,
+                  const std::string& only);
+
+}  // namespace hubsync::cli
