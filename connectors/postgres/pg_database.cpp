@@ -277,8 +277,6 @@ Result<std::int64_t> PgDatabase::count_rows(const mapping::Mapping& m) {
   })
 }
 
-namespace {
-
 Result<pipeline::Row> to_row(const pqxx::row& r, const mapping::Mapping& m,
                              const PgDatabase::Columns& cols) {
   pipeline::Row row;
@@ -301,7 +299,6 @@ Result<pipeline::Row> to_row(const pqxx::row& r, const mapping::Mapping& m,
   return row;
 }
 
-}  // namespace
 
 Result<std::map<std::string, pipeline::Row>> PgDatabase::read_rows(
     const mapping::Mapping& m, const std::vector<model::RecordKey>& keys) {

@@ -9,6 +9,7 @@
 #include "engine/pipeline/database_port.h"
 
 #include <pqxx/connection>
+#include <pqxx/transaction>
 
 namespace hubsync::postgres {
 
@@ -42,6 +43,17 @@ class PgDatabase final : public pipeline::DatabasePort {
   model::Status apply_hubspot_deletes(const mapping::Mapping& m,
                                       const std::vector<model::RecordKey>& keys) override;
   model::Result<std::int64_t> prune_archive() override;
+  // pg_pull.cpp
+  model::Result<std::vector<pipeline::Row>> read_rows_by(const mapping::Mapping& m,
+                                                         const std::string& column,
+                                                         const std::vector<std::string>& values,
+                                                         bool fold_case) override;
+  model::Result<std::map<std::string, std::int64_t>> pending_change_times(
+      const mapping::Mapping& m, const std::vector<model::RecordKey>& keys) override;
+  model::Result<std::vector<pipeline::RowApplied>> apply_rows(
+      const mapping::Mapping& m, const std::vector<pipeline::RowWrite>& writes) override;
+  model::Status delete_rows(const mapping::Mapping& m,
+                            const std::vector<model::RecordKey>& keys) override;
 
   /// The Postgres type of each column of a mapped table (format_type text and
   /// the category that decides the Value kind), cached per table.
@@ -56,6 +68,16 @@ class PgDatabase final : public pipeline::DatabasePort {
   pqxx::connection& conn();
   model::Result<const Columns*> columns_of(const mapping::Mapping& m);
   std::string select_list(const mapping::Mapping& m, const Columns& cols) const;
+  std::string group_sql(const mapping::Mapping& m, const Columns& cols,
+                        const std::vector<std::string>& columns, bool insert) const;
+  std::string group_json(const mapping::Mapping& m, const Columns& cols,
+                         const std::vector<std::string>& columns,
+                         const std::vector<pipeline::RowWrite>& writes,
+                         const std::vector<std::size_t>& rows) const;
+  void apply_group(pqxx::work& tx, const mapping::Mapping& m, const Columns& cols,
+                   const std::vector<std::string>& columns, bool insert,
+                   const std::vector<pipeline::RowWrite>& writes,
+                   const std::vector<std::size_t>& rows, std::vector<pipeline::RowApplied>& out);
 
   std::string dsn_;
   std::shared_ptr<spdlog::logger> log_;

@@ -11,6 +11,11 @@ struct PgDatabase::Conn {
   pqxx::connection c;
   explicit Conn(const std::string& dsn) : c(dsn) {}
 };
+/// A result row of PgDatabase::select_list as an engine Row (keys, values
+/// by column type, references, the filter); a value that cannot be read
+/// sets Row::error instead of failing the read.
+model::Result<pipeline::Row> to_row(const pqxx::row& r, const mapping::Mapping& m,
+                                    const PgDatabase::Columns& cols);
 }  // namespace hubsync::postgres
 
 // Runs `body` (a braced block returning a Result) in a PgDatabase member,

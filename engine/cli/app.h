@@ -28,7 +28,8 @@ struct GlobalOptions {
 bool load_config_or_report(const GlobalOptions& global, config::Config& out);
 
 struct RunOptions {
-  std::string mapping;  ///< empty: every mapping
+  std::string mapping;            ///< empty: every mapping
+  std::string direction = "both"; ///< both | to_hubspot | to_postgres
 };
 
 int cmd_config_check(const GlobalOptions& global);
@@ -41,6 +42,8 @@ int cmd_migrate(const GlobalOptions& global, bool dry_run);
 int cmd_dead_letters_list(const GlobalOptions& global, const std::string& mapping, bool all);
 int cmd_dead_letters_retry(const GlobalOptions& global, const std::vector<std::int64_t>& ids,
                            bool all);
+int cmd_conflicts_list(const GlobalOptions& global, const std::string& mapping,
+                       const std::string& since, bool json);
 int cmd_dead_letters_discard(const GlobalOptions& global, const std::vector<std::int64_t>& ids,
                              const std::string& reason);
 

@@ -12,6 +12,7 @@
 #include "engine/cli/mappings.h"
 #include "engine/cli/runtime.h"
 #include "engine/ops/logging.h"
+#include "engine/pipeline/pull.h"
 #include "engine/pipeline/push.h"
 
 namespace hubsync::cli {
@@ -74,60 +75,104 @@ bool unreachable(const model::Error& e) {
   return e.kind == model::ErrorKind::transient || e.kind == model::ErrorKind::rate_limited;
 }
 
+std::string pull_line(const pipeline::PullStats& s) {
+  std::string out = "created " + std::to_string(s.created) + ", updated " + std::to_string(s.updated) +
+                    ", deleted " + std::to_string(s.deleted) + ", linked " + std::to_string(s.linked) +
+                    ", unchanged " + std::to_string(s.unchanged) + ", conflicts " +
+                    std::to_string(s.conflicts) + ", dead-lettered " + std::to_string(s.dead_lettered);
+  if (s.hubspot_updates > 0) out += ", written back to HubSpot " + std::to_string(s.hubspot_updates);
+  if (s.associations > 0) out += ", associations " + std::to_string(s.associations);
+  if (s.deferred > 0) out += ", waiting for a parent " + std::to_string(s.deferred);
+  return out;
+}
+
 struct RunTotals {
-  pipeline::PushStats stats;
+  pipeline::PushStats push;
+  pipeline::PullStats pull;
   std::int64_t queued = 0;
   std::string errors;
   int rc = kExitOk;
+  bool hubspot_down() const { return push.unreachable.has_value() || pull.unreachable.has_value(); }
 };
 
-// Pushes one mapping and prints its line. A mapping that fails does not stop
-// the others; its error decides the exit code (2 when a dependency was
-// unreachable, 1 otherwise).
-void push_one(const config::Config& cfg, const mapping::Mapping& m, pipeline::Pusher& pusher,
-              pipeline::DatabasePort& db, RunTotals& totals) {
-  auto log = ops::logger("push");
-  if (auto due = pusher.requeue_dead_letters(false); due.ok() && *due > 0)
-    log->info("retrying dead letters mapping={} n={}", m.name, *due);
-  auto stats = pusher.run();
-  if (!stats.ok()) {
-    const auto& e = stats.error();
-    const std::string what = unreachable(e) ? "unreachable: " : "FAILED: ";
-    const std::string why = config::redact(cfg, describe(e));
-    std::cout << m.name << " (to_hubspot): " << what << why << '\n';
-    log->error("push failed mapping={} kind={} status={} category={}", m.name,
-               model::to_string(e.kind), e.http_status, e.category);
-    totals.errors += m.name + ": " + why + "\n";
-    totals.rc = unreachable(e) ? std::max<int>(totals.rc, kExitUnavailable) : kExitError;
+// A direction of a mapping failed as a whole: say so, and let the error
+// decide the exit code (2 when a dependency was unreachable, 1 otherwise).
+void report_failure(const config::Config& cfg, const std::string& what, const model::Error& e,
+                    RunTotals& totals) {
+  const std::string why = config::redact(cfg, describe(e));
+  std::cout << what << ": " << (unreachable(e) ? "unreachable: " : "FAILED: ") << why << '\n';
+  ops::logger("sync")->error("sync failed {} kind={} status={} category={}", what, model::to_string(e.kind),
+                             e.http_status, e.category);
+  totals.errors += what + ": " + why + "\n";
+  totals.rc = unreachable(e) ? std::max<int>(totals.rc, kExitUnavailable) : kExitError;
+}
+
+void report_unreachable(const std::string& what, const model::Error& e, RunTotals& totals) {
+  // Work was left undone because HubSpot could not be reached: a cron job
+  // must see that (exit 2), and which dependency it was.
+  std::cout << what << ": HubSpot unreachable: " << describe(e) << '\n';
+  totals.errors += what + ": HubSpot unreachable: " + describe(e) + "\n";
+  totals.rc = std::max<int>(totals.rc, kExitUnavailable);
+}
+
+void pull_one(const config::Config& cfg, const mapping::Mapping& m, pipeline::Puller& puller,
+              RunTotals& totals) {
+  const std::string what = m.name + " (to_postgres)";
+  if (auto retried = puller.retry_dead_letters(false); !retried.ok()) {
+    report_failure(cfg, what, retried.error(), totals);
     return;
   }
-  std::cout << m.name << " (to_hubspot): " << line(*stats);
+  auto stats = puller.run();
+  if (!stats.ok()) return report_failure(cfg, what, stats.error(), totals);
+  std::cout << what << ": " << pull_line(*stats) << '\n';
+  if (stats->unreachable) report_unreachable(what, *stats->unreachable, totals);
+  totals.pull += *stats;
+}
+
+// Pushes one mapping and prints its line.
+void push_one(const config::Config& cfg, const mapping::Mapping& m, pipeline::Pusher& pusher,
+              pipeline::DatabasePort& db, RunTotals& totals) {
+  const std::string what = m.name + " (to_hubspot)";
+  if (auto due = pusher.requeue_dead_letters(false); due.ok() && *due > 0)
+    ops::logger("push")->info("retrying dead letters mapping={} n={}", m.name, *due);
+  auto stats = pusher.run();
+  if (!stats.ok()) return report_failure(cfg, what, stats.error(), totals);
+  std::cout << what << ": " << line(*stats);
   std::int64_t queued = 0;
   if (auto q = db.count_pending(m.name); q.ok()) queued = *q;
   if (queued > 0) std::cout << "; " << queued << " change(s) queued for a later run";
   std::cout << '\n';
-  if (stats->unreachable && queued > 0) {
-    // Work was left undone because HubSpot could not be reached: a cron job
-    // must see that (exit 2), and which dependency it was.
-    std::cout << m.name << " (to_hubspot): HubSpot unreachable: " << describe(*stats->unreachable) << '\n';
-    totals.errors += m.name + ": HubSpot unreachable: " + describe(*stats->unreachable) + "\n";
-    totals.rc = std::max<int>(totals.rc, kExitUnavailable);
-  }
+  if (stats->unreachable && queued > 0) report_unreachable(what, *stats->unreachable, totals);
   totals.queued += queued;
-  totals.stats += *stats;
+  totals.push += *stats;
 }
 
 void record_run(state::StateStore& store, std::int64_t run_id, const RunTotals& t,
                 std::int64_t finished_ms, std::int64_t took_ms) {
   state::RunSummary summary;
-  summary.counts.pushed = t.stats.pushed();
-  summary.counts.skipped = t.stats.unchanged + t.stats.filtered + t.stats.ignored;
-  summary.counts.archived = t.stats.archived;
-  summary.counts.failed = t.stats.dead_lettered;
+  summary.counts.pushed = t.push.pushed();
+  summary.counts.pulled = t.pull.created + t.pull.updated + t.pull.deleted;
+  summary.counts.skipped = t.push.unchanged + t.push.filtered + t.push.ignored + t.pull.unchanged;
+  summary.counts.archived = t.push.archived;
+  summary.counts.failed = t.push.dead_lettered + t.pull.dead_lettered;
+  summary.counts.conflicts = t.pull.conflicts;
   summary.errors = t.errors;
   summary.finished_at_ms = finished_ms;
   summary.duration_ms = took_ms;
   (void)store.finish_run(run_id, summary);
+}
+
+void print_totals(const RunTotals& t, std::chrono::milliseconds took) {
+  std::cout << "total: pulled " << t.pull.created + t.pull.updated + t.pull.deleted << " ("
+            << pull_line(t.pull) << "); pushed " << t.push.pushed() << " (" << line(t.push) << ") in "
+            << took.count() / 1000.0 << " s\n";
+  const auto dead = t.push.dead_lettered + t.pull.dead_lettered;
+  if (dead > 0) std::cout << dead << " record(s) dead-lettered: see `hubsync dead-letters list`\n";
+  if (t.pull.conflicts > 0)
+    std::cout << t.pull.conflicts << " conflict(s) decided by the mappings' rules: see `hubsync conflicts list`\n";
+  if (t.queued > 0)
+    std::cout << t.queued << " change(s) wait for a later run (an associated row not yet in "
+              << "HubSpot, or a transient error)\n";
 }
 
 }  // namespace
@@ -157,33 +202,36 @@ int cmd_run(const GlobalOptions& global, const RunOptions& options) {
   pipeline::PushOptions push_options;
   push_options.worker = "hubsync-" + std::to_string(getpid());
   push_options.progress = [&](const std::string& m, std::int64_t d, std::int64_t t) { progress(m, d, t); };
+  pipeline::PullOptions pull_options;
+  pull_options.overlap_ms = cfg.pull.overlap_s * 1000LL;
+  pull_options.association_pass_every_ms = cfg.pull.association_pass_every_s * 1000LL;
 
   RunTotals totals;
+  // Parents before the mappings that point at them; per mapping, what
+  // HubSpot changed comes in before what Postgres changed goes out.
   for (const mapping::Mapping* m : pipeline::push_order(mappings)) {
     if (!options.mapping.empty() && m->name != options.mapping) continue;
-    if (!m->pushes()) continue;
-    if (totals.stats.unreachable) {
+    if (totals.hubspot_down()) {
       // Each mapping would wait out the same retries: leave them for the next run.
-      std::cout << m->name << " (to_hubspot): skipped: HubSpot unreachable\n";
+      std::cout << m->name << ": skipped: HubSpot unreachable\n";
       continue;
     }
-    pipeline::Pusher pusher(*m, by_name, db, hubspot.crm, *store, clock, ops::logger("push"), push_options);
-    push_one(cfg, *m, pusher, db, totals);
+    if (m->pulls() && options.direction != "to_hubspot") {
+      pipeline::Puller puller(*m, by_name, db, hubspot.crm, *store, clock, ops::logger("pull"), pull_options);
+      pull_one(cfg, *m, puller, totals);
+    }
+    if (m->pushes() && options.direction != "to_postgres" && !totals.hubspot_down()) {
+      pipeline::Pusher pusher(*m, by_name, db, hubspot.crm, *store, clock, ops::logger("push"), push_options);
+      push_one(cfg, *m, pusher, db, totals);
+    }
   }
   if (auto pruned = db.prune_archive(); pruned.ok() && *pruned > 0)
     ops::logger("postgres")->info("pruned changelog archive rows={}", *pruned);
 
   const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(clock.monotonic() - started);
-  const auto& total = totals.stats;
-  std::cout << "total: pushed " << total.pushed() << " (" << line(total) << ") in "
-            << took.count() / 1000.0 << " s\n";
-  if (total.dead_lettered > 0)
-    std::cout << total.dead_lettered << " record(s) dead-lettered: see `hubsync dead-letters list`\n";
-  if (totals.queued > 0)
-    std::cout << totals.queued << " change(s) wait for a later run (an associated row not yet in "
-              << "HubSpot, or a transient error)\n";
+  print_totals(totals, took);
   if (run_id.ok()) record_run(*store, *run_id, totals, clock.wall_ms(), took.count());
-  if (totals.rc == kExitOk && total.dead_lettered > 0) return kExitPartial;
+  if (totals.rc == kExitOk && totals.push.dead_lettered + totals.pull.dead_lettered > 0) return kExitPartial;
   return totals.rc;
 }
 

@@ -9,7 +9,7 @@
 
 int main(int argc, char** argv) {
   using namespace hubsync::cli;
-  CLI::App app{"hubsync: keeps HubSpot in agreement with PostgreSQL (push: Postgres -> HubSpot; pull is not built yet)"};
+  CLI::App app{"hubsync: keeps HubSpot and PostgreSQL in agreement, both ways"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for every command");
   GlobalOptions global;
@@ -36,11 +36,11 @@ int main(int argc, char** argv) {
   auto* run = app.add_subcommand("run", "Sync until caught up, print what was done, and exit");
   RunOptions run_options;
   bool once = false;
-  std::string direction = "to_hubspot";
   run->add_flag("--once", once, "Catch up once and exit (the batch-job mode)")->required();
   run->add_option("--mapping", run_options.mapping, "Only this mapping");
-  run->add_option("--direction", direction, "Which direction to run (Postgres -> HubSpot)")
-      ->check(CLI::IsMember({"to_hubspot"}))
+  run->add_option("--direction", run_options.direction,
+                  "both, or only to_hubspot (Postgres -> HubSpot) or to_postgres (HubSpot -> Postgres)")
+      ->check(CLI::IsMember({"both", "to_hubspot", "to_postgres"}))
       ->capture_default_str();
   run->callback([&] { rc = cmd_run(global, run_options); });
 
@@ -90,6 +90,16 @@ int main(int argc, char** argv) {
   dl_discard->add_option("ids", dl_ids, "Dead letter ids")->required();
   dl_discard->add_option("--reason", dl_reason, "Why");
   dl_discard->callback([&] { rc = cmd_dead_letters_discard(global, dl_ids, dl_reason); });
+
+  auto* conflicts = app.add_subcommand("conflicts", "Fields both sides changed, and the rule that decided");
+  conflicts->require_subcommand(1);
+  std::string cf_mapping, cf_since;
+  bool cf_json = false;
+  auto* cf_list = conflicts->add_subcommand("list", "List decided conflicts (newest first)");
+  cf_list->add_option("--mapping", cf_mapping, "Only this mapping");
+  cf_list->add_option("--since", cf_since, "Only those decided within this long (90s, 30m, 24h, 7d)");
+  cf_list->add_flag("--json", cf_json, "One JSON array, for scripts");
+  cf_list->callback([&] { rc = cmd_conflicts_list(global, cf_mapping, cf_since, cf_json); });
 
   try {
     app.parse(argc, argv);

@@ -69,6 +69,14 @@ struct StateConfig {
   std::string path = "hubsync-state.db";
 };
 
+/// The pull (HubSpot -> Postgres).
+struct PullConfig {
+  /// A sweep restarts this far before its checkpoint (search lags writes).
+  int overlap_s = 60;
+  /// How often associations of every linked object are read again.
+  int association_pass_every_s = 6 * 3600;
+};
+
 struct MappingsConfig {
   std::string dir = "mappings";
 };
@@ -85,6 +93,7 @@ struct Config {
   RateLimitConfig rate_limit;
   WebhookConfig webhook;
   StateConfig state;
+  PullConfig pull;
   MappingsConfig mappings;
   LogConfig log;
 };

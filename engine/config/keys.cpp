@@ -152,6 +152,9 @@ std::vector<KeyDesc> build_table() {
     c.state.path = s;
     return std::nullopt;
   });
+  value("pull", "overlap_s", int_key(&Config::pull, &PullConfig::overlap_s, 0, 86400));
+  value("pull", "association_pass_every_s",
+        int_key(&Config::pull, &PullConfig::association_pass_every_s, 0, 30 * 86400));
   value("mappings", "dir", [](Config& c, const std::string& s) -> std::optional<std::string> {
     if (s.empty()) return "must not be empty";
     c.mappings.dir = s;

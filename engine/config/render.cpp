@@ -71,6 +71,8 @@ std::string render_masked(const Config& c) {
   secret("webhook.client_secret", c.webhook.client_secret);
   line("webhook.max_skew_ms", std::to_string(c.webhook.max_skew_ms));
   line("state.path", c.state.path);
+  line("pull.overlap_s", std::to_string(c.pull.overlap_s));
+  line("pull.association_pass_every_s", std::to_string(c.pull.association_pass_every_s));
   line("mappings.dir", c.mappings.dir);
   line("log.level", c.log.level);
   line("log.format", c.log.format);

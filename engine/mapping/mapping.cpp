@@ -68,6 +68,12 @@ model::Error field_error(const FieldMapping& f, const model::Error& e) {
 Result<std::string> normalised(const FieldMapping& f, const std::string& raw) {
   auto v = parse_hubspot(raw, f.hs_kind);
   if (!v) return std::move(v).error();
+  if (f.fold_case && v->type() == ValueType::text) {
+    std::string folded = v->as_text();
+    for (auto& c : folded)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return folded;
+  }
   if (f.type == FieldType::json && f.hs_kind == ValueType::text && !v->is_null()) {
     auto j = normalise_json(v->canonical());
     if (!j) return std::move(j).error();

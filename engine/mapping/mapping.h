@@ -76,6 +76,10 @@ struct FieldMapping {
   std::vector<Transform> transforms;
   std::string separator;                 ///< for split/join fields
   std::optional<model::Value> default_value;  ///< Postgres-side value used for null/empty
+  /// Compared without ASCII case: HubSpot stores this property lower-cased
+  /// (contacts' email), so `Ann@X.io` in Postgres is no change from HubSpot's
+  /// `ann@x.io`. Set by the parser.
+  bool fold_case = false;
   SourceMark mark;
 
   bool to_hubspot() const { return writes_hubspot(direction); }

@@ -488,6 +488,9 @@ ParseResult parse_mapping(std::string_view yaml_text, const std::string& file) {
     p.parse(root);
     Mapping& m = p.mapping();
     detail::check_mapping(r, m, p.had_bad_field());
+    // HubSpot stores contacts' emails lower-cased: compare them so.
+    for (auto& f : m.fields)
+      f.fold_case = m.object.path() == "contacts" && f.properties == std::vector<std::string>{"email"};
     out.findings = std::move(r.findings());
     if (!has_errors(out.findings)) out.mapping = std::move(m);
   } catch (const std::exception& e) {

@@ -38,6 +38,18 @@ struct Row {
   std::optional<model::Error> error;
 };
 
+/// One row to write on behalf of HubSpot (DatabasePort::apply_rows).
+struct RowWrite {
+  std::optional<model::RecordKey> key;  ///< the row to update; nullopt: insert a new row
+  model::Fields values;                 ///< column -> value: only what changes (updates), everything known (inserts)
+};
+
+/// What applying one RowWrite did, in input order.
+struct RowApplied {
+  model::RecordKey key;               ///< the row's key (for an insert: as Postgres made it)
+  std::optional<model::Error> error;  ///< Postgres refused this row (invalid_record: the constraint, the column)
+};
+
 /// The database side of the engine (ARCHITECTURE §2): the changelog, row
 /// reads and (for pulls) writes. Implemented by connectors/postgres.
 ///
@@ -119,6 +131,38 @@ class DatabasePort {
   /// Deletes changelog-archive rows older than the `archive_retention`
   /// setting; returns how many.
   virtual model::Result<std::int64_t> prune_archive() = 0;
+
+  // --- pull (HubSpot -> Postgres) ---
+
+  /// The rows whose `column` holds one of `values`, compared as key text
+  /// (the same canonical text as pg_keys and Row::ref_keys), ASCII
+  /// case-insensitively when `fold_case`. Finds a row by its match value,
+  /// or a link table's rows by one end. Read-only.
+  virtual model::Result<std::vector<Row>> read_rows_by(const mapping::Mapping& m,
+                                                       const std::string& column,
+                                                       const std::vector<std::string>& values,
+                                                       bool fold_case) = 0;
+
+  /// For each key with changes still in the changelog: the newest change's
+  /// time (ms). Keys without pending changes are absent.
+  virtual model::Result<std::map<std::string, std::int64_t>> pending_change_times(
+      const mapping::Mapping& m, const std::vector<model::RecordKey>& keys) = 0;
+
+  /// Writes rows in ONE transaction as hubsync (`hubsync.origin`, so the
+  /// capture trigger records nothing): updates set only the given columns,
+  /// inserts give the given columns (the rest take their defaults) and
+  /// report the key Postgres made. A row Postgres refuses (NOT NULL, CHECK,
+  /// a unique clash, a value that does not fit) fails alone with
+  /// `invalid_record` naming the constraint or column; the others land. An
+  /// update of a row that no longer exists fails alone the same way.
+  /// Errors of the call as a whole: `transient` (retry), `fatal`.
+  virtual model::Result<std::vector<RowApplied>> apply_rows(const mapping::Mapping& m,
+                                                            const std::vector<RowWrite>& writes) = 0;
+
+  /// Deletes rows by key as hubsync (a link table's rows removed in
+  /// HubSpot). Keys with no row are skipped. Errors as apply_hubspot_deletes.
+  virtual model::Status delete_rows(const mapping::Mapping& m,
+                                    const std::vector<model::RecordKey>& keys) = 0;
 };
 
 }  // namespace hubsync::pipeline

@@ -8,7 +8,8 @@
 #include <set>
 
 #include "engine/model/record.h"
-#include "engine/pipeline/push_match.h"
+#include "engine/pipeline/intents.h"
+#include "engine/pipeline/sync_helpers.h"
 
 namespace hubsync::pipeline {
 
@@ -64,7 +65,7 @@ Pusher::Pusher(const mapping::Mapping& m,
                CrmPort& crm, state::StateStore& state, ratelimit::Clock& clock,
                std::shared_ptr<spdlog::logger> log, PushOptions options)
     : m_(m), all_(all), db_(db), crm_(crm), state_(state), clock_(clock), log_(std::move(log)),
-      opt_(std::move(options)) {}
+      opt_(std::move(options)), types_(crm) {}
 
 Result<PushStats> Pusher::run() {
   PushStats stats;
@@ -74,7 +75,9 @@ Result<PushStats> Pusher::run() {
     // Links made before match keys existed learn theirs from the base.
     auto filled = state_.backfill_match_keys(m_.name, m_.match_field()->id, folds_match_case(m_));
     if (!filled.ok()) return std::move(filled).error();
-    if (auto st = recover_intents(stats); !st.ok()) return std::move(st).error();
+    if (auto st = recover_write_intents(m_, crm_, state_, clock_.wall_ms(), opt_.clock_skew_ms, *log_);
+        !st.ok())
+      return std::move(st).error();
   }
   if (auto st = initial_load(stats); !st.ok()) return std::move(st).error();
   if (auto st = drain_changelog(stats); !st.ok()) return std::move(st).error();

@@ -11,6 +11,7 @@
 #include <spdlog/logger.h>
 
 #include "engine/mapping/mapping.h"
+#include "engine/pipeline/assoc_types.h"
 #include "engine/pipeline/crm_port.h"
 #include "engine/pipeline/database_port.h"
 #include "engine/ratelimit/clock.h"
@@ -96,7 +97,6 @@ class Pusher {
   struct Batch;
 
  private:
-  model::Status recover_intents(PushStats& stats);
   model::Status initial_load(PushStats& stats);
   model::Status drain_changelog(PushStats& stats);
   model::Status recheck_all_links(PushStats& stats);
@@ -127,10 +127,6 @@ class Pusher {
                                                       const std::string& column);
   void dead_letter(Batch& b, Item& it, const model::Error& e, const std::string& payload);
   model::Status finish(Batch& b);
-  model::Result<AssociationType> association_type_for(const std::string& from_type,
-                                                      const std::string& to_type,
-                                                      const std::optional<std::int64_t>& type_id,
-                                                      const std::string& label);
   /// "id=42" or "(a, b)=(1, x)": a row as an operator reads it.
   std::string describe(const std::string& pg_key) const;
 
@@ -142,7 +138,7 @@ class Pusher {
   ratelimit::Clock& clock_;
   std::shared_ptr<spdlog::logger> log_;
   PushOptions opt_;
-  std::map<std::string, AssociationType> assoc_types_;
+  AssociationTypes types_;
   /// Changes with ids up to this were captured before this pass's initial
   /// load read the table: when they find nothing to do, they are not counted.
   std::int64_t covered_up_to_ = 0;

@@ -14,29 +14,6 @@ namespace {
 std::string assoc_field(const std::string& column) { return "assoc:" + column; }
 }  // namespace
 
-Result<AssociationType> Pusher::association_type_for(const std::string& from_type,
-                                                     const std::string& to_type,
-                                                     const std::optional<std::int64_t>& type_id,
-                                                     const std::string& label) {
-  const std::string cache_key = from_type + "|" + to_type + "|" +
-                                (type_id ? std::to_string(*type_id) : "") + "|" + label;
-  if (auto it = assoc_types_.find(cache_key); it != assoc_types_.end()) return it->second;
-  AssociationType type;
-  if (type_id && label.empty()) {
-    type.category = "HUBSPOT_DEFINED";
-    type.type_id = static_cast<std::int32_t>(*type_id);
-  } else {
-    auto found = crm_.association_type(from_type, to_type, label);
-    if (!found.ok()) return std::move(found).error();
-    if (!*found)
-      return model::make_error(ErrorKind::fatal, "mapping " + m_.name + ": no association label '" +
-                                                     label + "' from " + from_type + " to " + to_type);
-    type = **found;
-  }
-  assoc_types_[cache_key] = type;
-  return type;
-}
-
 // The HubSpot id of the row `column` points at: "" when the column is NULL,
 // nullopt when that row has no object yet. Then the row waits (retried
 // later), and after opt_.max_defers tries it is dead-lettered saying which
@@ -75,7 +52,7 @@ Status Pusher::push_associations(Batch& b) {
     auto target = all_.find(a.to_mapping);
     if (target == all_.end()) continue;  // validate_set reports it
     const mapping::Mapping& to = *target->second;
-    auto type = association_type_for(m_.object.path(), to.object.path(), a.type_id, a.type_label);
+    auto type = types_.get(m_.name, m_.object.path(), to.object.path(), a.type_id, a.type_label);
     if (!type.ok()) return std::move(type).error();
 
     std::vector<AssociationInput> creates, removes;

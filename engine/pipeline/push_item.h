@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/pipeline/push.h"
+#include "engine/pipeline/sync_helpers.h"
 
 namespace hubsync::pipeline {
 
@@ -57,16 +58,6 @@ struct Pusher::Batch {
   std::vector<state::SyncedRecord> records;
   std::vector<std::string> removed;  // rows whose link and base go
 };
-
-/// Properties as a JSON object: a dead letter's payload.
-inline std::string props_json(const mapping::Properties& props) {
-  std::string out = "{";
-  for (const auto& [k, v] : props) {
-    if (out.size() > 1) out += ',';
-    out += model::json_quote(k) + ":" + model::json_quote(v);
-  }
-  return out + "}";
-}
 
 /// Ends an item with nothing to write. Changes the initial load of this
 /// pass already covered are not counted again.

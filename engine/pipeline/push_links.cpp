@@ -29,7 +29,7 @@ Status Pusher::process_links(std::vector<Item>& items, PushStats& stats) {
                                                    " are not loaded mappings");
   const mapping::Mapping& from = *from_it->second;
   const mapping::Mapping& to = *to_it->second;
-  auto type = association_type_for(from.object.path(), to.object.path(), link.type_id, link.type_label);
+  auto type = types_.get(m_.name, from.object.path(), to.object.path(), link.type_id, link.type_label);
   if (!type.ok()) return std::move(type).error();
 
   Batch b{items, stats, clock_.wall_ms(), {}, {}, {}, {}, {}, {}};

@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-#include "engine/pipeline/push_match.h"
+#include "engine/pipeline/sync_helpers.h"
 #include "engine/reconcile/merge.h"
 
 namespace hubsync::pipeline {

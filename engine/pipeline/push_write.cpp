@@ -6,7 +6,7 @@
 
 #include <algorithm>
 
-#include "engine/pipeline/push_match.h"
+#include "engine/pipeline/sync_helpers.h"
 
 namespace hubsync::pipeline {
 

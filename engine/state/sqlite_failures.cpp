@@ -242,6 +242,26 @@ Result<std::size_t> SqliteStateStore::resolve_dead_letters_for(const std::string
   return removed;
 }
 
+Result<std::size_t> SqliteStateStore::resolve_pulled_dead_letters(
+    const std::string& mapping, const std::vector<std::string>& hubspot_ids) {
+  std::lock_guard lock(mu_);
+  if (auto w = check_writable(); !w) return std::move(w).error();
+  std::size_t removed = 0;
+  auto st = in_txn([&]() -> Status {
+    for (const auto& id : hubspot_ids) {
+      auto q = db_->prepare(
+          "DELETE FROM dead_letters WHERE mapping = ? AND direction = 'to_postgres' "
+          "AND hubspot_id = ? AND status = 'pending'");
+      if (!q) return std::move(q).error();
+      if (auto s = q->bind(mapping, id).run(); !s) return s;
+      removed += static_cast<std::size_t>(db_->changes());
+    }
+    return {};
+  });
+  if (!st.ok()) return std::move(st).error();
+  return removed;
+}
+
 Status SqliteStateStore::discard_dead_letter(std::int64_t id, const std::string& reason) {
   std::lock_guard lock(mu_);
   if (auto w = check_writable(); !w) return w;

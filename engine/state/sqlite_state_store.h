@@ -130,6 +130,8 @@ class SqliteStateStore final : public StateStore {
   Result<bool> resolve_dead_letter(std::int64_t id) override;
   Result<std::size_t> resolve_dead_letters_for(const std::string& mapping, Direction direction,
                                                const std::vector<std::string>& pg_keys) override;
+  Result<std::size_t> resolve_pulled_dead_letters(const std::string& mapping,
+                                                  const std::vector<std::string>& hubspot_ids) override;
   Status discard_dead_letter(std::int64_t id, const std::string& reason) override;
 
   Result<std::int64_t> record_conflict(const ConflictRecord& c) override;

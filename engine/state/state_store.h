@@ -378,6 +378,11 @@ class StateStore {
   virtual Result<std::size_t> resolve_dead_letters_for(const std::string& mapping,
                                                        Direction direction,
                                                        const std::vector<std::string>& pg_keys) = 0;
+  /// These objects have since been pulled in agreement: deletes their
+  /// pending to_postgres dead letters (matched by hubspot_id), in one
+  /// transaction. Returns how many were removed. Idempotent.
+  virtual Result<std::size_t> resolve_pulled_dead_letters(const std::string& mapping,
+                                                          const std::vector<std::string>& hubspot_ids) = 0;
   /// Gives up on it for good: marks it discarded (kept for audit, never
   /// due again). `invalid_record` if the id is unknown.
   virtual Status discard_dead_letter(std::int64_t id, const std::string& reason) = 0;

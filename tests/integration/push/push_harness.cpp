@@ -63,6 +63,7 @@ PushHarness::PushHarness(const std::string& server_dsn, const std::string& sql,
   limits.burst_limit = burst_limit;
   limits.headroom = 0.05;
   limits.learn_from_headers = false;
+  limits.search_limit = burst_limit >= 1000 ? 100 : limits.search_limit;  // tests of behaviour: no 5/s wait
   hubspot = std::make_unique<cli::HubSpotStack>(cfg, store.get(), clock, limits);
   pg = std::make_unique<postgres::PgDatabase>(db.dsn(), ops::logger("postgres"));
 }
@@ -90,6 +91,13 @@ model::Result<pipeline::PushStats> PushHarness::push(const std::string& name,
   pipeline::Pusher pusher(mapping(name), by_name, *pg, hubspot->crm, *store, clock,
                           ops::logger("push"), std::move(options));
   return pusher.run();
+}
+
+model::Result<pipeline::PullStats> PushHarness::pull(const std::string& name,
+                                                     pipeline::PullOptions options) {
+  pipeline::Puller puller(mapping(name), by_name, *pg, hubspot->crm, *store, clock,
+                          ops::logger("pull"), options);
+  return puller.run();
 }
 
 const mapping::Mapping& PushHarness::mapping(const std::string& name) const {
@@ -170,6 +178,14 @@ pipeline::PushStats push_ok(PushHarness& h, const std::string& mapping) {
   auto r = h.push(mapping);
   EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
   return r.ok() ? *r : pipeline::PushStats{};
+}
+
+pipeline::PullStats pull_ok(PushHarness& h, const std::string& mapping) {
+  pipeline::PullOptions o;
+  o.overlap_ms = 0;
+  auto r = h.pull(mapping, o);
+  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+  return r.ok() ? *r : pipeline::PullStats{};
 }
 
 pid_t spawn_hubsync(const std::string& bin, const std::vector<std::string>& args,

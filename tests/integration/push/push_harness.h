@@ -14,6 +14,7 @@
 #include "connectors/postgres/pg_database.h"
 #include "engine/cli/hubspot_stack.h"
 #include "engine/mapping/mapping.h"
+#include "engine/pipeline/pull.h"
 #include "engine/pipeline/push.h"
 #include "engine/state/sqlite_state_store.h"
 #include "tests/hubspot-sim/simulator.h"
@@ -40,6 +41,9 @@ class PushHarness {
   void migrate();
   model::Result<pipeline::PushStats> push(const std::string& mapping,
                                           pipeline::PushOptions options = {});
+  /// One pull pass of a mapping (sweep, archives, associations).
+  model::Result<pipeline::PullStats> pull(const std::string& mapping,
+                                          pipeline::PullOptions options = {});
   const mapping::Mapping& mapping(const std::string& name) const;
 
   /// Every object of a type in the simulator (archived included).
@@ -76,6 +80,9 @@ std::unique_ptr<PushHarness> quick_harness(const std::string& server_dsn, const 
 
 /// Pushes one mapping; a failure fails the test (and returns zero stats).
 pipeline::PushStats push_ok(PushHarness& h, const std::string& mapping);
+/// Pulls one mapping (no sweep overlap: tests run faster than search lags);
+/// a failure fails the test.
+pipeline::PullStats pull_ok(PushHarness& h, const std::string& mapping);
 
 /// Starts the `hubsync` binary with `args` (stdout and stderr appended to
 /// `log`); returns its pid.

@@ -1,6 +1,7 @@
 #pragma once
 
-// Internal to the push pipeline: how match values are compared.
+// Internal to the push and pull pipelines: how match values are compared,
+// and how properties are shown in dead letters.
 #include <string>
 
 #include "engine/mapping/mapping.h"
@@ -22,6 +23,16 @@ inline std::string match_key_of(const mapping::Mapping& m, std::string value) {
     for (auto& c : value)
       if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   return value;
+}
+
+/// Properties as a JSON object: a dead letter's payload.
+inline std::string props_json(const mapping::Properties& props) {
+  std::string out = "{";
+  for (const auto& [k, v] : props) {
+    if (out.size() > 1) out += ',';
+    out += model::json_quote(k) + ":" + model::json_quote(v);
+  }
+  return out + "}";
 }
 
 }  // namespace hubsync::pipeline

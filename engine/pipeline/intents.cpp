@@ -4,10 +4,9 @@
 // become the rows' base, and the rows are linked to the objects found. The
 // rows' pending changes then push only what Postgres changed since — never
 // the values again, which would overwrite a person's edit in HubSpot.
-#include "engine/pipeline/push.h"
-#include "engine/pipeline/push_item.h"
+#include "engine/pipeline/intents.h"
 
-#include "engine/pipeline/push_match.h"
+#include "engine/pipeline/sync_helpers.h"
 
 namespace hubsync::pipeline {
 
@@ -31,46 +30,45 @@ bool written_since(const mapping::FieldMapping& f, const ReadOutcome& o, std::in
 
 }  // namespace
 
-Status Pusher::recover_intents(PushStats& stats) {
-  auto intents = state_.list_intents(m_.name);
+Status recover_write_intents(const mapping::Mapping& m, CrmPort& crm, state::StateStore& state,
+                             std::int64_t now, std::int64_t clock_skew_ms, spdlog::logger& log) {
+  auto intents = state.list_intents(m.name);
   if (!intents.ok()) return std::move(intents).error();
   if (intents->empty()) return {};
   ReadRequest req;
-  for (const auto& f : m_.fields)
+  for (const auto& f : m.fields)
     if (f.to_hubspot())
       for (const auto& p : f.properties) req.properties.push_back(p);
   req.history = req.properties;
   std::vector<std::string> ids, values;
   for (const auto& in : *intents) (in.hubspot_id.empty() ? values : ids).push_back(in.hubspot_id.empty() ? in.match_value : in.hubspot_id);
-  auto by_id = crm_.read_objects(m_.object.path(), ids, req);
+  auto by_id = crm.read_objects(m.object.path(), ids, req);
   if (!by_id.ok()) return std::move(by_id).error();
-  req.id_property = m_.match_property;
-  auto by_match = crm_.read_objects(m_.object.path(), values, req);
+  req.id_property = m.match_property;
+  auto by_match = crm.read_objects(m.object.path(), values, req);
   if (!by_match.ok()) return std::move(by_match).error();
 
-  state::BatchCommit commit{m_.name, {}, {}, {}};
-  const std::int64_t now = clock_.wall_ms();
+  state::BatchCommit commit{m.name, {}, {}, {}};
   std::size_t next_id = 0, next_match = 0, adopted = 0;
   for (const auto& in : *intents) {
     commit.intents_done.push_back(in.pg_key);
     const ReadOutcome& o = in.hubspot_id.empty() ? (*by_match)[next_match++] : (*by_id)[next_id++];
     if (o.error) return *o.error;  // could not tell: try again next run
     if (!o.record || !o.merged_into.empty()) continue;  // nothing arrived, or the push follows the merge
-    auto owner = state_.find_link_by_hubspot_id(m_.name, o.record->hubspot_id);
+    auto owner = state.find_link_by_hubspot_id(m.name, o.record->hubspot_id);
     if (!owner.ok()) return std::move(owner).error();
     if (*owner && (*owner)->pg_key != in.pg_key) continue;  // another row's object: the push decides
-    state::SyncedRecord rec{in.pg_key, o.record->hubspot_id, {}, match_key_of(m_, in.match_value)};
+    state::SyncedRecord rec{in.pg_key, o.record->hubspot_id, {}, match_key_of(m, in.match_value)};
     for (const auto& [id, value] : in.fields) {
-      const mapping::FieldMapping* f = m_.field(id);
-      if (!f || !written_since(*f, o, in.started_at_ms - opt_.clock_skew_ms)) continue;
+      const mapping::FieldMapping* f = m.field(id);
+      if (!f || !written_since(*f, o, in.started_at_ms - clock_skew_ms)) continue;
       rec.fields[id] = state::SyncedField{value.value, value.side_changed_at_ms, now};
       ++adopted;
     }
     commit.records.push_back(std::move(rec));
   }
-  if (auto st = state_.commit_batch(commit); !st.ok()) return st;
-  (void)stats;
-  log_->warn("recovered interrupted writes mapping={} rows={} linked={} fields_arrived={}", m_.name,
+  if (auto st = state.commit_batch(commit); !st.ok()) return st;
+  log.warn("recovered interrupted writes mapping={} rows={} linked={} fields_arrived={}", m.name,
              intents->size(), commit.records.size(), adopted);
   return {};
 }

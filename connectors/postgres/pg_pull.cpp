@@ -1,0 +1,290 @@
+// PgDatabase: what the pull needs — rows found by a column's value, the
+// time of pending changes, and writes as hubsync (never captured), a batch
+// at a time with a refused row failing alone.
+#include "connectors/postgres/pg_database.h"
+
+#include <set>
+
+#include <pqxx/pqxx>
+
+#include "connectors/postgres/pg_try.h"
+#include "connectors/postgres/sql.h"
+
+namespace hubsync::postgres {
+
+using model::ErrorKind;
+using model::Result;
+using model::Status;
+
+namespace {
+
+bool is_json(const PgDatabase::Column& c) { return c.typname == "json" || c.typname == "jsonb"; }
+
+// A value as Postgres's input function reads it, inside a JSON document
+// for jsonb_to_recordset: text for every type (the column's input function
+// parses it), the document itself for json columns, null for NULL.
+std::string json_value(const model::Value& v, const PgDatabase::Column& c) {
+  if (v.is_null()) return "null";
+  if (v.type() == model::ValueType::list) {
+    std::vector<std::string> items = v.as_list();
+    return model::json_quote(array_literal(items));
+  }
+  const std::string text = v.canonical();
+  if (is_json(c)) return text.empty() ? "null" : text;
+  return model::json_quote(text);
+}
+
+// `v("a" integer, "b" text, ...)`: the record type jsonb_to_recordset reads.
+std::string record_type(const std::vector<std::string>& names, const std::vector<std::string>& columns,
+                        const PgDatabase::Columns& cols) {
+  std::string out;
+  for (std::size_t i = 0; i < names.size(); ++i)
+    out += (i ? ", " : "") + quote_ident(names[i]) + " " + cols.at(columns[i]).type;
+  return out;
+}
+
+std::string key_returning(const mapping::Mapping& m, const PgDatabase::Columns& cols) {
+  std::string out;
+  for (std::size_t k = 0; k < m.key.size(); ++k)
+    out += (k ? ", " : "") + key_text_sql("t." + quote_ident(m.key[k]), cols.at(m.key[k]).typname);
+  return out;
+}
+
+model::RecordKey key_of(const pqxx::row& r, std::size_t n) {
+  model::RecordKey k;
+  for (std::size_t i = 0; i < n; ++i) k.parts.push_back(r[static_cast<int>(i)].c_str());
+  return k;
+}
+
+// What Postgres said about one row, for its dead letter.
+model::Error refused(const pqxx::sql_error& e, const std::string& table) {
+  std::string first = e.what();
+  if (auto nl = first.find('\n'); nl != std::string::npos) first.resize(nl);
+  auto err = model::make_error(ErrorKind::invalid_record, table + ": " + first);
+  err.code = e.sqlstate();
+  err.category = "POSTGRES_REFUSED";
+  return err;
+}
+
+}  // namespace
+
+// One statement for a group of writes with the same columns: an UPDATE ...
+// FROM jsonb_to_recordset, or an INSERT ... SELECT in input order (rows come
+// back in the order they were inserted, as Postgres returns them).
+std::string PgDatabase::group_sql(const mapping::Mapping& m, const Columns& cols,
+                                  const std::vector<std::string>& columns, bool insert) const {
+  const std::string table = m.table.quoted();
+  if (insert) {
+    std::string list, select;
+    for (const auto& c : columns) {
+      list += (list.empty() ? "" : ", ") + quote_ident(c);
+      select += (select.empty() ? "" : ", ") + std::string("v.") + quote_ident(c);
+    }
+    std::string names;
+    for (const auto& c : columns) names += quote_ident(c) + ", ";
+    const std::string target = columns.empty() ? " DEFAULT VALUES" : " (" + list + ") SELECT " + select +
+        " FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (" + record_type(columns, columns, cols) +
+        ")) WITH ORDINALITY AS v(" + names + "ord) ORDER BY v.ord";
+    return "INSERT INTO " + table + " AS t" + target + " RETURNING " + key_returning(m, cols);
+  }
+  std::vector<std::string> names, types;
+  std::string set, where;
+  for (std::size_t k = 0; k < m.key.size(); ++k) {
+    names.push_back("k" + std::to_string(k));
+    types.push_back(m.key[k]);
+    where += (k ? " AND " : "") + std::string("t.") + quote_ident(m.key[k]) + " = v.k" + std::to_string(k);
+  }
+  for (const auto& c : columns) {
+    names.push_back(c);
+    types.push_back(c);
+    set += (set.empty() ? "" : ", ") + quote_ident(c) + " = v." + quote_ident(c);
+  }
+  return "UPDATE " + table + " AS t SET " + set + " FROM jsonb_to_recordset($1::jsonb) AS v(" +
+         record_type(names, types, cols) + ") WHERE " + where + " RETURNING " + key_returning(m, cols);
+}
+
+std::string PgDatabase::group_json(const mapping::Mapping& m, const Columns& cols,
+                                   const std::vector<std::string>& columns,
+                                   const std::vector<pipeline::RowWrite>& writes,
+                                   const std::vector<std::size_t>& rows) const {
+  std::string doc = "[";
+  for (std::size_t i : rows) {
+    const auto& w = writes[i];
+    std::string obj = "{";
+    if (w.key)
+      for (std::size_t k = 0; k < m.key.size(); ++k)
+        obj += (obj.size() > 1 ? "," : "") + model::json_quote("k" + std::to_string(k)) + ":" +
+               model::json_quote(w.key->parts.at(k));
+    for (const auto& c : columns)
+      obj += (obj.size() > 1 ? "," : "") + model::json_quote(c) + ":" + json_value(w.values.at(c), cols.at(c));
+    doc += (doc.size() > 1 ? "," : "") + obj + "}";
+  }
+  return doc + "]";
+}
+
+Result<std::vector<pipeline::RowApplied>> PgDatabase::apply_rows(
+    const mapping::Mapping& m, const std::vector<pipeline::RowWrite>& writes) {
+  std::vector<pipeline::RowApplied> out(writes.size());
+  if (writes.empty()) return out;
+  auto cols = columns_of(m);
+  if (!cols.ok()) return std::move(cols).error();
+  // Groups of writes with the same columns, inserts apart from updates.
+  std::map<std::pair<bool, std::vector<std::string>>, std::vector<std::size_t>> groups;
+  for (std::size_t i = 0; i < writes.size(); ++i) {
+    std::vector<std::string> columns;
+    for (const auto& [c, v] : writes[i].values) {
+      if (!(*cols)->count(c))
+        return model::make_error(ErrorKind::fatal, "mapping " + m.name + ": column " + c +
+                                                       " does not exist in " + m.table.display());
+      columns.push_back(c);
+    }
+    groups[{!writes[i].key, columns}].push_back(i);
+  }
+  HUBSYNC_PG_TRY("mapping " + m.name + ": writing rows", {
+    pqxx::work tx(conn());
+    tx.exec("SET LOCAL hubsync.origin = 'hubsync'");
+    for (const auto& [shape, rows] : groups)
+      apply_group(tx, m, **cols, shape.second, shape.first, writes, rows, out);
+    tx.commit();
+    return out;
+  })
+}
+
+// Tries the group in one statement; if Postgres refuses it, writes its rows
+// one by one, each in a savepoint, so only the refused rows fail.
+void PgDatabase::apply_group(pqxx::work& tx, const mapping::Mapping& m, const Columns& cols,
+                             const std::vector<std::string>& columns, bool insert,
+                             const std::vector<pipeline::RowWrite>& writes,
+                             const std::vector<std::size_t>& rows,
+                             std::vector<pipeline::RowApplied>& out) {
+  const std::string sql = group_sql(m, cols, columns, insert);
+  // Each attempt in a savepoint: a refused statement rolls back only itself.
+  auto run = [&](const std::vector<std::size_t>& part) {
+    tx.exec("SAVEPOINT hubsync_rows");
+    try {
+      pqxx::result r = columns.empty() && insert
+                           ? tx.exec(sql)
+                           : tx.exec_params(sql, group_json(m, cols, columns, writes, part));
+      tx.exec("RELEASE SAVEPOINT hubsync_rows");
+      return r;
+    } catch (const pqxx::sql_error&) {
+      tx.exec("ROLLBACK TO SAVEPOINT hubsync_rows");
+      throw;
+    }
+  };
+  auto land = [&](const std::vector<std::size_t>& part, const pqxx::result& r) {
+    if (insert) {
+      for (std::size_t j = 0; j < part.size() && j < r.size(); ++j) out[part[j]].key = key_of(r[static_cast<int>(j)], m.key.size());
+      return;
+    }
+    std::set<std::string> found;
+    for (const auto& row : r) found.insert(key_of(row, m.key.size()).encoded());
+    for (std::size_t i : part) {
+      out[i].key = *writes[i].key;
+      if (!found.count(writes[i].key->encoded()))
+        out[i].error = model::make_error(ErrorKind::invalid_record, m.table.display() + ": the row no longer exists");
+    }
+  };
+  try {
+    if (!(columns.empty() && insert && rows.size() > 1)) {
+      land(rows, run(rows));
+      return;
+    }
+  } catch (const pqxx::sql_error& e) {
+    // Someone in the group is refused: find out who, one at a time.
+    log_->debug("mapping={} a group of {} writes was refused ({}); writing them one at a time",
+                m.name, rows.size(), e.sqlstate());
+  }
+  for (std::size_t i : rows) {
+    try {
+      land({i}, run({i}));
+    } catch (const pqxx::sql_error& e) {
+      if (writes[i].key) out[i].key = *writes[i].key;
+      out[i].error = refused(e, m.table.display());
+    }
+  }
+}
+
+Status PgDatabase::delete_rows(const mapping::Mapping& m, const std::vector<model::RecordKey>& keys) {
+  if (keys.empty()) return {};
+  auto cols = columns_of(m);
+  if (!cols.ok()) return std::move(cols).error();
+  std::vector<pipeline::RowWrite> doc;
+  std::vector<std::size_t> all;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    doc.push_back({keys[i], {}});
+    all.push_back(i);
+  }
+  std::vector<std::string> names, types;
+  std::string where;
+  for (std::size_t k = 0; k < m.key.size(); ++k) {
+    names.push_back("k" + std::to_string(k));
+    types.push_back(m.key[k]);
+    where += (k ? " AND " : "") + std::string("t.") + quote_ident(m.key[k]) + " = v.k" + std::to_string(k);
+  }
+  const std::string sql = "DELETE FROM " + m.table.quoted() + " AS t USING jsonb_to_recordset($1::jsonb) AS v(" +
+                          record_type(names, types, **cols) + ") WHERE " + where;
+  HUBSYNC_PG_TRY("mapping " + m.name + ": deleting rows", {
+    pqxx::work tx(conn());
+    tx.exec("SET LOCAL hubsync.origin = 'hubsync'");
+    tx.exec_params(sql, group_json(m, **cols, {}, doc, all));
+    tx.commit();
+    return Status{};
+  })
+}
+
+Result<std::vector<pipeline::Row>> PgDatabase::read_rows_by(const mapping::Mapping& m,
+                                                            const std::string& column,
+                                                            const std::vector<std::string>& values,
+                                                            bool fold_case) {
+  std::vector<pipeline::Row> out;
+  if (values.empty()) return out;
+  auto cols = columns_of(m);
+  if (!cols.ok()) return std::move(cols).error();
+  auto c = (*cols)->find(column);
+  if (c == (*cols)->end())
+    return model::make_error(ErrorKind::fatal, "mapping " + m.name + ": column " + column +
+                                                   " does not exist in " + m.table.display());
+  std::string expr = key_text_sql("t." + quote_ident(column), c->second.typname);
+  if (fold_case) expr = "pg_catalog.lower(" + expr + ")";
+  const std::string sql = "SELECT " + select_list(m, **cols) + " FROM " + m.table.quoted() +
+                          " AS t WHERE " + expr + " = ANY($1::text[])";
+  HUBSYNC_PG_TRY("mapping " + m.name + ": finding rows by " + column, {
+    pqxx::read_transaction tx(conn());  // the filter is SQL from a file: read-only
+    for (const auto& row : tx.exec_params(sql, array_literal(values))) {
+      auto r = to_row(row, m, **cols);
+      if (!r.ok()) return std::move(r).error();
+      out.push_back(std::move(*r));
+    }
+    return out;
+  })
+}
+
+Result<std::map<std::string, std::int64_t>> PgDatabase::pending_change_times(
+    const mapping::Mapping& m, const std::vector<model::RecordKey>& keys) {
+  std::map<std::string, std::int64_t> out;
+  if (keys.empty()) return out;
+  std::vector<std::string> pks;
+  for (const auto& key : keys) {
+    std::string obj = "{";
+    for (std::size_t k = 0; k < m.key.size(); ++k)
+      obj += std::string(k ? "," : "") + model::json_quote(m.key[k]) + ":" + model::json_quote(key.parts.at(k));
+    pks.push_back(obj + "}");
+  }
+  HUBSYNC_PG_TRY("mapping " + m.name + ": reading pending changes", {
+    pqxx::nontransaction tx(conn());
+    auto r = tx.exec_params(
+        "SELECT (SELECT array_agg(c.pk ->> k ORDER BY o) FROM unnest($3::text[]) WITH ORDINALITY u(k, o)), "
+        "  (extract(epoch from max(c.changed_at)) * 1000)::bigint "
+        "FROM hubsync.changelog c WHERE c.mapping = $1 AND c.pk = ANY($2::jsonb[]) GROUP BY c.pk",
+        m.name, array_literal(pks), array_literal(m.key));
+    for (const auto& row : r) {
+      model::RecordKey k;
+      k.parts = text_array(row[0]);
+      out[k.encoded()] = row[1].as<std::int64_t>();
+    }
+    return out;
+  })
+}
+
+}  // namespace hubsync::postgres

@@ -1,0 +1,251 @@
+// The pull pass of one mapping: the sweep of objects modified since the
+// checkpoint, archived objects, the periodic association pass; and the
+// reconcile of one batch of objects (process), shared by every intake.
+#include "engine/pipeline/pull.h"
+#include "engine/pipeline/pull_item.h"
+
+#include <algorithm>
+#include <set>
+
+#include "engine/pipeline/intents.h"
+
+namespace hubsync::pipeline {
+
+using model::ErrorKind;
+using model::Result;
+using model::Status;
+
+namespace {
+constexpr const char* kSweep = "sweep";
+constexpr const char* kArchived = "archived";
+constexpr const char* kAssociationPass = "association_pass";
+constexpr const char* kMergedIds = "hs_merged_object_ids";
+}  // namespace
+
+PullStats& PullStats::operator+=(const PullStats& o) {
+  created += o.created;
+  updated += o.updated;
+  linked += o.linked;
+  deleted += o.deleted;
+  unchanged += o.unchanged;
+  filtered += o.filtered;
+  conflicts += o.conflicts;
+  dead_lettered += o.dead_lettered;
+  hubspot_updates += o.hubspot_updates;
+  associations += o.associations;
+  deferred += o.deferred;
+  read += o.read;
+  if (o.unreachable) unreachable = o.unreachable;
+  return *this;
+}
+
+Puller::Puller(const mapping::Mapping& m,
+               const std::map<std::string, const mapping::Mapping*>& all, DatabasePort& db,
+               CrmPort& crm, state::StateStore& state, ratelimit::Clock& clock,
+               std::shared_ptr<spdlog::logger> log, PullOptions options)
+    : m_(m), all_(all), db_(db), crm_(crm), state_(state), clock_(clock), log_(std::move(log)),
+      opt_(options), types_(crm) {}
+
+Result<PullStats> Puller::run() {
+  PullStats stats;
+  if (!m_.pulls()) return stats;
+  if (auto st = db_.lock_mapping(m_.name); !st.ok()) return std::move(st).error();
+  if (m_.kind == mapping::MappingKind::object) {
+    if (auto st = recover_write_intents(m_, crm_, state_, clock_.wall_ms(), opt_.clock_skew_ms, *log_);
+        !st.ok())
+      return std::move(st).error();
+    if (auto st = sweep(stats); !st.ok()) return std::move(st).error();
+    if (auto st = follow_archived(stats); !st.ok()) return std::move(st).error();
+  }
+  if (auto st = association_pass(stats); !st.ok()) return std::move(st).error();
+  return stats;
+}
+
+// Every property the pull reads: the mapping's, and the merge trail.
+static std::vector<std::string> properties_of(const mapping::Mapping& m) {
+  auto props = m.hubspot_properties();
+  props.push_back(kMergedIds);
+  return props;
+}
+
+Status Puller::sweep(PullStats& stats) {
+  auto cp = state_.get_checkpoint(m_.name, kSweep);
+  if (!cp.ok()) return std::move(cp).error();
+  // Everything modified after `from.modified_ms` (the first run: every
+  // object, a backfill); search lags writes, so a later run starts again a
+  // window before its checkpoint.
+  SweepCursor from{-1, "", false};
+  if (*cp)
+    if (auto saved = SweepCursor::decode((*cp)->value))
+      from.modified_ms = std::max<std::int64_t>(-1, saved->modified_ms - opt_.overlap_ms - 1);
+  const auto props = properties_of(m_);
+  while (true) {
+    auto page = crm_.sweep(m_.object.path(), from, props, opt_.page_size);
+    if (!page.ok()) {
+      if (page.error().retryable()) {
+        stats.unreachable = page.error();
+        return {};  // the checkpoint keeps what was applied; the next run goes on
+      }
+      return std::move(page).error();
+    }
+    stats.read += static_cast<std::int64_t>(page->records.size());
+    if (auto st = process(page->records, stats); !st.ok()) return st;
+    if (stats.unreachable) return {};
+    if (auto st = state_.set_checkpoint(m_.name, kSweep, page->next.encode()); !st.ok()) return st;
+    if (page->done) return {};
+    from = page->next;
+  }
+}
+
+Result<PullStats> Puller::pull_ids(const std::vector<std::string>& hubspot_ids) {
+  PullStats stats;
+  if (hubspot_ids.empty() || m_.kind != mapping::MappingKind::object) return stats;
+  ReadRequest req;
+  req.properties = properties_of(m_);
+  auto read = crm_.read_objects(m_.object.path(), hubspot_ids, req);
+  if (!read.ok()) return std::move(read).error();
+  std::vector<model::Record> records;
+  std::vector<std::string> gone;
+  for (std::size_t i = 0; i < read->size(); ++i) {
+    auto& o = (*read)[i];
+    if (o.error) return *o.error;
+    if (!o.record) {
+      gone.push_back(hubspot_ids[i]);
+      continue;
+    }
+    mapping::Properties props;
+    for (const auto& [k, v] : o.record->fields) props[k] = v.canonical();
+    if (!m_.pull_filter_accepts(props)) {
+      ++stats.filtered;
+      continue;
+    }
+    records.push_back(std::move(*o.record));
+  }
+  stats.read += static_cast<std::int64_t>(records.size());
+  if (auto st = process(records, stats); !st.ok()) return std::move(st).error();
+  // Objects that no longer exist: archived (or merged away unseen).
+  std::vector<std::string> keys;
+  for (const auto& id : gone) {
+    auto link = state_.find_link_by_hubspot_id(m_.name, id);
+    if (!link.ok()) return std::move(link).error();
+    if (*link && (*link)->hubspot_id == id) keys.push_back((*link)->pg_key);
+  }
+  if (!keys.empty()) {
+    Batch b{{}, stats, clock_.wall_ms(), {}, {}, {}, {}, {}, {}};
+    if (auto st = apply_deletes(b, keys, "archived in HubSpot"); !st.ok()) return std::move(st).error();
+    if (auto st = commit(b); !st.ok()) return std::move(st).error();
+  }
+  return stats;
+}
+
+// Archived objects never appear in search: page the archived listing and
+// follow those archived since the checkpoint (less the overlap).
+Status Puller::follow_archived(PullStats& stats) {
+  auto cp = state_.get_checkpoint(m_.name, kArchived);
+  if (!cp.ok()) return std::move(cp).error();
+  std::int64_t since = 0, newest = 0;
+  if (*cp) since = std::max<std::int64_t>(0, std::stoll((*cp)->value) - opt_.overlap_ms);
+  newest = since;
+  std::vector<std::string> keys;
+  std::string after;
+  do {
+    auto page = crm_.list_archived(m_.object.path(), after, {m_.match_property});
+    if (!page.ok()) {
+      if (page.error().retryable()) {
+        stats.unreachable = page.error();
+        return {};
+      }
+      return std::move(page).error();
+    }
+    for (const auto& r : page->records) {
+      if (r.changed_at_ms < since) continue;
+      newest = std::max(newest, r.changed_at_ms);
+      // Only the object's own link: an absorbed id resolves to its survivor.
+      auto link = state_.find_link_by_hubspot_id(m_.name, r.hubspot_id);
+      if (!link.ok()) return std::move(link).error();
+      if (*link && (*link)->hubspot_id == r.hubspot_id) keys.push_back((*link)->pg_key);
+    }
+    after = page->next_after;
+  } while (!after.empty());
+  if (!keys.empty()) {
+    Batch b{{}, stats, clock_.wall_ms(), {}, {}, {}, {}, {}, {}};
+    if (auto st = apply_deletes(b, keys, "archived in HubSpot"); !st.ok()) return st;
+    if (auto st = commit(b); !st.ok()) return st;
+  }
+  return state_.set_checkpoint(m_.name, kArchived, std::to_string(newest));
+}
+
+Status Puller::association_pass(PullStats& stats) {
+  auto cp = state_.get_checkpoint(m_.name, kAssociationPass);
+  if (!cp.ok()) return std::move(cp).error();
+  const std::int64_t now = clock_.wall_ms();
+  if (*cp && now - std::stoll((*cp)->value) < opt_.association_pass_every_ms) return {};
+  // Every linked object of the mapping (of the link's `from` end for a link
+  // table), a thousand at a time: HubSpot's batch/read limit.
+  const std::string source = m_.link ? m_.link->from_mapping : m_.name;
+  std::string after;
+  while (true) {
+    auto links = state_.list_links(source, after, 1000);
+    if (!links.ok()) return std::move(links).error();
+    if (links->empty()) break;
+    std::vector<std::string> ids;
+    for (const auto& l : *links) ids.push_back(l.hubspot_id);
+    if (m_.link) {
+      Batch b{{}, stats, now, {}, {}, {}, {}, {}, {}};
+      for (const auto& l : *links) {
+        Item it;
+        it.record.hubspot_id = l.hubspot_id;
+        it.pg_key = l.pg_key;
+        it.linked = true;
+        b.items.push_back(std::move(it));
+      }
+      if (auto st = pull_associations(b); !st.ok()) return st;
+      if (auto st = commit(b); !st.ok()) return st;
+    } else if (!m_.associations.empty()) {
+      if (auto r = pull_ids(ids); !r.ok()) return std::move(r).error();
+      else stats += *r;
+    }
+    after = links->back().pg_key;
+  }
+  return state_.set_checkpoint(m_.name, kAssociationPass, std::to_string(now));
+}
+
+Status Puller::process(std::vector<model::Record>& records, PullStats& stats) {
+  if (records.empty()) return {};
+  Batch b{{}, stats, clock_.wall_ms(), {}, {}, {}, {}, {}, {}};
+  for (auto& r : records) {
+    Item it;
+    for (const auto& [k, v] : r.fields) it.props[k] = v.canonical();
+    it.record = std::move(r);
+    b.items.push_back(std::move(it));
+  }
+  using Step = Status (Puller::*)(Batch&);
+  for (Step step : {&Puller::follow_merges, &Puller::resolve_links, &Puller::match_rows,
+                    &Puller::read_rows, &Puller::plan_fields, &Puller::read_hubspot_times})
+    if (auto st = (this->*step)(b); !st.ok()) return st;
+  for (auto& it : b.items) plan_item(b, it);
+  if (auto st = apply_postgres(b); !st.ok()) return st;
+  if (auto st = apply_hubspot(b); !st.ok()) return st;
+  if (auto st = pull_associations(b); !st.ok()) return st;
+  return commit(b);
+}
+
+Result<std::int64_t> Puller::retry_dead_letters(bool all) {
+  state::DeadLetterFilter filter;
+  filter.mapping = m_.name;
+  filter.direction = state::Direction::to_postgres;
+  filter.status = state::DeadLetterStatus::pending;
+  filter.limit = 100000;
+  auto list = all ? state_.list_dead_letters(filter) : state_.due_dead_letters(clock_.wall_ms(), 100000);
+  if (!list.ok()) return std::move(list).error();
+  std::vector<std::string> ids;
+  for (const auto& dl : *list)
+    if (dl.mapping == m_.name && dl.direction == state::Direction::to_postgres && !dl.hubspot_id.empty())
+      ids.push_back(dl.hubspot_id);
+  if (ids.empty()) return 0;
+  auto r = pull_ids(ids);
+  if (!r.ok()) return std::move(r).error();
+  return static_cast<std::int64_t>(ids.size());
+}
+
+}  // namespace hubsync::pipeline

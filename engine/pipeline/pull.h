@@ -1,0 +1,133 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <spdlog/logger.h>
+
+#include "engine/mapping/mapping.h"
+#include "engine/pipeline/assoc_types.h"
+#include "engine/pipeline/crm_port.h"
+#include "engine/pipeline/database_port.h"
+#include "engine/ratelimit/clock.h"
+#include "engine/state/state_store.h"
+
+namespace hubsync::pipeline {
+
+/// What one pull pass did, per mapping. Summed over mappings by the caller.
+struct PullStats {
+  std::int64_t created = 0;          ///< rows inserted from HubSpot objects
+  std::int64_t updated = 0;          ///< rows written
+  std::int64_t linked = 0;           ///< objects linked to an existing row by match value
+  std::int64_t deleted = 0;          ///< rows deleted or soft-deleted (archived or merged away in HubSpot)
+  std::int64_t unchanged = 0;        ///< objects already in agreement: no write either side
+  std::int64_t filtered = 0;         ///< objects outside the mapping's HubSpot-side filter
+  std::int64_t conflicts = 0;        ///< fields both sides changed, decided by a rule and recorded
+  std::int64_t dead_lettered = 0;    ///< objects Postgres (or HubSpot) refused
+  std::int64_t hubspot_updates = 0;  ///< objects written back to HubSpot (Postgres won or filled a field)
+  std::int64_t associations = 0;     ///< foreign keys or link rows changed from HubSpot
+  std::int64_t deferred = 0;         ///< waiting for a parent row that does not exist yet
+  std::int64_t read = 0;             ///< objects read from HubSpot
+  /// Set when HubSpot could not be reached and work was left undone.
+  std::optional<model::Error> unreachable;
+  PullStats& operator+=(const PullStats& o);
+};
+
+struct PullOptions {
+  /// A sweep restarts this far before its checkpoint: search lags writes.
+  std::int64_t overlap_ms = 60'000;
+  int page_size = 200;  ///< objects per sweep page (HubSpot's maximum)
+  /// Associations of every linked object are read again this often (they
+  /// never move an object's last-modified time, so a sweep misses them).
+  std::int64_t association_pass_every_ms = 6 * 3'600'000LL;
+  /// HubSpot's clock and ours may differ by this much (archived times).
+  std::int64_t clock_skew_ms = 1000;
+};
+
+/// The HubSpot -> Postgres path of one mapping (ARCHITECTURE §2, pull):
+/// objects changed since the checkpoint (the sweep), archived ones, merges
+/// and associations, each reconciled field by field with Postgres through
+/// the three-way merge (engine/reconcile) — the same decisions push makes —
+/// and applied to Postgres as hubsync (never captured, so nothing echoes),
+/// to HubSpot where Postgres wins, then to the state store.
+class Puller {
+ public:
+  /// `all` holds every mapping by name (association targets). Every
+  /// reference must outlive the Puller.
+  Puller(const mapping::Mapping& m, const std::map<std::string, const mapping::Mapping*>& all,
+         DatabasePort& db, CrmPort& crm, state::StateStore& state, ratelimit::Clock& clock,
+         std::shared_ptr<spdlog::logger> log, PullOptions options = {});
+
+  /// Takes the mapping's sync lock (shared with push, so the two never
+  /// interleave on one mapping), then sweeps objects modified since the
+  /// checkpoint (the first run reads every object: a backfill), follows
+  /// archives and merges, and reconciles associations. Errors: `conflict`
+  /// when another process syncs the mapping; `auth`, `fatal` stop the pass
+  /// (checkpoints keep what was applied). Per-object failures are
+  /// dead-lettered (direction to_postgres) and counted.
+  model::Result<PullStats> run();
+
+  /// Reconciles these objects now, reading their current state (a webhook,
+  /// a retried dead letter, a workflow's sync_now): what run() does for one
+  /// page of the sweep. Objects outside the HubSpot-side filter are skipped.
+  model::Result<PullStats> pull_ids(const std::vector<std::string>& hubspot_ids);
+
+  /// Pulls again the objects of this mapping's due to_postgres dead letters
+  /// (all pending ones with `all`); each letter is resolved when its object
+  /// syncs, or counts another attempt. Returns how many were retried.
+  model::Result<std::int64_t> retry_dead_letters(bool all);
+
+  // Internal to pull*.cpp (defined in pull_item.h).
+  struct Item;
+  struct Batch;
+  struct LinkPlan;
+
+ private:
+  model::Status sweep(PullStats& stats);
+  model::Status follow_archived(PullStats& stats);
+  model::Status association_pass(PullStats& stats);
+  model::Status process(std::vector<model::Record>& records, PullStats& stats);
+  // pull_plan.cpp
+  model::Status resolve_links(Batch& b);
+  model::Status follow_merges(Batch& b);
+  model::Status match_rows(Batch& b);
+  model::Status read_rows(Batch& b);
+  model::Status plan_fields(Batch& b);
+  model::Status read_hubspot_times(Batch& b);
+  void plan_item(Batch& b, Item& it);
+  // pull_apply.cpp
+  model::Status apply_postgres(Batch& b);
+  model::Status apply_hubspot(Batch& b);
+  model::Status apply_deletes(Batch& b, const std::vector<std::string>& pg_keys, const char* why);
+  model::Status commit(Batch& b);
+  void dead_letter(Batch& b, Item& it, const model::Error& e);
+  // pull_assoc.cpp, pull_links.cpp
+  model::Status pull_associations(Batch& b);
+  model::Status pull_foreign_keys(Batch& b);
+  model::Result<std::optional<model::Value>> decide_foreign_key(
+      Batch& b, Item& it, const mapping::AssociationMapping& a, const mapping::Mapping& to,
+      const std::map<std::string, std::set<std::string>>& targets);
+  model::Status pull_link_rows(Batch& b, const mapping::Mapping& link);
+  model::Status plan_link_rows(const mapping::Mapping& link, const mapping::Mapping& to,
+                               const std::map<std::string, std::set<std::string>>& targets,
+                               const std::map<std::string, std::string>& from_key_of,
+                               const std::vector<Row>& rows, Batch& b, LinkPlan& plan);
+  model::Status apply_link_rows(Batch& b, const mapping::Mapping& link, LinkPlan& plan);
+
+  const mapping::Mapping& m_;
+  const std::map<std::string, const mapping::Mapping*>& all_;
+  DatabasePort& db_;
+  CrmPort& crm_;
+  state::StateStore& state_;
+  ratelimit::Clock& clock_;
+  std::shared_ptr<spdlog::logger> log_;
+  PullOptions opt_;
+  AssociationTypes types_;
+};
+
+}  // namespace hubsync::pipeline

@@ -1,0 +1,188 @@
+// The writes of a pull batch: Postgres first (as hubsync, one transaction,
+// a refused row failing alone), then HubSpot where Postgres won, then the
+// state store: links, the new base of both sides, conflicts, dead letters.
+#include "engine/pipeline/pull.h"
+#include "engine/pipeline/pull_item.h"
+
+#include "engine/pipeline/sync_helpers.h"
+
+namespace hubsync::pipeline {
+
+using model::ErrorKind;
+using model::Status;
+
+Status Puller::apply_postgres(Batch& b) {
+  std::vector<Item*> writing;
+  std::vector<RowWrite> writes;
+  for (auto& it : b.items) {
+    if (it.done) continue;
+    if (it.insert) {
+      writes.push_back({std::nullopt, it.pg_values});
+    } else if (!it.pg_values.empty()) {
+      auto key = model::RecordKey::decode(it.pg_key, m_.key.size());
+      if (!key) continue;
+      writes.push_back({*key, it.pg_values});
+    } else {
+      continue;
+    }
+    writing.push_back(&it);
+  }
+  if (writes.empty()) return {};
+  auto out = db_.apply_rows(m_, writes);
+  if (!out.ok()) return std::move(out).error();
+  for (std::size_t k = 0; k < writing.size(); ++k) {
+    Item& it = *writing[k];
+    const RowApplied& r = (*out)[k];
+    if (r.error) {
+      dead_letter(b, it, *r.error);
+      continue;
+    }
+    if (it.insert) {
+      it.pg_key = r.key.encoded();
+      it.row->key = r.key;
+      ++b.stats.created;
+    } else {
+      ++b.stats.updated;
+    }
+  }
+  return {};
+}
+
+// Fields Postgres won (a conflict, or a value only Postgres had) go to
+// HubSpot here: the push only sees rows with captured changes.
+Status Puller::apply_hubspot(Batch& b) {
+  std::vector<Item*> writing;
+  std::vector<UpdateInput> inputs;
+  std::vector<state::WriteIntent> intents;
+  for (auto& it : b.items) {
+    if (it.done || it.hs_props.empty()) continue;
+    UpdateInput in{it.record.hubspot_id, {}};
+    for (const auto& [k, v] : it.hs_props) in.properties[k] = model::Value::text(v);
+    inputs.push_back(std::move(in));
+    state::WriteIntent intent{it.pg_key, it.record.hubspot_id, it.props[m_.match_property], {}, b.now};
+    for (const auto& f : it.hs_fields)
+      intent.fields[f] = state::SyncedField{it.pg_compare[f], it.pg_changed_at_ms, 0};
+    intents.push_back(std::move(intent));
+    b.intents.push_back(it.pg_key);
+    writing.push_back(&it);
+  }
+  if (inputs.empty()) return {};
+  if (auto st = state_.record_intents(m_.name, intents); !st.ok()) return st;
+  auto out = crm_.update(m_.object.path(), inputs);
+  if (!out.ok()) return std::move(out).error();
+  for (std::size_t k = 0; k < writing.size(); ++k) {
+    Item& it = *writing[k];
+    const auto& o = (*out)[k];
+    if (o.ok()) {
+      it.stored = o.stored;
+      ++b.stats.hubspot_updates;
+      continue;
+    }
+    it.hs_fields.clear();  // no new base for them: tried again next time
+    if (o.error->retryable()) {
+      b.stats.unreachable = *o.error;
+      continue;
+    }
+    // HubSpot refused Postgres's value: the push's kind of dead letter.
+    state::DeadLetter dl;
+    dl.mapping = m_.name;
+    dl.direction = state::Direction::to_hubspot;
+    dl.pg_key = it.pg_key;
+    dl.hubspot_id = it.record.hubspot_id;
+    dl.payload_json = props_json(it.hs_props);
+    dl.error_kind = o.error->kind;
+    dl.http_status = o.error->http_status;
+    dl.category = o.error->category;
+    dl.message = o.error->message;
+    dl.first_failed_at_ms = dl.last_failed_at_ms = dl.next_retry_at_ms.emplace(b.now);
+    b.dead.push_back(std::move(dl));
+    ++b.stats.dead_lettered;
+  }
+  return {};
+}
+
+// Rows whose object was archived (or merged away) in HubSpot follow the
+// mapping's `deletes`: archive deletes them, soft marks them, ignore keeps
+// them. Either way the object is gone: their link and base go.
+Status Puller::apply_deletes(Batch& b, const std::vector<std::string>& pg_keys, const char* why) {
+  std::vector<model::RecordKey> keys;
+  for (const auto& k : pg_keys)
+    if (auto key = model::RecordKey::decode(k, m_.key.size())) keys.push_back(*key);
+  if (m_.deletes != mapping::DeletePolicy::ignore) {
+    auto st = db_.apply_hubspot_deletes(m_, keys);
+    if (!st.ok() && st.error().kind != ErrorKind::invalid_record) return st;
+    if (!st.ok()) {
+      for (const auto& k : pg_keys) {
+        Item it;
+        it.pg_key = k;
+        dead_letter(b, it, st.error());
+      }
+      return {};
+    }
+    b.stats.deleted += static_cast<std::int64_t>(keys.size());
+  }
+  log_->info("deletions followed mapping={} rows={} why=\"{}\" rule={}", m_.name, keys.size(), why,
+             mapping::to_string(m_.deletes));
+  b.removed.insert(b.removed.end(), pg_keys.begin(), pg_keys.end());
+  return {};
+}
+
+namespace {
+
+// The new base of one field after the batch's writes.
+std::optional<state::SyncedField> new_base(const reconcile::Decision& d, const std::string& pg,
+                                           const std::string& hs, std::int64_t changed_at,
+                                           std::int64_t now) {
+  if (d.action == reconcile::Action::none) return std::nullopt;
+  state::SyncedField f{pg, changed_at, now};
+  if (hs != pg) f.hs_value = hs;
+  return f;
+}
+
+}  // namespace
+
+Status Puller::commit(Batch& b) {
+  for (auto& it : b.items) {
+    if (it.done || it.pg_key.empty()) continue;
+    auto pg_after = m_.compare_from_postgres(it.row->fields);
+    if (!pg_after.ok()) {
+      // The row holds what the mapping cannot read back: nothing agreed on.
+      dead_letter(b, it, pg_after.error());
+      continue;
+    }
+    mapping::Properties stored_props = it.props;
+    for (const auto& [k, v] : it.hs_props) stored_props[k] = v;
+    for (const auto& [k, v] : it.stored) stored_props[k] = v;
+    auto hs_after = m_.compare_from_hubspot(stored_props);
+    state::SyncedRecord rec{it.pg_key, it.record.hubspot_id, {},
+                            match_key_of(m_, it.props[m_.match_property])};
+    for (const auto& f : m_.fields) {
+      const auto& d = it.decisions[f.id];
+      const bool hs_written = std::find(it.hs_fields.begin(), it.hs_fields.end(), f.id) != it.hs_fields.end();
+      if (d.action == reconcile::Action::write_hubspot && !hs_written) continue;
+      const std::string hs = hs_after.ok() ? (*hs_after)[f.id] : it.hs_compare[f.id];
+      const std::int64_t at = d.action == reconcile::Action::write_hubspot ? it.pg_changed_at_ms : b.now;
+      if (auto base = new_base(d, (*pg_after)[f.id], hs, at, b.now)) rec.fields[f.id] = *base;
+    }
+    if (!it.insert && it.pg_values.empty() && it.hs_props.empty()) ++b.stats.unchanged;
+    for (auto& c : it.conflicts) {
+      c.pg_key = it.pg_key;
+      b.conflicts.push_back(std::move(c));
+    }
+    b.records.push_back(std::move(rec));
+    b.settled.push_back(it.record.hubspot_id);
+  }
+  for (const auto& dl : b.dead)
+    if (auto r = state_.add_dead_letter(dl); !r.ok()) return std::move(r).error();
+  state::BatchCommit commit{m_.name, std::move(b.records), std::move(b.removed), std::move(b.intents)};
+  if (auto st = state_.commit_batch(commit); !st.ok()) return st;
+  for (auto& c : b.conflicts)
+    if (auto r = state_.record_conflict(c); !r.ok()) return std::move(r).error();
+  if (!b.settled.empty()) {
+    auto resolved = state_.resolve_pulled_dead_letters(m_.name, b.settled);
+    if (!resolved.ok()) return std::move(resolved).error();
+  }
+  return {};
+}
+
+}  // namespace hubsync::pipeline

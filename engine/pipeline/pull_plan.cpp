@@ -1,0 +1,300 @@
+// What each pulled object needs: which row it is (its link, a merge, a row
+// with its match value, or a new row), and per field what the three-way
+// merge decides.
+#include "engine/pipeline/pull.h"
+#include "engine/pipeline/pull_item.h"
+
+#include <algorithm>
+
+#include "engine/pipeline/sync_helpers.h"
+
+namespace hubsync::pipeline {
+
+using model::ErrorKind;
+using model::Status;
+
+namespace {
+
+bool soft_deleted(const mapping::Mapping& m, const Row& row) {
+  if (m.deletes != mapping::DeletePolicy::soft || m.soft_delete_column.empty()) return false;
+  auto f = row.fields.find(m.soft_delete_column);
+  if (f == row.fields.end() || f->second.is_null()) return false;
+  return f->second.type() != model::ValueType::boolean || f->second.as_boolean();
+}
+
+std::vector<std::string> split_ids(const std::string& s) {
+  std::vector<std::string> out;
+  for (const auto& part : model::split_list(s))
+    if (!part.empty()) out.push_back(part);
+  return out;
+}
+
+}  // namespace
+
+// A survivor lists the ids it absorbed: their links move to it. When the
+// survivor already had a row, the rows of absorbed ids lost their object and
+// follow the delete rule.
+Status Puller::follow_merges(Batch& b) {
+  std::vector<std::string> orphans;
+  for (auto& it : b.items) {
+    auto merged = it.props.find("hs_merged_object_ids");
+    if (merged == it.props.end() || merged->second.empty()) continue;
+    std::vector<std::string> linked;
+    for (const auto& id : split_ids(merged->second)) {
+      auto link = state_.find_link_by_hubspot_id(m_.name, id);
+      if (!link.ok()) return std::move(link).error();
+      if (*link && (*link)->hubspot_id == id) linked.push_back(id);
+    }
+    if (linked.empty()) continue;
+    auto moved = state_.repoint_merged(m_.name, linked, it.record.hubspot_id, b.now);
+    if (!moved.ok()) return std::move(moved).error();
+    for (const auto& key : moved->orphaned_pg_keys) orphans.push_back(key);
+    log_->info("merge followed mapping={} survivor={} absorbed={} orphaned={}", m_.name,
+               it.record.hubspot_id, linked.size(), moved->orphaned_pg_keys.size());
+  }
+  if (orphans.empty()) return {};
+  return apply_deletes(b, orphans, "merged into another synced object in HubSpot");
+}
+
+Status Puller::resolve_links(Batch& b) {
+  for (auto& it : b.items) {
+    auto link = state_.find_link_by_hubspot_id(m_.name, it.record.hubspot_id);
+    if (!link.ok()) return std::move(link).error();
+    if (!*link) continue;
+    it.pg_key = (*link)->pg_key;
+    it.linked = true;
+  }
+  return {};
+}
+
+// Objects with no link yet find their row by match value (a first run: the
+// backfill links rows both sides already have). A row linked to another
+// object cannot take a second one: the object is dead-lettered, naming it.
+Status Puller::match_rows(Batch& b) {
+  const auto* field = m_.match_field();
+  std::vector<std::string> values;
+  for (auto& it : b.items) {
+    if (it.linked) continue;
+    auto v = field->pull(it.props);
+    if (!v.ok() || v->empty() || v->front().is_null()) {
+      it.insert = true;
+      continue;
+    }
+    values.push_back(match_key_of(m_, v->front().canonical()));
+  }
+  if (values.empty()) return {};
+  auto rows = db_.read_rows_by(m_, m_.match_column(), values, folds_match_case(m_));
+  if (!rows.ok()) return std::move(rows).error();
+  std::map<std::string, std::vector<Row*>> by_match;
+  for (auto& r : *rows) {
+    auto v = r.fields.find(m_.match_column());
+    if (v != r.fields.end() && !v->second.is_null())
+      by_match[match_key_of(m_, v->second.canonical())].push_back(&r);
+  }
+  for (auto& it : b.items) {
+    if (it.linked || it.insert) continue;
+    const std::string key = match_key_of(m_, field->pull(it.props)->front().canonical());
+    auto found = by_match.find(key);
+    if (found == by_match.end()) {
+      it.insert = true;
+      continue;
+    }
+    if (found->second.size() > 1) {
+      auto e = model::make_error(ErrorKind::conflict, "several rows of " + m_.table.display() +
+                                                          " have the match value (" + m_.match_property +
+                                                          ") of " + m_.object.path() + " " + it.record.hubspot_id);
+      e.category = "LINK_CONFLICT";
+      dead_letter(b, it, e);
+      continue;
+    }
+    Row& row = *found->second.front();
+    const std::string pg_key = row.key.encoded();
+    auto owner = state_.find_link_by_pg_key(m_.name, pg_key);
+    if (!owner.ok()) return std::move(owner).error();
+    if (*owner && (*owner)->hubspot_id != it.record.hubspot_id) {
+      auto e = model::make_error(ErrorKind::conflict,
+                                 "the row with this match value (" + m_.match_property + ", key " + pg_key +
+                                     ") already syncs " + m_.object.path() + " " + (*owner)->hubspot_id +
+                                     ": two objects cannot sync to one row");
+      e.category = "LINK_CONFLICT";
+      dead_letter(b, it, e);
+      continue;
+    }
+    it.pg_key = pg_key;
+    it.restore = soft_deleted(m_, row);
+    ++b.stats.linked;
+  }
+  return {};
+}
+
+Status Puller::read_rows(Batch& b) {
+  std::vector<model::RecordKey> keys;
+  for (auto& it : b.items)
+    if (!it.done && !it.pg_key.empty())
+      if (auto k = model::RecordKey::decode(it.pg_key, m_.key.size())) keys.push_back(*k);
+  auto rows = db_.read_rows(m_, keys);
+  if (!rows.ok()) return std::move(rows).error();
+  auto pending = db_.pending_change_times(m_, keys);
+  if (!pending.ok()) return std::move(pending).error();
+  std::vector<std::string> pg_keys;
+  for (auto& it : b.items) {
+    if (it.done || it.pg_key.empty()) continue;
+    pg_keys.push_back(it.pg_key);
+    if (auto p = pending->find(it.pg_key); p != pending->end()) it.pg_changed_at_ms = p->second;
+    auto r = rows->find(it.pg_key);
+    if (r == rows->end() || r->second.error ||
+        (it.linked && (soft_deleted(m_, r->second) || !r->second.in_filter))) {
+      // Gone, unreadable or out of the sync on the Postgres side: the push
+      // archives it (or dead-letters the unreadable row); nothing to pull.
+      it.done = true;
+      ++b.stats.unchanged;
+      continue;
+    }
+    it.row = std::move(r->second);
+  }
+  auto synced = state_.get_synced_many(m_.name, pg_keys);
+  if (!synced.ok()) return std::move(synced).error();
+  for (auto& it : b.items)
+    if (it.linked)
+      if (auto s = synced->find(it.pg_key); s != synced->end()) it.base = s->second;
+  return {};
+}
+
+// The merge of every field. `newest` conflicts ask for HubSpot's property
+// times (read_hubspot_times), then decide again.
+Status Puller::plan_fields(Batch& b) {
+  for (auto& it : b.items) {
+    if (it.done) continue;
+    auto hs = m_.compare_from_hubspot(it.props);
+    if (!hs.ok()) {
+      dead_letter(b, it, hs.error());
+      continue;
+    }
+    it.hs_compare = std::move(*hs);
+    if (it.row) {
+      auto pg = m_.compare_from_postgres(it.row->fields);
+      if (!pg.ok()) {
+        dead_letter(b, it, pg.error());
+        continue;
+      }
+      it.pg_compare = std::move(*pg);
+    }
+    for (const auto& f : m_.fields) {
+      reconcile::FieldState fs;
+      if (auto bf = it.base.find(f.id); bf != it.base.end()) {
+        fs.base = bf->second.value.value_or("");
+        fs.base_hs = bf->second.hs_value;
+      }
+      fs.pg = it.row ? it.pg_compare[f.id] : std::string();  // a new row has nothing yet
+      fs.hs = it.hs_compare[f.id];
+      fs.pg_changed_at_ms = it.pg_changed_at_ms;
+      if (auto t = it.hs_times.find(f.id); t != it.hs_times.end()) fs.hs_changed_at_ms = t->second;
+      it.decisions[f.id] = reconcile::decide(fs, f.direction, f.conflict);
+    }
+  }
+  return {};
+}
+
+Status Puller::read_hubspot_times(Batch& b) {
+  std::vector<Item*> asking;
+  std::vector<std::string> ids, history;
+  for (auto& it : b.items) {
+    if (it.done) continue;
+    bool asks = false;
+    for (const auto& [id, d] : it.decisions)
+      if (d.needs_hubspot_time) {
+        asks = true;
+        for (const auto& p : m_.field(id)->properties)
+          if (std::find(history.begin(), history.end(), p) == history.end()) history.push_back(p);
+      }
+    if (!asks) continue;
+    asking.push_back(&it);
+    ids.push_back(it.record.hubspot_id);
+  }
+  if (asking.empty()) return {};
+  ReadRequest req;
+  req.properties = history;
+  req.history = history;
+  auto read = crm_.read_objects(m_.object.path(), ids, req);
+  if (!read.ok()) return std::move(read).error();
+  for (std::size_t i = 0; i < asking.size(); ++i) {
+    Item& it = *asking[i];
+    const auto& o = (*read)[i];
+    for (const auto& f : m_.fields) {
+      std::int64_t newest = 1;  // read: known, even when HubSpot has no version
+      for (const auto& p : f.properties)
+        if (auto h = o.history.find(p); h != o.history.end() && !h->second.empty())
+          newest = std::max(newest, h->second.front().timestamp_ms);
+      it.hs_times[f.id] = newest;
+    }
+  }
+  return plan_fields(b);
+}
+
+// Turns the decisions into writes on each side and the new base.
+void Puller::plan_item(Batch& b, Item& it) {
+  if (it.done) return;
+  model::Fields written;
+  if (it.row) written = it.row->fields;
+  else
+    for (const auto& c : m_.postgres_columns()) written[c] = model::Value::null();  // a new row
+  auto pg_props = it.row ? m_.to_hubspot(it.row->fields) : mapping::Properties{};
+  for (const auto& f : m_.fields) {
+    const auto& d = it.decisions[f.id];
+    if (d.conflict && !d.needs_hubspot_time) {
+      state::ConflictRecord c;
+      c.mapping = m_.name;
+      c.pg_key = it.pg_key;
+      c.hubspot_id = it.record.hubspot_id;
+      c.field = f.id;
+      c.pg_value = it.pg_compare[f.id];
+      c.hs_value = it.hs_compare[f.id];
+      if (auto bf = it.base.find(f.id); bf != it.base.end()) c.base_value = bf->second.value;
+      c.winner = d.action == reconcile::Action::write_postgres ? state::Side::hubspot : state::Side::postgres;
+      c.rule = mapping::to_string(d.rule);
+      c.decided_at_ms = b.now;
+      it.conflicts.push_back(std::move(c));
+      ++b.stats.conflicts;
+    }
+    if (d.action == reconcile::Action::write_postgres) {
+      auto values = f.pull(it.props);
+      if (!values.ok()) return dead_letter(b, it, values.error());
+      for (std::size_t i = 0; i < f.columns.size(); ++i) {
+        it.pg_values[f.columns[i]] = (*values)[i];
+        written[f.columns[i]] = (*values)[i];
+      }
+    } else if (d.action == reconcile::Action::write_hubspot && !it.record.hubspot_id.empty()) {
+      if (!pg_props.ok()) return dead_letter(b, it, pg_props.error());
+      for (const auto& p : f.properties) it.hs_props[p] = (*pg_props)[p];
+      it.hs_fields.push_back(f.id);
+    }
+  }
+  if (it.restore) written[m_.soft_delete_column] = it.pg_values[m_.soft_delete_column] =
+                      it.row->fields.at(m_.soft_delete_column).type() == model::ValueType::boolean
+                          ? model::Value::boolean(false)
+                          : model::Value::null();
+  if (it.row) it.row->fields = std::move(written);
+  else it.row = Row{{}, std::move(written), true, {}, {}};
+}
+
+void Puller::dead_letter(Batch& b, Item& it, const model::Error& e) {
+  state::DeadLetter dl;
+  dl.mapping = m_.name;
+  dl.direction = state::Direction::to_postgres;
+  dl.pg_key = it.pg_key;
+  dl.hubspot_id = it.record.hubspot_id;
+  dl.payload_json = "{}";
+  dl.error_kind = e.kind;
+  dl.http_status = e.http_status;
+  dl.category = e.category;
+  dl.message = e.message;
+  dl.first_failed_at_ms = dl.last_failed_at_ms = b.now;
+  dl.next_retry_at_ms = b.now;  // retried on the store's schedule
+  it.done = true;
+  ++b.stats.dead_lettered;
+  log_->warn("dead-lettered mapping={} direction=to_postgres object={} key={} kind={} category={} code={}",
+             m_.name, it.record.hubspot_id, it.pg_key, model::to_string(e.kind), e.category, e.code);
+  b.dead.push_back(std::move(dl));
+}
+
+}  // namespace hubsync::pipeline

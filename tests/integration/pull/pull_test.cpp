@@ -1,0 +1,196 @@
+// Pull (HubSpot -> Postgres) and the two-way reconcile, end to end against
+// real PostgreSQL and the simulator over HTTP (issue 10's proofs).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "engine/ops/logging.h"
+#include "tests/integration/push/push_harness.h"
+
+namespace hubsync::test {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr const char* kPeopleSql =
+    "CREATE TABLE people (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, first_name text,"
+    " last_name text, city text)";
+
+std::string people(const std::string& direction = "both", const std::string& extra = "") {
+  return "name: people\npostgres: {table: public.people, key: id}\n"
+         "hubspot: {object: contacts, match: email}\ndirection: " + direction + "\n" + extra +
+         "fields:\n  - {column: email, property: email}\n  - {column: first_name, property: firstname}\n"
+         "  - {column: last_name, property: lastname}\n  - {column: city, property: city}\n";
+}
+
+// Every row as "email|first|last|city", ordered by email.
+std::string table(PushHarness& h) {
+  return h.db.scalar(
+      "SELECT coalesce(string_agg(email || '|' || coalesce(first_name, '') || '|' ||"
+      " coalesce(last_name, '') || '|' || coalesce(city, ''), ',' ORDER BY lower(email)), '') FROM people");
+}
+
+// Every live contact the same way.
+std::string contacts(PushHarness& h) {
+  std::string out;
+  for (auto& [email, o] : h.live_by("contacts", "email"))
+    out += std::string(out.empty() ? "" : ",") + email + "|" + o.props["firstname"] + "|" +
+           o.props["lastname"] + "|" + o.props["city"];
+  return out;
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::int64_t writes(PushHarness& h) {
+  std::int64_t n = 0;
+  for (const auto& [route, statuses] : h.sim.counters().requests) {
+    const bool write = route.find("batch/update") != std::string::npos ||
+                       route.find("batch/upsert") != std::string::npos ||
+                       route.find("batch/create") != std::string::npos ||
+                       route.find("batch/archive") != std::string::npos;
+    if (write)
+      for (const auto& [status, c] : statuses) n += c;
+  }
+  return n;
+}
+
+TEST(Pull, FiftyContactsEditedInTheUiReachPostgresWithOneSearchAndNoHubSpotWrite) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = quick_harness(server, kPeopleSql, {people()});
+  h->db.exec("INSERT INTO people (email, first_name, last_name, city) SELECT 'p' || g || '@x.io',"
+             " 'F' || g, 'L' || g, 'C' || g FROM generate_series(1, 120) g");
+  h->migrate();
+  push_ok(*h, "people");
+  pull_ok(*h, "people");  // the first pull links; nothing to write
+  auto live = h->live_by("contacts", "email");
+  for (int i = 1; i <= 50; ++i)
+    h->sim.ui_edit("contacts", live.at("p" + std::to_string(i) + "@x.io").id,
+                   {{"city", "UI" + std::to_string(i)}, {"lastname", ""}});
+  h->sim.reset_counters();
+  auto stats = pull_ok(*h, "people");
+  EXPECT_EQ(stats.updated, 50);
+  EXPECT_EQ(stats.conflicts, 0);
+  EXPECT_EQ(h->calls("/search"), 1);  // ceil(50 / 200)
+  EXPECT_EQ(writes(*h), 0);
+  EXPECT_EQ(table(*h), contacts(*h));
+  EXPECT_EQ(h->db.scalar("SELECT city || '/' || coalesce(last_name, 'NULL') FROM people WHERE email = 'p7@x.io'"),
+            "UI7/NULL");
+  // Pulled writes are hubsync's own: nothing captured, nothing to push.
+  EXPECT_EQ(h->db.scalar("SELECT count(*) FROM hubsync.changelog"), "0");
+  EXPECT_EQ(push_ok(*h, "people").pushed(), 0);
+}
+
+TEST(Pull, TheFirstRunLinksRowsBothSidesHaveInsertsTheRestAndDuplicatesNothing) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = quick_harness(server, kPeopleSql, {people()});
+  h->db.exec("INSERT INTO people (email, first_name, city) VALUES ('both@x.io', 'Pg', NULL),"
+             " ('Same@X.io', 'Same', 'Oslo'), ('pgonly@x.io', 'Only', 'Rome')");
+  h->sim.ui_create("contacts", {{"email", "both@x.io"}, {"firstname", "Hs"}, {"city", "Bergen"}});
+  h->sim.ui_create("contacts", {{"email", "same@x.io"}, {"firstname", "Same"}, {"city", "Oslo"}});
+  h->sim.ui_create("contacts", {{"email", "hsonly@x.io"}, {"firstname", "New"}, {"lastname", "Row"}});
+  h->migrate();
+  h->sim.reset_counters();
+  auto pulled = pull_ok(*h, "people");
+  EXPECT_EQ(pulled.created, 1);   // hsonly
+  EXPECT_EQ(pulled.linked, 2);    // both, same (emails compared as HubSpot does)
+  EXPECT_EQ(pulled.conflicts, 1); // both@: Pg vs Hs, decided and recorded
+  EXPECT_EQ(h->db.scalar("SELECT count(*) FROM people"), "4");
+  EXPECT_EQ(h->db.scalar("SELECT first_name || '/' || last_name FROM people WHERE email = 'hsonly@x.io'"), "New/Row");
+  // A value present on one side only fills the other; no conflict.
+  EXPECT_EQ(h->db.scalar("SELECT city FROM people WHERE email = 'both@x.io'"), "Bergen");
+  auto conflicts = h->store->list_conflicts("people", 10);
+  ASSERT_TRUE(conflicts.ok());
+  ASSERT_EQ(conflicts->size(), 1u);
+  EXPECT_EQ(conflicts->front().field, "first_name");
+  EXPECT_EQ(conflicts->front().rule, "newest");
+  push_ok(*h, "people");
+  EXPECT_EQ(h->live_by("contacts", "email").size(), 4u);  // pgonly created, nothing duplicated
+  // Both sides agree (HubSpot keeps emails lower-cased; Postgres keeps its own).
+  EXPECT_EQ(lower(table(*h)), lower(contacts(*h)));
+  // Equal rows cost no write on either side, the second time too.
+  h->sim.reset_counters();
+  auto again = pull_ok(*h, "people");
+  EXPECT_EQ(again.updated + again.created + again.conflicts, 0);
+  EXPECT_EQ(writes(*h), 0);
+}
+
+TEST(Pull, EchoesDieAtTheReconcileStep) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = quick_harness(server, kPeopleSql, {people()});
+  h->db.exec("INSERT INTO people (email, first_name) VALUES ('a@x.io', 'A'), ('b@x.io', 'B')");
+  h->migrate();
+  push_ok(*h, "people");
+  pull_ok(*h, "people");
+  // A Postgres edit, pushed: the next pull writes nothing, captures nothing.
+  h->db.exec("UPDATE people SET city = 'Pg' WHERE email = 'a@x.io'");
+  EXPECT_EQ(push_ok(*h, "people").updated, 1);
+  auto back = pull_ok(*h, "people");
+  EXPECT_EQ(back.updated + back.created, 0);
+  EXPECT_EQ(h->db.scalar("SELECT count(*) FROM hubsync.changelog"), "0");
+  // A HubSpot edit, pulled: the next push writes nothing to HubSpot.
+  h->sim.ui_edit("contacts", h->live_by("contacts", "email").at("b@x.io").id, {{"city", "Hs"}});
+  EXPECT_EQ(pull_ok(*h, "people").updated, 1);
+  h->sim.reset_counters();
+  EXPECT_EQ(push_ok(*h, "people").pushed(), 0);
+  // A third round is a no-op on both sides.
+  EXPECT_EQ(pull_ok(*h, "people").updated, 0);
+  EXPECT_EQ(push_ok(*h, "people").pushed(), 0);
+  EXPECT_EQ(writes(*h), 0);
+  EXPECT_EQ(table(*h), contacts(*h));
+}
+
+TEST(Pull, ArchiveMergeAndRestoreInHubSpotFollowTheDeleteRule) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = quick_harness(server, kPeopleSql, {people()});
+  h->db.exec("INSERT INTO people (email, first_name) SELECT 'p' || g || '@x.io', 'P' FROM generate_series(1, 4) g");
+  h->migrate();
+  push_ok(*h, "people");
+  pull_ok(*h, "people");
+  auto live = h->live_by("contacts", "email");
+  h->sim.ui_delete("contacts", live.at("p1@x.io").id);
+  const std::string survivor = h->sim.ui_merge("contacts", live.at("p2@x.io").id, live.at("p3@x.io").id);
+  auto stats = pull_ok(*h, "people");
+  EXPECT_EQ(stats.deleted, 2);  // p1 archived; p3's object merged into p2's
+  EXPECT_EQ(h->db.scalar("SELECT string_agg(email, ',' ORDER BY email) FROM people"), "p2@x.io,p4@x.io");
+  EXPECT_EQ((*h->store->find_link_by_pg_key("people", h->db.scalar("SELECT id FROM people WHERE email = 'p2@x.io'")))->hubspot_id,
+            survivor);
+  // Restored in HubSpot: pulled again as a row.
+  h->sim.ui_restore("contacts", live.at("p1@x.io").id);
+  auto restored = pull_ok(*h, "people");
+  EXPECT_EQ(restored.created, 1);
+  EXPECT_EQ(h->db.scalar("SELECT count(*) FROM people WHERE email = 'p1@x.io'"), "1");
+}
+
+TEST(Pull, ARowPostgresRefusesIsDeadLetteredAloneAndItsRetrySucceedsOnceFixed) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = quick_harness(server,
+                         "CREATE TABLE people (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE,"
+                         " first_name text, last_name text, city text CONSTRAINT city_short CHECK (length(city) < 6))",
+                         {people()});
+  h->migrate();
+  for (int i = 1; i <= 5; ++i)
+    h->sim.ui_create("contacts", {{"email", "n" + std::to_string(i) + "@x.io"}, {"city", i == 3 ? "Constantinople" : "Oslo"}});
+  auto stats = pull_ok(*h, "people");
+  EXPECT_EQ(stats.created, 4);
+  EXPECT_EQ(stats.dead_lettered, 1);
+  auto dead = h->store->list_dead_letters({});
+  ASSERT_TRUE(dead.ok());
+  ASSERT_EQ(dead->size(), 1u);
+  EXPECT_EQ(dead->front().direction, state::Direction::to_postgres);
+  EXPECT_THAT(dead->front().message, HasSubstr("city_short"));
+  EXPECT_FALSE(dead->front().hubspot_id.empty());
+  // The table is fixed; the dead letter's retry pulls the object.
+  h->db.exec("ALTER TABLE people DROP CONSTRAINT city_short");
+  pipeline::Puller puller(h->mapping("people"), h->by_name, *h->pg, h->hubspot->crm, *h->store,
+                          h->clock, ops::logger("pull"));
+  auto retried = puller.retry_dead_letters(true);
+  ASSERT_TRUE(retried.ok()) << retried.error().message;
+  EXPECT_EQ(*retried, 1);
+  EXPECT_EQ(h->db.scalar("SELECT city FROM people WHERE email = 'n3@x.io'"), "Constantinople");
+  EXPECT_TRUE(h->store->list_dead_letters({})->empty());
+}
+
+}  // namespace
+}  // namespace hubsync::test
