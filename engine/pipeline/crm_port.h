@@ -27,11 +27,23 @@ struct UpdateInput {
 };
 
 /// What happened to one input of a batch write, in input order.
+///
+/// `stored` is HubSpot's own answer to the write: the properties of the
+/// object as the write response carried them, which are the values HubSpot
+/// stored after normalising what was sent (emails lower-cased, dates and
+/// datetimes reformatted, ...). It holds what the answer carried and nothing
+/// else: a property the answer left out, or carried as null, is absent, and
+/// the caller falls back to the value it sent. `""` means HubSpot holds no
+/// value. The answer may also carry properties nobody sent (hs_object_id,
+/// createdate, the last-modified property); take only the ones you wrote.
+/// Filled for successful batch create, update and upsert inputs; empty on
+/// failure and for archive and associate.
 struct WriteOutcome {
   std::string hubspot_id;            ///< set on success
   bool created = false;              ///< upsert: HubSpot's `new`
   std::optional<model::Error> error; ///< set on failure of this input only
   std::string existing_id;           ///< on a 409 CONFLICT: the object already holding the value
+  std::map<std::string, std::string> stored = {};  ///< the object's properties as HubSpot answered the write (the values it stored: emails lower-cased, numbers and dates normalised); empty when the answer carried none
 
   bool ok() const { return !error.has_value(); }
 };
