@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 #include <unordered_map>
 
 #include "connectors/hubspot/codec.h"
@@ -9,6 +10,27 @@
 #include "connectors/hubspot/json.h"
 
 namespace hubsync::hubspot {
+
+namespace {
+
+// A result's `properties` as HubSpot answered them; null values are left out.
+std::map<std::string, std::string> stored_of(const rapidjson::Value& result) {
+  std::map<std::string, std::string> out;
+  const auto* props = json::member(result, "properties");
+  if (!props || !props->IsObject()) return out;
+  for (auto it = props->MemberBegin(); it != props->MemberEnd(); ++it)
+    if (auto text = json::scalar_text(it->value))
+      out.emplace(std::string(it->name.GetString(), it->name.GetStringLength()), std::move(*text));
+  return out;
+}
+
+void answer(pipeline::WriteOutcome& o, const rapidjson::Value& result, int status) {
+  o.hubspot_id = json::get_string(result, "id");
+  o.created = json::get_bool(result, "new", status == 201);
+  o.stored = stored_of(result);
+}
+
+}  // namespace
 
 std::vector<pipeline::WriteOutcome> parse_batch_write(const HttpResponse& resp, std::size_t n,
                                                       const BatchKeys& keys, const char* op) {
@@ -69,8 +91,7 @@ std::vector<pipeline::WriteOutcome> parse_batch_write(const HttpResponse& resp, 
         continue;
       }
       answered[*idx] = true;
-      out[*idx].hubspot_id = json::get_string(r, "id");
-      out[*idx].created = json::get_bool(r, "new", resp.status == 201);
+      answer(out[*idx], r, resp.status);
     }
   }
   if (const auto* errors = json::member(d, "errors"); errors && errors->IsArray()) {
@@ -109,8 +130,7 @@ std::vector<pipeline::WriteOutcome> parse_batch_write(const HttpResponse& resp, 
   if (!unplaced.empty() && unplaced.size() == open.size()) {
     for (std::size_t k = 0; k < open.size(); ++k) {
       answered[open[k]] = true;
-      out[open[k]].hubspot_id = json::get_string(*unplaced[k], "id");
-      out[open[k]].created = json::get_bool(*unplaced[k], "new", resp.status == 201);
+      answer(out[open[k]], *unplaced[k], resp.status);
     }
   }
   for (std::size_t i = 0; i < n; ++i) {

@@ -19,8 +19,10 @@ struct BatchKeys {
 };
 
 /// Per-input outcomes of a 2xx batch write response (200, 201 or 207), in
-/// input order. An input neither answered nor named by an error gets a
-/// transient error (nothing may be dropped in silence).
+/// input order, each answered one with HubSpot's id, `new` and the result's
+/// non-null `properties` as WriteOutcome::stored. An input neither answered
+/// nor named by an error gets a transient error (nothing may be dropped in
+/// silence).
 std::vector<pipeline::WriteOutcome> parse_batch_write(const HttpResponse& resp, std::size_t n,
                                                       const BatchKeys& keys, const char* op);
 

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "connectors/hubspot/codec.h"
+#include "connectors/hubspot/sweep_filters.h"
 #include "engine/model/value.h"
 
 namespace hubsync::hubspot {
@@ -246,8 +247,39 @@ model::Result<pipeline::ArchivedPage> HubSpotCrm::list_archived(const std::strin
 }
 
 model::Result<pipeline::SweepPage> HubSpotCrm::sweep(const std::string& type, const pipeline::SweepCursor& from,
-                                                     const std::vector<std::string>& properties, int page_size) {
-  return search_.sweep(type, from, properties, page_size);
+                                                     const std::vector<std::string>& properties, int page_size,
+                                                     const std::vector<mapping::HubspotFilter>& filters) {
+  auto search_filters = sweep_filters(type, filters);
+  if (!search_filters.ok()) return std::move(search_filters).error();
+  return search_.sweep(type, from, properties, page_size, *search_filters);
+}
+
+model::Result<std::vector<Filter>> HubSpotCrm::sweep_filters(const std::string& type,
+                                                             const std::vector<mapping::HubspotFilter>& filters) {
+  std::vector<Filter> out;
+  for (const auto& f : filters) {
+    // Only an ISO value needs the property's type: HubSpot's search compares
+    // date and datetime properties as epoch ms.
+    if (!has_iso_time_value(f)) {
+      out.push_back(to_search_filter(f, false));
+      continue;
+    }
+    const auto key = std::make_pair(type, f.property);
+    std::optional<std::string> kind;
+    {
+      std::lock_guard lock(mu_);
+      if (auto it = property_types_.find(key); it != property_types_.end()) kind = it->second;
+    }
+    if (!kind) {
+      auto def = properties_.get(type, f.property);
+      if (!def.ok()) return std::move(def).error();
+      kind = def->has_value() ? (*def)->type : std::string();
+      std::lock_guard lock(mu_);
+      property_types_[key] = *kind;
+    }
+    out.push_back(to_search_filter(f, *kind == "date" || *kind == "datetime"));
+  }
+  return out;
 }
 
 model::Result<std::vector<pipeline::WriteOutcome>> HubSpotCrm::associate(

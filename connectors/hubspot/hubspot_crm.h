@@ -40,7 +40,8 @@ class HubSpotCrm final : public pipeline::CrmPort {
   model::Result<pipeline::ArchivedPage> list_archived(const std::string& object_type, const std::string& after,
                                                       const std::vector<std::string>& properties) override;
   model::Result<pipeline::SweepPage> sweep(const std::string& object_type, const pipeline::SweepCursor& from,
-                                           const std::vector<std::string>& properties, int page_size) override;
+                                           const std::vector<std::string>& properties, int page_size = 200,
+                                           const std::vector<mapping::HubspotFilter>& filters = {}) override;
   model::Result<std::vector<pipeline::WriteOutcome>> associate(
       const std::string& from_type, const std::string& to_type,
       const std::vector<pipeline::AssociationInput>& inputs) override;
@@ -73,6 +74,10 @@ class HubSpotCrm final : public pipeline::CrmPort {
   /// hs_merged_object_ids); their history, when asked, by a second read.
   model::Status follow_merges(const std::string& type, const std::vector<std::string>& ids,
                               const pipeline::ReadRequest& request, std::vector<pipeline::ReadOutcome>& out);
+  /// The mapping's filters as search filters, ISO dates on date and datetime
+  /// properties turned into epoch ms (property types looked up once, cached).
+  model::Result<std::vector<Filter>> sweep_filters(const std::string& type,
+                                                   const std::vector<mapping::HubspotFilter>& filters);
 
   HubSpotClient& client_;
   ObjectsApi objects_;
@@ -82,6 +87,8 @@ class HubSpotCrm final : public pipeline::CrmPort {
   bool follow_merges_ = true;
   std::mutex mu_;
   std::map<std::pair<std::string, std::string>, std::vector<pipeline::AssociationType>> labels_;
+  /// (object type, property) -> HubSpot type ("" when there is no such property).
+  std::map<std::pair<std::string, std::string>, std::string> property_types_;
 };
 
 }  // namespace hubsync::hubspot

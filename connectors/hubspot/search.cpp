@@ -99,7 +99,10 @@ model::Result<SearchPage> SearchApi::search(const std::string& type, const Searc
 }
 
 model::Result<pipeline::SweepPage> SearchApi::sweep(const std::string& type, const pipeline::SweepCursor& from,
-                                                    const std::vector<std::string>& properties, int page_size) {
+                                                    const std::vector<std::string>& properties, int page_size,
+                                                    const std::vector<Filter>& filters) {
+  if (filters.size() > kMaxSweepFilters)
+    return refuse("a sweep takes at most " + std::to_string(kMaxSweepFilters) + " filters beside its own");
   const std::string lm = codec::last_modified_property(type);
   const int limit = std::clamp(page_size, 1, kMaxSearchLimit);
   SearchRequest q;
@@ -109,15 +112,19 @@ model::Result<pipeline::SweepPage> SearchApi::sweep(const std::string& type, con
     if (std::find(q.properties.begin(), q.properties.end(), p) == q.properties.end()) q.properties.emplace_back(p);
 
   const std::string ms = std::to_string(from.modified_ms);
+  // The caller's filters narrow the set the window walks through; the
+  // window's order and cursor are the same on any subset.
+  std::vector<Filter> g;
   if (from.in_tie) {
-    std::vector<Filter> g{{lm, "EQ", ms, {}, {}}};
+    g.push_back({lm, "EQ", ms, {}, {}});
     if (!from.after_id.empty()) g.push_back({"hs_object_id", "GT", from.after_id, {}, {}});
-    q.filter_groups = {g};
     q.sorts = {{"hs_object_id", true}};
   } else {
-    q.filter_groups = {{{lm, "GT", ms, {}, {}}}};
+    g.push_back({lm, "GT", ms, {}, {}});
     q.sorts = {{lm, true}};
   }
+  g.insert(g.end(), filters.begin(), filters.end());
+  q.filter_groups = {g};
   auto page = search(type, q);
   if (!page.ok()) return std::move(page).error();
 

@@ -15,6 +15,10 @@ inline constexpr int kMaxSearchResults = 10'000;
 inline constexpr std::size_t kMaxFilterGroups = 5;
 inline constexpr std::size_t kMaxFiltersPerGroup = 6;
 inline constexpr std::size_t kMaxFiltersTotal = 18;
+/// The sweep's own window takes at most 2 filters of a group (last-modified
+/// EQ plus hs_object_id GT in the tie phase, last-modified GT otherwise);
+/// the rest of HubSpot's 6 are the caller's.
+inline constexpr std::size_t kMaxSweepFilters = kMaxFiltersPerGroup - 2;
 
 struct Filter {
   std::string property;
@@ -59,8 +63,11 @@ class SearchApi {
   /// through later times ordered by last-modified; a page cut inside a run
   /// of equal timestamps is handed to the tie phase, so a bulk job that
   /// stamps 30,000 objects alike is read completely without the 10,000 cap.
+  /// `filters` join the window's filters in its one filter group (ANDed);
+  /// more than kMaxSweepFilters is refused as fatal.
   model::Result<pipeline::SweepPage> sweep(const std::string& type, const pipeline::SweepCursor& from,
-                                           const std::vector<std::string>& properties, int page_size = 200);
+                                           const std::vector<std::string>& properties, int page_size = 200,
+                                           const std::vector<Filter>& filters = {});
 
  private:
   HubSpotClient& client_;

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/mapping/mapping.h"
 #include "engine/model/record.h"
 #include "engine/model/result.h"
 
@@ -204,9 +205,22 @@ class CrmPort {
   /// and not done: keep calling until `done`. Uses the search budget (5/s).
   /// Callers start from a checkpoint minus an overlap window (search lags
   /// writes by seconds). Read-only.
+  ///
+  /// `filters` (a mapping's HubSpot-side filters; the validator allows 3)
+  /// are ANDed with the sweep's own window filters (at most 2) in one filter
+  /// group: objects outside them are never returned, with the same
+  /// guarantees as without. An object that stops matching (its value
+  /// changed) is therefore not seen again: like a delete, the sweep cannot
+  /// report it. Values go to HubSpot as written, except that ISO-8601 dates
+  /// and datetimes (`2024-05-01`, `2024-05-01T12:00:00Z`) on date and
+  /// datetime properties become epoch milliseconds, as HubSpot's search
+  /// wants (the property's type is looked up once and cached). More than 4
+  /// filters is fatal (HubSpot takes 6 per group); a filter HubSpot refuses
+  /// (unknown property, bad value) is invalid_record.
   virtual model::Result<SweepPage> sweep(const std::string& object_type, const SweepCursor& from,
                                          const std::vector<std::string>& properties,
-                                         int page_size = 200) = 0;
+                                         int page_size = 200,
+                                         const std::vector<mapping::HubspotFilter>& filters = {}) = 0;
 
   /// Creates associations (v4 batch/create). Idempotent.
   virtual model::Result<std::vector<WriteOutcome>> associate(

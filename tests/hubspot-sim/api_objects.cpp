@@ -140,14 +140,23 @@ HttpResponse Simulator::Impl::handle_objects(HttpRequest& req, const std::vector
   ObjectType def = portal.type_definition(type_ref);  // throws for unknown types
   const std::string& tid = def.object_type_id;
   std::int64_t started = now();
+  // A write's answer carries what the write stored: the properties it set,
+  // normalised, plus the ones HubSpot always adds (see README).
+  auto write_answer = [&](JsonWriter& w, const ObjectView& v, bool with_new) {
+    write_object(w, v, v.written, def.default_properties, with_new);
+  };
+  // `props` empty and `echo` set: each result carries its write's properties.
   auto batch_envelope = [&](JsonWriter& w, const std::vector<ObjectView>& views, const std::vector<std::string>& props,
-                            const std::vector<ApiError>& errors, bool with_new) {
+                            const std::vector<ApiError>& errors, bool with_new, bool echo) {
     w.StartObject();
     w.Key("status");
     w.String("COMPLETE");
     w.Key("results");
     w.StartArray();
-    for (const auto& v : views) write_object(w, v, props, def.default_properties, with_new);
+    for (const auto& v : views) {
+      if (echo) write_answer(w, v, with_new);
+      else write_object(w, v, props, def.default_properties, with_new);
+    }
     w.EndArray();
     if (!errors.empty()) {
       w.Key("numErrors");
@@ -225,7 +234,7 @@ HttpResponse Simulator::Impl::handle_objects(HttpRequest& req, const std::vector
       emit(events);
       rapidjson::StringBuffer sb;
       JsonWriter w(sb);
-      write_object(w, *out[0].view, {}, def.default_properties, false);
+      write_answer(w, *out[0].view, false);
       return json_response(201, std::string(sb.GetString(), sb.GetSize()));
     }
   }
@@ -299,7 +308,7 @@ HttpResponse Simulator::Impl::handle_objects(HttpRequest& req, const std::vector
       }
       rapidjson::StringBuffer sb;
       JsonWriter w(sb);
-      batch_envelope(w, views, props, errors, false);
+      batch_envelope(w, views, props, errors, false, false);
       return json_response(errors.empty() ? 200 : 207, std::string(sb.GetString(), sb.GetSize()));
     }
     if (op == "archive") {
@@ -339,7 +348,7 @@ HttpResponse Simulator::Impl::handle_objects(HttpRequest& req, const std::vector
     count_inputs(tid, static_cast<std::int64_t>(views.size()));
     rapidjson::StringBuffer sb(nullptr, 512 * views.size() + 256);
     JsonWriter w(sb);
-    batch_envelope(w, views, {}, errors, wop == WriteOp::kUpsert);
+    batch_envelope(w, views, {}, errors, wop == WriteOp::kUpsert, true);
     int status = !errors.empty() ? 207 : (wop == WriteOp::kCreate ? 201 : 200);
     return json_response(status, std::string(sb.GetString(), sb.GetSize()));
   }
@@ -376,7 +385,7 @@ HttpResponse Simulator::Impl::handle_objects(HttpRequest& req, const std::vector
       emit(events);
       rapidjson::StringBuffer sb;
       JsonWriter w(sb);
-      write_object(w, *out[0].view, {}, def.default_properties, false);
+      write_answer(w, *out[0].view, false);
       return json_response(200, std::string(sb.GetString(), sb.GetSize()));
     }
     if (req.method == "DELETE") {

@@ -31,6 +31,9 @@ struct ObjectView {
   bool archived = false;
   bool is_new = false;  ///< upsert created it
   std::map<std::string, std::vector<HistoryEntry>> history;
+  /// Set by writes: the properties the input set (an upsert's or update's
+  /// idProperty included), which HubSpot's write answer echoes as stored.
+  std::vector<std::string> written;
 };
 
 struct AssocTypeSpec {
@@ -210,6 +213,7 @@ class Portal {
   struct Prepared {
     Record* target = nullptr;  ///< null: create
     bool is_new = false;       ///< upsert that creates
+    std::string id_property;   ///< update/upsert by a unique property: echoed in the answer
     Props normalized;
     struct Assoc {
       std::string to_type;

@@ -149,6 +149,7 @@ Portal::Prepared Portal::prepare_locked(ObjectType& t, WriteOp op, WriteInput& i
                                        std::set<std::string>* batch_keys) {
   Prepared p;
   if (op != WriteOp::kCreate) {
+    if (in.id_property != "hs_object_id") p.id_property = in.id_property;
     p.target = find_locked(t, in.id, in.id_property);
     if (p.target && p.target->archived) p.target = nullptr;
     if (!p.target && op == WriteOp::kUpdate) {
@@ -250,6 +251,10 @@ ObjectView Portal::apply_locked(ObjectType& t, Prepared& p, const WriteSource& s
     r->props = base;
     if (events) events->push_back(event_locked(t, "creation", id, src, now));
   }
+  std::vector<std::string> written;
+  written.reserve(p.normalized.size() + 1);
+  for (const auto& [name, value] : p.normalized) written.push_back(name);
+  if (!p.id_property.empty() && !p.normalized.count(p.id_property)) written.push_back(p.id_property);
   std::shared_ptr<Props> next;
   for (auto& [name, value] : p.normalized) {
     const Props& cur_props = next ? *next : *r->props;
@@ -293,6 +298,7 @@ ObjectView Portal::apply_locked(ObjectType& t, Prepared& p, const WriteSource& s
   }
   ObjectView v = view_locked(t, *r, {});
   v.is_new = p.is_new;
+  v.written = std::move(written);
   return v;
 }
 

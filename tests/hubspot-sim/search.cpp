@@ -60,6 +60,18 @@ std::vector<std::string> tokens(const std::string& s) {
   return out;
 }
 
+// HubSpot's APIs take dates and datetimes as epoch milliseconds (its FAQ
+// "How should timestamps be formatted for HubSpot's APIs?"); a search value
+// in any other form is refused here, the stricter reading (see README).
+void check_time_value(const SearchFilter& f, const std::string& v) {
+  if (v.empty()) return;
+  const bool ms = std::all_of(v.begin() + (v[0] == '-' ? 1 : 0), v.end(),
+                              [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+  if (!ms || v == "-")
+    throw bad("Invalid value \"" + v + "\" for " + f.op + " on the date/datetime property " + f.property +
+              ": use a Unix timestamp in milliseconds");
+}
+
 bool glob(const std::string& pat, const std::string& s) {
   size_t p = 0, i = 0, star = std::string::npos, mark = 0;
   while (i < s.size()) {
@@ -171,6 +183,11 @@ SearchQuery parse_search(const rapidjson::Value& body, size_t body_chars, const 
         if ((f.op == "IN" || f.op == "NOT_IN") && f.values.empty())
           throw bad("Operator " + f.op + " requires `values`");
         if (f.op == "BETWEEN" && f.high_value.empty()) throw bad("Operator BETWEEN requires `highValue`");
+        if (kind_of(type, f.property) == Kind::kTime) {
+          check_time_value(f, f.value);
+          check_time_value(f, f.high_value);
+          for (const auto& v : f.values) check_time_value(f, v);
+        }
         group.push_back(std::move(f));
         ++total_filters;
       }

@@ -13,11 +13,6 @@ using model::Value;
 
 class Objects : public SimTest {};
 
-std::string text(const model::Record& r, const std::string& p) {
-  auto it = r.fields.find(p);
-  return it == r.fields.end() || it->second.is_null() ? "" : it->second.as_text();
-}
-
 TEST_F(Objects, CreateGetUpdateListArchive) {
   auto& api = crm().objects();
   auto created = api.create("contacts", {{"email", Value::text("ada@example.com")}, {"firstname", Value::text("Ada")}});

@@ -15,21 +15,11 @@ using model::Value;
 class Reads : public SimTest {
  protected:
   std::vector<std::string> upsert_contacts(const std::string& prefix, int n) {
-    std::vector<pipeline::UpsertInput> in;
-    for (int i = 0; i < n; ++i) in.push_back(contact(prefix + std::to_string(i) + "@example.com"));
-    auto r = crm().upsert("contacts", "email", in);
-    EXPECT_TRUE(r.ok()) << r.error().message;
-    std::vector<std::string> ids;
-    if (r.ok())
-      for (const auto& o : *r) ids.push_back(o.hubspot_id);
-    return ids;
+    std::vector<std::string> emails;
+    for (int i = 0; i < n; ++i) emails.push_back(prefix + std::to_string(i) + "@example.com");
+    return hubspot::testing::upsert_contacts(crm(), emails);
   }
 };
-
-std::string text(const model::Record& r, const std::string& p) {
-  auto it = r.fields.find(p);
-  return it == r.fields.end() || it->second.is_null() ? "" : it->second.as_text();
-}
 
 TEST_F(Reads, ByIdWithHistoryShowsTheIntegrationWriteAndTheUiEditNewestFirst) {
   const auto id = upsert_contacts("h", 1).at(0);  // firstname "Ada", written by hubsync (app 1001)

@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "connectors/hubspot/auth.h"
 #include "connectors/hubspot/client.h"
@@ -91,6 +92,38 @@ class SimTest : public ::testing::Test {
 
 inline pipeline::UpsertInput contact(const std::string& email, const std::string& first = "Ada") {
   return {email, {{"email", model::Value::text(email)}, {"firstname", model::Value::text(first)}}};
+}
+
+/// Upserts one contact per email (firstname "Ada"); their ids in input order.
+inline std::vector<std::string> upsert_contacts(HubSpotCrm& crm, const std::vector<std::string>& emails) {
+  std::vector<pipeline::UpsertInput> in;
+  for (const auto& e : emails) in.push_back(contact(e));
+  auto r = crm.upsert("contacts", "email", in);
+  EXPECT_TRUE(r.ok()) << r.error().message;
+  std::vector<std::string> ids;
+  if (r.ok())
+    for (const auto& o : *r) ids.push_back(o.hubspot_id);
+  return ids;
+}
+
+/// Creates a contact property in the contactinformation group.
+inline void create_contact_property(HubSpotCrm& crm, const std::string& name, const std::string& type,
+                                    const std::string& field, std::vector<PropertyOption> options = {}) {
+  PropertyDef d;
+  d.name = name;
+  d.label = name;
+  d.type = type;
+  d.field_type = field;
+  d.group_name = "contactinformation";
+  d.options = std::move(options);
+  auto r = crm.properties().create("contacts", d);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+}
+
+/// A record's property as text; "" when absent or null.
+inline std::string text(const model::Record& r, const std::string& p) {
+  auto it = r.fields.find(p);
+  return it == r.fields.end() || it->second.is_null() ? "" : it->second.as_text();
 }
 
 }  // namespace hubsync::hubspot::testing
