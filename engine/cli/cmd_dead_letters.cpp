@@ -78,8 +78,17 @@ int cmd_dead_letters_retry(const GlobalOptions& global, const std::vector<std::i
     }
     letters.push_back(**dl);
   }
+  // A letter of the pull is read again from HubSpot by the next run.
+  std::vector<std::int64_t> pulled;
+  for (const auto& dl : letters)
+    if (dl.direction == state::Direction::to_postgres && dl.status == state::DeadLetterStatus::pending)
+      pulled.push_back(dl.id);
+  if (auto st = store->reschedule_dead_letters(pulled, ratelimit::SystemClock().wall_ms()); !st.ok()) {
+    std::cerr << "dead-letters: " << st.error().message << '\n';
+    return kExitUnavailable;
+  }
   postgres::PgDatabase db(cfg.postgres.dsn.value, ops::logger("postgres"));
-  std::int64_t total = 0;
+  std::int64_t total = static_cast<std::int64_t>(pulled.size());
   for (const auto& m : mappings) {
     auto n = pipeline::requeue_dead_letters(m, db, *store, letters);
     if (!n.ok()) {
@@ -88,7 +97,7 @@ int cmd_dead_letters_retry(const GlobalOptions& global, const std::vector<std::i
     }
     total += *n;
   }
-  std::cout << "requeued " << total << " dead letter(s); `hubsync run --once` pushes them\n";
+  std::cout << "requeued " << total << " dead letter(s); the next `hubsync run --once` retries them\n";
   return kExitOk;
 }
 

@@ -80,7 +80,7 @@ Status Puller::sweep(PullStats& stats) {
       from.modified_ms = std::max<std::int64_t>(-1, saved->modified_ms - opt_.overlap_ms - 1);
   const auto props = properties_of(m_);
   while (true) {
-    auto page = crm_.sweep(m_.object.path(), from, props, opt_.page_size);
+    auto page = crm_.sweep(m_.object.path(), from, props, opt_.page_size, m_.hubspot_filters);
     if (!page.ok()) {
       if (page.error().retryable()) {
         stats.unreachable = page.error();

@@ -117,7 +117,7 @@ class Pusher {
   model::Status follow_gone(Batch& b, std::vector<Write*>& gone, std::vector<Write>& survivors);
   model::Status send_upserts(Batch& b);
   model::Status send_archives(Batch& b);
-  void record_success(Batch& b, Write& w, const std::string& hubspot_id, bool created);
+  void record_success(Batch& b, Write& w, const WriteOutcome& o);
   void handle_failure(Batch& b, Write& w, const WriteOutcome& o);
   // push_assoc.cpp
   model::Status push_associations(Batch& b);

@@ -60,7 +60,7 @@ Status Pusher::send_updates(Batch& b, std::vector<Write>& writes, bool follow) {
   for (std::size_t k = 0; k < sending.size(); ++k) {
     const auto& o = (*out)[k];
     if (o.ok()) {
-      record_success(b, *sending[k], o.hubspot_id, false);
+      record_success(b, *sending[k], o);
     } else if (o.error->http_status == 404 && follow) {
       gone.push_back(sending[k]);
     } else {
@@ -179,7 +179,7 @@ Status Pusher::send_upserts(Batch& b) {
       dead_letter(b, it, e, props_json(w.props));
       continue;
     }
-    record_success(b, w, o.hubspot_id, o.created);
+    record_success(b, w, o);
   }
   return {};
 }
@@ -209,16 +209,25 @@ Status Pusher::send_archives(Batch& b) {
   return {};
 }
 
-void Pusher::record_success(Batch& b, Write& w, const std::string& hubspot_id, bool created) {
+// The base of each field written: Postgres's form, and HubSpot's as it
+// answered the write when that differs (it normalised what it stored).
+void Pusher::record_success(Batch& b, Write& w, const WriteOutcome& o) {
   Item& it = b.items[w.item];
-  it.hubspot_id = hubspot_id;
-  state::SyncedRecord rec{it.pg_key, hubspot_id, {}, w.match_key};
-  for (const auto& f : w.sent_fields)
-    rec.fields[f] = state::SyncedField{w.compare[f], it.changed_at_ms, b.now};
+  it.hubspot_id = o.hubspot_id;
+  state::SyncedRecord rec{it.pg_key, o.hubspot_id, {}, w.match_key};
+  mapping::Properties stored = w.props;
+  for (const auto& [k, v] : o.stored)
+    if (stored.count(k)) stored[k] = v;
+  for (const auto& f : w.sent_fields) {
+    state::SyncedField base{w.compare[f], it.changed_at_ms, b.now};
+    if (auto hs = m_.field(f)->compare_from_hubspot(stored); hs.ok() && *hs != w.compare[f])
+      base.hs_value = *hs;
+    rec.fields[f] = std::move(base);
+  }
   b.records.push_back(std::move(rec));
   if (!it.outcome) {
     it.outcome = ChangeOutcome::synced;
-    ++(created ? b.stats.created : b.stats.updated);
+    ++(o.created ? b.stats.created : b.stats.updated);
   }
 }
 

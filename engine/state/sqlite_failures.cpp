@@ -198,6 +198,21 @@ Status SqliteStateStore::record_dead_letter_failure(std::int64_t id, const Faile
   return {};
 }
 
+Status SqliteStateStore::reschedule_dead_letters(const std::vector<std::int64_t>& ids,
+                                                TimeMs at_ms) {
+  std::lock_guard lock(mu_);
+  if (auto w = check_writable(); !w) return w;
+  return in_txn([&]() -> Status {
+    for (auto id : ids) {
+      auto q = db_->prepare("UPDATE dead_letters SET next_retry_at = ?, in_queue = 0 "
+                            "WHERE id = ? AND status = 'pending'");
+      if (!q) return std::move(q).error();
+      if (auto s = q->bind(at_ms, id).run(); !s) return s;
+    }
+    return {};
+  });
+}
+
 Status SqliteStateStore::mark_dead_letters_queued(const std::vector<std::int64_t>& ids) {
   std::lock_guard lock(mu_);
   if (auto w = check_writable(); !w) return w;

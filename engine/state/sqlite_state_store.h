@@ -126,6 +126,7 @@ class SqliteStateStore final : public StateStore {
   Result<std::vector<DeadLetter>> list_dead_letters(const DeadLetterFilter& filter) override;
   Result<std::vector<DeadLetter>> due_dead_letters(TimeMs now_ms, std::size_t limit) override;
   Status mark_dead_letters_queued(const std::vector<std::int64_t>& ids) override;
+  Status reschedule_dead_letters(const std::vector<std::int64_t>& ids, TimeMs at_ms) override;
   Status record_dead_letter_failure(std::int64_t id, const FailedAttempt& attempt) override;
   Result<bool> resolve_dead_letter(std::int64_t id) override;
   Result<std::size_t> resolve_dead_letters_for(const std::string& mapping, Direction direction,

@@ -364,6 +364,9 @@ class StateStore {
   virtual Result<std::vector<DeadLetter>> list_dead_letters(const DeadLetterFilter& filter) = 0;
   /// Pending dead letters with next_retry_at <= now, soonest first.
   virtual Result<std::vector<DeadLetter>> due_dead_letters(TimeMs now_ms, std::size_t limit) = 0;
+  /// Makes pending dead letters due at `at_ms` (an operator's retry of a
+  /// to_postgres letter: the next pull reads its object again). Idempotent.
+  virtual Status reschedule_dead_letters(const std::vector<std::int64_t>& ids, TimeMs at_ms) = 0;
   /// Marks pending dead letters as queued again (their rows are back in the
   /// changelog): not due while queued; attempts kept. Idempotent.
   virtual Status mark_dead_letters_queued(const std::vector<std::int64_t>& ids) = 0;

@@ -1,0 +1,226 @@
+// Two-way reconcile (issue 10): the conflict matrix, associations moved in
+// HubSpot, link-table rows, push and pull never interleaving on a mapping,
+// and a user's trigger cascading a pulled change still being captured.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "engine/ops/logging.h"
+#include "tests/integration/push/push_harness.h"
+
+namespace hubsync::test {
+namespace {
+
+// Nine fields, one per direction x policy; each is edited on both sides.
+constexpr const char* kMatrixSql =
+    "CREATE TABLE matrix (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE,"
+    " f1 text, f2 text, f3 text, f4 text, f5 text, f6 text, f7 text, f8 text, f9 text)";
+
+struct Cell {
+  const char* column;
+  const char* direction;
+  const char* policy;
+};
+constexpr Cell kCells[] = {
+    {"f1", "both", "postgres"},       {"f2", "both", "hubspot"},       {"f3", "both", "newest"},
+    {"f4", "to_hubspot", "postgres"}, {"f5", "to_hubspot", "hubspot"}, {"f6", "to_hubspot", "newest"},
+    {"f7", "to_postgres", "postgres"}, {"f8", "to_postgres", "hubspot"}, {"f9", "to_postgres", "newest"},
+};
+
+std::string matrix_mapping() {
+  std::string y = "name: matrix\npostgres: {table: public.matrix, key: id}\n"
+                  "hubspot: {object: contacts, match: email}\nfields:\n  - {column: email, property: email}\n";
+  for (const auto& c : kCells)
+    y += std::string("  - {column: ") + c.column + ", property: m_" + c.column + ", direction: " +
+         c.direction + ", conflict: " + c.policy + "}\n";
+  return y;
+}
+
+TEST(Reconcile, TheConflictMatrixResolvesAsTheTableSaysAndNeverWritesAgainstADirection) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = quick_harness(server, kMatrixSql, {matrix_mapping()});
+  for (const auto& c : kCells) h->create_text_property("contacts", std::string("m_") + c.column, false);
+  h->db.exec("INSERT INTO matrix (email, f1, f2, f3, f4, f5, f6, f7, f8, f9)"
+             " VALUES ('m@x.io', 'a', 'a', 'a', 'a', 'a', 'a', NULL, NULL, NULL)");
+  h->migrate();
+  push_ok(*h, "matrix");
+  // HubSpot's to_postgres fields start as 'a' too, and reach Postgres.
+  const std::string id = h->live_by("contacts", "email").at("m@x.io").id;
+  std::map<std::string, std::string> start;
+  for (const auto& c : kCells) start[std::string("m_") + c.column] = "a";
+  h->sim.ui_edit("contacts", id, start);
+  pull_ok(*h, "matrix");
+  ASSERT_EQ(h->db.scalar("SELECT f7 || f8 || f9 FROM matrix"), "aaa");
+
+  // Both sides change every field: Postgres first, then HubSpot (newer).
+  h->db.exec("UPDATE matrix SET f1 = 'pg', f2 = 'pg', f3 = 'pg', f4 = 'pg', f5 = 'pg', f6 = 'pg',"
+             " f7 = 'pg', f8 = 'pg', f9 = 'pg'");
+  std::map<std::string, std::string> edit;
+  for (const auto& c : kCells) edit[std::string("m_") + c.column] = "hs";
+  h->sim.ui_edit("contacts", id, edit);
+  auto pulled = pull_ok(*h, "matrix");
+  push_ok(*h, "matrix");
+  EXPECT_EQ(pulled.conflicts, 3);  // only two-way fields can conflict
+
+  auto c = h->live_by("contacts", "email").at("m@x.io");
+  auto pg = [&](const char* col) { return h->db.scalar(std::string("SELECT ") + col + " FROM matrix"); };
+  // both: the policy decides, both sides end equal.
+  EXPECT_EQ(pg("f1"), "pg");
+  EXPECT_EQ(c.props["m_f1"], "pg");
+  EXPECT_EQ(pg("f2"), "hs");
+  EXPECT_EQ(c.props["m_f2"], "hs");
+  EXPECT_EQ(pg("f3"), "hs");  // HubSpot's edit is newer
+  EXPECT_EQ(c.props["m_f3"], "hs");
+  // to_hubspot: Postgres is the source; Postgres is never written.
+  for (const char* f : {"f4", "f5", "f6"}) {
+    EXPECT_EQ(pg(f), "pg") << f;
+    EXPECT_EQ(c.props[std::string("m_") + f], "pg") << f;
+  }
+  // to_postgres: HubSpot is the source; HubSpot is never written.
+  for (const char* f : {"f7", "f8", "f9"}) {
+    EXPECT_EQ(pg(f), "hs") << f;
+    EXPECT_EQ(c.props[std::string("m_") + f], "hs") << f;
+  }
+  auto recorded = h->store->list_conflicts("matrix", 10);
+  ASSERT_TRUE(recorded.ok());
+  std::map<std::string, std::string> rules;
+  for (const auto& r : *recorded) rules[r.field] = r.rule + ":" + state::to_string(r.winner);
+  EXPECT_EQ(rules, (std::map<std::string, std::string>{
+                       {"f1", "postgres:postgres"}, {"f2", "hubspot:hubspot"}, {"f3", "newest:hubspot"}}));
+  // And nothing comes back.
+  h->sim.reset_counters();
+  EXPECT_EQ(pull_ok(*h, "matrix").updated, 0);
+  EXPECT_EQ(push_ok(*h, "matrix").pushed(), 0);
+}
+
+constexpr const char* kOrgsSql =
+    "CREATE TABLE orgs (id bigint PRIMARY KEY, code text NOT NULL UNIQUE, name text);"
+    "CREATE TABLE staff (id bigint PRIMARY KEY, email text NOT NULL UNIQUE, org_id bigint REFERENCES orgs);"
+    "CREATE TABLE members (staff_id bigint NOT NULL, org_id bigint NOT NULL, PRIMARY KEY (staff_id, org_id))";
+constexpr const char* kOrgs = R"(name: orgs
+postgres: {table: public.orgs, key: id}
+hubspot: {object: companies, match: org_code}
+fields:
+  - {column: code, property: org_code}
+  - {column: name, property: name}
+)";
+constexpr const char* kStaff = R"(name: staff
+postgres: {table: public.staff, key: id}
+hubspot: {object: contacts, match: email}
+fields:
+  - {column: email, property: email}
+associations:
+  - {column: org_id, to: orgs}
+)";
+constexpr const char* kMembers = R"(name: members
+postgres: {table: public.members, key: [staff_id, org_id]}
+link:
+  from: {column: staff_id, mapping: staff}
+  to: {column: org_id, mapping: orgs}
+  type: Member
+)";
+
+class AssocPull : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    HUBSYNC_REQUIRE_PG(server);
+    h_ = quick_harness(server, kOrgsSql, {kOrgs, kStaff, kMembers});
+    h_->create_text_property("companies", "org_code", true);
+    auto r = h_->hubspot->crm.client().call(hubspot::HttpMethod::post,
+                                            "/crm/v4/associations/contacts/companies/labels",
+                                            R"({"label":"Member","name":"member"})", {});
+    ASSERT_TRUE(r.ok() && r->status < 300);
+    h_->db.exec("INSERT INTO orgs VALUES (1, 'A', 'Org A'), (2, 'B', 'Org B');"
+                "INSERT INTO staff VALUES (10, 'x@a.io', 1), (11, 'y@a.io', NULL);"
+                "INSERT INTO members VALUES (10, 1)");
+    h_->migrate();
+    for (const char* m : {"orgs", "staff", "members"}) push_ok(*h_, m);
+    for (const char* m : {"orgs", "staff", "members"}) pull_ok(*h_, m);
+  }
+  std::unique_ptr<PushHarness> h_;
+};
+
+TEST_F(AssocPull, AContactMovedToAnotherCompanyInHubSpotMovesTheForeignKey) {
+  if (!h_) return;
+  auto orgs = h_->live_by("companies", "org_code");
+  auto staff = h_->live_by("contacts", "email");
+  auto& crm = h_->hubspot->crm;
+  auto unlabelled = crm.association_type("contacts", "companies", "");
+  ASSERT_TRUE(unlabelled.ok() && unlabelled->has_value());
+  ASSERT_TRUE(crm.unassociate_types("contacts", "companies",
+                                    {{staff.at("x@a.io").id, orgs.at("A").id, **unlabelled}}).ok());
+  ASSERT_TRUE(crm.associate("contacts", "companies", {{staff.at("x@a.io").id, orgs.at("B").id, **unlabelled},
+                                                      {staff.at("y@a.io").id, orgs.at("A").id, **unlabelled}}).ok());
+  // Association changes move no modified time: the association pass finds them.
+  pipeline::PullOptions o;
+  o.overlap_ms = 0;
+  o.association_pass_every_ms = 0;
+  auto r = h_->pull("staff", o);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->associations, 2);
+  EXPECT_EQ(h_->db.scalar("SELECT string_agg(id || '>' || coalesce(org_id::text, '-'), ',' ORDER BY id) FROM staff"),
+            "10>2,11>1");
+  EXPECT_EQ(h_->db.scalar("SELECT count(*) FROM hubsync.changelog"), "0");
+  EXPECT_EQ(push_ok(*h_, "staff").associations, 0);  // nothing echoes back
+}
+
+TEST_F(AssocPull, ALinkAddedOrRemovedInHubSpotInsertsOrDeletesTheLinkRow) {
+  if (!h_) return;
+  auto orgs = h_->live_by("companies", "org_code");
+  auto staff = h_->live_by("contacts", "email");
+  auto& crm = h_->hubspot->crm;
+  auto member = crm.association_type("contacts", "companies", "Member");
+  ASSERT_TRUE(member.ok() && member->has_value());
+  ASSERT_TRUE(crm.associate("contacts", "companies", {{staff.at("y@a.io").id, orgs.at("B").id, **member}}).ok());
+  ASSERT_TRUE(crm.unassociate_types("contacts", "companies", {{staff.at("x@a.io").id, orgs.at("A").id, **member}}).ok());
+  pipeline::PullOptions o;
+  o.overlap_ms = 0;
+  o.association_pass_every_ms = 0;
+  auto r = h_->pull("members", o);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->associations, 2);
+  EXPECT_EQ(h_->db.scalar("SELECT string_agg(staff_id || '-' || org_id, ',') FROM members"), "11-2");
+  EXPECT_EQ(push_ok(*h_, "members").associations, 0);
+}
+
+TEST(Reconcile, PushAndPullOfOneMappingNeverRunAtOnce) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = quick_harness(server, "CREATE TABLE people (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, name text)",
+                         {"name: people\npostgres: {table: public.people, key: id}\nhubspot: {object: contacts, match: email}\n"
+                          "fields:\n  - {column: email, property: email}\n  - {column: name, property: firstname}\n"});
+  h->migrate();
+  // Another session holds the mapping (a pusher between its read and its write).
+  postgres::PgDatabase other(h->db.dsn(), ops::logger("postgres"));
+  ASSERT_TRUE(other.lock_mapping("people").ok());
+  auto pull = h->pull("people");
+  ASSERT_FALSE(pull.ok());
+  EXPECT_EQ(pull.error().kind, model::ErrorKind::conflict);
+  auto push = h->push("people");
+  ASSERT_FALSE(push.ok());
+  EXPECT_EQ(push.error().kind, model::ErrorKind::conflict);
+}
+
+TEST(Reconcile, AUsersTriggerCascadingAPulledChangeIsStillCaptured) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = quick_harness(
+      server,
+      "CREATE TABLE people (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, name text);"
+      "CREATE TABLE audit (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, note text);"
+      "CREATE FUNCTION cascade() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+      "  INSERT INTO audit (email, note) VALUES (NEW.email, NEW.name)"
+      "  ON CONFLICT (email) DO UPDATE SET note = EXCLUDED.note; RETURN NULL; END $$;"
+      "CREATE TRIGGER people_cascade AFTER INSERT OR UPDATE ON people FOR EACH ROW EXECUTE FUNCTION cascade()",
+      {"name: people\npostgres: {table: public.people, key: id}\nhubspot: {object: contacts, match: email}\n"
+       "fields:\n  - {column: email, property: email}\n  - {column: name, property: firstname}\n",
+       "name: audit\npostgres: {table: public.audit, key: id}\nhubspot: {object: companies, match: domain_note}\n"
+       "direction: to_hubspot\nfields:\n  - {column: email, property: domain_note}\n  - {column: note, property: name}\n"});
+  h->migrate();
+  h->sim.ui_create("contacts", {{"email", "c@x.io"}, {"firstname", "Cee"}});
+  EXPECT_EQ(pull_ok(*h, "people").created, 1);
+  // The pulled row itself is hubsync's write (not captured); what the
+  // user's trigger made of it in another mapped table is a change to push.
+  EXPECT_EQ(h->db.scalar("SELECT count(*) FROM hubsync.changelog WHERE mapping = 'people'"), "0");
+  EXPECT_EQ(h->db.scalar("SELECT count(*) FROM hubsync.changelog WHERE mapping = 'audit'"), "1");
+}
+
+}  // namespace
+}  // namespace hubsync::test
