@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL 15 cluster for tests and the demo.
 #
-#   throwaway-pg.sh start STATE_DIR   create + start a cluster, print its DSN
+#   throwaway-pg.sh start STATE_DIR [--durable]
+#                                     create + start a cluster, print its DSN
 #   throwaway-pg.sh stop  STATE_DIR   stop it and remove its files
 #   throwaway-pg.sh dsn   STATE_DIR   print the DSN of a running cluster
 #   throwaway-pg.sh crash STATE_DIR   stop it at once (immediate shutdown), keep its files
@@ -12,11 +13,16 @@
 # `postgres` user when run as root (initdb refuses root), by the caller
 # otherwise. It listens on a Unix socket in its own directory and on a free
 # loopback port, with wal_level=logical, and trusts local connections only.
+# Durability is off (fsync, synchronous_commit, full_page_writes) unless
+# --durable is given: benchmarks of write costs need a durable cluster.
 set -euo pipefail
 
 cmd=${1:-}
 state=${2:-}
-[[ -n "$cmd" && -n "$state" ]] || { echo "usage: $0 start|stop|dsn STATE_DIR" >&2; exit 2; }
+option=${3:-}
+[[ -n "$cmd" && -n "$state" ]] || { echo "usage: $0 start|stop|dsn STATE_DIR [--durable]" >&2; exit 2; }
+[[ -z "$option" || ( "$cmd" == start && "$option" == --durable ) ]] || {
+  echo "throwaway-pg: unknown option '$option' (only 'start STATE_DIR --durable')" >&2; exit 2; }
 
 find_bindir() {
   if [[ -n "${HUBSYNC_PG_BINDIR:-}" ]]; then echo "$HUBSYNC_PG_BINDIR"; return; fi
@@ -32,11 +38,13 @@ as_owner() {
   if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-# Durability is off: the cluster is thrown away, speed matters more.
+# Durability is off unless the cluster was started --durable: the cluster
+# is thrown away, speed matters more.
 server_options() {
-  echo "-p $1 -k $2 -c listen_addresses=127.0.0.1 -c wal_level=logical -c fsync=off" \
-       "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
-       "-c max_wal_senders=4 -c max_replication_slots=4"
+  local durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  [[ -f "$state/durable" ]] && durability="-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
+  echo "-p $1 -k $2 -c listen_addresses=127.0.0.1 -c wal_level=logical $durability" \
+       "-c max_connections=200 -c max_wal_senders=4 -c max_replication_slots=4"
 }
 
 free_port() {
@@ -56,6 +64,8 @@ start() {
   fi
   local bindir dir port
   bindir=$(find_bindir)
+  rm -f "$state/durable"
+  [[ "$option" == --durable ]] && touch "$state/durable"
   dir=$(mktemp -d "${TMPDIR:-/tmp}/hubsync-pg.XXXXXX")
   chmod 755 "$dir"
   if [[ $(id -u) -eq 0 ]]; then
@@ -97,7 +107,7 @@ stop_cluster() {
   case "$dir" in
     */hubsync-pg.*) rm -rf "$dir" ;;
   esac
-  rm -f "$state/datadir" "$state/dsn" "$state/port" "$state/socketdir"
+  rm -f "$state/datadir" "$state/dsn" "$state/port" "$state/socketdir" "$state/durable"
   [[ "${1:-}" == quiet ]] || echo "stopped"
 }
 

@@ -185,6 +185,16 @@ TEST_F(CaptureTest, TruncateIsOneChangeWithAnEmptyKey) {
             "customers truncate {} -");
 }
 
+TEST_F(CaptureTest, ChangelogOpsAreChecked) {
+  migrate({customers});
+  const std::string insert = "INSERT INTO hubsync.changelog (mapping, table_schema, table_name, pk, op) "
+                             "VALUES ('m', 'public', 't', '{}', ";
+  db_->exec(insert + "'truncate')");
+  EXPECT_THROW(db_->exec(insert + "'upsert')"), std::exception);
+  EXPECT_EQ(db_->scalar("SELECT pg_typeof(op)::text || ' ' || (op = 'truncate')::text FROM hubsync.changelog"),
+            "hubsync.change_op true");
+}
+
 TEST_F(CaptureTest, AFilterMakesEveryColumnWatched) {
   auto filtered = customers;  // filter.postgres: "status <> 'test'", status unmapped
   filtered.watch_all = true;

@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# What hubsync's change capture costs the application that writes the table.
+#
+#   bench_capture.sh --hubsync PATH [--seconds N] [--rows N] [--clients N]
+#                    [--rounds N] [--modes "durable fast"] [--compare-v1]
+#                    [--after-migrate SQL]
+#
+# For each mode, on a throwaway cluster of its own (tests/pg/throwaway-pg.sh;
+# durable: fsync, synchronous_commit and full_page_writes on; fast: all off):
+# a table of --rows rows (bigint key + 4 columns, one an integer the mapping
+# watches), then pgbench with --clients clients for --seconds seconds of
+#   UPDATE bench_t SET n = n + 1 WHERE id = <random id>
+# without capture ("none") and with the capture the real `hubsync migrate`
+# installs ("v2"; removed again by migrating with no mapping), --rounds
+# times, in a rotating order so that drift in the machine's speed (and the
+# disk's flush latency above all) falls on every side alike.
+# --compare-v1 adds a third side: the generic trigger of hubsync's first
+# schema (migrations/postgres/0001_changelog.sql) in place of v2's.
+# --after-migrate runs SQL after each install of v2, to measure a variant of
+# hubsync's schema (e.g. "DROP INDEX IF EXISTS hubsync.changelog_mapping_id").
+#
+# Prints, per mode and side: mean TPS, its ratio to "none", the median and
+# every round's ratio (each to the "none" run of the same round), and the
+# CPU the cluster spent per transaction, which other load on the machine
+# and the disk's moods disturb far less than TPS.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../../.." && pwd)
+hubsync="" seconds=20 rows=100000 clients=4 rounds=2 modes="durable fast" after="" sides="none v2"
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --hubsync) hubsync=$2; shift 2 ;;
+    --seconds) seconds=$2; shift 2 ;;
+    --rows) rows=$2; shift 2 ;;
+    --clients) clients=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
+    --modes) modes=$2; shift 2 ;;
+    --compare-v1) sides="none v2 v1"; shift ;;
+    --after-migrate) after=$2; shift 2 ;;
+    *) echo "usage: $0 --hubsync PATH [--seconds N] [--rows N] [--clients N] [--rounds N]" \
+            "[--modes 'durable fast'] [--compare-v1] [--after-migrate SQL]" >&2
+       exit 2 ;;
+  esac
+done
+[[ -x "$hubsync" ]] || { echo "bench_capture: --hubsync must name the hubsync binary" >&2; exit 2; }
+command -v pgbench >/dev/null ||
+  { echo "bench_capture: pgbench missing (postgresql-client-15, deploy/install-deps.sh)" >&2; exit 1; }
+
+# v1: the generic function as 0001 created it, and its single trigger, instead of v2's three.
+v1_function=$(sed -n '/^CREATE FUNCTION hubsync.capture()/,/^\$fn\$;/p' "$root/migrations/postgres/0001_changelog.sql")
+[[ -n "$v1_function" ]] || { echo "bench_capture: no v1 function in 0001_changelog.sql" >&2; exit 1; }
+v1_install="DROP TRIGGER hubsync_capture_bench_iud ON bench_t; DROP TRIGGER hubsync_capture_bench_upd ON bench_t;
+  DROP TRIGGER hubsync_capture_bench_trunc ON bench_t; ${v1_function/CREATE FUNCTION/CREATE OR REPLACE FUNCTION}
+  CREATE TRIGGER hubsync_capture_bench AFTER INSERT OR UPDATE OR DELETE ON bench_t FOR EACH ROW
+    EXECUTE FUNCTION hubsync.capture('bench', '{id}', '{email,id,n}')"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/hubsync-bench-capture.XXXXXX")
+state="$work/pg"
+cleanup() { "$root/tests/pg/throwaway-pg.sh" stop "$state" >/dev/null 2>&1 || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+mkdir -p "$work/mappings" "$work/none"
+cat > "$work/mappings/bench.yaml" <<'EOF'
+name: bench
+postgres: {table: public.bench_t, key: id}
+hubspot: {object: contacts, match: email}
+direction: to_hubspot
+fields:
+  - {column: email, property: email}
+  - {column: n, property: bench_n, type: integer}
+EOF
+cat > "$work/update.sql" <<EOF
+\set id random(1, $rows)
+UPDATE bench_t SET n = n + 1 WHERE id = :id;
+EOF
+
+sql() { psql "$dsn" -qAt -v ON_ERROR_STOP=1 -c "$1"; }
+
+hubsync_migrate() {  # $1: mappings dir
+  printf 'postgres: {dsn_env: BENCH_PG}\nhubspot: {token_env: BENCH_TOKEN}\nmappings: {dir: %s}\nstate: {path: %s}\n' \
+    "$1" "$work/state.db" > "$work/hubsync.yaml"
+  BENCH_PG=$dsn BENCH_TOKEN=pat-na1-bench "$hubsync" --config "$work/hubsync.yaml" migrate \
+    >"$work/migrate.log" 2>&1 || { cat "$work/migrate.log" >&2; exit 1; }
+}
+
+install() {  # none | v2 | v1
+  case "$1" in
+    none) hubsync_migrate "$work/none" ;;
+    v2) hubsync_migrate "$work/mappings"; [[ -z "$after" ]] || sql "$after" ;;
+    v1) hubsync_migrate "$work/mappings"; sql "$v1_install" ;;
+  esac
+}
+
+# CPU ticks used by the cluster: its live processes and the backends it has reaped.
+server_ticks() {
+  local pm t p
+  pm=$(head -1 "$(cat "$state/datadir")/data/postmaster.pid")
+  t=$(awk '{ print $16 + $17 }' "/proc/$pm/stat")
+  for p in $(pgrep -P "$pm"); do t=$(( t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0) )); done
+  echo "$t"
+}
+
+run() {  # one pgbench run; prints its TPS and the server's CPU microseconds per transaction
+  local before after_ticks out n
+  sql "TRUNCATE hubsync.changelog"
+  sql "VACUUM ANALYZE bench_t" && sql "CHECKPOINT"
+  before=$(server_ticks)
+  out=$(pgbench -n -c "$clients" -j "$(( clients < 2 ? clients : 2 ))" -T "$seconds" -f "$work/update.sql" "$dsn" 2>/dev/null)
+  sleep 0.5  # let the postmaster reap the benchmark's backends
+  after_ticks=$(server_ticks)
+  n=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$out")
+  echo "$(sed -n 's/^tps = \([0-9.]*\) .*without initial connection time.*/\1/p' <<<"$out")" \
+       "$(( (after_ticks - before) * 1000000 / $(getconf CLK_TCK) / n ))"
+}
+
+mean() { awk -v f="$1" '{ s += $f; n++ } END { printf "%.0f", s / n }'; }
+
+declare -A results  # "mode side" -> lines "tps cpu_us", one per round
+declare -A per_round  # "mode side" -> ratios to none, one per round
+for mode in $modes; do
+  flag=""; [[ "$mode" == durable ]] && flag="--durable"
+  dsn=$("$root/tests/pg/throwaway-pg.sh" start "$state" $flag)
+  sql "CREATE TABLE bench_t (id bigint PRIMARY KEY, n integer NOT NULL DEFAULT 0, email text,
+         name text, updated_at timestamptz NOT NULL DEFAULT now());
+       INSERT INTO bench_t (id, email, name)
+         SELECT g, 'user' || g || '@example.com', 'Name ' || g FROM generate_series(1, $rows) g"
+  read -r -a order <<<"$sides"
+  for round in $(seq 1 "$rounds"); do
+    declare -A this=()
+    for side in "${order[@]}"; do
+      install "$side"
+      this[$side]=$(run)
+      results["$mode $side"]+="${this[$side]}"$'\n'
+      [[ $side == none || $(sql "SELECT count(*) > 0 FROM hubsync.changelog") == t ]] ||
+        { echo "bench_capture: $side captured nothing" >&2; exit 1; }
+    done
+    for side in "${order[@]}"; do
+      per_round["$mode $side"]+=$(awk -v a="${this[$side]% *}" -v b="${this[none]% *}" 'BEGIN { printf "%.2f ", a / b }')
+    done
+    order=("${order[@]:1}" "${order[0]}")  # rotate
+  done
+  "$root/tests/pg/throwaway-pg.sh" stop "$state" >/dev/null
+done
+
+echo "capture cost: pgbench, $clients clients, ${seconds} s x $rounds round(s) per side, $rows rows," \
+     "UPDATE of one watched integer"
+[[ -z "$after" ]] || echo "v2 variant: after migrate: $after"
+median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+printf '%-8s | %-4s | %8s | %-9s | %-12s | %-28s | %s\n' mode side TPS "TPS ratio" "median ratio" \
+  "ratio per round" "server CPU us/tx"
+printf '%-8s-+-%-4s-+-%8s-+-%-9s-+-%-12s-+-%-28s-+-%s\n' -------- ---- -------- --------- ------------ \
+  ---------------------------- ----------------
+for mode in $modes; do
+  base=$(printf '%s' "${results["$mode none"]}" | mean 1)
+  for side in $sides; do
+    tps=$(printf '%s' "${results["$mode $side"]}" | mean 1)
+    printf '%-8s | %-4s | %8s | %-9s | %-12s | %-28s | %s\n' "$mode" "$side" "$tps" \
+      "$(awk -v a="$tps" -v b="$base" 'BEGIN { printf "%.2f", a / b }')" \
+      "$(printf '%s' "${per_round["$mode $side"]}" | median)" "${per_round["$mode $side"]}" \
+      "$(printf '%s' "${results["$mode $side"]}" | mean 2)"
+  done
+done
+echo "(durable: fsync, synchronous_commit, full_page_writes on; fast: off." \
+     "Load average after: $(cut -d' ' -f1-3 /proc/loadavg))"
