@@ -248,7 +248,7 @@ TEST_F(CaptureTest, TheFunctionIsASecurityDefinerOwnedByTheMigratorWithAPinnedSe
             "EXECUTE FUNCTION hubsync.capture_customers()");
   EXPECT_EQ(db_->scalar("SELECT watch_all::text || ' ' || generator_version || ' ' || key_types::text || ' ' || "
                         "watched_columns::text FROM hubsync.captures"),
-            "false 2 {int8} {email,name}");
+            "false 3 {int8} {email,name}");
 }
 
 TEST_F(CaptureTest, MappingNamesMustLeaveRoomForTheTriggerSuffixes) {
