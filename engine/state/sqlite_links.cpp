@@ -84,8 +84,9 @@ Status SqliteStateStore::upsert_link_locked(const std::string& mapping, const st
 Result<std::optional<Link>> SqliteStateStore::find_link_by_match_key(const std::string& mapping,
                                                                      const std::string& match_key) {
   std::lock_guard lock(mu_);
+  // Without statistics SQLite would scan the mapping's links by primary key.
   auto q = db_->prepare("SELECT pg_key, hubspot_id, created_at, updated_at FROM links "
-                        "WHERE mapping = ? AND match_key = ? ORDER BY pg_key LIMIT 1");
+                        "INDEXED BY links_by_match_key WHERE mapping = ? AND match_key = ? LIMIT 1");
   if (!q) return std::move(q).error();
   auto row = q->bind(mapping, match_key).step();
   if (!row) return std::move(row).error();

@@ -7,7 +7,7 @@
 -- it is written. NULL for links made before this migration until the pusher
 -- backfills them from the synced base.
 ALTER TABLE links ADD COLUMN match_key TEXT;
-CREATE INDEX links_by_match_key ON links (mapping, match_key) WHERE match_key IS NOT NULL;
+CREATE INDEX links_by_match_key ON links (mapping, match_key);
 
 -- What a push is about to write, recorded (synced to disk) before the HubSpot
 -- call and removed with the batch's commit. A row left here means the process
