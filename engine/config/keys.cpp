@@ -174,7 +174,7 @@ const std::vector<KeyDesc>& key_table() {
 }
 
 const std::vector<std::string>& sections() {
-  static const std::vector<std::string> names = {"postgres", "hubspot", "rate_limit", "webhook",
+  static const std::vector<std::string> names = {"postgres", "hubspot", "rate_limit", "webhook", "pull",
                                                  "state",    "mappings", "log"};
   return names;
 }
