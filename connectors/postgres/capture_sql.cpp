@@ -90,6 +90,9 @@ std::string function_body(const CaptureDesign& d) {
          "  ELSE  -- TRUNCATE\n"
          "    " + insert_sql(d, {"'{}', 'truncate'"}, false) + "\n"
          "  END IF;\n"
+         "  -- Wakes `hubsync serve` (LISTEN hubsync_changes) at commit; PostgreSQL\n"
+         "  -- sends one notification per transaction for equal payloads.\n"
+         "  PERFORM pg_catalog.pg_notify('hubsync_changes', " + quote_literal(d.mapping) + ");\n"
          "  RETURN NULL;\n"
          "END\n";
 }

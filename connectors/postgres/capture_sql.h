@@ -13,7 +13,8 @@ namespace hubsync::postgres {
 /// The version of the generated capture, recorded in hubsync.captures. 1 is
 /// the generic hubsync.capture() of migration 0001. Bump it whenever the
 /// generated SQL changes: `hubsync run` then asks for `hubsync migrate`.
-constexpr int kCaptureGeneratorVersion = 3;
+/// v4: the capture also pg_notify()s channel hubsync_changes with the mapping.
+constexpr int kCaptureGeneratorVersion = 4;
 
 /// A column as the generated capture reads it.
 struct CaptureColumn {

@@ -78,6 +78,7 @@ Status PgDatabase::apply_hubspot_deletes(const mapping::Mapping& m,
   }
   HUBSYNC_PG_TRY("mapping " + m.name + ": applying deletions made in HubSpot", {
     pqxx::work tx(conn());
+    if (auto lost = renew_lease(tx, m.name)) return std::move(*lost);
     tx.exec("SET LOCAL hubsync.origin = 'hubsync'");
     exec_with(tx, sql, match.params);
     tx.commit();

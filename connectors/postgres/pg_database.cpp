@@ -79,9 +79,9 @@ Result<Value> convert(const pqxx::field& f, const PgDatabase::Column& c, const s
 }  // namespace
 
 PgDatabase::PgDatabase(std::string dsn, std::shared_ptr<spdlog::logger> log)
-    : dsn_(std::move(dsn)), log_(std::move(log)) {}
+    : dsn_(std::move(dsn)), log_(std::move(log)), holder_(new_lease_holder()) {}
 
-PgDatabase::~PgDatabase() = default;
+PgDatabase::~PgDatabase() { (void)release_mappings(); }
 
 pqxx::connection& PgDatabase::conn() {
   if (!conn_ || !conn_->c.is_open()) {
@@ -137,24 +137,6 @@ std::string PgDatabase::select_list(const mapping::Mapping& m, const Columns& co
   return sql + " AS in_filter";
 }
 
-Status PgDatabase::lock_mapping(const std::string& mapping) {
-  HUBSYNC_PG_TRY("mapping " + mapping + ": taking the push lock", {
-    pqxx::work tx(conn());
-    auto r = tx.exec_params("SELECT pg_try_advisory_lock(hashtextextended('hubsync.push.' || $1, 0))",
-                            mapping);
-    if (!r[0][0].as<bool>())
-      return model::make_error(ErrorKind::conflict,
-                               "mapping " + mapping + ": another hubsync process is pushing it");
-    // We hold the lock, so every lease on this mapping belongs to a pusher
-    // that died: free them now rather than waiting for them to expire.
-    tx.exec_params("UPDATE hubsync.changelog SET claimed_by = NULL, claimed_until = NULL "
-                   "WHERE mapping = $1 AND claimed_by IS NOT NULL",
-                   mapping);
-    tx.commit();
-    return Status{};
-  })
-}
-
 Status PgDatabase::enqueue(const mapping::Mapping& m, const std::vector<model::RecordKey>& keys,
                            std::int64_t delay_ms) {
   if (keys.empty()) return {};
@@ -185,6 +167,7 @@ Result<std::vector<model::Change>> PgDatabase::claim_changes(const mapping::Mapp
                                                              const std::string& worker) {
   HUBSYNC_PG_TRY("mapping " + m.name + ": claiming changes", {
     pqxx::work tx(conn());
+    if (auto lost = renew_lease(tx, m.name)) return std::move(*lost);
     auto r = tx.exec_params(
         "UPDATE hubsync.changelog c SET claimed_by = $3, attempts = c.attempts + 1, "
         "  claimed_until = clock_timestamp() + $4 * interval '1 millisecond' "

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <map>
+#include <optional>
+#include <set>
 #include <memory>
 #include <string>
 
@@ -14,6 +16,9 @@
 namespace hubsync::postgres {
 
 /// The DatabasePort over libpqxx: one connection, reopened after it drops.
+/// Each instance is its own lease holder ('<host>/<pid>/<nonce>'): the
+/// leases it took are renewed by its claims and writes, and given back
+/// when it is destroyed.
 /// Column types are read from the catalog once per mapping and drive both
 /// the SQL (typed key comparisons that use the primary-key index) and the
 /// conversion of values into engine Values.
@@ -22,7 +27,9 @@ class PgDatabase final : public pipeline::DatabasePort {
   PgDatabase(std::string dsn, std::shared_ptr<spdlog::logger> log);
   ~PgDatabase() override;
 
+  // pg_lease.cpp
   model::Status lock_mapping(const std::string& mapping) override;
+  model::Status release_mappings() override;
   model::Status enqueue(const mapping::Mapping& m, const std::vector<model::RecordKey>& keys,
                         std::int64_t delay_ms) override;
   model::Result<std::vector<model::Change>> claim_changes(const mapping::Mapping& m,
@@ -66,6 +73,10 @@ class PgDatabase final : public pipeline::DatabasePort {
 
  private:
   pqxx::connection& conn();
+  /// Renews this instance's lease on `mapping` inside `tx` when it holds
+  /// one; an error (`conflict`) when the lease was lost (it expired and
+  /// another process took it). Mappings never locked pass unchecked.
+  std::optional<model::Error> renew_lease(pqxx::transaction_base& tx, const std::string& mapping);
   model::Result<const Columns*> columns_of(const mapping::Mapping& m);
   std::string select_list(const mapping::Mapping& m, const Columns& cols) const;
   std::string group_sql(const mapping::Mapping& m, const Columns& cols,
@@ -84,6 +95,8 @@ class PgDatabase final : public pipeline::DatabasePort {
   struct Conn;
   std::unique_ptr<Conn> conn_;
   std::map<std::string, Columns> columns_;  // by quoted table name
+  std::string holder_;                      // this instance's lease holder id
+  std::set<std::string> leased_;            // mappings this instance took a lease on
 };
 
 }  // namespace hubsync::postgres

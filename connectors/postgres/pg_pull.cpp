@@ -142,6 +142,7 @@ Result<std::vector<pipeline::RowApplied>> PgDatabase::apply_rows(
   }
   HUBSYNC_PG_TRY("mapping " + m.name + ": writing rows", {
     pqxx::work tx(conn());
+    if (auto lost = renew_lease(tx, m.name)) return std::move(*lost);
     tx.exec("SET LOCAL hubsync.origin = 'hubsync'");
     for (const auto& [shape, rows] : groups)
       apply_group(tx, m, **cols, shape.second, shape.first, writes, rows, out);
@@ -226,6 +227,7 @@ Status PgDatabase::delete_rows(const mapping::Mapping& m, const std::vector<mode
                           record_type(names, types, **cols) + ") WHERE " + where;
   HUBSYNC_PG_TRY("mapping " + m.name + ": deleting rows", {
     pqxx::work tx(conn());
+    if (auto lost = renew_lease(tx, m.name)) return std::move(*lost);
     tx.exec("SET LOCAL hubsync.origin = 'hubsync'");
     tx.exec_params(sql, group_json(m, **cols, {}, doc, all));
     tx.commit();

@@ -16,6 +16,8 @@ struct PgDatabase::Conn {
 /// sets Row::error instead of failing the read.
 model::Result<pipeline::Row> to_row(const pqxx::row& r, const mapping::Mapping& m,
                                     const PgDatabase::Columns& cols);
+/// A new lease holder id, '<host>/<pid>/<random hex>' (pg_lease.cpp).
+std::string new_lease_holder();
 }  // namespace hubsync::postgres
 
 // Runs `body` (a braced block returning a Result) in a PgDatabase member,

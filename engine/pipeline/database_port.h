@@ -61,11 +61,19 @@ class DatabasePort {
  public:
   virtual ~DatabasePort() = default;
 
-  /// Makes this session the only pusher of `mapping` (a session advisory
-  /// lock, released when the connection closes, so a crashed process never
-  /// holds it) and frees every lease a previous, dead pusher left behind.
-  /// Error `conflict` when another live process holds it.
+  /// Makes this instance the only syncer of `mapping` (push and pull
+  /// alike) with a lease row that expires unless renewed: calling it again
+  /// renews it, and so does every claim and write this instance makes for
+  /// the mapping (each fails with `conflict` once the lease is lost). The
+  /// lease survives a reconnect and works through a transaction pooler. A
+  /// lease whose holder died on this host (its pid is gone) or expired is
+  /// taken over at once, and the changelog leases its pusher left are freed.
+  /// Error `conflict` naming the holder when another live one holds it.
   virtual model::Status lock_mapping(const std::string& mapping) = 0;
+
+  /// Gives back every mapping lease this instance holds (a clean stop);
+  /// best effort: a lease not given back expires.
+  virtual model::Status release_mappings() = 0;
 
   /// Appends changelog rows (op update) for rows that must be pushed again:
   /// a dead letter being retried, an association waiting for its parent.
