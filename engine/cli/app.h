@@ -34,6 +34,8 @@ struct RunOptions {
 
 int cmd_config_check(const GlobalOptions& global);
 int cmd_run(const GlobalOptions& global, const RunOptions& options);
+/// `hubsync serve` until SIGTERM/SIGINT (exit 0); SIGHUP reloads the mapping files.
+int cmd_serve(const GlobalOptions& global);
 int cmd_validate(const GlobalOptions& global, const std::vector<std::string>& files, bool offline);
 int cmd_schema(const GlobalOptions& global, bool apply);
 int cmd_auth_login(const GlobalOptions& global, int timeout_s);

@@ -44,6 +44,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   run->callback([&] { rc = cmd_run(global, run_options); });
 
+  auto* serve = app.add_subcommand(
+      "serve", "Run as a service: webhooks and Postgres notifications keep both sides in sync until SIGTERM");
+  serve->callback([&] { rc = cmd_serve(global); });
+
   auto* validate = app.add_subcommand(
       "validate", "Check mapping files: exit 0 valid, 1 invalid, 2 could not check");
   std::vector<std::string> validate_files;

@@ -77,6 +77,16 @@ struct PullConfig {
   int association_pass_every_s = 6 * 3600;
 };
 
+/// `hubsync serve`'s loops (webhook.* configures its HTTP endpoint).
+struct ServeConfig {
+  int debounce_ms = 250;          ///< a NOTIFY waits this long for more before the push
+  int poll_s = 30;                ///< every mapping is pushed this often without a NOTIFY
+  int inbox_every_ms = 500;       ///< how often the webhook inbox is drained
+  int sweep_every_s = 300;        ///< safety-net sweep from the checkpoint
+  int reconcile_every_s = 900;    ///< delayed reconciliation pass
+  int reconcile_window_s = 3600;  ///< how far behind that pass re-reads
+};
+
 struct MappingsConfig {
   std::string dir = "mappings";
 };
@@ -94,6 +104,7 @@ struct Config {
   WebhookConfig webhook;
   StateConfig state;
   PullConfig pull;
+  ServeConfig serve;
   MappingsConfig mappings;
   LogConfig log;
 };

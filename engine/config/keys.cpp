@@ -155,6 +155,12 @@ std::vector<KeyDesc> build_table() {
   value("pull", "overlap_s", int_key(&Config::pull, &PullConfig::overlap_s, 0, 86400));
   value("pull", "association_pass_every_s",
         int_key(&Config::pull, &PullConfig::association_pass_every_s, 0, 30 * 86400));
+  value("serve", "debounce_ms", int_key(&Config::serve, &ServeConfig::debounce_ms, 0, 60000));
+  value("serve", "poll_s", int_key(&Config::serve, &ServeConfig::poll_s, 1, 86400));
+  value("serve", "inbox_every_ms", int_key(&Config::serve, &ServeConfig::inbox_every_ms, 10, 60000));
+  value("serve", "sweep_every_s", int_key(&Config::serve, &ServeConfig::sweep_every_s, 1, 86400));
+  value("serve", "reconcile_every_s", int_key(&Config::serve, &ServeConfig::reconcile_every_s, 1, 7 * 86400));
+  value("serve", "reconcile_window_s", int_key(&Config::serve, &ServeConfig::reconcile_window_s, 0, 7 * 86400));
   value("mappings", "dir", [](Config& c, const std::string& s) -> std::optional<std::string> {
     if (s.empty()) return "must not be empty";
     c.mappings.dir = s;
@@ -175,7 +181,7 @@ const std::vector<KeyDesc>& key_table() {
 
 const std::vector<std::string>& sections() {
   static const std::vector<std::string> names = {"postgres", "hubspot", "rate_limit", "webhook",
-                                                 "state",    "pull",     "mappings", "log"};
+                                                 "state",    "pull",     "serve",    "mappings", "log"};
   return names;
 }
 

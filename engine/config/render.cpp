@@ -73,6 +73,12 @@ std::string render_masked(const Config& c) {
   line("state.path", c.state.path);
   line("pull.overlap_s", std::to_string(c.pull.overlap_s));
   line("pull.association_pass_every_s", std::to_string(c.pull.association_pass_every_s));
+  line("serve.debounce_ms", std::to_string(c.serve.debounce_ms));
+  line("serve.poll_s", std::to_string(c.serve.poll_s));
+  line("serve.inbox_every_ms", std::to_string(c.serve.inbox_every_ms));
+  line("serve.sweep_every_s", std::to_string(c.serve.sweep_every_s));
+  line("serve.reconcile_every_s", std::to_string(c.serve.reconcile_every_s));
+  line("serve.reconcile_window_s", std::to_string(c.serve.reconcile_window_s));
   line("mappings.dir", c.mappings.dir);
   line("log.level", c.log.level);
   line("log.format", c.log.format);

@@ -1,0 +1,127 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <spdlog/logger.h>
+
+#include "engine/mapping/mapping.h"
+#include "engine/pipeline/pull.h"
+#include "engine/pipeline/push.h"
+#include "engine/service/change_notifier.h"
+
+namespace hubsync::service {
+
+using std::chrono::milliseconds;
+
+struct ServiceOptions {
+  milliseconds debounce{250};          ///< after a NOTIFY, wait this long for more before pushing
+  milliseconds poll_every{30'000};     ///< push every mapping this often even without a NOTIFY
+  milliseconds inbox_every{500};       ///< how often the webhook inbox is looked at
+  std::size_t inbox_batch = 500;       ///< events claimed at a time
+  std::int64_t inbox_lease_ms = 300'000;
+  std::int64_t inbox_keep_ms = 7 * 86'400'000LL;  ///< processed events kept for dedupe
+  milliseconds sweep_every{300'000};   ///< the safety-net sweep (checkpoint - overlap)
+  milliseconds reconcile_every{900'000};  ///< the delayed reconciliation pass
+  std::int64_t reconcile_window_ms = 3'600'000;  ///< how far behind it re-reads
+  milliseconds lease_renew_every{30'000};
+  milliseconds error_backoff{5'000};   ///< after a step failed (HubSpot or Postgres down)
+  pipeline::PushOptions push;
+  pipeline::PullOptions pull;
+};
+
+/// What the service did so far (for /metrics, the health page, tests).
+struct ServiceStats {
+  std::atomic<std::int64_t> events_processed{0};  ///< inbox events reconciled
+  std::atomic<std::int64_t> events_dropped{0};    ///< events no mapping pulls (acknowledged)
+  std::atomic<std::int64_t> objects_pulled{0};    ///< objects reconciled from events
+  std::atomic<std::int64_t> pushes{0};            ///< push passes run
+  std::atomic<std::int64_t> rows_pushed{0};
+  std::atomic<std::int64_t> sweeps{0};            ///< safety-net sweep passes run (all mappings)
+  std::atomic<std::int64_t> reconciles{0};        ///< delayed reconciliation passes run
+  std::atomic<std::int64_t> failures{0};          ///< steps that failed (and were retried)
+  std::atomic<std::int64_t> last_ok_ms{0};        ///< wall time of the last step that succeeded
+  std::atomic<bool> postgres_ok{false};
+  std::atomic<bool> hubspot_ok{true};
+};
+
+/// The loops of `hubsync serve` (ARCHITECTURE §2) on one worker thread, so
+/// the pushes and pulls of one mapping never interleave: the webhook inbox
+/// drained into Puller::pull_ids (current state read with batch/read, so
+/// event order does not matter); pushes woken by Postgres NOTIFY (after a
+/// debounce; every mapping on a fallback poll and after the listener
+/// reconnects); the periodic sweep, the delayed reconciliation pass over a
+/// trailing window, dead-letter retries and housekeeping. Every HubSpot call
+/// spends the one limiter the CrmPort holds, so the safety nets share the
+/// portal's budget with live traffic. Mapping leases are taken and renewed
+/// through DatabasePort::lock_mapping; a mapping another process holds is
+/// skipped (and logged once) until it can be taken.
+class Service {
+ public:
+  /// Every reference must outlive the Service. `notifier` is waited on by a
+  /// thread of the Service's own.
+  Service(const std::vector<mapping::Mapping>& mappings, pipeline::DatabasePort& db, pipeline::CrmPort& crm,
+          state::StateStore& store, ratelimit::Clock& clock, ChangeNotifier& notifier,
+          std::shared_ptr<spdlog::logger> log, ServiceOptions options = {});
+  ~Service();
+
+  /// Runs the loops until stop() (from any thread, or a signal handler's
+  /// flag polled through `should_stop`), then gives the leases back.
+  /// Returns after the step in progress ends: nothing claimed is lost (an
+  /// unfinished claim's lease expires and it is processed again).
+  void run();
+  /// Asks run() to return. Thread-safe.
+  void stop();
+  /// Wakes the worker now (e.g. the webhook receiver stored events). Thread-safe.
+  void wake();
+
+  const ServiceStats& stats() const { return stats_; }
+
+ private:
+  void listen_loop();
+  bool stopping() const { return stop_.load(); }
+  /// Sleeps up to `max` or until there is work; true when wake() was called.
+  bool wait_for_work(milliseconds max);
+  enum class Hold { ours, elsewhere, failed };
+  /// Takes or renews the mapping's lease.
+  Hold hold(const mapping::Mapping& m);
+  void renew_leases();
+  enum class Drain { idle, more, failed };
+  Drain drain_inbox();
+  void pull_events(const mapping::Mapping& m, const std::vector<std::string>& ids, bool& ok);
+  bool push(const std::set<std::string>& names, bool all);
+  bool sweep(std::int64_t overlap_ms, const char* what);
+  void housekeeping();
+  void failed(const std::string& what, const model::Error& e);
+  std::vector<const mapping::Mapping*> covering(const std::string& object_type) const;
+
+  const std::vector<mapping::Mapping>& mappings_;
+  std::map<std::string, const mapping::Mapping*> by_name_;
+  std::vector<const mapping::Mapping*> order_;
+  pipeline::DatabasePort& db_;
+  pipeline::CrmPort& crm_;
+  state::StateStore& store_;
+  ratelimit::Clock& clock_;
+  ChangeNotifier& notifier_;
+  std::shared_ptr<spdlog::logger> log_;
+  ServiceOptions opt_;
+  ServiceStats stats_;
+
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::set<std::string> notified_;  // guarded by mu_
+  bool catch_up_ = true;            // guarded by mu_: push every mapping
+  bool woken_ = false;              // guarded by mu_
+  std::set<std::string> held_elsewhere_;  // mappings another process holds (logged once)
+};
+
+}  // namespace hubsync::service

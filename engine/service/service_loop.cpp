@@ -1,0 +1,167 @@
+// Service::run and the timed steps: pushes, sweeps, housekeeping.
+#include <algorithm>
+#include <thread>
+
+#include "engine/service/service.h"
+
+namespace hubsync::service {
+
+using Duration = ratelimit::Clock::Duration;
+
+bool Service::push(const std::set<std::string>& names, bool all) {
+  bool ok = true;
+  for (const auto* m : order_) {
+    if (stopping()) break;
+    if (!m->pushes() || (!all && !names.count(m->name))) continue;
+    if (const auto held = hold(*m); held != Hold::ours) {
+      ok = ok && held == Hold::elsewhere;
+      continue;
+    }
+    pipeline::Pusher pusher(*m, by_name_, db_, crm_, store_, clock_, log_, opt_.push);
+    auto r = pusher.run();
+    ++stats_.pushes;
+    if (!r.ok()) {
+      failed("mapping " + m->name + ": push", r.error());
+      ok = false;
+      continue;
+    }
+    stats_.rows_pushed += r->pushed();
+    if (r->unreachable) {
+      failed("mapping " + m->name + ": push", *r->unreachable);
+      ok = false;
+      continue;
+    }
+    stats_.hubspot_ok = true;
+    stats_.postgres_ok = true;
+    stats_.last_ok_ms = clock_.wall_ms();
+    if (r->pushed() > 0) log_->info("mapping {}: pushed {}", m->name, r->pushed());
+  }
+  return ok;
+}
+
+bool Service::sweep(std::int64_t overlap_ms, const char* what) {
+  bool ok = true;
+  pipeline::PullOptions options = opt_.pull;
+  options.overlap_ms = overlap_ms;
+  for (const auto* m : order_) {
+    if (stopping()) break;
+    if (!m->pulls()) continue;
+    if (const auto held = hold(*m); held != Hold::ours) {
+      ok = ok && held == Hold::elsewhere;
+      continue;
+    }
+    pipeline::Puller puller(*m, by_name_, db_, crm_, store_, clock_, log_, options);
+    auto r = puller.run();
+    if (!r.ok()) {
+      failed("mapping " + m->name + ": " + what, r.error());
+      ok = false;
+      continue;
+    }
+    if (r->unreachable) {
+      failed("mapping " + m->name + ": " + what, *r->unreachable);
+      ok = false;
+      continue;
+    }
+    stats_.hubspot_ok = true;
+    stats_.last_ok_ms = clock_.wall_ms();
+    const auto changed = r->created + r->updated + r->deleted + r->hubspot_updates;
+    if (changed > 0)
+      log_->info("mapping {}: {} repaired {} object(s) (created {}, updated {}, deleted {})", m->name, what,
+                 changed, r->created, r->updated, r->deleted);
+  }
+  return ok;
+}
+
+// Dead letters due for a retry, old inbox events, the changelog archive.
+void Service::housekeeping() {
+  for (const auto* m : order_) {
+    if (stopping()) return;
+    if (hold(*m) != Hold::ours) continue;
+    if (m->pulls()) {
+      pipeline::Puller puller(*m, by_name_, db_, crm_, store_, clock_, log_, opt_.pull);
+      if (auto r = puller.retry_dead_letters(false); !r.ok()) failed("mapping " + m->name + ": retrying dead letters", r.error());
+    }
+    if (m->pushes()) {
+      pipeline::Pusher pusher(*m, by_name_, db_, crm_, store_, clock_, log_, opt_.push);
+      if (auto r = pusher.requeue_dead_letters(false); r.ok() && *r > 0) {
+        std::lock_guard lock(mu_);
+        notified_.insert(m->name);
+      }
+    }
+  }
+  (void)store_.purge_inbox(clock_.wall_ms() - opt_.inbox_keep_ms);
+  (void)db_.prune_archive();
+}
+
+void Service::run() {
+  std::thread listener([this] { listen_loop(); });
+  const auto backoff = opt_.error_backoff;
+  auto now = clock_.monotonic();
+  // A start catches up first: what HubSpot changed while hubsync was down
+  // (the sweep from the checkpoint), then every mapping's changelog.
+  Duration next_sweep = now, next_reconcile = now + opt_.reconcile_every, next_renew = now + opt_.lease_renew_every;
+  Duration next_poll = now + opt_.poll_every, next_inbox = now, next_push_retry{0};
+  Duration first_notified{0};
+  log_->info("serving {} mapping(s)", mappings_.size());
+  while (!stopping()) {
+    now = clock_.monotonic();
+    if (now >= next_renew) {
+      renew_leases();
+      next_renew = now + opt_.lease_renew_every;
+    }
+    if (now >= next_sweep) {
+      const bool ok = sweep(opt_.pull.overlap_ms, "sweep");
+      ++stats_.sweeps;
+      housekeeping();
+      next_sweep = now + (ok ? opt_.sweep_every : std::max(backoff, opt_.sweep_every / 10));
+      continue;
+    }
+    if (now >= next_reconcile) {
+      sweep(opt_.reconcile_window_ms, "reconciliation pass");
+      ++stats_.reconciles;
+      next_reconcile = now + opt_.reconcile_every;
+      continue;
+    }
+    Drain drained = Drain::idle;
+    if (now >= next_inbox) {
+      drained = drain_inbox();
+      next_inbox = drained == Drain::failed ? now + backoff : now + opt_.inbox_every;
+    }
+    // Pushes: every mapping on a catch-up or the fallback poll, else the
+    // notified ones once the debounce has passed since the first NOTIFY.
+    std::set<std::string> names;
+    bool all = false;
+    {
+      std::lock_guard lock(mu_);
+      if (!notified_.empty() && first_notified == Duration(0)) first_notified = now;
+      const bool due_retry = next_push_retry != Duration(0) && now >= next_push_retry;
+      if (catch_up_ || now >= next_poll || due_retry) {
+        all = true;
+        catch_up_ = false;
+        notified_.clear();
+      } else if (!notified_.empty() && now - first_notified >= opt_.debounce &&
+                 (next_push_retry == Duration(0) || now >= next_push_retry)) {
+        names.swap(notified_);
+      }
+    }
+    if (all || !names.empty()) {
+      first_notified = Duration(0);
+      const bool ok = push(names, all);
+      if (all) next_poll = now + opt_.poll_every;
+      next_push_retry = ok ? Duration(0) : now + backoff;
+      continue;
+    }
+    if (drained == Drain::more) continue;
+    Duration until = std::min({next_sweep, next_reconcile, next_renew, next_poll, next_inbox});
+    if (first_notified != Duration(0)) until = std::min(until, first_notified + opt_.debounce);
+    if (next_push_retry != Duration(0)) until = std::min(until, next_push_retry);
+    if (wait_for_work(std::chrono::duration_cast<milliseconds>(until - clock_.monotonic())))
+      next_inbox = std::min(next_inbox, clock_.monotonic());
+  }
+  stop();
+  listener.join();
+  (void)db_.release_mappings();
+  log_->info("stopped");
+}
+
+}  // namespace hubsync::service

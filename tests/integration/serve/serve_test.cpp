@@ -1,0 +1,194 @@
+// `hubsync serve` as an operator runs it: the real binary against a real
+// PostgreSQL and the simulator. Pushes are woken by NOTIFY (the fallback poll
+// and the sweep are set far away, so nothing else could explain them).
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <thread>
+
+#include "tests/integration/push/push_harness.h"
+
+namespace hubsync::test {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+constexpr const char* kPeople = R"(name: people
+postgres: {table: public.people, key: id}
+hubspot: {object: contacts, match: email}
+direction: both
+fields:
+  - {column: email, property: email}
+  - {column: name, property: firstname}
+)";
+
+// Polls `done` every 100 ms for up to `limit`.
+bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit = 15s) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < until) {
+    if (done()) return true;
+    std::this_thread::sleep_for(100ms);
+  }
+  return done();
+}
+
+class Serve : public ::testing::Test {
+ protected:
+  // Writes the config and the mapping, migrates, returns the config path.
+  fs::path setup(PushHarness& h, const std::string& serve_yaml) {
+    fs::create_directories(h.dir / "mappings");
+    std::ofstream(h.dir / "mappings" / "people.yaml") << kPeople;
+    const fs::path config = h.dir / "hubsync.yaml";
+    std::string yaml = h.config_yaml();
+    yaml.replace(yaml.find("level: warn"), 11, "level: info");  // the log says what serve did
+    std::ofstream(config) << yaml << serve_yaml;
+    const std::string cmd = "'" HUBSYNC_BIN "' --config '" + config.string() + "' migrate >/dev/null 2>&1";
+    EXPECT_EQ(std::system(cmd.c_str()), 0);
+    return config;
+  }
+
+  static std::unique_ptr<PushHarness> people(const std::string& server) {
+    return quick_harness(server, "CREATE TABLE people (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, name text)",
+                         {kPeople});
+  }
+
+  // SIGTERM (or SIGINT): a clean stop, exit 0.
+  static void stop(pid_t pid, const std::string& log, int sig = SIGTERM) {
+    kill(pid, sig);
+    EXPECT_EQ(wait_for_exit(pid, 15000), 0) << log_tail(log);
+  }
+
+  static bool leased(PushHarness& h) { return h.db.scalar("SELECT count(*) FROM hubsync.leases") == "1"; }
+
+  pid_t serve(const fs::path& config, const std::string& log) {
+    return spawn_hubsync(HUBSYNC_BIN, {"--config", config.string(), "serve"}, log);
+  }
+
+  static bool has_contact(PushHarness& h, const std::string& email) {
+    return h.live_by("contacts", "email").count(email) > 0;
+  }
+};
+
+// Far-away safety nets: only a NOTIFY can make a push happen in seconds.
+constexpr const char* kQuiet =
+    "serve: {poll_s: 3600, sweep_every_s: 3600, reconcile_every_s: 7200, debounce_ms: 100}\n";
+
+TEST_F(Serve, ARowWrittenInPostgresReachesHubSpotWithinSecondsThroughNotify) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = people(server);
+  const auto config = setup(*h, kQuiet);
+  const std::string log = (h->dir / "serve.log").string();
+  const pid_t pid = serve(config, log);
+  // The start-up catch-up has run once the lease row exists.
+  ASSERT_TRUE(eventually([&] { return leased(*h); }))
+      << log_tail(log);
+  std::this_thread::sleep_for(300ms);
+  h->db.exec("INSERT INTO people (email, name) VALUES ('n1@x.io', 'Ann')");
+  EXPECT_TRUE(eventually([&] { return has_contact(*h, "n1@x.io"); }, 10s)) << log_tail(log);
+  h->db.exec("UPDATE people SET name = 'Anna' WHERE email = 'n1@x.io'");
+  EXPECT_TRUE(eventually([&] { return h->live_by("contacts", "email")["n1@x.io"].props["firstname"] == "Anna"; }, 10s))
+      << log_tail(log);
+  stop(pid, log);
+  // A clean stop gives the lease back: a batch run can start at once.
+  EXPECT_EQ(h->db.scalar("SELECT count(*) FROM hubsync.leases"), "0");
+}
+
+TEST_F(Serve, AHubSpotEditReachesPostgresThroughTheSafetyNetSweep) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = people(server);
+  const auto config = setup(*h, "serve: {poll_s: 3600, sweep_every_s: 1, reconcile_every_s: 7200}\npull: {overlap_s: 0}\n");
+  const std::string log = (h->dir / "serve.log").string();
+  const pid_t pid = serve(config, log);
+  const auto id = h->sim.ui_create("contacts", {{"email", "ui@x.io"}, {"firstname", "Una"}});
+  EXPECT_TRUE(eventually([&] { return h->db.scalar("SELECT count(*) FROM people WHERE email = 'ui@x.io'") == "1"; }))
+      << log_tail(log);
+  h->sim.ui_edit("contacts", id, {{"firstname", "Uma"}});
+  EXPECT_TRUE(eventually([&] { return h->db.scalar("SELECT name FROM people WHERE email = 'ui@x.io'") == "Uma"; }))
+      << log_tail(log);
+  stop(pid, log, SIGINT);
+}
+
+TEST_F(Serve, AKilledServiceIsReplacedAtOnceAndNothingIsLostOrDoubled) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = people(server);
+  const auto config = setup(*h, kQuiet);
+  const std::string log = (h->dir / "serve.log").string();
+  pid_t pid = serve(config, log);
+  for (int i = 0; i < 60; ++i) {
+    h->db.exec("INSERT INTO people (email, name) VALUES ('k" + std::to_string(i) + "@x.io', 'K')");
+    if (i % 20 == 19) {
+      kill(pid, SIGKILL);  // mid-stream: its lease row stays behind
+      waitpid(pid, nullptr, 0);
+      pid = serve(config, log);  // same host, dead pid: taken over at once
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_TRUE(eventually([&] { return h->live_by("contacts", "email").size() == 60; }, 20s)) << log_tail(log);
+  EXPECT_EQ(h->dump("contacts").size(), 60u) << "a duplicate object";
+  stop(pid, log);
+  EXPECT_EQ(h->db.scalar("SELECT count(*) FROM hubsync.changelog"), "0");
+}
+
+TEST_F(Serve, ASecondServiceWaitsWhileTheFirstHoldsTheLease) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = people(server);
+  const auto config = setup(*h, kQuiet);
+  // The second one needs its own state file (the first holds the store's lock).
+  const fs::path config2 = h->dir / "second.yaml";
+  {
+    std::ifstream in(config);
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string s = text.str();
+    s.replace(s.find("cli-state.db"), 12, "second-state.db");
+    std::ofstream(config2) << s;
+  }
+  const std::string log1 = (h->dir / "serve1.log").string(), log2 = (h->dir / "serve2.log").string();
+  const pid_t first = serve(config, log1);
+  ASSERT_TRUE(eventually([&] { return leased(*h); })) << log_tail(log1);
+  const std::string holder = h->db.scalar("SELECT holder FROM hubsync.leases");
+  const pid_t second = serve(config2, log2);
+  h->db.exec("INSERT INTO people (email, name) VALUES ('a@x.io', 'A')");
+  EXPECT_TRUE(eventually([&] { return has_contact(*h, "a@x.io"); }, 10s)) << log_tail(log1);
+  EXPECT_TRUE(eventually([&] { return log_tail(log2).find("another hubsync process is syncing it") != std::string::npos; }))
+      << log_tail(log2);
+  EXPECT_EQ(h->db.scalar("SELECT holder FROM hubsync.leases"), holder);
+  // The first dies: the second takes over on the next change.
+  kill(first, SIGKILL);
+  waitpid(first, nullptr, 0);
+  h->db.exec("INSERT INTO people (email, name) VALUES ('b@x.io', 'B')");
+  EXPECT_TRUE(eventually([&] { return has_contact(*h, "b@x.io"); }, 15s)) << log_tail(log2);
+  EXPECT_NE(h->db.scalar("SELECT holder FROM hubsync.leases"), holder);
+  EXPECT_EQ(h->dump("contacts").size(), 2u);
+  stop(second, log2);
+}
+
+TEST_F(Serve, ALostDatabaseConnectionIsReestablishedAndCatchesUp) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = people(server);
+  const auto config = setup(*h, kQuiet);
+  const std::string log = (h->dir / "serve.log").string();
+  const pid_t pid = serve(config, log);
+  ASSERT_TRUE(eventually([&] { return leased(*h); })) << log_tail(log);
+  // Every other session of this database is cut (a failover, a restart);
+  // a change is committed while serve is not listening.
+  h->db.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+             "WHERE datname = current_database() AND pid <> pg_backend_pid()");
+  h->db.exec("INSERT INTO people (email, name) VALUES ('gap@x.io', 'G')");
+  EXPECT_TRUE(eventually([&] { return has_contact(*h, "gap@x.io"); }, 15s)) << log_tail(log);
+  // And it listens again afterwards.
+  h->db.exec("INSERT INTO people (email, name) VALUES ('after@x.io', 'A')");
+  EXPECT_TRUE(eventually([&] { return has_contact(*h, "after@x.io"); }, 10s)) << log_tail(log);
+  stop(pid, log);
+}
+
+}  // namespace
+}  // namespace hubsync::test
