@@ -121,6 +121,22 @@ std::vector<std::string> SimProcess::seed_contacts(int n) {
   return ids;
 }
 
+void SimProcess::import_contacts(int n, int per_import, std::int64_t newest_ms, std::int64_t step_ms) {
+  static const char* kCities[] = {"Oslo", "Bergen", "Lisbon", "Austin", "Dublin", "Tokyo", "Berlin"};
+  const int imports = (n + per_import - 1) / per_import;
+  for (int k = 0; k < imports; ++k) {
+    const std::int64_t stamp = newest_ms - static_cast<std::int64_t>(imports - 1 - k) * step_ms;
+    std::string body = "{\"type\":\"contacts\",\"modifiedAt\":" + std::to_string(stamp) + ",\"rows\":[";
+    for (int i = k * per_import; i < std::min(n, (k + 1) * per_import); ++i) {
+      const std::string id = std::to_string(i);
+      body += std::string(i > k * per_import ? "," : "") + "{\"email\":\"c" + id + "@example.com\",\"firstname\":\"First" +
+              id + "\",\"lastname\":\"Last" + id + "\",\"city\":\"" + kCities[i % 7] + "\",\"phone\":\"+1 555 " +
+              std::to_string(1000000 + i) + "\",\"jobtitle\":\"Engineer\"}";
+    }
+    admin(hubspot::HttpMethod::post, "ui/import", body + "]}");
+  }
+}
+
 SimCounters SimProcess::counters() {
   auto d = hubspot::json::parse(admin(hubspot::HttpMethod::get, "counters"));
   SimCounters c;

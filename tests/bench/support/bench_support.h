@@ -47,6 +47,11 @@ class SimProcess {
   /// Creates `n` contacts in requests of at most 10,000 (the simulator's
   /// seed knob: realistic values, unique emails); returns their ids.
   std::vector<std::string> seed_contacts(int n);
+  /// Creates `n` contacts c<i>@example.com (six properties) by bulk
+  /// imports of `per_import` rows; every row of an import gets the same
+  /// last-modified time, the newest import `newest_ms`, each earlier one
+  /// `step_ms` before the next.
+  void import_contacts(int n, int per_import, std::int64_t newest_ms, std::int64_t step_ms);
   SimCounters counters();
   void reset_counters();
 
