@@ -175,7 +175,7 @@ const std::vector<KeyDesc>& key_table() {
 
 const std::vector<std::string>& sections() {
   static const std::vector<std::string> names = {"postgres", "hubspot", "rate_limit", "webhook",
-                                                 "state",    "mappings", "log"};
+                                                 "state",    "pull",     "mappings", "log"};
   return names;
 }
 

@@ -202,6 +202,12 @@ Findings check_postgres(const Mapping& m, PgCatalog& pg) {
       if (t != "timestamp with time zone" && t != "timestamp without time zone" && t != "boolean")
         out.add(Severity::error, m.mark, "soft-delete column " + c->name + " is " + c->type +
                                              "; it needs timestamptz or boolean");
+      else if (t == "boolean")
+        out.add(Severity::info, m.mark, "soft delete: a row counts as deleted when " + c->name +
+                                            " is true (false and NULL are not deleted)");
+      else
+        out.add(Severity::info, m.mark, "soft delete: a row counts as deleted when " + c->name +
+                                            " is set (not NULL)");
       written.insert(c->name);
     }
   }

@@ -109,7 +109,7 @@ Status Pusher::initial_load(PushStats& stats) {
       Item it;
       it.key = r.key;
       it.pg_key = r.key.encoded();
-      it.changed_at_ms = clock_.wall_ms();
+      it.changed_at_ms = 0;  // when the row last changed is not known
       it.row = std::move(r);
       items.push_back(std::move(it));
     }

@@ -68,14 +68,7 @@ void crash_and_recover(std::uint64_t seed, int rows) {
       ASSERT_EQ(code, 0) << "hubsync failed; see " << log;
     }
   }
-  if (code != 0) {
-    std::ifstream in(log);
-    std::string line, tail;
-    std::vector<std::string> lines;
-    while (std::getline(in, line)) lines.push_back(line);
-    for (std::size_t i = lines.size() > 60 ? lines.size() - 60 : 0; i < lines.size(); ++i) tail += lines[i] + "\n";
-    FAIL() << "never finished after " << kills << " kills; the log ends:\n" << tail;
-  }
+  ASSERT_EQ(code, 0) << "never finished after " << kills << " kills; the log ends:\n" << log_tail(log);
   EXPECT_GE(kills, 2) << "the load finished too fast to be interrupted";
 
   // Exactly the table: every email once, no duplicates, nothing archived.

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <thread>
 
 #include "tests/integration/push/push_harness.h"
 
@@ -18,6 +19,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr const char* kPeople = R"(name: people
 postgres: {table: public.people, key: id}
@@ -84,6 +86,57 @@ TEST(CliRun, AnUnreachableHubSpotExits2NamingItAndLosesNothing) {
   const std::string dump = back.dump_json("contacts");
   for (int i = 1; i <= 4; ++i) live += dump.find("p" + std::to_string(i) + "@x.io") != std::string::npos;
   EXPECT_EQ(live, 4) << up.out;
+}
+
+constexpr const char* kTwoWay = R"(name: people
+postgres: {table: public.people, key: id}
+hubspot: {object: contacts, match: email}
+direction: both
+conflict: hubspot
+fields:
+  - {column: email, property: email}
+  - {column: name, property: firstname}
+)";
+
+TEST(CliRun, BothWaysWithAConflictListedByRuleAndAPrunedArchive) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = quick_harness(server,
+                         "CREATE TABLE people (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, name text);"
+                         "INSERT INTO people (email, name) VALUES ('a@x.io', 'A'), ('pg@x.io', 'Pg')",
+                         {kTwoWay});
+  fs::create_directories(h->dir / "mappings");
+  std::ofstream(h->dir / "mappings" / "people.yaml") << kTwoWay;
+  const fs::path config = h->dir / "hubsync.yaml";
+  std::ofstream(config) << h->config_yaml();
+  ASSERT_EQ(run_cli(config, "migrate").code, 0);
+  h->sim.ui_create("contacts", {{"email", "hs@x.io"}, {"firstname", "Hs"}});
+  auto first = run_cli(config, "run --once");
+  ASSERT_EQ(first.code, 0) << first.out;
+  EXPECT_THAT(first.out, HasSubstr("people (to_postgres): created 1"));
+  EXPECT_THAT(first.out, HasSubstr("people (to_hubspot): created 2"));
+  // The same field changed on both sides: the mapping's rule (hubspot) decides.
+  h->db.exec("UPDATE people SET name = 'A from Postgres' WHERE email = 'a@x.io';"
+             "UPDATE hubsync.settings SET value = '0 seconds' WHERE key = 'archive_retention'");
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  h->sim.ui_edit("contacts", h->live_by("contacts", "email").at("a@x.io").id, {{"firstname", "A from HubSpot"}});
+  auto second = run_cli(config, "run --once");
+  ASSERT_EQ(second.code, 0) << second.out;
+  EXPECT_THAT(second.out, HasSubstr("conflicts 1"));
+  EXPECT_EQ(h->db.scalar("SELECT name FROM people WHERE email = 'a@x.io'"), "A from HubSpot");
+  EXPECT_EQ(h->live_by("contacts", "email").at("a@x.io").props["firstname"], "A from HubSpot");
+  // Processed changes older than the retention are pruned by the run.
+  EXPECT_EQ(h->db.scalar("SELECT count(*) FROM hubsync.changelog_archive"), "0");
+
+  auto listed = run_cli(config, "conflicts list --since 1h");
+  EXPECT_EQ(listed.code, 0) << listed.out;
+  EXPECT_THAT(listed.out, HasSubstr("field=name"));
+  EXPECT_THAT(listed.out, HasSubstr("postgres 'A from Postgres', hubspot 'A from HubSpot'"));
+  EXPECT_THAT(listed.out, HasSubstr("hubspot won (rule: hubspot)"));
+  auto json = run_cli(config, "conflicts list --json");
+  EXPECT_THAT(json.out, HasSubstr("\"rule\":\"hubspot\""));
+  EXPECT_THAT(json.out, HasSubstr("\"winner\":\"hubspot\""));
+  for (const auto& o : {listed.out, json.out, first.out, second.out}) EXPECT_THAT(o, Not(HasSubstr(sim::kHubsyncToken)));
+  EXPECT_EQ(run_cli(config, "conflicts list --since 1x").code, 2);
 }
 
 }  // namespace

@@ -192,5 +192,23 @@ TEST(Pull, ARowPostgresRefusesIsDeadLetteredAloneAndItsRetrySucceedsOnceFixed) {
   EXPECT_TRUE(h->store->list_dead_letters({})->empty());
 }
 
+TEST(Pull, TwentyFiveThousandContactsImportedInOneMillisecondArePulledOnceEach) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = quick_harness(server, kPeopleSql, {people()});
+  h->migrate();
+  std::vector<std::map<std::string, std::string>> rows;
+  for (int i = 0; i < 25000; ++i)
+    rows.push_back({{"email", "imp" + std::to_string(i) + "@x.io"}, {"firstname", "I" + std::to_string(i)}});
+  h->sim.ui_bulk_import("contacts", rows, h->clock.wall_ms() - 5000);
+  auto stats = pull_ok(*h, "people");
+  EXPECT_EQ(stats.created, 25000);
+  EXPECT_EQ(h->db.scalar("SELECT count(*) FROM people"), "25000");
+  EXPECT_EQ(h->db.scalar("SELECT count(DISTINCT email) FROM people"), "25000");
+  EXPECT_EQ(h->db.scalar("SELECT first_name FROM people WHERE email = 'imp24999@x.io'"), "I24999");
+  // Past the 10,000-result cap and on one millisecond: nothing read twice.
+  EXPECT_EQ(stats.read, 25000);
+  EXPECT_EQ(pull_ok(*h, "people").created, 0);
+}
+
 }  // namespace
 }  // namespace hubsync::test

@@ -204,6 +204,15 @@ pid_t spawn_hubsync(const std::string& bin, const std::vector<std::string>& args
   return pid;
 }
 
+std::string log_tail(const std::string& path, std::size_t n) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  std::string out;
+  for (std::size_t i = lines.size() > n ? lines.size() - n : 0; i < lines.size(); ++i) out += lines[i] + "\n";
+  return out;
+}
+
 int wait_for_exit(pid_t pid, int ms) {
   for (int waited = 0; waited < ms; waited += 20) {
     int status = 0;

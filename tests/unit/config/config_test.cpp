@@ -45,6 +45,25 @@ state:
   EXPECT_THAT(shown, HasSubstr("from file"));
 }
 
+TEST_F(ConfigTest, PullSettingsHaveDefaultsAndBounds) {
+  env_["TOKEN"] = kSecretToken;
+  auto path = write("hubsync.yaml",
+                    "postgres: {dsn: 'postgresql://localhost/x'}\n"
+                    "hubspot: {token_env: TOKEN}\n"
+                    "pull: {overlap_s: 5, association_pass_every_s: 0}\n");
+  auto r = load_config(path, env());
+  ASSERT_TRUE(r.ok()) << all_issues(r);
+  EXPECT_EQ(r.config.pull.overlap_s, 5);
+  EXPECT_EQ(r.config.pull.association_pass_every_s, 0);
+  EXPECT_EQ(Config{}.pull.overlap_s, 60);
+  auto bad = write("bad.yaml", "postgres: {dsn: 'postgresql://localhost/x'}\nhubspot: {token_env: TOKEN}\n"
+                               "pull: {overlap_s: -1, overlap: 3}\n");
+  auto e = load_config(bad, env());
+  EXPECT_FALSE(e.ok());
+  EXPECT_THAT(all_issues(e), HasSubstr("pull.overlap_s"));
+  EXPECT_THAT(all_issues(e), HasSubstr("did you mean 'overlap_s'?"));
+}
+
 TEST_F(ConfigTest, ThreeMistakesAreAllReportedWithLines) {
   env_["TOKEN"] = kSecretToken;
   auto path = write("hubsync.yaml",
@@ -88,6 +107,22 @@ rate_limit:
   EXPECT_EQ(r.config.log.format, "json");
   EXPECT_EQ(r.config.hubspot.token.source, "env HUBSYNC_HUBSPOT_TOKEN");
   EXPECT_EQ(mask_dsn(r.config.postgres.dsn.value), "host=/tmp dbname=x password=****");
+}
+
+TEST_F(ConfigTest, PullSectionFromFileAndEnv) {
+  env_["HUBSYNC_PULL_OVERLAP_S"] = "30";
+  auto path = write("hubsync.yaml", R"(
+postgres:
+  dsn: postgresql://localhost/x
+hubspot:
+  token: t
+pull:
+  association_pass_every_s: 0
+)");
+  auto r = load_config(path, env());
+  ASSERT_TRUE(r.ok()) << all_issues(r);
+  EXPECT_EQ(r.config.pull.association_pass_every_s, 0);
+  EXPECT_EQ(r.config.pull.overlap_s, 30);
 }
 
 TEST_F(ConfigTest, BadEnvOverrideNamesTheVariable) {
