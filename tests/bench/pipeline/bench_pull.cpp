@@ -44,7 +44,8 @@ struct Backfill {
   std::int64_t client_429 = 0, client_retries = 0;
   pipeline::PullStats stats;
   // A second pull right after, nothing changed in between.
-  std::int64_t again_read = 0, again_searches = 0, again_writes = 0;
+  // Writes as the simulator and the table count them, not hubsync's stats.
+  std::int64_t again_read = 0, again_searches = 0, again_hubspot_writes = 0, again_pg_writes = 0;
   double again_seconds = 0;
 };
 
@@ -91,12 +92,15 @@ Backfill backfill(const std::string& server, int n, const std::vector<std::strin
                              " rows, table holds " + rows + " (" + pull_line(b.stats) + ")");
   if (!pull_again) return b;
   sim.reset_counters();
+  const auto mark = stack.pg_mark();
   const auto t1 = steady_clock::now();
   const auto again = stack.pull();
   b.again_seconds = std::chrono::duration<double>(steady_clock::now() - t1).count();
   b.again_read = again.read;
-  b.again_searches = sim.counters().calls("/search");
-  b.again_writes = again.created + again.updated + again.deleted + again.hubspot_updates;
+  const SimCounters again_calls = sim.counters();
+  b.again_searches = again_calls.calls("/search");
+  b.again_hubspot_writes = again_calls.write_requests() + again_calls.inputs_written;
+  b.again_pg_writes = stack.pg_writes_since(mark);
   return b;
 }
 
@@ -154,9 +158,10 @@ void scenario_unlimited(const std::string& server, int n) {
   row("other API calls", [&](const Backfill& x) { return grouped(x.calls.total() - x.calls.calls("/search")); });
   for (const Backfill* x : {&a, &c})
     std::printf("\nA second pull right after the %s-object backfill%s (nothing changed): read %s objects again in %s"
-                " search pages, %.1f s, %s writes.\n",
+                " search pages, %.1f s; HubSpot writes %s, Postgres rows written %s.\n",
                 grouped(small).c_str(), x == &c ? " with a modified time each" : "", grouped(x->again_read).c_str(),
-                grouped(x->again_searches).c_str(), x->again_seconds, grouped(x->again_writes).c_str());
+                grouped(x->again_searches).c_str(), x->again_seconds, grouped(x->again_hubspot_writes).c_str(),
+                grouped(x->again_pg_writes).c_str());
   std::printf("\ncalls at %s: %s\n", grouped(n).c_str(), calls_by_route(b.calls).c_str());
 }
 

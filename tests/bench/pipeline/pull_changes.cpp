@@ -100,17 +100,22 @@ std::string per_object(std::int64_t calls, std::int64_t objects) {
   return buf;
 }
 
-void print_kinds(const std::vector<Kind>& kinds, const SimCounters& pull, const SimCounters& push, bool ideal) {
+// With `changed` > 0, each kind against its ideal and an "all calls" row
+// per changed object; else the calls alone.
+void print_kinds(const std::vector<Kind>& kinds, const SimCounters& pull, const SimCounters& push,
+                 std::int64_t changed) {
+  const bool ideal = changed > 0;
   if (ideal)
     std::printf("| kind | changed objects | pull | push | total | ideal | calls per changed object | ideal per object |\n"
                 "|---|---|---|---|---|---|---|---|\n");
   else
     std::printf("| kind | pull | push |\n|---|---|---|\n");
-  std::int64_t known_pull = 0, known_push = 0;
+  std::int64_t known_pull = 0, known_push = 0, ideal_sum = 0;
   for (const auto& k : kinds) {
     const std::int64_t a = k.of(pull), b = k.of(push);
     known_pull += a;
     known_push += b;
+    ideal_sum += k.ideal();
     if (ideal)
       std::printf("| %s | %s | %lld | %lld | **%lld** | %lld | %s | %s |\n", k.name, grouped(k.changed).c_str(),
                   static_cast<long long>(a), static_cast<long long>(b), static_cast<long long>(a + b),
@@ -120,15 +125,15 @@ void print_kinds(const std::vector<Kind>& kinds, const SimCounters& pull, const 
       std::printf("| %s | %lld | %lld |\n", k.name, static_cast<long long>(a), static_cast<long long>(b));
   }
   const std::int64_t other_pull = pull.total() - known_pull, other_push = push.total() - known_push;
-  if (ideal)
+  if (ideal) {
     std::printf("| other | — | %lld | %lld | %lld | 0 | | |\n", static_cast<long long>(other_pull),
                 static_cast<long long>(other_push), static_cast<long long>(other_pull + other_push));
-  else
+    std::printf("| **all calls** | %s | %lld | %lld | **%lld** | %lld | **%s** | %s |\n", grouped(changed).c_str(),
+                static_cast<long long>(pull.total()), static_cast<long long>(push.total()),
+                static_cast<long long>(pull.total() + push.total()), static_cast<long long>(ideal_sum),
+                per_object(pull.total() + push.total(), changed).c_str(), per_object(ideal_sum, changed).c_str());
+  } else
     std::printf("| other | %lld | %lld |\n", static_cast<long long>(other_pull), static_cast<long long>(other_push));
-}
-
-std::int64_t hubspot_writes(const SimCounters& c) {
-  return c.calls("/batch/update") + c.calls("/batch/upsert") + c.calls("/batch/create") + c.calls("/batch/archive");
 }
 
 }  // namespace
@@ -187,9 +192,11 @@ void scenario_changes(const std::string& server, const ChangeSet& c) {
   std::this_thread::sleep_for(std::chrono::seconds(1));  // search shows writes 300 ms late
 
   sim.reset_counters();
+  const auto pass_mark = s.pg_mark();
   const auto t0 = steady_clock::now();
   const auto pulled = s.pull();
   const SimCounters after_pull = sim.counters();
+  const std::int64_t pass_pg_writes = s.pg_writes_since(pass_mark);
   const auto t1 = steady_clock::now();
   const auto pushed = s.push();
   const SimCounters after_push = sim.counters();
@@ -199,10 +206,12 @@ void scenario_changes(const std::string& server, const ChangeSet& c) {
   // held before this pass's own writes.
   if (!c.rerun_at_once) std::this_thread::sleep_for(std::chrono::seconds(1));
   sim.reset_counters();
+  const auto mark = s.pg_mark();
   const auto re_pulled = s.pull();
   const SimCounters re_pull = sim.counters();
   const auto re_pushed = s.push();
   const SimCounters re_push = sim.counters() - re_pull;
+  const std::int64_t re_pg_writes = s.pg_writes_since(mark);
   std::int64_t rows = 0, live = 0;
   const auto differ = disagreements(s, sim, rows, live);
   const std::string hs_won = s.db.scalar("SELECT count(*) FROM people WHERE city LIKE 'HS conflict %'");
@@ -223,21 +232,26 @@ void scenario_changes(const std::string& server, const ChangeSet& c) {
               grouped(c.synced).c_str(), c.hs, c.pg, c.both, c.deleted, load0, load_average());
   std::printf("Setup: backfill (%s); push initial load after it (%s): %lld API calls.\n\n",
               pull_line(backfill).c_str(), push_line(load).c_str(), static_cast<long long>(load_calls.total()));
-  print_kinds(kinds, after_pull, after_push - after_pull, true);
+  const std::int64_t changed = c.hs + c.pg + c.both + 2LL * c.deleted;
+  print_kinds(kinds, after_pull, after_push - after_pull, changed);
   std::printf("\npull %.2f s: %s\npush %.2f s: %s\nconflicts won: HubSpot %s, Postgres %s (by time: %d, %lld);"
-              " 429s: %lld\n",
+              " 429s: %lld; objects the simulator wrote: %lld (expected %lld); Postgres rows the pull wrote: %lld"
+              " (expected %lld)\n",
               std::chrono::duration<double>(t1 - t0).count(), pull_line(pulled).c_str(),
               std::chrono::duration<double>(t2 - t1).count(), push_line(pushed).c_str(), hs_won.c_str(),
               pg_won.c_str(), c.both / 2, static_cast<long long>(pg_wins),
-              static_cast<long long>(after_push.rate_limited));
+              static_cast<long long>(after_push.rate_limited), static_cast<long long>(after_push.inputs_written),
+              static_cast<long long>(c.pg + pg_wins + c.deleted), static_cast<long long>(pass_pg_writes),
+              static_cast<long long>(c.hs + c.both / 2 + c.deleted));
   std::printf("\n#### No-op rerun (pull, then push, nothing changed since; %s)\n\n",
               c.rerun_at_once ? "at once, inside the search index lag" : "1 s later, after the index lag");
-  print_kinds(kinds, re_pull, re_push, false);
-  std::printf("\nHubSpot writes: **%lld** (ideal 0); Postgres writes: **%lld** (ideal 0); objects the sweep read"
-              " again: %lld\npull: %s\npush: %s\n",
-              static_cast<long long>(hubspot_writes(re_pull) + hubspot_writes(re_push)),
-              static_cast<long long>(re_pulled.created + re_pulled.updated + re_pulled.deleted +
-                                     re_pushed.deleted_in_postgres),
+  print_kinds(kinds, re_pull, re_push, 0);
+  const SimCounters re_all = sim.counters();
+  std::printf("\nHubSpot writes, by the simulator's counters: **%lld** write requests, **%lld** objects written"
+              " (ideal 0, 0); Postgres writes, by the table's row versions: **%lld** (ideal 0); reads: %lld calls,"
+              " %lld objects the sweep read again\npull: %s\npush: %s\n",
+              static_cast<long long>(re_all.write_requests()), static_cast<long long>(re_all.inputs_written),
+              static_cast<long long>(re_pg_writes), static_cast<long long>(re_all.total() - re_all.write_requests()),
               static_cast<long long>(re_pulled.read), pull_line(re_pulled).c_str(), push_line(re_pushed).c_str());
   std::printf("\nBoth sides after the runs: %lld rows, %lld live contacts, %lld lines differ (expected %lld, %lld, 0)\n",
               static_cast<long long>(rows), static_cast<long long>(live), static_cast<long long>(differ.size()),

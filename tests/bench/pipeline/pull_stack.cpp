@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 #include <stdexcept>
@@ -99,6 +100,21 @@ pipeline::PushStats PullStack::push() {
   if (!stats.ok()) throw std::runtime_error("push: " + stats.error().message);
   if (stats->unreachable) throw std::runtime_error("push: HubSpot unreachable: " + stats->unreachable->message);
   return *stats;
+}
+
+PullStack::PgMark PullStack::pg_mark() {
+  PgMark m;
+  m.next_xid = std::stoll(db.scalar("SELECT pg_snapshot_xmax(pg_current_snapshot())::text"));
+  m.rows = std::stoll(db.scalar("SELECT count(*) FROM people"));
+  return m;
+}
+
+std::int64_t PullStack::pg_writes_since(const PgMark& m) {
+  // xmin is the 32-bit transaction id that wrote a row's current version.
+  const std::int64_t written = std::stoll(db.scalar("SELECT count(*) FROM people WHERE xmin::text::bigint >= " +
+                                                    std::to_string(m.next_xid % 4294967296LL)));
+  const std::int64_t rows = std::stoll(db.scalar("SELECT count(*) FROM people"));
+  return written + std::max<std::int64_t>(0, m.rows - rows);
 }
 
 template <typename F>

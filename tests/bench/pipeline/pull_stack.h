@@ -82,6 +82,18 @@ class PullStack {
   pipeline::PushStats push();
   const mapping::Mapping& mapping() const { return m_; }
 
+  /// Where the mapped table stands now (the next transaction id, its rows),
+  /// for pg_writes_since: Postgres writes read from the table itself, not
+  /// from hubsync's stats.
+  struct PgMark {
+    std::int64_t next_xid = 0, rows = 0;
+  };
+  PgMark pg_mark();
+  /// Row versions written (inserted or updated) in `people` since `m`, plus
+  /// rows gone: 0 when nothing was written. Assumes no xid wraparound since
+  /// the mark (a benchmark's cluster is young).
+  std::int64_t pg_writes_since(const PgMark& m);
+
   test::TempDatabase db;
   config::Config cfg;
   ratelimit::SystemClock clock;

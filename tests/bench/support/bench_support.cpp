@@ -30,11 +30,21 @@ std::int64_t SimCounters::calls(std::string_view route_part) const {
 
 std::int64_t SimCounters::total() const { return calls(""); }
 
+std::int64_t SimCounters::write_requests() const {
+  std::int64_t n = 0;
+  for (const auto& [route, count] : requests)
+    if (route.rfind("GET ", 0) != 0 && route.find("/search") == std::string::npos &&
+        route.find("/batch/read") == std::string::npos)
+      n += count;
+  return n;
+}
+
 SimCounters SimCounters::operator-(const SimCounters& earlier) const {
   SimCounters d = *this;
   for (const auto& [route, count] : earlier.requests) d.requests[route] -= count;
   std::erase_if(d.requests, [](const auto& kv) { return kv.second == 0; });
   d.rate_limited -= earlier.rate_limited;
+  d.inputs_written -= earlier.inputs_written;
   return d;
 }
 
@@ -146,6 +156,8 @@ SimCounters SimProcess::counters() {
     for (const auto& status : route.value.GetObject()) c.requests[name] += status.value.GetInt64();
   }
   c.rate_limited = hubspot::json::get_int(d, "rateLimited");
+  if (const auto* written = hubspot::json::member(d, "inputsWritten"))
+    for (const auto& type : written->GetObject()) c.inputs_written += type.value.GetInt64();
   return c;
 }
 

@@ -20,11 +20,15 @@ namespace hubsync::bench {
 /// every status together; the admin API (/_sim/) left out.
 struct SimCounters {
   std::map<std::string, std::int64_t> requests;
-  std::int64_t rate_limited = 0;  ///< 429s answered
+  std::int64_t rate_limited = 0;    ///< 429s answered
+  std::int64_t inputs_written = 0;  ///< objects the portal wrote (its own write counter, every type)
 
   /// Requests of the routes containing `route_part`.
   std::int64_t calls(std::string_view route_part) const;
   std::int64_t total() const;
+  /// Requests that may write: every method but GET, less searches and
+  /// batch reads (which are POSTs).
+  std::int64_t write_requests() const;
   SimCounters operator-(const SimCounters& earlier) const;
 };
 
