@@ -180,8 +180,10 @@ PgServer::PgServer() : dsn_(test::test_pg_dsn()) {
 }
 
 PgServer::~PgServer() {
-  if (!state_dir_.empty())
-    (void)std::system(("bash " + throwaway_script() + " stop " + state_dir_ + " >/dev/null").c_str());
+  if (state_dir_.empty()) return;
+  (void)std::system(("bash " + throwaway_script() + " stop " + state_dir_ + " >/dev/null").c_str());
+  std::error_code ec;
+  fs::remove(state_dir_, ec);  // stop empties it; a directory still holding files stays for a look
 }
 
 double cpu_seconds() {
