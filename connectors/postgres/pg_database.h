@@ -97,6 +97,7 @@ class PgDatabase final : public pipeline::DatabasePort {
   std::map<std::string, Columns> columns_;  // by quoted table name
   std::string holder_;                      // this instance's lease holder id
   std::set<std::string> leased_;            // mappings this instance took a lease on
+  std::set<std::string> lost_;              // leases lost since: refused until lock_mapping
 };
 
 }  // namespace hubsync::postgres

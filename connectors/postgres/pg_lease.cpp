@@ -81,20 +81,27 @@ Status PgDatabase::lock_mapping(const std::string& mapping) {
     }
     tx.commit();
     leased_.insert(mapping);
+    lost_.erase(mapping);
     return Status{};
   })
 }
 
 std::optional<model::Error> PgDatabase::renew_lease(pqxx::transaction_base& tx, const std::string& mapping) {
+  auto lost = [&] {
+    return model::make_error(ErrorKind::conflict, "mapping " + mapping +
+                                                      ": the sync lease was lost (it expired and another "
+                                                      "hubsync process took it)");
+  };
+  // Once lost, every claim and write is refused until lock_mapping again.
+  if (lost_.count(mapping)) return lost();
   if (!leased_.count(mapping)) return std::nullopt;
   auto r = tx.exec_params("UPDATE hubsync.leases SET expires_at = clock_timestamp() + $3 * interval '1 second' "
                           "WHERE mapping = $1 AND holder = $2",
                           mapping, holder_, kLeaseTtlSeconds);
   if (r.affected_rows() == 1) return std::nullopt;
   leased_.erase(mapping);
-  return model::make_error(ErrorKind::conflict, "mapping " + mapping +
-                                                    ": the sync lease was lost (it expired and another "
-                                                    "hubsync process took it)");
+  lost_.insert(mapping);
+  return lost();
 }
 
 Status PgDatabase::release_mappings() {

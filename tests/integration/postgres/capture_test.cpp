@@ -28,7 +28,7 @@ class CaptureTest : public CaptureFixture {
 TEST_F(CaptureTest, InsertUpdateDeleteAreCapturedWithKeysAndChangedColumns) {
   auto report = migrate({customers});
   EXPECT_THAT(report.applied_migrations,
-              ::testing::ElementsAre("0001_changelog", "0002_capture_per_mapping"));
+              ::testing::ElementsAre("0001_changelog", "0002_capture_per_mapping", "0003_leases"));
   EXPECT_EQ(report.installed_triggers.size(), 1u);
 
   db_->exec("INSERT INTO customers VALUES (1, 'a@x.com', 'Ann', 'n')");
@@ -76,7 +76,7 @@ TEST_F(CaptureTest, SecondMigrateChangesNothing) {
   EXPECT_FALSE(second.changed());
   EXPECT_TRUE(second.statements.empty());
   EXPECT_EQ(db_->scalar(oids), before);
-  EXPECT_EQ(db_->scalar("SELECT count(*) FROM hubsync.schema_migrations"), "2");
+  EXPECT_EQ(db_->scalar("SELECT count(*) FROM hubsync.schema_migrations"), "3");
 }
 
 TEST_F(CaptureTest, ConcurrentMigratesDoNotCollide) {
@@ -97,7 +97,7 @@ TEST_F(CaptureTest, ConcurrentMigratesDoNotCollide) {
     ASSERT_TRUE(r.ok()) << r.error().message;
     applied += static_cast<int>(r->applied_migrations.size());
   }
-  EXPECT_EQ(applied, 2);
+  EXPECT_EQ(applied, 3) << "each migration applied exactly once";
   EXPECT_EQ(db_->scalar("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'hubsync_capture_customers%'"), "3");
 }
 
@@ -248,7 +248,7 @@ TEST_F(CaptureTest, TheFunctionIsASecurityDefinerOwnedByTheMigratorWithAPinnedSe
             "EXECUTE FUNCTION hubsync.capture_customers()");
   EXPECT_EQ(db_->scalar("SELECT watch_all::text || ' ' || generator_version || ' ' || key_types::text || ' ' || "
                         "watched_columns::text FROM hubsync.captures"),
-            "false 3 {int8} {email,name}");
+            "false 4 {int8} {email,name}");
 }
 
 TEST_F(CaptureTest, MappingNamesMustLeaveRoomForTheTriggerSuffixes) {
