@@ -172,10 +172,14 @@ model::Result<pipeline::SweepPage> SearchApi::sweep(const std::string& type, con
     return out;
   }
   // A full page may stop inside a run of equal timestamps: keep what is
-  // strictly older and let the tie phase read that timestamp by id.
+  // strictly older; the next page starts at that timestamp (GT last - 1),
+  // so the run comes first there, whole unless it fills a page by itself.
+  // Only a page holding nothing older (a run of a page or more) needs the
+  // tie phase, which reads that timestamp by id.
   for (auto& rec : recs)
     if (rec.changed_at_ms < last_ms && rec.changed_at_ms > from.modified_ms) out.records.push_back(std::move(rec));
-  out.next = pipeline::SweepCursor{last_ms, "", true};
+  out.next = out.records.empty() ? pipeline::SweepCursor{last_ms, "", true}
+                                 : pipeline::SweepCursor{last_ms - 1, "", false};
   return out;
 }
 

@@ -2,10 +2,12 @@
 // checkpoint, archived objects, the periodic association pass; and the
 // reconcile of one batch of objects (process), shared by every intake.
 #include "engine/pipeline/pull.h"
-#include "engine/pipeline/pull_item.h"
 
 #include <algorithm>
+#include <future>
 #include <set>
+
+#include "engine/pipeline/pull_item.h"
 
 #include "engine/pipeline/intents.h"
 
@@ -36,6 +38,7 @@ PullStats& PullStats::operator+=(const PullStats& o) {
   deferred += o.deferred;
   read += o.read;
   if (o.unreachable) unreachable = o.unreachable;
+  more = more || o.more;
   return *this;
 }
 
@@ -55,6 +58,7 @@ Result<PullStats> Puller::run() {
         !st.ok())
       return std::move(st).error();
     if (auto st = sweep(stats); !st.ok()) return std::move(st).error();
+    if (stats.more) return stats;
     if (auto st = follow_archived(stats); !st.ok()) return std::move(st).error();
   }
   if (auto st = association_pass(stats); !st.ok()) return std::move(st).error();
@@ -79,8 +83,18 @@ Status Puller::sweep(PullStats& stats) {
     if (auto saved = SweepCursor::decode((*cp)->value))
       from.modified_ms = std::max<std::int64_t>(-1, saved->modified_ms - opt_.overlap_ms - 1);
   const auto props = properties_of(m_);
-  while (true) {
-    auto page = crm_.sweep(m_.object.path(), from, props, opt_.page_size, m_.hubspot_filters);
+  auto fetch = [&](SweepCursor at) {
+    return std::async(std::launch::async, [this, at, &props] {
+      return crm_.sweep(m_.object.path(), at, props, opt_.page_size, m_.hubspot_filters);
+    });
+  };
+  // The next page is asked for while this one is reconciled: at HubSpot's
+  // latency one search at a time would leave most of the search lane idle.
+  auto next = fetch(from);
+  for (int pages = 1;; ++pages) {
+    auto page = next.get();
+    const bool stop_after = opt_.max_sweep_pages > 0 && pages >= opt_.max_sweep_pages;
+    if (page.ok() && !page->done && !stop_after) next = fetch(page->next);
     if (!page.ok()) {
       if (page.error().retryable()) {
         stats.unreachable = page.error();
@@ -93,7 +107,10 @@ Status Puller::sweep(PullStats& stats) {
     if (stats.unreachable) return {};
     if (auto st = state_.set_checkpoint(m_.name, kSweep, page->next.encode()); !st.ok()) return st;
     if (page->done) return {};
-    from = page->next;
+    if (stop_after) {
+      stats.more = true;
+      return {};
+    }
   }
 }
 

@@ -35,12 +35,20 @@ struct PullStats {
   std::int64_t read = 0;             ///< objects read from HubSpot
   /// Set when HubSpot could not be reached and work was left undone.
   std::optional<model::Error> unreachable;
+  /// The sweep stopped after PullOptions::max_sweep_pages with more to read
+  /// (its checkpoint holds the place; archives and associations wait).
+  bool more = false;
   PullStats& operator+=(const PullStats& o);
 };
 
 struct PullOptions {
   /// A sweep restarts this far before its checkpoint: search lags writes.
   std::int64_t overlap_ms = 60'000;
+  /// run() returns (with `more`) after this many sweep pages, so a long
+  /// sweep can share its thread with live work; 0: until caught up. A run
+  /// that stopped early resumes from its checkpoint: call it with an
+  /// overlap of 0 to go on exactly where it stopped.
+  int max_sweep_pages = 0;
   int page_size = 200;  ///< objects per sweep page (HubSpot's maximum)
   /// Associations of every linked object are read again this often (they
   /// never move an object's last-modified time, so a sweep misses them).

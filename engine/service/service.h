@@ -33,6 +33,9 @@ struct ServiceOptions {
   milliseconds reconcile_every{900'000};  ///< the delayed reconciliation pass
   std::int64_t reconcile_window_ms = 3'600'000;  ///< how far behind it re-reads
   milliseconds lease_renew_every{30'000};
+  /// Sweep pages read per step: between steps the inbox and the pushes run,
+  /// so a long sweep (a first backfill) never holds live traffic back.
+  int sweep_pages_per_step = 10;
   milliseconds error_backoff{5'000};   ///< after a step failed (HubSpot or Postgres down)
   pipeline::PushOptions push;
   pipeline::PullOptions pull;
@@ -98,6 +101,8 @@ class Service {
   Drain drain_inbox();
   void pull_events(const mapping::Mapping& m, const std::vector<std::string>& ids, bool& ok);
   bool push(const std::set<std::string>& names, bool all);
+  /// One step of a sweep of every pulling mapping; sets sweep_more_ when a
+  /// mapping has pages left (the next step goes on from its checkpoint).
   bool sweep(std::int64_t overlap_ms, const char* what);
   void housekeeping();
   void failed(const std::string& what, const model::Error& e);
@@ -122,6 +127,7 @@ class Service {
   bool catch_up_ = true;            // guarded by mu_: push every mapping
   bool woken_ = false;              // guarded by mu_
   std::set<std::string> held_elsewhere_;  // mappings another process holds (logged once)
+  bool sweep_more_ = false;               // a sweep step stopped with pages left
 };
 
 }  // namespace hubsync::service

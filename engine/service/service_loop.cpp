@@ -42,7 +42,9 @@ bool Service::push(const std::set<std::string>& names, bool all) {
 bool Service::sweep(std::int64_t overlap_ms, const char* what) {
   bool ok = true;
   pipeline::PullOptions options = opt_.pull;
-  options.overlap_ms = overlap_ms;
+  options.overlap_ms = sweep_more_ ? 0 : overlap_ms;  // a continuation starts where it stopped
+  options.max_sweep_pages = opt_.sweep_pages_per_step;
+  sweep_more_ = false;
   for (const auto* m : order_) {
     if (stopping()) break;
     if (!m->pulls()) continue;
@@ -64,6 +66,7 @@ bool Service::sweep(std::int64_t overlap_ms, const char* what) {
     }
     stats_.hubspot_ok = true;
     stats_.last_ok_ms = clock_.wall_ms();
+    sweep_more_ = sweep_more_ || r->more;
     const auto changed = r->created + r->updated + r->deleted + r->hubspot_updates;
     if (changed > 0)
       log_->info("mapping {}: {} repaired {} object(s) (created {}, updated {}, deleted {})", m->name, what,
@@ -109,19 +112,6 @@ void Service::run() {
       renew_leases();
       next_renew = now + opt_.lease_renew_every;
     }
-    if (now >= next_sweep) {
-      const bool ok = sweep(opt_.pull.overlap_ms, "sweep");
-      ++stats_.sweeps;
-      housekeeping();
-      next_sweep = now + (ok ? opt_.sweep_every : std::max(backoff, opt_.sweep_every / 10));
-      continue;
-    }
-    if (now >= next_reconcile) {
-      sweep(opt_.reconcile_window_ms, "reconciliation pass");
-      ++stats_.reconciles;
-      next_reconcile = now + opt_.reconcile_every;
-      continue;
-    }
     Drain drained = Drain::idle;
     if (now >= next_inbox) {
       drained = drain_inbox();
@@ -134,13 +124,12 @@ void Service::run() {
     {
       std::lock_guard lock(mu_);
       if (!notified_.empty() && first_notified == Duration(0)) first_notified = now;
-      const bool due_retry = next_push_retry != Duration(0) && now >= next_push_retry;
-      if (catch_up_ || now >= next_poll || due_retry) {
+      const bool retry_due = next_push_retry == Duration(0) || now >= next_push_retry;
+      if (catch_up_ || now >= next_poll || (next_push_retry != Duration(0) && retry_due)) {
         all = true;
         catch_up_ = false;
         notified_.clear();
-      } else if (!notified_.empty() && now - first_notified >= opt_.debounce &&
-                 (next_push_retry == Duration(0) || now >= next_push_retry)) {
+      } else if (!notified_.empty() && now - first_notified >= opt_.debounce && retry_due) {
         names.swap(notified_);
       }
     }
@@ -149,9 +138,27 @@ void Service::run() {
       const bool ok = push(names, all);
       if (all) next_poll = now + opt_.poll_every;
       next_push_retry = ok ? Duration(0) : now + backoff;
+    }
+    // The safety nets, one step at a time between the live work above.
+    if (now >= next_sweep) {
+      const bool ok = sweep(opt_.pull.overlap_ms, "sweep");
+      if (sweep_more_) {
+        next_sweep = now;  // go on after the next round of live work
+        continue;
+      }
+      ++stats_.sweeps;
+      if (ok) housekeeping();
+      next_sweep = now + (ok ? opt_.sweep_every : std::max(backoff, opt_.sweep_every / 10));
       continue;
     }
-    if (drained == Drain::more) continue;
+    if (now >= next_reconcile) {
+      sweep(opt_.reconcile_window_ms, "reconciliation pass");
+      if (sweep_more_) next_sweep = now;  // the sweep goes on from where the pass stopped
+      ++stats_.reconciles;
+      next_reconcile = now + opt_.reconcile_every;
+      continue;
+    }
+    if (drained == Drain::more || all || !names.empty()) continue;
     Duration until = std::min({next_sweep, next_reconcile, next_renew, next_poll, next_inbox});
     if (first_notified != Duration(0)) until = std::min(until, first_notified + opt_.debounce);
     if (next_push_retry != Duration(0)) until = std::min(until, next_push_retry);
