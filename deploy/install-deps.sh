@@ -16,8 +16,8 @@ packages=(
   clang libclang-rt-14-dev
   # runuser/setpriv for starting PostgreSQL as the postgres user
   util-linux procps
-  # the demo talks to the simulator with curl
-  curl
+  # the demo talks to the simulator with curl and reads its JSON answers with jq
+  curl jq
 )
 
 # Node.js and npm run the conformance suite (the official HubSpot client).

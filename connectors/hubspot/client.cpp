@@ -79,6 +79,7 @@ model::Result<HttpResponse> HubSpotClient::call(HttpMethod method, const std::st
     std::chrono::milliseconds wait{0};
     Verdict verdict = Verdict::done;
     if (!sent.ok()) {
+      limiter_.settle(*permit);
       last = std::move(sent).error();
       last.message = std::string(opt.op) + ": " + last.message;
       const bool safe_to_repeat = opt.idempotent || last.code == "connect";
@@ -93,6 +94,7 @@ model::Result<HttpResponse> HubSpotClient::call(HttpMethod method, const std::st
       HttpResponse& resp = *sent;
       const auto rl = ratelimit::parse_rate_limit_headers(resp.headers);
       if (!rl.empty()) limiter_.observe(rl, *permit);
+      limiter_.settle(*permit);
       const int st = resp.status;
       if (st >= 200 && st < 300) return std::move(resp);
       if (st == 429) {

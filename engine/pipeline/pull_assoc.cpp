@@ -102,8 +102,16 @@ model::Result<std::optional<model::Value>> Puller::decide_foreign_key(
   if (auto ref = it.row->ref_keys.find(a.column); ref != it.row->ref_keys.end() && ref->second) {
     auto parent = state_.find_link_by_pg_key(to.name, *ref->second);
     if (!parent.ok()) return std::move(parent).error();
-    if (!*parent) return Out();  // its parent is not in HubSpot yet: the push waits for it
-    pg = (*parent)->hubspot_id;
+    if (*parent) {
+      pg = (*parent)->hubspot_id;
+    } else if (base) {
+      // The row it points at has no object (deleted in HubSpot since): take
+      // the key as unchanged since the last agreement, so a move made in
+      // HubSpot is still followed.
+      pg = *base;
+    } else {
+      return Out();  // its parent is not in HubSpot yet: the push waits for it
+    }
   }
   std::string hs;
   if (auto t = targets.find(it.record.hubspot_id); t != targets.end() && !t->second.empty())

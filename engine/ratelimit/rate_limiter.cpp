@@ -151,6 +151,14 @@ void RateLimiter::observe(const RateLimitHeaders& h, const Permit& permit) {
   if (h.daily && h.daily_remaining) daily_.correct(*h.daily, *h.daily_remaining, wall);
 }
 
+void RateLimiter::settle(const Permit& permit) {
+  std::lock_guard lock(mu_);
+  const auto now = clock_.monotonic();
+  if (now <= permit.sent_at) return;
+  burst_.restamp(permit.sent_at, now);
+  if (permit.lane == Lane::search) search_.restamp(permit.sent_at, now);
+}
+
 Clock::Duration RateLimiter::on_rate_limited(std::string_view policy,
                                              std::optional<Clock::Duration> retry_after,
                                              Lane lane) {

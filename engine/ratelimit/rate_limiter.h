@@ -97,6 +97,14 @@ class RateLimiter {
   /// other apps made in the window, updates the daily budget.
   void observe(const RateLimitHeaders& headers, const Permit& permit);
 
+  /// Settles a permit once its request is over (answered or failed): the
+  /// portal counts a request when it arrives, at some moment between the
+  /// send and the answer, so the token is kept spent until one interval
+  /// after the answer. Without this a request delayed in flight (a busy
+  /// host, a slow network) lands in the server's window next to requests
+  /// the client counted in a later one, and a 429 slips through.
+  void settle(const Permit& permit);
+
   /// Reports a 429 and returns how long the caller should wait before the
   /// retry: Retry-After when present, else by policy name —
   /// TEN_SECONDLY_ROLLING one burst interval, SECONDLY one search interval,

@@ -30,6 +30,12 @@ void RollingWindow::take(Duration now) {
   spent_.insert(std::upper_bound(spent_.begin(), spent_.end(), now), now);
 }
 
+void RollingWindow::restamp(Duration from, Duration to) {
+  auto it = std::lower_bound(spent_.begin(), spent_.end(), from);
+  if (it != spent_.end() && *it == from) spent_.erase(it);
+  spent_.insert(std::upper_bound(spent_.begin(), spent_.end(), to), to);
+}
+
 void RollingWindow::add_external(int n, Duration at) {
   for (int i = 0; i < n; ++i) spent_.insert(std::upper_bound(spent_.begin(), spent_.end(), at), at);
 }

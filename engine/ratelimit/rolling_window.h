@@ -30,6 +30,10 @@ class RollingWindow {
   Duration wait_at(Duration now) const;
   /// Spends one token at `now` (monotonic, non-decreasing across calls).
   void take(Duration now);
+  /// Moves one token spent at `from` to `to` (later): the request's answer
+  /// came at `to`, so the server saw it no later than that. A token already
+  /// pruned is spent again at `to`.
+  void restamp(Duration from, Duration to);
   /// Records `n` requests made by someone else (seen in response headers) at `at`.
   void add_external(int n, Duration at);
   /// Tokens spent in the window (from, to].

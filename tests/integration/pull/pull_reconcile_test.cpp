@@ -189,6 +189,35 @@ TEST_F(AssocPull, ALinkAddedOrRemovedInHubSpotInsertsOrDeletesTheLinkRow) {
   EXPECT_EQ(push_ok(*h_, "members").associations, 0);
 }
 
+// The old parent is deleted in HubSpot (its row stays: `deletes: ignore`)
+// while the contact moves to another company: the move is still followed.
+TEST(Reconcile, AMoveAwayFromACompanyDeletedInHubSpotIsFollowed) {
+  HUBSYNC_REQUIRE_PG(server);
+  std::string orgs = kOrgs;
+  orgs.replace(orgs.find("fields:"), 0, "deletes: ignore\n");
+  auto h = quick_harness(server, kOrgsSql, {orgs, kStaff});
+  h->create_text_property("companies", "org_code", true);
+  h->db.exec("INSERT INTO orgs VALUES (1, 'A', 'Org A'), (2, 'B', 'Org B');"
+             "INSERT INTO staff VALUES (10, 'x@a.io', 1)");
+  h->migrate();
+  for (const char* m : {"orgs", "staff"}) push_ok(*h, m);
+  auto companies = h->live_by("companies", "org_code");
+  const std::string contact = h->live_by("contacts", "email").at("x@a.io").id;
+  auto& crm = h->hubspot->crm;
+  auto unlabelled = crm.association_type("contacts", "companies", "");
+  ASSERT_TRUE(unlabelled.ok() && unlabelled->has_value());
+  h->sim.ui_delete("companies", companies.at("A").id);
+  ASSERT_TRUE(crm.associate("contacts", "companies", {{contact, companies.at("B").id, **unlabelled}}).ok());
+  pipeline::PullOptions o;
+  o.overlap_ms = 0;
+  o.association_pass_every_ms = 0;
+  ASSERT_TRUE(h->pull("orgs", o).ok());
+  auto r = h->pull("staff", o);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(h->db.scalar("SELECT org_id FROM staff WHERE id = 10"), "2");
+  EXPECT_EQ(h->db.scalar("SELECT count(*) FROM orgs"), "2");  // ignore: the row stays
+}
+
 TEST(Reconcile, PushAndPullOfOneMappingNeverRunAtOnce) {
   HUBSYNC_REQUIRE_PG(server);
   auto h = quick_harness(server, "CREATE TABLE people (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, name text)",

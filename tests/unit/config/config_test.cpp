@@ -109,6 +109,22 @@ rate_limit:
   EXPECT_EQ(mask_dsn(r.config.postgres.dsn.value), "host=/tmp dbname=x password=****");
 }
 
+TEST_F(ConfigTest, PullSectionFromFileAndEnv) {
+  env_["HUBSYNC_PULL_OVERLAP_S"] = "30";
+  auto path = write("hubsync.yaml", R"(
+postgres:
+  dsn: postgresql://localhost/x
+hubspot:
+  token: t
+pull:
+  association_pass_every_s: 0
+)");
+  auto r = load_config(path, env());
+  ASSERT_TRUE(r.ok()) << all_issues(r);
+  EXPECT_EQ(r.config.pull.association_pass_every_s, 0);
+  EXPECT_EQ(r.config.pull.overlap_s, 30);
+}
+
 TEST_F(ConfigTest, BadEnvOverrideNamesTheVariable) {
   env_["HUBSYNC_RATE_LIMIT_TIER"] = "fast";
   env_["T"] = "x";

@@ -97,6 +97,31 @@ TEST(RateLimiter, SearchLaneAtFivePerSecond) {
   EXPECT_NEAR(lim.stats().burst_used, 48, 3);  // search spends burst tokens too (last 10 s)
 }
 
+// The server counts a request when it arrives, which may be as late as the
+// answer: a search answered 600 ms after it was sent keeps its token until
+// 1 s after the answer, so the next window at the server never holds six.
+TEST(RateLimiter, ASlowAnswerKeepsItsTokenUntilOneIntervalAfterIt) {
+  FakeClock clock;
+  RateLimiter lim(clock, {.burst_limit = 190, .search_limit = 5, .search_guard = 0ms});
+  Permit slow;
+  ASSERT_EQ(lim.try_acquire(Lane::search, &slow), 0ms);
+  for (int i = 0; i < 4; ++i) ASSERT_EQ(lim.try_acquire(Lane::search), 0ms);
+  clock.advance(600ms);
+  lim.settle(slow);  // answered at 600 ms: the portal may have seen it then
+  clock.advance(400ms);
+  // At 1 s the four quick ones have left the window, the slow one has not.
+  int granted = 0;
+  while (lim.try_acquire(Lane::search) == 0ms) ++granted;
+  EXPECT_EQ(granted, 4);
+  EXPECT_EQ(lim.try_acquire(Lane::search), 600ms);
+  // An answer that comes after its token was pruned spends it again at the answer.
+  clock.advance(5'000ms);
+  lim.settle(slow);
+  granted = 0;
+  while (lim.try_acquire(Lane::search) == 0ms) ++granted;
+  EXPECT_EQ(granted, 4);
+}
+
 TEST(RateLimiter, LearnsTheRealLimitFromHeaders) {
   FakeClock clock;
   RateLimiter lim(clock, {.burst_limit = 190, .headroom = 0.0});
