@@ -59,10 +59,21 @@ struct RateLimitConfig {
 };
 
 struct WebhookConfig {
-  std::string listen = "127.0.0.1:8080";
-  std::string public_url;  ///< the URL HubSpot posts to (used in v3 signatures)
+  std::string listen = "127.0.0.1:8080";  ///< loopback: expose it through a reverse proxy
+  std::string path = "/webhooks/hubspot";  ///< where `serve` receives HubSpot's POSTs
+  /// The URL HubSpot posts to (signed by v3 with the request's query
+  /// appended); must hold no query itself.
+  std::string public_url;
   Secret client_secret;    ///< the app's client secret that signs events
   int max_skew_ms = 300000;
+  /// Also accept v1/v2 signatures (no timestamp, so replayable) from
+  /// requests without a v3 one.
+  bool accept_v1_v2 = false;
+  std::int64_t max_body_bytes = 1024 * 1024;
+  int max_events = 100;  ///< events per request at most (HubSpot sends <= 100)
+  int max_connections = 64;
+  int header_timeout_ms = 5000;  ///< a request's header block must arrive within this
+  int body_timeout_ms = 5000;    ///< and its body within this after the header
 };
 
 struct StateConfig {

@@ -53,6 +53,16 @@ Setter choice_key(T Config::*section_member, std::string T::*member,
   };
 }
 
+template <class T>
+Setter bool_key(T Config::*section_member, bool T::*member) {
+  return [=](Config& c, const std::string& s) -> std::optional<std::string> {
+    if (s == "true") (c.*section_member).*member = true;
+    else if (s == "false") (c.*section_member).*member = false;
+    else return "'" + s + "' is not true or false";
+    return std::nullopt;
+  };
+}
+
 bool looks_like_url(const std::string& s) {
   return s.rfind("http://", 0) == 0 || s.rfind("https://", 0) == 0;
 }
@@ -75,12 +85,8 @@ std::vector<KeyDesc> build_table() {
       c.hubspot.base_url.pop_back();
     return std::nullopt;
   });
-  value("hubspot", "allow_insecure_http", [](Config& c, const std::string& s) -> std::optional<std::string> {
-    if (s == "true") c.hubspot.allow_insecure_http = true;
-    else if (s == "false") c.hubspot.allow_insecure_http = false;
-    else return "'" + s + "' is not true or false";
-    return std::nullopt;
-  });
+  value("hubspot", "allow_insecure_http",
+        bool_key(&Config::hubspot, &HubSpotConfig::allow_insecure_http));
   value("hubspot", "portal_id", int_key(&Config::hubspot, &HubSpotConfig::portal_id, 1, INT64_MAX));
   value("hubspot", "auth", [](Config& c, const std::string& s) -> std::optional<std::string> {
     if (s == "private_app") c.hubspot.auth = AuthMode::private_app;
@@ -138,14 +144,35 @@ std::vector<KeyDesc> build_table() {
     c.webhook.listen = s;
     return std::nullopt;
   });
+  value("webhook", "path", [](Config& c, const std::string& s) -> std::optional<std::string> {
+    if (s.empty() || s.front() != '/' || s.find_first_of("?# \t") != std::string::npos)
+      return "'" + s + "' is not a path (starts with '/', no query, no spaces)";
+    if (s == "/healthz" || s == "/readyz" || s == "/metrics")
+      return "'" + s + "' is one of serve's service endpoints";
+    c.webhook.path = s;
+    return std::nullopt;
+  });
   value("webhook", "public_url", [](Config& c, const std::string& s) -> std::optional<std::string> {
     if (!looks_like_url(s)) return "'" + s + "' is not an http(s) URL";
+    if (s.find_first_of("?#") != std::string::npos)
+      return "'" + s + "' holds a query or fragment: give the URL without it (the query HubSpot "
+             "sends is appended when signatures are checked)";
     c.webhook.public_url = s;
     return std::nullopt;
   });
   secret("webhook", "client_secret", [](Config& c) -> Secret& { return c.webhook.client_secret; });
   value("webhook", "max_skew_ms",
         int_key(&Config::webhook, &WebhookConfig::max_skew_ms, 1000, 3600000));
+  value("webhook", "accept_v1_v2", bool_key(&Config::webhook, &WebhookConfig::accept_v1_v2));
+  value("webhook", "max_body_bytes",
+        int_key(&Config::webhook, &WebhookConfig::max_body_bytes, 1024, 64 * 1024 * 1024));
+  value("webhook", "max_events", int_key(&Config::webhook, &WebhookConfig::max_events, 1, 1000));
+  value("webhook", "max_connections",
+        int_key(&Config::webhook, &WebhookConfig::max_connections, 1, 10000));
+  value("webhook", "header_timeout_ms",
+        int_key(&Config::webhook, &WebhookConfig::header_timeout_ms, 100, 600000));
+  value("webhook", "body_timeout_ms",
+        int_key(&Config::webhook, &WebhookConfig::body_timeout_ms, 100, 600000));
 
   value("state", "path", [](Config& c, const std::string& s) -> std::optional<std::string> {
     if (s.empty()) return "must not be empty";

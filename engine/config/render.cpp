@@ -70,6 +70,13 @@ std::string render_masked(const Config& c) {
   line("webhook.public_url", c.webhook.public_url.empty() ? "(not set)" : mask_url_userinfo(c.webhook.public_url));
   secret("webhook.client_secret", c.webhook.client_secret);
   line("webhook.max_skew_ms", std::to_string(c.webhook.max_skew_ms));
+  line("webhook.path", c.webhook.path);
+  line("webhook.accept_v1_v2", c.webhook.accept_v1_v2 ? "true  (v1/v2 signatures carry no timestamp: replayable)" : "false");
+  line("webhook.max_body_bytes", std::to_string(c.webhook.max_body_bytes));
+  line("webhook.max_events", std::to_string(c.webhook.max_events));
+  line("webhook.max_connections", std::to_string(c.webhook.max_connections));
+  line("webhook.header_timeout_ms", std::to_string(c.webhook.header_timeout_ms));
+  line("webhook.body_timeout_ms", std::to_string(c.webhook.body_timeout_ms));
   line("state.path", c.state.path);
   line("pull.overlap_s", std::to_string(c.pull.overlap_s));
   line("pull.association_pass_every_s", std::to_string(c.pull.association_pass_every_s));

@@ -19,8 +19,13 @@ std::int64_t sql_limit(std::size_t n) {
 Result<std::size_t> SqliteStateStore::append_inbox(const std::vector<InboxEvent>& events) {
   std::lock_guard lock(mu_);
   const TimeMs now = now_ms();
-  return in_txn([&]() -> Result<std::size_t> {
-    std::size_t added = 0;
+  // The webhook receiver acknowledges HubSpot only after this returns, and
+  // HubSpot never resends an acknowledged event: the commit must survive a
+  // power loss too, so it is synced to disk (synchronous=FULL) whatever the
+  // store's configured level.
+  std::size_t added = 0;
+  Status s = durable_txn([&]() -> Status {
+    added = 0;
     for (const auto& e : events) {
       if (e.event_id.empty()) {
         return model::make_error(
@@ -34,20 +39,20 @@ Result<std::size_t> SqliteStateStore::append_inbox(const std::vector<InboxEvent>
           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
           "ON CONFLICT (subscription_id, event_id) DO NOTHING");
       if (!q) return std::move(q).error();
-      if (auto s = q->bind(e.event_id, e.subscription_id, e.subscription_type, e.object_type,
+      if (auto r = q->bind(e.event_id, e.subscription_id, e.subscription_type, e.object_type,
                            e.object_id, e.occurred_at_ms, e.property_name, e.property_value,
                            e.raw_json, e.received_at_ms != 0 ? e.received_at_ms : now)
                        .run();
-          !s) {
-        return std::move(s).error();
+          !r) {
+        return r;
       }
       added += static_cast<std::size_t>(db_->changes());
     }
-    if (!events.empty()) {
-      log_->debug("inbox append n={} new={}", events.size(), added);
-    }
-    return added;
+    return {};
   });
+  if (!s) return std::move(s).error();
+  if (!events.empty()) log_->debug("inbox append n={} new={}", events.size(), added);
+  return added;
 }
 
 Result<std::vector<InboxEvent>> SqliteStateStore::claim_inbox(std::size_t limit, TimeMs now,

@@ -327,7 +327,10 @@ class StateStore {
   /// event_id) — HubSpot retries an event with the same eventId and
   /// subscriptionId, but eventIds alone are not unique across subscriptions.
   /// Duplicates (also within `events`) are ignored. Returns how many were new.
-  /// `invalid_record` (nothing appended) if an event has an empty event_id.
+  /// The commit is synced to disk before this returns (durable against a
+  /// power loss, not only a crash): the webhook receiver acknowledges HubSpot
+  /// on the strength of it. `invalid_record` (nothing appended) if an event
+  /// has an empty event_id.
   virtual Result<std::size_t> append_inbox(const std::vector<InboxEvent>& events) = 0;
   /// Claims up to `limit` unprocessed events whose lease is free, oldest
   /// (occurred_at, then arrival) first; each claimed event gets attempts+1
