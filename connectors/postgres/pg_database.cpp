@@ -253,6 +253,16 @@ Result<std::int64_t> PgDatabase::count_pending(const std::string& mapping) {
   })
 }
 
+Result<std::int64_t> PgDatabase::oldest_pending_ms(const std::string& mapping) {
+  HUBSYNC_PG_TRY("reading the oldest pending change", {
+    pqxx::nontransaction tx(conn());
+    auto r = tx.exec_params("SELECT coalesce((extract(epoch from min(changed_at)) * 1000)::bigint, 0) "
+                            "FROM hubsync.changelog WHERE mapping = $1",
+                            mapping);
+    return r[0][0].as<std::int64_t>();
+  })
+}
+
 Result<std::int64_t> PgDatabase::count_rows(const mapping::Mapping& m) {
   HUBSYNC_PG_TRY("mapping " + m.name + ": counting rows", {
     pqxx::nontransaction tx(conn());

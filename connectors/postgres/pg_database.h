@@ -39,6 +39,7 @@ class PgDatabase final : public pipeline::DatabasePort {
   model::Status release_changes(const std::vector<std::int64_t>& ids,
                                 std::int64_t delay_ms) override;
   model::Result<std::int64_t> count_pending(const std::string& mapping) override;
+  model::Result<std::int64_t> oldest_pending_ms(const std::string& mapping) override;
   model::Result<std::int64_t> count_rows(const mapping::Mapping& m) override;
   model::Result<std::map<std::string, pipeline::Row>> read_rows(
       const mapping::Mapping& m, const std::vector<model::RecordKey>& keys) override;

@@ -5,9 +5,12 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <functional>
 #include <iostream>
+#include <random>
 #include <thread>
 
+#include "connectors/hubspot/webhook_codec.h"
 #include "connectors/postgres/pg_database.h"
 #include "connectors/postgres/pg_listener.h"
 #include "engine/cli/app.h"
@@ -16,7 +19,10 @@
 #include "engine/cli/mappings.h"
 #include "engine/cli/runtime.h"
 #include "engine/ops/logging.h"
+#include "engine/ops/metrics.h"
 #include "engine/service/service.h"
+#include "engine/service/service_metrics.h"
+#include "engine/webhook/server.h"
 
 namespace hubsync::cli {
 
@@ -52,6 +58,9 @@ class Signals {
     thread_.join();
     pthread_sigmask(SIG_UNBLOCK, &set_, nullptr);
   }
+  /// Called (on the signal thread) when a stop signal arrives, before the
+  /// service is asked to stop: the webhook endpoint starts answering 503.
+  std::function<void()> on_stop;
   void attach(service::Service* s) {
     std::lock_guard lock(mu_);
     current_ = s;
@@ -69,8 +78,12 @@ class Signals {
         if (closing_) return;
         continue;  // not ours
       }
-      if (sig == SIGHUP) reload = true;
-      else stop = true;
+      if (sig == SIGHUP) {
+        reload = true;
+      } else {
+        stop = true;
+        if (on_stop) on_stop();
+      }
       ops::logger("serve")->info("{} received: {}", sig == SIGHUP ? "SIGHUP" : "signal",
                                  sig == SIGHUP ? "reloading the mapping files" : "stopping");
       std::lock_guard lock(mu_);
@@ -93,6 +106,46 @@ bool load_serving(const config::Config& cfg, std::vector<mapping::Mapping>& out)
   return true;
 }
 
+// The HTTP endpoint: webhooks into the inbox, /healthz, /readyz, /metrics.
+std::unique_ptr<webhook::Server> start_endpoint(const config::Config& cfg, state::StateStore& store,
+                                                ops::Registry& registry, const service::ServiceStats& stats) {
+  auto o = webhook::options_from_config(cfg);
+  if (!o.secrets) {
+    // No app secret (a private-app setup): nothing can sign a webhook, so
+    // HubSpot's changes come by the sweep alone. The endpoint still serves
+    // health and metrics; a POST is refused (a secret nobody knows).
+    ops::logger("serve")->warn("webhooks off: no webhook.client_secret (or hubspot.client_secret); HubSpot changes "
+                               "arrive by the sweep every {} s (serve.sweep_every_s)", cfg.serve.sweep_every_s);
+    std::random_device rd;
+    std::string unknowable;
+    for (int i = 0; i < 8; ++i) unknowable += std::to_string(rd());
+    o.secrets = [unknowable] { return std::vector<std::string>{unknowable}; };
+  }
+  o.decoder = hubspot::decode_webhook_events;
+  o.store = &store;
+  o.metrics = &registry;
+  o.logger = ops::logger("webhook");
+  o.readiness = [&stats]() {
+    std::string detail;
+    if (!stats.postgres_ok) detail += "postgres: unreachable\n";
+    if (!stats.hubspot_ok) detail += "hubspot: unreachable\n";
+    return webhook::Readiness{detail.empty(), detail};
+  };
+  auto server = webhook::Server::create(std::move(o));
+  if (!server.ok()) {
+    std::cerr << "serve: " << server.error().message << '\n';
+    return nullptr;
+  }
+  auto port = (*server)->start();
+  if (!port.ok()) {
+    std::cerr << "serve: " << port.error().message << '\n';
+    return nullptr;
+  }
+  std::cout << "hubsync serve: listening on port " << *port << " (" << cfg.webhook.path << ", /healthz, /readyz, /metrics)"
+            << std::endl;
+  return std::move(*server);
+}
+
 }  // namespace
 
 int cmd_serve(const GlobalOptions& global) {
@@ -108,9 +161,23 @@ int cmd_serve(const GlobalOptions& global) {
   postgres::PgDatabase db(cfg.postgres.dsn.value, ops::logger("postgres"));
   postgres::PgListener listener(cfg.postgres.dsn.value, ops::logger("postgres"));
   auto log = ops::logger("serve");
+  ops::Registry registry;
+  service::ServiceMetrics metrics(registry);
+  service::ServiceStats stats;  // outlives every Service: /readyz reads it
+  auto server = start_endpoint(cfg, *store, registry, stats);
+  if (!server) return kExitError;
+  signals.on_stop = [&] { server->begin_drain(); };
   std::cout << "hubsync serve: syncing " << mappings.size() << " mapping(s)" << std::endl;
   while (!signals.stop) {
-    service::Service svc(mappings, db, hubspot.crm, *store, clock, listener, log, service_options(cfg));
+    auto options = service_options(cfg);
+    options.publish = [&](const service::ServiceStats& s, service::Snapshot& snap) {
+      snap.limiter = hubspot.limiter.stats();
+      const auto c = hubspot.client.counters();
+      snap.api = {c.requests, c.responses_429, c.retries(), c.failures};
+      metrics.publish(s, snap);
+    };
+    options.stats = &stats;
+    service::Service svc(mappings, db, hubspot.crm, *store, clock, listener, log, options);
     signals.attach(&svc);
     svc.run();
     signals.attach(nullptr);
@@ -125,6 +192,7 @@ int cmd_serve(const GlobalOptions& global) {
       }
     }
   }
+  server->stop();
   std::cout << "hubsync serve: stopped" << std::endl;
   return kExitOk;
 }

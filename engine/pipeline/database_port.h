@@ -104,6 +104,10 @@ class DatabasePort {
   /// Pending changelog rows of a mapping (claimed or not).
   virtual model::Result<std::int64_t> count_pending(const std::string& mapping) = 0;
 
+  /// When the oldest pending changelog row of a mapping was captured (ms
+  /// since the epoch); 0 when none is pending. For the lag metric.
+  virtual model::Result<std::int64_t> oldest_pending_ms(const std::string& mapping) = 0;
+
   /// How many rows the mapping's table holds (for progress).
   virtual model::Result<std::int64_t> count_rows(const mapping::Mapping& m) = 0;
 

@@ -18,7 +18,8 @@ Service::Service(const std::vector<mapping::Mapping>& mappings, pipeline::Databa
       clock_(clock),
       notifier_(notifier),
       log_(std::move(log)),
-      opt_(std::move(options)) {
+      opt_(std::move(options)),
+      stats_(opt_.stats ? *opt_.stats : own_stats_) {
   for (const auto& m : mappings_) by_name_[m.name] = &m;
 }
 
@@ -46,6 +47,7 @@ void Service::listen_loop() {
       cv_.wait_for(lock, std::chrono::milliseconds(1000), [&] { return stopping(); });
       continue;
     }
+    stats_.postgres_ok = true;  // the listener reconnects every second: a probe of Postgres
     if (w->mappings.empty() && !w->all) continue;
     {
       std::lock_guard lock(mu_);

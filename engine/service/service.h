@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -16,11 +17,34 @@
 #include "engine/mapping/mapping.h"
 #include "engine/pipeline/pull.h"
 #include "engine/pipeline/push.h"
+#include "engine/ratelimit/rate_limiter.h"
 #include "engine/service/change_notifier.h"
 
 namespace hubsync::service {
 
 using std::chrono::milliseconds;
+
+/// What the HubSpot client counted (connectors fill it; engine stays free
+/// of libcurl).
+struct ApiCounts {
+  std::int64_t requests = 0;
+  std::int64_t responses_429 = 0;
+  std::int64_t retries = 0;
+  std::int64_t failures = 0;
+};
+
+/// A snapshot of the figures `serve` publishes, gathered on the worker
+/// thread (the only one that may use the DatabasePort).
+struct Snapshot {
+  std::int64_t inbox_pending = 0;
+  std::map<std::string, std::int64_t> backlog;         ///< mapping -> pending changelog rows
+  std::map<std::string, std::int64_t> dead_letters;    ///< mapping -> pending dead letters
+  std::map<std::string, double> lag_seconds;           ///< mapping -> age of the oldest pending change
+  ratelimit::LimiterStats limiter;
+  ApiCounts api;
+};
+
+struct ServiceStats;
 
 struct ServiceOptions {
   milliseconds debounce{250};          ///< after a NOTIFY, wait this long for more before pushing
@@ -39,6 +63,14 @@ struct ServiceOptions {
   milliseconds error_backoff{5'000};   ///< after a step failed (HubSpot or Postgres down)
   pipeline::PushOptions push;
   pipeline::PullOptions pull;
+  /// Called on the worker thread every `publish_every` with the service's
+  /// counters and a snapshot (inbox, backlog, lag, dead letters filled in;
+  /// the callee adds the limiter's and the API's figures). Empty: none.
+  std::function<void(const ServiceStats&, Snapshot&)> publish;
+  milliseconds publish_every{5'000};
+  /// Where the service counts; nullptr: a ServiceStats of its own. Lets a
+  /// reader (readiness checks on other threads) outlive one Service.
+  ServiceStats* stats = nullptr;
 };
 
 /// What the service did so far (for /metrics, the health page, tests).
@@ -105,6 +137,7 @@ class Service {
   /// mapping has pages left (the next step goes on from its checkpoint).
   bool sweep(std::int64_t overlap_ms, const char* what);
   void housekeeping();
+  void publish();
   void failed(const std::string& what, const model::Error& e);
   std::vector<const mapping::Mapping*> covering(const std::string& object_type) const;
 
@@ -118,7 +151,8 @@ class Service {
   ChangeNotifier& notifier_;
   std::shared_ptr<spdlog::logger> log_;
   ServiceOptions opt_;
-  ServiceStats stats_;
+  ServiceStats own_stats_;
+  ServiceStats& stats_;
 
   std::atomic<bool> stop_{false};
   std::mutex mu_;

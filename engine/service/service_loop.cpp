@@ -96,6 +96,26 @@ void Service::housekeeping() {
   (void)db_.prune_archive();
 }
 
+void Service::publish() {
+  if (!opt_.publish) return;
+  Snapshot snap;
+  if (auto n = store_.count_inbox_pending(); n.ok()) snap.inbox_pending = static_cast<std::int64_t>(*n);
+  const auto now = clock_.wall_ms();
+  for (const auto& m : mappings_) {
+    if (m.pushes()) {
+      if (auto n = db_.count_pending(m.name); n.ok()) snap.backlog[m.name] = *n;
+      if (auto t = db_.oldest_pending_ms(m.name); t.ok())
+        snap.lag_seconds[m.name] = *t > 0 ? std::max<double>(0, static_cast<double>(now - *t) / 1000.0) : 0.0;
+    }
+    state::DeadLetterFilter f;
+    f.mapping = m.name;
+    f.status = state::DeadLetterStatus::pending;
+    f.limit = 100'000;
+    if (auto d = store_.list_dead_letters(f); d.ok()) snap.dead_letters[m.name] = static_cast<std::int64_t>(d->size());
+  }
+  opt_.publish(stats_, snap);
+}
+
 void Service::run() {
   std::thread listener([this] { listen_loop(); });
   const auto backoff = opt_.error_backoff;
@@ -104,13 +124,17 @@ void Service::run() {
   // (the sweep from the checkpoint), then every mapping's changelog.
   Duration next_sweep = now, next_reconcile = now + opt_.reconcile_every, next_renew = now + opt_.lease_renew_every;
   Duration next_poll = now + opt_.poll_every, next_inbox = now, next_push_retry{0};
-  Duration first_notified{0};
+  Duration first_notified{0}, next_publish = now;
   log_->info("serving {} mapping(s)", mappings_.size());
   while (!stopping()) {
     now = clock_.monotonic();
     if (now >= next_renew) {
       renew_leases();
       next_renew = now + opt_.lease_renew_every;
+    }
+    if (now >= next_publish) {
+      publish();
+      next_publish = now + opt_.publish_every;
     }
     Drain drained = Drain::idle;
     if (now >= next_inbox) {
@@ -159,7 +183,7 @@ void Service::run() {
       continue;
     }
     if (drained == Drain::more || all || !names.empty()) continue;
-    Duration until = std::min({next_sweep, next_reconcile, next_renew, next_poll, next_inbox});
+    Duration until = std::min({next_sweep, next_reconcile, next_renew, next_poll, next_inbox, next_publish});
     if (first_notified != Duration(0)) until = std::min(until, first_notified + opt_.debounce);
     if (next_push_retry != Duration(0)) until = std::min(until, next_push_retry);
     if (wait_for_work(std::chrono::duration_cast<milliseconds>(until - clock_.monotonic())))

@@ -49,7 +49,7 @@ class Serve : public ::testing::Test {
     const fs::path config = h.dir / "hubsync.yaml";
     std::string yaml = h.config_yaml();
     yaml.replace(yaml.find("level: warn"), 11, "level: info");  // the log says what serve did
-    std::ofstream(config) << yaml << serve_yaml;
+    std::ofstream(config) << yaml << "webhook: {listen: '127.0.0.1:0'}\n" << serve_yaml;
     const std::string cmd = "'" HUBSYNC_BIN "' --config '" + config.string() + "' migrate >/dev/null 2>&1";
     EXPECT_EQ(std::system(cmd.c_str()), 0);
     return config;
