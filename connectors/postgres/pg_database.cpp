@@ -95,7 +95,15 @@ pqxx::connection& PgDatabase::conn() {
 
 Result<const PgDatabase::Columns*> PgDatabase::columns_of(const mapping::Mapping& m) {
   const std::string key = m.table.quoted();
-  if (auto it = columns_.find(key); it != columns_.end()) return &it->second;
+  if (auto it = columns_.find(key); it != columns_.end()) {
+    // A mapping reloaded by `serve` may name a column added since: read the
+    // catalog again rather than trust a cache that lacks it.
+    bool all = true;
+    for (const auto& col : m.postgres_columns()) all = all && it->second.count(col) > 0;
+    for (const auto& col : m.key) all = all && it->second.count(col) > 0;
+    if (all) return &it->second;
+    columns_.erase(it);
+  }
   HUBSYNC_PG_TRY("mapping " + m.name + ": reading the columns of " + m.table.display(), {
     pqxx::nontransaction tx(conn());
     auto r = tx.exec_params(

@@ -138,6 +138,9 @@ class Service {
   bool sweep(std::int64_t overlap_ms, const char* what);
   void housekeeping();
   void publish();
+  bool step();
+  bool push_due(ratelimit::Clock::Duration now);
+  void idle();
   void failed(const std::string& what, const model::Error& e);
   std::vector<const mapping::Mapping*> covering(const std::string& object_type) const;
 
@@ -162,6 +165,11 @@ class Service {
   bool woken_ = false;              // guarded by mu_
   std::set<std::string> held_elsewhere_;  // mappings another process holds (logged once)
   bool sweep_more_ = false;               // a sweep step stopped with pages left
+  struct Timers {                         // monotonic times; 0: not set
+    ratelimit::Clock::Duration next_sweep{0}, next_reconcile{0}, next_renew{0}, next_poll{0}, next_inbox{0},
+        next_publish{0}, next_push_retry{0}, first_notified{0};
+  };
+  Timers t_;                              // the worker's schedule
 };
 
 }  // namespace hubsync::service

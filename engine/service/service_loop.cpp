@@ -118,81 +118,104 @@ void Service::publish() {
 
 void Service::run() {
   std::thread listener([this] { listen_loop(); });
-  const auto backoff = opt_.error_backoff;
-  auto now = clock_.monotonic();
-  // A start catches up first: what HubSpot changed while hubsync was down
-  // (the sweep from the checkpoint), then every mapping's changelog.
-  Duration next_sweep = now, next_reconcile = now + opt_.reconcile_every, next_renew = now + opt_.lease_renew_every;
-  Duration next_poll = now + opt_.poll_every, next_inbox = now, next_push_retry{0};
-  Duration first_notified{0}, next_publish = now;
+  const auto now = clock_.monotonic();
+  // A start catches up first: every mapping's changelog (catch_up_), and
+  // what HubSpot changed while hubsync was down (the sweep, due now).
+  t_ = Timers{};
+  t_.next_sweep = t_.next_inbox = t_.next_publish = now;
+  t_.next_reconcile = now + opt_.reconcile_every;
+  t_.next_renew = now + opt_.lease_renew_every;
+  t_.next_poll = now + opt_.poll_every;
   log_->info("serving {} mapping(s)", mappings_.size());
   while (!stopping()) {
-    now = clock_.monotonic();
-    if (now >= next_renew) {
-      renew_leases();
-      next_renew = now + opt_.lease_renew_every;
+    // A bug in one step (an exception) must not end the service: the step
+    // counts as failed and the loop goes on after the backoff.
+    try {
+      if (!step()) idle();
+    } catch (const std::exception& e) {
+      failed("service step", model::make_error(model::ErrorKind::fatal, std::string("unexpected error: ") + e.what()));
+      std::unique_lock lock(mu_);
+      cv_.wait_for(lock, opt_.error_backoff, [&] { return stopping(); });
     }
-    if (now >= next_publish) {
-      publish();
-      next_publish = now + opt_.publish_every;
-    }
-    Drain drained = Drain::idle;
-    if (now >= next_inbox) {
-      drained = drain_inbox();
-      next_inbox = drained == Drain::failed ? now + backoff : now + opt_.inbox_every;
-    }
-    // Pushes: every mapping on a catch-up or the fallback poll, else the
-    // notified ones once the debounce has passed since the first NOTIFY.
-    std::set<std::string> names;
-    bool all = false;
-    {
-      std::lock_guard lock(mu_);
-      if (!notified_.empty() && first_notified == Duration(0)) first_notified = now;
-      const bool retry_due = next_push_retry == Duration(0) || now >= next_push_retry;
-      if (catch_up_ || now >= next_poll || (next_push_retry != Duration(0) && retry_due)) {
-        all = true;
-        catch_up_ = false;
-        notified_.clear();
-      } else if (!notified_.empty() && now - first_notified >= opt_.debounce && retry_due) {
-        names.swap(notified_);
-      }
-    }
-    if (all || !names.empty()) {
-      first_notified = Duration(0);
-      const bool ok = push(names, all);
-      if (all) next_poll = now + opt_.poll_every;
-      next_push_retry = ok ? Duration(0) : now + backoff;
-    }
-    // The safety nets, one step at a time between the live work above.
-    if (now >= next_sweep) {
-      const bool ok = sweep(opt_.pull.overlap_ms, "sweep");
-      if (sweep_more_) {
-        next_sweep = now;  // go on after the next round of live work
-        continue;
-      }
-      ++stats_.sweeps;
-      if (ok) housekeeping();
-      next_sweep = now + (ok ? opt_.sweep_every : std::max(backoff, opt_.sweep_every / 10));
-      continue;
-    }
-    if (now >= next_reconcile) {
-      sweep(opt_.reconcile_window_ms, "reconciliation pass");
-      if (sweep_more_) next_sweep = now;  // the sweep goes on from where the pass stopped
-      ++stats_.reconciles;
-      next_reconcile = now + opt_.reconcile_every;
-      continue;
-    }
-    if (drained == Drain::more || all || !names.empty()) continue;
-    Duration until = std::min({next_sweep, next_reconcile, next_renew, next_poll, next_inbox, next_publish});
-    if (first_notified != Duration(0)) until = std::min(until, first_notified + opt_.debounce);
-    if (next_push_retry != Duration(0)) until = std::min(until, next_push_retry);
-    if (wait_for_work(std::chrono::duration_cast<milliseconds>(until - clock_.monotonic())))
-      next_inbox = std::min(next_inbox, clock_.monotonic());
   }
   stop();
   listener.join();
   (void)db_.release_mappings();
   log_->info("stopped");
+}
+
+// Leases, the inbox, pushes, then one step of a safety net. True when more
+// work is waiting (no sleep before the next step).
+bool Service::step() {
+  const auto now = clock_.monotonic();
+  if (now >= t_.next_renew) {
+    renew_leases();
+    t_.next_renew = now + opt_.lease_renew_every;
+  }
+  if (now >= t_.next_publish) {
+    publish();
+    t_.next_publish = now + opt_.publish_every;
+  }
+  Drain drained = Drain::idle;
+  if (now >= t_.next_inbox) {
+    drained = drain_inbox();
+    t_.next_inbox = drained == Drain::failed ? now + opt_.error_backoff : now + opt_.inbox_every;
+  }
+  const bool pushed = push_due(now);
+  if (now >= t_.next_sweep) {
+    const bool ok = sweep(opt_.pull.overlap_ms, "sweep");
+    if (sweep_more_) {
+      t_.next_sweep = now;  // go on after the next round of live work
+      return true;
+    }
+    ++stats_.sweeps;
+    if (ok) housekeeping();
+    t_.next_sweep = now + (ok ? opt_.sweep_every : std::max(opt_.error_backoff, opt_.sweep_every / 10));
+    return true;
+  }
+  if (now >= t_.next_reconcile) {
+    sweep(opt_.reconcile_window_ms, "reconciliation pass");
+    if (sweep_more_) t_.next_sweep = now;  // the sweep goes on from where the pass stopped
+    ++stats_.reconciles;
+    t_.next_reconcile = now + opt_.reconcile_every;
+    return true;
+  }
+  return drained == Drain::more || pushed;
+}
+
+// Pushes every mapping on a catch-up, the fallback poll or a retry, else
+// the notified ones once the debounce has passed since the first NOTIFY.
+bool Service::push_due(Duration now) {
+  std::set<std::string> names;
+  bool all = false;
+  {
+    std::lock_guard lock(mu_);
+    if (!notified_.empty() && t_.first_notified == Duration(0)) t_.first_notified = now;
+    const bool retry_due = t_.next_push_retry == Duration(0) || now >= t_.next_push_retry;
+    if (catch_up_ || now >= t_.next_poll || (t_.next_push_retry != Duration(0) && retry_due)) {
+      all = true;
+      catch_up_ = false;
+      notified_.clear();
+    } else if (!notified_.empty() && now - t_.first_notified >= opt_.debounce && retry_due) {
+      names.swap(notified_);
+    }
+  }
+  if (!all && names.empty()) return false;
+  t_.first_notified = Duration(0);
+  const bool ok = push(names, all);
+  if (all) t_.next_poll = now + opt_.poll_every;
+  t_.next_push_retry = ok ? Duration(0) : now + opt_.error_backoff;
+  return true;
+}
+
+// Sleeps until the next timer, a NOTIFY, a wake() or stop().
+void Service::idle() {
+  Duration until = std::min({t_.next_sweep, t_.next_reconcile, t_.next_renew, t_.next_poll, t_.next_inbox,
+                             t_.next_publish});
+  if (t_.first_notified != Duration(0)) until = std::min(until, t_.first_notified + opt_.debounce);
+  if (t_.next_push_retry != Duration(0)) until = std::min(until, t_.next_push_retry);
+  if (wait_for_work(std::chrono::duration_cast<milliseconds>(until - clock_.monotonic())))
+    t_.next_inbox = std::min(t_.next_inbox, clock_.monotonic());
 }
 
 }  // namespace hubsync::service

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "tests/integration/push/push_harness.h"
+#include "tests/integration/serve/serve_support.h"
 
 namespace hubsync::test {
 namespace {
@@ -21,31 +22,12 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-constexpr const char* kPeople = R"(name: people
-postgres: {table: public.people, key: id}
-hubspot: {object: contacts, match: email}
-direction: both
-fields:
-  - {column: email, property: email}
-  - {column: name, property: firstname}
-)";
-
-// Polls `done` every 100 ms for up to `limit`.
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit = 15s) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < until) {
-    if (done()) return true;
-    std::this_thread::sleep_for(100ms);
-  }
-  return done();
-}
-
 class Serve : public ::testing::Test {
  protected:
   // Writes the config and the mapping, migrates, returns the config path.
   fs::path setup(PushHarness& h, const std::string& serve_yaml) {
     fs::create_directories(h.dir / "mappings");
-    std::ofstream(h.dir / "mappings" / "people.yaml") << kPeople;
+    std::ofstream(h.dir / "mappings" / "people.yaml") << kServePeople;
     const fs::path config = h.dir / "hubsync.yaml";
     std::string yaml = h.config_yaml();
     yaml.replace(yaml.find("level: warn"), 11, "level: info");  // the log says what serve did
@@ -57,7 +39,7 @@ class Serve : public ::testing::Test {
 
   static std::unique_ptr<PushHarness> people(const std::string& server) {
     return quick_harness(server, "CREATE TABLE people (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, name text)",
-                         {kPeople});
+                         {kServePeople});
   }
 
   // SIGTERM (or SIGINT): a clean stop, exit 0.
