@@ -80,8 +80,13 @@ Status Puller::sweep(PullStats& stats) {
   // window before its checkpoint.
   SweepCursor from{-1, "", false};
   if (*cp)
-    if (auto saved = SweepCursor::decode((*cp)->value))
-      from.modified_ms = std::max<std::int64_t>(-1, saved->modified_ms - opt_.overlap_ms - 1);
+    if (auto saved = SweepCursor::decode((*cp)->value)) {
+      // No overlap: go on exactly where the last page ended (inside a run
+      // of equal timestamps too: a sweep stopped by max_sweep_pages in a
+      // bulk import's one millisecond must not start that run over).
+      if (opt_.overlap_ms == 0) from = *saved;
+      else from.modified_ms = std::max<std::int64_t>(-1, saved->modified_ms - opt_.overlap_ms - 1);
+    }
   const auto props = properties_of(m_);
   auto fetch = [&](SweepCursor at) {
     return std::async(std::launch::async, [this, at, &props] {

@@ -4,7 +4,13 @@
 // reloads mappings or keeps them.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <pqxx/pqxx>
 
 #include <algorithm>
 #include <chrono>
@@ -15,6 +21,7 @@
 
 #include "tests/integration/push/push_harness.h"
 #include "tests/integration/serve/serve_support.h"
+#include "tests/support/prom_text.h"
 
 namespace hubsync::test {
 namespace {
@@ -23,10 +30,33 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
+// GET on loopback; the status line and the body.
+std::pair<int, std::string> http_get(int port, const std::string& path) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    close(fd);
+    return {0, ""};
+  }
+  const std::string req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+  (void)!write(fd, req.data(), req.size());
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) out.append(buf, static_cast<std::size_t>(n));
+  close(fd);
+  const auto body = out.find("\r\n\r\n");
+  const int status = out.size() > 12 ? std::atoi(out.c_str() + 9) : 0;
+  return {status, body == std::string::npos ? "" : out.substr(body + 4)};
+}
+
 class ServeWebhooks : public ::testing::Test {
  protected:
   void SetUp() override {
     HUBSYNC_REQUIRE_PG(server);
+    server_ = server;
     h_ = quick_harness(server, "CREATE TABLE people (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, name text)",
                        {kServePeople});
     fs::create_directories(h_->dir / "mappings");
@@ -43,17 +73,7 @@ class ServeWebhooks : public ::testing::Test {
     ASSERT_EQ(std::system(cmd.c_str()), 0);
     log_ = (h_->dir / "serve.log").string();
     pid_ = spawn_hubsync(HUBSYNC_BIN, {"--config", config_.string(), "serve"}, log_);
-    // The port it bound, from its first lines.
-    std::smatch m;
-    const std::regex port("listening on port ([0-9]+)");
-    for (int i = 0; i < 100; ++i) {
-      const std::string text = log_tail(log_, 200);
-      if (std::regex_search(text, m, port)) break;
-      std::this_thread::sleep_for(50ms);
-    }
-    ASSERT_FALSE(m.empty()) << log_tail(log_);
-    port_ = std::stoi(m[1]);
-    h_->sim.set_webhook_target("http://127.0.0.1:" + std::to_string(port_) + "/webhooks/hubspot");
+    target_serve();
     sim::WebhookSubscription sub;
     sub.event_type = "contact.*";
     h_->sim.add_webhook_subscription(sub);
@@ -66,6 +86,33 @@ class ServeWebhooks : public ::testing::Test {
   }
   std::string pg(const std::string& sql) { return h_->db.scalar(sql); }
 
+  // Points the simulator's deliveries at the port serve bound (the last
+  // "listening on port" line of its log).
+  void target_serve() {
+    const std::regex port("listening on port ([0-9]+)");
+    int found = 0;
+    for (int i = 0; i < 200 && found == 0; ++i) {
+      const std::string text = log_tail(log_, 400);
+      for (auto it = std::sregex_iterator(text.begin(), text.end(), port); it != std::sregex_iterator(); ++it)
+        found = std::stoi((*it)[1]);
+      if (found == 0 || found == port_) {
+        found = 0;
+        std::this_thread::sleep_for(50ms);
+      }
+    }
+    ASSERT_NE(found, 0) << log_tail(log_);
+    port_ = found;
+    h_->sim.set_webhook_target("http://127.0.0.1:" + std::to_string(port_) + "/webhooks/hubspot");
+  }
+
+  void restart() {
+    kill(pid_, SIGTERM);
+    ASSERT_EQ(wait_for_exit(pid_, 30000), 0) << log_tail(log_);
+    pid_ = spawn_hubsync(HUBSYNC_BIN, {"--config", config_.string(), "serve"}, log_);
+    target_serve();
+  }
+
+  std::string server_;
   std::unique_ptr<PushHarness> h_;
   fs::path config_;
   std::string log_;
@@ -128,6 +175,49 @@ TEST_F(ServeWebhooks, SighupAppliesAGoodMappingAndKeepsTheOldOneWhenBroken) {
   h_->sim.ui_edit("contacts", id, {{"firstname", "New"}});
   EXPECT_TRUE(eventually([&] { return pg("SELECT nick FROM people WHERE email = 'after@x.io'") == "New"; }))
       << log_tail(log_);
+}
+
+TEST_F(ServeWebhooks, MetricsParseAndReadinessFollowsPostgres) {
+  ASSERT_TRUE(eventually([&] { return http_get(port_, "/readyz").first == 200; })) << http_get(port_, "/readyz").second;
+  EXPECT_EQ(http_get(port_, "/healthz").first, 200);
+  const auto [status, text] = http_get(port_, "/metrics");
+  ASSERT_EQ(status, 200);
+  const auto prom = parse_prometheus_text(text);
+  ASSERT_TRUE(prom.ok()) << prom.error << "\n" << text;
+  for (const char* family :
+       {"hubsync_webhook_requests_total", "hubsync_inbox_pending_events", "hubsync_backlog_changes",
+        "hubsync_lag_seconds", "hubsync_dead_letters", "hubsync_rate_budget_burst_remaining",
+        "hubsync_rate_budget_daily_remaining", "hubsync_api_requests_total", "hubsync_api_rate_limited_total",
+        "hubsync_pushed_records_total", "hubsync_inbox_events_processed_total", "hubsync_up_postgres"})
+    EXPECT_TRUE(prom.families.count(family)) << family << " missing\n" << text;
+  EXPECT_EQ(prom.value("hubsync_backlog_changes", {{"direction", "to_hubspot"}, {"mapping", "people"}}), 0.0);
+  EXPECT_EQ(text.find(sim::kHubsyncToken), std::string::npos);
+  EXPECT_EQ(text.find(sim::kOAuthClientSecret), std::string::npos);
+
+  // Postgres goes away for hubsync (this database refuses connections and
+  // drops the ones it has): /readyz says so; it comes back: ready again.
+  pqxx::connection admin(server_);
+  pqxx::nontransaction(admin).exec("ALTER DATABASE " + admin.quote_name(h_->db.name()) + " ALLOW_CONNECTIONS false");
+  pqxx::nontransaction(admin).exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = " +
+                                   admin.quote(h_->db.name()));
+  EXPECT_TRUE(eventually([&] { return http_get(port_, "/readyz").first == 503; }, 15s)) << log_tail(log_);
+  EXPECT_NE(http_get(port_, "/readyz").second.find("postgres"), std::string::npos);
+  pqxx::nontransaction(admin).exec("ALTER DATABASE " + admin.quote_name(h_->db.name()) + " ALLOW_CONNECTIONS true");
+  EXPECT_TRUE(eventually([&] { return http_get(port_, "/readyz").first == 200; }, 15s)) << log_tail(log_);
+}
+
+TEST_F(ServeWebhooks, SigtermInABurstOfEventsLosesAndDoublesNothing) {
+  constexpr int kN = 3000;
+  std::vector<std::map<std::string, std::string>> rows;
+  for (int i = 0; i < kN; ++i) rows.push_back({{"email", "burst" + std::to_string(i) + "@x.io"}, {"firstname", "B"}});
+  h_->sim.ui_bulk_import("contacts", rows, std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+  // Stop as soon as some of it has landed, start again.
+  ASSERT_TRUE(eventually([&] { return std::stoi(pg("SELECT count(*) FROM people")) > 0; })) << log_tail(log_);
+  restart();
+  EXPECT_TRUE(eventually([&] { return pg("SELECT count(*) FROM people") == std::to_string(kN); }, 60s))
+      << pg("SELECT count(*) FROM people") << "\n" << log_tail(log_);
+  EXPECT_EQ(pg("SELECT count(DISTINCT email) FROM people"), std::to_string(kN));
+  EXPECT_EQ(h_->dump("contacts").size(), static_cast<std::size_t>(kN)) << "no object made twice";
 }
 
 }  // namespace
