@@ -53,6 +53,7 @@ void Service::listen_loop() {
       std::lock_guard lock(mu_);
       notified_.insert(w->mappings.begin(), w->mappings.end());
       if (w->all) catch_up_ = true;
+      news_ = true;
     }
     cv_.notify_all();
   }
@@ -61,9 +62,10 @@ void Service::listen_loop() {
 bool Service::wait_for_work(milliseconds max) {
   std::unique_lock lock(mu_);
   if (max > milliseconds(0))
-    cv_.wait_for(lock, max, [&] { return stopping() || woken_ || catch_up_ || !notified_.empty(); });
+    cv_.wait_for(lock, max, [&] { return stopping() || woken_ || news_; });
   const bool woken = woken_;
   woken_ = false;
+  news_ = false;  // notifications already pending wait for their debounce, not a busy loop
   return woken;
 }
 

@@ -163,6 +163,7 @@ class Service {
   std::set<std::string> notified_;  // guarded by mu_
   bool catch_up_ = true;            // guarded by mu_: push every mapping
   bool woken_ = false;              // guarded by mu_
+  bool news_ = false;               // guarded by mu_: the listener brought something since the last wait
   std::set<std::string> held_elsewhere_;  // mappings another process holds (logged once)
   bool sweep_more_ = false;               // a sweep step stopped with pages left
   struct Timers {                         // monotonic times; 0: not set

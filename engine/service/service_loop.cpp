@@ -201,6 +201,8 @@ bool Service::push_due(Duration now) {
     }
   }
   if (!all && names.empty()) return false;
+  log_->debug("push {} after {} ms", all ? "every mapping" : "notified mappings",
+              all || t_.first_notified == Duration(0) ? 0 : (now - t_.first_notified).count());
   t_.first_notified = Duration(0);
   const bool ok = push(names, all);
   if (all) t_.next_poll = now + opt_.poll_every;

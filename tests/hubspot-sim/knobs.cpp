@@ -1,4 +1,5 @@
 // Simulator's public API: lifecycle and the test knobs.
+#include <algorithm>
 #include <stdexcept>
 
 #include "tests/hubspot-sim/impl.h"
@@ -240,5 +241,6 @@ std::int64_t Simulator::add_webhook_subscription(WebhookSubscription sub) {
 }
 void Simulator::clear_webhook_subscriptions() { impl_->webhooks.clear_subscriptions(); }
 void Simulator::set_webhook_target(const std::string& url) { impl_->webhooks.set_target(url); }
+void Simulator::set_webhook_loss(int pct) { impl_->webhooks.set_loss_pct(std::clamp(pct, 0, 100)); }
 
 }  // namespace hubsync::sim

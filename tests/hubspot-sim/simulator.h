@@ -112,6 +112,7 @@ struct CountersSnapshot {
   std::int64_t webhook_failures = 0;                   ///< attempts that failed
   std::int64_t webhook_retries = 0;
   std::int64_t webhook_dropped = 0;                    ///< batches given up
+  std::int64_t webhook_lost = 0;                       ///< events never sent (set_webhook_loss)
 };
 
 class Simulator {
@@ -163,6 +164,9 @@ class Simulator {
   std::int64_t add_webhook_subscription(WebhookSubscription sub);
   void clear_webhook_subscriptions();
   void set_webhook_target(const std::string& url);
+  /// Loses `pct` percent of webhook events from now on (never sent, never
+  /// retried), to prove a subscriber's safety nets.
+  void set_webhook_loss(int pct);
 
   struct Impl;
 

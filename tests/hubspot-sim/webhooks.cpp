@@ -101,6 +101,13 @@ void WebhookDispatcher::enqueue(const std::vector<ChangeEvent>& events) {
   for (const auto& e : events) {
     for (const auto& s : subs_) {
       if (!subscription_matches(s, e)) continue;
+      if (loss_pct_ > 0) {
+        loss_state_ = loss_state_ * 6364136223846793005ULL + 1442695040888963407ULL;
+        if (static_cast<int>((loss_state_ >> 33) % 100) < loss_pct_) {
+          ++lost_;
+          continue;
+        }
+      }
       rapidjson::StringBuffer sb;
       JsonWriter w(sb);
       w.StartObject();
@@ -271,6 +278,7 @@ void WebhookDispatcher::add_stats(CountersSnapshot& c) const {
   c.webhook_failures = failures_;
   c.webhook_retries = retries_;
   c.webhook_dropped = dropped_;
+  c.webhook_lost = lost_;
 }
 
 void WebhookDispatcher::reset_stats() {
@@ -279,6 +287,7 @@ void WebhookDispatcher::reset_stats() {
   failures_ = 0;
   retries_ = 0;
   dropped_ = 0;
+  lost_ = 0;
 }
 
 }  // namespace hubsync::sim

@@ -40,6 +40,9 @@ class WebhookDispatcher {
   /// Stops the workers; undelivered batches are dropped. Idempotent.
   void stop();
   void set_target(const std::string& url);
+  /// From now on this percentage of events (0..100) is never sent, as if
+  /// HubSpot lost them: what the subscriber's safety nets must repair.
+  void set_loss_pct(int pct) { loss_pct_ = pct; }
   std::string target() const;
   std::int64_t add_subscription(WebhookSubscription sub);
   bool remove_subscription(std::int64_t id);
@@ -81,7 +84,9 @@ class WebhookDispatcher {
   bool stopping_ = false;
   std::vector<std::thread> workers_;
   std::atomic<bool> active_{false};
-  std::atomic<std::int64_t> events_{0}, deliveries_{0}, failures_{0}, retries_{0}, dropped_{0};
+  std::atomic<std::int64_t> events_{0}, deliveries_{0}, failures_{0}, retries_{0}, dropped_{0}, lost_{0};
+  std::atomic<int> loss_pct_{0};
+  std::uint64_t loss_state_ = 0x9e3779b97f4a7c15ULL;  // guarded by mu_: a fixed sequence, reproducible
 };
 
 }  // namespace hubsync::sim
