@@ -255,14 +255,14 @@ TEST_F(ServeWebhooks, MetricsParseAndReadinessFollowsPostgres) {
 }
 
 TEST_F(ServeWebhooks, SigtermInABurstOfEventsLosesAndDoublesNothing) {
-  constexpr int kN = 3000;
+  constexpr int kN = 10000;
   std::vector<std::map<std::string, std::string>> rows;
   for (int i = 0; i < kN; ++i) rows.push_back({{"email", "burst" + std::to_string(i) + "@x.io"}, {"firstname", "B"}});
   h_->sim.ui_bulk_import("contacts", rows, std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
   // Stop as soon as some of it has landed, start again.
   ASSERT_TRUE(eventually([&] { return std::stoi(pg("SELECT count(*) FROM people")) > 0; })) << log_tail(log_);
   restart();
-  EXPECT_TRUE(eventually([&] { return pg("SELECT count(*) FROM people") == std::to_string(kN); }, 60s))
+  EXPECT_TRUE(eventually([&] { return pg("SELECT count(*) FROM people") == std::to_string(kN); }, 120s))
       << pg("SELECT count(*) FROM people") << "\n" << log_tail(log_);
   EXPECT_EQ(pg("SELECT count(DISTINCT email) FROM people"), std::to_string(kN));
   EXPECT_EQ(h_->dump("contacts").size(), static_cast<std::size_t>(kN)) << "no object made twice";
