@@ -110,7 +110,12 @@ Status Puller::sweep(PullStats& stats) {
     stats.read += static_cast<std::int64_t>(page->records.size());
     if (auto st = process(page->records, stats); !st.ok()) return st;
     if (stats.unreachable) return {};
-    if (auto st = state_.set_checkpoint(m_.name, kSweep, page->next.encode()); !st.ok()) return st;
+    // Caught up inside a timestamp's run: the next pass starts at that
+    // timestamp (GT ms - 1) in one search rather than a tie search and then
+    // a GT search; it reads the few objects of that millisecond again.
+    SweepCursor keep = page->next;
+    if (page->done && keep.in_tie) keep = SweepCursor{keep.modified_ms - 1, "", false};
+    if (auto st = state_.set_checkpoint(m_.name, kSweep, keep.encode()); !st.ok()) return st;
     if (page->done) return {};
     if (stop_after) {
       stats.more = true;
