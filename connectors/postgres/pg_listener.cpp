@@ -63,6 +63,9 @@ model::Result<service::Wakeup> PgListener::wait(std::chrono::milliseconds timeou
     const auto us = std::chrono::duration_cast<std::chrono::microseconds>(timeout).count();
     i.conn->await_notification(static_cast<long>(us / 1'000'000), static_cast<long>(us % 1'000'000));
     i.conn->get_notifs();
+    // libpqxx returns no notifications, rather than throwing, from a
+    // connection libpq has already marked bad.
+    if (!i.conn->is_open()) throw pqxx::broken_connection("connection lost");
     service::Wakeup w;
     w.mappings.swap(i.got);
     return w;

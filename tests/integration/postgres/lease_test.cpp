@@ -100,8 +100,11 @@ TEST_F(Lease, ACommitNotifiesOnceWithTheMappingAndAReconnectAsksForEverything) {
   EXPECT_TRUE(quiet->mappings.empty());
   db_->exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()");
-  auto lost = listener.wait(300ms);
-  EXPECT_FALSE(lost.ok());
+  // The server's goodbye and the closed socket may come in two reads, so the
+  // loss is seen on the first wait or the next: within seconds, not never.
+  bool lost = false;
+  for (int n = 0; n < 20 && !lost; ++n) lost = !listener.wait(300ms).ok();
+  EXPECT_TRUE(lost) << "a terminated listening connection is reported";
   auto back = listener.wait(10ms);
   ASSERT_TRUE(back.ok()) << back.error().message;
   EXPECT_TRUE(back->all);
