@@ -98,7 +98,7 @@ Status Puller::sweep(PullStats& stats) {
   auto next = fetch(from);
   for (int pages = 1;; ++pages) {
     auto page = next.get();
-    const bool stop_after = opt_.max_sweep_pages > 0 && pages >= opt_.max_sweep_pages;
+    const bool stop_after = (opt_.max_sweep_pages > 0 && pages >= opt_.max_sweep_pages) || (opt_.yield && opt_.yield());
     if (page.ok() && !page->done && !stop_after) next = fetch(page->next);
     if (!page.ok()) {
       if (page.error().retryable()) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -49,6 +50,10 @@ struct PullOptions {
   /// that stopped early resumes from its checkpoint: call it with an
   /// overlap of 0 to go on exactly where it stopped.
   int max_sweep_pages = 0;
+  /// Asked before each sweep page is requested: true makes that page the
+  /// last of this run (as max_sweep_pages does: `more` set, the checkpoint
+  /// holds the place), so live work waiting goes first. Empty: never.
+  std::function<bool()> yield;
   int page_size = 200;  ///< objects per sweep page (HubSpot's maximum)
   /// Associations of every linked object are read again this often (they
   /// never move an object's last-modified time, so a sweep misses them).

@@ -5,6 +5,21 @@
 
 namespace hubsync::service {
 
+void ServiceStats::add(const std::string& mapping, const pipeline::PushStats& s) {
+  std::lock_guard lock(totals_mu_);
+  totals_[mapping].push += s;
+}
+
+void ServiceStats::add(const std::string& mapping, const pipeline::PullStats& s) {
+  std::lock_guard lock(totals_mu_);
+  totals_[mapping].pull += s;
+}
+
+std::map<std::string, MappingTotals> ServiceStats::totals() const {
+  std::lock_guard lock(totals_mu_);
+  return totals_;
+}
+
 using Duration = ratelimit::Clock::Duration;
 
 Service::Service(const std::vector<mapping::Mapping>& mappings, pipeline::DatabasePort& db,
@@ -57,6 +72,11 @@ void Service::listen_loop() {
     }
     cv_.notify_all();
   }
+}
+
+bool Service::live_work_waiting() {
+  std::lock_guard lock(mu_);
+  return !notified_.empty() || catch_up_ || woken_;
 }
 
 bool Service::wait_for_work(milliseconds max) {
@@ -122,6 +142,7 @@ void Service::pull_events(const mapping::Mapping& m, const std::vector<std::stri
       ok = false;
       return;
     }
+    stats_.add(m.name, *r);
     if (r->unreachable) {
       failed("mapping " + m.name + ": pulling webhook events", *r->unreachable);
       ok = false;

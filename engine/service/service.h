@@ -10,6 +10,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <spdlog/logger.h>
@@ -31,15 +32,23 @@ struct ApiCounts {
   std::int64_t responses_429 = 0;
   std::int64_t retries = 0;
   std::int64_t failures = 0;
+  /// HTTP exchanges by (method, route, status); routes carry no record id.
+  std::map<std::tuple<std::string, std::string, std::string>, std::int64_t> exchanges;
+};
+
+/// How far one direction of a mapping is behind.
+struct Backlog {
+  std::int64_t pending = 0;  ///< to HubSpot: captured changes; to Postgres: webhook events
+  double lag_seconds = 0;    ///< age of the oldest of them (0: none)
 };
 
 /// A snapshot of the figures `serve` publishes, gathered on the worker
 /// thread (the only one that may use the DatabasePort).
 struct Snapshot {
   std::int64_t inbox_pending = 0;
-  std::map<std::string, std::int64_t> backlog;         ///< mapping -> pending changelog rows
-  std::map<std::string, std::int64_t> dead_letters;    ///< mapping -> pending dead letters
-  std::map<std::string, double> lag_seconds;           ///< mapping -> age of the oldest pending change
+  std::map<std::string, Backlog> to_hubspot;       ///< mapping -> captured changes not yet pushed
+  std::map<std::string, Backlog> to_postgres;      ///< mapping -> webhook events not yet pulled
+  std::map<std::string, std::int64_t> dead_letters;  ///< mapping -> pending dead letters
   ratelimit::LimiterStats limiter;
   ApiCounts api;
 };
@@ -73,6 +82,12 @@ struct ServiceOptions {
   ServiceStats* stats = nullptr;
 };
 
+/// What pushes and pulls of one mapping did, summed since the start.
+struct MappingTotals {
+  pipeline::PushStats push;
+  pipeline::PullStats pull;
+};
+
 /// What the service did so far (for /metrics, the health page, tests).
 struct ServiceStats {
   std::atomic<std::int64_t> events_processed{0};  ///< inbox events reconciled
@@ -86,6 +101,16 @@ struct ServiceStats {
   std::atomic<std::int64_t> last_ok_ms{0};        ///< wall time of the last step that succeeded
   std::atomic<bool> postgres_ok{false};
   std::atomic<bool> hubspot_ok{true};
+
+  /// Adds one pass's figures to the mapping's totals. Thread-safe.
+  void add(const std::string& mapping, const pipeline::PushStats& s);
+  void add(const std::string& mapping, const pipeline::PullStats& s);
+  /// A copy of every mapping's totals. Thread-safe.
+  std::map<std::string, MappingTotals> totals() const;
+
+ private:
+  mutable std::mutex totals_mu_;
+  std::map<std::string, MappingTotals> totals_;  // guarded by totals_mu_
 };
 
 /// The loops of `hubsync serve` (ARCHITECTURE §2) on one worker thread, so
@@ -125,6 +150,9 @@ class Service {
   bool stopping() const { return stop_.load(); }
   /// Sleeps up to `max` or until there is work; true when wake() was called.
   bool wait_for_work(milliseconds max);
+  /// True when live work waits (a NOTIFY, a catch-up, webhook events stored
+  /// since the last step): the sweep yields to it between pages.
+  bool live_work_waiting();
   enum class Hold { ours, elsewhere, failed };
   /// Takes or renews the mapping's lease.
   Hold hold(const mapping::Mapping& m);

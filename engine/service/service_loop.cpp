@@ -26,6 +26,7 @@ bool Service::push(const std::set<std::string>& names, bool all) {
       continue;
     }
     stats_.rows_pushed += r->pushed();
+    stats_.add(m->name, *r);
     if (r->unreachable) {
       failed("mapping " + m->name + ": push", *r->unreachable);
       ok = false;
@@ -44,6 +45,7 @@ bool Service::sweep(std::int64_t overlap_ms, const char* what) {
   pipeline::PullOptions options = opt_.pull;
   options.overlap_ms = sweep_more_ ? 0 : overlap_ms;  // a continuation starts where it stopped
   options.max_sweep_pages = opt_.sweep_pages_per_step;
+  options.yield = [this] { return live_work_waiting(); };
   sweep_more_ = false;
   for (const auto* m : order_) {
     if (stopping()) break;
@@ -64,6 +66,7 @@ bool Service::sweep(std::int64_t overlap_ms, const char* what) {
       ok = false;
       continue;
     }
+    stats_.add(m->name, *r);
     stats_.hubspot_ok = true;
     stats_.last_ok_ms = clock_.wall_ms();
     sweep_more_ = sweep_more_ || r->more;
@@ -99,14 +102,27 @@ void Service::housekeeping() {
 void Service::publish() {
   if (!opt_.publish) return;
   Snapshot snap;
-  if (auto n = store_.count_inbox_pending(); n.ok()) snap.inbox_pending = static_cast<std::int64_t>(*n);
   const auto now = clock_.wall_ms();
+  const auto age = [now](std::int64_t since_ms) {
+    return since_ms > 0 ? std::max<double>(0, static_cast<double>(now - since_ms) / 1000.0) : 0.0;
+  };
+  if (auto inbox = store_.inbox_backlog(); inbox.ok()) {
+    for (const auto& b : *inbox) {
+      snap.inbox_pending += b.pending;
+      for (const auto* m : covering(b.object_type)) {
+        auto& to = snap.to_postgres[m->name];
+        to.pending += b.pending;
+        to.lag_seconds = std::max(to.lag_seconds, age(b.oldest_received_ms));
+      }
+    }
+  }
   for (const auto& m : mappings_) {
     if (m.pushes()) {
-      if (auto n = db_.count_pending(m.name); n.ok()) snap.backlog[m.name] = *n;
-      if (auto t = db_.oldest_pending_ms(m.name); t.ok())
-        snap.lag_seconds[m.name] = *t > 0 ? std::max<double>(0, static_cast<double>(now - *t) / 1000.0) : 0.0;
+      auto& to = snap.to_hubspot[m.name];
+      if (auto n = db_.count_pending(m.name); n.ok()) to.pending = *n;
+      if (auto t = db_.oldest_pending_ms(m.name); t.ok()) to.lag_seconds = age(*t);
     }
+    if (m.pulls()) snap.to_postgres.try_emplace(m.name);
     state::DeadLetterFilter f;
     f.mapping = m.name;
     f.status = state::DeadLetterStatus::pending;
@@ -148,6 +164,11 @@ void Service::run() {
 // work is waiting (no sleep before the next step).
 bool Service::step() {
   const auto now = clock_.monotonic();
+  {
+    std::lock_guard lock(mu_);
+    if (woken_) t_.next_inbox = std::min(t_.next_inbox, now);  // events came in: drain them now
+    woken_ = false;
+  }
   if (now >= t_.next_renew) {
     renew_leases();
     t_.next_renew = now + opt_.lease_renew_every;

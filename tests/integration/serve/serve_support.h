@@ -16,13 +16,14 @@ fields:
   - {column: name, property: firstname}
 )";
 
-/// Polls `done` every 20 ms for up to `limit`; its last answer.
+/// Polls `done` every `every` for up to `limit`; its last answer.
 inline bool eventually(const std::function<bool()>& done,
-                       std::chrono::milliseconds limit = std::chrono::seconds(20)) {
+                       std::chrono::milliseconds limit = std::chrono::seconds(20),
+                       std::chrono::milliseconds every = std::chrono::milliseconds(20)) {
   const auto until = std::chrono::steady_clock::now() + limit;
   while (std::chrono::steady_clock::now() < until) {
     if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::this_thread::sleep_for(every);
   }
   return done();
 }

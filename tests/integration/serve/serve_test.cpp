@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -169,6 +170,46 @@ TEST_F(Serve, ALostDatabaseConnectionIsReestablishedAndCatchesUp) {
   // And it listens again afterwards.
   h->db.exec("INSERT INTO people (email, name) VALUES ('after@x.io', 'A')");
   EXPECT_TRUE(eventually([&] { return has_contact(*h, "after@x.io"); }, 10s)) << log_tail(log);
+  stop(pid, log);
+}
+
+TEST_F(Serve, ALongSweepNeverHoldsBackALiveEdit) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = people(server);
+  // 6,000 contacts made in HubSpot while nothing listened: the first sweep
+  // has 30 pages to read, each answer 100-200 ms late. It yields to live
+  // work between pages, so edits go out while it runs.
+  constexpr int kImported = 6000;
+  std::vector<std::map<std::string, std::string>> rows;
+  for (int i = 0; i < kImported; ++i) rows.push_back({{"email", "old" + std::to_string(i) + "@x.io"}, {"firstname", "O"}});
+  h->sim.ui_bulk_import("contacts", rows, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                              std::chrono::system_clock::now().time_since_epoch()).count() - 60'000);
+  h->db.exec("INSERT INTO people (email, name) VALUES ('live@x.io', 'v0')");
+  sim::FaultRule slow;
+  slow.latency_min_ms = 100;
+  slow.latency_max_ms = 200;
+  h->sim.set_faults({slow});
+  const auto config = setup(*h, kQuiet);
+  const std::string log = (h->dir / "serve.log").string();
+  const pid_t pid = serve(config, log);
+  auto firstname = [&] { return h->live_by("contacts", "email")["live@x.io"].props["firstname"]; };
+  ASSERT_TRUE(eventually([&] { return firstname() == "v0"; }, 20s, 200ms)) << log_tail(log);
+  ASSERT_TRUE(eventually([&] { return std::stoi(h->db.scalar("SELECT count(*) FROM people")) > 1; }, 20s))
+      << "the sweep started\n" << log_tail(log);
+  // Edits in Postgres while the sweep runs go out between its steps.
+  for (int i = 1; i <= 3; ++i) {
+    const std::string v = "v" + std::to_string(i);
+    const auto t0 = std::chrono::steady_clock::now();
+    h->db.exec("UPDATE people SET name = '" + v + "' WHERE email = 'live@x.io'");
+    EXPECT_TRUE(eventually([&] { return firstname() == v; }, 8s, 100ms)) << "edit " << i << "\n" << log_tail(log);
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+    const int swept = std::stoi(h->db.scalar("SELECT count(*) FROM people")) - 1;
+    std::printf("live edit %d reached HubSpot in %lld ms with %d of %d swept\n", i,
+                static_cast<long long>(took.count()), swept, kImported);
+    EXPECT_LT(swept, kImported) << "the sweep was still running when the edit arrived";
+  }
+  EXPECT_TRUE(eventually([&] { return h->db.scalar("SELECT count(*) FROM people") == std::to_string(kImported + 1); }, 120s))
+      << log_tail(log);
   stop(pid, log);
 }
 
