@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "connectors/hubspot/errors.h"
+#include "connectors/hubspot/routes.h"
 
 namespace hubsync::hubspot {
 
@@ -44,6 +45,7 @@ HubSpotClient::HubSpotClient(HttpTransport& transport, TokenProvider& tokens,
 model::Result<HttpResponse> HubSpotClient::call(HttpMethod method, const std::string& path,
                                                 std::string body, const CallOptions& opt) {
   ++c_.requests;
+  const std::string route = api_route(path);
   HttpRequest req;
   req.method = method;
   req.url = config_.base_url + path;
@@ -75,6 +77,10 @@ model::Result<HttpResponse> HubSpotClient::call(HttpMethod method, const std::st
     }
     ++c_.attempts;
     auto sent = transport_.send(req);
+    {
+      std::lock_guard lock(exchanges_mu_);
+      ++exchanges_[{to_string(method), route, sent.ok() ? std::to_string(sent->status) : "transport"}];
+    }
 
     std::chrono::milliseconds wait{0};
     Verdict verdict = Verdict::done;
@@ -200,6 +206,10 @@ ClientCounters HubSpotClient::counters() const {
   c.retries_transport = c_.retries_transport;
   c.retries_auth = c_.retries_auth;
   c.failures = c_.failures;
+  {
+    std::lock_guard lock(exchanges_mu_);
+    c.exchanges = exchanges_;
+  }
   return c;
 }
 

@@ -4,8 +4,11 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <tuple>
 
 #include "connectors/hubspot/auth.h"
 #include "connectors/hubspot/http_transport.h"
@@ -33,6 +36,11 @@ struct ClientConfig {
   int in_flight = 8;                                   ///< concurrent requests for batch fan-out
 };
 
+/// HTTP exchanges by (method, route, status): the route from api_route()
+/// (no record id in it), the status "200", "429"... or "transport" when no
+/// answer came.
+using RouteCounts = std::map<std::tuple<std::string, std::string, std::string>, std::int64_t>;
+
 /// Counters of every call and attempt, for metrics and tests.
 struct ClientCounters {
   std::int64_t requests = 0;           ///< logical calls
@@ -44,6 +52,7 @@ struct ClientCounters {
   std::int64_t retries_transport = 0;     ///< timeouts, resets, refused connections
   std::int64_t retries_auth = 0;          ///< refresh-and-retry after EXPIRED_AUTHENTICATION
   std::int64_t failures = 0;              ///< calls that ended in an error or non-2xx
+  RouteCounts exchanges;                  ///< every attempt by route and status
   std::int64_t retries() const {
     return retries_rate_limited + retries_server_error + retries_locked + retries_transport + retries_auth;
   }
@@ -103,6 +112,8 @@ class HubSpotClient {
         retries_server_error{0}, retries_locked{0}, retries_transport{0}, retries_auth{0}, failures{0};
   };
   AtomicCounters c_;
+  mutable std::mutex exchanges_mu_;
+  RouteCounts exchanges_;  // guarded by exchanges_mu_
 };
 
 }  // namespace hubsync::hubspot

@@ -18,6 +18,7 @@
 #include "engine/cli/hubspot_stack.h"
 #include "engine/cli/mappings.h"
 #include "engine/cli/runtime.h"
+#include "engine/cli/serve_reload.h"
 #include "engine/ops/logging.h"
 #include "engine/ops/metrics.h"
 #include "engine/service/service.h"
@@ -42,7 +43,7 @@ service::ServiceOptions service_options(const config::Config& cfg) {
   return o;
 }
 
-// SIGTERM/SIGINT stop the service, SIGHUP reloads the mapping files; a
+// SIGTERM/SIGINT stop the service, SIGHUP reloads config and mappings; a
 // thread of its own waits for them (they are blocked everywhere else).
 class Signals {
  public:
@@ -85,7 +86,7 @@ class Signals {
         if (on_stop) on_stop();
       }
       ops::logger("serve")->info("{} received: {}", sig == SIGHUP ? "SIGHUP" : "signal",
-                                 sig == SIGHUP ? "reloading the mapping files" : "stopping");
+                                 sig == SIGHUP ? "reloading the config and mapping files" : "stopping");
       std::lock_guard lock(mu_);
       if (current_) current_->stop();
     }
@@ -96,15 +97,6 @@ class Signals {
   std::mutex mu_;
   service::Service* current_ = nullptr;
 };
-
-// The mapping files as they are now, if valid and their capture is current.
-bool load_serving(const config::Config& cfg, std::vector<mapping::Mapping>& out) {
-  std::vector<mapping::Mapping> mappings;
-  if (!load_mappings(cfg.mappings.dir, {}, mappings)) return false;
-  if (check_capture(cfg.postgres.dsn.value, mappings, "") != kExitOk) return false;
-  out = std::move(mappings);
-  return true;
-}
 
 // The HTTP endpoint: webhooks into the inbox, /healthz, /readyz, /metrics.
 std::unique_ptr<webhook::Server> start_endpoint(const config::Config& cfg, state::StateStore& store,
@@ -149,10 +141,10 @@ std::unique_ptr<webhook::Server> start_endpoint(const config::Config& cfg, state
 }  // namespace
 
 int cmd_serve(const GlobalOptions& global) {
-  config::Config cfg;
-  if (!load_config_or_report(global, cfg)) return kExitError;
-  std::vector<mapping::Mapping> mappings;
-  if (!load_serving(cfg, mappings)) return kExitError;
+  Serving serving;
+  if (!load_config_or_report(global, serving.config)) return kExitError;
+  if (!load_serving(serving.config, serving.mappings)) return kExitError;
+  const config::Config& cfg = serving.config;  // what the connections were made from
   Signals signals;
   auto store = open_state(cfg, /*read_only=*/false);
   if (!store) return kExitUnavailable;
@@ -167,29 +159,23 @@ int cmd_serve(const GlobalOptions& global) {
   auto server = start_endpoint(cfg, *store, registry, stats);
   if (!server) return kExitError;
   signals.on_stop = [&] { server->begin_drain(); };
-  std::cout << "hubsync serve: syncing " << mappings.size() << " mapping(s)" << std::endl;
+  std::cout << "hubsync serve: syncing " << serving.mappings.size() << " mapping(s)" << std::endl;
   while (!signals.stop) {
-    auto options = service_options(cfg);
+    auto options = service_options(serving.config);
     options.publish = [&](const service::ServiceStats& s, service::Snapshot& snap) {
       snap.limiter = hubspot.limiter.stats();
       const auto c = hubspot.client.counters();
-      snap.api = {c.requests, c.responses_429, c.retries(), c.failures};
+      snap.api = {c.requests, c.responses_429, c.retries(), c.failures, c.exchanges};
       metrics.publish(s, snap);
     };
     options.stats = &stats;
-    service::Service svc(mappings, db, hubspot.crm, *store, clock, listener, log, options);
+    service::Service svc(serving.mappings, db, hubspot.crm, *store, clock, listener, log, options);
     signals.attach(&svc);
     svc.run();
     signals.attach(nullptr);
     if (signals.stop) break;
     if (signals.reload.exchange(false)) {
-      std::vector<mapping::Mapping> next;
-      if (load_serving(cfg, next)) {
-        mappings = std::move(next);
-        log->info("reloaded {} mapping(s)", mappings.size());
-      } else {
-        log->error("the mapping files have errors (above): still serving the previous ones");
-      }
+      if (auto next = reload_serving(global, serving, *log)) serving = std::move(*next);
     }
   }
   server->stop();

@@ -44,6 +44,7 @@ const char* to_string(ChangeOutcome o) {
 }
 
 PushStats& PushStats::operator+=(const PushStats& o) {
+  captured += o.captured;
   created += o.created;
   updated += o.updated;
   unchanged += o.unchanged;
@@ -140,7 +141,8 @@ Status Pusher::drain_changelog(PushStats& stats) {
     if (std::all_of(claimed->begin(), claimed->end(),
                     [&](const model::Change& c) { return handled.count(c.id) > 0; }))
       return db_.release_changes(ids_of(*claimed), 0);
-    for (const auto& c : *claimed) handled.insert(c.id);
+    for (const auto& c : *claimed)
+      if (handled.insert(c.id).second) ++stats.captured;
 
     // A TRUNCATE asks for every linked row to be checked again.
     std::vector<CompletedChange> truncates;

@@ -21,6 +21,7 @@ namespace hubsync::pipeline {
 
 /// What one push pass did, per mapping. Summed over mappings by the caller.
 struct PushStats {
+  std::int64_t captured = 0;       ///< changelog rows taken (each counted once per pass)
   std::int64_t created = 0;        ///< new HubSpot objects
   std::int64_t updated = 0;        ///< existing objects written
   std::int64_t unchanged = 0;      ///< rows with nothing new: no API call

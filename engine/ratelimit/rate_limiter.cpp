@@ -186,6 +186,7 @@ LimiterStats RateLimiter::stats() const {
   s.burst_limit = burst_.limit();
   s.burst_used = burst_.used_at(now);
   s.search_limit = search_.limit();
+  s.search_used = search_.used_at(now);
   s.daily_limit = daily_.effective_limit();
   s.daily_used = daily_.used();
   return s;

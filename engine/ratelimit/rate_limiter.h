@@ -68,6 +68,7 @@ struct LimiterStats {
   int burst_limit = 0;            ///< effective (after headroom)
   int burst_used = 0;             ///< in the current window, ours and others'
   int search_limit = 0;
+  int search_used = 0;            ///< in the current search window
   std::int64_t daily_limit = 0;   ///< effective; 0 unknown
   std::int64_t daily_used = 0;
   std::int64_t granted = 0;

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "engine/ops/metrics.h"
 #include "engine/ratelimit/rate_limiter.h"
@@ -23,6 +24,14 @@ class ServiceMetrics {
 
  private:
   void advance(ops::Counter& c, std::int64_t now_value, std::int64_t& last);
+  /// Advances counter `name{labels}` to the running total `value`.
+  void count(const std::string& name, const std::string& help, const std::vector<std::string>& label_names,
+             const std::vector<std::string>& labels, std::int64_t value);
+  void publish_service(const ServiceStats& s);
+  void publish_records(const ServiceStats& s);
+  void publish_api(const ApiCounts& a);
+  void publish_budget(const ratelimit::LimiterStats& l);
+  void publish_backlog(const Snapshot& snap);
   ops::Registry& r_;
   std::map<std::string, std::int64_t> last_;
 };

@@ -144,4 +144,20 @@ Result<std::size_t> SqliteStateStore::count_inbox_pending() {
   return static_cast<std::size_t>(q->int64(0));
 }
 
+Result<std::vector<InboxBacklog>> SqliteStateStore::inbox_backlog() {
+  std::lock_guard lock(mu_);
+  auto q = db_->prepare(
+      "SELECT object_type, count(*), min(received_at) FROM inbox WHERE processed_at IS NULL "
+      "GROUP BY object_type ORDER BY object_type");
+  if (!q) return std::move(q).error();
+  std::vector<InboxBacklog> out;
+  while (true) {
+    auto r = q->step();
+    if (!r) return std::move(r).error();
+    if (!*r) break;
+    out.push_back({q->text(0), q->int64(1), q->int64(2)});
+  }
+  return out;
+}
+
 }  // namespace hubsync::state

@@ -120,6 +120,7 @@ class SqliteStateStore final : public StateStore {
   Status release_inbox(const std::vector<std::int64_t>& seqs) override;
   Result<std::size_t> purge_inbox(TimeMs before_ms) override;
   Result<std::size_t> count_inbox_pending() override;
+  Result<std::vector<InboxBacklog>> inbox_backlog() override;
 
   Result<std::int64_t> add_dead_letter(const DeadLetter& dl) override;
   Result<std::optional<DeadLetter>> get_dead_letter(std::int64_t id) override;

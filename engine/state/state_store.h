@@ -107,6 +107,13 @@ struct InboxEvent {
   int attempts = 0;           ///< how many times the event was claimed
 };
 
+/// Webhook events of one object type not yet processed.
+struct InboxBacklog {
+  std::string object_type;
+  std::int64_t pending = 0;
+  TimeMs oldest_received_ms = 0;  ///< when the oldest of them arrived
+};
+
 enum class Direction { to_hubspot, to_postgres };
 const char* to_string(Direction d);
 std::optional<Direction> direction_from_string(const std::string& s);
@@ -348,6 +355,9 @@ class StateStore {
   virtual Result<std::size_t> purge_inbox(TimeMs before_ms) = 0;
   /// Events not yet processed (claimed or not).
   virtual Result<std::size_t> count_inbox_pending() = 0;
+  /// Events not yet processed, per object type, with the oldest's arrival:
+  /// the backlog and lag of the direction to Postgres.
+  virtual Result<std::vector<InboxBacklog>> inbox_backlog() = 0;
 
   // --- dead letters ---
 
