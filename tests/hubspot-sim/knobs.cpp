@@ -242,5 +242,6 @@ std::int64_t Simulator::add_webhook_subscription(WebhookSubscription sub) {
 void Simulator::clear_webhook_subscriptions() { impl_->webhooks.clear_subscriptions(); }
 void Simulator::set_webhook_target(const std::string& url) { impl_->webhooks.set_target(url); }
 void Simulator::set_webhook_loss(int pct) { impl_->webhooks.set_loss_pct(std::clamp(pct, 0, 100)); }
+void Simulator::set_webhook_copies(int copies) { impl_->webhooks.set_copies(std::clamp(copies, 1, 100)); }
 
 }  // namespace hubsync::sim

@@ -167,6 +167,8 @@ class Simulator {
   /// Loses `pct` percent of webhook events from now on (never sent, never
   /// retried), to prove a subscriber's safety nets.
   void set_webhook_loss(int pct);
+  /// Delivers every webhook batch `copies` times from now on (1: once).
+  void set_webhook_copies(int copies);
 
   struct Impl;
 

@@ -171,12 +171,13 @@ void WebhookDispatcher::enqueue(const std::vector<ChangeEvent>& events) {
       batch.events.emplace_back(sb.GetString(), sb.GetSize());
       events_++;
       if (batch.events.size() == 100) {
-        queue_.push(batch);
+        for (int n = 0; n < copies_; ++n) queue_.push(batch);
         batch.events.clear();
       }
     }
   }
-  if (!batch.events.empty()) queue_.push(std::move(batch));
+  if (!batch.events.empty())
+    for (int n = 0; n < copies_; ++n) queue_.push(batch);
   cv_.notify_all();
 }
 

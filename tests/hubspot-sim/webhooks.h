@@ -43,6 +43,9 @@ class WebhookDispatcher {
   /// From now on this percentage of events (0..100) is never sent, as if
   /// HubSpot lost them: what the subscriber's safety nets must repair.
   void set_loss_pct(int pct) { loss_pct_ = pct; }
+  /// From now on every batch is delivered `copies` times (HubSpot delivers
+  /// at least once; the same events may come again at any time).
+  void set_copies(int copies) { copies_ = copies; }
   std::string target() const;
   std::int64_t add_subscription(WebhookSubscription sub);
   bool remove_subscription(std::int64_t id);
@@ -86,6 +89,7 @@ class WebhookDispatcher {
   std::atomic<bool> active_{false};
   std::atomic<std::int64_t> events_{0}, deliveries_{0}, failures_{0}, retries_{0}, dropped_{0}, lost_{0};
   std::atomic<int> loss_pct_{0};
+  std::atomic<int> copies_{1};
   std::uint64_t loss_state_ = 0x9e3779b97f4a7c15ULL;  // guarded by mu_: a fixed sequence, reproducible
 };
 

@@ -153,11 +153,38 @@ TEST_F(ServeWebhooks, DeletesAndRedeliveredBatchesApplyOnce) {
   EXPECT_GE(h_->sim.counters().webhook_deliveries, 3);
 }
 
+TEST_F(ServeWebhooks, TheSameBatchDeliveredTwentyTimesIsAppliedOnce) {
+  // Every write to the table is counted, hubsync's own included.
+  h_->db.exec("CREATE TABLE people_writes (email text); "
+              "CREATE FUNCTION count_write() RETURNS trigger LANGUAGE plpgsql AS "
+              "$$BEGIN INSERT INTO people_writes VALUES (NEW.email); RETURN NEW; END$$; "
+              "CREATE TRIGGER people_count AFTER INSERT OR UPDATE ON people FOR EACH ROW EXECUTE FUNCTION count_write()");
+  h_->sim.set_webhook_copies(20);
+  const auto metric = [&](const std::string& name, const std::map<std::string, std::string>& labels = {}) {
+    return parse_prometheus_text(http_get(port_, "/metrics").second).value(name, labels).value_or(-1);
+  };
+  const auto all_delivered = [&](std::int64_t deliveries) {
+    return h_->sim.counters().webhook_deliveries >= deliveries &&
+           metric("hubsync_inbox_pending_events") == 0.0 &&
+           metric("hubsync_webhook_events_received_total") ==
+               20 * metric("hubsync_webhook_events_stored_total", {{"result", "new"}});
+  };
+  const auto id = h_->sim.ui_create("contacts", {{"email", "twenty@x.io"}, {"firstname", "A"}});
+  ASSERT_TRUE(eventually([&] { return all_delivered(20) && pg("SELECT count(*) FROM people") == "1"; }, 30s))
+      << h_->sim.counters().webhook_deliveries << "\n" << http_get(port_, "/metrics").second << log_tail(log_);
+  h_->sim.ui_edit("contacts", id, {{"firstname", "B"}});
+  ASSERT_TRUE(eventually([&] { return all_delivered(40) && pg("SELECT name FROM people") == "B"; }, 30s))
+      << http_get(port_, "/metrics").second << log_tail(log_);
+  EXPECT_GT(metric("hubsync_webhook_events_stored_total", {{"result", "duplicate"}}), 0.0);
+  EXPECT_EQ(pg("SELECT count(*) FROM people_writes"), "2") << "one insert, one update: each change applied once";
+  EXPECT_EQ(pg("SELECT count(*) FROM hubsync.changelog"), "0") << "nothing echoed back";
+}
+
 TEST_F(ServeWebhooks, SighupAppliesAGoodMappingAndKeepsTheOldOneWhenBroken) {
   // A broken mapping file: serve says why and keeps syncing with the old one.
   std::ofstream(h_->dir / "mappings" / "people.yaml") << "name: people\npostgres: {table: public.people\n";
   kill(pid_, SIGHUP);
-  EXPECT_TRUE(eventually([&] { return log_tail(log_).find("still serving the previous ones") != std::string::npos; }))
+  EXPECT_TRUE(eventually([&] { return log_tail(log_).find("still serving the previous config") != std::string::npos; }))
       << log_tail(log_);
   EXPECT_NE(log_tail(log_).find("people.yaml:"), std::string::npos) << "the finding names the file";
   const auto id = h_->sim.ui_create("contacts", {{"email", "after@x.io"}, {"firstname", "Old"}});
@@ -171,11 +198,53 @@ TEST_F(ServeWebhooks, SighupAppliesAGoodMappingAndKeepsTheOldOneWhenBroken) {
   const std::string cmd = "'" HUBSYNC_BIN "' --config '" + config_.string() + "' migrate >/dev/null 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   kill(pid_, SIGHUP);
-  EXPECT_TRUE(eventually([&] { return log_tail(log_).find("reloaded 1 mapping(s)") != std::string::npos; }))
+  EXPECT_TRUE(eventually([&] { return log_tail(log_).find("and 1 mapping(s)") != std::string::npos; }))
       << log_tail(log_);
   h_->sim.ui_edit("contacts", id, {{"firstname", "New"}});
   EXPECT_TRUE(eventually([&] { return pg("SELECT nick FROM people WHERE email = 'after@x.io'") == "New"; }))
       << log_tail(log_);
+}
+
+TEST_F(ServeWebhooks, SighupReloadsTheConfigAndKeepsItWhenBroken) {
+  std::string text;
+  {
+    std::ifstream in(config_);
+    std::stringstream all;
+    all << in.rdbuf();
+    text = all.str();
+  }
+  const auto log_has = [&](const std::string& s) { return log_tail(log_, 100000).find(s) != std::string::npos; };
+  // A broken config: every finding with file:line:col, the old one kept.
+  std::string broken = text;
+  broken.replace(broken.find("sweep_every_s: 3600"), 19, "sweep_every_s: soon");
+  std::ofstream(config_) << broken;
+  kill(pid_, SIGHUP);
+  EXPECT_TRUE(eventually([&] { return log_has("reload refused"); })) << log_tail(log_);
+  EXPECT_TRUE(std::regex_search(log_tail(log_, 100000), std::regex("hubsync\\.yaml:[0-9]+:[0-9]+: error: serve\\.sweep_every_s")))
+      << log_tail(log_);
+  h_->db.exec("INSERT INTO people (email, name) VALUES ('still@x.io', 'S')");
+  EXPECT_TRUE(eventually([&] { return h_->live_by("contacts", "email").count("still@x.io") > 0; })) << log_tail(log_);
+  // A good one: a sweep every second applies at once (webhooks stop coming,
+  // so only that sweep can bring HubSpot's edits); a new token needs a
+  // restart, which the log says without showing it.
+  h_->sim.set_webhook_loss(100);
+  std::string good = text;
+  good.replace(good.find("sweep_every_s: 3600"), 19, "sweep_every_s: 1");
+  good.replace(good.find(sim::kHubsyncToken), std::string(sim::kHubsyncToken).size(), "pat-na1-rotated-SECRETVALUE");
+  std::ofstream(config_) << good;
+  kill(pid_, SIGHUP);
+  EXPECT_TRUE(eventually([&] { return log_has("and 1 mapping(s)"); })) << log_tail(log_);
+  EXPECT_TRUE(log_has("hubspot.token changed; it takes effect when serve restarts")) << log_tail(log_);
+  EXPECT_FALSE(log_has("SECRETVALUE")) << "a secret never reaches the log";
+  const auto id = h_->sim.ui_create("contacts", {{"email", "hup@x.io"}, {"firstname", "A"}});
+  EXPECT_TRUE(eventually([&] { return pg("SELECT name FROM people WHERE email = 'hup@x.io'") == "A"; }, 15s))
+      << log_tail(log_);
+  for (const auto* v : {"B", "C"}) {  // each a second or more after the reload's own catch-up sweep
+    h_->sim.ui_edit("contacts", id, {{"firstname", v}});
+    EXPECT_TRUE(eventually([&] { return pg("SELECT name FROM people WHERE email = 'hup@x.io'") == v; }, 15s))
+        << "still talking to HubSpot with the running token\n" << log_tail(log_);
+  }
+  EXPECT_GT(h_->sim.counters().webhook_lost, 0) << "the edits came by the sweep: their webhooks were lost";
 }
 
 TEST_F(ServeWebhooks, AHundredPostgresEditsReachHubSpotThroughNotify) {
@@ -225,20 +294,56 @@ TEST_F(ServeWebhooks, LostWebhooksAreRepairedByTheSweep) {
   EXPECT_EQ(pg("SELECT count(*) FROM people"), "50");
 }
 
+// The figures /metrics shows once a row went each way and one value was
+// the same on both sides (parsed strictly; the text is read until they show).
+PromText metrics_after_work(int port) {
+  PromText prom;
+  const std::map<std::string, std::string> pushed = {{"mapping", "people"}, {"direction", "to_hubspot"}, {"outcome", "created"}};
+  const std::map<std::string, std::string> pulled = {{"mapping", "people"}, {"direction", "to_postgres"}, {"outcome", "created"}};
+  eventually([&] {
+    prom = parse_prometheus_text(http_get(port, "/metrics").second);
+    return prom.ok() && prom.value("hubsync_records_total", pushed).value_or(0) >= 1 &&
+           prom.value("hubsync_records_total", pulled).value_or(0) >= 1;
+  }, 30s);
+  return prom;
+}
+
 TEST_F(ServeWebhooks, MetricsParseAndReadinessFollowsPostgres) {
   ASSERT_TRUE(eventually([&] { return http_get(port_, "/readyz").first == 200; })) << http_get(port_, "/readyz").second;
   EXPECT_EQ(http_get(port_, "/healthz").first, 200);
-  const auto [status, text] = http_get(port_, "/metrics");
-  ASSERT_EQ(status, 200);
-  const auto prom = parse_prometheus_text(text);
+  h_->db.exec("INSERT INTO people (email, name) VALUES ('metric-pg@x.io', 'P')");
+  h_->sim.ui_create("contacts", {{"email", "metric-ui@x.io"}, {"firstname", "U"}});
+  const auto prom = metrics_after_work(port_);
+  const auto text = http_get(port_, "/metrics").second;
   ASSERT_TRUE(prom.ok()) << prom.error << "\n" << text;
   for (const char* family :
        {"hubsync_webhook_requests_total", "hubsync_inbox_pending_events", "hubsync_backlog_changes",
         "hubsync_lag_seconds", "hubsync_dead_letters", "hubsync_rate_budget_burst_remaining",
-        "hubsync_rate_budget_daily_remaining", "hubsync_api_requests_total", "hubsync_api_rate_limited_total",
-        "hubsync_pushed_records_total", "hubsync_inbox_events_processed_total", "hubsync_up_postgres"})
+        "hubsync_rate_budget_daily_remaining", "hubsync_rate_budget_search_remaining", "hubsync_api_requests_total",
+        "hubsync_api_rate_limited_total", "hubsync_api_retries_total", "hubsync_api_exchanges_total",
+        "hubsync_api_batch_calls_total", "hubsync_records_total", "hubsync_changes_captured_total",
+        "hubsync_conflicts_total", "hubsync_pushed_records_total", "hubsync_inbox_events_processed_total",
+        "hubsync_up_postgres"})
     EXPECT_TRUE(prom.families.count(family)) << family << " missing\n" << text;
-  EXPECT_EQ(prom.value("hubsync_backlog_changes", {{"direction", "to_hubspot"}, {"mapping", "people"}}), 0.0);
+  EXPECT_GE(prom.value("hubsync_changes_captured_total", {{"mapping", "people"}}).value_or(0), 1.0) << text;
+  // The pushed row came back as a webhook and was found unchanged.
+  EXPECT_TRUE(eventually([&] {
+    return parse_prometheus_text(http_get(port_, "/metrics").second)
+               .value("hubsync_records_total", {{"mapping", "people"}, {"direction", "to_postgres"}, {"outcome", "unchanged"}})
+               .value_or(0) >= 1;
+  })) << http_get(port_, "/metrics").second;
+  for (const auto& dir : {"to_hubspot", "to_postgres"}) {
+    EXPECT_TRUE(prom.value("hubsync_backlog_changes", {{"direction", dir}, {"mapping", "people"}})) << dir;
+    EXPECT_TRUE(prom.value("hubsync_lag_seconds", {{"direction", dir}, {"mapping", "people"}})) << dir;
+  }
+  // Calls by route and status: the upsert by email answered 200, and no label
+  // names a record (no id, no email).
+  EXPECT_GE(prom.value("hubsync_api_exchanges_total", {{"method", "POST"}, {"route", "/crm/v3/objects/contacts/batch/upsert"},
+                                                        {"status", "200"}}).value_or(0), 1.0) << text;
+  EXPECT_GE(prom.value("hubsync_api_batch_calls_total").value_or(0), 1.0);
+  for (const auto& s : prom.families.at("hubsync_api_exchanges_total").samples)
+    EXPECT_TRUE(std::regex_match(s.labels.at("route"), std::regex("(/([a-z_0-9-]+|\\{id\\}))+"))) << s.labels.at("route");
+  EXPECT_EQ(text.find("metric-"), std::string::npos) << "no field value in any label";
   EXPECT_EQ(text.find(sim::kHubsyncToken), std::string::npos);
   EXPECT_EQ(text.find(sim::kOAuthClientSecret), std::string::npos);
 
