@@ -24,12 +24,13 @@ std::vector<std::string> mapping_files(const std::string& dir) {
 }
 
 bool load_mappings(const std::string& dir, const std::vector<std::string>& files,
-                   std::vector<mapping::Mapping>& out) {
+                   std::vector<mapping::Mapping>& out, const Report& report_to) {
+  const Report report = report_to ? report_to : [](const std::string& line, bool) { std::cerr << line << '\n'; };
   std::vector<std::string> paths = files;
   if (paths.empty()) {
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) {
-      std::cerr << dir << ": error: mappings directory not found\n";
+      report(dir + ": error: mappings directory not found", true);
       return false;
     }
     paths = mapping_files(dir);
@@ -37,12 +38,12 @@ bool load_mappings(const std::string& dir, const std::vector<std::string>& files
   bool ok = true;
   for (const auto& path : paths) {
     auto parsed = mapping::load_mapping_file(path);
-    for (const auto& f : parsed.findings) std::cerr << f.to_string() << '\n';
+    for (const auto& f : parsed.findings) report(f.to_string(), f.severity == mapping::Severity::error);
     if (parsed.ok()) out.push_back(std::move(*parsed.mapping));
     else ok = false;
   }
   auto set_findings = mapping::validate_set(out);
-  for (const auto& f : set_findings) std::cerr << f.to_string() << '\n';
+  for (const auto& f : set_findings) report(f.to_string(), f.severity == mapping::Severity::error);
   return ok && !mapping::has_errors(set_findings);
 }
 

@@ -1,0 +1,38 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <spdlog/logger.h>
+
+#include "engine/cli/app.h"
+#include "engine/cli/mappings.h"
+#include "engine/config/config.h"
+#include "engine/mapping/mapping.h"
+
+namespace hubsync::cli {
+
+/// The mapping files as they are now, if valid and their capture is current;
+/// findings go to `report` (default: stderr).
+bool load_serving(const config::Config& cfg, std::vector<mapping::Mapping>& out, const Report& report = {});
+
+/// What `serve` runs with, read again on SIGHUP.
+struct Serving {
+  config::Config config;
+  std::vector<mapping::Mapping> mappings;
+};
+
+/// SIGHUP: reads the config file and the mapping files again and validates
+/// both. Every finding is logged with its file:line:col (errors at error
+/// level). Any error: nullopt, and the caller keeps what it runs. Valid: what
+/// to run now; keys that only a restart applies (connections, credentials,
+/// the listen address, the state file, the rate tier) keep their running
+/// values and are named in a warning, never with their values.
+std::optional<Serving> reload_serving(const GlobalOptions& global, const Serving& running, spdlog::logger& log);
+
+/// The `section.key`s whose values differ between `a` and `b` and that only a
+/// restart of `serve` applies.
+std::vector<std::string> restart_only_changes(const config::Config& a, const config::Config& b);
+
+}  // namespace hubsync::cli
