@@ -10,24 +10,15 @@
 #include <random>
 
 #include "tests/integration/push/push_harness.h"
+#include "tests/support/people.h"
 
 namespace hubsync::test {
 namespace {
 
 constexpr int kObjects = 20000;
 constexpr int kKills = 8;
-constexpr const char* kSql =
-    "CREATE TABLE public.people (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, first_name text,"
-    " city text)";
-constexpr const char* kMapping = R"(name: people
-postgres: {table: public.people, key: id}
-hubspot: {object: contacts, match: email}
-direction: both
-fields:
-  - {column: email, property: email}
-  - {column: first_name, property: firstname}
-  - {column: city, property: city}
-)";
+const std::string kSql = people_table_sql("bigserial");
+constexpr const char* kMapping = kPeopleMapping;
 
 void trial(std::uint64_t seed) {
   HUBSYNC_REQUIRE_PG(server);

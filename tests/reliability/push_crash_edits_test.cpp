@@ -19,24 +19,15 @@
 #include <thread>
 
 #include "tests/integration/push/push_harness.h"
+#include "tests/support/people.h"
 
 namespace hubsync::test {
 namespace {
 
 constexpr int kRows = 20000;
 constexpr int kKills = 8;
-constexpr const char* kSql =
-    "CREATE TABLE public.people (id bigint PRIMARY KEY, email text NOT NULL UNIQUE, first_name text,"
-    " city text)";
-constexpr const char* kMapping = R"(name: people
-postgres: {table: public.people, key: id}
-hubspot: {object: contacts, match: email}
-direction: both
-fields:
-  - {column: email, property: email}
-  - {column: first_name, property: firstname}
-  - {column: city, property: city}
-)";
+const std::string kSql = people_table_sql("bigint");
+constexpr const char* kMapping = kPeopleMapping;
 
 pid_t spawn(const std::string& config, const std::string& log) {
   return spawn_hubsync(HUBSYNC_BIN, {"--config", config, "run", "--once"}, log);

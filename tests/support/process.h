@@ -1,6 +1,9 @@
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
+#include <vector>
 
 namespace hubsync::test {
 
@@ -17,5 +20,14 @@ CommandOutput run_command(const std::string& command);
 
 /// `s` as one single-quoted shell word.
 std::string shell_quote(const std::string& s);
+
+/// Starts the `hubsync` binary with `args` (stdout and stderr appended to
+/// `log`); returns its pid.
+pid_t spawn_hubsync(const std::string& bin, const std::vector<std::string>& args, const std::string& log);
+/// The last `n` lines of a log file (for a failure message).
+std::string log_tail(const std::string& path, std::size_t n = 60);
+/// Waits up to `ms` for the child: its exit code, 128 when killed by a
+/// signal, -1 if it is still running.
+int wait_for_exit(pid_t pid, int ms);
 
 }  // namespace hubsync::test

@@ -19,6 +19,7 @@
 #include "engine/state/sqlite_state_store.h"
 #include "tests/hubspot-sim/simulator.h"
 #include "tests/support/pg.h"
+#include "tests/support/process.h"
 
 namespace hubsync::test {
 
@@ -84,14 +85,5 @@ pipeline::PushStats push_ok(PushHarness& h, const std::string& mapping);
 /// a failure fails the test.
 pipeline::PullStats pull_ok(PushHarness& h, const std::string& mapping);
 
-/// Starts the `hubsync` binary with `args` (stdout and stderr appended to
-/// `log`); returns its pid.
-pid_t spawn_hubsync(const std::string& bin, const std::vector<std::string>& args,
-                    const std::string& log);
-/// The last `n` lines of a log file (for a failure message).
-std::string log_tail(const std::string& path, std::size_t n = 60);
-/// Waits up to `ms` for the child: its exit code, 128 when killed by a
-/// signal, -1 if it is still running.
-int wait_for_exit(pid_t pid, int ms);
 
 }  // namespace hubsync::test
