@@ -15,6 +15,7 @@
 
 #include "connectors/hubspot/curl_transport.h"
 #include "connectors/hubspot/json.h"
+#include "tests/hubspot-sim/simulator.h"
 #include "tests/support/pg.h"
 
 namespace hubsync::bench {
@@ -113,6 +114,20 @@ std::string SimProcess::admin(hubspot::HttpMethod method, const std::string& pat
   if (!r.ok()) throw std::runtime_error("/_sim/" + path + ": " + r.error().message);
   if (r->status < 200 || r->status >= 300)
     throw std::runtime_error("/_sim/" + path + ": HTTP " + std::to_string(r->status) + " " + r->body);
+  return r->body;
+}
+
+std::string SimProcess::api(hubspot::HttpMethod method, const std::string& path, const std::string& body) {
+  hubspot::HttpRequest req;
+  req.method = method;
+  req.url = url_ + path;
+  req.body = body;
+  req.headers.emplace_back("Authorization", std::string("Bearer ") + sim::kOtherToken);
+  if (!body.empty()) req.headers.emplace_back("Content-Type", "application/json");
+  auto r = http_->send(req);
+  if (!r.ok()) throw std::runtime_error(path + ": " + r.error().message);
+  if (r->status < 200 || r->status >= 300)
+    throw std::runtime_error(path + ": HTTP " + std::to_string(r->status) + " " + r->body);
   return r->body;
 }
 

@@ -48,6 +48,10 @@ class SimProcess {
   /// One call to the admin API (`path` under /_sim/, e.g. "seed"); the
   /// answer's body. Throws std::runtime_error on a non-2xx answer.
   std::string admin(hubspot::HttpMethod method, const std::string& path, const std::string& body = "");
+  /// One call to the HubSpot API (`path` from /crm/...) as the other app
+  /// (sim::kOtherToken), so hubsync's own budget is not spent; the body.
+  /// Throws std::runtime_error on a non-2xx answer.
+  std::string api(hubspot::HttpMethod method, const std::string& path, const std::string& body = "");
   /// Creates `n` contacts in requests of at most 10,000 (the simulator's
   /// seed knob: realistic values, unique emails); returns their ids.
   std::vector<std::string> seed_contacts(int n);
