@@ -32,6 +32,16 @@ std::optional<std::string> id_text(const rapidjson::Value& obj, const char* name
   return std::nullopt;
 }
 
+// A write of the app the event is for: hubsync's own (HUBSPOT-API.md:
+// changeSource INTEGRATION, sourceId the writing app).
+bool own_write(const rapidjson::Value& ev) {
+  const auto source = json::opt_string(ev, "changeSource");
+  if (!source || *source != "INTEGRATION") return false;
+  const auto by = id_text(ev, "sourceId");
+  const auto app = id_text(ev, "appId");
+  return by && app && *by == *app;
+}
+
 model::Error field_error(std::size_t index, const char* what) {
   return make_error(ErrorKind::invalid_record,
                     fmt::format("webhook event [{}]: {}", index, what));
@@ -79,6 +89,10 @@ model::Result<webhook::DecodedBatch> decode_webhook_events(std::string_view body
         object_type = std::move(t);
       }
 
+      if (own_write(ev)) {
+        ++out.own_writes;
+        continue;
+      }
       state::InboxEvent e;
       auto event_id = id_text(ev, "eventId");
       if (!event_id) return field_error(i, "no eventId");

@@ -27,6 +27,9 @@ namespace hubsync::hubspot {
 ///   `mergedObjectIds`, `newObjectId`), associationChange (`fromObjectId`,
 ///   `toObjectId`, `associationType`, `associationRemoved`), `changeSource`,
 ///   `sourceId`, `attemptNumber`...
+/// An event whose `changeSource` is INTEGRATION and whose `sourceId` is the
+/// event's own `appId` records a write of the receiving app (hubsync): it is
+/// counted in own_writes and not decoded.
 /// Handled kinds: creation, deletion, propertyChange, merge, restore,
 /// associationChange, privacyDeletion. Other subscription types
 /// (conversation.*, line_item.*, product.*, unknown kinds) are listed in

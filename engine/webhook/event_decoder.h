@@ -26,6 +26,11 @@ struct DecodedBatch {
   /// subscriptionType of each event skipped because hubsync does not handle
   /// it (e.g. conversation.*, line_item.*), in body order.
   std::vector<std::string> ignored_types;
+  /// Events of hubsync's own writes (`changeSource` INTEGRATION with the
+  /// `sourceId` of the app the event is for): acknowledged, not stored. Its
+  /// state already holds what it wrote; any other change to the object comes
+  /// as an event of its own (and the sweep repairs a lost one).
+  std::size_t own_writes = 0;
 };
 
 /// Decodes a webhook body. Error kind `invalid_record` when the body is not

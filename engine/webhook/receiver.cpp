@@ -73,6 +73,10 @@ Receiver::Receiver(ReceiverOptions options, ops::Registry& metrics) : opt_(std::
                                  {"result"});
   stored_new_ = &stored.with({"new"});
   stored_duplicate_ = &stored.with({"duplicate"});
+  own_ = &metrics
+              .counter("hubsync_webhook_events_own_total",
+                       "Events of hubsync's own writes (acknowledged, not stored: its state has them).")
+              .get();
   ignored_ = &metrics
                   .counter("hubsync_webhook_events_ignored_total",
                            "Events of subscription types hubsync does not handle (acknowledged, "
@@ -169,12 +173,13 @@ Response Receiver::handle(const Request& request) {
   stored_new_->inc(added);
   stored_duplicate_->inc(duplicates);
   ignored_->inc(decoded->ignored_types.size());
+  own_->inc(decoded->own_writes);
   requests_[static_cast<std::size_t>(Outcome::accepted)]->inc();
   const double took =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - head.received_at).count();
   ack_latency_->observe(took);
-  opt_.log->info("webhook accepted signature={} events={} new={} duplicate={} ignored={} took_ms={}",
-                 v.version, decoded->total, added, duplicates, decoded->ignored_types.size(),
+  opt_.log->info("webhook accepted signature={} events={} new={} duplicate={} own={} ignored={} took_ms={}",
+                 v.version, decoded->total, added, duplicates, decoded->own_writes, decoded->ignored_types.size(),
                  static_cast<std::int64_t>(took * 1000));
   for (const auto& t : decoded->ignored_types)
     opt_.log->debug("webhook event ignored subscription_type={}", t);

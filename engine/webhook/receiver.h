@@ -70,7 +70,8 @@ struct ReceiverOptions {
 /// (`hubsync_webhook_requests_total{outcome}`) and logged once, without the
 /// body. Also counts `hubsync_webhook_events_received_total`,
 /// `hubsync_webhook_events_stored_total{result=new|duplicate}`,
-/// `hubsync_webhook_events_ignored_total` and the histogram
+/// `hubsync_webhook_events_ignored_total`, `hubsync_webhook_events_own_total`
+/// (hubsync's own writes, not stored) and the histogram
 /// `hubsync_webhook_ack_latency_seconds` (header received to 200 ready).
 /// Thread-safe.
 class Receiver {
@@ -107,6 +108,7 @@ class Receiver {
   ops::Counter* stored_new_;
   ops::Counter* stored_duplicate_;
   ops::Counter* ignored_;
+  ops::Counter* own_;
   ops::Histogram* ack_latency_;
 };
 

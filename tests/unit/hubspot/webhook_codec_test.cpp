@@ -117,6 +117,26 @@ TEST(WebhookCodec, UnhandledTypesAreListedNotDecoded) {
                                                        "contact.somethingNew"));
 }
 
+TEST(WebhookCodec, HubsyncsOwnWritesAreCountedNotDecoded) {
+  auto r = decode_webhook_events(R"([
+    {"eventId":1,"subscriptionType":"contact.propertyChange","objectId":7,"propertyName":"firstname",
+     "propertyValue":"A","changeSource":"INTEGRATION","sourceId":"1001","appId":1001},
+    {"eventId":2,"subscriptionType":"contact.propertyChange","objectId":7,"propertyName":"firstname",
+     "propertyValue":"B","changeSource":"INTEGRATION","sourceId":"2002","appId":1001},
+    {"eventId":3,"subscriptionType":"contact.propertyChange","objectId":7,"propertyName":"firstname",
+     "propertyValue":"C","changeSource":"CRM_UI","sourceId":"userId:1001","appId":1001},
+    {"eventId":4,"subscriptionType":"contact.creation","objectId":8,"changeSource":"INTEGRATION","sourceId":"1001"},
+    {"eventId":5,"subscriptionType":"contact.creation","objectId":9,"changeSource":"INTEGRATION","sourceId":1001,
+     "appId":"1001"}])");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->total, 5u);
+  EXPECT_EQ(r->own_writes, 2u) << "events 1 and 5: written by the app they are for";
+  ASSERT_EQ(r->events.size(), 3u);
+  EXPECT_EQ(r->events[0].event_id, "2") << "another app's write is a change like any other";
+  EXPECT_EQ(r->events[1].event_id, "3");
+  EXPECT_EQ(r->events[2].event_id, "4") << "no appId: not known to be ours";
+}
+
 TEST(WebhookCodec, MalformedBodiesAreInvalidRecordsWithoutValues) {
   const std::pair<const char*, const char*> cases[] = {
       {"", "webhook body"},
