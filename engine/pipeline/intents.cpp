@@ -126,4 +126,36 @@ Status recover_write_intents(const mapping::Mapping& m, CrmPort& crm, state::Sta
   return {};
 }
 
+Status recover_postgres_intents(const mapping::Mapping& m, DatabasePort& db, state::StateStore& state,
+                                std::int64_t now, spdlog::logger& log) {
+  auto intents = state.list_postgres_intents(m.name);
+  if (!intents.ok()) return std::move(intents).error();
+  if (intents->empty()) return {};
+  std::vector<model::RecordKey> keys;
+  for (const auto& in : *intents)
+    if (auto k = model::RecordKey::decode(in.pg_key, m.key.size())) keys.push_back(*k);
+  auto rows = db.read_rows(m, keys);
+  if (!rows.ok()) return std::move(rows).error();
+  state::BatchCommit commit{m.name, {}, {}, {}, {}};
+  std::size_t adopted = 0;
+  for (const auto& in : *intents) {
+    commit.postgres_intents_done.push_back(in.pg_key);
+    auto row = rows->find(in.pg_key);
+    if (row == rows->end()) continue;  // deleted since
+    auto pg = m.compare_from_postgres(row->second.fields);
+    if (!pg.ok()) continue;
+    state::SyncedRecord rec{in.pg_key, "", {}};
+    for (const auto& [id, value] : in.fields) {
+      auto now_value = pg->find(id);
+      if (now_value == pg->end() || now_value->second != value.value_or("")) continue;
+      rec.fields[id] = state::SyncedField{value, now, now};
+      ++adopted;
+    }
+    if (!rec.fields.empty()) commit.records.push_back(std::move(rec));
+  }
+  if (auto st = state.commit_batch(commit); !st.ok()) return st;
+  log.info("interrupted pull settled mapping={} rows={} fields_adopted={}", m.name, intents->size(), adopted);
+  return {};
+}
+
 }  // namespace hubsync::pipeline

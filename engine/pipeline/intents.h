@@ -6,6 +6,7 @@
 
 #include "engine/mapping/mapping.h"
 #include "engine/pipeline/crm_port.h"
+#include "engine/pipeline/database_port.h"
 #include "engine/state/state_store.h"
 
 namespace hubsync::pipeline {
@@ -22,5 +23,15 @@ namespace hubsync::pipeline {
 model::Status recover_write_intents(const mapping::Mapping& m, CrmPort& crm,
                                     state::StateStore& state, std::int64_t now_ms,
                                     std::int64_t clock_skew_ms, spdlog::logger& log);
+
+/// Settles the Postgres intents a crash left for mapping `m`: rows a pull
+/// may have written with no commit after it. Reads those rows: a field whose
+/// comparison value is the one the intent wrote takes it as its base (on
+/// both sides: it came from HubSpot), so no push takes it for a Postgres
+/// change and sends it over a newer HubSpot edit; a field Postgres holds
+/// otherwise (the write never committed, or someone wrote since) keeps its
+/// base. Every intent listed is settled. Errors: Postgres, state store.
+model::Status recover_postgres_intents(const mapping::Mapping& m, DatabasePort& db, state::StateStore& state,
+                                       std::int64_t now_ms, spdlog::logger& log);
 
 }  // namespace hubsync::pipeline

@@ -57,6 +57,8 @@ Result<PullStats> Puller::run() {
     if (auto st = recover_write_intents(m_, crm_, state_, clock_.wall_ms(), opt_.clock_skew_ms, *log_);
         !st.ok())
       return std::move(st).error();
+    if (auto st = recover_postgres_intents(m_, db_, state_, clock_.wall_ms(), *log_); !st.ok())
+      return std::move(st).error();
     if (auto st = sweep(stats); !st.ok()) return std::move(st).error();
     if (stats.more) return stats;
     if (auto st = follow_archived(stats); !st.ok()) return std::move(st).error();
@@ -127,6 +129,9 @@ Status Puller::sweep(PullStats& stats) {
 Result<PullStats> Puller::pull_ids(const std::vector<std::string>& hubspot_ids) {
   PullStats stats;
   if (hubspot_ids.empty() || m_.kind != mapping::MappingKind::object) return stats;
+  // A pull that died mid-batch (serve restarted) is settled before any merge.
+  if (auto st = recover_postgres_intents(m_, db_, state_, clock_.wall_ms(), *log_); !st.ok())
+    return std::move(st).error();
   ReadRequest req;
   req.properties = properties_of(m_);
   auto read = crm_.read_objects(m_.object.path(), hubspot_ids, req);
@@ -158,7 +163,7 @@ Result<PullStats> Puller::pull_ids(const std::vector<std::string>& hubspot_ids) 
     if (*link && (*link)->hubspot_id == id) keys.push_back((*link)->pg_key);
   }
   if (!keys.empty()) {
-    Batch b{{}, stats, clock_.wall_ms(), {}, {}, {}, {}, {}, {}};
+    Batch b{{}, stats, clock_.wall_ms(), {}, {}, {}, {}, {}, {}, {}};
     if (auto st = apply_deletes(b, keys, "archived in HubSpot"); !st.ok()) return std::move(st).error();
     if (auto st = commit(b); !st.ok()) return std::move(st).error();
   }
@@ -195,7 +200,7 @@ Status Puller::follow_archived(PullStats& stats) {
     after = page->next_after;
   } while (!after.empty());
   if (!keys.empty()) {
-    Batch b{{}, stats, clock_.wall_ms(), {}, {}, {}, {}, {}, {}};
+    Batch b{{}, stats, clock_.wall_ms(), {}, {}, {}, {}, {}, {}, {}};
     if (auto st = apply_deletes(b, keys, "archived in HubSpot"); !st.ok()) return st;
     if (auto st = commit(b); !st.ok()) return st;
   }
@@ -218,7 +223,7 @@ Status Puller::association_pass(PullStats& stats) {
     std::vector<std::string> ids;
     for (const auto& l : *links) ids.push_back(l.hubspot_id);
     if (m_.link) {
-      Batch b{{}, stats, now, {}, {}, {}, {}, {}, {}};
+      Batch b{{}, stats, now, {}, {}, {}, {}, {}, {}, {}};
       for (const auto& l : *links) {
         Item it;
         it.record.hubspot_id = l.hubspot_id;
@@ -239,7 +244,7 @@ Status Puller::association_pass(PullStats& stats) {
 
 Status Puller::process(std::vector<model::Record>& records, PullStats& stats) {
   if (records.empty()) return {};
-  Batch b{{}, stats, clock_.wall_ms(), {}, {}, {}, {}, {}, {}};
+  Batch b{{}, stats, clock_.wall_ms(), {}, {}, {}, {}, {}, {}, {}};
   for (auto& r : records) {
     Item it;
     for (const auto& [k, v] : r.fields) it.props[k] = v.canonical();

@@ -114,6 +114,7 @@ class Puller {
   model::Status read_hubspot_times(Batch& b);
   void plan_item(Batch& b, Item& it);
   // pull_apply.cpp
+  model::Status record_postgres_intents(Batch& b, const std::vector<Item*>& writing);
   model::Status apply_postgres(Batch& b);
   model::Status apply_hubspot(Batch& b);
   model::Status apply_deletes(Batch& b, const std::vector<std::string>& pg_keys, const char* why);

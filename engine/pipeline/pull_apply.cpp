@@ -11,6 +11,28 @@ namespace hubsync::pipeline {
 using model::ErrorKind;
 using model::Status;
 
+// Before the Postgres transaction: the values the updated rows will hold,
+// synced, so a crash before the commit below cannot leave Postgres with
+// HubSpot's values and a base that lacks them (recover_postgres_intents).
+Status Puller::record_postgres_intents(Batch& b, const std::vector<Item*>& writing) {
+  std::vector<state::PostgresIntent> intents;
+  for (const Item* it : writing) {
+    if (it->insert || !it->row) continue;  // a new row has no base to fall behind
+    auto after = m_.compare_from_postgres(it->row->fields);
+    if (!after.ok()) continue;
+    state::PostgresIntent in{it->pg_key, {}};
+    for (const auto& f : m_.fields) {
+      auto d = it->decisions.find(f.id);
+      if (d != it->decisions.end() && d->second.action == reconcile::Action::write_postgres)
+        in.fields[f.id] = (*after)[f.id];
+    }
+    if (in.fields.empty()) continue;
+    b.pg_intents.push_back(it->pg_key);
+    intents.push_back(std::move(in));
+  }
+  return state_.record_postgres_intents(m_.name, intents);
+}
+
 Status Puller::apply_postgres(Batch& b) {
   std::vector<Item*> writing;
   std::vector<RowWrite> writes;
@@ -28,6 +50,7 @@ Status Puller::apply_postgres(Batch& b) {
     writing.push_back(&it);
   }
   if (writes.empty()) return {};
+  if (auto st = record_postgres_intents(b, writing); !st.ok()) return st;
   auto out = db_.apply_rows(m_, writes);
   if (!out.ok()) return std::move(out).error();
   for (std::size_t k = 0; k < writing.size(); ++k) {
@@ -174,7 +197,8 @@ Status Puller::commit(Batch& b) {
   }
   for (const auto& dl : b.dead)
     if (auto r = state_.add_dead_letter(dl); !r.ok()) return std::move(r).error();
-  state::BatchCommit commit{m_.name, std::move(b.records), std::move(b.removed), std::move(b.intents)};
+  state::BatchCommit commit{m_.name, std::move(b.records), std::move(b.removed), std::move(b.intents),
+                           std::move(b.pg_intents)};
   if (auto st = state_.commit_batch(commit); !st.ok()) return st;
   for (auto& c : b.conflicts)
     if (auto r = state_.record_conflict(c); !r.ok()) return std::move(r).error();

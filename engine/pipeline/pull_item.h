@@ -44,6 +44,7 @@ struct Puller::Batch {
   std::vector<state::SyncedRecord> records;
   std::vector<std::string> removed;           // rows whose link and base go
   std::vector<std::string> intents;           // rows with a HubSpot write intent
+  std::vector<std::string> pg_intents;        // rows with a Postgres intent
   std::vector<state::DeadLetter> dead;
   std::vector<state::ConflictRecord> conflicts;
   std::vector<std::string> settled;           // object ids now in agreement

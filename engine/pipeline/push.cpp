@@ -79,6 +79,8 @@ Result<PushStats> Pusher::run() {
     if (auto st = recover_write_intents(m_, crm_, state_, clock_.wall_ms(), opt_.clock_skew_ms, *log_);
         !st.ok())
       return std::move(st).error();
+    if (auto st = recover_postgres_intents(m_, db_, state_, clock_.wall_ms(), *log_); !st.ok())
+      return std::move(st).error();
   }
   if (auto st = initial_load(stats); !st.ok()) return std::move(st).error();
   if (auto st = drain_changelog(stats); !st.ok()) return std::move(st).error();

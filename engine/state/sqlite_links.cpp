@@ -316,6 +316,8 @@ Status SqliteStateStore::commit_batch(const BatchCommit& batch) {
     }
     for (const auto& key : batch.intents_done)
       if (auto s = delete_intent_locked(batch.mapping, key); !s) return s;
+    for (const auto& key : batch.postgres_intents_done)
+      if (auto s = delete_postgres_intent_locked(batch.mapping, key); !s) return s;
     return {};
   });
 }

@@ -119,6 +119,9 @@ class SqliteStateStore final : public StateStore {
                               TimeMs processed_at_ms) override;
   Status release_inbox(const std::vector<std::int64_t>& seqs) override;
   Result<std::size_t> purge_inbox(TimeMs before_ms) override;
+  Status record_postgres_intents(const std::string& mapping,
+                                 const std::vector<PostgresIntent>& intents) override;
+  Result<std::vector<PostgresIntent>> list_postgres_intents(const std::string& mapping) override;
   Result<std::size_t> count_inbox_pending() override;
   Result<std::vector<InboxBacklog>> inbox_backlog() override;
 
@@ -197,6 +200,7 @@ class SqliteStateStore final : public StateStore {
   /// Runs `fn` in a transaction whose commit is synced to disk (FULL), then
   /// restores the configured level.
   Status durable_txn(const std::function<Status()>& fn);
+  Status delete_postgres_intent_locked(const std::string& mapping, const std::string& pg_key);
   Status delete_intent_locked(const std::string& mapping, const std::string& pg_key);
 
   std::string path_;

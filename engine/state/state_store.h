@@ -80,6 +80,16 @@ struct BatchCommit {
   std::vector<std::string> removed_pg_keys;
   /// Rows whose write intents (record_intents) are settled by this batch.
   std::vector<std::string> intents_done = {};
+  /// Rows whose Postgres intents (record_postgres_intents) are settled.
+  std::vector<std::string> postgres_intents_done = {};
+};
+
+/// Values a pull is about to write to one Postgres row (see
+/// record_postgres_intents).
+struct PostgresIntent {
+  std::string pg_key;
+  /// field id -> the comparison value the row will hold (nullopt: null).
+  std::map<std::string, std::optional<std::string>> fields;
 };
 
 /// A HubSpot write about to be sent for one row (see record_intents).
@@ -316,6 +326,15 @@ class StateStore {
   /// link conflict fails the whole batch with `conflict` (callers resolve
   /// conflicts per row before committing). Idempotent.
   virtual Status commit_batch(const BatchCommit& batch) = 0;
+
+  // --- Postgres intents (pull) ---
+  /// Records, synced to disk before returning, the values a pull is about to
+  /// write to these rows; replaces a row's earlier intent. After a crash,
+  /// list_postgres_intents says which rows may hold values their base lacks.
+  virtual Status record_postgres_intents(const std::string& mapping,
+                                         const std::vector<PostgresIntent>& intents) = 0;
+  /// Every unsettled Postgres intent of the mapping, by pg_key.
+  virtual Result<std::vector<PostgresIntent>> list_postgres_intents(const std::string& mapping) = 0;
 
   // --- write intents ---
 

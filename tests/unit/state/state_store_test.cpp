@@ -514,6 +514,30 @@ TEST_F(StateStoreTest, WriteIntentsSurviveUntilTheirBatchCommits) {
   EXPECT_EQ(listed->front().pg_key, "2");
 }
 
+TEST_F(StateStoreTest, PostgresIntentsSurviveUntilTheirBatchCommits) {
+  PostgresIntent a{"1", {{"city", "Oslo"}, {"phone", std::nullopt}}};
+  PostgresIntent b{"2", {{"city", "Rome"}}};
+  ASSERT_TRUE(store_->record_postgres_intents("customers", {a, b}).ok());
+  auto listed = store_->list_postgres_intents("customers");
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].pg_key, "1");
+  EXPECT_EQ((*listed)[0].fields.at("city"), "Oslo");
+  EXPECT_FALSE((*listed)[0].fields.at("phone").has_value());
+  EXPECT_EQ((*listed)[1].fields.at("city"), "Rome");
+  // Recording again replaces the row's intent, fields included.
+  a.fields = {{"name", "Ann"}};
+  ASSERT_TRUE(store_->record_postgres_intents("customers", {a}).ok());
+  EXPECT_EQ(store_->list_postgres_intents("customers")->at(0).fields.size(), 1u);
+  EXPECT_TRUE(store_->list_postgres_intents("accounts")->empty());
+  BatchCommit done{"customers", {}, {}, {}, {"1"}};
+  ASSERT_TRUE(store_->commit_batch(done).ok());
+  listed = store_->list_postgres_intents("customers");
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->front().pg_key, "2");
+  EXPECT_TRUE(store_->list_intents("customers")->empty()) << "a HubSpot write intent is another thing";
+}
+
 TEST_F(StateStoreTest, ConflictsRecordedAndListedNewestFirst) {
   ConflictRecord c;
   c.mapping = "customers";
