@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash deploy/install-deps.sh
-# Release build and every suite, then the same suites under ASan + UBSan.
+# Release build and every suite, then the unit, integration and conformance
+# suites under ASan + UBSan (the reliability suite's kill-timing trials are
+# calibrated for the optimised build: under ASan they measure its slowness).
 cmake --workflow --preset ci
 cmake --workflow --preset asan
