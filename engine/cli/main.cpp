@@ -6,11 +6,13 @@
 #include <CLI/CLI.hpp>
 
 #include "engine/cli/app.h"
+#include "engine/cli/command_line.h"
 
 int main(int argc, char** argv) {
   using namespace hubsync::cli;
-  CLI::App app{"hubsync: keeps HubSpot and PostgreSQL in agreement, both ways"};
+  CLI::App app{"hubsync: keeps HubSpot and PostgreSQL in agreement, both ways", "hubsync"};
   app.require_subcommand(1);
+  app.fallthrough();  // global options after the command too: `hubsync config check --config x.yaml`
   app.set_help_all_flag("--help-all", "Show help for every command");
   GlobalOptions global;
   app.add_option("-c,--config", global.config_path, "Configuration file")
@@ -105,6 +107,23 @@ int main(int argc, char** argv) {
   cf_list->add_flag("--json", cf_json, "One JSON array, for scripts");
   cf_list->callback([&] { rc = cmd_conflicts_list(global, cf_mapping, cf_since, cf_json); });
 
+  auto* status = app.add_subcommand(
+      "status", "Backlog, lag, last success, dead letters, conflicts and checkpoints per mapping and direction; "
+                "safe beside a running serve");
+  bool status_json = false, status_offline = false;
+  status->add_flag("--json", status_json, "One JSON object, for scripts (keys documented in README)");
+  status->add_flag("--offline", status_offline, "Do not call HubSpot (no reachability or budget figures)");
+  status->callback([&] { rc = cmd_status(global, status_json, status_offline); });
+
+  auto* completion = app.add_subcommand("completion", "Print a shell completion script");
+  completion->require_subcommand(1);
+  completion->add_subcommand("bash", "bash: `source <(hubsync completion bash)`, or save it in bash-completion's directory")
+      ->callback([&] { std::cout << bash_completion(app, "hubsync"); });
+
+  if (auto bad = unknown_command_word(app, std::vector<std::string>(argv + 1, argv + argc)); !bad.empty()) {
+    std::cerr << "error: " << bad << "\n";
+    return kExitUnavailable;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

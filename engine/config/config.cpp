@@ -55,6 +55,28 @@ std::int64_t default_daily_limit(int tier) {
 
 namespace {
 
+// The key an unknown `section.key` most likely meant: a near spelling in the
+// same section, else the same or a near key in another section
+// (`hubspot.tier` -> `rate_limit.tier`), named in full.
+std::string key_hint(const std::string& section, const std::string& key, const std::vector<std::string>& names) {
+  if (auto near = model::closest_match(key, names); !near.empty()) return near;
+  std::vector<std::string> elsewhere;
+  for (const auto& other : sections()) {
+    if (other == section) continue;
+    for (const auto& k : assignable_keys(other)) {
+      if (k == key) return other + "." + k;
+      elsewhere.push_back(other + "." + k);
+    }
+  }
+  std::vector<std::string> bare;
+  for (const auto& full : elsewhere) bare.push_back(full.substr(full.find('.') + 1));
+  const auto near = model::closest_match(key, bare);
+  if (near.empty()) return "";
+  for (const auto& full : elsewhere)
+    if (full.substr(full.find('.') + 1) == near) return full;
+  return "";
+}
+
 // One raw assignment of a key, from the file or the environment.
 struct Assignment {
   std::string value;
@@ -135,7 +157,7 @@ class Loader {
         const auto& km = kv.first.Mark();
         const std::string full = section + "." + key;
         if (std::find(names.begin(), names.end(), key) == names.end()) {
-          std::string hint = model::closest_match(key, names);
+          std::string hint = key_hint(section, key, names);
           issue(full, "unknown key" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)"),
                 km.line + 1, km.column + 1);
           continue;

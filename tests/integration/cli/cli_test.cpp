@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "tests/support/pg.h"
+#include "tests/support/process.h"
 
 namespace {
 
@@ -44,7 +45,10 @@ class CliTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  void write(const std::string& name, const std::string& text) { std::ofstream(dir_ / name) << text; }
+  void write(const std::string& name, const std::string& text) {
+    fs::create_directories((dir_ / name).parent_path());
+    std::ofstream(dir_ / name) << text;
+  }
 
   Output run(const std::string& args, const std::string& env = "") {
     std::string cmd = "cd '" + dir_.string() + "' && env " + env + " '" HUBSYNC_BIN "' " + args + " 2>&1";
@@ -97,6 +101,62 @@ TEST_F(CliTest, HelpListsCommandsAndBadUsageExitsTwo) {
   EXPECT_THAT(help.out, HasSubstr("migrate"));
   EXPECT_THAT(help.out, HasSubstr("config"));
   EXPECT_EQ(run("no-such-command").code, 2);
+}
+
+TEST_F(CliTest, RunWithPostgresUnreachableExits2NamingItWithoutThePassword) {
+  write("mappings/people.yaml", kPeopleToHubSpot);
+  write("hubsync.yaml", "postgres: {dsn_env: PG}\nhubspot: {token_env: TOKEN}\nmappings: {dir: mappings}\n");
+  auto o = run("run --once", std::string("PG=postgresql://app:") + kPassword + "@127.0.0.1:1/none TOKEN=" + kToken);
+  EXPECT_EQ(o.code, 2) << o.out;
+  EXPECT_THAT(o.out, HasSubstr("run: PostgreSQL unreachable"));
+  EXPECT_THAT(o.out, Not(HasSubstr(kPassword)));
+  EXPECT_THAT(o.out, Not(HasSubstr(kToken)));
+}
+
+TEST_F(CliTest, AMisspeltCommandIsAnErrorEvenWithHelpAfterIt) {
+  auto top = run("valdiate --help");
+  EXPECT_EQ(top.code, 2) << top.out;
+  EXPECT_THAT(top.out, HasSubstr("unknown command 'valdiate' (did you mean 'validate'?)"));
+  auto nested = run("--log-level debug dead-letters lsit --help");
+  EXPECT_EQ(nested.code, 2) << nested.out;
+  EXPECT_THAT(nested.out, HasSubstr("unknown 'dead-letters' command 'lsit' (did you mean 'list'?)"));
+  auto unknown = run("nosuch --help");
+  EXPECT_EQ(unknown.code, 2) << unknown.out;
+  EXPECT_THAT(unknown.out, Not(HasSubstr("did you mean")));
+  // Known words, options with values and a command's own arguments pass.
+  auto help = run("-c other.yaml dead-letters retry --help");
+  EXPECT_EQ(help.code, 0) << help.out;
+  EXPECT_THAT(help.out, HasSubstr("Queue dead letters again"));
+}
+
+TEST_F(CliTest, GlobalOptionsAreTakenAfterTheCommandToo) {
+  write("other.yaml", "postgres: {dsn: 'postgresql://localhost/x'}\nhubspot: {token_env: TOKEN}\nlog: {level: warn}\n");
+  auto after = run("config check --config other.yaml", std::string("TOKEN=") + kToken);
+  EXPECT_EQ(after.code, 0) << after.out;
+  EXPECT_THAT(after.out, HasSubstr("other.yaml"));
+  auto short_form = run("config check -c other.yaml --log-level error", std::string("TOKEN=") + kToken);
+  EXPECT_EQ(short_form.code, 0) << short_form.out;
+  // hubsync.yaml does not exist here: the option after the command was used.
+  EXPECT_THAT(run("config check", std::string("TOKEN=") + kToken).code, 1);
+}
+
+TEST_F(CliTest, BashCompletionCompletesCommandsSubcommandsAndChoices) {
+  auto script = run("completion bash");
+  ASSERT_EQ(script.code, 0) << script.out;
+  write("completion.bash", script.out);
+  // The script runs in bash as completion would run it.
+  auto bash = [&](const std::string& words, int cword) {
+    auto o = hubsync::test::run_command("cd '" + dir_.string() + "' && bash -c '. ./completion.bash; COMP_WORDS=(" +
+                                        words + "); COMP_CWORD=" + std::to_string(cword) +
+                                        "; _hubsync_complete; echo \"${COMPREPLY[*]}\"'");
+    EXPECT_EQ(o.code, 0) << o.out;
+    return o.out;
+  };
+  EXPECT_THAT(bash("hubsync dead-letters \"\"", 2), HasSubstr("list retry discard"));
+  EXPECT_THAT(bash("hubsync va", 1), HasSubstr("validate"));
+  EXPECT_THAT(bash("hubsync -c x.yaml run --direction to_", 5), HasSubstr("to_hubspot to_postgres"));
+  EXPECT_THAT(bash("hubsync --config x.yaml run --", 4), HasSubstr("--once"));
+  EXPECT_THAT(bash("hubsync conflicts list --", 3), HasSubstr("--json"));
 }
 
 TEST_F(CliTest, MigrateInstallsTriggersForTheMappingsAndIsIdempotent) {

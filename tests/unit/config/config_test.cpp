@@ -88,6 +88,24 @@ TEST_F(ConfigTest, ThreeMistakesAreAllReportedWithLines) {
   EXPECT_THAT(all_issues(r), Not(HasSubstr(kSecretToken)));
 }
 
+TEST_F(ConfigTest, AKeyInTheWrongSectionIsNamedWhereItBelongs) {
+  env_["TOKEN"] = kSecretToken;
+  auto path = write("hubsync.yaml",
+                    "postgres: {dsn: 'postgresql://localhost/x'}\n"  // 1
+                    "hubspot:\n"                                     // 2
+                    "  token_env: TOKEN\n"                           // 3
+                    "  tier: 190\n"                                  // 4
+                    "  overlap: 30\n"                                // 5
+                    "  tokn_env: TOKEN\n");                          // 6
+  auto r = load_config(path, env());
+  EXPECT_FALSE(r.ok());
+  const auto all = all_issues(r);
+  EXPECT_THAT(all, HasSubstr(path + ":4:3: error: hubspot.tier: unknown key (did you mean 'rate_limit.tier'?)"));
+  EXPECT_THAT(all, HasSubstr("hubspot.overlap: unknown key (did you mean 'pull.overlap_s'?)"));
+  // A near spelling in the same section wins over another section's key.
+  EXPECT_THAT(all, HasSubstr("hubspot.tokn_env: unknown key (did you mean 'token_env'?)"));
+}
+
 TEST_F(ConfigTest, EnvOverridesEveryKeyAndReplacesSecretForms) {
   env_["HUBSYNC_HUBSPOT_TOKEN"] = kSecretToken;
   env_["HUBSYNC_RATE_LIMIT_TIER"] = "250";
