@@ -44,6 +44,9 @@ int cmd_migrate(const GlobalOptions& global, bool dry_run);
 int cmd_dead_letters_list(const GlobalOptions& global, const std::string& mapping, bool all);
 int cmd_dead_letters_retry(const GlobalOptions& global, const std::vector<std::int64_t>& ids,
                            bool all);
+/// `hubsync status`: read-only, beside a running serve; exit 2 when Postgres
+/// or HubSpot is unreachable (the report still prints). `offline` skips HubSpot.
+int cmd_status(const GlobalOptions& global, bool json, bool offline);
 int cmd_conflicts_list(const GlobalOptions& global, const std::string& mapping,
                        const std::string& since, bool json);
 int cmd_dead_letters_discard(const GlobalOptions& global, const std::vector<std::int64_t>& ids,

@@ -115,36 +115,46 @@ void report_unreachable(const std::string& what, const model::Error& e, RunTotal
   totals.rc = std::max<int>(totals.rc, kExitUnavailable);
 }
 
-void pull_one(const config::Config& cfg, const mapping::Mapping& m, pipeline::Puller& puller,
-              RunTotals& totals) {
+// Pulls one mapping and prints its line; returns what failed ("" when the
+// pass succeeded), for the state store's pass record.
+std::string pull_one(const config::Config& cfg, const mapping::Mapping& m, pipeline::Puller& puller,
+                     RunTotals& totals) {
   const std::string what = m.name + " (to_postgres)";
-  if (auto retried = puller.retry_dead_letters(false); !retried.ok()) {
-    report_failure(cfg, what, retried.error(), totals);
-    return;
+  auto retried = puller.retry_dead_letters(false);
+  auto stats = retried.ok() ? puller.run() : model::Result<pipeline::PullStats>(retried.error());
+  if (!stats.ok()) {
+    report_failure(cfg, what, stats.error(), totals);
+    return config::redact(cfg, describe(stats.error()));
   }
-  auto stats = puller.run();
-  if (!stats.ok()) return report_failure(cfg, what, stats.error(), totals);
   std::cout << what << ": " << pull_line(*stats) << '\n';
-  if (stats->unreachable) report_unreachable(what, *stats->unreachable, totals);
   totals.pull += *stats;
+  if (!stats->unreachable) return "";
+  report_unreachable(what, *stats->unreachable, totals);
+  return "HubSpot unreachable: " + describe(*stats->unreachable);
 }
 
-// Pushes one mapping and prints its line.
-void push_one(const config::Config& cfg, const mapping::Mapping& m, pipeline::Pusher& pusher,
-              pipeline::DatabasePort& db, RunTotals& totals) {
+// Pushes one mapping and prints its line; returns what failed ("" when the
+// pass succeeded).
+std::string push_one(const config::Config& cfg, const mapping::Mapping& m, pipeline::Pusher& pusher,
+                     pipeline::DatabasePort& db, RunTotals& totals) {
   const std::string what = m.name + " (to_hubspot)";
   if (auto due = pusher.requeue_dead_letters(false); due.ok() && *due > 0)
     ops::logger("push")->info("retrying dead letters mapping={} n={}", m.name, *due);
   auto stats = pusher.run();
-  if (!stats.ok()) return report_failure(cfg, what, stats.error(), totals);
+  if (!stats.ok()) {
+    report_failure(cfg, what, stats.error(), totals);
+    return config::redact(cfg, describe(stats.error()));
+  }
   std::cout << what << ": " << line(*stats);
   std::int64_t queued = 0;
   if (auto q = db.count_pending(m.name); q.ok()) queued = *q;
   if (queued > 0) std::cout << "; " << queued << " change(s) queued for a later run";
   std::cout << '\n';
-  if (stats->unreachable && queued > 0) report_unreachable(what, *stats->unreachable, totals);
   totals.queued += queued;
   totals.push += *stats;
+  if (!stats->unreachable || queued == 0) return "";
+  report_unreachable(what, *stats->unreachable, totals);
+  return "HubSpot unreachable: " + describe(*stats->unreachable);
 }
 
 void record_run(state::StateStore& store, std::int64_t run_id, const RunTotals& t,
@@ -189,7 +199,7 @@ int cmd_run(const GlobalOptions& global, const RunOptions& options) {
     return kExitError;
   }
   // Pushing without current capture would checkpoint loads whose later changes are lost.
-  if (int rc = check_capture(cfg.postgres.dsn.value, mappings, options.mapping); rc != kExitOk) return rc;
+  if (int rc = check_capture(cfg, mappings, options.mapping, "run"); rc != kExitOk) return rc;
   auto store = open_state(cfg, /*read_only=*/false);
   if (!store) return kExitUnavailable;
   ratelimit::SystemClock clock;
@@ -218,11 +228,13 @@ int cmd_run(const GlobalOptions& global, const RunOptions& options) {
     }
     if (m->pulls() && options.direction != "to_hubspot") {
       pipeline::Puller puller(*m, by_name, db, hubspot.crm, *store, clock, ops::logger("pull"), pull_options);
-      pull_one(cfg, *m, puller, totals);
+      const auto failed = pull_one(cfg, *m, puller, totals);
+      (void)store->record_pass(m->name, state::Direction::to_postgres, clock.wall_ms(), failed);
     }
     if (m->pushes() && options.direction != "to_postgres" && !totals.hubspot_down()) {
       pipeline::Pusher pusher(*m, by_name, db, hubspot.crm, *store, clock, ops::logger("push"), push_options);
-      push_one(cfg, *m, pusher, db, totals);
+      const auto failed = push_one(cfg, *m, pusher, db, totals);
+      (void)store->record_pass(m->name, state::Direction::to_hubspot, clock.wall_ms(), failed);
     }
   }
   if (auto pruned = db.prune_archive(); pruned.ok() && *pruned > 0)

@@ -40,6 +40,7 @@ service::ServiceOptions service_options(const config::Config& cfg) {
   o.push.worker = "hubsync-serve-" + std::to_string(getpid());
   o.pull.overlap_ms = cfg.pull.overlap_s * 1000LL;
   o.pull.association_pass_every_ms = cfg.pull.association_pass_every_s * 1000LL;
+  o.redact = [cfg](std::string text) { return config::redact(cfg, std::move(text)); };
   return o;
 }
 
@@ -143,7 +144,7 @@ std::unique_ptr<webhook::Server> start_endpoint(const config::Config& cfg, state
 int cmd_serve(const GlobalOptions& global) {
   Serving serving;
   if (!load_config_or_report(global, serving.config)) return kExitError;
-  if (!load_serving(serving.config, serving.mappings)) return kExitError;
+  if (int rc = load_serving(serving.config, serving.mappings); rc != kExitOk) return rc;
   const config::Config& cfg = serving.config;  // what the connections were made from
   Signals signals;
   auto store = open_state(cfg, /*read_only=*/false);

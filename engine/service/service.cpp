@@ -89,6 +89,17 @@ bool Service::wait_for_work(milliseconds max) {
   return woken;
 }
 
+void Service::passed(const std::string& mapping, state::Direction d, const model::Error* e) {
+  std::string why;
+  if (e != nullptr) {
+    // HubSpot's message can quote field values: only its status and category.
+    why = e->http_status > 0 ? "HTTP " + std::to_string(e->http_status) + " " + e->category : e->message;
+    if (why.empty()) why = model::to_string(e->kind);
+    if (opt_.redact) why = opt_.redact(why);
+  }
+  (void)store_.record_pass(mapping, d, clock_.wall_ms(), why);
+}
+
 void Service::failed(const std::string& what, const model::Error& e) {
   ++stats_.failures;
   // HubSpot's message can quote field values: only its status and category.
@@ -139,18 +150,21 @@ void Service::pull_events(const mapping::Mapping& m, const std::vector<std::stri
     auto r = puller.pull_ids(chunk);
     if (!r.ok()) {
       failed("mapping " + m.name + ": pulling webhook events", r.error());
+      passed(m.name, state::Direction::to_postgres, &r.error());
       ok = false;
       return;
     }
     stats_.add(m.name, *r);
     if (r->unreachable) {
       failed("mapping " + m.name + ": pulling webhook events", *r->unreachable);
+      passed(m.name, state::Direction::to_postgres, &*r->unreachable);
       ok = false;
       return;
     }
     stats_.objects_pulled += static_cast<std::int64_t>(chunk.size());
     stats_.hubspot_ok = true;
   }
+  if (ok) passed(m.name, state::Direction::to_postgres, nullptr);
 }
 
 // One batch of the inbox: the ids of each mapping's events, deduplicated and

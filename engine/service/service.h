@@ -80,6 +80,9 @@ struct ServiceOptions {
   /// Where the service counts; nullptr: a ServiceStats of its own. Lets a
   /// reader (readiness checks on other threads) outlive one Service.
   ServiceStats* stats = nullptr;
+  /// Masks secrets in error text before it is recorded in the state store's
+  /// pass outcomes (libpq can quote a DSN). Empty: the text as it is.
+  std::function<std::string(std::string)> redact;
 };
 
 /// What pushes and pulls of one mapping did, summed since the start.
@@ -113,7 +116,7 @@ struct ServiceStats {
   std::map<std::string, MappingTotals> totals_;  // guarded by totals_mu_
 };
 
-/// The loops of `hubsync serve` (ARCHITECTURE §2) on one worker thread, so
+/// The loops of `hubsync serve` (docs/architecture.md) on one worker thread, so
 /// the pushes and pulls of one mapping never interleave: the webhook inbox
 /// drained into Puller::pull_ids (current state read with batch/read, so
 /// event order does not matter); pushes woken by Postgres NOTIFY (after a
@@ -170,6 +173,9 @@ class Service {
   bool push_due(ratelimit::Clock::Duration now);
   void idle();
   void failed(const std::string& what, const model::Error& e);
+  /// Records how a pass of `mapping` in direction `d` ended (`e` null: it
+  /// succeeded) in the state store, for `hubsync status` and the health page.
+  void passed(const std::string& mapping, state::Direction d, const model::Error* e);
   std::vector<const mapping::Mapping*> covering(const std::string& object_type) const;
 
   const std::vector<mapping::Mapping>& mappings_;

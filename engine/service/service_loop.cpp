@@ -22,6 +22,7 @@ bool Service::push(const std::set<std::string>& names, bool all) {
     ++stats_.pushes;
     if (!r.ok()) {
       failed("mapping " + m->name + ": push", r.error());
+      passed(m->name, state::Direction::to_hubspot, &r.error());
       ok = false;
       continue;
     }
@@ -29,9 +30,11 @@ bool Service::push(const std::set<std::string>& names, bool all) {
     stats_.add(m->name, *r);
     if (r->unreachable) {
       failed("mapping " + m->name + ": push", *r->unreachable);
+      passed(m->name, state::Direction::to_hubspot, &*r->unreachable);
       ok = false;
       continue;
     }
+    passed(m->name, state::Direction::to_hubspot, nullptr);
     stats_.hubspot_ok = true;
     stats_.postgres_ok = true;
     stats_.last_ok_ms = clock_.wall_ms();
@@ -58,14 +61,17 @@ bool Service::sweep(std::int64_t overlap_ms, const char* what) {
     auto r = puller.run();
     if (!r.ok()) {
       failed("mapping " + m->name + ": " + what, r.error());
+      passed(m->name, state::Direction::to_postgres, &r.error());
       ok = false;
       continue;
     }
     if (r->unreachable) {
       failed("mapping " + m->name + ": " + what, *r->unreachable);
+      passed(m->name, state::Direction::to_postgres, &*r->unreachable);
       ok = false;
       continue;
     }
+    passed(m->name, state::Direction::to_postgres, nullptr);
     stats_.add(m->name, *r);
     stats_.hubspot_ok = true;
     stats_.last_ok_ms = clock_.wall_ms();

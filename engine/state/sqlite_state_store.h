@@ -148,6 +148,12 @@ class SqliteStateStore final : public StateStore {
   Result<std::vector<RunRecord>> list_runs(std::size_t limit) override;
   Result<std::optional<RunRecord>> last_run() override;
 
+  // sqlite_passes.cpp
+  Result<std::vector<Checkpoint>> list_checkpoints(const std::string& mapping) override;
+  Status record_pass(const std::string& mapping, Direction direction, TimeMs at_ms,
+                     const std::string& error) override;
+  Result<std::vector<PassRecord>> list_passes() override;
+
   Status save_oauth_tokens(const OAuthTokens& tokens) override;
   Result<std::optional<OAuthTokens>> load_oauth_tokens(const std::string& portal_id) override;
 

@@ -128,6 +128,15 @@ enum class Direction { to_hubspot, to_postgres };
 const char* to_string(Direction d);
 std::optional<Direction> direction_from_string(const std::string& s);
 
+/// How the last passes of one mapping and direction ended (status, health page).
+struct PassRecord {
+  std::string mapping;
+  Direction direction = Direction::to_hubspot;
+  std::optional<TimeMs> last_ok_ms;     ///< nullopt: never succeeded yet
+  std::optional<TimeMs> last_error_ms;  ///< nullopt: no failure since the last success
+  std::string last_error;               ///< no secrets, no record values
+};
+
 enum class DeadLetterStatus { pending, discarded };
 const char* to_string(DeadLetterStatus s);
 
@@ -231,7 +240,7 @@ struct OAuthTokens {
 
 /// The engine's durable state: checkpoints, identity map, merge base, webhook
 /// inbox, dead letters, conflict log, run history and OAuth tokens
-/// (ARCHITECTURE.md §3).
+/// (docs/architecture.md, State).
 ///
 /// Common contract for every method:
 /// - Errors: `transient` when the store is busy or an I/O error may clear up
@@ -264,6 +273,20 @@ class StateStore {
   /// Idempotent.
   virtual Status set_checkpoint(const std::string& mapping, const std::string& cursor_name,
                                 const std::string& value) = 0;
+
+  /// Every checkpoint of `mapping`, ordered by cursor name.
+  virtual Result<std::vector<Checkpoint>> list_checkpoints(const std::string& mapping) = 0;
+
+  // --- pass outcomes ---
+
+  /// Records how a pass of `mapping` in `direction` ended at `at_ms`. An
+  /// empty `error` stamps the last success and clears the last error; a
+  /// non-empty one (no secrets, no record values) is kept with its time and
+  /// leaves the last success as it was.
+  virtual Status record_pass(const std::string& mapping, Direction direction, TimeMs at_ms,
+                             const std::string& error) = 0;
+  /// Every mapping's and direction's last pass outcome, by mapping then direction.
+  virtual Result<std::vector<PassRecord>> list_passes() = 0;
 
   // --- links (identity map) ---
 

@@ -1,0 +1,198 @@
+// What `hubsync status` gathers and how it prints it. Read-only: the state
+// store is opened without the writer lock, Postgres is only counted.
+#include "engine/cli/status.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <sstream>
+
+#include "engine/model/record.h"
+#include "engine/model/value.h"
+
+namespace hubsync::cli {
+
+namespace {
+
+constexpr std::int64_t kDayMs = 86'400'000;
+
+double age_s(state::TimeMs now, state::TimeMs since) {
+  return since > 0 ? std::max<double>(0, static_cast<double>(now - since) / 1000.0) : 0.0;
+}
+
+bool covers(const mapping::Mapping& m, const std::string& object_type) {
+  const auto& o = m.object;
+  return m.kind == mapping::MappingKind::object &&
+         (o.name == object_type || o.object_type_id == object_type || o.path() == object_type);
+}
+
+void collect_state(const mapping::Mapping& m, state::StateStore& store, const std::vector<state::InboxBacklog>& inbox,
+                   const std::vector<state::PassRecord>& passes, state::TimeMs now, MappingStatus& out) {
+  for (auto& d : out.directions) {
+    state::DeadLetterFilter f;
+    f.mapping = m.name;
+    f.direction = d.direction;
+    f.status = state::DeadLetterStatus::pending;
+    f.limit = 1'000'000;
+    if (auto dl = store.list_dead_letters(f); dl.ok()) d.dead_letters = static_cast<std::int64_t>(dl->size());
+    for (const auto& p : passes) {
+      if (p.mapping != m.name || p.direction != d.direction) continue;
+      d.last_ok_ms = p.last_ok_ms;
+      d.last_error_ms = p.last_error_ms;
+      d.last_error = p.last_error;
+    }
+    if (d.direction != state::Direction::to_postgres) continue;
+    d.backlog = 0;
+    d.lag_seconds = 0.0;
+    for (const auto& b : inbox) {
+      if (!covers(m, b.object_type)) continue;
+      *d.backlog += b.pending;
+      d.lag_seconds = std::max(*d.lag_seconds, age_s(now, b.oldest_received_ms));
+    }
+  }
+  if (auto c = store.list_conflicts(m.name, 1'000'000); c.ok())
+    out.conflicts_24h = std::count_if(c->begin(), c->end(), [&](const auto& r) { return r.decided_at_ms >= now - kDayMs; });
+  if (auto cps = store.list_checkpoints(m.name); cps.ok()) out.checkpoints = std::move(*cps);
+}
+
+}  // namespace
+
+void collect_status(const std::vector<mapping::Mapping>& mappings, state::StateStore* store,
+                    pipeline::DatabasePort* db, StatusReport& report) {
+  const auto now = report.generated_at_ms;
+  std::vector<state::InboxBacklog> inbox;
+  std::vector<state::PassRecord> passes;
+  if (store != nullptr) {
+    if (auto b = store->inbox_backlog(); b.ok()) inbox = std::move(*b);
+    if (auto p = store->list_passes(); p.ok()) passes = std::move(*p);
+    if (auto r = store->last_run(); r.ok()) report.last_run = *r;
+  }
+  for (const auto& m : mappings) {
+    MappingStatus ms;
+    ms.name = m.name;
+    ms.table = m.table.display();
+    ms.object = m.kind == mapping::MappingKind::object ? m.object.name : "(link table)";
+    ms.direction = mapping::to_string(m.direction);
+    for (const auto d : {state::Direction::to_hubspot, state::Direction::to_postgres}) {
+      if (d == state::Direction::to_hubspot ? !m.pushes() : !m.pulls()) continue;
+      DirectionStatus ds;
+      ds.direction = d;
+      ms.directions.push_back(std::move(ds));
+    }
+    for (auto& d : ms.directions) {
+      if (d.direction != state::Direction::to_hubspot || db == nullptr) continue;
+      auto n = db->count_pending(m.name);
+      auto t = db->oldest_pending_ms(m.name);
+      if (n.ok()) d.backlog = *n;
+      if (t.ok()) d.lag_seconds = age_s(now, *t);
+    }
+    if (store != nullptr) collect_state(m, *store, inbox, passes, now, ms);
+    report.mappings.push_back(std::move(ms));
+  }
+}
+
+namespace {
+
+std::string when(std::optional<state::TimeMs> t) {
+  return t ? model::format_datetime({*t}) : std::string("never");
+}
+
+std::string count(std::optional<std::int64_t> n) { return n ? std::to_string(*n) : std::string("unknown"); }
+
+std::string seconds(std::optional<double> s) {
+  if (!s) return "unknown";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f s", *s);
+  return buf;
+}
+
+std::string reach(const char* name, const Reachability& r) {
+  if (!r.checked) return std::string(name) + ": not checked";
+  return std::string(name) + ": " + (r.reachable ? "reachable" : "UNREACHABLE") +
+         (r.detail.empty() ? "" : " (" + r.detail + ")");
+}
+
+}  // namespace
+
+std::string status_text(const StatusReport& r) {
+  std::ostringstream out;
+  out << "hubsync status at " << model::format_datetime({r.generated_at_ms}) << "\n"
+      << "  " << reach("postgres", r.postgres) << "\n  " << reach("hubspot", r.hubspot) << "\n  "
+      << reach("state store", r.state) << "\n";
+  if (r.daily_used)
+    out << "  HubSpot budget today: " << *r.daily_used << " of " << count(r.daily_limit) << " requests used\n";
+  else
+    out << "  HubSpot budget today: unknown (HubSpot did not say)\n";
+  if (r.last_run)
+    out << "  last run: " << r.last_run->mode << " started " << when(r.last_run->started_at_ms)
+        << (r.last_run->finished_at_ms ? ", finished " + when(r.last_run->finished_at_ms) : ", not finished")
+        << (r.last_run->errors.empty() ? "" : ", with errors") << "\n";
+  for (const auto& m : r.mappings) {
+    out << "\n" << m.name << " (" << m.table << " <-> " << m.object << ", direction " << m.direction
+        << "): conflicts in the last 24 h " << m.conflicts_24h << "\n";
+    for (const auto& d : m.directions) {
+      out << "  " << state::to_string(d.direction) << ": backlog " << count(d.backlog) << ", lag "
+          << seconds(d.lag_seconds) << ", dead letters " << d.dead_letters << ", last success "
+          << when(d.last_ok_ms) << "\n";
+      if (d.last_error_ms) out << "    last failure " << when(d.last_error_ms) << ": " << d.last_error << "\n";
+    }
+    for (const auto& c : m.checkpoints)
+      out << "  checkpoint " << c.cursor_name << " = " << c.value << " (saved " << when(c.updated_at_ms) << ")\n";
+  }
+  return out.str();
+}
+
+namespace {
+
+std::string jnum(std::optional<std::int64_t> n) { return n ? std::to_string(*n) : "null"; }
+std::string jtime(std::optional<state::TimeMs> t) {
+  return t ? model::json_quote(model::format_datetime({*t})) : "null";
+}
+std::string jreach(const Reachability& r) {
+  return std::string("{\"checked\":") + (r.checked ? "true" : "false") + ",\"reachable\":" +
+         (r.reachable ? "true" : "false") + ",\"detail\":" + model::json_quote(r.detail) + "}";
+}
+std::string jseconds(std::optional<double> s) {
+  if (!s) return "null";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f", *s);
+  return buf;
+}
+
+std::string json_direction(const DirectionStatus& d) {
+  return std::string("{\"direction\":") + model::json_quote(state::to_string(d.direction)) +
+         ",\"backlog\":" + jnum(d.backlog) + ",\"lag_seconds\":" + jseconds(d.lag_seconds) +
+         ",\"dead_letters\":" + std::to_string(d.dead_letters) + ",\"last_success\":" + jtime(d.last_ok_ms) +
+         ",\"last_failure\":" + jtime(d.last_error_ms) + ",\"last_error\":" +
+         (d.last_error_ms ? model::json_quote(d.last_error) : "null") + "}";
+}
+
+std::string json_mapping(const MappingStatus& m) {
+  std::string dirs, cps;
+  for (const auto& d : m.directions) dirs += (dirs.empty() ? "" : ",") + json_direction(d);
+  for (const auto& c : m.checkpoints)
+    cps += (cps.empty() ? "" : ",") + std::string("{\"name\":") + model::json_quote(c.cursor_name) +
+           ",\"value\":" + model::json_quote(c.value) + ",\"saved_at\":" + jtime(c.updated_at_ms) + "}";
+  return "{\"name\":" + model::json_quote(m.name) + ",\"table\":" + model::json_quote(m.table) +
+         ",\"object\":" + model::json_quote(m.object) + ",\"direction\":" + model::json_quote(m.direction) +
+         ",\"conflicts_24h\":" + std::to_string(m.conflicts_24h) + ",\"directions\":[" + dirs +
+         "],\"checkpoints\":[" + cps + "]}";
+}
+
+}  // namespace
+
+std::string status_json(const StatusReport& r) {
+  std::string maps;
+  for (const auto& m : r.mappings) maps += (maps.empty() ? "\n  " : ",\n  ") + json_mapping(m);
+  std::string run = "null";
+  if (r.last_run)
+    run = "{\"mode\":" + model::json_quote(r.last_run->mode) + ",\"started_at\":" + jtime(r.last_run->started_at_ms) +
+          ",\"finished_at\":" + jtime(r.last_run->finished_at_ms) + ",\"errors\":" +
+          model::json_quote(r.last_run->errors) + "}";
+  return "{\"version\":1,\"generated_at\":" + jtime(r.generated_at_ms) + ",\"postgres\":" + jreach(r.postgres) +
+         ",\"hubspot\":" + jreach(r.hubspot) + ",\"state_store\":" + jreach(r.state) +
+         ",\"hubspot_daily_budget\":{\"used\":" + jnum(r.daily_used) + ",\"limit\":" + jnum(r.daily_limit) +
+         "},\"last_run\":" + run + ",\"mappings\":[" + maps + "\n]}\n";
+}
+
+}  // namespace hubsync::cli

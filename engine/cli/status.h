@@ -1,0 +1,67 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/mapping/mapping.h"
+#include "engine/pipeline/database_port.h"
+#include "engine/state/state_store.h"
+
+namespace hubsync::cli {
+
+/// One direction of one mapping, as `hubsync status` shows it.
+struct DirectionStatus {
+  state::Direction direction = state::Direction::to_hubspot;
+  /// to_hubspot: captured changes not yet pushed; to_postgres: webhook
+  /// events not yet pulled. nullopt: unknown (Postgres unreachable).
+  std::optional<std::int64_t> backlog;
+  std::optional<double> lag_seconds;  ///< age of the oldest of them; 0 when none
+  std::optional<state::TimeMs> last_ok_ms;
+  std::optional<state::TimeMs> last_error_ms;  ///< a failure since the last success
+  std::string last_error;
+  std::int64_t dead_letters = 0;  ///< pending
+};
+
+struct MappingStatus {
+  std::string name;
+  std::string table;   ///< schema.table
+  std::string object;  ///< HubSpot object type
+  std::string direction;  ///< the mapping's: both | to_hubspot | to_postgres
+  std::vector<DirectionStatus> directions;
+  std::int64_t conflicts_24h = 0;
+  std::vector<state::Checkpoint> checkpoints;
+};
+
+/// Whether a dependency answered, and why not.
+struct Reachability {
+  bool checked = false;
+  bool reachable = false;
+  std::string detail;  ///< no secrets
+};
+
+/// Everything `hubsync status` reports; `--json` prints it as documented in
+/// README ("status --json").
+struct StatusReport {
+  state::TimeMs generated_at_ms = 0;
+  Reachability postgres, hubspot, state;
+  std::optional<std::int64_t> daily_used;   ///< HubSpot requests counted today (HubSpot's own count)
+  std::optional<std::int64_t> daily_limit;  ///< the portal's daily limit
+  std::optional<state::RunRecord> last_run;
+  std::vector<MappingStatus> mappings;
+};
+
+/// Fills the mappings' figures from the state store (opened read-only;
+/// null when there is none yet) and Postgres (null when unreachable).
+/// Never writes to either.
+void collect_status(const std::vector<mapping::Mapping>& mappings, state::StateStore* store,
+                    pipeline::DatabasePort* db, StatusReport& report);
+
+/// The report for people: one block per mapping, a line per direction.
+std::string status_text(const StatusReport& report);
+
+/// The report for scripts: one JSON object, keys stable (README).
+std::string status_json(const StatusReport& report);
+
+}  // namespace hubsync::cli
