@@ -17,20 +17,22 @@ std::vector<postgres::CaptureSpec> capture_specs(const std::vector<mapping::Mapp
   return out;
 }
 
-int check_capture(const std::string& dsn, const std::vector<mapping::Mapping>& mappings,
-                  const std::string& only) {
+int check_capture(const config::Config& cfg, const std::vector<mapping::Mapping>& mappings,
+                  const std::string& only, const char* command) {
   std::vector<postgres::CaptureSpec> specs;
   for (auto& spec : capture_specs(mappings))
     if (only.empty() || spec.mapping == only) specs.push_back(std::move(spec));
-  postgres::Migrator migrator(dsn, ops::logger("postgres"));
+  postgres::Migrator migrator(cfg.postgres.dsn.value, ops::logger("postgres"));
   auto problems = migrator.check(specs);
   if (!problems.ok()) {
-    std::cerr << "run: " << problems.error().message << '\n';
-    return problems.error().kind == model::ErrorKind::transient ? kExitUnavailable : kExitError;
+    const bool down = problems.error().kind == model::ErrorKind::transient;
+    std::cerr << command << ": " << (down ? "PostgreSQL unreachable: " : "PostgreSQL: ")
+              << config::redact(cfg, problems.error().message) << '\n';
+    return down ? kExitUnavailable : kExitError;
   }
-  for (const auto& p : *problems) std::cerr << "run: " << p << '\n';
+  for (const auto& p : *problems) std::cerr << command << ": " << p << '\n';
   if (problems->empty()) return kExitOk;
-  std::cerr << "run: nothing was pushed: the change capture is not current\n";
+  std::cerr << command << ": nothing was synced: the change capture is not current\n";
   return kExitError;
 }
 

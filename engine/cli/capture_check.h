@@ -1,5 +1,7 @@
 #pragma once
 
+#include "engine/config/config.h"
+
 #include <string>
 #include <vector>
 
@@ -20,7 +22,9 @@ std::vector<postgres::CaptureSpec> capture_specs(const std::vector<mapping::Mapp
 /// to stderr. Returns kExitOk when all is current, kExitError when not
 /// (nothing must be pushed: changes would be lost in silence),
 /// kExitUnavailable when the database could not be asked.
-int check_capture(const std::string& dsn, const std::vector<mapping::Mapping>& mappings,
-                  const std::string& only);
+/// Messages start with `command` ("run", "serve"); libpq's text is shown
+/// with the config's secrets masked.
+int check_capture(const config::Config& cfg, const std::vector<mapping::Mapping>& mappings,
+                  const std::string& only, const char* command);
 
 }  // namespace hubsync::cli

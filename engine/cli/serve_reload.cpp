@@ -51,12 +51,12 @@ const std::vector<std::pair<const char*, std::function<bool(const Config&, const
 
 }  // namespace
 
-bool load_serving(const Config& cfg, std::vector<mapping::Mapping>& out, const Report& report) {
+int load_serving(const Config& cfg, std::vector<mapping::Mapping>& out, const Report& report) {
   std::vector<mapping::Mapping> mappings;
-  if (!load_mappings(cfg.mappings.dir, {}, mappings, report)) return false;
-  if (check_capture(cfg.postgres.dsn.value, mappings, "") != kExitOk) return false;
+  if (!load_mappings(cfg.mappings.dir, {}, mappings, report)) return kExitError;
+  if (int rc = check_capture(cfg, mappings, "", "serve"); rc != kExitOk) return rc;
   out = std::move(mappings);
-  return true;
+  return kExitOk;
 }
 
 std::vector<std::string> restart_only_changes(const Config& a, const Config& b) {
@@ -84,7 +84,7 @@ std::optional<Serving> reload_serving(const GlobalOptions& global, const Serving
       if (error) log.error("{}", line);
       else log.warn("{}", line);
     };
-    ok = load_serving(next.config, next.mappings, report);
+    ok = load_serving(next.config, next.mappings, report) == kExitOk;
   }
   if (!ok) {
     log.error("reload refused: the findings above are errors; still serving the previous config and mappings");

@@ -14,8 +14,10 @@
 namespace hubsync::cli {
 
 /// The mapping files as they are now, if valid and their capture is current;
-/// findings go to `report` (default: stderr).
-bool load_serving(const config::Config& cfg, std::vector<mapping::Mapping>& out, const Report& report = {});
+/// findings go to `report` (default: stderr). Returns kExitOk, kExitError
+/// (a mapping error, or capture not current: run `hubsync migrate`) or
+/// kExitUnavailable (PostgreSQL could not be asked).
+int load_serving(const config::Config& cfg, std::vector<mapping::Mapping>& out, const Report& report = {});
 
 /// What `serve` runs with, read again on SIGHUP.
 struct Serving {

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "tests/integration/push/push_harness.h"
+#include "tests/support/process.h"
 
 namespace hubsync::test {
 namespace {
@@ -21,11 +22,6 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-struct Output {
-  int code = -1;
-  std::string out;
-};
 
 class CliPushTest : public ::testing::Test {
  protected:
@@ -41,16 +37,8 @@ class CliPushTest : public ::testing::Test {
     std::ofstream(h_->dir / "hubsync.yaml") << h_->config_yaml();
   }
 
-  Output run(const std::string& args) {
-    const std::string cmd = "'" HUBSYNC_BIN "' --config '" + (h_->dir / "hubsync.yaml").string() +
-                            "' " + args + " 2>&1";
-    Output o;
-    FILE* p = popen(cmd.c_str(), "r");
-    std::array<char, 4096> buf;
-    while (auto n = fread(buf.data(), 1, buf.size(), p)) o.out.append(buf.data(), n);
-    const int status = pclose(p);
-    o.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return o;
+  CommandOutput run(const std::string& args) {
+    return run_command("'" HUBSYNC_BIN "' --config '" + (h_->dir / "hubsync.yaml").string() + "' " + args);
   }
 
   std::unique_ptr<PushHarness> h_;
@@ -133,7 +121,7 @@ TEST_F(CliPushTest, RunRefusesUntilCaptureIsCurrent) {
   EXPECT_EQ(before.code, 1) << before.out;
   EXPECT_THAT(before.out, HasSubstr("hubsync is not installed in this database (needed by mapping(s) "
                                     "accounts, customers, events, registrations): run `hubsync migrate`"));
-  EXPECT_THAT(before.out, HasSubstr("nothing was pushed"));
+  EXPECT_THAT(before.out, HasSubstr("run: nothing was synced: the change capture is not current"));
 
   ASSERT_EQ(run("migrate").code, 0);
   // The customers mapping gains a field and loses its filter, without migrate.

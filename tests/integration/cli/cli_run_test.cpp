@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "tests/integration/push/push_harness.h"
+#include "tests/support/process.h"
 
 namespace hubsync::test {
 namespace {
@@ -30,20 +31,8 @@ fields:
   - {column: name, property: firstname}
 )";
 
-struct Output {
-  int code = -1;
-  std::string out;
-};
-
-Output run_cli(const fs::path& config, const std::string& args) {
-  const std::string cmd = "'" HUBSYNC_BIN "' --config '" + config.string() + "' " + args + " 2>&1";
-  Output o;
-  FILE* p = popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf;
-  while (auto n = fread(buf.data(), 1, buf.size(), p)) o.out.append(buf.data(), n);
-  const int status = pclose(p);
-  o.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return o;
+CommandOutput run_cli(const fs::path& config, const std::string& args) {
+  return run_command("'" HUBSYNC_BIN "' --config '" + config.string() + "' " + args);
 }
 
 TEST(CliRun, AnUnreachableHubSpotExits2NamingItAndLosesNothing) {

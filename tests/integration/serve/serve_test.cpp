@@ -84,6 +84,60 @@ TEST_F(Serve, ARowWrittenInPostgresReachesHubSpotWithinSecondsThroughNotify) {
   EXPECT_EQ(h->db.scalar("SELECT count(*) FROM hubsync.leases"), "0");
 }
 
+// `hubsync status` beside a running serve: it must not need the state
+// store's writer lock, and it shows what serve did.
+TEST_F(Serve, StatusReportsWhatServeDidWhileServeHoldsTheStateStore) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = people(server);
+  const auto config = setup(*h, kQuiet);
+  const std::string log = (h->dir / "serve.log").string();
+  const pid_t pid = serve(config, log);
+  ASSERT_TRUE(eventually([&] { return leased(*h); })) << log_tail(log);
+  h->db.exec("INSERT INTO people (email, name) VALUES ('st@x.io', 'Stu')");
+  ASSERT_TRUE(eventually([&] { return has_contact(*h, "st@x.io"); }, 10s)) << log_tail(log);
+  CommandOutput o;
+  // The pass record follows the push that sent the row.
+  EXPECT_TRUE(eventually([&] {
+    o = run_command("'" HUBSYNC_BIN "' --config '" + config.string() + "' status --json");
+    return o.code == 0 && o.out.find("\"direction\":\"to_hubspot\",\"backlog\":0,") != std::string::npos &&
+           o.out.find("\"last_success\":null") == std::string::npos;
+  }, 10s)) << o.code << "\n" << o.out << log_tail(log);
+  const std::string& out = o.out;
+  EXPECT_NE(out.find("\"direction\":\"to_postgres\",\"backlog\":0,"), std::string::npos) << out;
+  stop(pid, log);
+}
+
+// serve checks the capture as run does: a mapping changed without
+// `hubsync migrate` would have its changes lost in silence.
+TEST_F(Serve, RefusesToStartUntilTheCaptureIsCurrentAndExits2WithoutPostgres) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = people(server);
+  const auto config = setup(*h, kQuiet);
+  h->db.exec("ALTER TABLE people ADD COLUMN phone text");
+  std::string gained = kServePeople;
+  gained += "  - {column: phone, property: phone}\n";
+  std::ofstream(h->dir / "mappings" / "people.yaml") << gained;
+  const std::string log = (h->dir / "serve.log").string();
+  const pid_t pid = serve(config, log);
+  EXPECT_EQ(wait_for_exit(pid, 15000), 1) << log_tail(log);
+  const auto said = log_tail(log);
+  EXPECT_NE(said.find("mapping people: the capture watches other columns"), std::string::npos) << said;
+  EXPECT_NE(said.find("run `hubsync migrate`"), std::string::npos) << said;
+  EXPECT_EQ(h->db.scalar("SELECT count(*) FROM hubsync.leases"), "0");  // it never started
+
+  // PostgreSQL unreachable at start: exit 2, naming it, the password masked.
+  std::ifstream in(config);
+  std::string yaml((std::istreambuf_iterator<char>(in)), {});
+  const auto dsn_at = yaml.find("dsn: '") + 6;
+  yaml.replace(dsn_at, yaml.find('\'', dsn_at) - dsn_at, "postgresql://app:pw-SECRET-77@127.0.0.1:1/none");
+  std::ofstream(config) << yaml;
+  const pid_t down = serve(config, log);
+  EXPECT_EQ(wait_for_exit(down, 15000), 2) << log_tail(log);
+  const auto told = log_tail(log);
+  EXPECT_NE(told.find("serve: PostgreSQL unreachable"), std::string::npos) << told;
+  EXPECT_EQ(told.find("pw-SECRET-77"), std::string::npos) << told;
+}
+
 TEST_F(Serve, AHubSpotEditReachesPostgresThroughTheSafetyNetSweep) {
   HUBSYNC_REQUIRE_PG(server);
   auto h = people(server);
