@@ -129,7 +129,16 @@ void SqliteStateStore::log_gave_up(std::int64_t id, model::ErrorKind kind, int h
 
 Result<std::int64_t> SqliteStateStore::add_dead_letter(const DeadLetter& dl) {
   std::lock_guard lock(mu_);
-  auto id = in_txn([&] { return add_dead_letter_locked(dl); });
+  // Synced to disk like a batch commit: the change it stands for is marked
+  // done in Postgres next, and a power loss must not lose both.
+  std::int64_t added = 0;
+  auto done = durable_txn([&]() -> Status {
+    auto r = add_dead_letter_locked(dl);
+    if (!r) return std::move(r).error();
+    added = *r;
+    return {};
+  });
+  auto id = done ? Result<std::int64_t>(added) : Result<std::int64_t>(std::move(done).error());
   if (id) {
     log_->warn("dead letter mapping={} direction={} id={} kind={} http_status={} category={}",
                dl.mapping, to_string(dl.direction), *id, model::to_string(dl.error_kind),
