@@ -50,7 +50,7 @@ struct RowApplied {
   std::optional<model::Error> error;  ///< Postgres refused this row (invalid_record: the constraint, the column)
 };
 
-/// The database side of the engine (ARCHITECTURE §2): the changelog, row
+/// The database side of the engine (docs/architecture.md): the changelog, row
 /// reads and (for pulls) writes. Implemented by connectors/postgres.
 ///
 /// Errors: `transient` when the connection dropped or the server is

@@ -62,7 +62,7 @@ struct PullOptions {
   std::int64_t clock_skew_ms = 1000;
 };
 
-/// The HubSpot -> Postgres path of one mapping (ARCHITECTURE §2, pull):
+/// The HubSpot -> Postgres path of one mapping (docs/architecture.md, Pull):
 /// objects changed since the checkpoint (the sweep), archived ones, merges
 /// and associations, each reconciled field by field with Postgres through
 /// the three-way merge (engine/reconcile) — the same decisions push makes —

@@ -60,7 +60,7 @@ struct PushOptions {
   ProgressFn progress;
 };
 
-/// The Postgres -> HubSpot path of one mapping (ARCHITECTURE §2, push):
+/// The Postgres -> HubSpot path of one mapping (docs/architecture.md, Push):
 /// initial load, then the changelog until caught up. Each batch: decide per
 /// field with the three-way merge (engine/reconcile; HubSpot not read, so
 /// taken as unchanged since the base), record the writes as intents (synced

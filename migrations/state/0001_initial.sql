@@ -1,4 +1,4 @@
--- hubsync state store, initial schema (ARCHITECTURE.md §3).
+-- hubsync state store, initial schema (docs/architecture.md, State).
 -- All times are INTEGER milliseconds since the Unix epoch, UTC.
 
 CREATE TABLE checkpoints (
