@@ -198,6 +198,11 @@ async function main() {
       failures.push('GET /crm/v3/objects/contacts?archived=true: every result needs archived: true and archivedAt');
     await call('POST', '/crm/v3/objects/contacts/batch/read?archived=true', { properties: ['email'], propertiesWithHistory: ['email'], inputs: [{ id: c.id }] }, { expectStatus: 200, checkRequest: true });
     await call('DELETE', `/crm/v3/objects/companies/1`, undefined, { expectStatus: 204 });
+    // GDPR delete: gone for good, from reads and from the archived listing.
+    const purged = await call('POST', '/crm/v3/objects/contacts', { properties: { email: 'gdpr@example.com' } }, { expectStatus: 201 });
+    await call('POST', '/crm/v3/objects/contacts/gdpr-delete', { objectId: purged.id }, { expectStatus: 204, checkRequest: true });
+    await call('POST', '/crm/v3/objects/contacts/gdpr-delete', { objectId: 'none@example.com', idProperty: 'email' }, { expectStatus: 204, checkRequest: true });
+    await call('GET', `/crm/v3/objects/contacts/${purged.id}?archived=true`, undefined, { expectStatus: 404 });
     // properties
     await call('GET', '/crm/v3/properties/contacts', undefined, { expectStatus: 200 });
     await call('POST', '/crm/v3/properties/contacts', { name: 'mrr', label: 'MRR', type: 'number', fieldType: 'number', groupName: 'contactinformation' }, { expectStatus: 201 });

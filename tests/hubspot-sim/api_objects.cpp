@@ -267,6 +267,20 @@ HttpResponse Simulator::Impl::handle_objects(HttpRequest& req, const std::vector
     w.EndObject();
     return json_response(200, std::string(sb.GetString(), sb.GetSize()));
   }
+  if (seg.size() == 5 && seg[4] == "gdpr-delete" && req.method == "POST" && def.object_type_id == "0-1") {
+    // PublicGdprDeleteInput: {objectId, idProperty?}; 204, found or not (an
+    // unknown email is blocklisted by HubSpot; not modelled).
+    auto body = parse_body(req.body);
+    std::string id = body.HasMember("objectId") ? scalar_to_string(body["objectId"]) : "";
+    if (id.empty()) throw make_api_error(400, "VALIDATION_ERROR", "objectId is required");
+    std::vector<ChangeEvent> events;
+    portal.purge(type_ref, id, get_string(body, "idProperty"), source_for(c), events);
+    emit(events);
+    HttpResponse r;
+    r.status = 204;
+    r.content_type.clear();
+    return r;
+  }
   if (seg.size() == 5 && seg[4] == "merge" && req.method == "POST") {
     auto body = parse_body(req.body);
     std::string primary = body.HasMember("primaryObjectId") ? scalar_to_string(body["primaryObjectId"]) : "";

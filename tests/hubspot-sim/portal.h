@@ -121,6 +121,11 @@ class Portal {
   /// Archives; unknown ids are ignored (HubSpot answers 204 regardless).
   void archive(const std::string& type, const std::vector<std::string>& ids, const WriteSource& src,
                std::vector<ChangeEvent>& events);
+  /// Deletes one record for good (GDPR): not restorable, gone from reads,
+  /// search and the archived listing, its associations with it. Unknown or
+  /// already purged: nothing happens (HubSpot answers 204 regardless).
+  void purge(const std::string& type, const std::string& id, const std::string& id_property,
+             const WriteSource& src, std::vector<ChangeEvent>& events);
   /// Restores archived records (the recycle bin; a UI action in HubSpot).
   ObjectView restore(const std::string& type, const std::string& id, const WriteSource& src,
                      std::vector<ChangeEvent>& events);

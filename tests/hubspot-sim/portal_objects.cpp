@@ -357,6 +357,21 @@ void Portal::archive(const std::string& type, const std::vector<std::string>& id
   }
 }
 
+void Portal::purge(const std::string& type, const std::string& id, const std::string& id_property,
+                   const WriteSource& src, std::vector<ChangeEvent>& events) {
+  std::unique_lock lock(mu_);
+  ObjectType& t = type_locked(type);
+  Record* r = find_locked(t, id, id_property);
+  if (!r) return;
+  for (const auto& [name, value] : *r->props) {
+    const PropertyDef* d = t.find_property(name);
+    if (d && d->has_unique_value && !r->archived) t.unique_index[name].erase(unique_key(*d, value));
+  }
+  events.push_back(event_locked(t, "privacyDeletion", r->id, src, now_()));
+  drop_associations_locked(t.object_type_id, r->id);
+  t.records.erase(r->id);
+}
+
 ObjectView Portal::restore(const std::string& type, const std::string& id, const WriteSource& src,
                            std::vector<ChangeEvent>& events) {
   std::unique_lock lock(mu_);
