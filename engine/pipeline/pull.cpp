@@ -212,6 +212,10 @@ Status Puller::association_pass(PullStats& stats) {
   if (!cp.ok()) return std::move(cp).error();
   const std::int64_t now = clock_.wall_ms();
   if (*cp && now - std::stoll((*cp)->value) < opt_.association_pass_every_ms) return {};
+  // An object mapping's first pull (the backfill) just read every object
+  // and its associations: the first full pass is due one period later. A
+  // link table has no sweep of its own, so its first pass is now.
+  if (!*cp && !m_.link) return state_.set_checkpoint(m_.name, kAssociationPass, std::to_string(now));
   // Every linked object of the mapping (of the link's `from` end for a link
   // table), a thousand at a time: HubSpot's batch/read limit.
   const std::string source = m_.link ? m_.link->from_mapping : m_.name;
@@ -233,7 +237,11 @@ Status Puller::association_pass(PullStats& stats) {
       }
       if (auto st = pull_associations(b); !st.ok()) return st;
       if (auto st = commit(b); !st.ok()) return st;
-    } else if (!m_.associations.empty()) {
+    } else {
+      // Every linked object read again: an association moved in HubSpot
+      // (it never moves a modified time), and an object deleted for good
+      // (GDPR, purged from the recycle bin: never in the archived listing)
+      // is found here and follows the mapping's `deletes`.
       if (auto r = pull_ids(ids); !r.ok()) return std::move(r).error();
       else stats += *r;
     }
@@ -263,6 +271,8 @@ Status Puller::process(std::vector<model::Record>& records, PullStats& stats) {
 }
 
 Result<std::int64_t> Puller::retry_dead_letters(bool all) {
+  // It writes both systems: only the mapping's lease holder may.
+  if (auto st = db_.lock_mapping(m_.name); !st.ok()) return std::move(st).error();
   state::DeadLetterFilter filter;
   filter.mapping = m_.name;
   filter.direction = state::Direction::to_postgres;

@@ -166,7 +166,8 @@ std::optional<state::SyncedField> new_base(const reconcile::Decision& d, const s
 
 Status Puller::commit(Batch& b) {
   for (auto& it : b.items) {
-    if (it.done || it.pg_key.empty()) continue;
+    // Without a row (a link table's association pass) there is no base to settle.
+    if (it.done || it.pg_key.empty() || !it.row) continue;
     auto pg_after = m_.compare_from_postgres(it.row->fields);
     if (!pg_after.ok()) {
       // The row holds what the mapping cannot read back: nothing agreed on.

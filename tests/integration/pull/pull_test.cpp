@@ -163,6 +163,38 @@ TEST(Pull, ArchiveMergeAndRestoreInHubSpotFollowTheDeleteRule) {
   EXPECT_EQ(h->db.scalar("SELECT count(*) FROM people WHERE email = 'p1@x.io'"), "1");
 }
 
+// A contact deleted for good (GDPR) is never in the archived listing nor in
+// search: the periodic pass over linked objects finds it gone, for a mapping
+// without associations too, and the row follows the delete rule.
+TEST(Pull, AContactDeletedForGoodIsFoundByThePeriodicPassAndFollowsTheDeleteRule) {
+  HUBSYNC_REQUIRE_PG(server);
+  std::string sql = kPeopleSql;
+  sql.insert(sql.size() - 1, ", deleted_at timestamptz");  // before the closing parenthesis
+  auto h = quick_harness(server, sql, {people("both", "deletes: {soft: {column: deleted_at}}\n")});
+  h->db.exec("INSERT INTO people (email, first_name) SELECT 'g' || g || '@x.io', 'G' FROM generate_series(1, 3) g");
+  h->migrate();
+  push_ok(*h, "people");
+  pipeline::PullOptions o;
+  o.overlap_ms = 0;
+  o.association_pass_every_ms = 0;
+  ASSERT_TRUE(h->pull("people", o).ok());  // the first pull: the backfill, no pass yet
+  const auto id = h->live_by("contacts", "email").at("g2@x.io").id;
+  auto r = h->hubspot->crm.client().call(hubspot::HttpMethod::post, "/crm/v3/objects/contacts/gdpr-delete",
+                                         R"({"objectId":")" + id + R"("})", {});
+  ASSERT_TRUE(r.ok() && r->status == 204) << (r.ok() ? r->body : r.error().message);
+  auto pulled = h->pull("people", o);
+  ASSERT_TRUE(pulled.ok()) << pulled.error().message;
+  EXPECT_EQ(pulled->deleted, 1);
+  EXPECT_EQ(h->db.scalar("SELECT string_agg(email, ',' ORDER BY email) FROM people WHERE deleted_at IS NOT NULL"),
+            "g2@x.io");
+  EXPECT_EQ(h->db.scalar("SELECT count(*) FROM people WHERE deleted_at IS NULL"), "2");
+  EXPECT_FALSE(h->store->find_link_by_hubspot_id("people", id)->has_value());
+  // Nothing comes back: the soft-deleted row is not pushed again as a new contact.
+  auto again = push_ok(*h, "people");
+  EXPECT_EQ(again.created, 0);
+  EXPECT_EQ(h->live_by("contacts", "email").count("g2@x.io"), 0u);
+}
+
 TEST(Pull, ARowPostgresRefusesIsDeadLetteredAloneAndItsRetrySucceedsOnceFixed) {
   HUBSYNC_REQUIRE_PG(server);
   auto h = quick_harness(server,
