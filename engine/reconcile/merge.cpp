@@ -37,8 +37,11 @@ Decision both_changed(const FieldState& f, Direction direction, ConflictPolicy p
     case ConflictPolicy::postgres: d = to_hubspot(*f.pg); break;
     case ConflictPolicy::hubspot: d = to_postgres(*f.hs); break;
     case ConflictPolicy::newest:
-      if (f.hs_changed_at_ms == 0 && f.pg_changed_at_ms != 0) {
-        d.needs_hubspot_time = true;  // read the property's history, then decide again
+      if (f.hs_changed_at_ms == 0) {
+        // Read the property's history, then decide again: with Postgres's
+        // time unknown too (a row never changed since capture began), a
+        // HubSpot time that is known still wins, as documented.
+        d.needs_hubspot_time = true;
       } else if (f.pg_changed_at_ms == 0 && f.hs_changed_at_ms != 0) {
         d = to_postgres(*f.hs);  // a known time beats an unknown one
       } else {

@@ -51,15 +51,15 @@ struct Decision {
   std::string value;
 };
 
-/// The three-way merge of one field (ARCHITECTURE §4). Pure.
+/// The three-way merge of one field (docs/architecture.md, The merge). Pure.
 ///
 /// - Both sides equal: nothing, or `adopt` when the base lags.
 /// - One side changed since the base: that side's value goes to the other,
 ///   if the field's direction lets it; a cleared value is a change too.
 /// - Both changed: a two-way field is a conflict decided by `policy`
 ///   (`newest` by the sides' change times: a known time beats an unknown
-///   one, a tie goes to Postgres; HubSpot's time unknown with Postgres's
-///   known asks for it first); a one-way field is not a conflict: its
+///   one, a tie goes to Postgres; HubSpot's time unknown asks for it
+///   first, whatever Postgres's); a one-way field is not a conflict: its
 ///   source wins.
 /// - No base (first link): a value present on one side only fills the other
 ///   (an empty value never clears one on a first link); different values on
