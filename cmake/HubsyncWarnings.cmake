@@ -20,4 +20,7 @@ function(hubsync_add_library name)
   target_include_directories(hubsync_${name} PUBLIC ${PROJECT_SOURCE_DIR})
   target_link_libraries(hubsync_${name} PUBLIC ${ARG_DEPS}
                         PRIVATE hubsync::warnings ${ARG_PRIVATE_DEPS})
+  if(HUBSYNC_UNITY_BUILD)
+    set_target_properties(hubsync_${name} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE 8)
+  endif()
 endfunction()

@@ -10,12 +10,6 @@ namespace hubsync::hubspot {
 
 namespace {
 
-bool is_2xx(int s) { return s >= 200 && s < 300; }
-
-model::Error too_many(const char* op, std::size_t n, std::size_t max) {
-  return model::make_error(model::ErrorKind::fatal, std::string(op) + ": " + std::to_string(n) +
-                                                        " inputs exceed the batch limit of " + std::to_string(max));
-}
 
 std::vector<pipeline::AssociationType> read_types(const rapidjson::Value* arr) {
   std::vector<pipeline::AssociationType> out;
@@ -78,7 +72,7 @@ std::string AssociationsApi::base(const std::string& from, const std::string& to
 
 model::Result<std::vector<pipeline::WriteOutcome>> AssociationsApi::batch_create(
     const std::string& from, const std::string& to, const std::vector<pipeline::AssociationInput>& inputs) {
-  if (inputs.size() > kMaxAssociationWrite) return too_many("associations.batch_create", inputs.size(), kMaxAssociationWrite);
+  if (inputs.size() > kMaxAssociationWrite) return too_many_inputs("associations.batch_create", inputs.size(), kMaxAssociationWrite);
   std::vector<pipeline::WriteOutcome> out(inputs.size());
   if (inputs.empty()) return out;
   auto r = client_.call(HttpMethod::post, base(from, to) + "/batch/create", typed_pairs_body(inputs),
@@ -113,7 +107,7 @@ model::Result<std::vector<pipeline::WriteOutcome>> AssociationsApi::batch_create
 model::Result<std::vector<pipeline::Associated>> AssociationsApi::batch_read(const std::string& from,
                                                                              const std::string& to,
                                                                              const std::vector<std::string>& ids) {
-  if (ids.size() > kMaxAssociationRead) return too_many("associations.batch_read", ids.size(), kMaxAssociationRead);
+  if (ids.size() > kMaxAssociationRead) return too_many_inputs("associations.batch_read", ids.size(), kMaxAssociationRead);
   std::vector<pipeline::Associated> out(ids.size());
   std::unordered_map<std::string, std::size_t> index;
   for (std::size_t i = 0; i < ids.size(); ++i) {
@@ -172,7 +166,7 @@ model::Result<std::vector<pipeline::Associated>> AssociationsApi::batch_read(con
 
 model::Status AssociationsApi::batch_archive(const std::string& from, const std::string& to,
                                              const std::vector<std::pair<std::string, std::string>>& pairs) {
-  if (pairs.size() > kMaxAssociationWrite) return too_many("associations.batch_archive", pairs.size(), kMaxAssociationWrite);
+  if (pairs.size() > kMaxAssociationWrite) return too_many_inputs("associations.batch_archive", pairs.size(), kMaxAssociationWrite);
   if (pairs.empty()) return {};
   json::Writer w;
   w->StartObject();
@@ -199,7 +193,7 @@ model::Status AssociationsApi::batch_archive(const std::string& from, const std:
 model::Status AssociationsApi::batch_archive_labels(const std::string& from, const std::string& to,
                                                     const std::vector<pipeline::AssociationInput>& inputs) {
   if (inputs.size() > kMaxAssociationWrite)
-    return too_many("associations.batch_archive_labels", inputs.size(), kMaxAssociationWrite);
+    return too_many_inputs("associations.batch_archive_labels", inputs.size(), kMaxAssociationWrite);
   if (inputs.empty()) return {};
   return archived_or_error(client_.call(HttpMethod::post, base(from, to) + "/batch/labels/archive",
                                         typed_pairs_body(inputs), {.op = "associations.batch_archive_labels"}),

@@ -142,4 +142,9 @@ model::Error response_error(const HttpResponse& r, std::string_view op) {
   return to_error(parse_api_error(r.status, r.body), op);
 }
 
+model::Error too_many_inputs(const char* op, std::size_t n, std::size_t max) {
+  return model::make_error(model::ErrorKind::fatal, std::string(op) + ": " + std::to_string(n) +
+                                                        " inputs exceed the batch limit of " + std::to_string(max));
+}
+
 }  // namespace hubsync::hubspot

@@ -71,4 +71,10 @@ std::string loggable(const model::Error& e);
 /// Shortcut for a non-2xx response.
 model::Error response_error(const HttpResponse& r, std::string_view op);
 
+/// True for a 2xx status.
+inline bool is_2xx(int status) { return status >= 200 && status < 300; }
+
+/// A batch call given more inputs than HubSpot takes (`max`): fatal, named.
+model::Error too_many_inputs(const char* op, std::size_t n, std::size_t max);
+
 }  // namespace hubsync::hubspot

@@ -18,11 +18,8 @@ namespace hubsync::hubspot {
 namespace {
 
 model::Error too_many(const char* op, std::size_t n, std::size_t max = kMaxBatchInputs) {
-  return model::make_error(model::ErrorKind::fatal, std::string(op) + ": " + std::to_string(n) +
-                                                        " inputs exceed the batch limit of " + std::to_string(max));
+  return too_many_inputs(op, n, max);
 }
-
-bool is_2xx(int s) { return s >= 200 && s < 300; }
 
 // A whole-batch rejection: an error for several inputs, or the outcome of a
 // single one.

@@ -9,7 +9,6 @@ namespace hubsync::hubspot {
 
 namespace {
 
-bool is_2xx(int s) { return s >= 200 && s < 300; }
 
 std::vector<std::string> strings(const rapidjson::Value& obj, const char* name) {
   std::vector<std::string> out;

@@ -3,6 +3,7 @@
 
 #include "connectors/postgres/pg_database.h"
 #include "engine/cli/app.h"
+#include "engine/cli/status.h"
 #include "engine/cli/mappings.h"
 #include "engine/cli/runtime.h"
 #include "engine/model/value.h"
@@ -10,14 +11,6 @@
 #include "engine/pipeline/push.h"
 
 namespace hubsync::cli {
-
-namespace {
-
-std::string when(std::optional<std::int64_t> ms) {
-  return ms ? model::format_datetime(model::DateTime{*ms}) : "never";
-}
-
-}  // namespace
 
 int cmd_dead_letters_list(const GlobalOptions& global, const std::string& mapping, bool all) {
   config::Config cfg;
@@ -42,7 +35,7 @@ int cmd_dead_letters_list(const GlobalOptions& global, const std::string& mappin
               << "  key=" << (dl.pg_key.empty() ? "-" : dl.pg_key)
               << "  hubspot_id=" << (dl.hubspot_id.empty() ? "-" : dl.hubspot_id)
               << "  attempts=" << dl.attempts << "  status=" << state::to_string(dl.status)
-              << "  next_retry=" << when(dl.next_retry_at_ms) << '\n'
+              << "  next_retry=" << format_when(dl.next_retry_at_ms) << '\n'
               << "    " << (dl.http_status ? std::to_string(dl.http_status) + " " : "")
               << (dl.category.empty() ? model::to_string(dl.error_kind) : dl.category) << ": "
               << dl.message << '\n';

@@ -57,6 +57,10 @@ void collect_state(const mapping::Mapping& m, state::StateStore& store, const st
 
 }  // namespace
 
+std::string format_when(std::optional<state::TimeMs> t) {
+  return t ? model::format_datetime({*t}) : std::string("never");
+}
+
 void collect_status(const std::vector<mapping::Mapping>& mappings, state::StateStore* store,
                     pipeline::DatabasePort* db, StatusReport& report) {
   const auto now = report.generated_at_ms;
@@ -93,10 +97,6 @@ void collect_status(const std::vector<mapping::Mapping>& mappings, state::StateS
 
 namespace {
 
-std::string when(std::optional<state::TimeMs> t) {
-  return t ? model::format_datetime({*t}) : std::string("never");
-}
-
 std::string count(std::optional<std::int64_t> n) { return n ? std::to_string(*n) : std::string("unknown"); }
 
 std::string seconds(std::optional<double> s) {
@@ -124,8 +124,8 @@ std::string status_text(const StatusReport& r) {
   else
     out << "  HubSpot budget today: unknown (HubSpot did not say)\n";
   if (r.last_run)
-    out << "  last run: " << r.last_run->mode << " started " << when(r.last_run->started_at_ms)
-        << (r.last_run->finished_at_ms ? ", finished " + when(r.last_run->finished_at_ms) : ", not finished")
+    out << "  last run: " << r.last_run->mode << " started " << format_when(r.last_run->started_at_ms)
+        << (r.last_run->finished_at_ms ? ", finished " + format_when(r.last_run->finished_at_ms) : ", not finished")
         << (r.last_run->errors.empty() ? "" : ", with errors") << "\n";
   for (const auto& m : r.mappings) {
     out << "\n" << m.name << " (" << m.table << " <-> " << m.object << ", direction " << m.direction
@@ -133,11 +133,11 @@ std::string status_text(const StatusReport& r) {
     for (const auto& d : m.directions) {
       out << "  " << state::to_string(d.direction) << ": backlog " << count(d.backlog) << ", lag "
           << seconds(d.lag_seconds) << ", dead letters " << d.dead_letters << ", last success "
-          << when(d.last_ok_ms) << "\n";
-      if (d.last_error_ms) out << "    last failure " << when(d.last_error_ms) << ": " << d.last_error << "\n";
+          << format_when(d.last_ok_ms) << "\n";
+      if (d.last_error_ms) out << "    last failure " << format_when(d.last_error_ms) << ": " << d.last_error << "\n";
     }
     for (const auto& c : m.checkpoints)
-      out << "  checkpoint " << c.cursor_name << " = " << c.value << " (saved " << when(c.updated_at_ms) << ")\n";
+      out << "  checkpoint " << c.cursor_name << " = " << c.value << " (saved " << format_when(c.updated_at_ms) << ")\n";
   }
   return out.str();
 }

@@ -58,6 +58,9 @@ struct StatusReport {
 void collect_status(const std::vector<mapping::Mapping>& mappings, state::StateStore* store,
                     pipeline::DatabasePort* db, StatusReport& report);
 
+/// A time as people read it (ISO 8601, UTC), or "never".
+std::string format_when(std::optional<state::TimeMs> t);
+
 /// The report for people: one block per mapping, a line per direction.
 std::string status_text(const StatusReport& report);
 

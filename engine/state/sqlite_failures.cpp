@@ -15,10 +15,6 @@ using model::make_error;
 
 namespace {
 
-std::int64_t sql_limit(std::size_t n) {
-  return static_cast<std::int64_t>(std::min<std::size_t>(n, INT64_MAX));
-}
-
 ErrorKind kind_from_string(const std::string& s) {
   for (auto k : {ErrorKind::transient, ErrorKind::rate_limited, ErrorKind::conflict,
                  ErrorKind::invalid_record, ErrorKind::auth, ErrorKind::fatal}) {
@@ -169,7 +165,7 @@ Result<std::vector<DeadLetter>> SqliteStateStore::list_dead_letters(const DeadLe
   if (f.direction) direction = to_string(*f.direction);
   std::optional<std::string> status;
   if (f.status) status = to_string(*f.status);
-  q->bind(f.mapping, direction, status, sql_limit(f.limit));
+  q->bind(f.mapping, direction, status, sqlite::sql_limit(f.limit));
   return read_dead_letters(*q);
 }
 
@@ -180,7 +176,7 @@ Result<std::vector<DeadLetter>> SqliteStateStore::due_dead_letters(TimeMs now,
                         "WHERE status = 'pending' AND in_queue = 0 AND next_retry_at IS NOT NULL "
                         "AND next_retry_at <= ? ORDER BY next_retry_at, id LIMIT ?");
   if (!q) return std::move(q).error();
-  q->bind(now, sql_limit(limit));
+  q->bind(now, sqlite::sql_limit(limit));
   return read_dead_letters(*q);
 }
 
@@ -328,7 +324,7 @@ Result<std::vector<ConflictRecord>> SqliteStateStore::list_conflicts(const std::
       "rule, decided_at, run_id FROM conflicts WHERE (?1 = '' OR mapping = ?1) "
       "ORDER BY decided_at DESC, id DESC LIMIT ?2");
   if (!q) return std::move(q).error();
-  q->bind(mapping, sql_limit(limit));
+  q->bind(mapping, sqlite::sql_limit(limit));
   std::vector<ConflictRecord> out;
   while (true) {
     auto row = q->step();

@@ -10,12 +10,6 @@
 
 namespace hubsync::state {
 
-namespace {
-std::int64_t sql_limit(std::size_t n) {
-  return static_cast<std::int64_t>(std::min<std::size_t>(n, INT64_MAX));
-}
-}  // namespace
-
 Result<std::size_t> SqliteStateStore::append_inbox(const std::vector<InboxEvent>& events) {
   std::lock_guard lock(mu_);
   const TimeMs now = now_ms();
@@ -68,7 +62,7 @@ Result<std::vector<InboxEvent>> SqliteStateStore::claim_inbox(std::size_t limit,
           "AND (claimed_until IS NULL OR claimed_until <= ?) "
           "ORDER BY occurred_at, seq LIMIT ?");
       if (!q) return std::move(q).error();
-      q->bind(now, sql_limit(limit));
+      q->bind(now, sqlite::sql_limit(limit));
       while (true) {
         auto row = q->step();
         if (!row) return std::move(row).error();

@@ -5,7 +5,6 @@
 
 namespace hubsync::sim {
 namespace {
-std::string done(rapidjson::StringBuffer& sb) { return {sb.GetString(), sb.GetSize()}; }
 }  // namespace
 
 namespace {

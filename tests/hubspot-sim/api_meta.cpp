@@ -76,7 +76,6 @@ void write_group(JsonWriter& w, const PropertyGroup& g) {
   w.EndObject();
 }
 
-std::string done(rapidjson::StringBuffer& sb) { return {sb.GetString(), sb.GetSize()}; }
 
 }  // namespace
 

@@ -69,4 +69,7 @@ inline std::string scalar_to_string(const rapidjson::Value& v) {
   return to_json(v);
 }
 
+/// The text a writer wrote into `sb`.
+inline std::string done(rapidjson::StringBuffer& sb) { return {sb.GetString(), sb.GetSize()}; }
+
 }  // namespace hubsync::sim

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -118,5 +119,10 @@ class Db {
   // the connection closes.
   std::unordered_map<std::string, StmtHandle> cache_;
 };
+
+/// A C++ size as SQLite's LIMIT takes it (an int64, saturated).
+inline std::int64_t sql_limit(std::size_t n) {
+  return static_cast<std::int64_t>(std::min<std::size_t>(n, INT64_MAX));
+}
 
 }  // namespace hubsync::state::sqlite
