@@ -18,6 +18,8 @@ packages=(
   util-linux procps
   # the demo talks to the simulator with curl and reads its JSON answers with jq
   curl jq
+  # deploy_test checks the systemd units with systemd-analyze verify
+  systemd
 )
 
 # Node.js and npm run the conformance suite (the official HubSpot client).
