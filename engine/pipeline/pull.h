@@ -120,6 +120,9 @@ class Puller {
   model::Status apply_deletes(Batch& b, const std::vector<std::string>& pg_keys, const char* why);
   model::Status commit(Batch& b);
   void dead_letter(Batch& b, Item& it, const model::Error& e);
+  /// A foreign key of `it` waits for a parent with no row yet: a to_postgres
+  /// letter (PARENT_NOT_SYNCED) brings the object back on the retry schedule.
+  void wait_for_parent(Batch& b, Item& it);
   // pull_assoc.cpp, pull_links.cpp
   model::Status pull_associations(Batch& b);
   model::Status pull_foreign_keys(Batch& b);

@@ -194,7 +194,8 @@ Status Puller::commit(Batch& b) {
       b.conflicts.push_back(std::move(c));
     }
     b.records.push_back(std::move(rec));
-    b.settled.push_back(it.record.hubspot_id);
+    if (it.waits_for.empty()) b.settled.push_back(it.record.hubspot_id);
+    else wait_for_parent(b, it);
   }
   for (const auto& dl : b.dead)
     if (auto r = state_.add_dead_letter(dl); !r.ok()) return std::move(r).error();

@@ -126,7 +126,12 @@ model::Result<std::optional<model::Value>> Puller::decide_foreign_key(
   }
   auto parent = state_.find_link_by_hubspot_id(to.name, hs);
   if (!parent.ok()) return std::move(parent).error();
-  if (!*parent) return Out();  // the parent has no row yet: a later pull links it
+  if (!*parent) {
+    // The parent has no row yet (its webhook not processed, a filter): the
+    // key waits, and the child is pulled again once the parent may be there.
+    it.waits_for = to.name + " object " + hs;
+    return Out();
+  }
   b.records.push_back({it.pg_key, "", {{field, state::SyncedField{hs, 0, b.now}}}});
   return Out(model::Value::text(key_text((*parent)->pg_key)));
 }

@@ -34,6 +34,9 @@ struct Puller::Item {
   std::vector<std::string> hs_fields;   // fields written to HubSpot
   std::map<std::string, std::string> stored;  // what HubSpot stored (its write answer)
   std::vector<state::ConflictRecord> conflicts;
+  /// An associated object with no row yet ("<mapping> object <id>"): the
+  /// foreign key waits, and the object is pulled again later.
+  std::string waits_for;
 };
 
 /// Everything one batch of objects decides and writes.

@@ -297,4 +297,25 @@ void Puller::dead_letter(Batch& b, Item& it, const model::Error& e) {
   b.dead.push_back(std::move(dl));
 }
 
+// The object's fields are in; one foreign key waits for a parent that has no
+// row yet. A to_postgres letter brings the object back on the dead-letter
+// schedule (1 min, doubling), as push's waiting rows do, and names the
+// parent; the pull that finds the parent resolves it.
+void Puller::wait_for_parent(Batch& b, Item& it) {
+  state::DeadLetter dl;
+  dl.mapping = m_.name;
+  dl.direction = state::Direction::to_postgres;
+  dl.pg_key = it.pg_key;
+  dl.hubspot_id = it.record.hubspot_id;
+  dl.payload_json = "{}";
+  dl.error_kind = model::ErrorKind::transient;
+  dl.category = "PARENT_NOT_SYNCED";
+  dl.message = "its association to " + it.waits_for + " waits: that object has no row in Postgres yet";
+  dl.first_failed_at_ms = dl.last_failed_at_ms = b.now;
+  dl.next_retry_at_ms = b.now;  // on the store's schedule: 1 min, doubling
+  ++b.stats.deferred;
+  log_->info("waiting for a parent mapping={} object={} parent=\"{}\"", m_.name, it.record.hubspot_id, it.waits_for);
+  b.dead.push_back(std::move(dl));
+}
+
 }  // namespace hubsync::pipeline

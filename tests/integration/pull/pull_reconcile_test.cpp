@@ -189,6 +189,46 @@ TEST_F(AssocPull, ALinkAddedOrRemovedInHubSpotInsertsOrDeletesTheLinkRow) {
   EXPECT_EQ(push_ok(*h_, "members").associations, 0);
 }
 
+// A contact is associated in HubSpot with a company that has no row yet (its
+// webhook not processed, say): the foreign key waits, named in a
+// PARENT_NOT_SYNCED letter, and the retry after the company has its row
+// fills it in and resolves the letter.
+TEST_F(AssocPull, AForeignKeyWhoseParentHasNoRowYetWaitsAndIsFilledByTheRetry) {
+  if (!h_) return;
+  auto& crm = h_->hubspot->crm;
+  const auto company = h_->sim.ui_create("companies", {{"org_code", "C"}, {"name", "Org C"}});
+  const auto contact = h_->live_by("contacts", "email").at("y@a.io").id;
+  auto unlabelled = crm.association_type("contacts", "companies", "");
+  ASSERT_TRUE(unlabelled.ok() && unlabelled->has_value());
+  ASSERT_TRUE(crm.associate("contacts", "companies", {{contact, company, **unlabelled}}).ok());
+  pipeline::PullOptions o;
+  o.overlap_ms = 0;
+  o.association_pass_every_ms = 0;
+  auto staff = h_->pull("staff", o);
+  ASSERT_TRUE(staff.ok()) << staff.error().message;
+  EXPECT_GE(staff->deferred, 1);  // the sweep's overlap and the pass may both meet it
+  EXPECT_EQ(h_->db.scalar("SELECT coalesce(org_id::text, '-') FROM staff WHERE id = 11"), "-");
+  state::DeadLetterFilter f;
+  f.mapping = "staff";
+  f.direction = state::Direction::to_postgres;
+  f.status = state::DeadLetterStatus::pending;
+  auto letters = h_->store->list_dead_letters(f);
+  ASSERT_TRUE(letters.ok());
+  ASSERT_EQ(letters->size(), 1u);
+  EXPECT_EQ((*letters)[0].category, "PARENT_NOT_SYNCED");
+  EXPECT_THAT((*letters)[0].message, ::testing::HasSubstr("orgs object " + company));
+  // The company's row arrives (written in Postgres, linked by its code).
+  h_->db.exec("INSERT INTO orgs VALUES (3, 'C', 'Org C')");
+  ASSERT_TRUE(h_->pull("orgs", o).ok());
+  pipeline::Puller retry(h_->mapping("staff"), h_->by_name, *h_->pg, crm, *h_->store, h_->clock,
+                         ops::logger("pull"), o);
+  auto retried = retry.retry_dead_letters(true);
+  ASSERT_TRUE(retried.ok()) << retried.error().message;
+  EXPECT_EQ(*retried, 1);
+  EXPECT_EQ(h_->db.scalar("SELECT org_id FROM staff WHERE id = 11"), "3");
+  EXPECT_TRUE(h_->store->list_dead_letters(f)->empty());
+}
+
 // The old parent is deleted in HubSpot (its row stays: `deletes: ignore`)
 // while the contact moves to another company: the move is still followed.
 TEST(Reconcile, AMoveAwayFromACompanyDeletedInHubSpotIsFollowed) {
