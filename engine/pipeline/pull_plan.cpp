@@ -277,45 +277,48 @@ void Puller::plan_item(Batch& b, Item& it) {
   else it.row = Row{{}, std::move(written), true, {}, {}};
 }
 
-void Puller::dead_letter(Batch& b, Item& it, const model::Error& e) {
+namespace {
+
+// A to_postgres letter for `it`, retried on the store's schedule (1 min,
+// doubling): the object is pulled again then.
+state::DeadLetter letter(const std::string& mapping, const std::string& pg_key, const std::string& hubspot_id,
+                         const model::Error& e, std::int64_t now) {
   state::DeadLetter dl;
-  dl.mapping = m_.name;
+  dl.mapping = mapping;
   dl.direction = state::Direction::to_postgres;
-  dl.pg_key = it.pg_key;
-  dl.hubspot_id = it.record.hubspot_id;
+  dl.pg_key = pg_key;
+  dl.hubspot_id = hubspot_id;
   dl.payload_json = "{}";
   dl.error_kind = e.kind;
   dl.http_status = e.http_status;
   dl.category = e.category;
   dl.message = e.message;
-  dl.first_failed_at_ms = dl.last_failed_at_ms = b.now;
-  dl.next_retry_at_ms = b.now;  // retried on the store's schedule
+  dl.first_failed_at_ms = dl.last_failed_at_ms = now;
+  dl.next_retry_at_ms = now;
+  return dl;
+}
+
+}  // namespace
+
+void Puller::dead_letter(Batch& b, Item& it, const model::Error& e) {
   it.done = true;
   ++b.stats.dead_lettered;
   log_->warn("dead-lettered mapping={} direction=to_postgres object={} key={} kind={} category={} code={}",
              m_.name, it.record.hubspot_id, it.pg_key, model::to_string(e.kind), e.category, e.code);
-  b.dead.push_back(std::move(dl));
+  b.dead.push_back(letter(m_.name, it.pg_key, it.record.hubspot_id, e, b.now));
 }
 
 // The object's fields are in; one foreign key waits for a parent that has no
 // row yet. A to_postgres letter brings the object back on the dead-letter
-// schedule (1 min, doubling), as push's waiting rows do, and names the
-// parent; the pull that finds the parent resolves it.
+// schedule, as push's waiting rows do, and names the parent; the pull that
+// finds the parent resolves it.
 void Puller::wait_for_parent(Batch& b, Item& it) {
-  state::DeadLetter dl;
-  dl.mapping = m_.name;
-  dl.direction = state::Direction::to_postgres;
-  dl.pg_key = it.pg_key;
-  dl.hubspot_id = it.record.hubspot_id;
-  dl.payload_json = "{}";
-  dl.error_kind = model::ErrorKind::transient;
-  dl.category = "PARENT_NOT_SYNCED";
-  dl.message = "its association to " + it.waits_for + " waits: that object has no row in Postgres yet";
-  dl.first_failed_at_ms = dl.last_failed_at_ms = b.now;
-  dl.next_retry_at_ms = b.now;  // on the store's schedule: 1 min, doubling
+  auto e = model::make_error(model::ErrorKind::transient,
+                             "its association to " + it.waits_for + " waits: that object has no row in Postgres yet");
+  e.category = "PARENT_NOT_SYNCED";
   ++b.stats.deferred;
   log_->info("waiting for a parent mapping={} object={} parent=\"{}\"", m_.name, it.record.hubspot_id, it.waits_for);
-  b.dead.push_back(std::move(dl));
+  b.dead.push_back(letter(m_.name, it.pg_key, it.record.hubspot_id, e, b.now));
 }
 
 }  // namespace hubsync::pipeline

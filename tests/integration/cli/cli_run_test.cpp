@@ -12,6 +12,8 @@
 #include <regex>
 #include <thread>
 
+#include <rapidjson/document.h>
+
 #include "tests/integration/push/push_harness.h"
 #include "tests/support/process.h"
 
@@ -126,6 +128,130 @@ TEST(CliRun, BothWaysWithAConflictListedByRuleAndAPrunedArchive) {
   EXPECT_THAT(json.out, HasSubstr("\"winner\":\"hubspot\""));
   for (const auto& o : {listed.out, json.out, first.out, second.out}) EXPECT_THAT(o, Not(HasSubstr(sim::kHubsyncToken)));
   EXPECT_EQ(run_cli(config, "conflicts list --since 1x").code, 2);
+}
+
+// --- hubsync status: backlog, lag, last success, dead letters, conflicts,
+// checkpoints and the HubSpot budget, per mapping and direction; read-only;
+// honest when a dependency is down.
+
+// `status` as a script reads it: stdout only (the JSON), stderr dropped.
+CommandOutput status_cli(const fs::path& config, const std::string& args) {
+  return run_command("('" HUBSYNC_BIN "' --config '" + config.string() + "' " + args + " 2>/dev/null)");
+}
+
+std::string file_bytes(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+const rapidjson::Value* find_direction(const rapidjson::Document& d, const char* mapping, const char* dir) {
+  for (const auto& m : d["mappings"].GetArray()) {
+    if (std::string(m["name"].GetString()) != mapping) continue;
+    for (const auto& x : m["directions"].GetArray())
+      if (std::string(x["direction"].GetString()) == dir) return &x;
+  }
+  return nullptr;
+}
+
+TEST(CliStatus, ShowsBacklogConflictsAndBudgetPerDirectionAndWritesNothing) {
+  HUBSYNC_REQUIRE_PG(server);
+  sim::SimulatorOptions so;
+  so.index_lag_ms = 0;  // rate limits on: HubSpot's daily headers tell the budget
+  auto h = std::make_unique<PushHarness>(
+      server, "CREATE TABLE people (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, name text);"
+              "INSERT INTO people (email, name) VALUES ('a@x.io', 'A')",
+      std::vector<std::string>{kTwoWay}, so);
+  fs::create_directories(h->dir / "mappings");
+  std::ofstream(h->dir / "mappings" / "people.yaml") << kTwoWay;
+  const fs::path config = h->dir / "hubsync.yaml";
+  std::ofstream(config) << h->config_yaml();
+  ASSERT_EQ(run_cli(config, "migrate").code, 0);
+  auto before_any = status_cli(config, "status --offline");
+  EXPECT_EQ(before_any.code, 0) << before_any.out;
+  EXPECT_THAT(before_any.out, HasSubstr("nothing has run"));
+  ASSERT_EQ(run_cli(config, "run --once").code, 0);
+  // One conflict (both sides changed the name; the rule says hubspot).
+  h->sim.ui_edit("contacts", h->live_by("contacts", "email").at("a@x.io").id, {{"firstname", "A in HubSpot"}});
+  h->db.exec("UPDATE people SET name = 'A in Postgres' WHERE email = 'a@x.io'");
+  ASSERT_EQ(run_cli(config, "run --once").code, 0);
+  // Two captured changes wait for the next run.
+  h->db.exec("INSERT INTO people (email, name) VALUES ('b@x.io', 'B'), ('c@x.io', 'C')");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+
+  const auto state_before = file_bytes(h->dir / "cli-state.db");
+  const auto writes_before = h->sim.counters().inputs_written;
+  const auto changelog_before = h->db.scalar("SELECT count(*) FROM hubsync.changelog");
+  auto json = status_cli(config, "status --json");
+  ASSERT_EQ(json.code, 0) << json.out;
+  rapidjson::Document d;
+  ASSERT_FALSE(d.Parse(json.out.c_str()).HasParseError()) << json.out;
+  EXPECT_EQ(d["version"].GetInt(), 1);
+  EXPECT_TRUE(d["postgres"]["reachable"].GetBool());
+  EXPECT_TRUE(d["hubspot"]["reachable"].GetBool());
+  EXPECT_TRUE(d["state_store"]["reachable"].GetBool());
+  ASSERT_TRUE(d["hubspot_daily_budget"]["used"].IsInt64()) << json.out;
+  EXPECT_GT(d["hubspot_daily_budget"]["used"].GetInt64(), 3);  // two runs and this probe
+  EXPECT_GT(d["hubspot_daily_budget"]["limit"].GetInt64(), d["hubspot_daily_budget"]["used"].GetInt64());
+  const auto* out = find_direction(d, "people", "to_hubspot");
+  const auto* in = find_direction(d, "people", "to_postgres");
+  ASSERT_TRUE(out && in) << json.out;
+  EXPECT_EQ((*out)["backlog"].GetInt64(), 2);
+  EXPECT_GE((*out)["lag_seconds"].GetDouble(), 1.0);
+  EXPECT_TRUE((*out)["last_success"].IsString());
+  EXPECT_TRUE((*out)["last_failure"].IsNull());
+  EXPECT_EQ((*in)["backlog"].GetInt64(), 0);
+  EXPECT_TRUE((*in)["last_success"].IsString());
+  const auto& people = d["mappings"][0];
+  EXPECT_EQ(people["conflicts_24h"].GetInt64(), 1);
+  EXPECT_GE(people["checkpoints"].Size(), 1u) << json.out;
+  // Read-only: nothing written to HubSpot, Postgres or the state store.
+  EXPECT_EQ(h->sim.counters().inputs_written, writes_before);
+  EXPECT_EQ(h->db.scalar("SELECT count(*) FROM hubsync.changelog"), changelog_before);
+  EXPECT_EQ(file_bytes(h->dir / "cli-state.db"), state_before);
+
+  auto text = status_cli(config, "status");
+  EXPECT_EQ(text.code, 0) << text.out;
+  EXPECT_THAT(text.out, HasSubstr("people (public.people <-> contacts, direction both)"));
+  EXPECT_THAT(text.out, HasSubstr("to_hubspot: backlog 2, lag "));
+  EXPECT_THAT(text.out, HasSubstr("conflicts in the last 24 h 1"));
+  EXPECT_THAT(text.out, Not(HasSubstr(sim::kHubsyncToken)));
+
+  // HubSpot goes away: status still reports, says so, and exits 2.
+  h->sim.stop();
+  auto down = status_cli(config, "status --json");
+  EXPECT_EQ(down.code, 2) << down.out;
+  rapidjson::Document dd;
+  ASSERT_FALSE(dd.Parse(down.out.c_str()).HasParseError()) << down.out;
+  EXPECT_FALSE(dd["hubspot"]["reachable"].GetBool());
+  EXPECT_TRUE(dd["postgres"]["reachable"].GetBool());
+  EXPECT_EQ((*find_direction(dd, "people", "to_hubspot"))["backlog"].GetInt64(), 2);
+}
+
+TEST(CliStatus, AFailedPassIsShownWithItsCauseUntilTheNextSuccess) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = quick_harness(server, "CREATE TABLE people (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, name text)",
+                         {kTwoWay});
+  fs::create_directories(h->dir / "mappings");
+  std::ofstream(h->dir / "mappings" / "people.yaml") << kTwoWay;
+  const fs::path config = h->dir / "hubsync.yaml";
+  std::string yaml = h->config_yaml();
+  yaml.replace(yaml.find("portal_id: 62515,"), 17, "portal_id: 62515, retry_for_s: 1,");
+  std::ofstream(config) << yaml;
+  ASSERT_EQ(run_cli(config, "migrate").code, 0);
+  ASSERT_EQ(run_cli(config, "run --once").code, 0);
+  h->sim.stop();
+  h->db.exec("INSERT INTO people (email, name) VALUES ('late@x.io', 'L')");
+  EXPECT_EQ(run_cli(config, "run --once").code, 2);
+  auto json = status_cli(config, "status --json --offline");
+  EXPECT_EQ(json.code, 0) << json.out;  // HubSpot not asked: Postgres answered
+  rapidjson::Document d;
+  ASSERT_FALSE(d.Parse(json.out.c_str()).HasParseError()) << json.out;
+  EXPECT_FALSE(d["hubspot"]["checked"].GetBool());
+  const auto* in = find_direction(d, "people", "to_postgres");
+  ASSERT_NE(in, nullptr);
+  EXPECT_TRUE((*in)["last_success"].IsString());  // the first run's
+  ASSERT_TRUE((*in)["last_failure"].IsString()) << json.out;
+  EXPECT_THAT(std::string((*in)["last_error"].GetString()), Not(HasSubstr(sim::kHubsyncToken)));
 }
 
 }  // namespace
