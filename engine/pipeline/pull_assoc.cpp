@@ -4,6 +4,7 @@
 // through the three-way merge; a link table gains and loses rows.
 #include "engine/pipeline/pull.h"
 #include "engine/pipeline/pull_item.h"
+#include "engine/pipeline/sync_helpers.h"
 
 #include <algorithm>
 #include <set>
@@ -29,12 +30,6 @@ std::string key_text(const std::string& pg_key) {
   auto k = model::RecordKey::decode(pg_key, 1);
   return k ? k->parts.front() : pg_key;
 }
-
-namespace {
-
-std::string assoc_field(const std::string& column) { return "assoc:" + column; }
-
-}  // namespace
 
 Status Puller::pull_associations(Batch& b) {
   if (m_.link) return pull_link_rows(b, m_);
@@ -116,7 +111,21 @@ model::Result<std::optional<model::Value>> Puller::decide_foreign_key(
   std::string hs;
   if (auto t = targets.find(it.record.hubspot_id); t != targets.end() && !t->second.empty())
     hs = base && t->second.count(*base) ? *base : *t->second.begin();
-  auto d = reconcile::decide({base, pg, hs, it.pg_changed_at_ms, 0}, a.direction, m_.conflict);
+  // HubSpot keeps no time for an association: `newest` has only Postgres's
+  // (known or not), and a time that is known, or a tie, goes to Postgres.
+  const bool newest = m_.conflict == mapping::ConflictPolicy::newest;
+  auto d = reconcile::decide({base, pg, hs, it.pg_changed_at_ms, 0}, a.direction,
+                             newest ? mapping::ConflictPolicy::postgres : m_.conflict);
+  if (d.conflict) {
+    d.rule = m_.conflict;
+    it.conflicts.push_back(conflict_of(m_.name, it, field, pg, hs, base, d, b.now,
+                                       newest ? " (HubSpot keeps no time for associations: Postgres's change wins)" : ""));
+    ++b.stats.conflicts;
+    // Postgres won: the push that follows moves HubSpot's pair, so the base
+    // becomes the pair HubSpot holds now (the base's pair may be gone).
+    if (d.action == reconcile::Action::write_hubspot)
+      b.records.push_back({it.pg_key, "", {{field, state::SyncedField{hs, 0, b.now}}}});
+  }
   if (d.action == reconcile::Action::adopt)
     b.records.push_back({it.pg_key, "", {{field, state::SyncedField{hs, 0, b.now}}}});
   if (d.action != reconcile::Action::write_postgres) return Out();

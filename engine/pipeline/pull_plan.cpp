@@ -242,18 +242,9 @@ void Puller::plan_item(Batch& b, Item& it) {
   for (const auto& f : m_.fields) {
     const auto& d = it.decisions[f.id];
     if (d.conflict && !d.needs_hubspot_time) {
-      state::ConflictRecord c;
-      c.mapping = m_.name;
-      c.pg_key = it.pg_key;
-      c.hubspot_id = it.record.hubspot_id;
-      c.field = f.id;
-      c.pg_value = it.pg_compare[f.id];
-      c.hs_value = it.hs_compare[f.id];
-      if (auto bf = it.base.find(f.id); bf != it.base.end()) c.base_value = bf->second.value;
-      c.winner = d.action == reconcile::Action::write_postgres ? state::Side::hubspot : state::Side::postgres;
-      c.rule = mapping::to_string(d.rule);
-      c.decided_at_ms = b.now;
-      it.conflicts.push_back(std::move(c));
+      std::optional<std::string> base;
+      if (auto bf = it.base.find(f.id); bf != it.base.end()) base = bf->second.value;
+      it.conflicts.push_back(conflict_of(m_.name, it, f.id, it.pg_compare[f.id], it.hs_compare[f.id], base, d, b.now));
       ++b.stats.conflicts;
     }
     if (d.action == reconcile::Action::write_postgres) {
@@ -275,6 +266,23 @@ void Puller::plan_item(Batch& b, Item& it) {
                           : model::Value::null();
   if (it.row) it.row->fields = std::move(written);
   else it.row = Row{{}, std::move(written), true, {}, {}};
+}
+
+state::ConflictRecord conflict_of(const std::string& mapping, const Puller::Item& it, const std::string& field,
+                                  const std::string& pg, const std::string& hs, const std::optional<std::string>& base,
+                                  const reconcile::Decision& d, std::int64_t now, const std::string& rule_note) {
+  state::ConflictRecord c;
+  c.mapping = mapping;
+  c.pg_key = it.pg_key;
+  c.hubspot_id = it.record.hubspot_id;
+  c.field = field;
+  c.pg_value = pg;
+  c.hs_value = hs;
+  c.base_value = base;
+  c.winner = d.action == reconcile::Action::write_postgres ? state::Side::hubspot : state::Side::postgres;
+  c.rule = mapping::to_string(d.rule) + rule_note;
+  c.decided_at_ms = now;
+  return c;
 }
 
 namespace {

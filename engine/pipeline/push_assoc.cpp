@@ -3,16 +3,13 @@
 // type (labels people added in HubSpot stay).
 #include "engine/pipeline/push.h"
 #include "engine/pipeline/push_item.h"
+#include "engine/pipeline/sync_helpers.h"
 
 namespace hubsync::pipeline {
 
 using model::ErrorKind;
 using model::Result;
 using model::Status;
-
-namespace {
-std::string assoc_field(const std::string& column) { return "assoc:" + column; }
-}  // namespace
 
 // The HubSpot id of the row `column` points at: "" when the column is NULL,
 // nullopt when that row has no object yet. Then the row waits (retried

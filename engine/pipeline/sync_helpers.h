@@ -8,6 +8,9 @@
 
 namespace hubsync::pipeline {
 
+/// The base's field name of an association's foreign-key column.
+inline std::string assoc_field(const std::string& column) { return "assoc:" + column; }
+
 /// True when HubSpot compares the mapping's match values without regard to
 /// case (contacts' email: HubSpot stores emails lower-cased), so `A@x` and
 /// `a@x` name one object.

@@ -229,6 +229,48 @@ TEST_F(AssocPull, AForeignKeyWhoseParentHasNoRowYetWaitsAndIsFilledByTheRetry) {
   EXPECT_TRUE(h_->store->list_dead_letters(f)->empty());
 }
 
+// Both sides moved the contact: Postgres cleared its company, HubSpot moved
+// it to B. HubSpot keeps no time for associations, so `newest` lets
+// Postgres's change win; the conflict is recorded, and the push that follows
+// takes the contact off B.
+TEST_F(AssocPull, AForeignKeyChangedOnBothSidesIsAConflictRecordedAndPostgresWins) {
+  if (!h_) return;
+  auto orgs = h_->live_by("companies", "org_code");
+  const auto x = h_->live_by("contacts", "email").at("x@a.io").id;
+  auto& crm = h_->hubspot->crm;
+  auto unlabelled = crm.association_type("contacts", "companies", "");
+  ASSERT_TRUE(unlabelled.ok() && unlabelled->has_value());
+  ASSERT_TRUE(crm.unassociate_types("contacts", "companies", {{x, orgs.at("A").id, **unlabelled}}).ok());
+  ASSERT_TRUE(crm.associate("contacts", "companies", {{x, orgs.at("B").id, **unlabelled}}).ok());
+  h_->db.exec("UPDATE staff SET org_id = NULL WHERE id = 10");
+  pipeline::PullOptions o;
+  o.overlap_ms = 0;
+  o.association_pass_every_ms = 0;
+  auto r = h_->pull("staff", o);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->conflicts, 1);
+  EXPECT_EQ(h_->db.scalar("SELECT coalesce(org_id::text, '-') FROM staff WHERE id = 10"), "-");
+  auto conflicts = h_->store->list_conflicts("staff", 10);
+  ASSERT_TRUE(conflicts.ok());
+  ASSERT_EQ(conflicts->size(), 1u);
+  const auto& c = conflicts->front();
+  EXPECT_EQ(c.field, "assoc:org_id");
+  EXPECT_EQ(c.winner, state::Side::postgres);
+  EXPECT_EQ(c.hs_value, orgs.at("B").id);
+  EXPECT_EQ(c.base_value, orgs.at("A").id);
+  EXPECT_THAT(c.rule, ::testing::HasSubstr("newest"));
+  push_ok(*h_, "staff");
+  auto now = crm.associations("contacts", "companies", {x});
+  ASSERT_TRUE(now.ok());
+  std::size_t pairs = 0;
+  for (const auto& a : *now) pairs += a.to.size();
+  EXPECT_EQ(pairs, 0u);  // off B, as Postgres says
+  auto again = h_->pull("staff", o);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->conflicts, 0);
+  EXPECT_EQ(h_->db.scalar("SELECT coalesce(org_id::text, '-') FROM staff WHERE id = 10"), "-");
+}
+
 // The old parent is deleted in HubSpot (its row stays: `deletes: ignore`)
 // while the contact moves to another company: the move is still followed.
 TEST(Reconcile, AMoveAwayFromACompanyDeletedInHubSpotIsFollowed) {
