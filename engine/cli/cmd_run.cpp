@@ -54,6 +54,9 @@ std::string line(const pipeline::PushStats& s) {
                     std::to_string(s.dead_lettered) + ", waiting " +
                     std::to_string(s.deferred + s.retried) + ", associations " +
                     std::to_string(s.associations);
+  if (s.conflicts > 0) out += ", conflicts " + std::to_string(s.conflicts);
+  if (s.left_to_pull > 0)
+    out += ", fields left for the pull (HubSpot changed them too and wins) " + std::to_string(s.left_to_pull);
   if (s.relinked > 0) out += ", relinked " + std::to_string(s.relinked);
   if (s.deleted_in_postgres > 0)
     out += ", deleted in Postgres (gone from HubSpot) " + std::to_string(s.deleted_in_postgres);
@@ -165,7 +168,7 @@ void record_run(state::StateStore& store, std::int64_t run_id, const RunTotals& 
   summary.counts.skipped = t.push.unchanged + t.push.filtered + t.push.ignored + t.pull.unchanged;
   summary.counts.archived = t.push.archived;
   summary.counts.failed = t.push.dead_lettered + t.pull.dead_lettered;
-  summary.counts.conflicts = t.pull.conflicts;
+  summary.counts.conflicts = t.pull.conflicts + t.push.conflicts;
   summary.errors = t.errors;
   summary.finished_at_ms = finished_ms;
   summary.duration_ms = took_ms;
@@ -178,8 +181,8 @@ void print_totals(const RunTotals& t, std::chrono::milliseconds took) {
             << took.count() / 1000.0 << " s\n";
   const auto dead = t.push.dead_lettered + t.pull.dead_lettered;
   if (dead > 0) std::cout << dead << " record(s) dead-lettered: see `hubsync dead-letters list`\n";
-  if (t.pull.conflicts > 0)
-    std::cout << t.pull.conflicts << " conflict(s) decided by the mappings' rules: see `hubsync conflicts list`\n";
+  if (t.pull.conflicts + t.push.conflicts > 0)
+    std::cout << t.pull.conflicts + t.push.conflicts << " conflict(s) decided by the mappings' rules: see `hubsync conflicts list`\n";
   if (t.queued > 0)
     std::cout << t.queued << " change(s) wait for a later run (an associated row not yet in "
               << "HubSpot, or a transient error)\n";

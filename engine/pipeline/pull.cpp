@@ -67,8 +67,7 @@ Result<PullStats> Puller::run() {
   return stats;
 }
 
-// Every property the pull reads: the mapping's, and the merge trail.
-static std::vector<std::string> properties_of(const mapping::Mapping& m) {
+std::vector<std::string> properties_of(const mapping::Mapping& m) {
   auto props = m.hubspot_properties();
   props.push_back(kMergedIds);
   return props;
@@ -110,7 +109,7 @@ Status Puller::sweep(PullStats& stats) {
       return std::move(page).error();
     }
     stats.read += static_cast<std::int64_t>(page->records.size());
-    if (auto st = process(page->records, stats); !st.ok()) return st;
+    if (auto st = process(page->records, stats, true); !st.ok()) return st;
     if (stats.unreachable) return {};
     // Caught up inside a timestamp's run: the next pass starts at that
     // timestamp (GT ms - 1) in one search rather than a tie search and then
@@ -250,7 +249,7 @@ Status Puller::association_pass(PullStats& stats) {
   return state_.set_checkpoint(m_.name, kAssociationPass, std::to_string(now));
 }
 
-Status Puller::process(std::vector<model::Record>& records, PullStats& stats) {
+Status Puller::process(std::vector<model::Record>& records, PullStats& stats, bool from_search) {
   if (records.empty()) return {};
   Batch b{{}, stats, clock_.wall_ms(), {}, {}, {}, {}, {}, {}, {}};
   for (auto& r : records) {
@@ -261,8 +260,11 @@ Status Puller::process(std::vector<model::Record>& records, PullStats& stats) {
   }
   using Step = Status (Puller::*)(Batch&);
   for (Step step : {&Puller::follow_merges, &Puller::resolve_links, &Puller::match_rows,
-                    &Puller::read_rows, &Puller::plan_fields, &Puller::read_hubspot_times})
+                    &Puller::read_rows, &Puller::plan_fields})
     if (auto st = (this->*step)(b); !st.ok()) return st;
+  if (from_search)
+    if (auto st = reread_before_writing(b); !st.ok()) return st;
+  if (auto st = read_hubspot_times(b); !st.ok()) return st;
   for (auto& it : b.items) plan_item(b, it);
   if (auto st = apply_postgres(b); !st.ok()) return st;
   if (auto st = apply_hubspot(b); !st.ok()) return st;

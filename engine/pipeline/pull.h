@@ -104,7 +104,9 @@ class Puller {
   model::Status sweep(PullStats& stats);
   model::Status follow_archived(PullStats& stats);
   model::Status association_pass(PullStats& stats);
-  model::Status process(std::vector<model::Record>& records, PullStats& stats);
+  /// `from_search`: the records' values came from search, which lags
+  /// writes (they are read again before anything is written to HubSpot).
+  model::Status process(std::vector<model::Record>& records, PullStats& stats, bool from_search = false);
   // pull_plan.cpp
   model::Status resolve_links(Batch& b);
   model::Status follow_merges(Batch& b);
@@ -112,6 +114,8 @@ class Puller {
   model::Status read_rows(Batch& b);
   model::Status plan_fields(Batch& b);
   model::Status read_hubspot_times(Batch& b);
+  model::Status reread_before_writing(Batch& b);
+  bool may_be_stale(const Item& it) const;
   void plan_item(Batch& b, Item& it);
   // pull_apply.cpp
   model::Status record_postgres_intents(Batch& b, const std::vector<Item*>& writing);

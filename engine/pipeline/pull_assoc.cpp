@@ -118,7 +118,7 @@ model::Result<std::optional<model::Value>> Puller::decide_foreign_key(
                              newest ? mapping::ConflictPolicy::postgres : m_.conflict);
   if (d.conflict) {
     d.rule = m_.conflict;
-    it.conflicts.push_back(conflict_of(m_.name, it, field, pg, hs, base, d, b.now,
+    it.conflicts.push_back(conflict_of(m_.name, it.pg_key, it.record.hubspot_id, field, pg, hs, base, d, b.now,
                                        newest ? " (HubSpot keeps no time for associations: Postgres's change wins)" : ""));
     ++b.stats.conflicts;
     // Postgres won: the push that follows moves HubSpot's pair, so the base

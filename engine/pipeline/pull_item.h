@@ -64,11 +64,8 @@ struct Puller::LinkPlan {
 /// Ids of the objects each object is associated with by `type`.
 std::map<std::string, std::set<std::string>> targets_of(const std::vector<Associated>& all,
                                                         const AssociationType& type);
-/// The record of a conflict `d` decided on `field` of `it`: both values, the
-/// base, the winner and the rule (`rule_note`, when given, says more).
-state::ConflictRecord conflict_of(const std::string& mapping, const Puller::Item& it, const std::string& field,
-                                  const std::string& pg, const std::string& hs, const std::optional<std::string>& base,
-                                  const reconcile::Decision& d, std::int64_t now, const std::string& rule_note = "");
+/// Every property the pull reads: the mapping's, and the merge trail.
+std::vector<std::string> properties_of(const mapping::Mapping& m);
 /// The key text of a single-column pg_key (what a foreign key holds).
 std::string key_text(const std::string& pg_key);
 

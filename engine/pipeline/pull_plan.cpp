@@ -218,15 +218,59 @@ Status Puller::read_hubspot_times(Batch& b) {
   auto read = crm_.read_objects(m_.object.path(), ids, req);
   if (!read.ok()) return std::move(read).error();
   for (std::size_t i = 0; i < asking.size(); ++i) {
-    Item& it = *asking[i];
-    const auto& o = (*read)[i];
-    for (const auto& f : m_.fields) {
-      std::int64_t newest = 1;  // read: known, even when HubSpot has no version
-      for (const auto& p : f.properties)
-        if (auto h = o.history.find(p); h != o.history.end() && !h->second.empty())
-          newest = std::max(newest, h->second.front().timestamp_ms);
-      it.hs_times[f.id] = newest;
+    asking[i]->hs_times = field_times(m_, (*read)[i]);
+  }
+  return plan_fields(b);
+}
+
+// Search lags writes: an object can come back from it as it was before a
+// newer edit, or before the values hubsync agreed on last (its own write,
+// or a newer edit it already pulled). Such a version must never be taken
+// for HubSpot's state: "unchanged" would let Postgres overwrite the newer
+// edit, "changed" would put old values back in Postgres. Objects about to
+// be written in HubSpot, and objects about to write Postgres whose version
+// is not newer than their last agreement, are read again (one batch read
+// per 100) and decided with what HubSpot holds now. A genuine edit made
+// after the agreement costs no read.
+bool Puller::may_be_stale(const Item& it) const {
+  bool to_hubspot = false, to_postgres = false;
+  for (const auto& [id, d] : it.decisions) {
+    to_hubspot |= d.action == reconcile::Action::write_hubspot;
+    to_postgres |= d.action == reconcile::Action::write_postgres;
+  }
+  if (to_hubspot) return true;
+  if (!to_postgres || it.base.empty()) return false;
+  std::int64_t agreed = 0;
+  for (const auto& [id, f] : it.base) agreed = std::max(agreed, f.synced_at_ms);
+  return it.record.changed_at_ms == 0 || it.record.changed_at_ms <= agreed + opt_.clock_skew_ms;
+}
+
+Status Puller::reread_before_writing(Batch& b) {
+  std::vector<Item*> writing;
+  std::vector<std::string> ids;
+  for (auto& it : b.items) {
+    if (it.done || it.record.hubspot_id.empty() || !may_be_stale(it)) continue;
+    writing.push_back(&it);
+    ids.push_back(it.record.hubspot_id);
+  }
+  if (writing.empty()) return {};
+  auto read = crm_.read(m_.object.path(), ids, properties_of(m_));
+  if (!read.ok()) return std::move(read).error();
+  for (std::size_t k = 0; k < writing.size(); ++k) {
+    Item& it = *writing[k];
+    auto& r = (*read)[k];
+    if (r.error || !r.record || !r.merged_into.empty()) {
+      // Failing, gone or merged since the search: this object comes back
+      // on the dead-letter schedule (the archived listing and merges are
+      // followed meanwhile); Postgres's change stays in the changelog.
+      dead_letter(b, it, r.error ? *r.error
+                                 : model::make_error(model::ErrorKind::transient,
+                                                     "object " + it.record.hubspot_id + " changed while it was pulled"));
+      continue;
     }
+    it.props.clear();
+    for (const auto& [k2, v] : r.record->fields) it.props[k2] = v.canonical();
+    it.record.fields = std::move(r.record->fields);
   }
   return plan_fields(b);
 }
@@ -244,7 +288,7 @@ void Puller::plan_item(Batch& b, Item& it) {
     if (d.conflict && !d.needs_hubspot_time) {
       std::optional<std::string> base;
       if (auto bf = it.base.find(f.id); bf != it.base.end()) base = bf->second.value;
-      it.conflicts.push_back(conflict_of(m_.name, it, f.id, it.pg_compare[f.id], it.hs_compare[f.id], base, d, b.now));
+      it.conflicts.push_back(conflict_of(m_.name, it.pg_key, it.record.hubspot_id, f.id, it.pg_compare[f.id], it.hs_compare[f.id], base, d, b.now));
       ++b.stats.conflicts;
     }
     if (d.action == reconcile::Action::write_postgres) {
@@ -266,23 +310,6 @@ void Puller::plan_item(Batch& b, Item& it) {
                           : model::Value::null();
   if (it.row) it.row->fields = std::move(written);
   else it.row = Row{{}, std::move(written), true, {}, {}};
-}
-
-state::ConflictRecord conflict_of(const std::string& mapping, const Puller::Item& it, const std::string& field,
-                                  const std::string& pg, const std::string& hs, const std::optional<std::string>& base,
-                                  const reconcile::Decision& d, std::int64_t now, const std::string& rule_note) {
-  state::ConflictRecord c;
-  c.mapping = mapping;
-  c.pg_key = it.pg_key;
-  c.hubspot_id = it.record.hubspot_id;
-  c.field = field;
-  c.pg_value = pg;
-  c.hs_value = hs;
-  c.base_value = base;
-  c.winner = d.action == reconcile::Action::write_postgres ? state::Side::hubspot : state::Side::postgres;
-  c.rule = mapping::to_string(d.rule) + rule_note;
-  c.decided_at_ms = now;
-  return c;
 }
 
 namespace {

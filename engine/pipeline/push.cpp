@@ -57,6 +57,8 @@ PushStats& PushStats::operator+=(const PushStats& o) {
   retried += o.retried;
   relinked += o.relinked;
   deleted_in_postgres += o.deleted_in_postgres;
+  conflicts += o.conflicts;
+  left_to_pull += o.left_to_pull;
   if (o.unreachable) unreachable = o.unreachable;
   return *this;
 }
@@ -219,10 +221,11 @@ Status Pusher::recheck_all_links(PushStats& stats) {
 
 Status Pusher::process(std::vector<Item>& items, PushStats& stats) {
   if (m_.kind == mapping::MappingKind::link) return process_links(items, stats);
-  Batch b{items, stats, clock_.wall_ms(), {}, {}, {}, {}, {}, {}};
+  Batch b{items, stats, clock_.wall_ms(), {}, {}, {}, {}, {}, {}, {}};
   if (auto st = load_links(b); !st.ok()) return st;
   for (std::size_t i = 0; i < items.size(); ++i) plan_item(b, i);
   if (auto st = resolve_match_owners(b); !st.ok()) return st;
+  if (auto st = check_hubspot(b); !st.ok()) return st;
   if (auto st = send_updates(b, b.updates); !st.ok()) return st;
   if (auto st = send_upserts(b); !st.ok()) return st;
   if (auto st = send_archives(b); !st.ok()) return st;
@@ -259,6 +262,18 @@ Status Pusher::finish(Batch& b) {
   // idempotent work. Intents settle with the batch's commit.
   for (const auto& dl : b.dead)
     if (auto r = state_.add_dead_letter(dl); !r.ok()) return std::move(r).error();
+  // A conflict is recorded once its write went out; a row that waits or
+  // failed decides again when it is retried.
+  std::set<std::string> unsent;
+  for (const auto& it : b.items)
+    if (it.retry_later || it.outcome == ChangeOutcome::dead_lettered) unsent.insert(it.pg_key);
+  for (const auto& c : b.conflicts) {
+    if (unsent.count(c.pg_key)) {
+      --b.stats.conflicts;
+      continue;
+    }
+    if (auto r = state_.record_conflict(c); !r.ok()) return std::move(r).error();
+  }
   state::BatchCommit commit{m_.name, std::move(b.records), std::move(b.removed), {}};
   for (const auto& it : b.items)
     if (it.intent) commit.intents_done.push_back(it.pg_key);

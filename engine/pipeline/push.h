@@ -34,6 +34,8 @@ struct PushStats {
   std::int64_t retried = 0;        ///< rows released after a transient failure
   std::int64_t relinked = 0;       ///< rows that took over a deleted row's object, or followed a merge
   std::int64_t deleted_in_postgres = 0;  ///< rows deleted (or soft-deleted) because their object was deleted in HubSpot
+  std::int64_t conflicts = 0;      ///< fields HubSpot had changed too, sent because the rule let Postgres win (recorded)
+  std::int64_t left_to_pull = 0;   ///< fields not sent: HubSpot had changed them and wins (the pull applies and records them)
   /// Why rows were released after a transient failure (the last such error):
   /// set means a dependency was unreachable and work was left undone.
   std::optional<model::Error> unreachable;
@@ -62,8 +64,9 @@ struct PushOptions {
 
 /// The Postgres -> HubSpot path of one mapping (docs/architecture.md, Push):
 /// initial load, then the changelog until caught up. Each batch: decide per
-/// field with the three-way merge (engine/reconcile; HubSpot not read, so
-/// taken as unchanged since the base), record the writes as intents (synced
+/// field with the three-way merge (engine/reconcile; HubSpot is read first
+/// only for two-way fields whose rule could let HubSpot win, else taken as
+/// unchanged since the base), record the writes as intents (synced
 /// to disk), write HubSpot, then commit ids and synced values with the
 /// intents settled, then archive the changelog rows with their outcome. A
 /// crash before the commit leaves intents: the next run reads those objects'
@@ -109,6 +112,12 @@ class Pusher {
   bool choose_fields(Batch& b, Write& w, const state::SyncedFields* base);
   model::Status resolve_match_owners(Batch& b);
   model::Status take_over(Batch& b, Write& w, const state::Link& owner);
+  // push_check.cpp: HubSpot's values before overwriting them.
+  model::Status check_hubspot(Batch& b);
+  bool may_lose(const mapping::FieldMapping& f) const;
+  void decide_checked(Batch& b, Write& w, std::vector<std::string> only,
+                      const std::map<std::string, std::string>& hs,
+                      const std::map<std::string, std::int64_t>& hs_times);
   std::string current_match_key(const Row& row) const;
   model::Error link_conflict(const std::string& pg_key, const std::string& other_key,
                              const std::string& hubspot_id) const;

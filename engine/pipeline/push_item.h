@@ -44,6 +44,7 @@ struct Pusher::Write {
   std::string match_value;                     // the match property's value
   std::string match_key;                       // normalised (e.g. lower-cased email)
   bool dropped = false;                        // decided against (conflict): not sent
+  std::vector<std::string> needs_time;         // fields whose `newest` conflict needs HubSpot's time
 };
 
 /// Everything one batch of items decides and writes.
@@ -57,6 +58,7 @@ struct Pusher::Batch {
   std::vector<state::DeadLetter> dead;
   std::vector<state::SyncedRecord> records;
   std::vector<std::string> removed;  // rows whose link and base go
+  std::vector<state::ConflictRecord> conflicts;
 };
 
 /// Ends an item with nothing to write. Changes the initial load of this

@@ -2,9 +2,16 @@
 
 // Internal to the push and pull pipelines: how match values are compared,
 // and how properties are shown in dead letters.
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 
 #include "engine/mapping/mapping.h"
+#include "engine/pipeline/crm_port.h"
+#include "engine/reconcile/merge.h"
+#include "engine/state/state_store.h"
 
 namespace hubsync::pipeline {
 
@@ -26,6 +33,43 @@ inline std::string match_key_of(const mapping::Mapping& m, std::string value) {
     for (auto& c : value)
       if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   return value;
+}
+
+/// The record of a conflict `d` decided on `field` of the row `pg_key` and
+/// the object `hubspot_id`: both values, the base, the winner and the rule
+/// (`rule_note`, when given, says more). Push and pull record alike.
+inline state::ConflictRecord conflict_of(const std::string& mapping, const std::string& pg_key,
+                                         const std::string& hubspot_id, const std::string& field,
+                                         const std::string& pg, const std::string& hs,
+                                         const std::optional<std::string>& base, const reconcile::Decision& d,
+                                         std::int64_t now, const std::string& rule_note = "") {
+  state::ConflictRecord c;
+  c.mapping = mapping;
+  c.pg_key = pg_key;
+  c.hubspot_id = hubspot_id;
+  c.field = field;
+  c.pg_value = pg;
+  c.hs_value = hs;
+  c.base_value = base;
+  c.winner = d.action == reconcile::Action::write_postgres ? state::Side::hubspot : state::Side::postgres;
+  c.rule = mapping::to_string(d.rule) + rule_note;
+  c.decided_at_ms = now;
+  return c;
+}
+
+/// Each field's time in HubSpot from a read with property history: the
+/// newest version of any of its properties; 1 (known, and older than any
+/// real time) when HubSpot kept no version.
+inline std::map<std::string, std::int64_t> field_times(const mapping::Mapping& m, const ReadOutcome& read) {
+  std::map<std::string, std::int64_t> out;
+  for (const auto& f : m.fields) {
+    std::int64_t newest = 1;
+    for (const auto& p : f.properties)
+      if (auto h = read.history.find(p); h != read.history.end() && !h->second.empty())
+        newest = std::max(newest, h->second.front().timestamp_ms);
+    out[f.id] = newest;
+  }
+  return out;
 }
 
 /// Properties as a JSON object: a dead letter's payload.

@@ -79,7 +79,7 @@ void ServiceMetrics::publish_records(const ServiceStats& s) {
           {"mapping"}, {m}, p.captured);
     count("hubsync_objects_read_total", "HubSpot objects read by pulls, per mapping", {"mapping"}, {m}, q.read);
     count("hubsync_conflicts_total", "Fields both sides changed, decided by the field's rule, per mapping",
-          {"mapping"}, {m}, q.conflicts);
+          {"mapping"}, {m}, q.conflicts + p.conflicts);
   }
 }
 

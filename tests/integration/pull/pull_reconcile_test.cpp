@@ -96,6 +96,118 @@ TEST(Reconcile, TheConflictMatrixResolvesAsTheTableSaysAndNeverWritesAgainstADir
   EXPECT_EQ(push_ok(*h, "matrix").pushed(), 0);
 }
 
+// Both sides edit f1..f4 of one row (f1-f3 two-way with the rules postgres,
+// hubspot, newest; f4 to_hubspot); HubSpot's edit is not searchable for an
+// hour, and is newer than Postgres's except on f3.
+void edit_both_sides_unsearchable(PushHarness& h) {
+  for (const auto& c : kCells) h.create_text_property("contacts", std::string("m_") + c.column, false);
+  h.db.exec("INSERT INTO matrix (email, f1, f2, f3, f4, f5) VALUES ('m@x.io', 'a', 'a', 'a', 'a', 'a')");
+  h.migrate();
+  push_ok(h, "matrix");
+  pull_ok(h, "matrix");
+  const std::string id = h.live_by("contacts", "email").at("m@x.io").id;
+  h.db.exec("UPDATE matrix SET f1 = 'pg', f2 = 'pg', f4 = 'pg'");
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  h.sim.set_index_lag_ms(3'600'000);
+  h.sim.ui_edit("contacts", id, {{"m_f1", "hs"}, {"m_f2", "hs"}, {"m_f3", "hs"}, {"m_f4", "hs"}});
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  h.db.exec("UPDATE matrix SET f3 = 'pg'");  // newer than HubSpot's f3
+}
+
+std::map<std::string, std::string> conflict_rules(PushHarness& h) {
+  auto recorded = h.store->list_conflicts("matrix", 10);
+  EXPECT_TRUE(recorded.ok());
+  std::map<std::string, std::string> rules;
+  if (recorded.ok())
+    for (const auto& r : *recorded) rules[r.field] += r.rule + ":" + state::to_string(r.winner);
+  return rules;
+}
+
+const std::map<std::string, std::string> kRuled = {
+    {"f1", "postgres:postgres"}, {"f2", "hubspot:hubspot"}, {"f3", "newest:postgres"}};
+
+// A push that runs before the pull has seen a HubSpot edit (serve pushes on
+// NOTIFY while the webhook is on its way; search lags) must not overwrite
+// it unless the field's rule lets Postgres win. It reads the fields whose
+// rule could let HubSpot win; a field HubSpot wins stays for the pull,
+// which records it. (f1's rule is `postgres`: HubSpot's value cannot change
+// the answer, so it is neither read nor recorded.)
+TEST(Reconcile, APushNeverOverwritesAHubSpotEditItHasNotSeenUnlessPostgresWins) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = quick_harness(server, kMatrixSql, {matrix_mapping()});
+  edit_both_sides_unsearchable(*h);
+  h->sim.reset_counters();
+  auto pushed = push_ok(*h, "matrix");
+  EXPECT_EQ(pushed.updated, 1);
+  EXPECT_EQ(pushed.conflicts, 1);     // f3: Postgres's edit is newer
+  EXPECT_EQ(pushed.left_to_pull, 1);  // f2
+  EXPECT_EQ(h->calls("/batch/read"), 2);  // the values, then f3's time
+  auto c = h->live_by("contacts", "email").at("m@x.io");
+  EXPECT_EQ(c.props["m_f1"] + c.props["m_f2"] + c.props["m_f3"] + c.props["m_f4"], "pghspgpg");
+
+  // The pull brings HubSpot's winners to Postgres and records them: each
+  // conflict once, by the side that applied it.
+  h->sim.set_index_lag_ms(0);
+  pipeline::PullOptions o;  // the real overlap: the object comes back from search
+  auto pulled = h->pull("matrix", o);
+  ASSERT_TRUE(pulled.ok());
+  EXPECT_EQ(pulled->conflicts, 1);  // f2
+  EXPECT_EQ(h->db.scalar("SELECT f1 || f2 || f3 || f4 FROM matrix"), "pghspgpg");
+  EXPECT_EQ(conflict_rules(*h), (std::map<std::string, std::string>{{"f2", "hubspot:hubspot"}, {"f3", "newest:postgres"}}));
+  h->sim.reset_counters();
+  EXPECT_EQ(push_ok(*h, "matrix").pushed(), 0);
+  EXPECT_EQ(pull_ok(*h, "matrix").updated, 0);
+  EXPECT_EQ(h->calls("/batch/update"), 0);
+}
+
+// The sweep (with the real overlap window) meets the object as search last
+// indexed it, before the edit: its values must not be taken for HubSpot's
+// (Postgres would overwrite the edit), nor, once hubsync has agreed on
+// newer ones, put back in Postgres. The pull reads such objects again.
+TEST(Reconcile, APullNeverTrustsASearchVersionOlderThanWhatItWrites) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = quick_harness(server, kMatrixSql, {matrix_mapping()});
+  edit_both_sides_unsearchable(*h);
+  pipeline::PullOptions o;  // overlap 60 s: the stale version is in it
+  auto pulled = h->pull("matrix", o);
+  ASSERT_TRUE(pulled.ok());
+  EXPECT_EQ(pulled->conflicts, 3);
+  EXPECT_EQ(h->db.scalar("SELECT f1 || f2 || f3 || f4 FROM matrix"), "pghspgpg");
+  push_ok(*h, "matrix");
+  auto c = h->live_by("contacts", "email").at("m@x.io");
+  EXPECT_EQ(c.props["m_f1"] + c.props["m_f2"] + c.props["m_f3"] + c.props["m_f4"], "pghspgpg");
+  EXPECT_EQ(conflict_rules(*h), kRuled);
+  // Search still holds the old version: a later pull reads the object again
+  // and changes nothing.
+  h->sim.reset_counters();
+  auto again = h->pull("matrix", o);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->updated + again->hubspot_updates + again->conflicts, 0);
+  EXPECT_EQ(h->db.scalar("SELECT f1 || f2 || f3 || f4 FROM matrix"), "pghspgpg");
+  EXPECT_EQ(h->calls("/batch/update"), 0);
+}
+
+// The read costs nothing where it cannot change the answer: a push of
+// fields whose rule is `postgres` (or one-way) reads nothing first.
+TEST(Reconcile, APushOfFieldsPostgresAlwaysWinsReadsNothingFirst) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = quick_harness(server, kMatrixSql, {matrix_mapping()});
+  for (const auto& c : kCells) h->create_text_property("contacts", std::string("m_") + c.column, false);
+  h->db.exec("INSERT INTO matrix (email, f1, f4) SELECT 'r' || g || '@x.io', 'a', 'a' FROM generate_series(1, 150) g");
+  h->migrate();
+  push_ok(*h, "matrix");
+  h->db.exec("UPDATE matrix SET f1 = 'b', f4 = 'b'");
+  h->sim.reset_counters();
+  EXPECT_EQ(push_ok(*h, "matrix").updated, 150);
+  EXPECT_EQ(h->calls("/batch/read"), 0);
+  EXPECT_EQ(h->calls("/batch/update"), 2);
+  // A two-way `newest` field costs one read per 100 rows, no more.
+  h->db.exec("UPDATE matrix SET f3 = 'c'");
+  h->sim.reset_counters();
+  EXPECT_EQ(push_ok(*h, "matrix").updated, 150);
+  EXPECT_EQ(h->calls("/batch/read"), 2);
+}
+
 constexpr const char* kOrgsSql =
     "CREATE TABLE orgs (id bigint PRIMARY KEY, code text NOT NULL UNIQUE, name text);"
     "CREATE TABLE staff (id bigint PRIMARY KEY, email text NOT NULL UNIQUE, org_id bigint REFERENCES orgs);"
