@@ -218,6 +218,7 @@ int cmd_run(const GlobalOptions& global, const RunOptions& options) {
   pipeline::PullOptions pull_options;
   pull_options.overlap_ms = cfg.pull.overlap_s * 1000LL;
   pull_options.association_pass_every_ms = cfg.pull.association_pass_every_s * 1000LL;
+  pull_options.write_hubspot = options.direction != "to_postgres";  // a pull-only run writes no HubSpot
 
   RunTotals totals;
   // Parents before the mappings that point at them; per mapping, what

@@ -60,6 +60,11 @@ struct PullOptions {
   std::int64_t association_pass_every_ms = 6 * 3'600'000LL;
   /// HubSpot's clock and ours may differ by this much (archived times).
   std::int64_t clock_skew_ms = 1000;
+  /// Write Postgres's side to HubSpot where the merge says so (a field
+  /// Postgres changed, a conflict Postgres wins). Off (`run --direction
+  /// to_postgres`): nothing is written to HubSpot; such fields keep their
+  /// base and wait for a push, their changes still in the changelog.
+  bool write_hubspot = true;
 };
 
 /// The HubSpot -> Postgres path of one mapping (docs/architecture.md, Pull):

@@ -235,7 +235,7 @@ Status Puller::read_hubspot_times(Batch& b) {
 bool Puller::may_be_stale(const Item& it) const {
   bool to_hubspot = false, to_postgres = false;
   for (const auto& [id, d] : it.decisions) {
-    to_hubspot |= d.action == reconcile::Action::write_hubspot;
+    to_hubspot |= opt_.write_hubspot && d.action == reconcile::Action::write_hubspot;
     to_postgres |= d.action == reconcile::Action::write_postgres;
   }
   if (to_hubspot) return true;
@@ -285,6 +285,8 @@ void Puller::plan_item(Batch& b, Item& it) {
   auto pg_props = it.row ? m_.to_hubspot(it.row->fields) : mapping::Properties{};
   for (const auto& f : m_.fields) {
     const auto& d = it.decisions[f.id];
+    // Not written to HubSpot this time: the push decides (and records) it.
+    if (d.action == reconcile::Action::write_hubspot && !opt_.write_hubspot) continue;
     if (d.conflict && !d.needs_hubspot_time) {
       std::optional<std::string> base;
       if (auto bf = it.base.find(f.id); bf != it.base.end()) base = bf->second.value;

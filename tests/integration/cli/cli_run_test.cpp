@@ -89,17 +89,23 @@ fields:
   - {column: name, property: firstname}
 )";
 
-TEST(CliRun, BothWaysWithAConflictListedByRuleAndAPrunedArchive) {
-  HUBSYNC_REQUIRE_PG(server);
-  auto h = quick_harness(server,
-                         "CREATE TABLE people (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, name text);"
-                         "INSERT INTO people (email, name) VALUES ('a@x.io', 'A'), ('pg@x.io', 'Pg')",
-                         {kTwoWay});
+// A harness with the two-way `people` mapping (`sql` makes the table) and
+// the config file a `hubsync` process reads, migrated.
+std::pair<std::unique_ptr<PushHarness>, fs::path> two_way_cli(const std::string& server, const std::string& sql) {
+  auto h = quick_harness(server, sql, {kTwoWay});
   fs::create_directories(h->dir / "mappings");
   std::ofstream(h->dir / "mappings" / "people.yaml") << kTwoWay;
-  const fs::path config = h->dir / "hubsync.yaml";
+  fs::path config = h->dir / "hubsync.yaml";
   std::ofstream(config) << h->config_yaml();
-  ASSERT_EQ(run_cli(config, "migrate").code, 0);
+  EXPECT_EQ(run_cli(config, "migrate").code, 0);
+  return {std::move(h), config};
+}
+
+TEST(CliRun, BothWaysWithAConflictListedByRuleAndAPrunedArchive) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto [h, config] = two_way_cli(server,
+                                 "CREATE TABLE people (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, name text);"
+                                 "INSERT INTO people (email, name) VALUES ('a@x.io', 'A'), ('pg@x.io', 'Pg')");
   h->sim.ui_create("contacts", {{"email", "hs@x.io"}, {"firstname", "Hs"}});
   auto first = run_cli(config, "run --once");
   ASSERT_EQ(first.code, 0) << first.out;
@@ -128,6 +134,58 @@ TEST(CliRun, BothWaysWithAConflictListedByRuleAndAPrunedArchive) {
   EXPECT_THAT(json.out, HasSubstr("\"winner\":\"hubspot\""));
   for (const auto& o : {listed.out, json.out, first.out, second.out}) EXPECT_THAT(o, Not(HasSubstr(sim::kHubsyncToken)));
   EXPECT_EQ(run_cli(config, "conflicts list --since 1x").code, 2);
+}
+
+// `--direction` limits a run to one way, the other way's work waiting for a
+// later run; a row Postgres refuses is a to_postgres dead letter that
+// `dead-letters retry` brings back once the table is fixed.
+TEST(CliRun, DirectionLimitsTheRunAndAToPostgresLetterIsRetriedFromTheCli) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto [h, config] = two_way_cli(server,
+                                 "CREATE TABLE people (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE,"
+                                 " name text CONSTRAINT no_bots CHECK (name <> 'bot'));"
+                                 "INSERT INTO people (email, name) VALUES ('a@x.io', 'A'), ('b@x.io', 'B')");
+  ASSERT_EQ(run_cli(config, "run --once").code, 0);
+  auto name_pg = [&](const char* email) {
+    return h->db.scalar(std::string("SELECT name FROM people WHERE email = '") + email + "'");
+  };
+  auto name_hs = [&](const char* email) { return h->live_by("contacts", "email").at(email).props["firstname"]; };
+
+  h->db.exec("UPDATE people SET name = 'A2' WHERE email = 'a@x.io'");
+  h->sim.ui_edit("contacts", h->live_by("contacts", "email").at("b@x.io").id, {{"firstname", "B2"}});
+  h->sim.reset_counters();
+  auto pull_only = run_cli(config, "run --once --direction to_postgres");
+  EXPECT_EQ(h->calls("batch/update") + h->calls("batch/upsert") + h->calls("batch/archive"), 0);
+  ASSERT_EQ(pull_only.code, 0) << pull_only.out;
+  EXPECT_THAT(pull_only.out, HasSubstr("people (to_postgres): created 0, updated 1"));
+  EXPECT_THAT(pull_only.out, Not(HasSubstr("(to_hubspot)")));
+  EXPECT_EQ(name_pg("b@x.io"), "B2");
+  EXPECT_EQ(name_hs("a@x.io"), "A");  // waits for a run that pushes
+  EXPECT_EQ(h->db.scalar("SELECT count(*) FROM hubsync.changelog"), "1");
+  auto push_only = run_cli(config, "run --once --direction to_hubspot");
+  ASSERT_EQ(push_only.code, 0) << push_only.out;
+  EXPECT_THAT(push_only.out, HasSubstr("people (to_hubspot): created 0, updated 1"));
+  EXPECT_THAT(push_only.out, Not(HasSubstr("(to_postgres)")));
+  EXPECT_EQ(name_hs("a@x.io"), "A2");
+
+  // Postgres refuses HubSpot's value: exit 3, a to_postgres letter naming
+  // the constraint; fixed and retried from the CLI, it lands and resolves.
+  h->sim.ui_edit("contacts", h->live_by("contacts", "email").at("b@x.io").id, {{"firstname", "bot"}});
+  auto refused = run_cli(config, "run --once");
+  EXPECT_EQ(refused.code, 3) << refused.out;
+  auto listed = run_cli(config, "dead-letters list");
+  EXPECT_THAT(listed.out, HasSubstr("people  to_postgres"));
+  EXPECT_THAT(listed.out, HasSubstr("no_bots"));
+  const auto hash = listed.out.find('#');
+  ASSERT_NE(hash, std::string::npos);
+  const std::string id = listed.out.substr(hash + 1, listed.out.find(' ', hash) - hash - 1);
+  h->db.exec("ALTER TABLE people DROP CONSTRAINT no_bots");
+  auto retried = run_cli(config, "dead-letters retry " + id);
+  EXPECT_EQ(retried.code, 0) << retried.out;
+  auto after = run_cli(config, "run --once");
+  EXPECT_EQ(after.code, 0) << after.out;
+  EXPECT_EQ(name_pg("b@x.io"), "bot");
+  EXPECT_THAT(run_cli(config, "dead-letters list").out, HasSubstr("no dead letters"));
 }
 
 // --- hubsync status: backlog, lag, last success, dead letters, conflicts,

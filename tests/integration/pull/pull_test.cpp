@@ -3,6 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "engine/ops/logging.h"
 #include "tests/integration/push/push_harness.h"
 
@@ -14,6 +17,9 @@ using ::testing::HasSubstr;
 constexpr const char* kPeopleSql =
     "CREATE TABLE people (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, first_name text,"
     " last_name text, city text)";
+
+constexpr const char* kFourPeople =
+    "INSERT INTO people (email, first_name) SELECT 'p' || g || '@x.io', 'P' FROM generate_series(1, 4) g";
 
 std::string people(const std::string& direction = "both", const std::string& extra = "") {
   return "name: people\npostgres: {table: public.people, key: id}\n"
@@ -41,6 +47,18 @@ std::string contacts(PushHarness& h) {
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
+}
+
+// A harness whose `people` rows (`insert`: an INSERT) are pushed and pulled
+// once: both sides linked and in agreement.
+std::unique_ptr<PushHarness> synced_people(const std::string& server, const std::string& sql,
+                                           const std::string& mapping, const std::string& insert) {
+  auto h = quick_harness(server, sql, {mapping});
+  h->db.exec(insert);
+  h->migrate();
+  push_ok(*h, "people");
+  pull_ok(*h, "people");
+  return h;
 }
 
 std::int64_t writes(PushHarness& h) {
@@ -118,11 +136,8 @@ TEST(Pull, TheFirstRunLinksRowsBothSidesHaveInsertsTheRestAndDuplicatesNothing) 
 
 TEST(Pull, EchoesDieAtTheReconcileStep) {
   HUBSYNC_REQUIRE_PG(server);
-  auto h = quick_harness(server, kPeopleSql, {people()});
-  h->db.exec("INSERT INTO people (email, first_name) VALUES ('a@x.io', 'A'), ('b@x.io', 'B')");
-  h->migrate();
-  push_ok(*h, "people");
-  pull_ok(*h, "people");
+  auto h = synced_people(server, kPeopleSql, people(),
+                         "INSERT INTO people (email, first_name) VALUES ('a@x.io', 'A'), ('b@x.io', 'B')");
   // A Postgres edit, pushed: the next pull writes nothing, captures nothing.
   h->db.exec("UPDATE people SET city = 'Pg' WHERE email = 'a@x.io'");
   EXPECT_EQ(push_ok(*h, "people").updated, 1);
@@ -143,11 +158,7 @@ TEST(Pull, EchoesDieAtTheReconcileStep) {
 
 TEST(Pull, ArchiveMergeAndRestoreInHubSpotFollowTheDeleteRule) {
   HUBSYNC_REQUIRE_PG(server);
-  auto h = quick_harness(server, kPeopleSql, {people()});
-  h->db.exec("INSERT INTO people (email, first_name) SELECT 'p' || g || '@x.io', 'P' FROM generate_series(1, 4) g");
-  h->migrate();
-  push_ok(*h, "people");
-  pull_ok(*h, "people");
+  auto h = synced_people(server, kPeopleSql, people(), kFourPeople);
   auto live = h->live_by("contacts", "email");
   h->sim.ui_delete("contacts", live.at("p1@x.io").id);
   const std::string survivor = h->sim.ui_merge("contacts", live.at("p2@x.io").id, live.at("p3@x.io").id);
@@ -161,6 +172,83 @@ TEST(Pull, ArchiveMergeAndRestoreInHubSpotFollowTheDeleteRule) {
   auto restored = pull_ok(*h, "people");
   EXPECT_EQ(restored.created, 1);
   EXPECT_EQ(h->db.scalar("SELECT count(*) FROM people WHERE email = 'p1@x.io'"), "1");
+}
+
+// Search lags writes, and not evenly: an edit indexed late can carry a
+// modified time older than one already swept past. Each sweep restarts the
+// overlap window before its checkpoint, so the late edit is still met; with
+// no window it would be missed until the object changed again.
+TEST(Pull, AnEditSearchIndexesLateIsMetByTheOverlapWindow) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = synced_people(server, kPeopleSql, people(),
+                         "INSERT INTO people (email, first_name) VALUES ('a@x.io', 'A'), ('b@x.io', 'B')");
+  auto live = h->live_by("contacts", "email");
+  h->sim.reset_counters();
+  auto edit_late_then_early = [&](const std::string& a_city, const std::string& b_city) {
+    h->sim.set_index_lag_ms(1500);
+    h->sim.ui_edit("contacts", live.at("a@x.io").id, {{"city", a_city}});  // searchable 1.5 s later
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    h->sim.set_index_lag_ms(0);
+    h->sim.ui_edit("contacts", live.at("b@x.io").id, {{"city", b_city}});  // newer, searchable now
+  };
+  auto city = [&](const char* email) {
+    return h->db.scalar(std::string("SELECT coalesce(city, '') FROM people WHERE email = '") + email + "'");
+  };
+  pipeline::PullOptions no_window;
+  no_window.overlap_ms = 0;
+  edit_late_then_early("Oslo", "Bergen");
+  ASSERT_TRUE(h->pull("people", no_window).ok());
+  EXPECT_EQ(city("a@x.io") + "," + city("b@x.io"), ",Bergen");  // a's edit is not searchable yet
+  std::this_thread::sleep_for(std::chrono::milliseconds(1600));
+  ASSERT_TRUE(h->pull("people", no_window).ok());
+  EXPECT_EQ(city("a@x.io"), "");  // indexed now, but older than the checkpoint: missed
+
+  pipeline::PullOptions window;  // the default: 60 s
+  edit_late_then_early("Lima", "Quito");
+  ASSERT_TRUE(h->pull("people", window).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(1600));
+  auto late = h->pull("people", window);
+  ASSERT_TRUE(late.ok());
+  EXPECT_EQ(city("a@x.io") + "," + city("b@x.io"), "Lima,Quito");
+  EXPECT_EQ(late->conflicts, 0);
+  EXPECT_EQ(writes(*h), 0);
+}
+
+// `deletes: soft` and `deletes: ignore` under archive, merge and restore in
+// HubSpot: soft marks the row and a restore clears the mark on the same row;
+// ignore leaves the row as it is and a restore links the object back to it.
+// Neither makes a duplicate row or object.
+TEST(Pull, ArchiveMergeAndRestoreUnderSoftAndIgnoreKeepOneRowEach) {
+  HUBSYNC_REQUIRE_PG(server);
+  for (const std::string rule : {"soft", "ignore"}) {
+    SCOPED_TRACE(rule);
+    std::string sql = kPeopleSql;
+    sql.insert(sql.size() - 1, ", gone boolean NOT NULL DEFAULT false");
+    const std::string deletes = rule == "soft" ? "deletes: {soft: {column: gone}}\n" : "deletes: ignore\n";
+    auto h = synced_people(server, sql, people("both", deletes), kFourPeople);
+    auto live = h->live_by("contacts", "email");
+    h->sim.ui_delete("contacts", live.at("p1@x.io").id);
+    h->sim.ui_merge("contacts", live.at("p2@x.io").id, live.at("p3@x.io").id);
+    auto stats = pull_ok(*h, "people");
+    const std::string marked = "SELECT coalesce(string_agg(email, ',' ORDER BY email), '') FROM people WHERE gone";
+    EXPECT_EQ(h->db.scalar("SELECT count(*) FROM people"), "4");
+    EXPECT_EQ(h->db.scalar(marked), rule == "soft" ? "p1@x.io,p3@x.io" : "");
+    EXPECT_EQ(stats.deleted, rule == "soft" ? 2 : 0);
+
+    h->sim.ui_restore("contacts", live.at("p1@x.io").id);
+    auto restored = pull_ok(*h, "people");
+    EXPECT_EQ(restored.created, 0);
+    EXPECT_EQ(h->db.scalar("SELECT count(*) FROM people WHERE email = 'p1@x.io'"), "1");
+    EXPECT_EQ(h->db.scalar(marked), rule == "soft" ? "p3@x.io" : "");
+    auto link = h->store->find_link_by_hubspot_id("people", live.at("p1@x.io").id);
+    ASSERT_TRUE(link.ok() && link->has_value());
+    EXPECT_EQ((*link)->pg_key, h->db.scalar("SELECT id FROM people WHERE email = 'p1@x.io'"));
+    // A push after it all makes no object: the merged-away row is not
+    // pushed again as a new contact.
+    push_ok(*h, "people");
+    EXPECT_EQ(h->live_by("contacts", "email").size(), 3u);
+    EXPECT_EQ(h->db.scalar("SELECT count(*) FROM people"), "4");
+  }
 }
 
 // A contact deleted for good (GDPR) is never in the archived listing nor in
