@@ -10,6 +10,7 @@
 #include "engine/pipeline/pull_item.h"
 
 #include "engine/pipeline/intents.h"
+#include "engine/pipeline/sync_helpers.h"
 
 namespace hubsync::pipeline {
 
@@ -19,7 +20,7 @@ using model::Status;
 
 namespace {
 constexpr const char* kSweep = "sweep";
-constexpr const char* kArchived = "archived";
+constexpr const char* kArchived = kArchivedCheckpoint;
 constexpr const char* kAssociationPass = "association_pass";
 constexpr const char* kMergedIds = "hs_merged_object_ids";
 }  // namespace

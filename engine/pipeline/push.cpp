@@ -93,6 +93,14 @@ Status Pusher::initial_load(PushStats& stats) {
   auto cp = state_.get_checkpoint(m_.name, kInitialLoad);
   if (!cp.ok()) return std::move(cp).error();
   if (*cp && (*cp)->value == kDone) return {};
+  // The pull's archived checkpoint is set once its first sweep completed.
+  auto swept = state_.get_checkpoint(m_.name, kArchivedCheckpoint);
+  if (!swept.ok()) return std::move(swept).error();
+  loading_after_backfill_ = swept->has_value();
+  struct Done {
+    bool& flag;
+    ~Done() { flag = false; }
+  } done_loading{loading_after_backfill_};
   model::RecordKey after;
   if (*cp && (*cp)->value.rfind("after:", 0) == 0) {
     auto decoded = model::RecordKey::decode((*cp)->value.substr(6), m_.key.size());

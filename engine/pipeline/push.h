@@ -113,9 +113,16 @@ class Pusher {
   model::Status resolve_match_owners(Batch& b);
   model::Status take_over(Batch& b, Write& w, const state::Link& owner);
   // push_check.cpp: HubSpot's values before overwriting them.
+  struct Checked {
+    Write* write;
+    std::string object_id;
+    mapping::Properties hs;  // HubSpot's values now
+  };
   model::Status check_hubspot(Batch& b);
+  model::Status read_checked(Batch& b, const std::vector<Write*>& writes, const std::string& id_property,
+                             std::vector<Checked>& out);
   bool may_lose(const mapping::FieldMapping& f) const;
-  void decide_checked(Batch& b, Write& w, std::vector<std::string> only,
+  void decide_checked(Batch& b, Write& w, const std::string& object_id, std::vector<std::string> only,
                       const std::map<std::string, std::string>& hs,
                       const std::map<std::string, std::int64_t>& hs_times);
   std::string current_match_key(const Row& row) const;
@@ -152,6 +159,11 @@ class Pusher {
   /// Changes with ids up to this were captured before this pass's initial
   /// load read the table: when they find nothing to do, they are not counted.
   std::int64_t covered_up_to_ = 0;
+  /// The initial load is running after the pull's first sweep (the
+  /// backfill) completed, which linked every object it met: its rows not
+  /// linked yet are not read by match value first (a load before it, and
+  /// rows of the changelog, are).
+  bool loading_after_backfill_ = false;
 };
 
 /// Puts dead-lettered rows of `m` (to_hubspot, pending) back on the

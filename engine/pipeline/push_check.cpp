@@ -3,8 +3,10 @@
 // its way), so an edit made moments before a push can be unknown to the
 // base. For the fields where that could change the answer — two-way fields
 // whose rule can let HubSpot win — the push reads the objects first (one
-// batch read per 100 rows; `newest` conflicts read the properties' times
-// too) and the merge decides with HubSpot's value. A field HubSpot wins is
+// batch read per 100 rows: linked ones by id, new rows by match value, as
+// an object may have been made in HubSpot since the last pull; `newest`
+// conflicts read the properties' times too) and the merge decides with
+// HubSpot's value. A field HubSpot wins is
 // not sent: the pull applies it to Postgres and records the conflict when
 // it meets the edit. A field Postgres wins is sent and its conflict recorded
 // here. Fields whose rule is `postgres`, and one-way fields, cost no read.
@@ -37,41 +39,29 @@ void add_properties(const mapping::Mapping& m, const std::vector<std::string>& f
 }  // namespace
 
 Status Pusher::check_hubspot(Batch& b) {
-  std::vector<Write*> checking;
-  std::vector<std::string> ids, properties;
-  for (auto& w : b.updates) {
-    if (w.dropped || b.items[w.item].base.empty()) continue;  // a first link never clears: nothing to lose
-    std::vector<std::string> asked;
-    for (const auto& id : w.sent_fields)
-      if (may_lose(*m_.field(id))) asked.push_back(id);
-    if (asked.empty()) continue;
-    add_properties(m_, asked, properties);
-    checking.push_back(&w);
-    ids.push_back(b.items[w.item].hubspot_id);
-  }
-  if (checking.empty()) return {};
-  auto read = crm_.read(m_.object.path(), ids, properties);
-  if (!read.ok()) return std::move(read).error();
+  std::vector<Checked> checked;
+  // Linked rows, by id. A row with no base yet sends no empty value, so a
+  // first link cannot clear anything; it is checked as an upsert would be.
+  std::vector<Write*> linked, unlinked;
+  for (auto& w : b.updates)
+    if (!w.dropped && !b.items[w.item].base.empty()) linked.push_back(&w);
+  // Rows not linked yet whose match value may already name an object (made
+  // in HubSpot since the last pull, or before a backfill that has not run):
+  // read by match value. Not in an initial load that follows the backfill,
+  // which linked every object it met.
+  for (auto& w : b.upserts)
+    if (!w.dropped && !loading_after_backfill_) unlinked.push_back(&w);
+  if (auto st = read_checked(b, linked, "", checked); !st.ok()) return st;
+  if (auto st = read_checked(b, unlinked, m_.match_property, checked); !st.ok()) return st;
 
-  std::vector<std::pair<Write*, mapping::Properties>> timing;  // `newest` conflicts: times wanted
+  std::vector<Checked*> timing;  // `newest` conflicts: the properties' times wanted
   std::vector<std::string> timing_ids, history;
-  for (std::size_t k = 0; k < checking.size(); ++k) {
-    Write& w = *checking[k];
-    const auto& r = (*read)[k];
-    if (r.error) {
-      handle_failure(b, w, WriteOutcome{"", false, r.error, ""});
-      w.dropped = true;
-      continue;
-    }
-    // Gone or merged away: the update's 404 follows it (send_updates).
-    if (!r.record || !r.merged_into.empty()) continue;
-    mapping::Properties hs;
-    for (const auto& [p, v] : r.record->fields) hs[p] = v.canonical();
-    decide_checked(b, w, w.sent_fields, hs, {});
-    if (w.needs_time.empty()) continue;
-    add_properties(m_, w.needs_time, history);
-    timing.emplace_back(&w, std::move(hs));
-    timing_ids.push_back(b.items[w.item].hubspot_id);
+  for (auto& c : checked) {
+    decide_checked(b, *c.write, c.object_id, c.write->sent_fields, c.hs, {});
+    if (c.write->needs_time.empty()) continue;
+    add_properties(m_, c.write->needs_time, history);
+    timing.push_back(&c);
+    timing_ids.push_back(c.object_id);
   }
   if (timing.empty()) return {};
   ReadRequest req;
@@ -80,8 +70,44 @@ Status Pusher::check_hubspot(Batch& b) {
   auto times = crm_.read_objects(m_.object.path(), timing_ids, req);
   if (!times.ok()) return std::move(times).error();
   for (std::size_t k = 0; k < timing.size(); ++k) {
-    auto& [w, hs] = timing[k];
-    decide_checked(b, *w, w->needs_time, hs, field_times(m_, (*times)[k]));
+    Checked& c = *timing[k];
+    decide_checked(b, *c.write, c.object_id, c.write->needs_time, c.hs, field_times(m_, (*times)[k]));
+  }
+  return {};
+}
+
+// Reads the objects of `writes` that send a field HubSpot could win, by
+// HubSpot id (`id_property` empty) or by match value, into `out`. A read
+// that fails releases its row for a later try; an object that is not there
+// (deleted, merged away, not made yet) has nothing to lose.
+Status Pusher::read_checked(Batch& b, const std::vector<Write*>& writes, const std::string& id_property,
+                            std::vector<Checked>& out) {
+  std::vector<Write*> asking;
+  std::vector<std::string> ids, properties;
+  for (Write* w : writes) {
+    std::vector<std::string> asked;
+    for (const auto& id : w->sent_fields)
+      if (may_lose(*m_.field(id))) asked.push_back(id);
+    if (asked.empty()) continue;
+    add_properties(m_, asked, properties);
+    asking.push_back(w);
+    ids.push_back(id_property.empty() ? b.items[w->item].hubspot_id : w->match_value);
+  }
+  if (asking.empty()) return {};
+  auto read = crm_.read_objects(m_.object.path(), ids, ReadRequest{properties, {}, id_property, false});
+  if (!read.ok()) return std::move(read).error();
+  for (std::size_t k = 0; k < asking.size(); ++k) {
+    Write& w = *asking[k];
+    const auto& r = (*read)[k];
+    if (r.error) {
+      handle_failure(b, w, WriteOutcome{"", false, r.error, ""});
+      w.dropped = true;
+      continue;
+    }
+    if (!r.record || !r.merged_into.empty()) continue;
+    Checked c{&w, r.record->hubspot_id, {}};
+    for (const auto& [p, v] : r.record->fields) c.hs[p] = v.canonical();
+    out.push_back(std::move(c));
   }
   return {};
 }
@@ -90,7 +116,7 @@ Status Pusher::check_hubspot(Batch& b) {
 // once read, the fields' times): a field HubSpot wins is taken out of the
 // write; a conflict Postgres wins is recorded. A field still waiting for its
 // time is left in `w.needs_time`.
-void Pusher::decide_checked(Batch& b, Write& w, std::vector<std::string> only,
+void Pusher::decide_checked(Batch& b, Write& w, const std::string& object_id, std::vector<std::string> only,
                             const std::map<std::string, std::string>& hs,
                             const std::map<std::string, std::int64_t>& hs_times) {
   Item& it = b.items[w.item];
@@ -119,7 +145,7 @@ void Pusher::decide_checked(Batch& b, Write& w, std::vector<std::string> only,
     } else if (d.action == reconcile::Action::write_hubspot || d.action == reconcile::Action::adopt) {
       kept.push_back(id);
       if (d.conflict) {
-        b.conflicts.push_back(conflict_of(m_.name, it.pg_key, it.hubspot_id, id, fs.pg.value_or(""),
+        b.conflicts.push_back(conflict_of(m_.name, it.pg_key, object_id, id, fs.pg.value_or(""),
                                           *hs_value, fs.base, d, b.now));
         ++b.stats.conflicts;
       }
@@ -128,10 +154,11 @@ void Pusher::decide_checked(Batch& b, Write& w, std::vector<std::string> only,
       ++b.stats.left_to_pull;
       log_->info("not sent mapping={} key={} object={} field={}: changed in HubSpot too and the rule ({}) lets "
                  "HubSpot win; the pull applies it",
-                 m_.name, it.pg_key, it.hubspot_id, id, mapping::to_string(d.rule));
+                 m_.name, it.pg_key, object_id, id, mapping::to_string(d.rule));
     }
   }
   w.sent_fields = std::move(kept);
+  if (it.hubspot_id.empty()) w.props[m_.match_property] = w.match_value;  // an upsert finds its object by it
 }
 
 }  // namespace hubsync::pipeline

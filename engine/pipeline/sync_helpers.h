@@ -15,6 +15,10 @@
 
 namespace hubsync::pipeline {
 
+/// The pull's checkpoint of the archived listing: set once a sweep has
+/// completed (the first time: the backfill).
+inline constexpr const char* kArchivedCheckpoint = "archived";
+
 /// The base's field name of an association's foreign-key column.
 inline std::string assoc_field(const std::string& column) { return "assoc:" + column; }
 

@@ -89,6 +89,9 @@ fields:
   - {column: name, property: firstname}
 )";
 
+constexpr const char* kPeopleTable =
+    "CREATE TABLE people (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, name text);";
+
 // A harness with the two-way `people` mapping (`sql` makes the table) and
 // the config file a `hubsync` process reads, migrated.
 std::pair<std::unique_ptr<PushHarness>, fs::path> two_way_cli(const std::string& server, const std::string& sql) {
@@ -103,9 +106,7 @@ std::pair<std::unique_ptr<PushHarness>, fs::path> two_way_cli(const std::string&
 
 TEST(CliRun, BothWaysWithAConflictListedByRuleAndAPrunedArchive) {
   HUBSYNC_REQUIRE_PG(server);
-  auto [h, config] = two_way_cli(server,
-                                 "CREATE TABLE people (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, name text);"
-                                 "INSERT INTO people (email, name) VALUES ('a@x.io', 'A'), ('pg@x.io', 'Pg')");
+  auto [h, config] = two_way_cli(server, std::string(kPeopleTable) + "INSERT INTO people (email, name) VALUES ('a@x.io', 'A'), ('pg@x.io', 'Pg')");
   h->sim.ui_create("contacts", {{"email", "hs@x.io"}, {"firstname", "Hs"}});
   auto first = run_cli(config, "run --once");
   ASSERT_EQ(first.code, 0) << first.out;
@@ -186,6 +187,27 @@ TEST(CliRun, DirectionLimitsTheRunAndAToPostgresLetterIsRetriedFromTheCli) {
   EXPECT_EQ(after.code, 0) << after.out;
   EXPECT_EQ(name_pg("b@x.io"), "bot");
   EXPECT_THAT(run_cli(config, "dead-letters list").out, HasSubstr("no dead letters"));
+}
+
+// A two-way mapping pushed before its first pull (the backfill) reads its
+// rows' objects by match value first: a row is never upserted over the
+// contact HubSpot already has, its differing values overwritten whatever
+// the rule. The merge decides them, by the rule, and records the conflict.
+TEST(CliRun, AFirstPushBeforeTheBackfillLetsTheRuleDecideWhatBothSidesHave) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto [h, config] = two_way_cli(server, std::string(kPeopleTable) + "INSERT INTO people (email, name) VALUES ('a@x.io', 'A'), ('new@x.io', 'N')");
+  h->sim.ui_create("contacts", {{"email", "a@x.io"}, {"firstname", "Hub A"}});
+  auto push_only = run_cli(config, "run --once --direction to_hubspot");
+  EXPECT_EQ(push_only.code, 0) << push_only.out;
+  EXPECT_THAT(push_only.out, HasSubstr("people (to_hubspot): created 1, updated 1"));
+  EXPECT_THAT(push_only.out, HasSubstr("fields left for the pull (HubSpot changed them too and wins) 1"));
+  EXPECT_EQ(h->live_by("contacts", "email").at("a@x.io").props["firstname"], "Hub A");
+  EXPECT_EQ(h->live_by("contacts", "email").at("new@x.io").props["firstname"], "N");
+  auto both = run_cli(config, "run --once");
+  EXPECT_EQ(both.code, 0) << both.out;
+  EXPECT_EQ(h->db.scalar("SELECT name FROM people WHERE email = 'a@x.io'"), "Hub A");  // the rule: hubspot
+  EXPECT_EQ(h->live_by("contacts", "email").size(), 2u);
+  EXPECT_THAT(run_cli(config, "conflicts list").out, HasSubstr("hubspot won (rule: hubspot)"));
 }
 
 // --- hubsync status: backlog, lag, last success, dead letters, conflicts,

@@ -187,6 +187,34 @@ TEST(Reconcile, APullNeverTrustsASearchVersionOlderThanWhatItWrites) {
   EXPECT_EQ(h->calls("/batch/update"), 0);
 }
 
+// A row inserted after the initial load whose email names a contact made in
+// HubSpot since the last pull: the upsert would link it and overwrite its
+// values. The push reads it by email first; with no base, a value on one
+// side fills the other and different values are the rule's to decide.
+TEST(Reconcile, ANewRowMatchingAContactThePullHasNotSeenIsMergedNotOverwritten) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = quick_harness(server, kMatrixSql, {matrix_mapping()});
+  for (const auto& c : kCells) h->create_text_property("contacts", std::string("m_") + c.column, false);
+  h->migrate();
+  push_ok(*h, "matrix");
+  pull_ok(*h, "matrix");
+  h->sim.ui_create("contacts", {{"email", "n@x.io"}, {"m_f1", "hs"}, {"m_f2", "hs"}, {"m_f3", "hs"}});
+  h->db.exec("INSERT INTO matrix (email, f1, f2) VALUES ('n@x.io', 'pg', 'pg')");
+  h->sim.reset_counters();
+  auto pushed = push_ok(*h, "matrix");
+  EXPECT_EQ(pushed.pushed(), 1);
+  EXPECT_EQ(pushed.left_to_pull, 1);  // f2: HubSpot's by the rule
+  EXPECT_EQ(h->calls("/batch/read"), 1);
+  auto c = h->live_by("contacts", "email");
+  ASSERT_EQ(c.size(), 1u);
+  // f1's rule is postgres (not read); f3 is empty in Postgres: never sent.
+  EXPECT_EQ(c.at("n@x.io").props["m_f1"] + c.at("n@x.io").props["m_f2"] + c.at("n@x.io").props["m_f3"], "pghshs");
+  auto pulled = pull_ok(*h, "matrix");
+  EXPECT_EQ(pulled.conflicts, 1);
+  EXPECT_EQ(h->db.scalar("SELECT f1 || f2 || f3 FROM matrix"), "pghshs");
+  EXPECT_EQ(conflict_rules(*h), (std::map<std::string, std::string>{{"f2", "hubspot:hubspot"}}));
+}
+
 // The read costs nothing where it cannot change the answer: a push of
 // fields whose rule is `postgres` (or one-way) reads nothing first.
 TEST(Reconcile, APushOfFieldsPostgresAlwaysWinsReadsNothingFirst) {
