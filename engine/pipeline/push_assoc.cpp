@@ -59,11 +59,16 @@ Status Pusher::push_associations(Batch& b) {
       Item& it = b.items[i];
       if (!it.row || it.retry_later || !it.outcome || it.hubspot_id.empty()) continue;
       if (*it.outcome != ChangeOutcome::synced && *it.outcome != ChangeOutcome::unchanged) continue;
-      std::string base;
-      if (auto f = it.base.find(field); f != it.base.end()) base = f->second.value.value_or("");
       auto to_id = parent_id(b, it, to, a.column);
       if (!to_id.ok()) return std::move(to_id).error();
-      if (!*to_id || base == **to_id) continue;
+      if (!*to_id) continue;
+      // The same merge as the fields, HubSpot's pair taken as the base's
+      // (the pull reads and reconciles HubSpot's side).
+      reconcile::FieldState fs;
+      if (auto f = it.base.find(field); f != it.base.end()) fs.base = f->second.value.value_or("");
+      fs.pg = **to_id;
+      if (reconcile::decide(fs, a.direction, m_.conflict).action != reconcile::Action::write_hubspot) continue;
+      const std::string base = fs.base.value_or("");
       if (!base.empty()) removes.push_back({it.hubspot_id, base, *type});
       if (!(*to_id)->empty()) creates.push_back({it.hubspot_id, **to_id, *type});
       pending.emplace_back(i, **to_id);
