@@ -139,6 +139,7 @@ model::Result<pipeline::SweepPage> SearchApi::sweep(const std::string& type, con
   for (auto& rec : recs) modified_of(rec);
 
   pipeline::SweepPage out;
+  if (!from.in_tie) out.remaining = page->total;
   const bool full = static_cast<int>(recs.size()) >= limit;
   if (from.in_tie) {
     out.next = from;

@@ -12,6 +12,7 @@
 #include "engine/cli/mappings.h"
 #include "engine/cli/runtime.h"
 #include "engine/ops/logging.h"
+#include "engine/ops/progress.h"
 #include "engine/pipeline/pull.h"
 #include "engine/pipeline/push.h"
 
@@ -19,32 +20,18 @@ namespace hubsync::cli {
 
 namespace {
 
-// A progress bar on a terminal, a line every few seconds elsewhere.
-class Progress {
- public:
-  explicit Progress(ratelimit::Clock& clock) : clock_(clock), tty_(isatty(STDERR_FILENO)) {}
-  void operator()(const std::string& mapping, std::int64_t done, std::int64_t total) {
-    const auto now = clock_.monotonic();
-    const bool finished = total > 0 && done >= total;
-    if (tty_) {
-      const int width = 30;
-      const int filled = total > 0 ? static_cast<int>(width * std::min<std::int64_t>(done, total) / total) : 0;
-      std::fprintf(stderr, "\r%-14s [%s%s] %lld/%lld", mapping.c_str(), std::string(filled, '#').c_str(),
-                   std::string(width - filled, ' ').c_str(), static_cast<long long>(done),
-                   static_cast<long long>(total));
-      if (finished) std::fprintf(stderr, "\n");
-      std::fflush(stderr);
-    } else if (finished || now - last_ >= std::chrono::seconds(5)) {
-      ops::logger("push")->info("initial load progress mapping={} done={} total={}", mapping, done, total);
-      last_ = now;
-    }
-  }
-
- private:
-  ratelimit::Clock& clock_;
-  bool tty_;
-  ratelimit::Clock::Duration last_{0};
-};
+// Progress of long operations (initial load, pull backfill and sweeps,
+// association pass): a bar on stderr when it is a terminal, log lines
+// otherwise.
+ops::ProgressPrinter progress_printer(ratelimit::Clock& clock) {
+  return ops::ProgressPrinter(
+      [&clock] { return clock.monotonic(); }, isatty(STDERR_FILENO) != 0,
+      [](const std::string& text, bool final) {
+        std::fprintf(stderr, "\r\033[K%s%s", text.c_str(), final ? "\n" : "");
+        std::fflush(stderr);
+      },
+      [](const std::string& text) { ops::logger("sync")->info("progress {}", text); });
+}
 
 std::string line(const pipeline::PushStats& s) {
   std::string out = "created " + std::to_string(s.created) + ", updated " + std::to_string(s.updated) +
@@ -211,14 +198,17 @@ int cmd_run(const GlobalOptions& global, const RunOptions& options) {
 
   const auto started = clock.monotonic();
   auto run_id = store->start_run("once", clock.wall_ms());
-  Progress progress(clock);
+  auto printer = progress_printer(clock);
+  const pipeline::ProgressFn progress = [&](const std::string& what, const std::string& m, std::int64_t d,
+                                            std::int64_t t) { printer.update(what, m, d, t); };
   pipeline::PushOptions push_options;
   push_options.worker = "hubsync-" + std::to_string(getpid());
-  push_options.progress = [&](const std::string& m, std::int64_t d, std::int64_t t) { progress(m, d, t); };
+  push_options.progress = progress;
   pipeline::PullOptions pull_options;
   pull_options.overlap_ms = cfg.pull.overlap_s * 1000LL;
   pull_options.association_pass_every_ms = cfg.pull.association_pass_every_s * 1000LL;
   pull_options.write_hubspot = options.direction != "to_postgres";  // a pull-only run writes no HubSpot
+  pull_options.progress = progress;
 
   RunTotals totals;
   // Parents before the mappings that point at them; per mapping, what

@@ -101,6 +101,10 @@ struct SweepPage {
   std::vector<model::Record> records;  ///< (time, id) ascending across pages
   SweepCursor next;
   bool done = false;  ///< nothing more was modified after `next` when asked
+  /// How many objects HubSpot counted from this page's cursor on (this
+  /// page's included), for progress; -1: not known (a page inside one
+  /// millisecond's run counts only that run).
+  std::int64_t remaining = -1;
 };
 
 /// An association type between two object types, as HubSpot names it.

@@ -74,9 +74,33 @@ std::vector<std::string> properties_of(const mapping::Mapping& m) {
   return props;
 }
 
+namespace {
+
+// A sweep's progress: objects read so far, of what HubSpot counted after
+// the cursor when a page said.
+struct SweepProgress {
+  const ProgressFn& fn;
+  const char* what;
+  const std::string& mapping;
+  std::int64_t read = 0, total = -1;
+  void page(const SweepPage& p) {
+    if (p.remaining >= 0) total = read + p.remaining;
+    read += static_cast<std::int64_t>(p.records.size());
+    if (fn) fn(what, mapping, read, total < 0 ? -1 : std::max(total, read));
+  }
+  void finished() const {
+    if (fn) fn(what, mapping, read, read);
+  }
+};
+
+}  // namespace
+
 Status Puller::sweep(PullStats& stats) {
   auto cp = state_.get_checkpoint(m_.name, kSweep);
   if (!cp.ok()) return std::move(cp).error();
+  auto swept = state_.get_checkpoint(m_.name, kArchived);  // set once a sweep has completed
+  if (!swept.ok()) return std::move(swept).error();
+  SweepProgress progress{opt_.progress, *swept ? "pull sweep" : "pull backfill", m_.name};
   // Everything modified after `from.modified_ms` (the first run: every
   // object, a backfill); search lags writes, so a later run starts again a
   // window before its checkpoint.
@@ -110,6 +134,7 @@ Status Puller::sweep(PullStats& stats) {
       return std::move(page).error();
     }
     stats.read += static_cast<std::int64_t>(page->records.size());
+    progress.page(*page);
     if (auto st = process(page->records, stats, true); !st.ok()) return st;
     if (stats.unreachable) return {};
     // Caught up inside a timestamp's run: the next pass starts at that
@@ -118,7 +143,10 @@ Status Puller::sweep(PullStats& stats) {
     SweepCursor keep = page->next;
     if (page->done && keep.in_tie) keep = SweepCursor{keep.modified_ms - 1, "", false};
     if (auto st = state_.set_checkpoint(m_.name, kSweep, keep.encode()); !st.ok()) return st;
-    if (page->done) return {};
+    if (page->done) {
+      progress.finished();
+      return {};
+    }
     if (stop_after) {
       stats.more = true;
       return {};
@@ -219,11 +247,15 @@ Status Puller::association_pass(PullStats& stats) {
   // Every linked object of the mapping (of the link's `from` end for a link
   // table), a thousand at a time: HubSpot's batch/read limit.
   const std::string source = m_.link ? m_.link->from_mapping : m_.name;
+  auto total = state_.count_links(source);
+  if (!total.ok()) return std::move(total).error();
+  std::int64_t passed = 0;
   std::string after;
   while (true) {
     auto links = state_.list_links(source, after, 1000);
     if (!links.ok()) return std::move(links).error();
     if (links->empty()) break;
+    passed += static_cast<std::int64_t>(links->size());
     std::vector<std::string> ids;
     for (const auto& l : *links) ids.push_back(l.hubspot_id);
     if (m_.link) {
@@ -246,7 +278,10 @@ Status Puller::association_pass(PullStats& stats) {
       else stats += *r;
     }
     after = links->back().pg_key;
+    if (opt_.progress)
+      opt_.progress("association pass", m_.name, passed, std::max<std::int64_t>(passed, static_cast<std::int64_t>(*total)));
   }
+  if (opt_.progress) opt_.progress("association pass", m_.name, passed, passed);
   return state_.set_checkpoint(m_.name, kAssociationPass, std::to_string(now));
 }
 

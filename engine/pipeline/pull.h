@@ -14,6 +14,7 @@
 #include "engine/mapping/mapping.h"
 #include "engine/pipeline/assoc_types.h"
 #include "engine/pipeline/crm_port.h"
+#include "engine/pipeline/progress.h"
 #include "engine/pipeline/database_port.h"
 #include "engine/ratelimit/clock.h"
 #include "engine/state/state_store.h"
@@ -65,6 +66,9 @@ struct PullOptions {
   /// to_postgres`): nothing is written to HubSpot; such fields keep their
   /// base and wait for a push, their changes still in the changelog.
   bool write_hubspot = true;
+  /// Progress of the sweep ("pull backfill" the first time, "pull sweep"
+  /// after) and of the association pass. Empty: none.
+  ProgressFn progress;
 };
 
 /// The HubSpot -> Postgres path of one mapping (docs/architecture.md, Pull):

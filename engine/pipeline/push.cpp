@@ -128,7 +128,7 @@ Status Pusher::initial_load(PushStats& stats) {
     }
     if (auto s = process(items, stats); !s.ok()) return s;
     done += static_cast<std::int64_t>(items.size());
-    if (opt_.progress) opt_.progress(m_.name, done, *total);
+    if (opt_.progress) opt_.progress("initial load", m_.name, done, std::max(done, *total));
     if (auto s = state_.set_checkpoint(m_.name, kInitialLoad, "after:" + items.back().pg_key); !s.ok())
       return s;
     // HubSpot did not answer: the wave waits in the changelog; every further
@@ -138,6 +138,7 @@ Status Pusher::initial_load(PushStats& stats) {
   });
   if (!st.ok() && stats.unreachable) return {};
   if (!st.ok()) return st;
+  if (opt_.progress) opt_.progress("initial load", m_.name, done, done);
   log_->info("initial load done mapping={} rows={}", m_.name, done);
   return state_.set_checkpoint(m_.name, kInitialLoad, kDone);
 }

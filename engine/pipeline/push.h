@@ -14,6 +14,7 @@
 #include "engine/pipeline/assoc_types.h"
 #include "engine/pipeline/crm_port.h"
 #include "engine/pipeline/database_port.h"
+#include "engine/pipeline/progress.h"
 #include "engine/ratelimit/clock.h"
 #include "engine/state/state_store.h"
 
@@ -43,9 +44,6 @@ struct PushStats {
   PushStats& operator+=(const PushStats& o);
 };
 
-/// Progress of a long pass (initial load): rows done out of an estimate.
-using ProgressFn = std::function<void(const std::string& mapping, std::int64_t done,
-                                      std::int64_t total)>;
 
 struct PushOptions {
   std::size_t wave = 1000;          ///< rows handled per round trip set (several batches in flight)

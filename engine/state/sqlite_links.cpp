@@ -110,6 +110,15 @@ Result<std::size_t> SqliteStateStore::backfill_match_keys(const std::string& map
   return static_cast<std::size_t>(db_->changes());
 }
 
+Result<std::size_t> SqliteStateStore::count_links(const std::string& mapping) {
+  std::lock_guard lock(mu_);
+  auto q = db_->prepare("SELECT count(*) FROM links WHERE mapping = ?");
+  if (!q) return std::move(q).error();
+  q->bind(mapping);
+  if (auto r = q->step(); !r) return std::move(r).error();
+  return static_cast<std::size_t>(q->int64(0));
+}
+
 Result<std::vector<Link>> SqliteStateStore::list_links(const std::string& mapping,
                                                        const std::string& after,
                                                        std::size_t limit) {

@@ -317,6 +317,8 @@ class StateStore {
   /// order (paging through every link).
   virtual Result<std::vector<Link>> list_links(const std::string& mapping, const std::string& after,
                                                std::size_t limit) = 0;
+  /// How many links the mapping has (progress of a pass over them).
+  virtual Result<std::size_t> count_links(const std::string& mapping) = 0;
   /// Removes the row's link (not its base values); true if there was one.
   /// Idempotent.
   virtual Result<bool> remove_link(const std::string& mapping, const std::string& pg_key) = 0;

@@ -210,6 +210,28 @@ TEST(CliRun, AFirstPushBeforeTheBackfillLetsTheRuleDecideWhatBothSidesHave) {
   EXPECT_THAT(run_cli(config, "conflicts list").out, HasSubstr("hubspot won (rule: hubspot)"));
 }
 
+// A long operation shows its progress: a bar with the rate and the time
+// left on a terminal (a pseudo-terminal here, through script(1)), nothing
+// for operations over within a moment.
+TEST(CliRun, APullBackfillShowsABarWithItsRateOnATerminal) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto [h, config] = two_way_cli(server, kPeopleTable);
+  std::vector<std::map<std::string, std::string>> rows;
+  for (int i = 0; i < 2000; ++i) rows.push_back({{"email", "p" + std::to_string(i) + "@x.io"}, {"firstname", "P"}});
+  h->sim.ui_bulk_import("contacts", rows, 0);
+  sim::FaultRule slow;  // ~10 pages of ~200 contacts: over a second in all
+  slow.latency_min_ms = 150;
+  slow.latency_max_ms = 200;
+  h->sim.set_faults({slow});
+  auto out = run_command("script -qec \"'" HUBSYNC_BIN "' --config '" + config.string() + "' run --once\" /dev/null");
+  EXPECT_EQ(out.code, 0) << out.out;
+  EXPECT_THAT(out.out, HasSubstr("pull backfill people ["));
+  EXPECT_THAT(out.out, testing::ContainsRegex("pull backfill people \\[#+\\] 2,000/2,000 \\(100%\\) [0-9,]+/s"));
+  EXPECT_THAT(out.out, testing::ContainsRegex("about [0-9]+ s left"));  // while it ran
+  EXPECT_THAT(out.out, Not(HasSubstr("pull sweep")));
+  EXPECT_EQ(h->db.scalar("SELECT count(*) FROM people"), "2000");
+}
+
 // --- hubsync status: backlog, lag, last success, dead letters, conflicts,
 // checkpoints and the HubSpot budget, per mapping and direction; read-only;
 // honest when a dependency is down.
