@@ -20,6 +20,8 @@ packages=(
   curl jq
   # deploy_test checks the systemd units with systemd-analyze verify
   systemd
+  # the health page is tested in a real headless browser
+  chromium
 )
 
 # Node.js and npm run the conformance suite (the official HubSpot client).

@@ -21,6 +21,8 @@
 #include "engine/cli/serve_reload.h"
 #include "engine/ops/logging.h"
 #include "engine/ops/metrics.h"
+#include "engine/cli/health_page.h"
+#include "engine/service/health_board.h"
 #include "engine/service/service.h"
 #include "engine/service/service_metrics.h"
 #include "engine/webhook/server.h"
@@ -99,9 +101,11 @@ class Signals {
   service::Service* current_ = nullptr;
 };
 
-// The HTTP endpoint: webhooks into the inbox, /healthz, /readyz, /metrics.
+// The HTTP endpoint: webhooks into the inbox, /healthz, /readyz, /metrics
+// and the health page at /.
 std::unique_ptr<webhook::Server> start_endpoint(const config::Config& cfg, state::StateStore& store,
-                                                ops::Registry& registry, const service::ServiceStats& stats) {
+                                                ops::Registry& registry, const service::ServiceStats& stats,
+                                                const service::HealthBoard& board) {
   auto o = webhook::options_from_config(cfg);
   if (!o.secrets) {
     // No app secret (a private-app setup): nothing can sign a webhook, so
@@ -124,6 +128,11 @@ std::unique_ptr<webhook::Server> start_endpoint(const config::Config& cfg, state
     if (!stats.hubspot_ok) detail += "hubspot: unreachable\n";
     return webhook::Readiness{detail.empty(), detail};
   };
+  o.page = [&board, &store] {
+    const std::int64_t now = ratelimit::SystemClock().wall_ms();
+    return render_health_page(board.view(now), store, now);
+  };
+  o.page_auth = cfg.serve.health_auth.value;
   auto server = webhook::Server::create(std::move(o));
   if (!server.ok()) {
     std::cerr << "serve: " << server.error().message << '\n';
@@ -134,8 +143,8 @@ std::unique_ptr<webhook::Server> start_endpoint(const config::Config& cfg, state
     std::cerr << "serve: " << port.error().message << '\n';
     return nullptr;
   }
-  std::cout << "hubsync serve: listening on port " << *port << " (" << cfg.webhook.path << ", /healthz, /readyz, /metrics)"
-            << std::endl;
+  std::cout << "hubsync serve: listening on port " << *port << " (" << cfg.webhook.path
+            << ", /healthz, /readyz, /metrics, and the health page at /)" << std::endl;
   return std::move(*server);
 }
 
@@ -157,7 +166,8 @@ int cmd_serve(const GlobalOptions& global) {
   ops::Registry registry;
   service::ServiceMetrics metrics(registry);
   service::ServiceStats stats;  // outlives every Service: /readyz reads it
-  auto server = start_endpoint(cfg, *store, registry, stats);
+  service::HealthBoard board;   // the health page's figures
+  auto server = start_endpoint(cfg, *store, registry, stats, board);
   if (!server) return kExitError;
   signals.on_stop = [&] { server->begin_drain(); };
   std::cout << "hubsync serve: syncing " << serving.mappings.size() << " mapping(s)" << std::endl;
@@ -168,6 +178,7 @@ int cmd_serve(const GlobalOptions& global) {
       const auto c = hubspot.client.counters();
       snap.api = {c.requests, c.responses_429, c.retries(), c.failures, c.exchanges};
       metrics.publish(s, snap);
+      board.record(clock.wall_ms(), s, snap);
     };
     options.stats = &stats;
     service::Service svc(serving.mappings, db, hubspot.crm, *store, clock, listener, log, options);

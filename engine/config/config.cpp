@@ -311,6 +311,8 @@ class Loader {
     }
     check_dsn(c.postgres);
     check_transport(c.hubspot);
+    if (c.serve.health_auth.set() && c.serve.health_auth.value.find(':') == std::string::npos)
+      require(false, "serve.health_auth", "must be user:password (HTTP basic auth for the health page)");
     if (!c.webhook.public_url.empty() && !c.webhook.client_secret.set() &&
         !c.hubspot.client_secret.set()) {
       require(false, "webhook.client_secret",

@@ -96,6 +96,9 @@ struct ServeConfig {
   int sweep_every_s = 300;        ///< safety-net sweep from the checkpoint
   int reconcile_every_s = 900;    ///< delayed reconciliation pass
   int reconcile_window_s = 3600;  ///< how far behind that pass re-reads
+  /// "user:password" for HTTP basic auth on the health page (GET /); it is
+  /// served without only on a loopback webhook.listen.
+  Secret health_auth;
 };
 
 struct MappingsConfig {

@@ -188,6 +188,7 @@ std::vector<KeyDesc> build_table() {
   value("serve", "sweep_every_s", int_key(&Config::serve, &ServeConfig::sweep_every_s, 1, 86400));
   value("serve", "reconcile_every_s", int_key(&Config::serve, &ServeConfig::reconcile_every_s, 1, 7 * 86400));
   value("serve", "reconcile_window_s", int_key(&Config::serve, &ServeConfig::reconcile_window_s, 0, 7 * 86400));
+  secret("serve", "health_auth", [](Config& c) -> Secret& { return c.serve.health_auth; });
   value("mappings", "dir", [](Config& c, const std::string& s) -> std::optional<std::string> {
     if (s.empty()) return "must not be empty";
     c.mappings.dir = s;

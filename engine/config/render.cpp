@@ -86,6 +86,7 @@ std::string render_masked(const Config& c) {
   line("serve.sweep_every_s", std::to_string(c.serve.sweep_every_s));
   line("serve.reconcile_every_s", std::to_string(c.serve.reconcile_every_s));
   line("serve.reconcile_window_s", std::to_string(c.serve.reconcile_window_s));
+  secret("serve.health_auth", c.serve.health_auth);
   line("mappings.dir", c.mappings.dir);
   line("log.level", c.log.level);
   line("log.format", c.log.format);
@@ -95,7 +96,7 @@ std::string render_masked(const Config& c) {
 std::string redact(const Config& c, std::string text) {
   std::vector<std::string> secrets = inspect_dsn(c.postgres.dsn.value).passwords;
   for (const Secret* s : {&c.postgres.password, &c.hubspot.token, &c.hubspot.client_secret,
-                          &c.hubspot.refresh_token, &c.webhook.client_secret})
+                          &c.hubspot.refresh_token, &c.webhook.client_secret, &c.serve.health_auth})
     if (s->set()) secrets.push_back(s->value);
   // Longest first, so a secret that contains another is replaced whole.
   std::sort(secrets.begin(), secrets.end(),

@@ -13,6 +13,7 @@
 #include "engine/ops/logging.h"
 #include "engine/ops/metrics.h"
 #include "engine/webhook/http_server.h"
+#include "engine/webhook/signature.h"
 
 namespace hubsync::webhook {
 
@@ -46,6 +47,23 @@ Response plain(int status, std::string body) {
 constexpr const char* kHealthz = "/healthz";
 constexpr const char* kReadyz = "/readyz";
 constexpr const char* kMetrics = "/metrics";
+constexpr const char* kPage = "/";
+
+bool is_loopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+// The health page: no script, no external asset; the browser refreshes it.
+Response page_response(std::string html) {
+  Response r = plain(200, std::move(html));
+  r.content_type = "text/html; charset=utf-8";
+  r.headers.emplace_back("Cache-Control", "no-store");
+  r.headers.emplace_back("Content-Security-Policy",
+                         "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'");
+  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  r.headers.emplace_back("Referrer-Policy", "no-referrer");
+  return r;
+}
 
 }  // namespace
 
@@ -81,8 +99,30 @@ struct Server::Impl final : HttpHandler {
   std::mutex stop_mu;
   bool stopped = false;
 
+  std::string page_credentials;  // "Basic <base64(user:password)>", empty: none
+  bool page_allowed = false;     // loopback listener or basic auth
+
   bool is_service_path(const std::string& p) const {
-    return p == kHealthz || p == kReadyz || p == kMetrics;
+    return p == kHealthz || p == kReadyz || p == kMetrics || (p == kPage && opt.page);
+  }
+
+  Response page(const RequestHead& head) {
+    if (!page_allowed)
+      return plain(403, "the health page is served on a loopback listener, or with serve.health_auth set\n");
+    if (!page_credentials.empty()) {
+      const std::string* got = head.header("authorization");
+      if (got == nullptr || !constant_time_equal(*got, page_credentials)) {
+        auto r = plain(401, "authentication required\n");
+        r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"hubsync\", charset=\"UTF-8\"");
+        return r;
+      }
+    }
+    try {
+      return page_response(opt.page());
+    } catch (const std::exception& e) {
+      log->warn("health page failed: {}", e.what());
+      return plain(500, "the health page could not be rendered\n");
+    }
   }
 
   std::optional<Response> on_head(const RequestHead& head) override {
@@ -115,6 +155,7 @@ struct Server::Impl final : HttpHandler {
     }
     if (path == kHealthz) return plain(200, "ok\n");
     if (path == kReadyz) return readyz();
+    if (path == kPage) return page(req.head);
     Response r = plain(200, metrics->render());
     r.content_type = ops::Registry::kContentType;
     return r;
@@ -208,6 +249,8 @@ model::Result<std::unique_ptr<Server>> Server::create(ServerOptions o) {
   ho.body_timeout = o.body_timeout;
   ho.max_connections = o.max_connections;
   ho.io_threads = o.io_threads;
+  if (!o.page_auth.empty()) impl->page_credentials = "Basic " + base64(o.page_auth);
+  impl->page_allowed = is_loopback(hp->host) || !o.page_auth.empty();
   impl->opt = std::move(o);
   impl->http = std::make_unique<HttpServer>(ho, *impl, impl->log, impl->metrics);
   return std::unique_ptr<Server>(new Server(std::move(impl)));

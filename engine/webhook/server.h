@@ -62,6 +62,14 @@ struct ServerOptions {
   /// service registers its metrics here too. nullptr: the server owns one
   /// (metrics() returns it). Must outlive the server.
   ops::Registry* metrics = nullptr;
+  /// GET /: the sync-health page (HTML), rendered on an io thread (must be
+  /// thread-safe). Empty: no page (404). Served only when `listen` is a
+  /// loopback address or `page_auth` is set: it shows mapping names,
+  /// figures, row keys and dead letters' reasons.
+  std::function<std::string()> page;
+  /// "user:password" for HTTP basic auth on GET / (compared in constant
+  /// time); empty: none (loopback only).
+  std::string page_auth;
   const ratelimit::Clock* clock = nullptr;  ///< nullptr: the system clock
   std::shared_ptr<spdlog::logger> logger;   ///< nullptr: the "webhook" logger
 };
@@ -78,7 +86,9 @@ ServerOptions options_from_config(const config::Config& config);
 /// - GET /healthz: 200 while the process serves;
 /// - GET /readyz: 200, or 503 with the readiness detail (and 503 while
 ///   draining);
-/// - GET /metrics: the registry in Prometheus text format 0.0.4.
+/// - GET /metrics: the registry in Prometheus text format 0.0.4;
+/// - GET /: the sync-health page (ServerOptions::page), on a loopback
+///   listener or behind basic auth.
 /// Anything else: 404, or 405 for a wrong method. Beast stays inside
 /// http_server.cpp. Thread-safe.
 class Server {

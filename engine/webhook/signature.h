@@ -21,6 +21,9 @@ std::string sign_v2(std::string_view secret, std::string_view method, std::strin
 std::string sign_v3(std::string_view secret, std::string_view method, std::string_view uri,
                     std::string_view body, std::string_view timestamp);
 
+/// Standard base64 (with padding) of `bytes`. Pure.
+std::string base64(std::string_view bytes);
+
 /// Equality of two byte strings in time that depends only on their lengths
 /// (OpenSSL's CRYPTO_memcmp). Signatures have fixed lengths per version, so
 /// the length leaks nothing. Thread-safe.

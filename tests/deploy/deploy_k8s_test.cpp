@@ -22,7 +22,7 @@ namespace fs = std::filesystem;
 // ---- secrets in configs ---------------------------------------------------
 
 const std::set<std::string> kSecretKeys = {"postgres.dsn", "hubspot.token", "hubspot.client_secret",
-                                           "hubspot.refresh_token", "webhook.client_secret"};
+                                           "hubspot.refresh_token", "webhook.client_secret", "serve.health_auth"};
 
 struct Provided {
   std::vector<std::string> env;      // NAME=value, for env -i
@@ -35,6 +35,7 @@ std::string secret_for(const std::string& section, const std::string& key,
                        std::vector<std::string>& secrets) {
   const std::string word = "s3cret-" + section + "-" + key + "-7f3a";
   secrets.push_back(word);
+  if (section == "serve") return "ops:" + word;  // health_auth is user:password
   if (section != "postgres") return word;
   const std::string dsn = "host=db.example.internal dbname=app user=hubsync password=" + word;
   secrets.push_back(dsn);

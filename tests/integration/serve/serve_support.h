@@ -1,9 +1,26 @@
 #pragma once
 
 // What the serve tests share: the two-way mapping they run and a poll.
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <functional>
+#include <regex>
+#include <string>
 #include <thread>
+#include <utility>
+
+#include "tests/integration/push/push_harness.h"
+#include "tests/support/process.h"
 
 namespace hubsync::test {
 
@@ -27,5 +44,98 @@ inline bool eventually(const std::function<bool()>& done,
   }
   return done();
 }
+
+/// GET on loopback (`headers`: extra header lines, each ending in CRLF);
+/// the status and the body.
+inline std::pair<int, std::string> http_get(int port, const std::string& path, const std::string& headers = "") {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    close(fd);
+    return {0, ""};
+  }
+  const std::string req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + headers + "\r\n";
+  (void)!write(fd, req.data(), req.size());
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) out.append(buf, static_cast<std::size_t>(n));
+  close(fd);
+  const auto body = out.find("\r\n\r\n");
+  const int status = out.size() > 12 ? std::atoi(out.c_str() + 9) : 0;
+  return {status, body == std::string::npos ? "" : out.substr(body + 4)};
+}
+
+/// `hubsync serve` as a process on the two-way `people` mapping, with the
+/// simulator's webhooks pointed at it (the sweep an hour away).
+class ServeFixture : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    HUBSYNC_REQUIRE_PG(server);
+    server_ = server;
+    h_ = quick_harness(server, "CREATE TABLE people (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, name text)",
+                       {kServePeople});
+    std::filesystem::create_directories(h_->dir / "mappings");
+    std::ofstream(h_->dir / "mappings" / "people.yaml") << kServePeople;
+    config_ = h_->dir / "hubsync.yaml";
+    std::string yaml = h_->config_yaml();
+    yaml.replace(yaml.find("level: warn"), 11, "level: info");
+    // The simulator signs with its OAuth client secret; no public_url: the
+    // URL it calls is the one the server sees.
+    std::ofstream(config_) << yaml << "webhook: {listen: '127.0.0.1:0', client_secret: '" << sim::kOAuthClientSecret
+                           << "'}\nserve: {poll_s: 3600, sweep_every_s: 3600, reconcile_every_s: 7200, "
+                              "inbox_every_ms: 100}\n";
+    const std::string cmd = "'" HUBSYNC_BIN "' --config '" + config_.string() + "' migrate >/dev/null 2>&1";
+    ASSERT_EQ(std::system(cmd.c_str()), 0);
+    log_ = (h_->dir / "serve.log").string();
+    pid_ = spawn_hubsync(HUBSYNC_BIN, {"--config", config_.string(), "serve"}, log_);
+    target_serve();
+    sim::WebhookSubscription sub;
+    sub.event_type = "contact.*";
+    h_->sim.add_webhook_subscription(sub);
+  }
+  void TearDown() override {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      EXPECT_EQ(wait_for_exit(pid_, 30000), 0) << log_tail(log_);
+    }
+  }
+  std::string pg(const std::string& sql) { return h_->db.scalar(sql); }
+
+  // Points the simulator's deliveries at the port serve bound (the last
+  // "listening on port" line of its log).
+  void target_serve() {
+    const std::regex port("listening on port ([0-9]+)");
+    int found = 0;
+    for (int i = 0; i < 200 && found == 0; ++i) {
+      const std::string text = log_tail(log_, 400);
+      for (auto it = std::sregex_iterator(text.begin(), text.end(), port); it != std::sregex_iterator(); ++it)
+        found = std::stoi((*it)[1]);
+      if (found == 0 || found == port_) {
+        found = 0;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    }
+    ASSERT_NE(found, 0) << log_tail(log_);
+    port_ = found;
+    h_->sim.set_webhook_target("http://127.0.0.1:" + std::to_string(port_) + "/webhooks/hubspot");
+  }
+
+  void restart() {
+    kill(pid_, SIGTERM);
+    ASSERT_EQ(wait_for_exit(pid_, 30000), 0) << log_tail(log_);
+    pid_ = spawn_hubsync(HUBSYNC_BIN, {"--config", config_.string(), "serve"}, log_);
+    target_serve();
+  }
+
+  std::string server_;
+  std::unique_ptr<PushHarness> h_;
+  std::filesystem::path config_;
+  std::string log_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
 
 }  // namespace hubsync::test

@@ -172,6 +172,51 @@ TEST_F(ServerTest, ServiceEndpointsReadinessAndDrain) {
   EXPECT_EQ(outcome("unavailable"), 1);
 }
 
+// The health page shows record keys and dead letters' reasons: served on a
+// loopback listener, or behind basic auth; never to whoever reaches a
+// public port without credentials.
+TEST_F(ServerTest, TheHealthPageIsLoopbackOnlyOrBehindBasicAuth) {
+  auto o = options();
+  EXPECT_EQ((start(options()), get("/").status), 404);  // no page configured
+  o.page = [] { return std::string("<!doctype html><p>figures</p>"); };
+  start(std::move(o));
+  const Reply page = get("/");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_THAT(page.head, HasSubstr("text/html; charset=utf-8"));
+  EXPECT_THAT(page.head, HasSubstr("Content-Security-Policy: default-src 'none'"));
+  EXPECT_THAT(page.head, HasSubstr("Cache-Control: no-store"));
+  EXPECT_EQ(page.body, "<!doctype html><p>figures</p>");
+  EXPECT_EQ(roundtrip(port_, raw_request("POST", "/", "")).status, 405);
+
+  // Every interface, no credentials: refused, naming the setting.
+  auto open = options();
+  open.listen = "0.0.0.0:0";
+  open.page = [] { return std::string("<p>secret-ish</p>"); };
+  start(std::move(open));
+  const Reply refused = get("/");
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_THAT(refused.body, HasSubstr("serve.health_auth"));
+  EXPECT_THAT(refused.body, Not(HasSubstr("secret-ish")));
+
+  // With credentials: 401 and a challenge without them or with wrong ones.
+  auto authed = options();
+  authed.listen = "0.0.0.0:0";
+  authed.page = [] { return std::string("<p>figures</p>"); };
+  authed.page_auth = "ops:s3cret-pass";
+  start(std::move(authed));
+  const Reply challenge = get("/");
+  EXPECT_EQ(challenge.status, 401);
+  EXPECT_TRUE(challenge.has_header("WWW-Authenticate: Basic realm=\"hubsync\"")) << challenge.head;
+  auto with = [&](const std::string& user_pass) {
+    return roundtrip(port_, raw_request("GET", "/", "", {{"Authorization", "Basic " + base64(user_pass)}}));
+  };
+  EXPECT_EQ(with("ops:wrong").status, 401);
+  const Reply ok = with("ops:s3cret-pass");
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_EQ(ok.body, "<p>figures</p>");
+  EXPECT_THAT(sink_->text(), Not(HasSubstr("s3cret-pass")));
+}
+
 TEST_F(ServerTest, ConfigSecretsNeverReachMetricsOrLogs) {
   config::Config c;
   c.webhook.listen = "127.0.0.1:0";
