@@ -169,6 +169,58 @@ Status PgDatabase::enqueue(const mapping::Mapping& m, const std::vector<model::R
   })
 }
 
+namespace {
+
+// The columns claim_changes and list_pending return, as a Change.
+constexpr const char* kChangeColumns =
+    "c.id, c.op, c.table_schema || '.' || c.table_name, "
+    "(SELECT array_agg(c.pk ->> k ORDER BY o) FROM unnest($KEYS::text[]) WITH ORDINALITY u(k, o)), "
+    "c.changed_columns, c.txid, (extract(epoch from c.changed_at) * 1000)::bigint, c.attempts";
+
+std::string change_columns(const char* keys_param) {
+  std::string s = kChangeColumns;
+  s.replace(s.find("$KEYS"), 5, keys_param);
+  return s;
+}
+
+std::vector<model::Change> changes_of(const pqxx::result& r, const std::string& mapping) {
+  std::vector<model::Change> out;
+  out.reserve(r.size());
+  for (const auto& row : r) {
+    model::Change c;
+    c.id = row[0].as<std::int64_t>();
+    const std::string op = row[1].c_str();
+    c.op = op == "insert"     ? model::ChangeOp::insert
+           : op == "delete"   ? model::ChangeOp::del
+           : op == "truncate" ? model::ChangeOp::truncate
+                              : model::ChangeOp::update;
+    c.mapping = mapping;
+    c.table = row[2].c_str();
+    if (!row[3].is_null() && c.op != model::ChangeOp::truncate) c.key.parts = parse_array(row[3].c_str());
+    if (!row[4].is_null()) c.changed_columns = parse_array(row[4].c_str());
+    c.txid = row[5].as<std::int64_t>();
+    c.committed_at_ms = row[6].as<std::int64_t>();
+    c.attempts = row[7].as<int>();
+    out.push_back(std::move(c));
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<model::Change>> PgDatabase::list_pending(const mapping::Mapping& m, std::int64_t after_id,
+                                                            std::size_t limit) {
+  HUBSYNC_PG_TRY("mapping " + m.name + ": reading pending changes", {
+    pqxx::read_transaction tx(conn());
+    auto r = tx.exec_params("SELECT " + change_columns("$4") +
+                                " FROM hubsync.changelog c WHERE c.mapping = $1 AND c.id > $2 ORDER BY c.id LIMIT $3",
+                            m.name, static_cast<long long>(after_id), static_cast<long long>(limit),
+                            array_literal(m.key));
+    return changes_of(r, m.name);
+  })
+}
+
 Result<std::vector<model::Change>> PgDatabase::claim_changes(const mapping::Mapping& m,
                                                              std::size_t limit,
                                                              std::int64_t lease_ms,
@@ -182,33 +234,11 @@ Result<std::vector<model::Change>> PgDatabase::claim_changes(const mapping::Mapp
         "WHERE c.id IN (SELECT id FROM hubsync.changelog WHERE mapping = $1 "
         "  AND (claimed_until IS NULL OR claimed_until < clock_timestamp()) "
         "  ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) "
-        "RETURNING c.id, c.op, c.table_schema || '.' || c.table_name, "
-        "  (SELECT array_agg(c.pk ->> k ORDER BY o) FROM unnest($5::text[]) WITH ORDINALITY u(k, o)), "
-        "  c.changed_columns, c.txid, (extract(epoch from c.changed_at) * 1000)::bigint, c.attempts",
+        "RETURNING " + change_columns("$5"),
         m.name, static_cast<long long>(limit), worker, static_cast<long long>(lease_ms),
         array_literal(m.key));
     tx.commit();
-    std::vector<model::Change> out;
-    out.reserve(r.size());
-    for (const auto& row : r) {
-      model::Change c;
-      c.id = row[0].as<std::int64_t>();
-      const std::string op = row[1].c_str();
-      c.op = op == "insert"     ? model::ChangeOp::insert
-             : op == "delete"   ? model::ChangeOp::del
-             : op == "truncate" ? model::ChangeOp::truncate
-                                : model::ChangeOp::update;
-      c.mapping = m.name;
-      c.table = row[2].c_str();
-      if (!row[3].is_null() && c.op != model::ChangeOp::truncate) c.key.parts = parse_array(row[3].c_str());
-      if (!row[4].is_null()) c.changed_columns = parse_array(row[4].c_str());
-      c.txid = row[5].as<std::int64_t>();
-      c.committed_at_ms = row[6].as<std::int64_t>();
-      c.attempts = row[7].as<int>();
-      out.push_back(std::move(c));
-    }
-    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
-    return out;
+    return changes_of(r, m.name);
   })
 }
 

@@ -32,6 +32,8 @@ class PgDatabase final : public pipeline::DatabasePort {
   model::Status release_mappings() override;
   model::Status enqueue(const mapping::Mapping& m, const std::vector<model::RecordKey>& keys,
                         std::int64_t delay_ms) override;
+  model::Result<std::vector<model::Change>> list_pending(const mapping::Mapping& m, std::int64_t after_id,
+                                                         std::size_t limit) override;
   model::Result<std::vector<model::Change>> claim_changes(const mapping::Mapping& m,
                                                           std::size_t limit, std::int64_t lease_ms,
                                                           const std::string& worker) override;

@@ -1,10 +1,12 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "engine/config/config.h"
+#include "engine/mapping/mapping.h"
 
 namespace hubsync::cli {
 
@@ -27,12 +29,33 @@ struct GlobalOptions {
 /// Returns false when there is any error. Applies logging options.
 bool load_config_or_report(const GlobalOptions& global, config::Config& out);
 
+/// What `run` and `plan` start from: the config, every mapping, and the
+/// mappings by name (pointing into `mappings`: do not copy a Workload).
+struct Workload {
+  config::Config cfg;
+  std::vector<mapping::Mapping> mappings;
+  std::map<std::string, const mapping::Mapping*> by_name;
+};
+/// Loads `out` for `command`, checks that `only` (when set) names a mapping
+/// and that the change capture is current. Returns the exit code (kExitOk,
+/// or the error's, having said why on stderr).
+int load_workload(const GlobalOptions& global, const std::string& only, const char* command, Workload& out);
+
 struct RunOptions {
   std::string mapping;            ///< empty: every mapping
   std::string direction = "both"; ///< both | to_hubspot | to_postgres
 };
 
+struct PlanOptions {
+  std::string mapping;             ///< empty: every mapping
+  std::string direction = "both";  ///< both | to_hubspot | to_postgres
+  std::size_t limit = 10;          ///< sample changes shown per side
+  bool show_values = false;        ///< show the values in the samples
+};
+
 int cmd_config_check(const GlobalOptions& global);
+/// `hubsync plan`: what `run --once` would do, writing nothing anywhere.
+int cmd_plan(const GlobalOptions& global, const PlanOptions& options);
 int cmd_run(const GlobalOptions& global, const RunOptions& options);
 /// `hubsync serve` until SIGTERM/SIGINT (exit 0); SIGHUP reloads the mapping files.
 int cmd_serve(const GlobalOptions& global);

@@ -178,18 +178,11 @@ void print_totals(const RunTotals& t, std::chrono::milliseconds took) {
 }  // namespace
 
 int cmd_run(const GlobalOptions& global, const RunOptions& options) {
-  config::Config cfg;
-  if (!load_config_or_report(global, cfg)) return kExitError;
-  std::vector<mapping::Mapping> mappings;
-  if (!load_mappings(cfg.mappings.dir, {}, mappings)) return kExitError;
-  std::map<std::string, const mapping::Mapping*> by_name;
-  for (const auto& m : mappings) by_name[m.name] = &m;
-  if (!options.mapping.empty() && !by_name.count(options.mapping)) {
-    std::cerr << "run: no mapping named '" << options.mapping << "' in " << cfg.mappings.dir << '\n';
-    return kExitError;
-  }
-  // Pushing without current capture would checkpoint loads whose later changes are lost.
-  if (int rc = check_capture(cfg, mappings, options.mapping, "run"); rc != kExitOk) return rc;
+  Workload w;
+  if (int rc = load_workload(global, options.mapping, "run", w); rc != kExitOk) return rc;
+  const config::Config& cfg = w.cfg;
+  const auto& mappings = w.mappings;
+  const auto& by_name = w.by_name;
   auto store = open_state(cfg, /*read_only=*/false);
   if (!store) return kExitUnavailable;
   ratelimit::SystemClock clock;

@@ -46,6 +46,16 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   run->callback([&] { rc = cmd_run(global, run_options); });
 
+  auto* plan = app.add_subcommand("plan", "What run --once would do now, both ways; writes nothing anywhere");
+  PlanOptions plan_options;
+  plan->add_option("--mapping", plan_options.mapping, "Only this mapping");
+  plan->add_option("--direction", plan_options.direction, "both, to_hubspot or to_postgres")
+      ->check(CLI::IsMember({"both", "to_hubspot", "to_postgres"}))
+      ->capture_default_str();
+  plan->add_option("--limit", plan_options.limit, "Sample changes shown per side")->capture_default_str();
+  plan->add_flag("--show-values", plan_options.show_values, "Show the values in the samples (they are record data)");
+  plan->callback([&] { rc = cmd_plan(global, plan_options); });
+
   auto* serve = app.add_subcommand(
       "serve", "Run as a service: webhooks and Postgres notifications keep both sides in sync until SIGTERM");
   serve->callback([&] { rc = cmd_serve(global); });

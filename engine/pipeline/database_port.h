@@ -92,6 +92,12 @@ class DatabasePort {
                                                                   std::int64_t lease_ms,
                                                                   const std::string& worker) = 0;
 
+  /// Up to `limit` pending changes of the mapping with id > `after_id`,
+  /// claimed or not, oldest first, as claim_changes shapes them; claims,
+  /// leases and changes nothing (a dry run reads the changelog this way).
+  virtual model::Result<std::vector<model::Change>> list_pending(const mapping::Mapping& m, std::int64_t after_id,
+                                                                 std::size_t limit) = 0;
+
   /// Moves finished changes to the archive with their outcome, in one
   /// transaction. Idempotent (ids already archived are ignored).
   virtual model::Status complete_changes(const std::vector<CompletedChange>& done) = 0;

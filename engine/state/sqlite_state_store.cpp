@@ -73,6 +73,15 @@ SqliteStateStore::SqliteStateStore(std::unique_ptr<sqlite::Db> db,
   }
 }
 
+Status SqliteStateStore::copy_file(const std::string& from, const std::string& to) {
+  auto db = sqlite::Db::open(from, SQLITE_OPEN_READONLY);
+  if (!db) return std::move(db).error();
+  std::string sql = "VACUUM INTO '";
+  for (char c : to) sql += c == '\'' ? std::string("''") : std::string(1, c);
+  sql += "'";
+  return (*db)->exec(sql.c_str());
+}
+
 SqliteStateStore::~SqliteStateStore() = default;
 
 Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::open(const SqliteOptions& options) {

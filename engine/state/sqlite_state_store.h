@@ -64,6 +64,12 @@ class SqliteStateStore final : public StateStore {
   /// (`transient`).
   static Result<std::unique_ptr<SqliteStateStore>> open(const SqliteOptions& options);
 
+  /// Writes a consistent copy of the state file `from` to `to` (which must
+  /// not exist), through a read-only connection: `from` is never written,
+  /// and its writer may go on meanwhile. For `hubsync plan`, which runs the
+  /// pipeline against the copy. `fatal` naming the file on failure.
+  static Status copy_file(const std::string& from, const std::string& to);
+
   ~SqliteStateStore() override;
   SqliteStateStore(const SqliteStateStore&) = delete;
   SqliteStateStore& operator=(const SqliteStateStore&) = delete;

@@ -89,6 +89,11 @@ fields:
   - {column: name, property: firstname}
 )";
 
+std::string file_bytes(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
 constexpr const char* kPeopleTable =
     "CREATE TABLE people (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, name text);";
 
@@ -232,6 +237,55 @@ TEST(CliRun, APullBackfillShowsABarWithItsRateOnATerminal) {
   EXPECT_EQ(h->db.scalar("SELECT count(*) FROM people"), "2000");
 }
 
+// `plan` says what `run --once` would do, both ways, with field-level
+// samples, and provably writes nothing: HubSpot's write counters, the
+// changelog (claims and leases included), the table and the state file are
+// as they were. The run that follows does what it said.
+TEST(CliRun, PlanShowsWhatRunWouldDoBothWaysAndWritesNothing) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto [h, config] = two_way_cli(server, std::string(kPeopleTable) +
+                                             "INSERT INTO people (email, name) VALUES ('a@x.io', 'A'), ('b@x.io', 'B')");
+  ASSERT_EQ(run_cli(config, "run --once").code, 0);
+  h->db.exec("UPDATE people SET name = 'A2' WHERE email = 'a@x.io'; INSERT INTO people (email, name) VALUES ('c@x.io', 'C')");
+  h->sim.ui_edit("contacts", h->live_by("contacts", "email").at("b@x.io").id, {{"firstname", "B2"}});
+  h->sim.ui_create("contacts", {{"email", "d@x.io"}, {"firstname", "D"}});
+  const fs::path state = h->dir / "cli-state.db";
+  ASSERT_TRUE(fs::exists(state));
+  auto snapshot = [&] {
+    return h->db.scalar("SELECT coalesce(string_agg(id || ':' || coalesce(claimed_by, '-') || ':' || attempts, ',' ORDER BY id), '')"
+                        " FROM hubsync.changelog") + "|" +
+           h->db.scalar("SELECT count(*) FROM hubsync.leases") + "|" +
+           h->db.scalar("SELECT string_agg(email || '=' || coalesce(name, ''), ',' ORDER BY email) FROM people") + "|" +
+           file_bytes(state);
+  };
+  const std::string before = snapshot();
+  h->sim.reset_counters();
+
+  auto plan = run_cli(config, "plan --show-values");
+  ASSERT_EQ(plan.code, 0) << plan.out;
+  EXPECT_THAT(plan.out, HasSubstr("people (to_postgres): Postgres 1 create, 1 update"));
+  EXPECT_THAT(plan.out, HasSubstr("to Postgres: update public.people id=2: name \"B\" -> \"B2\""));
+  EXPECT_THAT(plan.out, HasSubstr("to Postgres: create public.people id=(new 1): email \"d@x.io\", name \"D\""));
+  EXPECT_THAT(plan.out, HasSubstr("to HubSpot:  create contacts email=c@x.io: email \"c@x.io\", firstname \"C\""));
+  EXPECT_THAT(plan.out, testing::ContainsRegex("to HubSpot:  update contacts [0-9]+: firstname \"A\" -> \"A2\""));
+  EXPECT_THAT(plan.out, HasSubstr("plan: nothing was written"));
+  auto hidden = run_cli(config, "plan --direction to_postgres --limit 1");
+  EXPECT_EQ(hidden.code, 0) << hidden.out;
+  EXPECT_THAT(hidden.out, Not(HasSubstr("B2")));  // no values unless asked
+  EXPECT_THAT(hidden.out, HasSubstr("... and 1 more to Postgres"));
+  EXPECT_THAT(hidden.out, Not(HasSubstr("(to_hubspot)")));
+  for (const char* write : {"batch/update", "batch/upsert", "batch/create", "batch/archive", "associations"})
+    EXPECT_EQ(h->calls(write), 0) << write;
+  EXPECT_TRUE(snapshot() == before) << "plan wrote something";
+
+  auto run = run_cli(config, "run --once");
+  ASSERT_EQ(run.code, 0) << run.out;
+  EXPECT_EQ(h->db.scalar("SELECT string_agg(email || '=' || name, ',' ORDER BY email) FROM people"),
+            "a@x.io=A2,b@x.io=B2,c@x.io=C,d@x.io=D");
+  auto live = h->live_by("contacts", "email");
+  EXPECT_EQ(live.at("a@x.io").props["firstname"] + live.at("c@x.io").props["firstname"], "A2C");
+}
+
 // --- hubsync status: backlog, lag, last success, dead letters, conflicts,
 // checkpoints and the HubSpot budget, per mapping and direction; read-only;
 // honest when a dependency is down.
@@ -241,10 +295,6 @@ CommandOutput status_cli(const fs::path& config, const std::string& args) {
   return run_command("('" HUBSYNC_BIN "' --config '" + config.string() + "' " + args + " 2>/dev/null)");
 }
 
-std::string file_bytes(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 const rapidjson::Value* find_direction(const rapidjson::Document& d, const char* mapping, const char* dir) {
   for (const auto& m : d["mappings"].GetArray()) {
