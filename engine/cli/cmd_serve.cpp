@@ -21,6 +21,7 @@
 #include "engine/cli/serve_reload.h"
 #include "engine/ops/logging.h"
 #include "engine/ops/metrics.h"
+#include "engine/ops/progress.h"
 #include "engine/cli/health_page.h"
 #include "engine/service/health_board.h"
 #include "engine/service/service.h"
@@ -171,8 +172,18 @@ int cmd_serve(const GlobalOptions& global) {
   if (!server) return kExitError;
   signals.on_stop = [&] { server->begin_drain(); };
   std::cout << "hubsync serve: syncing " << serving.mappings.size() << " mapping(s)" << std::endl;
+  // Long operations (an initial load, a backfill swept a few pages per
+  // step, the association pass) log their progress every 5 s.
+  ops::ProgressPrinter printer([&clock] { return clock.monotonic(); }, /*tty=*/false, nullptr,
+                               [](const std::string& text) { ops::logger("serve")->info("progress {}", text); });
+  ops::StepCarrier progress([&printer](const std::string& what, const std::string& m, std::int64_t d,
+                                       std::int64_t t) { printer.update(what, m, d, t); });
   while (!signals.stop) {
     auto options = service_options(serving.config);
+    options.push.progress = options.pull.progress = [&progress](const std::string& what, const std::string& m,
+                                                                std::int64_t d, std::int64_t t) {
+      progress.update(what, m, d, t);
+    };
     options.publish = [&](const service::ServiceStats& s, service::Snapshot& snap) {
       snap.limiter = hubspot.limiter.stats();
       const auto c = hubspot.client.counters();

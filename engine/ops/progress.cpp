@@ -82,4 +82,21 @@ void ProgressPrinter::update(const std::string& what, const std::string& mapping
   }
 }
 
+void StepCarrier::update(const std::string& what, const std::string& mapping, std::int64_t done,
+                         std::int64_t total) {
+  const std::string key = what + " " + mapping;
+  Carried& c = carried_[key];
+  if (done == 0 && total < 0) {  // a step starts
+    c.earlier += c.last;
+    c.last = 0;
+    return;
+  }
+  c.last = done;
+  const std::int64_t all = c.earlier + done;
+  if (total >= 0) c.total = c.earlier + total;  // a step that cannot count keeps the last count
+  const std::int64_t of = c.total;
+  if (of >= 0 && all >= of) carried_.erase(key);  // ended
+  out_(what, mapping, all, of);
+}
+
 }  // namespace hubsync::ops

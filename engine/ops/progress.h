@@ -48,4 +48,26 @@ class ProgressPrinter {
   std::map<std::string, std::int64_t> ended_;    // operations that ended, with their count
 };
 
+/// An operation run in steps (serve sweeps a backfill a few pages at a
+/// time), each step counting from 0 again and saying so with an update of
+/// (0, -1): adds the earlier steps' counts so `done` and `total` run on
+/// across steps, and keeps the last total a step could give when a later
+/// one cannot. Not thread-safe.
+class StepCarrier {
+ public:
+  using Fn = std::function<void(const std::string& what, const std::string& mapping, std::int64_t done,
+                                std::int64_t total)>;
+  explicit StepCarrier(Fn out) : out_(std::move(out)) {}
+  void update(const std::string& what, const std::string& mapping, std::int64_t done, std::int64_t total);
+
+ private:
+  struct Carried {
+    std::int64_t earlier = 0;  // counted by steps before this one
+    std::int64_t last = 0;     // this step's last count
+    std::int64_t total = -1;   // the operation's total, when a step gave one
+  };
+  Fn out_;
+  std::map<std::string, Carried> carried_;
+};
+
 }  // namespace hubsync::ops

@@ -101,6 +101,7 @@ Status Puller::sweep(PullStats& stats) {
   auto swept = state_.get_checkpoint(m_.name, kArchived);  // set once a sweep has completed
   if (!swept.ok()) return std::move(swept).error();
   SweepProgress progress{opt_.progress, *swept ? "pull sweep" : "pull backfill", m_.name};
+  if (opt_.progress) opt_.progress(progress.what, m_.name, 0, -1);
   // Everything modified after `from.modified_ms` (the first run: every
   // object, a backfill); search lags writes, so a later run starts again a
   // window before its checkpoint.
@@ -250,6 +251,7 @@ Status Puller::association_pass(PullStats& stats) {
   auto total = state_.count_links(source);
   if (!total.ok()) return std::move(total).error();
   std::int64_t passed = 0;
+  if (opt_.progress) opt_.progress("association pass", m_.name, 0, -1);
   std::string after;
   while (true) {
     auto links = state_.list_links(source, after, 1000);

@@ -115,6 +115,7 @@ Status Pusher::initial_load(PushStats& stats) {
   log_->info("initial load mapping={} rows={} resume={}", m_.name, *total,
              after.parts.empty() ? "no" : "yes");
   std::int64_t done = 0;
+  if (opt_.progress) opt_.progress("initial load", m_.name, 0, -1);
   auto st = db_.scan_rows(m_, after, opt_.wave, [&](std::vector<Row>& rows) -> Status {
     std::vector<Item> items;
     items.reserve(rows.size());

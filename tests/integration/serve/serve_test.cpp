@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <sstream>
+#include <regex>
 #include <thread>
 
 #include "tests/integration/push/push_harness.h"
@@ -231,8 +232,10 @@ TEST_F(Serve, ALongSweepNeverHoldsBackALiveEdit) {
   HUBSYNC_REQUIRE_PG(server);
   auto h = people(server);
   // 6,000 contacts made in HubSpot while nothing listened: the first sweep
-  // has 30 pages to read, each answer 100-200 ms late. It yields to live
-  // work between pages, so edits go out while it runs.
+  // has 30 pages to read, each answer 200-300 ms late. It yields to live
+  // work between pages, so edits go out while it runs, and it logs its
+  // progress (every 5 s, counting on across the steps it is swept in) of
+  // the 6,001 contacts (live@x.io too, pushed first).
   constexpr int kImported = 6000;
   std::vector<std::map<std::string, std::string>> rows;
   for (int i = 0; i < kImported; ++i) rows.push_back({{"email", "old" + std::to_string(i) + "@x.io"}, {"firstname", "O"}});
@@ -240,8 +243,8 @@ TEST_F(Serve, ALongSweepNeverHoldsBackALiveEdit) {
                                               std::chrono::system_clock::now().time_since_epoch()).count() - 60'000);
   h->db.exec("INSERT INTO people (email, name) VALUES ('live@x.io', 'v0')");
   sim::FaultRule slow;
-  slow.latency_min_ms = 100;
-  slow.latency_max_ms = 200;
+  slow.latency_min_ms = 200;
+  slow.latency_max_ms = 300;
   h->sim.set_faults({slow});
   const auto config = setup(*h, kQuiet);
   const std::string log = (h->dir / "serve.log").string();
@@ -264,6 +267,12 @@ TEST_F(Serve, ALongSweepNeverHoldsBackALiveEdit) {
   }
   EXPECT_TRUE(eventually([&] { return h->db.scalar("SELECT count(*) FROM people") == std::to_string(kImported + 1); }, 120s))
       << log_tail(log);
+  EXPECT_TRUE(eventually([&] { return log_tail(log, 2000).find("progress pull backfill people done: ") != std::string::npos; }, 20s))
+      << log_tail(log);
+  const std::string text = log_tail(log, 2000);
+  EXPECT_TRUE(std::regex_search(text, std::regex("progress pull backfill people: [0-9,]+/6,001 \\([0-9]+%\\) [0-9,]+/s")))
+      << text;
+  EXPECT_TRUE(std::regex_search(text, std::regex("progress pull backfill people done: 6,001/6,001 \\(100%\\)"))) << text;
   stop(pid, log);
 }
 

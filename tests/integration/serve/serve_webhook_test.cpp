@@ -235,6 +235,11 @@ TEST_F(ServeWebhooks, MetricsParseAndReadinessFollowsPostgres) {
         "hubsync_up_postgres"})
     EXPECT_TRUE(prom.families.count(family)) << family << " missing\n" << text;
   EXPECT_GE(prom.value("hubsync_changes_captured_total", {{"mapping", "people"}}).value_or(0), 1.0) << text;
+  // Every family serve publishes is in README's metrics table.
+  std::ifstream readme(HUBSYNC_README);
+  const std::string doc(std::istreambuf_iterator<char>(readme), {});
+  for (const auto& [family, f] : prom.families)
+    EXPECT_NE(doc.find("`" + family), std::string::npos) << family << " is not documented in README";
   // The pushed row came back as webhook events of hubsync's own write:
   // acknowledged, not stored, never read back.
   EXPECT_TRUE(eventually([&] {

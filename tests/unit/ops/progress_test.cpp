@@ -86,5 +86,29 @@ TEST(ProgressPrinter, ATerminalGetsABarRedrawnAtEachUpdateAndEndedOnce) {
   EXPECT_TRUE(r.lines.empty());
 }
 
+TEST(StepCarrier, CountsRunOnAcrossStepsThatEachStartFromZero) {
+  std::vector<std::string> seen;
+  StepCarrier carrier([&](const std::string& what, const std::string& m, std::int64_t done, std::int64_t total) {
+    seen.push_back(what + " " + m + " " + std::to_string(done) + "/" + std::to_string(total));
+  });
+  // Step 1: two pages of a 1,000-object backfill, then the step yields.
+  carrier.update("pull backfill", "people", 0, -1);
+  carrier.update("pull backfill", "people", 200, 1000);
+  carrier.update("pull backfill", "people", 400, 1000);
+  // Step 2 counts from 0 again; HubSpot's count is now of what is left.
+  carrier.update("pull backfill", "people", 0, -1);
+  carrier.update("pull backfill", "people", 200, 600);
+  // Step 3 reads one page as large as step 2's and cannot count.
+  carrier.update("pull backfill", "people", 0, -1);
+  carrier.update("pull backfill", "people", 200, -1);
+  carrier.update("pull backfill", "people", 200, 200);  // the end
+  // A new operation of the same name starts from nothing carried.
+  carrier.update("pull backfill", "people", 0, -1);
+  carrier.update("pull backfill", "people", 50, 100);
+  EXPECT_EQ(seen, (std::vector<std::string>{"pull backfill people 200/1000", "pull backfill people 400/1000",
+                                            "pull backfill people 600/1000", "pull backfill people 800/1000",
+                                            "pull backfill people 800/800", "pull backfill people 50/100"}));
+}
+
 }  // namespace
 }  // namespace hubsync::ops
