@@ -153,6 +153,15 @@ const std::vector<std::string>& filter_op_names() {
 
 const char* to_string(FilterOp op) { return filter_op_names()[static_cast<int>(op)].c_str(); }
 
+const char* to_string(ActionKind k) {
+  switch (k) {
+    case ActionKind::lookup: return "lookup";
+    case ActionKind::write: return "write";
+    case ActionKind::sync_now: return "sync_now";
+  }
+  return "?";
+}
+
 bool HubspotFilter::matches(const Properties& props) const {
   const std::string v = property_value(props, property);
   switch (op) {

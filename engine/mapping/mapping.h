@@ -144,6 +144,28 @@ struct SchemaSpec {
   const PropertySpec* property(std::string_view name) const;
 };
 
+/// What a workflow custom action does (docs: mappings/README.md, "actions").
+enum class ActionKind {
+  lookup,    ///< returns chosen columns of the linked row as output fields
+  write,     ///< sets whitelisted columns of the linked row from input fields
+  sync_now,  ///< pulls the enrolled object and pushes its row at once
+};
+const char* to_string(ActionKind k);  ///< "lookup", "write", "sync_now"
+
+/// One workflow custom action declared in a mapping's `actions:` block.
+/// `hubsync actions apply` registers it in HubSpot; `serve` executes it.
+struct ActionSpec {
+  std::string name;  ///< unique across every mapping; [a-z][a-z0-9_]*, at most 64 characters
+  ActionKind kind = ActionKind::lookup;
+  std::string label;        ///< the action's name in HubSpot's workflow editor (never empty once compiled)
+  std::string description;  ///< optional
+  /// Field ids of this mapping (FieldMapping::id, i.e. the column name): for
+  /// lookup the outputs, for write the inputs (each field writes Postgres:
+  /// direction both or to_postgres, never the match field); empty for sync_now.
+  std::vector<std::string> fields;
+  SourceMark mark;
+};
+
 enum class MappingKind { object, link };
 
 enum class Scope {
@@ -172,6 +194,7 @@ struct Mapping {
   std::vector<AssociationMapping> associations;
   std::optional<LinkMapping> link;
   std::optional<SchemaSpec> schema;
+  std::vector<ActionSpec> actions;  ///< workflow custom actions (object mappings only)
   /// Where parts were written, for findings of the live checks.
   SourceMark table_mark, key_mark, object_mark, match_mark, filter_mark;
 
