@@ -187,6 +187,12 @@ Findings validate_set(const std::vector<Mapping>& mappings) {
           mappings[j].table.display() == m.table.display() && mappings[j].object.name == m.object.name)
         err(m.table_mark, "table " + m.table.display() + " is already synced to " + m.object.name +
                               " by mapping " + mappings[j].name);
+      // Action names are one namespace across all mappings: the name alone identifies an action.
+      for (const auto& a : m.actions)
+        for (const auto& b : mappings[j].actions)
+          if (a.name == b.name)
+            err(a.mark, "action name `" + a.name + "` is also declared by mapping " + mappings[j].name +
+                            " (" + b.mark.to_string() + ")");
     }
     auto target = [&](const std::string& n, const SourceMark& at, const char* what) {
       const Mapping* t = find(n);

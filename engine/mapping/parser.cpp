@@ -17,7 +17,7 @@ namespace {
 
 const std::vector<std::string> kTopKeys = {"name",    "postgres", "hubspot",      "direction",
                                            "conflict", "filter",  "deletes",      "fields",
-                                           "associations", "schema", "link"};
+                                           "associations", "schema", "link", "actions"};
 const std::vector<std::string> kFieldKeys = {"column", "columns",   "property", "properties",
                                              "type",   "direction", "conflict", "transform",
                                              "default"};
@@ -131,7 +131,8 @@ class MappingParser {
     if (auto it = top.find("link"); it != top.end()) {
       m_.kind = MappingKind::link;
       m_.link = detail::parse_link(r_, it->second.value);
-      for (const char* k : {"hubspot", "fields", "associations", "schema", "filter", "deletes", "conflict"})
+      for (const char* k : {"hubspot", "fields", "associations", "schema", "filter", "deletes",
+                            "conflict", "actions"})
         if (auto other = top.find(k); other != top.end())
           r_.error(other->second.key, std::string("`") + k + "` does not apply to a link mapping");
       return;
@@ -149,6 +150,8 @@ class MappingParser {
     if (auto it = top.find("associations"); it != top.end())
       detail::parse_associations(r_, it->second.value, m_);
     if (auto it = top.find("schema"); it != top.end()) m_.schema = detail::parse_schema(r_, it->second.value);
+    if (auto it = top.find("actions"); it != top.end())
+      detail::parse_actions(r_, it->second.value, m_, had_bad_field_);
   }
 
   Mapping& mapping() { return m_; }

@@ -18,6 +18,20 @@ std::string assoc_type(const std::optional<std::int64_t>& id, const std::string&
   return "default";
 }
 
+// "text" on one line: quotes, backslashes and line breaks escaped.
+std::string quoted(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
 }  // namespace
 
 std::string Mapping::summary() const {
@@ -56,6 +70,13 @@ std::string Mapping::summary() const {
   for (const auto& a : associations)
     o << "association " << a.column << " -> " << a.to_mapping << " type "
       << assoc_type(a.type_id, a.type_label) << " " << to_string(a.direction) << "\n";
+  for (const auto& a : actions) {
+    o << "action " << a.name << ": " << to_string(a.kind);
+    if (!a.fields.empty()) o << " columns=[" << join(a.fields) << "]";
+    o << " label=" << quoted(a.label);
+    if (!a.description.empty()) o << " description=" << quoted(a.description);
+    o << "\n";
+  }
   if (schema) {
     o << "schema";
     if (!schema->name.empty()) o << " " << schema->name << " '" << schema->label_singular << "'/'" << schema->label_plural << "'";
