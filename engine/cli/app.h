@@ -61,6 +61,9 @@ int cmd_run(const GlobalOptions& global, const RunOptions& options);
 int cmd_serve(const GlobalOptions& global);
 int cmd_validate(const GlobalOptions& global, const std::vector<std::string>& files, bool offline);
 int cmd_schema(const GlobalOptions& global, bool apply);
+/// `hubsync actions plan|apply`: the mappings' workflow actions registered
+/// with actions.app_id (creates and updates hubsync's own definitions only).
+int cmd_actions(const GlobalOptions& global, bool apply);
 int cmd_auth_login(const GlobalOptions& global, int timeout_s);
 int cmd_auth_status(const GlobalOptions& global);
 int cmd_migrate(const GlobalOptions& global, bool dry_run);

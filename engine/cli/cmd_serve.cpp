@@ -18,6 +18,7 @@
 #include "engine/cli/hubspot_stack.h"
 #include "engine/cli/mappings.h"
 #include "engine/cli/runtime.h"
+#include "engine/cli/serve_actions.h"
 #include "engine/cli/serve_reload.h"
 #include "engine/ops/logging.h"
 #include "engine/ops/metrics.h"
@@ -106,7 +107,8 @@ class Signals {
 // and the health page at /.
 std::unique_ptr<webhook::Server> start_endpoint(const config::Config& cfg, state::StateStore& store,
                                                 ops::Registry& registry, const service::ServiceStats& stats,
-                                                const service::HealthBoard& board) {
+                                                const service::HealthBoard& board, ServeActions& actions,
+                                                bool any_actions) {
   auto o = webhook::options_from_config(cfg);
   if (!o.secrets) {
     // No app secret (a private-app setup): nothing can sign a webhook, so
@@ -134,6 +136,10 @@ std::unique_ptr<webhook::Server> start_endpoint(const config::Config& cfg, state
     return render_health_page(board.view(now), store, now);
   };
   o.page_auth = cfg.serve.health_auth.value;
+  o.actions_path = cfg.actions.path;
+  o.actions = [&actions](const webhook::Request& r) { return actions.handle(r); };
+  // An action waits on its io thread for up to actions.answer_within_ms.
+  if (any_actions) o.io_threads = 4;
   auto server = webhook::Server::create(std::move(o));
   if (!server.ok()) {
     std::cerr << "serve: " << server.error().message << '\n';
@@ -145,7 +151,8 @@ std::unique_ptr<webhook::Server> start_endpoint(const config::Config& cfg, state
     return nullptr;
   }
   std::cout << "hubsync serve: listening on port " << *port << " (" << cfg.webhook.path
-            << ", /healthz, /readyz, /metrics, and the health page at /)" << std::endl;
+            << ", " << cfg.actions.path << "/{action}, /healthz, /readyz, /metrics, and the health page at /)"
+            << std::endl;
   return std::move(*server);
 }
 
@@ -168,7 +175,10 @@ int cmd_serve(const GlobalOptions& global) {
   service::ServiceMetrics metrics(registry);
   service::ServiceStats stats;  // outlives every Service: /readyz reads it
   service::HealthBoard board;   // the health page's figures
-  auto server = start_endpoint(cfg, *store, registry, stats, board);
+  ServeActions actions(cfg, *store, registry, hubspot);
+  bool any_actions = false;
+  for (const auto& m : serving.mappings) any_actions = any_actions || !m.actions.empty();
+  auto server = start_endpoint(cfg, *store, registry, stats, board, actions, any_actions);
   if (!server) return kExitError;
   signals.on_stop = [&] { server->begin_drain(); };
   std::cout << "hubsync serve: syncing " << serving.mappings.size() << " mapping(s)" << std::endl;
@@ -178,6 +188,7 @@ int cmd_serve(const GlobalOptions& global) {
                                [](const std::string& text) { ops::logger("serve")->info("progress {}", text); });
   ops::StepCarrier progress([&printer](const std::string& what, const std::string& m, std::int64_t d,
                                        std::int64_t t) { printer.update(what, m, d, t); });
+  std::atomic<service::Service*> running{nullptr};  // what an action's submit wakes
   while (!signals.stop) {
     auto options = service_options(serving.config);
     options.push.progress = options.pull.progress = [&progress](const std::string& what, const std::string& m,
@@ -192,9 +203,14 @@ int cmd_serve(const GlobalOptions& global) {
       board.record(clock.wall_ms(), s, snap);
     };
     options.stats = &stats;
+    actions.attach(serving.mappings, options, db, hubspot.crm, clock, [&running] {
+      if (auto* s = running.load()) s->wake();
+    });
     service::Service svc(serving.mappings, db, hubspot.crm, *store, clock, listener, log, options);
+    running = &svc;
     signals.attach(&svc);
     svc.run();
+    running = nullptr;
     signals.attach(nullptr);
     if (signals.stop) break;
     if (signals.reload.exchange(false)) {

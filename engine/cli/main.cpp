@@ -75,6 +75,13 @@ int main(int argc, char** argv) {
   schema->add_subcommand("apply", "Create missing objects, properties and associations; idempotent")
       ->callback([&] { rc = cmd_schema(global, true); });
 
+  auto* acts = app.add_subcommand("actions", "Workflow custom actions the mappings declare (actions: blocks)");
+  acts->require_subcommand(1);
+  acts->add_subcommand("plan", "Show what `actions apply` would create or update in the HubSpot app")
+      ->callback([&] { rc = cmd_actions(global, false); });
+  acts->add_subcommand("apply", "Create or update hubsync's action definitions; idempotent, never deletes")
+      ->callback([&] { rc = cmd_actions(global, true); });
+
   auto* auth = app.add_subcommand("auth", "HubSpot credentials");
   auth->require_subcommand(1);
   int login_timeout = 300;

@@ -101,6 +101,22 @@ struct ServeConfig {
   Secret health_auth;
 };
 
+/// HubSpot workflow custom actions (a mapping's `actions:` block):
+/// registered by `hubsync actions apply`, answered by `serve`.
+struct ActionsConfig {
+  std::int64_t app_id = 0;  ///< the HubSpot app the action definitions belong to
+  /// The app's developer API key (`hapikey`): action definitions are
+  /// developer APIs. Needed by `actions plan|apply` only.
+  Secret developer_api_key;
+  std::string path = "/hubspot/actions";  ///< serve answers {path}/{action name}
+  /// The URL HubSpot calls, without the action name; empty: webhook.public_url's
+  /// origin + path.
+  std::string public_url;
+  /// An execution not finished within this is answered BLOCK and completed
+  /// later through HubSpot's callback API.
+  int answer_within_ms = 3000;
+};
+
 struct MappingsConfig {
   std::string dir = "mappings";
 };
@@ -119,6 +135,7 @@ struct Config {
   StateConfig state;
   PullConfig pull;
   ServeConfig serve;
+  ActionsConfig actions;
   MappingsConfig mappings;
   LogConfig log;
 };
@@ -164,6 +181,11 @@ std::string render_masked(const Config& config);
 /// than 4 characters are left alone (replacing them would garble the text
 /// and hide nothing).
 std::string redact(const Config& config, std::string text);
+
+/// The URL HubSpot calls for actions (no trailing '/', no action name):
+/// actions.public_url, else webhook.public_url's scheme://host[:port] +
+/// actions.path; "" when neither is set.
+std::string actions_base_url(const Config& config);
 
 /// The daily request budget of a tier when none is configured.
 std::int64_t default_daily_limit(int tier);

@@ -189,6 +189,23 @@ std::vector<KeyDesc> build_table() {
   value("serve", "reconcile_every_s", int_key(&Config::serve, &ServeConfig::reconcile_every_s, 1, 7 * 86400));
   value("serve", "reconcile_window_s", int_key(&Config::serve, &ServeConfig::reconcile_window_s, 0, 7 * 86400));
   secret("serve", "health_auth", [](Config& c) -> Secret& { return c.serve.health_auth; });
+  value("actions", "app_id", int_key(&Config::actions, &ActionsConfig::app_id, 1, INT64_MAX));
+  secret("actions", "developer_api_key", [](Config& c) -> Secret& { return c.actions.developer_api_key; });
+  value("actions", "path", [](Config& c, const std::string& s) -> std::optional<std::string> {
+    if (s.size() < 2 || s.front() != '/' || s.back() == '/' || s.find_first_of("?# \t") != std::string::npos)
+      return "'" + s + "' is not a path (starts with '/', no trailing '/', no query, no spaces)";
+    c.actions.path = s;
+    return std::nullopt;
+  });
+  value("actions", "public_url", [](Config& c, const std::string& s) -> std::optional<std::string> {
+    if (!looks_like_url(s)) return "'" + s + "' is not an http(s) URL";
+    if (s.find_first_of("?#") != std::string::npos) return "'" + s + "' holds a query or fragment";
+    c.actions.public_url = s;
+    while (!c.actions.public_url.empty() && c.actions.public_url.back() == '/') c.actions.public_url.pop_back();
+    return std::nullopt;
+  });
+  value("actions", "answer_within_ms",
+        int_key(&Config::actions, &ActionsConfig::answer_within_ms, 10, 20000));
   value("mappings", "dir", [](Config& c, const std::string& s) -> std::optional<std::string> {
     if (s.empty()) return "must not be empty";
     c.mappings.dir = s;
@@ -209,7 +226,7 @@ const std::vector<KeyDesc>& key_table() {
 
 const std::vector<std::string>& sections() {
   static const std::vector<std::string> names = {"postgres", "hubspot", "rate_limit", "webhook",
-                                                 "state",    "pull",     "serve",    "mappings", "log"};
+                                                 "state",    "pull",     "serve",    "actions", "mappings", "log"};
   return names;
 }
 

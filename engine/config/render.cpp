@@ -87,6 +87,11 @@ std::string render_masked(const Config& c) {
   line("serve.reconcile_every_s", std::to_string(c.serve.reconcile_every_s));
   line("serve.reconcile_window_s", std::to_string(c.serve.reconcile_window_s));
   secret("serve.health_auth", c.serve.health_auth);
+  line("actions.app_id", std::to_string(c.actions.app_id));
+  secret("actions.developer_api_key", c.actions.developer_api_key);
+  line("actions.path", c.actions.path);
+  line("actions.public_url", actions_base_url(c).empty() ? "(not set)" : mask_url_userinfo(actions_base_url(c)));
+  line("actions.answer_within_ms", std::to_string(c.actions.answer_within_ms));
   line("mappings.dir", c.mappings.dir);
   line("log.level", c.log.level);
   line("log.format", c.log.format);
@@ -96,7 +101,8 @@ std::string render_masked(const Config& c) {
 std::string redact(const Config& c, std::string text) {
   std::vector<std::string> secrets = inspect_dsn(c.postgres.dsn.value).passwords;
   for (const Secret* s : {&c.postgres.password, &c.hubspot.token, &c.hubspot.client_secret,
-                          &c.hubspot.refresh_token, &c.webhook.client_secret, &c.serve.health_auth})
+                          &c.hubspot.refresh_token, &c.webhook.client_secret, &c.serve.health_auth,
+                          &c.actions.developer_api_key})
     if (s->set()) secrets.push_back(s->value);
   // Longest first, so a secret that contains another is replaced whole.
   std::sort(secrets.begin(), secrets.end(),

@@ -108,3 +108,17 @@ std::optional<std::string> authorize_url(const HubSpotConfig& hubspot) {
 }
 
 }  // namespace hubsync::config
+
+namespace hubsync::config {
+
+std::string actions_base_url(const Config& c) {
+  if (!c.actions.public_url.empty()) return c.actions.public_url;
+  const std::string& w = c.webhook.public_url;
+  if (w.empty()) return "";
+  const auto scheme_end = w.find("://");
+  if (scheme_end == std::string::npos) return "";
+  const auto path_start = w.find('/', scheme_end + 3);
+  return (path_start == std::string::npos ? w : w.substr(0, path_start)) + c.actions.path;
+}
+
+}  // namespace hubsync::config

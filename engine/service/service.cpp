@@ -75,6 +75,7 @@ void Service::listen_loop() {
 }
 
 bool Service::live_work_waiting() {
+  if (opt_.actions_due && opt_.actions_due()) return true;
   std::lock_guard lock(mu_);
   return !notified_.empty() || catch_up_ || woken_;
 }

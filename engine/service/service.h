@@ -80,6 +80,14 @@ struct ServiceOptions {
   /// Where the service counts; nullptr: a ServiceStats of its own. Lets a
   /// reader (readiness checks on other threads) outlive one Service.
   ServiceStats* stats = nullptr;
+  /// Workflow actions (cmd_serve wires an actions::Executor): asked on the
+  /// worker, between steps and between sweep pages, whether executions or
+  /// callback deliveries are due (thread-safe, cheap); `run_actions` runs
+  /// them on the worker. Empty: no actions.
+  std::function<bool()> actions_due;
+  std::function<void()> run_actions;
+  milliseconds actions_every{200};  ///< how often an idle worker looks at them again
+  std::int64_t actions_keep_ms = 7 * 86'400'000LL;  ///< action executions kept (HubSpot retries for 3 days)
   /// Masks secrets in error text before it is recorded in the state store's
   /// pass outcomes (libpq can quote a DSN). Empty: the text as it is.
   std::function<std::string(std::string)> redact;

@@ -102,6 +102,7 @@ void Service::housekeeping() {
     }
   }
   (void)store_.purge_inbox(clock_.wall_ms() - opt_.inbox_keep_ms);
+  if (opt_.run_actions) (void)store_.purge_actions(clock_.wall_ms() - opt_.actions_keep_ms);
   (void)db_.prune_archive();
 }
 
@@ -175,6 +176,7 @@ bool Service::step() {
     if (woken_) t_.next_inbox = std::min(t_.next_inbox, now);  // events came in: drain them now
     woken_ = false;
   }
+  if (opt_.run_actions && opt_.actions_due && opt_.actions_due()) opt_.run_actions();
   if (now >= t_.next_renew) {
     renew_leases();
     t_.next_renew = now + opt_.lease_renew_every;
@@ -243,6 +245,7 @@ void Service::idle() {
                              t_.next_publish});
   if (t_.first_notified != Duration(0)) until = std::min(until, t_.first_notified + opt_.debounce);
   if (t_.next_push_retry != Duration(0)) until = std::min(until, t_.next_push_retry);
+  if (opt_.run_actions) until = std::min(until, clock_.monotonic() + opt_.actions_every);
   if (wait_for_work(std::chrono::duration_cast<milliseconds>(until - clock_.monotonic())))
     t_.next_inbox = std::min(t_.next_inbox, clock_.monotonic());
 }

@@ -161,6 +161,17 @@ class SqliteStateStore final : public StateStore {
                      const std::string& error) override;
   Result<std::vector<PassRecord>> list_passes() override;
 
+  Result<std::pair<ActionExecution, bool>> begin_action(const ActionExecution& execution) override;
+  Result<std::optional<ActionExecution>> get_action(const std::string& callback_id) override;
+  Result<std::vector<ActionExecution>> unfinished_blocked_actions() override;
+  Status finish_action(const std::string& callback_id,
+                       const std::map<std::string, std::string>& outputs) override;
+  Status block_action(const std::string& callback_id) override;
+  Result<std::vector<ActionExecution>> due_callbacks(TimeMs now_ms, std::size_t limit) override;
+  Status callback_attempted(const std::string& callback_id, const std::string& error,
+                            TimeMs next_at_ms) override;
+  Result<std::size_t> purge_actions(TimeMs before_ms) override;
+
   Status save_oauth_tokens(const OAuthTokens& tokens) override;
   Result<std::optional<OAuthTokens>> load_oauth_tokens(const std::string& portal_id) override;
 
@@ -215,6 +226,10 @@ class SqliteStateStore final : public StateStore {
   Status durable_txn(const std::function<Status()>& fn);
   Status delete_postgres_intent_locked(const std::string& mapping, const std::string& pg_key);
   Status delete_intent_locked(const std::string& mapping, const std::string& pg_key);
+  Result<std::optional<ActionExecution>> action_locked(const std::string& callback_id);
+  /// Executions matching `where` (?1 is `now`), by next callback time.
+  Result<std::vector<ActionExecution>> actions_where_locked(const std::string& where, TimeMs now,
+                                                            std::size_t limit);
 
   std::string path_;
   bool read_only_;

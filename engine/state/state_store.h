@@ -238,6 +238,23 @@ struct OAuthTokens {
   std::int64_t hub_id = 0;   ///< the portal as the token endpoint reports it, 0 if unknown
 };
 
+/// One execution of a workflow custom action; HubSpot names it by callbackId.
+struct ActionExecution {
+  std::string callback_id;
+  std::string action;     ///< the action's name (a mapping's actions: block)
+  std::string object_id;  ///< the enrolled HubSpot object
+  std::string request_body;  ///< the request as HubSpot sent it (no secret in it)
+  bool done = false;      ///< finished: `outputs` is the answer every retry gets
+  std::map<std::string, std::string> outputs;  ///< outputFields (hs_execution_state included)
+  bool blocked = false;    ///< answered BLOCK: the outputs go through the callback API
+  bool delivered = false;  ///< that callback completion was accepted
+  int callback_attempts = 0;
+  TimeMs next_callback_at_ms = 0;
+  std::string last_error;  ///< of the last callback attempt; no secrets
+  TimeMs created_at_ms = 0;  ///< 0 on begin_action: the store's clock
+  TimeMs updated_at_ms = 0;
+};
+
 /// The engine's durable state: checkpoints, identity map, merge base, webhook
 /// inbox, dead letters, conflict log, run history and OAuth tokens
 /// (docs/architecture.md, State).
@@ -465,6 +482,36 @@ class StateStore {
   virtual Result<std::vector<RunRecord>> list_runs(std::size_t limit) = 0;
   /// The most recently started run.
   virtual Result<std::optional<RunRecord>> last_run() = 0;
+
+  // --- workflow action executions ---
+
+  /// Records a new execution (not done), synced to disk, and returns it with
+  /// true; or, when callback_id is already recorded (HubSpot retried),
+  /// returns the recorded one with false and changes nothing.
+  virtual Result<std::pair<ActionExecution, bool>> begin_action(const ActionExecution& execution) = 0;
+  /// Executions answered BLOCK that are not done (their run was cut short).
+  virtual Result<std::vector<ActionExecution>> unfinished_blocked_actions() = 0;
+  /// The execution, with its outputs, or nullopt.
+  virtual Result<std::optional<ActionExecution>> get_action(const std::string& callback_id) = 0;
+  /// Records the outputs of a finished execution (done), synced to disk.
+  /// A second call keeps the first outputs (the answer never changes).
+  /// `invalid_record` if callback_id is unknown.
+  virtual Status finish_action(const std::string& callback_id,
+                               const std::map<std::string, std::string>& outputs) = 0;
+  /// It was answered BLOCK: once done, its outputs are due for the callback
+  /// API at once. Idempotent.
+  virtual Status block_action(const std::string& callback_id) = 0;
+  /// Done, blocked executions whose completion is not yet accepted and whose
+  /// next attempt is due at `now_ms`, soonest first.
+  virtual Result<std::vector<ActionExecution>> due_callbacks(TimeMs now_ms, std::size_t limit) = 0;
+  /// After a completion attempt: accepted (`error` empty), or refused/failed
+  /// with `error` (no secrets) and the next attempt at `next_at_ms`.
+  /// attempts += 1.
+  virtual Status callback_attempted(const std::string& callback_id, const std::string& error,
+                                    TimeMs next_at_ms) = 0;
+  /// Deletes executions created before `before_ms` (HubSpot retries an
+  /// execution for three days at most); returns how many.
+  virtual Result<std::size_t> purge_actions(TimeMs before_ms) = 0;
 
   // --- OAuth tokens ---
 

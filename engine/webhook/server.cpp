@@ -125,7 +125,21 @@ struct Server::Impl final : HttpHandler {
     }
   }
 
+  bool is_action_path(const std::string& p) const {
+    return opt.actions && p.size() > opt.actions_path.size() + 1 &&
+           p.compare(0, opt.actions_path.size(), opt.actions_path) == 0 && p[opt.actions_path.size()] == '/';
+  }
+
   std::optional<Response> on_head(const RequestHead& head) override {
+    if (is_action_path(head.path)) {
+      if (head.method != "POST") {
+        auto r = plain(405, "method not allowed\n");
+        r.headers.emplace_back("Allow", "POST");
+        return r;
+      }
+      if (draining.load()) return unavailable();
+      return std::nullopt;
+    }
     if (head.path == opt.path) {
       if (head.method != "POST") return receiver->refuse(head, Outcome::method);
       if (draining.load()) return receiver->refuse(head, Outcome::unavailable);
@@ -142,8 +156,23 @@ struct Server::Impl final : HttpHandler {
     return plain(404, "not found\n");
   }
 
+  static Response unavailable() {
+    auto r = plain(503, "stopping\n");
+    r.headers.emplace_back("Retry-After", "5");
+    return r;
+  }
+
   Response on_request(const Request& req) override {
     const auto& path = req.head.path;
+    if (is_action_path(path)) {
+      in_flight.fetch_add(1);
+      struct Done {
+        std::atomic<int>& n;
+        ~Done() { n.fetch_sub(1); }
+      } done{in_flight};
+      if (draining.load()) return unavailable();
+      return opt.actions(req);
+    }
     if (path == opt.path) {
       in_flight.fetch_add(1);
       struct Done {
@@ -207,6 +236,8 @@ model::Result<std::unique_ptr<Server>> Server::create(ServerOptions o) {
     problems.push_back("path '" + o.path + "' must start with '/' and hold no query");
   if (o.path == kHealthz || o.path == kReadyz || o.path == kMetrics)
     problems.push_back("path '" + o.path + "' is a service endpoint");
+  if (o.actions && (o.actions_path.size() < 2 || o.actions_path.front() != '/' || o.actions_path == o.path))
+    problems.push_back("actions path '" + o.actions_path + "' must start with '/' and differ from the webhook path");
   if (o.public_url.find_first_of("?#") != std::string::npos)
     problems.push_back("public_url must not hold a query: the request's own query is appended");
   if (!o.decoder) problems.push_back("no event decoder");

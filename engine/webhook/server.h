@@ -70,6 +70,11 @@ struct ServerOptions {
   /// "user:password" for HTTP basic auth on GET / (compared in constant
   /// time); empty: none (loopback only).
   std::string page_auth;
+  /// POST {actions_path}/{name}: HubSpot workflow actions, answered by
+  /// `actions` on an io thread (it may block up to its answer time; it
+  /// authenticates requests itself). Empty `actions`: no such route.
+  std::string actions_path;
+  std::function<Response(const Request&)> actions;
   const ratelimit::Clock* clock = nullptr;  ///< nullptr: the system clock
   std::shared_ptr<spdlog::logger> logger;   ///< nullptr: the "webhook" logger
 };
@@ -88,7 +93,8 @@ ServerOptions options_from_config(const config::Config& config);
 ///   draining);
 /// - GET /metrics: the registry in Prometheus text format 0.0.4;
 /// - GET /: the sync-health page (ServerOptions::page), on a loopback
-///   listener or behind basic auth.
+///   listener or behind basic auth;
+/// - POST {actions_path}/{name}: workflow actions (503 while draining).
 /// Anything else: 404, or 405 for a wrong method. Beast stays inside
 /// http_server.cpp. Thread-safe.
 class Server {

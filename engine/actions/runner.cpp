@@ -1,0 +1,159 @@
+#include "engine/actions/runner.h"
+
+#include <spdlog/spdlog.h>
+
+namespace hubsync::actions {
+
+using model::ErrorKind;
+
+Outputs outcome(const char* state, const std::string& what, const std::string& reason) {
+  Outputs o{{kExecutionState, state}, {kOutcome, what}};
+  if (!reason.empty()) o[kReason] = reason;
+  return o;
+}
+
+namespace {
+
+constexpr const char* kSuccess = "SUCCESS";
+constexpr const char* kFail = "FAIL_CONTINUE";
+
+bool unreachable(const model::Error& e) {
+  return e.kind == ErrorKind::transient || e.kind == ErrorKind::rate_limited;
+}
+
+}  // namespace
+
+Runner::Runner(RunnerDeps deps) : d_(std::move(deps)) {}
+
+model::Result<Outputs> Runner::run(const mapping::Mapping& m, const mapping::ActionSpec& a,
+                                   const ActionRequest& r) {
+  if (a.kind == mapping::ActionKind::sync_now) return sync_now(m, r);
+  auto key = linked_key(m, r.object_id);
+  if (!key) return std::move(key).error();
+  if (!*key) {
+    Outputs o = outcome(kSuccess, "not_linked", "the object is not linked to a row of " + m.table.display());
+    if (a.kind == mapping::ActionKind::lookup) o.erase(kReason);
+    return o;
+  }
+  if (a.kind == mapping::ActionKind::lookup) return lookup(m, a, **key);
+  return write(m, a, r, **key);
+}
+
+model::Result<std::optional<std::string>> Runner::linked_key(const mapping::Mapping& m,
+                                                             const std::string& object_id) {
+  auto link = d_.store.find_link_by_hubspot_id(m.name, object_id);
+  if (!link) return std::move(link).error();
+  if (!*link) return std::optional<std::string>{};
+  return std::optional<std::string>((*link)->pg_key);
+}
+
+model::Result<Outputs> Runner::lookup(const mapping::Mapping& m, const mapping::ActionSpec& a,
+                                      const std::string& key) {
+  auto k = model::RecordKey::decode(key, m.key.size());
+  if (!k) return model::make_error(ErrorKind::fatal, "mapping " + m.name + ": unreadable link key " + key);
+  auto rows = d_.db.read_rows(m, {*k});
+  if (!rows) return std::move(rows).error();
+  auto it = rows->find(key);
+  if (it == rows->end()) return outcome(kSuccess, "not_linked");
+  Outputs o = outcome(kSuccess, "found");
+  for (const auto& id : a.fields) {
+    const mapping::FieldMapping* f = m.field(id);
+    if (f == nullptr) continue;
+    auto values = f->push(it->second.fields);
+    if (!values) return outcome(kFail, "found", values.error().message);
+    for (std::size_t i = 0; i < f->properties.size() && i < values->size(); ++i)
+      o[f->properties[i]] = (*values)[i];
+  }
+  return o;
+}
+
+model::Result<Outputs> Runner::write(const mapping::Mapping& m, const mapping::ActionSpec& a,
+                                     const ActionRequest& r, const std::string& key) {
+  auto k = model::RecordKey::decode(key, m.key.size());
+  if (!k) return model::make_error(ErrorKind::fatal, "mapping " + m.name + ": unreadable link key " + key);
+  auto rows = d_.db.read_rows(m, {*k});
+  if (!rows) return std::move(rows).error();
+  auto row = rows->find(key);
+  if (row == rows->end()) return outcome(kSuccess, "not_linked", "the linked row no longer exists");
+  model::Fields changed;
+  bool two_way = false;
+  for (const auto& id : a.fields) {
+    const mapping::FieldMapping* f = m.field(id);
+    if (f == nullptr) continue;
+    mapping::Properties props;
+    for (const auto& p : f->properties) {
+      auto in = r.inputs.find(p);
+      if (in == r.inputs.end()) return outcome(kFail, "rejected", "input field " + p + " is missing");
+      props[p] = in->second;
+    }
+    auto values = f->pull(props);
+    if (!values) return outcome(kFail, "rejected", values.error().message);
+    for (std::size_t i = 0; i < f->columns.size() && i < values->size(); ++i) {
+      auto cur = row->second.fields.find(f->columns[i]);
+      if (cur != row->second.fields.end() && cur->second == (*values)[i]) continue;
+      changed[f->columns[i]] = (*values)[i];
+      two_way = two_way || f->direction == mapping::Direction::both;
+    }
+  }
+  if (changed.empty()) return outcome(kSuccess, "unchanged");
+  auto applied = d_.db.apply_rows(m, {pipeline::RowWrite{*k, changed}});
+  if (!applied) return std::move(applied).error();
+  if (!applied->empty() && applied->front().error)
+    return outcome(kFail, "rejected", applied->front().error->message);
+  // The write bypassed capture (hubsync's origin); a two-way column's new
+  // value still has to reach HubSpot: queue the row for the push.
+  if (two_way) {
+    if (auto q = d_.db.enqueue(m, {*k}, 0); !q) return std::move(q).error();
+  }
+  d_.log->info("action write mapping={} key={} columns={}", m.name, key, changed.size());
+  return outcome(kSuccess, "written");
+}
+
+std::string Runner::dead_letter_reason(const mapping::Mapping& m, const std::string& object_id) {
+  state::DeadLetterFilter f;
+  f.mapping = m.name;
+  f.direction = state::Direction::to_postgres;
+  f.status = state::DeadLetterStatus::pending;
+  f.limit = 1000;
+  auto letters = d_.store.list_dead_letters(f);
+  if (!letters) return "dead-lettered";
+  for (const auto& dl : *letters)
+    if (dl.hubspot_id == object_id) return dl.message;
+  return "dead-lettered";
+}
+
+model::Result<Outputs> Runner::sync_now(const mapping::Mapping& m, const ActionRequest& r) {
+  pipeline::PullStats pulled;
+  if (m.pulls()) {
+    pipeline::Puller puller(m, d_.mappings, d_.db, d_.crm, d_.store, d_.clock, d_.log, d_.pull);
+    auto s = puller.pull_ids({r.object_id});
+    if (!s) return std::move(s).error();
+    if (s->unreachable) return *s->unreachable;
+    pulled = *s;
+  }
+  if (pulled.dead_lettered > 0) return outcome(kFail, "dead_lettered", dead_letter_reason(m, r.object_id));
+  auto key = linked_key(m, r.object_id);
+  if (!key) return std::move(key).error();
+  if (!*key) {
+    const std::string why = pulled.filtered > 0 ? "the object is outside the mapping's HubSpot filter"
+                                                : "the object is not linked to a row of " + m.table.display();
+    return outcome(kSuccess, "not_linked", why);
+  }
+  bool pushed = false;
+  if (m.pushes()) {
+    auto k = model::RecordKey::decode(**key, m.key.size());
+    if (!k) return model::make_error(ErrorKind::fatal, "mapping " + m.name + ": unreadable link key " + **key);
+    auto pending = d_.db.pending_change_times(m, {*k});
+    if (!pending) return std::move(pending).error();
+    pipeline::Pusher pusher(m, d_.mappings, d_.db, d_.crm, d_.store, d_.clock, d_.log, d_.push);
+    auto s = pusher.run();
+    if (!s) return std::move(s).error();
+    if (s->unreachable && unreachable(*s->unreachable)) return *s->unreachable;
+    pushed = !pending->empty() && s->pushed() > 0;
+  }
+  const bool wrote = pulled.created + pulled.updated + pulled.linked + pulled.deleted + pulled.hubspot_updates +
+                         pulled.associations > 0 || pushed;
+  return outcome(kSuccess, wrote ? "synced" : "unchanged");
+}
+
+}  // namespace hubsync::actions

@@ -1,0 +1,66 @@
+#pragma once
+
+// Runs one workflow action against Postgres and HubSpot, on the thread that
+// owns the DatabasePort (serve's worker): lookup reads the linked row,
+// write applies input fields through the pull's apply path (as hubsync, so
+// the capture trigger records nothing), sync_now pulls the object and
+// pushes the mapping's pending rows.
+#include <map>
+#include <memory>
+#include <string>
+
+#include <spdlog/logger.h>
+
+#include "engine/actions/action_types.h"
+#include "engine/pipeline/crm_port.h"
+#include "engine/pipeline/database_port.h"
+#include "engine/pipeline/pull.h"
+#include "engine/pipeline/push.h"
+#include "engine/ratelimit/clock.h"
+#include "engine/state/state_store.h"
+
+namespace hubsync::actions {
+
+struct RunnerDeps {
+  const std::map<std::string, const mapping::Mapping*>& mappings;  ///< by name
+  pipeline::DatabasePort& db;
+  pipeline::CrmPort& crm;
+  state::StateStore& store;
+  ratelimit::Clock& clock;
+  std::shared_ptr<spdlog::logger> log;
+  pipeline::PullOptions pull;
+  pipeline::PushOptions push;
+};
+
+class Runner {
+ public:
+  /// Every reference in `deps` must outlive the Runner.
+  explicit Runner(RunnerDeps deps);
+
+  /// Runs action `a` of mapping `m` for `r` and returns its outputs, with
+  /// hs_execution_state and hubsync_outcome always set: SUCCESS for found,
+  /// written, unchanged, synced and not_linked; FAIL_CONTINUE with
+  /// hubsync_reason for a write Postgres refused (rejected) or an object
+  /// that was dead-lettered. Errors (nothing decided; the caller retries):
+  /// `transient`/`rate_limited` when Postgres or HubSpot is unreachable,
+  /// `conflict` when another process syncs the mapping, `auth`/`fatal`.
+  model::Result<Outputs> run(const mapping::Mapping& m, const mapping::ActionSpec& a, const ActionRequest& r);
+
+ private:
+  model::Result<Outputs> lookup(const mapping::Mapping& m, const mapping::ActionSpec& a, const std::string& key);
+  model::Result<Outputs> write(const mapping::Mapping& m, const mapping::ActionSpec& a, const ActionRequest& r,
+                               const std::string& key);
+  model::Result<Outputs> sync_now(const mapping::Mapping& m, const ActionRequest& r);
+  /// The pg_key linked to the object, or nullopt.
+  model::Result<std::optional<std::string>> linked_key(const mapping::Mapping& m, const std::string& object_id);
+  /// The reason of the object's pending to_postgres dead letter, or "".
+  std::string dead_letter_reason(const mapping::Mapping& m, const std::string& object_id);
+
+  RunnerDeps d_;
+};
+
+/// Outputs of an execution that ended with `state` and `outcome` (and a
+/// reason when not empty).
+Outputs outcome(const char* state, const std::string& outcome, const std::string& reason = "");
+
+}  // namespace hubsync::actions
