@@ -3,93 +3,15 @@
 // HUBSYNC_OPENAPI_DIR). Exits 77 (ctest SKIP_RETURN_CODE) when the documents
 // are not there, 1 on any mismatch.
 'use strict';
-const fs = require('node:fs');
-const path = require('node:path');
 const { startSimulator } = require('./lib/sim');
+const { specDir, loadSpecs, checkExchange } = require('./lib/openapi');
 
 const SKIP = 77;
-const specDir = process.env.HUBSYNC_OPENAPI_DIR || path.resolve(__dirname, '../../../shared/hubspot-openapi');
-if (!fs.existsSync(specDir)) {
+const specs = loadSpecs();
+if (!specs) {
   console.log(`SKIPPED: the OpenAPI documents folder ${specDir} does not exist; ` +
     'route and body validation against HubSpot\'s OpenAPI specs did not run.');
   process.exit(SKIP);
-}
-
-const specs = {};
-for (const f of fs.readdirSync(specDir).filter((f) => f.endsWith('.json'))) {
-  specs[f.replace(/\.json$/, '')] = JSON.parse(fs.readFileSync(path.join(specDir, f), 'utf8'));
-}
-
-function resolve(spec, node) {
-  let n = node;
-  while (n && n.$ref) {
-    const parts = n.$ref.replace(/^#\//, '').split('/');
-    n = parts.reduce((o, k) => o[k], spec);
-  }
-  return n;
-}
-
-// A small JSON-schema check: type, required, properties, additionalProperties,
-// items, enum, allOf/oneOf/anyOf, date-time format. Null is accepted where a
-// string is expected inside `properties` maps (HubSpot returns null for
-// requested properties without a value).
-function validate(spec, schema, value, where, errors, inPropertiesMap = false) {
-  const s = resolve(spec, schema);
-  if (!s) return;
-  if (s.allOf) s.allOf.forEach((x) => validate(spec, x, value, where, errors));
-  for (const key of ['oneOf', 'anyOf']) {
-    if (!s[key]) continue;
-    const ok = s[key].some((alt) => {
-      const e = [];
-      validate(spec, alt, value, where, e);
-      return e.length === 0;
-    });
-    if (!ok) errors.push(`${where}: matches none of ${key}`);
-  }
-  if (value === null) {
-    if (!(s.nullable || inPropertiesMap)) errors.push(`${where}: null where ${s.type || 'a value'} is expected`);
-    return;
-  }
-  const t = s.type;
-  const actual = Array.isArray(value) ? 'array' : typeof value;
-  if (t === 'integer' || t === 'number') {
-    if (actual !== 'number' || (t === 'integer' && !Number.isInteger(value))) errors.push(`${where}: expected ${t}, got ${actual}`);
-  } else if (t === 'string') {
-    if (actual !== 'string') errors.push(`${where}: expected string, got ${actual} (${JSON.stringify(value)})`);
-    else if (s.format === 'date-time' && Number.isNaN(Date.parse(value))) errors.push(`${where}: not a date-time: ${value}`);
-    else if (s.enum && !s.enum.includes(value)) errors.push(`${where}: ${value} not in enum ${s.enum.join(',')}`);
-  } else if (t === 'boolean') {
-    if (actual !== 'boolean') errors.push(`${where}: expected boolean, got ${actual}`);
-  } else if (t === 'array') {
-    if (!Array.isArray(value)) errors.push(`${where}: expected array, got ${actual}`);
-    else value.forEach((v, i) => validate(spec, s.items, v, `${where}[${i}]`, errors));
-  } else if (t === 'object' || s.properties) {
-    if (actual !== 'object') {
-      errors.push(`${where}: expected object, got ${actual}`);
-      return;
-    }
-    for (const r of s.required || []) if (!(r in value)) errors.push(`${where}: missing required "${r}"`);
-    for (const [k, v] of Object.entries(value)) {
-      if (s.properties && s.properties[k]) validate(spec, s.properties[k], v, `${where}.${k}`, errors);
-      else if (s.additionalProperties && typeof s.additionalProperties === 'object')
-        validate(spec, s.additionalProperties, v, `${where}.${k}`, errors, where.endsWith('.properties'));
-    }
-  }
-}
-
-function findOperation(method, urlPath) {
-  const matches = [];
-  for (const [name, spec] of Object.entries(specs)) {
-    for (const [template, ops] of Object.entries(spec.paths)) {
-      const re = new RegExp('^' + template.replace(/\{[^}]+\}/g, '[^/]+') + '$');
-      const op = ops[method.toLowerCase()];
-      if (op && re.test(urlPath)) matches.push({ name, spec, template, op, literal: template.split('{').length });
-    }
-  }
-  // Per document, only the most literal template (fewest placeholders) counts.
-  const best = {};
-  for (const m of matches) if (!best[m.name] || m.literal < best[m.name].literal) best[m.name] = m;
-  return Object.values(best);
 }
 
 async function main() {
@@ -109,49 +31,10 @@ async function main() {
     const res = await fetch(sim.base + urlPath, { method, headers, body: payload, redirect: 'manual' });
     const text = await res.text();
     const json = text ? JSON.parse(text) : null;
-    const pathOnly = urlPath.split('?')[0];
-    const ops = findOperation(method, pathOnly);
-    const label = `${method} ${pathOnly} -> ${res.status}`;
+    const label = `${method} ${urlPath.split('?')[0]} -> ${res.status}`;
     checked += 1;
     if (expectStatus !== undefined && res.status !== expectStatus) failures.push(`${label}: expected status ${expectStatus}`);
-    if (ops.length === 0) {
-      failures.push(`${label}: no such route in the OpenAPI documents`);
-      return json;
-    }
-    for (const { name, spec, template, op } of ops) {
-      const reqSchema = op.requestBody?.content?.['application/json']?.schema;
-      if (checkRequest && reqSchema) {
-        const errors = [];
-        if (Array.isArray(checkRequest)) {
-          const members = resolve(spec, reqSchema).properties || {};
-          for (const m of checkRequest) {
-            if (!members[m]) errors.push(`request.${m}: not a documented member`);
-            else validate(spec, members[m], body[m], `request.${m}`, errors);
-          }
-        } else {
-          validate(spec, reqSchema, body, 'request', errors);
-        }
-        for (const e of errors) failures.push(`${label} [${name} ${template}]: ${e}`);
-      } else if (checkRequest) {
-        failures.push(`${label} [${name} ${template}]: no documented JSON request body to check`);
-      }
-      const responses = op.responses || {};
-      let resp = responses[String(res.status)];
-      if (!resp) {
-        if (res.status >= 400 && responses.default) resp = responses.default;
-        else {
-          failures.push(`${label}: status not documented for ${name} ${template} (documented: ${Object.keys(responses).join(',')})`);
-          continue;
-        }
-      }
-      resp = resolve(spec, resp);
-      const content = resp.content || {};
-      const media = content['application/json'] || content['*/*'];
-      if (!media || !media.schema) continue;
-      const errors = [];
-      validate(spec, media.schema, json, 'body', errors);
-      for (const e of errors) failures.push(`${label} [${name} ${template}]: ${e}`);
-    }
+    failures.push(...checkExchange(specs, { method, urlPath, status: res.status, requestBody: body, responseBody: json, checkRequest }));
     console.log(`checked ${label}`);
     return json;
   };
@@ -244,6 +127,34 @@ async function main() {
     await call('GET', `/oauth/v1/access-tokens/${tok.access_token}`, undefined, { expectStatus: 200 });
     await call('GET', `/oauth/v1/refresh-tokens/${tok.refresh_token}`, undefined, { expectStatus: 200 });
     await call('POST', '/oauth/v1/token', { grant_type: 'refresh_token', client_id: 'sim-client-id', client_secret: 'sim-client-secret', refresh_token: tok.refresh_token }, { form: true, expectStatus: 200 });
+    // automation actions v4: definitions with the developer API key (the
+    // bearer header is ignored there); callbacks of a blocked execution are
+    // exercised by test/actions.test.js.
+    const dev = (p) => `${p}${p.includes('?') ? '&' : '?'}hapikey=sim-developer-key`;
+    const defs = '/automation/v4/actions/1001';
+    const egg = {
+      actionUrl: 'https://erp.example.com/hubspot/action', published: false, objectTypes: ['CONTACT'],
+      functions: [{ functionType: 'PRE_ACTION_EXECUTION', functionSource: 'exports.main = (e, cb) => cb(e)' }],
+      inputFields: [{ isRequired: true, supportedValueTypes: ['STATIC_VALUE'],
+                      typeDefinition: { name: 'plan', type: 'enumeration', fieldType: 'select', options: [{ label: 'Gold', value: 'gold' }] } }],
+      outputFields: [{ typeDefinition: { name: 'erpId', type: 'string', fieldType: 'text', options: [], externalOptions: false, useChirp: false, schema: { type: 'STRING' } } }],
+      inputFieldDependencies: [{ dependencyType: 'SINGLE_FIELD', controllingFieldName: 'plan', dependentFieldNames: [] }],
+      objectRequestOptions: { properties: ['email'] },
+      labels: { en: { actionName: 'Sync to ERP', inputFieldLabels: { plan: 'Plan' } } },
+    };
+    const def = await call('POST', dev(defs), egg, { expectStatus: 201, checkRequest: true });
+    await call('GET', dev(`${defs}/${def.id}`), undefined, { expectStatus: 200 });
+    await call('PATCH', dev(`${defs}/${def.id}`), { published: true, objectTypes: ['CONTACT', 'DEAL'] }, { expectStatus: 200, checkRequest: true });
+    await call('GET', dev(`${defs}?limit=1`), undefined, { expectStatus: 200 });
+    await call('GET', dev(`${defs}/${def.id}/revisions`), undefined, { expectStatus: 200 });
+    await call('GET', dev(`${defs}/${def.id}/revisions/2`), undefined, { expectStatus: 200 });
+    await call('POST', dev(defs), { ...egg, labels: {} }, { expectStatus: 400 });
+    await call('POST', defs, egg, { expectStatus: 401 });
+    await call('DELETE', dev(`${defs}/${def.id}`), undefined, { expectStatus: 204 });
+    await call('GET', dev(`${defs}/${def.id}?archived=true`), undefined, { expectStatus: 200 });
+    await call('GET', dev(`${defs}/${def.id}`), undefined, { expectStatus: 404 });
+    await call('POST', '/automation/v4/actions/callbacks/ap-62515-99-1-0/complete',
+      { outputFields: { hs_execution_state: 'SUCCESS' }, typedOutputs: {} }, { expectStatus: 404, checkRequest: true });
   } finally {
     await sim.stop();
   }

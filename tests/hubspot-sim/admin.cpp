@@ -140,6 +140,15 @@ HttpResponse Simulator::Impl::handle_admin(HttpRequest& req, const std::vector<s
     w.Key("retries"); w.Int64(c.webhook_retries);
     w.Key("dropped"); w.Int64(c.webhook_dropped);
     w.EndObject();
+    w.Key("actions");
+    w.StartObject();
+    w.Key("executions"); w.Int64(c.action_executions);
+    w.Key("calls"); w.Int64(c.action_calls);
+    w.Key("deliveries"); w.Int64(c.action_deliveries);
+    w.Key("failures"); w.Int64(c.action_failures);
+    w.Key("retries"); w.Int64(c.action_retries);
+    w.Key("failed"); w.Int64(c.action_failed);
+    w.EndObject();
     w.EndObject();
     return ok_json({sb.GetString(), sb.GetSize()});
   }
@@ -187,6 +196,7 @@ HttpResponse Simulator::Impl::handle_admin(HttpRequest& req, const std::vector<s
       return no_content();
     }
   }
+  if (what == "workflows") return handle_admin_workflows(req, seg, body);
   if (what == "tier" && m == "POST") { self->set_tier(static_cast<int>(num(body, "tier", 190))); return no_content(); }
   if (what == "rate-limits" && m == "POST") {
     self->set_rate_limits_enabled(!body.HasMember("enabled") || !body["enabled"].IsBool() || body["enabled"].GetBool());
@@ -196,6 +206,79 @@ HttpResponse Simulator::Impl::handle_admin(HttpRequest& req, const std::vector<s
   if (what == "oauth" && seg.size() == 3 && m == "POST") {
     if (seg[2] == "expiry") { self->set_token_expiry(static_cast<std::int64_t>(num(body, "expiresIn", 1800))); return no_content(); }
     if (seg[2] == "expire-all") { self->expire_oauth_tokens(); return no_content(); }
+  }
+  throw make_api_error(404, "OBJECT_NOT_FOUND", "Unknown admin route " + m + " " + req.path);
+}
+
+namespace {
+
+void write_execution(JsonWriter& w, const ActionExecution& x) {
+  w.StartObject();
+  w.Key("callbackId"); write_str(w, x.callback_id);
+  w.Key("definitionId"); write_str(w, x.definition_id);
+  w.Key("objectId"); write_str(w, x.object_id);
+  w.Key("objectType"); write_str(w, x.object_type);
+  w.Key("attempts"); w.Int(x.attempts);
+  w.Key("statuses");
+  w.StartArray();
+  for (int st : x.statuses) w.Int(st);
+  w.EndArray();
+  w.Key("state"); write_str(w, x.state);
+  w.Key("outputFields");
+  w.StartObject();
+  for (const auto& [k, v] : x.output_fields) {
+    write_str(w, k);
+    write_str(w, v);
+  }
+  w.EndObject();
+  w.Key("completedBy"); write_str(w, x.completed_by);
+  w.Key("expirationDuration"); write_str(w, x.expiration_duration);
+  w.EndObject();
+}
+
+// A member that may be given as a JSON string or number.
+std::string id_member(const rapidjson::Value& body, const char* name) {
+  auto it = body.FindMember(name);
+  return it == body.MemberEnd() ? std::string() : scalar_to_string(it->value);
+}
+
+}  // namespace
+
+HttpResponse Simulator::Impl::handle_admin_workflows(HttpRequest& req, const std::vector<std::string>& seg,
+                                                     const rapidjson::Value& body) {
+  const std::string& m = req.method;
+  if (seg.size() == 3 && seg[2] == "enroll" && m == "POST") {
+    WorkflowEnrollment e;
+    e.definition_id = id_member(body, "definitionId");
+    e.object_id = id_member(body, "objectId");
+    e.object_type = get_string(body, "objectType", "CONTACT");
+    if (auto it = body.FindMember("inputFields"); it != body.MemberEnd()) e.input_fields_json = to_json(it->value);
+    e.workflow_id = static_cast<std::int64_t>(num(body, "workflowId", 1));
+    e.lose_responses = static_cast<int>(num(body, "lose_responses", num(body, "loseResponses", 0)));
+    std::string id = self->enroll_in_workflow(e);
+    rapidjson::StringBuffer sb;
+    JsonWriter w(sb);
+    w.StartObject();
+    w.Key("callbackId"); write_str(w, id);
+    w.EndObject();
+    return ok_json(done(sb));
+  }
+  if (seg.size() == 3 && seg[2] == "executions" && m == "GET") {
+    rapidjson::StringBuffer sb;
+    JsonWriter w(sb);
+    w.StartObject();
+    w.Key("results");
+    w.StartArray();
+    for (const auto& x : self->action_executions()) write_execution(w, x);
+    w.EndArray();
+    w.EndObject();
+    return ok_json(done(sb));
+  }
+  if (seg.size() == 4 && seg[2] == "executions" && m == "GET") {
+    rapidjson::StringBuffer sb;
+    JsonWriter w(sb);
+    write_execution(w, self->action_execution(seg[3]));
+    return ok_json(done(sb));
   }
   throw make_api_error(404, "OBJECT_NOT_FOUND", "Unknown admin route " + m + " " + req.path);
 }

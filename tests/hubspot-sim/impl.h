@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "tests/hubspot-sim/actions.h"
 #include "tests/hubspot-sim/http_server.h"
 #include "tests/hubspot-sim/http_types.h"
 #include "tests/hubspot-sim/json.h"
@@ -16,6 +17,7 @@
 #include "tests/hubspot-sim/rate_limiter.h"
 #include "tests/hubspot-sim/simulator.h"
 #include "tests/hubspot-sim/webhooks.h"
+#include "tests/hubspot-sim/workflows.h"
 
 #include <spdlog/spdlog.h>
 
@@ -55,6 +57,12 @@ struct Simulator::Impl {
                                              const Caller& c);
   HttpResponse handle_oauth(HttpRequest& req, const std::vector<std::string>& seg);
   HttpResponse handle_admin(HttpRequest& req, const std::vector<std::string>& seg);
+  HttpResponse handle_admin_workflows(HttpRequest& req, const std::vector<std::string>& seg,
+                                      const rapidjson::Value& body);
+  /// /automation/v4/actions/{appId}/...: developer API key, no rate limit.
+  HttpResponse handle_action_definitions(HttpRequest& req, const std::vector<std::string>& seg);
+  /// /automation/v4/actions/callbacks/...: the portal's token, rate limited.
+  HttpResponse handle_action_callbacks(HttpRequest& req, const std::vector<std::string>& seg);
   /// Resolves the bearer token; throws 401 ApiError.
   Caller authenticate(const HttpRequest& req);
   void emit(std::vector<ChangeEvent>& events);
@@ -73,6 +81,8 @@ struct Simulator::Impl {
   Portal portal;
   RateLimiter limiter;
   WebhookDispatcher webhooks;
+  ActionRegistry actions;
+  ActionExecutor executions;
   std::unique_ptr<HttpServer> server;
   std::uint16_t port = 0;
   std::atomic<bool> rate_limits_on{true};

@@ -26,6 +26,7 @@ Simulator::~Simulator() { stop(); }
 std::uint16_t Simulator::start() {
   if (impl_->server) return impl_->port;
   impl_->webhooks.start();
+  impl_->executions.start();
   impl_->server = std::make_unique<HttpServer>([this](HttpRequest& r) { return impl_->handle(r); }, impl_->opts.threads);
   try {
     impl_->port = impl_->server->listen(impl_->opts.port);
@@ -46,6 +47,7 @@ void Simulator::stop() {
     if (!impl_->opts.snapshot_file.empty()) impl_->save_snapshot();
   }
   impl_->webhooks.stop();
+  impl_->executions.stop();
 }
 
 std::uint16_t Simulator::port() const { return impl_->port; }
@@ -66,6 +68,8 @@ void Simulator::reset() {
     impl_->faults.clear();
   }
   impl_->webhooks.clear_subscriptions();
+  impl_->actions.reset();
+  impl_->executions.reset();
   reset_counters();
 }
 
@@ -105,6 +109,7 @@ CountersSnapshot Simulator::counters() const {
     c = impl_->counts;
   }
   impl_->webhooks.add_stats(c);
+  impl_->executions.add_stats(c);
   return c;
 }
 
@@ -114,6 +119,7 @@ void Simulator::reset_counters() {
     impl_->counts = CountersSnapshot{};
   }
   impl_->webhooks.reset_stats();
+  impl_->executions.reset_stats();
 }
 
 std::string Simulator::dump_json(const std::string& type) const {
@@ -243,5 +249,65 @@ void Simulator::clear_webhook_subscriptions() { impl_->webhooks.clear_subscripti
 void Simulator::set_webhook_target(const std::string& url) { impl_->webhooks.set_target(url); }
 void Simulator::set_webhook_loss(int pct) { impl_->webhooks.set_loss_pct(std::clamp(pct, 0, 100)); }
 void Simulator::set_webhook_copies(int copies) { impl_->webhooks.set_copies(std::clamp(copies, 1, 100)); }
+
+// ---- workflow custom actions ----------------------------------------------
+
+std::string Simulator::enroll_in_workflow(const WorkflowEnrollment& e) {
+  auto def = impl_->actions.find_live(e.definition_id);
+  if (!def) throw SimulatorError(404, "OBJECT_NOT_FOUND", "Action definition " + e.definition_id + " not found");
+  if (e.object_id.empty() || e.object_id.size() > 18 || e.object_id.find_first_not_of("0123456789") != std::string::npos)
+    throw SimulatorError(400, "VALIDATION_ERROR", "objectId must be a record id (digits), got " + e.object_id);
+  if (std::find(def->object_types.begin(), def->object_types.end(), e.object_type) == def->object_types.end())
+    throw SimulatorError(400, "VALIDATION_ERROR",
+                         "objectType " + e.object_type + " is not one of the action's objectTypes");
+  rapidjson::Document inputs;
+  inputs.Parse(e.input_fields_json.empty() ? "{}" : e.input_fields_json.c_str());
+  if (inputs.HasParseError() || !inputs.IsObject())
+    throw SimulatorError(400, "VALIDATION_ERROR", "inputFields must be a JSON object");
+  if (e.lose_responses < 0) throw SimulatorError(400, "VALIDATION_ERROR", "lose_responses must be >= 0");
+  ActionExecutor::Job job;
+  job.execution.callback_id = impl_->executions.next_callback_id();
+  job.execution.definition_id = def->id;
+  job.execution.object_id = e.object_id;
+  job.execution.object_type = e.object_type;
+  job.url = def->action_url;
+  ActionOrigin origin{job.execution.callback_id, impl_->opts.portal_id, std::stoll(def->id), def->current.revision,
+                      std::nullopt};
+  if (!def->object_properties.empty()) {
+    // HubSpot reads the enrolled record for objectRequestOptions: it must exist.
+    ObjectView record;
+    try {
+      record = impl_->portal.get(e.object_type, e.object_id, "", false, {});
+    } catch (const ApiError& err) {
+      throw_knob_error(err);
+    }
+    origin.object_properties.emplace();
+    for (const auto& p : def->object_properties) {
+      auto it = record.props->find(p);
+      origin.object_properties->emplace_back(p, it == record.props->end() ? std::nullopt
+                                                                          : std::optional<std::string>(it->second));
+    }
+  }
+  job.body = action_request_body(origin, e);
+  job.lose_responses = e.lose_responses;
+  std::string id = job.execution.callback_id;
+  impl_->executions.submit(std::move(job));
+  return id;
+}
+
+std::vector<ActionExecution> Simulator::action_executions() const { return impl_->executions.executions(); }
+
+ActionExecution Simulator::action_execution(const std::string& callback_id) const {
+  auto x = impl_->executions.find(callback_id);
+  if (!x) throw SimulatorError(404, "OBJECT_NOT_FOUND", "No action execution with callbackId " + callback_id);
+  return *x;
+}
+
+ActionExecution Simulator::wait_execution(const std::string& callback_id, std::chrono::milliseconds timeout,
+                                          const std::function<bool(const ActionExecution&)>& done) const {
+  auto x = impl_->executions.wait(callback_id, timeout, done);
+  if (!x) throw SimulatorError(404, "OBJECT_NOT_FOUND", "No action execution with callbackId " + callback_id);
+  return *x;
+}
 
 }  // namespace hubsync::sim

@@ -54,7 +54,13 @@ int main(int argc, char** argv) {
                  "webhook subscription EVENT[:PROPERTY] e.g. contact.propertyChange:email, "
                  "company.*, object.creation:2-1 (repeatable)");
   app.add_option("--webhook-secret", o.webhook_secret, "signing secret (default: client secret)");
-  app.add_option("--webhook-time-compression", o.webhook_time_compression, "divide webhook retry delays");
+  app.add_option("--webhook-time-compression", o.webhook_time_compression,
+                 "divide webhook and custom action retry delays");
+  app.add_option("--developer-api-key", o.developer_api_key,
+                 "hapikey of the developer account (automation actions definitions API)");
+  app.add_option("--action-timeout-ms", o.action_timeout_ms,
+                 "custom workflow action calls: answer time before a call counts as lost and is retried");
+  app.add_option("--action-max-attempts", o.action_max_attempts, "custom workflow action calls: attempts per execution");
   app.add_option("--snapshot", o.snapshot_file, "state file loaded at start, saved at exit");
   app.add_option("--threads", o.threads, "HTTP worker threads");
   app.add_option("--latency", latency, "latency MIN-MAX ms added to API responses");

@@ -114,6 +114,7 @@ struct ObjectType {
 struct ErrorDetail {
   std::string message;
   std::string code;
+  std::string in;  ///< the field or parameter the error is about
   std::map<std::string, std::vector<std::string>> context;
 };
 

@@ -27,7 +27,25 @@ bool glob_match(const std::string& pat, const std::string& s) {
   return p == pat.size();
 }
 
+// /automation/v4/actions/{appId}/{definitionId}/revisions/{revisionId},
+// /automation/v4/actions/callbacks/{callbackId}/complete.
+std::string action_route_key(const HttpRequest& req, const std::vector<std::string>& seg) {
+  std::string key = req.method + " ";
+  bool callbacks = seg[3] == "callbacks";
+  for (size_t i = 0; i < seg.size(); ++i) {
+    std::string s = seg[i];
+    if (callbacks && i == 4 && seg.size() == 6) s = "{callbackId}";
+    else if (!callbacks && i == 3) s = "{appId}";
+    else if (!callbacks && i == 4) s = "{definitionId}";
+    else if (!callbacks && i == 6 && seg[5] == "revisions") s = "{revisionId}";
+    key += "/" + s;
+  }
+  return key;
+}
+
 std::string route_key(const HttpRequest& req, const std::vector<std::string>& seg) {
+  if (seg.size() >= 4 && seg[0] == "automation" && seg[1] == "v4" && seg[2] == "actions")
+    return action_route_key(req, seg);
   std::string key = req.method + " ";
   for (size_t i = 0; i < seg.size(); ++i) {
     const std::string& s = seg[i];
@@ -84,6 +102,11 @@ Simulator::Impl::Impl(SimulatorOptions o)
       webhooks(WebhookDispatcher::Config{opts.portal_id, opts.oauth_app_id,
                                          opts.webhook_secret.empty() ? opts.oauth_client_secret : opts.webhook_secret,
                                          opts.webhook_time_compression, opts.webhook_max_attempts, 10, log}),
+      actions([this] { return now(); }),
+      executions(ActionExecutor::Config{opts.portal_id,
+                                        opts.webhook_secret.empty() ? opts.oauth_client_secret : opts.webhook_secret,
+                                        opts.webhook_time_compression, opts.action_timeout_ms,
+                                        opts.action_max_attempts, 4, log}),
       rng(opts.random_seed) {
   rate_limits_on = opts.rate_limits;
   oauth_expires_in_s = opts.oauth_expires_in_s;
@@ -132,6 +155,10 @@ HttpResponse error_response(const ApiError& e, const std::string& correlation_id
       if (!d.code.empty()) {
         w.Key("code");
         write_str(w, d.code);
+      }
+      if (!d.in.empty()) {
+        w.Key("in");
+        write_str(w, d.in);
       }
       if (!d.context.empty()) {
         w.Key("context");
@@ -339,6 +366,13 @@ HttpResponse Simulator::Impl::route(HttpRequest& req, const std::string& key) {
       count_request(key, resp.status);
       return resp;
     }
+    if (seg.size() >= 4 && seg[0] == "automation" && seg[1] == "v4" && seg[2] == "actions" &&
+        seg[3] != "callbacks") {
+      // The developer API: its own key, not the portal's rate limit.
+      resp = handle_action_definitions(req, seg);
+      count_request(key, resp.status);
+      return resp;
+    }
     Caller caller = authenticate(req);
     bool is_search = seg.size() == 5 && seg[0] == "crm" && seg[2] == "objects" && seg[4] == "search";
     RateLimiter::Decision d;
@@ -365,6 +399,8 @@ HttpResponse Simulator::Impl::route(HttpRequest& req, const std::string& key) {
       resp = handle_associations(req, seg, caller);
     } else if (seg.size() >= 6 && seg[0] == "crm" && seg[1] == "v4" && seg[2] == "objects") {
       resp = handle_v4_object_associations(req, seg, caller);
+    } else if (seg.size() >= 5 && seg[0] == "automation" && seg[1] == "v4" && seg[2] == "actions") {
+      resp = handle_action_callbacks(req, seg);
     } else {
       resp = error_response(make_api_error(404, "OBJECT_NOT_FOUND", "Unknown route " + req.method + " " + req.path), correlation_id());
     }

@@ -4,6 +4,7 @@
 // speaking HubSpot's paths, bodies, errors and headers, plus test knobs (the
 // same operations the `/_sim/` admin HTTP API offers). Beast stays out of this
 // header. Thread-safe: every method may be called while the server runs.
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -25,6 +26,9 @@ inline constexpr const char* kOtherToken = "pat-sim-other";
 inline constexpr std::int64_t kOtherAppId = 2002;
 inline constexpr const char* kOAuthClientId = "sim-client-id";
 inline constexpr const char* kOAuthClientSecret = "sim-client-secret";
+/// The developer account's API key (`hapikey`) for the automation actions
+/// definitions API of the OAuth app.
+inline constexpr const char* kDeveloperApiKey = "sim-developer-key";
 
 /// Thrown by the test knobs when HubSpot would refuse the same operation
 /// (unknown type or id, invalid value, unique conflict…): the HTTP status and
@@ -61,10 +65,21 @@ struct SimulatorOptions {
   std::string oauth_client_id = kOAuthClientId;
   std::string oauth_client_secret = kOAuthClientSecret;
   std::int64_t oauth_app_id = kHubsyncAppId;  ///< the OAuth app is hubsync
+  /// `hapikey` of the developer account owning the OAuth app: the only key
+  /// the automation actions definitions API accepts.
+  std::string developer_api_key = kDeveloperApiKey;
   std::string webhook_target;           ///< URL receiving signed event batches
   std::string webhook_secret;           ///< empty: the OAuth client secret
   double webhook_time_compression = 1;  ///< divides retry backoff and the 5 s timeout
   int webhook_max_attempts = 10;
+  /// Custom workflow action calls: an answer slower than this counts as lost
+  /// and the call is retried (HubSpot does not publish its timeout). Not
+  /// divided by webhook_time_compression.
+  int action_timeout_ms = 20000;
+  /// Attempts per action execution before it is "failed"; the retry backoff
+  /// (1 s * 2^n, capped at 8 h) and Retry-After are divided by
+  /// webhook_time_compression.
+  int action_max_attempts = 5;
   int latency_min_ms = 0;               ///< latency added to every API response
   int latency_max_ms = 0;
   std::string snapshot_file;            ///< loaded at start, saved at stop when set
@@ -113,6 +128,43 @@ struct CountersSnapshot {
   std::int64_t webhook_retries = 0;
   std::int64_t webhook_dropped = 0;                    ///< batches given up
   std::int64_t webhook_lost = 0;                       ///< events never sent (set_webhook_loss)
+  std::int64_t action_executions = 0;                  ///< workflow enrollments into custom actions
+  std::int64_t action_calls = 0;                       ///< POSTs to an actionUrl (every attempt)
+  std::int64_t action_deliveries = 0;                  ///< calls answered 2xx (and not lost)
+  std::int64_t action_failures = 0;                    ///< calls failed: non-2xx, timeout, connection, lost
+  std::int64_t action_retries = 0;
+  std::int64_t action_failed = 0;                      ///< executions that ended "failed"
+};
+
+/// A workflow reaching a custom action for one record (the
+/// `/_sim/workflows/enroll` knob).
+struct WorkflowEnrollment {
+  std::string definition_id;
+  std::string object_id;                 ///< digits
+  std::string object_type = "CONTACT";   ///< one of the definition's objectTypes
+  std::string input_fields_json = "{}";  ///< a JSON object, sent as `inputFields` as is
+  std::int64_t workflow_id = 1;
+  /// The first N answers of the action are treated as lost (as if they
+  /// timed out): HubSpot sends the same request again, same callbackId.
+  int lose_responses = 0;
+};
+
+/// One execution of a custom action as the simulator saw it.
+struct ActionExecution {
+  std::string callback_id;
+  std::string definition_id;
+  std::string object_id;
+  std::string object_type;
+  int attempts = 0;
+  std::vector<int> statuses;  ///< HTTP status per attempt; 0: timeout, connection failure or lost answer
+  /// pending (an attempt is due), running (a call is in flight), SUCCESS,
+  /// FAIL_CONTINUE, blocked (waiting for a callback completion), completed,
+  /// failed.
+  std::string state = "pending";
+  /// From the final answer, or from the callback completion.
+  std::map<std::string, std::string> output_fields;
+  std::string completed_by;         ///< "response", "callback" or ""
+  std::string expiration_duration;  ///< hs_expiration_duration of a BLOCK answer, as sent
 };
 
 class Simulator {
@@ -133,7 +185,8 @@ class Simulator {
 
   // ---- test knobs (also under /_sim/); they throw SimulatorError ---------
   /// Drops all records, custom schemas/properties, associations, OAuth
-  /// tokens, faults, subscriptions and counters; rate windows restart.
+  /// tokens, faults, subscriptions, custom action definitions and
+  /// executions, and counters; rate windows restart.
   void reset();
   /// Creates `n` records with realistic deterministic data; returns ids.
   std::vector<std::string> seed(const std::string& type, int n, std::uint64_t seed = 1);
@@ -169,6 +222,21 @@ class Simulator {
   void set_webhook_loss(int pct);
   /// Delivers every webhook batch `copies` times from now on (1: once).
   void set_webhook_copies(int copies);
+  /// A workflow runs the custom action `e.definition_id` (current revision)
+  /// for one record: returns the callbackId at once; the action's URL is
+  /// called on a background thread, retried as HubSpot does. Throws 404 for
+  /// an unknown or archived definition, 400 for a bad object id or type or
+  /// input fields that are not a JSON object.
+  std::string enroll_in_workflow(const WorkflowEnrollment& e);
+  /// Every execution since the last reset, in enrollment order.
+  std::vector<ActionExecution> action_executions() const;
+  /// Throws SimulatorError 404 for an unknown callback id.
+  ActionExecution action_execution(const std::string& callback_id) const;
+  /// Waits until `done` holds for the execution (default: it has settled,
+  /// i.e. is neither pending nor running) or `timeout` passes; returns the
+  /// execution as last seen. Throws SimulatorError 404 for an unknown id.
+  ActionExecution wait_execution(const std::string& callback_id, std::chrono::milliseconds timeout,
+                                 const std::function<bool(const ActionExecution&)>& done = {}) const;
 
   struct Impl;
 
