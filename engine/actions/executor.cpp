@@ -154,8 +154,10 @@ std::size_t Executor::deliver_callbacks() {
     state::TimeMs next = 0;
     if (!s) {
       error = s.error().message;
-      // A refusal for good (unknown or expired callback) is kept for the record, never retried.
-      next = s.error().kind == model::ErrorKind::invalid_record
+      // A refusal (an unknown or expired callback; or one HubSpot has not
+      // yet seen blocked) is retried a few times, then kept for the record.
+      const bool refused = s.error().kind == model::ErrorKind::invalid_record;
+      next = refused && e.callback_attempts + 1 >= opt_.max_refusals
                  ? INT64_MAX
                  : clock_.wall_ms() + backoff(e.callback_attempts + 1).count();
       log_->warn("action {} callback={}: completion failed (attempt {}): {}", e.action, e.callback_id,

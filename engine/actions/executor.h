@@ -49,6 +49,8 @@ struct ExecutorOptions {
   std::chrono::milliseconds retry_every{5'000};
   std::chrono::milliseconds max_retry_every{300'000};
   std::size_t callbacks_per_step = 50;
+  /// A completion HubSpot refuses (4xx) is tried this many times in all.
+  int max_refusals = 6;
 };
 
 class Executor {

@@ -104,6 +104,7 @@ model::Result<Outputs> Runner::write(const mapping::Mapping& m, const mapping::A
   // value still has to reach HubSpot: queue the row for the push.
   if (two_way) {
     if (auto q = d_.db.enqueue(m, {*k}, 0); !q) return std::move(q).error();
+    if (d_.push_soon) d_.push_soon(m.name);
   }
   d_.log->info("action write mapping={} key={} columns={}", m.name, key, changed.size());
   return outcome(kSuccess, "written");

@@ -5,6 +5,7 @@
 // write applies input fields through the pull's apply path (as hubsync, so
 // the capture trigger records nothing), sync_now pulls the object and
 // pushes the mapping's pending rows.
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -30,6 +31,8 @@ struct RunnerDeps {
   std::shared_ptr<spdlog::logger> log;
   pipeline::PullOptions pull;
   pipeline::PushOptions push;
+  /// Asks for a push of the mapping soon (rows queued by a write). Empty: none.
+  std::function<void(const std::string& mapping)> push_soon;
 };
 
 class Runner {

@@ -203,9 +203,14 @@ int cmd_serve(const GlobalOptions& global) {
       board.record(clock.wall_ms(), s, snap);
     };
     options.stats = &stats;
-    actions.attach(serving.mappings, options, db, hubspot.crm, clock, [&running] {
-      if (auto* s = running.load()) s->wake();
-    });
+    actions.attach(
+        serving.mappings, options, db, hubspot.crm, clock,
+        [&running] {
+          if (auto* s = running.load()) s->wake();
+        },
+        [&running](const std::string& m) {
+          if (auto* s = running.load()) s->push_soon(m);
+        });
     service::Service svc(serving.mappings, db, hubspot.crm, *store, clock, listener, log, options);
     running = &svc;
     signals.attach(&svc);

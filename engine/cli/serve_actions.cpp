@@ -40,7 +40,7 @@ webhook::Response ServeActions::handle(const webhook::Request& request) {
 
 void ServeActions::attach(const std::vector<mapping::Mapping>& mappings, service::ServiceOptions& options,
                           pipeline::DatabasePort& db, pipeline::CrmPort& crm, ratelimit::Clock& clock,
-                          std::function<void()> wake) {
+                          std::function<void()> wake, std::function<void(const std::string&)> push_soon) {
   auto c = std::make_shared<Current>();
   c->mappings = mappings;
   for (const auto& m : c->mappings) c->by_name[m.name] = &m;
@@ -48,7 +48,7 @@ void ServeActions::attach(const std::vector<mapping::Mapping>& mappings, service
   c->executor = std::make_unique<actions::Executor>(c->mappings, store_, &api_, clock, log);
   c->executor->set_waker(std::move(wake));
   c->runner = std::make_unique<actions::Runner>(
-      actions::RunnerDeps{c->by_name, db, crm, store_, clock, log, options.pull, options.push});
+      actions::RunnerDeps{c->by_name, db, crm, store_, clock, log, options.pull, options.push, std::move(push_soon)});
   actions::EndpointOptions eo;
   eo.public_base = config::actions_base_url(cfg_);
   eo.path = cfg_.actions.path;

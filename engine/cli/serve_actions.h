@@ -34,7 +34,7 @@ class ServeActions {
   /// installs its hooks in `options`. `wake` wakes the service's worker.
   void attach(const std::vector<mapping::Mapping>& mappings, service::ServiceOptions& options,
               pipeline::DatabasePort& db, pipeline::CrmPort& crm, ratelimit::Clock& clock,
-              std::function<void()> wake);
+              std::function<void()> wake, std::function<void(const std::string&)> push_soon);
 
   /// How many actions the served mappings declare.
   std::size_t count() const;

@@ -53,6 +53,15 @@ void Service::wake() {
   cv_.notify_all();
 }
 
+void Service::push_soon(const std::string& mapping) {
+  {
+    std::lock_guard lock(mu_);
+    notified_.insert(mapping);
+    news_ = true;
+  }
+  cv_.notify_all();
+}
+
 void Service::listen_loop() {
   while (!stopping()) {
     auto w = notifier_.wait(milliseconds(1000));

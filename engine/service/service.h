@@ -153,6 +153,9 @@ class Service {
   void stop();
   /// Wakes the worker now (e.g. the webhook receiver stored events). Thread-safe.
   void wake();
+  /// Pushes `mapping` soon, as after a NOTIFY (rows hubsync queued itself,
+  /// e.g. a workflow action's write). Thread-safe.
+  void push_soon(const std::string& mapping);
 
   const ServiceStats& stats() const { return stats_; }
 

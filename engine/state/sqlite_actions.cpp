@@ -100,11 +100,11 @@ Status SqliteStateStore::finish_action(const std::string& callback_id,
                                fmt::format("state store {}: no action execution {}", path_, callback_id));
     if ((*existing)->done) return {};
     auto q = db_->prepare(
-        "UPDATE action_executions SET state = 'done', updated_at_ms = ?, next_callback_at_ms = ? "
-        "WHERE callback_id = ?");
+        "UPDATE action_executions SET state = 'done', updated_at_ms = ?1, "
+        "next_callback_at_ms = MAX(next_callback_at_ms, ?1) WHERE callback_id = ?2");
     if (!q) return std::move(q).error();
     const TimeMs now = now_ms();
-    if (auto r = q->bind(now, now, callback_id).run(); !r) return r;
+    if (auto r = q->bind(now, callback_id).run(); !r) return r;
     for (const auto& [name, value] : outputs) {
       auto o = db_->prepare("INSERT INTO action_outputs (callback_id, name, value) VALUES (?, ?, ?)");
       if (!o) return std::move(o).error();
@@ -118,7 +118,11 @@ Status SqliteStateStore::block_action(const std::string& callback_id) {
   std::lock_guard lock(mu_);
   if (auto w = check_writable(); !w) return w;
   return durable_txn([&]() -> Status {
-    auto q = db_->prepare("UPDATE action_executions SET blocked = 1, updated_at_ms = ? WHERE callback_id = ?");
+    // The completion waits a moment: HubSpot accepts one only once it has
+    // recorded the BLOCK answer, which is still on its way.
+    auto q = db_->prepare(
+        "UPDATE action_executions SET blocked = 1, updated_at_ms = ?1, "
+        "next_callback_at_ms = MAX(next_callback_at_ms, ?1 + 500) WHERE callback_id = ?2");
     if (!q) return std::move(q).error();
     return q->bind(now_ms(), callback_id).run();
   });

@@ -75,17 +75,14 @@ class ServeFixture : public ::testing::Test {
   void SetUp() override {
     HUBSYNC_REQUIRE_PG(server);
     server_ = server;
-    h_ = quick_harness(server, "CREATE TABLE people (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, name text)",
-                       {kServePeople});
+    h_ = quick_harness(server, table_sql(), {mapping_yaml()});
     std::filesystem::create_directories(h_->dir / "mappings");
-    std::ofstream(h_->dir / "mappings" / "people.yaml") << kServePeople;
+    std::ofstream(h_->dir / "mappings" / "people.yaml") << mapping_yaml();
     config_ = h_->dir / "hubsync.yaml";
     std::string yaml = h_->config_yaml();
     yaml.replace(yaml.find("level: warn"), 11, "level: info");
-    // The simulator signs with its OAuth client secret; no public_url: the
-    // URL it calls is the one the server sees.
-    std::ofstream(config_) << yaml << "webhook: {listen: '127.0.0.1:0', client_secret: '" << sim::kOAuthClientSecret
-                           << "'}\nserve: {poll_s: 3600, sweep_every_s: 3600, reconcile_every_s: 7200, "
+    std::ofstream(config_) << yaml << webhook_yaml()
+                           << "serve: {poll_s: 3600, sweep_every_s: 3600, reconcile_every_s: 7200, "
                               "inbox_every_ms: 100}\n";
     const std::string cmd = "'" HUBSYNC_BIN "' --config '" + config_.string() + "' migrate >/dev/null 2>&1";
     ASSERT_EQ(std::system(cmd.c_str()), 0);
@@ -103,6 +100,18 @@ class ServeFixture : public ::testing::Test {
     }
   }
   std::string pg(const std::string& sql) { return h_->db.scalar(sql); }
+
+  // What a test derived from this one may change.
+  virtual std::string table_sql() const {
+    return "CREATE TABLE people (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, name text)";
+  }
+  virtual std::string mapping_yaml() const { return kServePeople; }
+  /// The config's webhook section (and any other section a test adds). By
+  /// default the simulator signs with its OAuth client secret and there is
+  /// no public_url: the URL it calls is the one the server sees.
+  virtual std::string webhook_yaml() const {
+    return std::string("webhook: {listen: '127.0.0.1:0', client_secret: '") + sim::kOAuthClientSecret + "'}\n";
+  }
 
   // Points the simulator's deliveries at the port serve bound (the last
   // "listening on port" line of its log).

@@ -1,0 +1,287 @@
+// Workflow custom actions end to end: `hubsync actions apply` registers the
+// people mapping's actions in the simulator, whose workflow knob then calls
+// a running `hubsync serve` with signed requests and retries as HubSpot does.
+#include <gtest/gtest.h>
+
+#include <regex>
+
+#include "engine/webhook/signature.h"
+#include "tests/integration/serve/serve_support.h"
+#include "tests/support/process.h"
+
+namespace hubsync::test {
+namespace {
+
+constexpr const char* kPeopleWithActions = R"(name: people
+postgres: {table: public.people, key: id}
+hubspot: {object: contacts, match: email}
+direction: both
+fields:
+  - {column: email, property: email}
+  - {column: name, property: firstname}
+  - {column: stage, property: lifecyclestage, type: enumeration}
+actions:
+  - {name: people_lookup, kind: lookup, columns: [name, stage]}
+  - {name: people_set_stage, kind: write, columns: [stage], label: "Set stage in Postgres"}
+  - {name: people_sync, kind: sync_now}
+)";
+
+int free_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+/// POST on loopback with extra header lines; the status and the body.
+std::pair<int, std::string> http_post(int port, const std::string& path, const std::string& body,
+                                      const std::string& headers) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    close(fd);
+    return {0, ""};
+  }
+  const std::string req = "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" +
+                          "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+                          "\r\n" + headers + "\r\n" + body;
+  (void)!write(fd, req.data(), req.size());
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) out.append(buf, static_cast<std::size_t>(n));
+  close(fd);
+  const auto at = out.find("\r\n\r\n");
+  return {out.size() > 12 ? std::atoi(out.c_str() + 9) : 0, at == std::string::npos ? "" : out.substr(at + 4)};
+}
+
+class ServeActions : public ServeFixture {
+ protected:
+  void SetUp() override {
+    listen_port_ = free_port();
+    ServeFixture::SetUp();
+    if (HasFatalFailure() || IsSkipped()) return;
+    h_->db.exec("CREATE TABLE people_updates (n int)");
+    h_->db.exec(
+        "CREATE FUNCTION count_update() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN INSERT INTO people_updates VALUES (1); RETURN NEW; END $$");
+    h_->db.exec("CREATE TRIGGER counted AFTER UPDATE ON people FOR EACH ROW EXECUTE FUNCTION count_update()");
+  }
+  std::string table_sql() const override {
+    return "CREATE TABLE people (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, name text, stage text)";
+  }
+  std::string mapping_yaml() const override { return kPeopleWithActions; }
+  std::string webhook_yaml() const override {
+    const std::string base = "http://127.0.0.1:" + std::to_string(listen_port_);
+    return "webhook: {listen: '127.0.0.1:" + std::to_string(listen_port_) + "', client_secret: '" +
+           sim::kOAuthClientSecret + "', public_url: '" + base + "/webhooks/hubspot'}\n" +
+           "actions: {app_id: " + std::to_string(sim::kHubsyncAppId) + ", developer_api_key: '" +
+           sim::kDeveloperApiKey + "', answer_within_ms: " + std::to_string(answer_within_ms()) + "}\n";
+  }
+  virtual int answer_within_ms() const { return 5000; }
+
+  CommandOutput hubsync(const std::string& args) {
+    return run_command("'" HUBSYNC_BIN "' --config '" + config_.string() + "' " + args);
+  }
+
+  /// `actions apply`, then the definition id of each action from `actions plan`.
+  std::map<std::string, std::string> apply_actions() {
+    auto applied = hubsync("actions apply");
+    EXPECT_EQ(applied.code, 0) << applied.out;
+    auto plan = hubsync("actions plan");
+    std::map<std::string, std::string> ids;
+    const std::regex line("unchanged ([a-z_]+) \\(definition ([0-9A-Za-z-]+)\\)");
+    for (auto it = std::sregex_iterator(plan.out.begin(), plan.out.end(), line); it != std::sregex_iterator(); ++it)
+      ids[(*it)[1]] = (*it)[2];
+    EXPECT_EQ(ids.size(), 3u) << plan.out;
+    return ids;
+  }
+
+  /// A row inserted in Postgres, pushed by serve; its contact id.
+  std::string linked_person(const std::string& email, const std::string& name, const std::string& stage) {
+    h_->db.exec("INSERT INTO people (email, name, stage) VALUES ('" + email + "', '" + name + "', '" + stage + "')");
+    std::string id;
+    EXPECT_TRUE(eventually([&] {
+      auto live = h_->live_by("contacts", "email");
+      auto it = live.find(email);
+      if (it == live.end()) return false;
+      id = it->second.id;
+      return true;
+    })) << log_tail(log_);
+    return id;
+  }
+
+  sim::ActionExecution run_action(const std::string& definition, const std::string& object_id,
+                                  const std::string& inputs = "{}", int lose = 0) {
+    sim::WorkflowEnrollment e;
+    e.definition_id = definition;
+    e.object_id = object_id;
+    e.input_fields_json = inputs;
+    e.lose_responses = lose;
+    const auto cb = h_->sim.enroll_in_workflow(e);
+    return h_->sim.wait_execution(cb, std::chrono::seconds(30), [](const sim::ActionExecution& x) {
+      return x.state != "pending" && x.state != "running" && x.state != "blocked";
+    });
+  }
+
+  int listen_port_ = 0;
+};
+
+TEST_F(ServeActions, ApplyRegistersTheActionsAndASecondApplyChangesNothing) {
+  auto first = hubsync("actions plan");
+  EXPECT_EQ(first.code, 0) << first.out;
+  EXPECT_NE(first.out.find("create people_lookup"), std::string::npos) << first.out;
+  EXPECT_NE(first.out.find("3 change(s) planned"), std::string::npos) << first.out;
+  auto ids = apply_actions();
+  auto second = hubsync("actions apply");
+  EXPECT_EQ(second.code, 0) << second.out;
+  EXPECT_NE(second.out.find("0 change(s) applied"), std::string::npos) << second.out;
+  // Another app's definition under another URL is never touched; a changed
+  // label is an update (a new revision), not a second definition.
+  std::string yaml = kPeopleWithActions;
+  yaml.replace(yaml.find("Set stage in Postgres"), 21, "Set the stage");
+  std::ofstream(h_->dir / "mappings" / "people.yaml") << yaml;
+  auto relabel = hubsync("actions apply");
+  EXPECT_NE(relabel.out.find("updated people_set_stage (definition " + ids["people_set_stage"] + ", revision 2)"),
+            std::string::npos)
+      << relabel.out;
+  EXPECT_NE(relabel.out.find("1 change(s) applied"), std::string::npos) << relabel.out;
+  // Without the developer key nothing is listed, and the key never shows.
+  auto bad = run_command("HUBSYNC_ACTIONS_DEVELOPER_API_KEY=wrong-key-123 '" HUBSYNC_BIN "' --config '" +
+                         config_.string() + "' actions plan");
+  EXPECT_NE(bad.code, 0) << bad.out;
+  EXPECT_EQ(bad.out.find("wrong-key-123"), std::string::npos) << bad.out;
+}
+
+TEST_F(ServeActions, ALookupAnswersWithTheRowsLiveValues) {
+  auto ids = apply_actions();
+  const auto contact = linked_person("ann@example.com", "Ann", "lead");
+  // Changed in Postgres without capture: only a live read can know it.
+  h_->db.exec("BEGIN; SET LOCAL hubsync.origin = 'hubsync'; UPDATE people SET name = 'Annie' WHERE email = 'ann@example.com'; COMMIT");
+  const auto x = run_action(ids["people_lookup"], contact);
+  EXPECT_EQ(x.state, "SUCCESS") << log_tail(log_);
+  EXPECT_EQ(x.completed_by, "response");
+  EXPECT_EQ(x.output_fields.at("firstname"), "Annie");
+  EXPECT_EQ(x.output_fields.at("lifecyclestage"), "lead");
+  EXPECT_EQ(x.output_fields.at("hubsync_outcome"), "found");
+  const auto stranger = h_->sim.ui_create("contacts", {{"email", "zed@example.com"}});
+  const auto y = run_action(ids["people_lookup"], stranger);
+  EXPECT_EQ(y.output_fields.at("hubsync_outcome"), "not_linked");
+}
+
+TEST_F(ServeActions, AWriteRetriedByHubSpotChangesTheRowOnceAndReachesHubSpot) {
+  auto ids = apply_actions();
+  const auto contact = linked_person("bo@example.com", "Bo", "lead");
+  const auto before = std::stoi(pg("SELECT count(*) FROM people_updates"));
+  const auto x = run_action(ids["people_set_stage"], contact, R"({"lifecyclestage":"customer"})", /*lose=*/3);
+  EXPECT_EQ(x.attempts, 4);
+  EXPECT_EQ(x.state, "SUCCESS") << log_tail(log_);
+  EXPECT_EQ(x.output_fields.at("hubsync_outcome"), "written");  // the recorded answer, every time
+  EXPECT_EQ(pg("SELECT stage FROM people WHERE email = 'bo@example.com'"), "customer");
+  EXPECT_EQ(std::stoi(pg("SELECT count(*) FROM people_updates")), before + 1);
+  // Two-way: queued for the push, so HubSpot agrees.
+  EXPECT_TRUE(eventually([&] {
+    return h_->live_by("contacts", "email").at("bo@example.com").props["lifecyclestage"] == "customer";
+  })) << log_tail(log_);
+  // A value the column cannot take is rejected, with the reason, and nothing written.
+  const auto bad = run_action(ids["people_set_stage"], contact, R"({})");
+  EXPECT_EQ(bad.state, "FAIL_CONTINUE");
+  EXPECT_EQ(bad.output_fields.at("hubsync_outcome"), "rejected");
+  EXPECT_NE(bad.output_fields.at("hubsync_reason").find("lifecyclestage"), std::string::npos);
+}
+
+TEST_F(ServeActions, SyncNowBringsAUiEditToPostgresBeforeItAnswers) {
+  auto ids = apply_actions();
+  const auto contact = linked_person("cy@example.com", "Cy", "lead");
+  h_->sim.clear_webhook_subscriptions();  // only the action can bring it
+  h_->sim.ui_edit("contacts", contact, {{"firstname", "Cyrus"}});
+  const auto x = run_action(ids["people_sync"], contact);
+  // Read once, at once: the pull happened before the answer.
+  EXPECT_EQ(pg("SELECT name FROM people WHERE email = 'cy@example.com'"), "Cyrus") << log_tail(log_);
+  EXPECT_EQ(x.state, "SUCCESS");
+  EXPECT_EQ(x.output_fields.at("hubsync_outcome"), "synced");
+  const auto again = run_action(ids["people_sync"], contact);
+  EXPECT_EQ(again.output_fields.at("hubsync_outcome"), "unchanged");
+}
+
+TEST_F(ServeActions, AForgedOrStaleRequestRunsNothing) {
+  auto ids = apply_actions();
+  const auto contact = linked_person("di@example.com", "Di", "lead");
+  const std::string path = "/hubspot/actions/people_set_stage";
+  const std::string uri = "http://127.0.0.1:" + std::to_string(listen_port_) + path;
+  const std::string body = R"({"callbackId":"ap-forged-1","origin":{"portalId":62515},"object":{"objectId":)" +
+                           contact + R"(,"objectType":"CONTACT"},"inputFields":{"lifecyclestage":"customer"}})";
+  const auto v2 = [&](const std::string& secret) {
+    return "X-HubSpot-Signature: " + webhook::sign_v2(secret, "POST", uri, body) +
+           "\r\nX-HubSpot-Signature-Version: v2\r\n";
+  };
+  EXPECT_EQ(http_post(listen_port_, path, body, "").first, 401);
+  EXPECT_EQ(http_post(listen_port_, path, body, v2("not-the-secret")).first, 401);
+  const std::string v1 = "X-HubSpot-Signature: " + webhook::sign_v1(sim::kOAuthClientSecret, body) + "\r\n";
+  EXPECT_EQ(http_post(listen_port_, path, body, v1).first, 401);  // v1 does not sign the URL
+  const std::string old_ts = std::to_string(ratelimit::SystemClock().wall_ms() - 3'600'000);
+  const std::string stale = "X-HubSpot-Signature-v3: " +
+                            webhook::sign_v3(sim::kOAuthClientSecret, "POST", uri, body, old_ts) +
+                            "\r\nX-HubSpot-Request-Timestamp: " + old_ts + "\r\n";
+  EXPECT_EQ(http_post(listen_port_, path, body, stale).first, 401);
+  EXPECT_EQ(pg("SELECT stage FROM people WHERE email = 'di@example.com'"), "lead");
+  // Correctly signed, but for an action nobody declared, or another object type.
+  const auto unknown = http_post(listen_port_, "/hubspot/actions/nope", body,
+                                 "X-HubSpot-Signature: " +
+                                     webhook::sign_v2(sim::kOAuthClientSecret, "POST",
+                                                      "http://127.0.0.1:" + std::to_string(listen_port_) +
+                                                          "/hubspot/actions/nope",
+                                                      body) +
+                                     "\r\nX-HubSpot-Signature-Version: v2\r\n");
+  EXPECT_EQ(unknown.first, 400) << unknown.second;
+  std::string company = body;
+  company.replace(company.find("CONTACT"), 7, "COMPANY");
+  const std::string company_sig = "X-HubSpot-Signature: " +
+                                  webhook::sign_v2(sim::kOAuthClientSecret, "POST", uri, company) +
+                                  "\r\nX-HubSpot-Signature-Version: v2\r\n";
+  EXPECT_EQ(http_post(listen_port_, path, company, company_sig).first, 400);
+  EXPECT_EQ(pg("SELECT stage FROM people WHERE email = 'di@example.com'"), "lead");
+  // The genuine request runs, once.
+  const auto ok = http_post(listen_port_, path, body, v2(sim::kOAuthClientSecret));
+  EXPECT_EQ(ok.first, 200) << ok.second;
+  EXPECT_NE(ok.second.find(R"("hubsync_outcome":"written")"), std::string::npos) << ok.second;
+  EXPECT_EQ(pg("SELECT stage FROM people WHERE email = 'di@example.com'"), "customer");
+  const auto metrics = http_get(listen_port_, "/metrics").second;
+  EXPECT_NE(metrics.find(R"(hubsync_action_requests_total{action="people_set_stage",outcome="forged"} 4)"),
+            std::string::npos)
+      << metrics;
+  (void)ids;
+}
+
+/// Every run takes longer than serve may wait: answered BLOCK, completed
+/// through the callback API.
+class ServeActionsBlocked : public ServeActions {
+ protected:
+  int answer_within_ms() const override { return 10; }
+};
+
+TEST_F(ServeActionsBlocked, ASlowRunIsAnsweredBlockAndCompletedThroughTheCallbackApi) {
+  auto ids = apply_actions();
+  const auto contact = linked_person("ed@example.com", "Ed", "lead");
+  sim::FaultRule slow;
+  slow.route = "/crm/v3/objects/*/batch/read";
+  slow.latency_min_ms = slow.latency_max_ms = 300;
+  h_->sim.set_faults({slow});
+  h_->sim.ui_edit("contacts", contact, {{"firstname", "Edward"}});
+  const auto x = run_action(ids["people_sync"], contact);
+  EXPECT_EQ(x.state, "completed") << log_tail(log_);
+  EXPECT_EQ(x.completed_by, "callback");
+  EXPECT_EQ(x.statuses, std::vector<int>{200});
+  EXPECT_EQ(x.output_fields.at("hubsync_outcome"), "synced");
+  EXPECT_EQ(pg("SELECT name FROM people WHERE email = 'ed@example.com'"), "Edward");
+}
+
+}  // namespace
+}  // namespace hubsync::test
