@@ -318,8 +318,10 @@ class Loader {
       require(false, "webhook.client_secret",
               "required when webhook.public_url is set: events cannot be verified without it");
     }
-    if (c.actions.path == c.webhook.path || c.actions.path.rfind(c.webhook.path + "/", 0) == 0)
-      require(false, "actions.path", "must differ from webhook.path and not lie under it");
+    if (c.actions.path == c.webhook.path || c.actions.path.rfind(c.webhook.path + "/", 0) == 0) {
+      auto [line, col] = mark_of("actions.path");
+      issue("actions.path", "must differ from webhook.path and not lie under it", line, col);
+    }
     for (const auto& key : inline_secrets_) {
       auto [line, col] = mark_of(key);
       result_.issues.push_back({Severity::warning, path_, line, col, key,

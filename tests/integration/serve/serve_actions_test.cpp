@@ -283,5 +283,59 @@ TEST_F(ServeActionsBlocked, ASlowRunIsAnsweredBlockAndCompletedThroughTheCallbac
   EXPECT_EQ(pg("SELECT name FROM people WHERE email = 'ed@example.com'"), "Edward");
 }
 
+TEST_F(ServeActionsBlocked, ACompletionHubSpotFailsIsRetriedUntilItIsAccepted) {
+  auto ids = apply_actions();
+  const auto contact = linked_person("flo@example.com", "Flo", "lead");
+  sim::FaultRule slow;
+  slow.route = "/crm/v3/objects/*/batch/read";
+  slow.latency_min_ms = slow.latency_max_ms = 100;
+  sim::FaultRule failing;
+  failing.route = "/automation/v4/actions/callbacks/*";
+  failing.pct_500 = 100;
+  failing.remaining = 3;
+  h_->sim.set_faults({slow, failing});
+  sim::WorkflowEnrollment e;
+  e.definition_id = ids["people_sync"];
+  e.object_id = contact;
+  const auto cb = h_->sim.enroll_in_workflow(e);
+  const auto x = h_->sim.wait_execution(cb, std::chrono::seconds(90),
+                                        [](const sim::ActionExecution& a) { return a.state == "completed"; });
+  EXPECT_EQ(x.state, "completed") << log_tail(log_);
+  EXPECT_EQ(x.output_fields.at("hubsync_outcome"), "unchanged");
+  std::int64_t refused = 0;
+  for (const auto& [route, by_status] : h_->sim.counters().requests)
+    if (route.find("callbacks") != std::string::npos && by_status.count(500)) refused += by_status.at(500);
+  EXPECT_EQ(refused, 3);
+}
+
+TEST_F(ServeActionsBlocked, ABlockedRunCutShortByACrashIsRunAgainAndCompleted) {
+  auto ids = apply_actions();
+  const auto contact = linked_person("gus@example.com", "Gus", "lead");
+  h_->sim.clear_webhook_subscriptions();
+  h_->sim.ui_edit("contacts", contact, {{"firstname", "Gustav"}});
+  sim::FaultRule slow;
+  slow.route = "/crm/v3/objects/*/batch/read";
+  slow.latency_min_ms = slow.latency_max_ms = 3000;
+  h_->sim.set_faults({slow});
+  sim::WorkflowEnrollment e;
+  e.definition_id = ids["people_sync"];
+  e.object_id = contact;
+  const auto cb = h_->sim.enroll_in_workflow(e);
+  ASSERT_EQ(h_->sim.wait_execution(cb, std::chrono::seconds(20), [](const sim::ActionExecution& a) {
+                  return a.state == "blocked";
+                }).state,
+            "blocked");
+  kill(pid_, SIGKILL);  // mid-run: the pull's read is still on its way
+  ASSERT_EQ(wait_for_exit(pid_, 10000), 128);
+  EXPECT_EQ(pg("SELECT name FROM people WHERE email = 'gus@example.com'"), "Gus");
+  h_->sim.set_faults({});
+  pid_ = spawn_hubsync(HUBSYNC_BIN, {"--config", config_.string(), "serve"}, log_);
+  const auto x = h_->sim.wait_execution(cb, std::chrono::seconds(30),
+                                        [](const sim::ActionExecution& a) { return a.state == "completed"; });
+  EXPECT_EQ(x.state, "completed") << log_tail(log_);
+  EXPECT_EQ(x.output_fields.at("hubsync_outcome"), "synced");
+  EXPECT_EQ(pg("SELECT name FROM people WHERE email = 'gus@example.com'"), "Gustav");
+}
+
 }  // namespace
 }  // namespace hubsync::test

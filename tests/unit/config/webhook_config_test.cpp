@@ -96,5 +96,42 @@ TEST_F(WebhookConfigTest, BadValuesAreAllReported) {
   EXPECT_THAT(all_issues(load_config(clash, env())), HasSubstr("one of serve's service endpoints"));
 }
 
+TEST_F(WebhookConfigTest, ActionsAreCalledUnderThePublicOriginAndTheirKeyIsASecret) {
+  env_["T"] = "pat-x";
+  env_["DEV_KEY"] = "dev-key-value-98765";
+  auto path = write("hubsync.yaml", std::string(kBase) + R"(webhook:
+  public_url: https://sync.example.com:8443/hs/events
+  client_secret: abcdefgh12
+actions:
+  app_id: 1001
+  developer_api_key_env: DEV_KEY
+  path: /hs/actions
+  answer_within_ms: 1500
+)");
+  auto r = load_config(path, env());
+  ASSERT_TRUE(r.ok()) << all_issues(r);
+  EXPECT_EQ(r.config.actions.app_id, 1001);
+  EXPECT_EQ(r.config.actions.developer_api_key.value, "dev-key-value-98765");
+  EXPECT_EQ(r.config.actions.answer_within_ms, 1500);
+  EXPECT_EQ(actions_base_url(r.config), "https://sync.example.com:8443/hs/actions");
+  const std::string shown = render_masked(r.config);
+  EXPECT_THAT(shown, ContainsRegex("actions\\.developer_api_key += \\*\\*\\*\\* \\(from env DEV_KEY\\)"));
+  EXPECT_THAT(shown, Not(HasSubstr("dev-key-value-98765")));
+  EXPECT_EQ(redact(r.config, "refused hapikey=dev-key-value-98765"), "refused hapikey=****");
+  r.config.actions.public_url = "https://actions.example.com/a";
+  EXPECT_EQ(actions_base_url(r.config), "https://actions.example.com/a");
+  r.config.actions.public_url.clear();
+  r.config.webhook.public_url.clear();
+  EXPECT_EQ(actions_base_url(r.config), "");
+
+  auto bad = write("bad.yaml", std::string(kBase) + R"(webhook: {path: /hooks}
+actions: {path: /hooks/actions, answer_within_ms: 60000, public_url: "ftp://x"}
+)");
+  const std::string text = all_issues(load_config(bad, env()));
+  EXPECT_THAT(text, HasSubstr("actions.path: must differ from webhook.path and not lie under it"));
+  EXPECT_THAT(text, HasSubstr("actions.answer_within_ms: '60000' is out of range [10, 20000]"));
+  EXPECT_THAT(text, HasSubstr("actions.public_url: 'ftp://x' is not an http(s) URL"));
+}
+
 }  // namespace
 }  // namespace hubsync::config
