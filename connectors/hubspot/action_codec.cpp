@@ -11,16 +11,6 @@ namespace {
 using model::ErrorKind;
 using model::make_error;
 
-// An id HubSpot sends as a number or a string.
-std::optional<std::string> id_text(const rapidjson::Value& obj, const char* name) {
-  const auto* v = json::member(obj, name);
-  if (v == nullptr) return std::nullopt;
-  if (v->IsInt64()) return std::to_string(v->GetInt64());
-  if (v->IsUint64()) return std::to_string(v->GetUint64());
-  if (v->IsString() && v->GetStringLength() > 0) return std::string(v->GetString(), v->GetStringLength());
-  return std::nullopt;
-}
-
 void write_outputs(json::Writer& w, const actions::Outputs& outputs) {
   w->StartObject();
   for (const auto& [k, v] : outputs) w.kv(k, v);
@@ -151,8 +141,8 @@ std::vector<actions::FieldDef> read_fields(const rapidjson::Value& d, const char
 
 actions::Registered read_definition(const rapidjson::Value& d) {
   actions::Registered r;
-  r.id = id_text(d, "id").value_or("");
-  r.revision_id = id_text(d, "revisionId").value_or("");
+  r.id = json::id_text(d, "id").value_or("");
+  r.revision_id = json::id_text(d, "revisionId").value_or("");
   auto& def = r.definition;
   def.action_url = json::get_string(d, "actionUrl");
   def.published = json::get_bool(d, "published");
@@ -189,12 +179,12 @@ model::Result<actions::ActionRequest> decode_action_request(std::string_view bod
     const auto* object = json::member(doc, "object");
     if (object == nullptr || !object->IsObject())
       return make_error(ErrorKind::invalid_record, "action request without an object");
-    r.object_id = id_text(*object, "objectId").value_or("");
+    r.object_id = json::id_text(*object, "objectId").value_or("");
     r.object_type = json::get_string(*object, "objectType");
     if (r.object_id.empty()) return make_error(ErrorKind::invalid_record, "action request without object.objectId");
     if (const auto* origin = json::member(doc, "origin"); origin && origin->IsObject()) {
       r.portal_id = json::get_int(*origin, "portalId");
-      r.definition_id = id_text(*origin, "actionDefinitionId").value_or("");
+      r.definition_id = json::id_text(*origin, "actionDefinitionId").value_or("");
       r.definition_version = json::get_int(*origin, "actionDefinitionVersion");
     }
     if (const auto* in = json::member(doc, "inputFields"); in != nullptr) {

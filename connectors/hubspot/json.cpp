@@ -65,4 +65,13 @@ std::optional<std::string> scalar_text(const rapidjson::Value& v) {
   return std::nullopt;
 }
 
+std::optional<std::string> id_text(const rapidjson::Value& obj, const char* name) {
+  const auto* v = member(obj, name);
+  if (v == nullptr) return std::nullopt;
+  if (v->IsInt64()) return std::to_string(v->GetInt64());
+  if (v->IsUint64()) return std::to_string(v->GetUint64());
+  if (v->IsString() && v->GetStringLength() > 0) return std::string(v->GetString(), v->GetStringLength());
+  return std::nullopt;
+}
+
 }  // namespace hubsync::hubspot::json

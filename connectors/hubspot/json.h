@@ -43,6 +43,9 @@ std::string get_string(const rapidjson::Value& obj, const char* name, std::strin
 std::optional<std::string> opt_string(const rapidjson::Value& obj, const char* name);
 std::int64_t get_int(const rapidjson::Value& obj, const char* name, std::int64_t fallback = 0);
 bool get_bool(const rapidjson::Value& obj, const char* name, bool fallback = false);
+/// An id HubSpot sends as a number (or a non-empty string) as text;
+/// nullopt when absent or of another type.
+std::optional<std::string> id_text(const rapidjson::Value& obj, const char* name);
 /// A scalar as HubSpot text ("17", "true"); null or absent gives nullopt.
 std::optional<std::string> scalar_text(const rapidjson::Value& v);
 

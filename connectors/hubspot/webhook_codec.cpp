@@ -21,24 +21,13 @@ constexpr std::array<std::string_view, 7> kKinds = {
     "creation", "deletion", "propertyChange", "merge", "restore", "associationChange",
     "privacyDeletion"};
 
-// An id HubSpot sends as a number (or, defensively, a string); nullopt when
-// absent or of another type.
-std::optional<std::string> id_text(const rapidjson::Value& obj, const char* name) {
-  const auto* v = json::member(obj, name);
-  if (v == nullptr) return std::nullopt;
-  if (v->IsInt64()) return std::to_string(v->GetInt64());
-  if (v->IsUint64()) return std::to_string(v->GetUint64());
-  if (v->IsString() && v->GetStringLength() > 0) return std::string(v->GetString(), v->GetStringLength());
-  return std::nullopt;
-}
-
 // A write of the app the event is for: hubsync's own (HUBSPOT-API.md:
 // changeSource INTEGRATION, sourceId the writing app).
 bool own_write(const rapidjson::Value& ev) {
   const auto source = json::opt_string(ev, "changeSource");
   if (!source || *source != "INTEGRATION") return false;
-  const auto by = id_text(ev, "sourceId");
-  const auto app = id_text(ev, "appId");
+  const auto by = json::id_text(ev, "sourceId");
+  const auto app = json::id_text(ev, "appId");
   return by && app && *by == *app;
 }
 
@@ -94,14 +83,14 @@ model::Result<webhook::DecodedBatch> decode_webhook_events(std::string_view body
         continue;
       }
       state::InboxEvent e;
-      auto event_id = id_text(ev, "eventId");
+      auto event_id = json::id_text(ev, "eventId");
       if (!event_id) return field_error(i, "no eventId");
       e.event_id = std::move(*event_id);
-      e.subscription_id = id_text(ev, "subscriptionId").value_or("");
+      e.subscription_id = json::id_text(ev, "subscriptionId").value_or("");
       e.subscription_type = type;
       e.object_type = std::move(*object_type);
-      auto object_id = id_text(ev, "objectId");
-      if (!object_id && kind == "associationChange") object_id = id_text(ev, "fromObjectId");
+      auto object_id = json::id_text(ev, "objectId");
+      if (!object_id && kind == "associationChange") object_id = json::id_text(ev, "fromObjectId");
       if (!object_id) return field_error(i, "no objectId");
       e.object_id = std::move(*object_id);
       e.occurred_at_ms = json::get_int(ev, "occurredAt", 0);

@@ -29,5 +29,7 @@ std::string log_tail(const std::string& path, std::size_t n = 60);
 /// Waits up to `ms` for the child: its exit code, 128 when killed by a
 /// signal, -1 if it is still running.
 int wait_for_exit(pid_t pid, int ms);
+/// A TCP port on 127.0.0.1 that was free a moment ago (bound, read, closed).
+int free_port();
 
 }  // namespace hubsync::test

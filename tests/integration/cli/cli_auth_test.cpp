@@ -18,24 +18,14 @@
 #include <vector>
 
 #include "tests/hubspot-sim/simulator.h"
+#include "tests/support/process.h"
 
 namespace {
 
 namespace fs = std::filesystem;
+using hubsync::test::free_port;
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-int free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
 
 std::string run(const std::string& cmd, int& code) {
   std::string out;

@@ -10,12 +10,14 @@
 
 #include "connectors/hubspot/oauth.h"
 #include "tests/integration/hubspot/sim_env.h"
+#include "tests/support/process.h"
 
 namespace hubsync::hubspot::testing {
 namespace {
 
 using model::ErrorKind;
 using SteadyClock = std::chrono::steady_clock;
+using hubsync::test::free_port;
 
 const std::string kPortal = "62515";
 
@@ -24,18 +26,6 @@ std::string query_value(const std::string& url, const std::string& name) {
   if (pos == std::string::npos) return "";
   pos += name.size() + 1;
   return url.substr(pos, url.find('&', pos) - pos);
-}
-
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
 }
 
 class OAuth : public SimTest {

@@ -45,9 +45,10 @@ inline bool eventually(const std::function<bool()>& done,
   return done();
 }
 
-/// GET on loopback (`headers`: extra header lines, each ending in CRLF);
-/// the status and the body.
-inline std::pair<int, std::string> http_get(int port, const std::string& path, const std::string& headers = "") {
+/// One HTTP/1.1 request on loopback (`headers`: extra header lines, each
+/// ending in CRLF); the status and the body.
+inline std::pair<int, std::string> http_exchange(int port, const std::string& method, const std::string& path,
+                                                 const std::string& headers, const std::string& body = "") {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
@@ -57,15 +58,28 @@ inline std::pair<int, std::string> http_get(int port, const std::string& path, c
     close(fd);
     return {0, ""};
   }
-  const std::string req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + headers + "\r\n";
+  const std::string length = body.empty() ? "" : "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  const std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + length +
+                          headers + "\r\n" + body;
   (void)!write(fd, req.data(), req.size());
   std::string out;
   char buf[4096];
   for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) out.append(buf, static_cast<std::size_t>(n));
   close(fd);
-  const auto body = out.find("\r\n\r\n");
+  const auto at = out.find("\r\n\r\n");
   const int status = out.size() > 12 ? std::atoi(out.c_str() + 9) : 0;
-  return {status, body == std::string::npos ? "" : out.substr(body + 4)};
+  return {status, at == std::string::npos ? "" : out.substr(at + 4)};
+}
+
+/// GET on loopback; the status and the body.
+inline std::pair<int, std::string> http_get(int port, const std::string& path, const std::string& headers = "") {
+  return http_exchange(port, "GET", path, headers);
+}
+
+/// POST of a JSON body on loopback; the status and the body.
+inline std::pair<int, std::string> http_post(int port, const std::string& path, const std::string& body,
+                                             const std::string& headers) {
+  return http_exchange(port, "POST", path, "Content-Type: application/json\r\n" + headers, body);
 }
 
 /// `hubsync serve` as a process on the two-way `people` mapping, with the
