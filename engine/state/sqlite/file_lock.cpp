@@ -72,6 +72,14 @@ model::Status ensure_private_file(const std::string& path) {
     ::close(fd);
     return os_error(path, "cannot stat", err);
   }
+  if ((st.st_mode & 022) != 0) {
+    ::close(fd);
+    return model::make_error(
+        model::ErrorKind::fatal,
+        fmt::format("{}: writable by group or others (mode {:03o}): refusing to trust it — another user may have "
+                    "changed it; check it, then `chmod 600 {}`",
+                    path, st.st_mode & 0777, path));
+  }
   if ((st.st_mode & 077) != 0 && ::fchmod(fd, 0600) != 0) {
     const int err = errno;
     ::close(fd);

@@ -33,7 +33,10 @@ class PidLock {
 };
 
 /// Creates `path` with mode 0600 if it does not exist, and narrows an
-/// existing file to 0600 if group or others could access it.
+/// existing file to 0600 if group or others could read it. A file group or
+/// others could WRITE is refused (`fatal` naming the mode): someone else may
+/// have changed it (its OAuth tokens, links, base values), so an operator
+/// must look at it and chmod it before hubsync trusts it again.
 model::Status ensure_private_file(const std::string& path);
 
 }  // namespace hubsync::state::sqlite

@@ -156,6 +156,23 @@ TEST(SqliteOpenTest, NarrowsAnExistingWorldReadableFile) {
   EXPECT_EQ(mode_of(path), 0600u);
 }
 
+TEST(SqliteOpenTest, RefusesAFileOthersCouldHaveWritten) {
+  TempDir dir;
+  const std::string path = dir.file("state.db");
+  { ASSERT_TRUE(SqliteStateStore::open(testing::options_for(path, nullptr)).ok()); }
+  for (mode_t mode : {0660, 0602, 0666}) {
+    ASSERT_EQ(::chmod(path.c_str(), mode), 0);
+    auto s = SqliteStateStore::open(testing::options_for(path, nullptr));
+    ASSERT_FALSE(s.ok()) << std::oct << mode;
+    EXPECT_EQ(s.error().kind, model::ErrorKind::fatal);
+    EXPECT_NE(s.error().message.find("writable by group or others"), std::string::npos) << s.error().message;
+    EXPECT_NE(s.error().message.find("chmod 600 " + path), std::string::npos) << s.error().message;
+    EXPECT_EQ(mode_of(path), mode);  // left for the operator to look at
+  }
+  ASSERT_EQ(::chmod(path.c_str(), 0600), 0);
+  EXPECT_TRUE(SqliteStateStore::open(testing::options_for(path, nullptr)).ok());
+}
+
 TEST(SqliteOpenTest, ReadOnlyOpenNeedsNoLockAndCannotWrite) {
   TempDir dir;
   const std::string path = dir.file("state.db");
