@@ -104,9 +104,15 @@ TEST_F(ServeActions, ApplyRegistersTheActionsAndASecondApplyChangesNothing) {
   EXPECT_NE(first.out.find("create people_lookup"), std::string::npos) << first.out;
   EXPECT_NE(first.out.find("3 change(s) planned"), std::string::npos) << first.out;
   auto ids = apply_actions();
-  auto second = hubsync("actions apply");
+  auto second = hubsync("--log-level trace actions apply");
   EXPECT_EQ(second.code, 0) << second.out;
   EXPECT_NE(second.out.find("0 change(s) applied"), std::string::npos) << second.out;
+  // The developer key rides on the query string: never in a log line, at
+  // any level, nor in what config check shows.
+  EXPECT_EQ(second.out.find(sim::kDeveloperApiKey), std::string::npos) << second.out;
+  const auto shown = hubsync("config check");
+  EXPECT_NE(shown.out.find("actions.developer_api_key"), std::string::npos) << shown.out;
+  EXPECT_EQ(shown.out.find(sim::kDeveloperApiKey), std::string::npos) << shown.out;
   // Another app's definition under another URL is never touched; a changed
   // label is an update (a new revision), not a second definition.
   std::string yaml = kPeopleWithActions;
