@@ -31,10 +31,28 @@ model::Result<OAuthTokens> token_call(HttpTransport& transport, const OAuthApp& 
   if (!r.ok()) return std::move(r).error();
   if (r->status != 200) {
     auto api = parse_api_error(r->status, r->body);
-    auto e = to_error(api, op);
-    // A refused code or refresh token is an auth problem, not a bad record.
-    if (r->status == 400 || r->status == 401 || r->status == 403) e.kind = model::ErrorKind::auth;
-    return e;
+    // A refused code or refresh token is an auth problem, not a bad record:
+    // say what was refused and what to do (HubSpot's own message is not
+    // quoted; its status word, e.g. BAD_REFRESH_TOKEN, is).
+    if (r->status == 400 || r->status == 401 || r->status == 403) {
+      std::string word;
+      try {
+        word = json::get_string(json::parse(r->body), "status");
+      } catch (const JsonError&) {
+      }
+      const bool refresh = std::string_view(op).find("refresh") != std::string_view::npos;
+      auto e = model::make_error(
+          model::ErrorKind::auth,
+          std::string(op) + ": HubSpot refused the " + (refresh ? "refresh token" : "authorization code") +
+              " (HTTP " + std::to_string(r->status) + (word.empty() ? "" : " " + word) +
+              (api.correlation_id.empty() ? "" : ", correlation_id=" + api.correlation_id) + "): " +
+              (refresh ? "it was revoked (the app uninstalled or its access removed) or has expired; "
+                       : "it was already used, has expired or belongs to another redirect URI; ") +
+              "run `hubsync auth login` to authorise again");
+      e.category = word;
+      return e;
+    }
+    return to_error(api, op);
   }
   try {
     auto d = json::parse(r->body);

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "tests/hubspot-sim/simulator.h"
+#include "tests/support/pg.h"
 #include "tests/support/process.h"
 
 namespace {
@@ -213,6 +214,50 @@ TEST(CliAuth, ForgedStateIsRefused) {
   EXPECT_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 1) << out;
   EXPECT_THAT(out, HasSubstr("state"));
   fs::remove_all(dir);
+}
+
+// A refresh token revoked mid-operation (the app uninstalled, a security
+// reset): the run stops with an error that names the cause and the fix;
+// the captured changes wait; after `auth login` the next run sends them.
+TEST(CliAuth, ARevokedRefreshTokenStopsTheRunNamingItAndALoginResumesWithoutLoss) {
+  HUBSYNC_REQUIRE_PG(server);
+  hubsync::test::TempDatabase db(server);
+  db.exec("CREATE TABLE people (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, first_name text)");
+  hubsync::sim::Simulator sim;
+  sim.start();
+  OAuthSetup setup(sim);
+  fs::create_directories(setup.dir / "mappings");
+  std::ofstream(setup.dir / "mappings" / "people.yaml")
+      << "name: people\npostgres: {table: public.people, key: id}\nhubspot: {object: contacts, match: email}\n"
+         "fields:\n  - {column: email, property: email}\n  - {column: first_name, property: firstname}\n";
+  std::ofstream(setup.dir / "hubsync.yaml", std::ios::app) << "mappings: {dir: mappings}\n";
+  const std::string hubsync = "PG='" + db.dsn() + "' SIM_SECRET=" + hubsync::sim::kOAuthClientSecret + " '" +
+                              HUBSYNC_BIN + "' --config '" + (setup.dir / "hubsync.yaml").string() + "' ";
+  ASSERT_EQ(login_flow(hubsync).code, 0);
+  int code = 0;
+  auto migrated = run(hubsync + "migrate", code);
+  ASSERT_EQ(code, 0) << migrated;
+  db.exec("INSERT INTO people (email, first_name) VALUES ('a@example.com', 'A'), ('b@example.com', 'B')");
+
+  const auto tokens = stored_tokens(setup.dir / "state.db");
+  ASSERT_EQ(tokens.size(), 2u);
+  run("curl -s -X DELETE --max-time 10 '" + sim.base_url() + "/oauth/v1/refresh-tokens/" + tokens[1] + "' -o /dev/null",
+      code);
+  sim.expire_oauth_tokens();
+  auto refused = run(hubsync + "run --once", code);
+  EXPECT_NE(code, 0) << refused;
+  EXPECT_THAT(refused, HasSubstr("refresh token"));
+  EXPECT_THAT(refused, HasSubstr("auth login"));
+  for (const auto& t : tokens) EXPECT_THAT(refused, Not(HasSubstr(t)));
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM hubsync.changelog WHERE mapping = 'people'"), "2");
+  EXPECT_TRUE(sim.counters().inputs_written.empty());
+
+  ASSERT_EQ(login_flow(hubsync).code, 0);
+  auto resumed = run(hubsync + "run --once", code);
+  EXPECT_EQ(code, 0) << resumed;
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM hubsync.changelog WHERE mapping = 'people'"), "0");
+  EXPECT_NE(sim.dump_json("contacts").find("b@example.com"), std::string::npos);
+  fs::remove_all(setup.dir);
 }
 
 }  // namespace

@@ -121,7 +121,8 @@ TEST_F(LogPrivacy, RefusedRefreshIsLoggedWithoutHubSpotsMessage) {
 
   const std::string logs = captured_.text();
   EXPECT_THAT(logs, HasSubstr("oauth refresh failed")) << logs;
-  EXPECT_THAT(logs, HasSubstr("status=400")) << logs;
+  EXPECT_THAT(logs, HasSubstr("HTTP 400 BAD_REFRESH_TOKEN")) << logs;
+  EXPECT_THAT(logs, HasSubstr("hubsync auth login")) << logs;
   EXPECT_THAT(logs, Not(HasSubstr("unknown refresh token"))) << logs;
   EXPECT_THAT(logs, Not(HasSubstr("leak7f3a"))) << logs;
   EXPECT_THAT(logs, Not(HasSubstr(sim::kOAuthClientSecret))) << logs;
