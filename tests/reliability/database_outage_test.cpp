@@ -5,6 +5,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -14,6 +16,7 @@
 #include <thread>
 
 #include "tests/integration/push/push_harness.h"
+#include "tests/support/process.h"
 
 namespace hubsync::test {
 namespace {
@@ -95,6 +98,68 @@ TEST(DatabaseOutage, PushStopsWithATransientErrorAndConvergesAfterRecovery) {
   EXPECT_EQ(live.size(), 30000u);
   EXPECT_EQ(h.dump("contacts").size(), 30000u);
   EXPECT_EQ(live.at("q29999@example.com").props.at("city"), "C29999");
+}
+
+// serve rides out its database going away (a crash, then a restart): it
+// keeps running, says so on /readyz, and once the database is back syncs
+// what changed on both sides meanwhile.
+TEST(DatabaseOutage, ServeRidesOutADatabaseRestartAndCatchesUp) {
+  HUBSYNC_REQUIRE_PG(unused);
+  OwnCluster cluster;
+  ASSERT_TRUE(cluster.ok()) << "could not start a cluster of its own";
+  constexpr const char* kTwoWay = R"(name: people
+postgres: {table: public.people, key: id}
+hubspot: {object: contacts, match: email}
+direction: both
+fields:
+  - {column: email, property: email}
+  - {column: city, property: city}
+)";
+  sim::SimulatorOptions so;
+  so.rate_limits = false;
+  so.index_lag_ms = 0;
+  so.webhook_time_compression = 50;
+  PushHarness h(cluster.dsn(), kSql, {kTwoWay}, so);
+  h.db.exec("INSERT INTO people VALUES (1, 'a@example.com', 'Oslo'), (2, 'b@example.com', 'Rome')");
+  h.migrate();
+  fs::create_directories(h.dir / "mappings");
+  std::ofstream(h.dir / "mappings" / "people.yaml") << kTwoWay;
+  const int port = free_port();
+  const std::string config = (h.dir / "hubsync.yaml").string();
+  std::ofstream(config) << h.config_yaml() << "webhook: {listen: '127.0.0.1:" << port << "', client_secret: '"
+                        << sim::kOAuthClientSecret << "'}\nserve: {poll_s: 1, sweep_every_s: 2, inbox_every_ms: 100}\n";
+  h.sim.set_webhook_target("http://127.0.0.1:" + std::to_string(port) + "/webhooks/hubspot");
+  sim::WebhookSubscription sub;
+  sub.event_type = "contact.*";
+  h.sim.add_webhook_subscription(sub);
+  const std::string log = (h.dir / "serve.log").string();
+  const pid_t pid = spawn_hubsync(HUBSYNC_BIN, {"--config", config, "serve"}, log);
+  const auto until = [](const std::function<bool()>& done, int seconds) {
+    for (int i = 0; i < seconds * 10; ++i) {
+      if (done()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return done();
+  };
+  ASSERT_TRUE(until([&] { return h.live_by("contacts", "email").size() == 2; }, 30)) << log_tail(log);
+
+  ASSERT_EQ(cluster.script("crash"), 0);
+  h.sim.ui_edit("contacts", h.live_by("contacts", "email").at("a@example.com").id, {{"city", "Bergen"}});
+  EXPECT_TRUE(until([&] { return run_command("curl -s http://127.0.0.1:" + std::to_string(port) + "/readyz").out.find(
+                                     "postgres: unreachable") != std::string::npos; },
+                    20))
+      << log_tail(log);
+  EXPECT_EQ(wait_for_exit(pid, 0), -1) << "serve exited when the database went away\n" << log_tail(log);
+
+  ASSERT_EQ(cluster.script("resume"), 0);
+  h.db.exec("UPDATE people SET city = 'Milan' WHERE id = 2");
+  EXPECT_TRUE(until([&] { return h.db.scalar("SELECT city FROM people WHERE id = 1") == "Bergen"; }, 60))
+      << log_tail(log);
+  EXPECT_TRUE(until([&] { return h.live_by("contacts", "email").at("b@example.com").props["city"] == "Milan"; }, 60))
+      << log_tail(log);
+  EXPECT_EQ(h.dump("contacts").size(), 2u);
+  kill(pid, SIGTERM);
+  EXPECT_EQ(wait_for_exit(pid, 30000), 0) << log_tail(log);
 }
 
 }  // namespace
