@@ -55,6 +55,15 @@ std::int64_t default_daily_limit(int tier) {
 
 namespace {
 
+// A key name as an error may quote it: a mangled line ("token:'pat-…'"
+// without a space after the colon) makes the value part of the key, so
+// only what comes before the first separator is shown.
+std::string shown_name(const std::string& key) {
+  const auto cut = key.find_first_of(":= \t'\"#");
+  if (cut == std::string::npos && key.size() <= 48) return key;
+  return key.substr(0, std::min<std::size_t>(cut, 48)) + "…";
+}
+
 // The key an unknown `section.key` most likely meant: a near spelling in the
 // same section, else the same or a near key in another section
 // (`hubspot.tier` -> `rate_limit.tier`), named in full.
@@ -140,7 +149,7 @@ class Loader {
       const auto& mark = entry.first.Mark();
       if (std::find(section_names.begin(), section_names.end(), section) == section_names.end()) {
         std::string hint = model::closest_match(section, section_names);
-        issue(section, "unknown section" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)"),
+        issue(shown_name(section), "unknown section" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)"),
               mark.line + 1, mark.column + 1);
         continue;
       }
@@ -158,7 +167,7 @@ class Loader {
         const std::string full = section + "." + key;
         if (std::find(names.begin(), names.end(), key) == names.end()) {
           std::string hint = key_hint(section, key, names);
-          issue(full, "unknown key" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)"),
+          issue(section + "." + shown_name(key), "unknown key" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)"),
                 km.line + 1, km.column + 1);
           continue;
         }
