@@ -174,8 +174,7 @@ Result<PullStats> Puller::pull_ids(const std::vector<std::string>& hubspot_ids) 
       gone.push_back(hubspot_ids[i]);
       continue;
     }
-    mapping::Properties props;
-    for (const auto& [k, v] : o.record->fields) props[k] = v.canonical();
+    const mapping::Properties props = props_of(o.record->fields);
     if (!m_.pull_filter_accepts(props)) {
       ++stats.filtered;
       continue;
@@ -292,7 +291,7 @@ Status Puller::process(std::vector<model::Record>& records, PullStats& stats, bo
   Batch b{{}, stats, clock_.wall_ms(), {}, {}, {}, {}, {}, {}, {}};
   for (auto& r : records) {
     Item it;
-    for (const auto& [k, v] : r.fields) it.props[k] = v.canonical();
+    it.props = props_of(r.fields);
     it.record = std::move(r);
     b.items.push_back(std::move(it));
   }

@@ -268,8 +268,7 @@ Status Puller::reread_before_writing(Batch& b) {
                                                      "object " + it.record.hubspot_id + " changed while it was pulled"));
       continue;
     }
-    it.props.clear();
-    for (const auto& [k2, v] : r.record->fields) it.props[k2] = v.canonical();
+    it.props = props_of(r.record->fields);
     it.record.fields = std::move(r.record->fields);
   }
   return plan_fields(b);

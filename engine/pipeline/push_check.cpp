@@ -106,7 +106,7 @@ Status Pusher::read_checked(Batch& b, const std::vector<Write*>& writes, const s
     }
     if (!r.record || !r.merged_into.empty()) continue;
     Checked c{&w, r.record->hubspot_id, {}};
-    for (const auto& [p, v] : r.record->fields) c.hs[p] = v.canonical();
+    c.hs = props_of(r.record->fields);
     out.push_back(std::move(c));
   }
   return {};

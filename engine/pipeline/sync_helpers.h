@@ -77,6 +77,14 @@ inline std::map<std::string, std::int64_t> field_times(const mapping::Mapping& m
 }
 
 /// Properties as a JSON object: a dead letter's payload.
+/// HubSpot's values of a read object as the mapping converts them: name ->
+/// canonical text.
+inline mapping::Properties props_of(const model::Fields& fields) {
+  mapping::Properties props;
+  for (const auto& [k, v] : fields) props[k] = v.canonical();
+  return props;
+}
+
 inline std::string props_json(const mapping::Properties& props) {
   std::string out = "{";
   for (const auto& [k, v] : props) {
