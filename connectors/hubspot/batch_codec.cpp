@@ -1,6 +1,7 @@
 #include "connectors/hubspot/batch_codec.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cctype>
 #include <map>
 #include <unordered_map>
@@ -100,7 +101,10 @@ std::vector<pipeline::WriteOutcome> parse_batch_write(const HttpResponse& resp, 
       // A batch item's own status, when numeric, is the truth for its kind.
       if (const auto* st = json::member(e, "status"); st && st->IsString()) {
         const std::string s = st->GetString();
-        if (!s.empty() && std::all_of(s.begin(), s.end(), ::isdigit)) api.http_status = std::stoi(s);
+        int status = 0;
+        const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), status);
+        if (!s.empty() && ec == std::errc() && end == s.data() + s.size() && status >= 100 && status <= 599)
+          api.http_status = status;
       }
       if (api.category == "CONFLICT") api.http_status = 409;
       if (api.category == "OBJECT_NOT_FOUND") api.http_status = 404;

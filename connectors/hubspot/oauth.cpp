@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "connectors/hubspot/errors.h"
@@ -59,7 +60,9 @@ model::Result<OAuthTokens> token_call(HttpTransport& transport, const OAuthApp& 
     OAuthTokens t;
     t.access_token = json::get_string(d, "access_token");
     t.refresh_token = json::get_string(d, "refresh_token");
-    const std::int64_t expires_in = json::get_int(d, "expires_in", 1800);
+    // HubSpot says 1800; anything outside a second to a year is read as
+    // that bound (an absurd value must not overflow the arithmetic below).
+    const std::int64_t expires_in = std::clamp<std::int64_t>(json::get_int(d, "expires_in", 1800), 1, 365 * 86400);
     t.issued_at_ms = clock.wall_ms();
     t.expires_at_ms = t.issued_at_ms + expires_in * 1000;
     t.hub_id = json::get_int(d, "hub_id");

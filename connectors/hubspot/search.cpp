@@ -148,7 +148,15 @@ model::Result<pipeline::SweepPage> SearchApi::sweep(const std::string& type, con
       if (out.next.after_id.empty() || id_less(out.next.after_id, rec.hubspot_id)) out.next.after_id = rec.hubspot_id;
       out.records.push_back(std::move(rec));
     }
-    if (!full) out.next.in_tie = false;
+    if (!full) {
+      out.next.in_tie = false;
+    } else if (out.next.after_id == from.after_id) {
+      // A full page with no id above the cursor (HubSpot ignored the id
+      // filter, or sent objects without ids) would be asked for forever.
+      return model::make_error(model::ErrorKind::fatal,
+                               "objects.sweep: a full search page inside a tie of equal modified times brought no "
+                               "object id above the cursor: the sweep cannot advance");
+    }
     return out;
   }
   if (recs.empty()) {

@@ -138,9 +138,13 @@ Verification verify(const SignedRequest& r, const VerifyOptions& o, std::int64_t
         match |= constant_time_equal(sign_v3(secret, r.method, uri, r.body, *r.timestamp),
                                      *r.signature_v3);
     if (!match) return {Verdict::bad_signature, "v3", "v3 signature does not match"};
-    const std::int64_t skew = now_ms - *ts;
-    if (skew > o.max_skew_ms || skew < -o.max_skew_ms)
-      return {Verdict::stale, "v3", "timestamp is " + std::to_string(skew) + " ms from now"};
+    // Compared without overflow whatever the timestamp (it is signed, but
+    // any 64-bit value can be signed by whoever holds the secret).
+    const bool too_old = *ts < now_ms && now_ms - o.max_skew_ms > *ts;
+    const bool too_new = *ts > now_ms && *ts - o.max_skew_ms > now_ms;
+    if (too_old || too_new)
+      return {Verdict::stale, "v3",
+              "timestamp is more than " + std::to_string(o.max_skew_ms) + " ms in the " + (too_old ? "past" : "future")};
     return {Verdict::valid, "v3", ""};
   }
   if (!r.signature) return {Verdict::missing, "", "no signature header"};
