@@ -77,6 +77,8 @@ model::Result<HttpResponse> HubSpotClient::call(HttpMethod method, const std::st
     }
     ++c_.attempts;
     auto sent = transport_.send(req);
+    // Over, answered or not: the portal may have counted it as late as now.
+    limiter_.settle(*permit);
     {
       std::lock_guard lock(exchanges_mu_);
       ++exchanges_[{to_string(method), route, sent.ok() ? std::to_string(sent->status) : "transport"}];
@@ -85,7 +87,6 @@ model::Result<HttpResponse> HubSpotClient::call(HttpMethod method, const std::st
     std::chrono::milliseconds wait{0};
     Verdict verdict = Verdict::done;
     if (!sent.ok()) {
-      limiter_.settle(*permit);
       last = std::move(sent).error();
       last.message = std::string(opt.op) + ": " + last.message;
       const bool safe_to_repeat = opt.idempotent || last.code == "connect";
@@ -100,7 +101,6 @@ model::Result<HttpResponse> HubSpotClient::call(HttpMethod method, const std::st
       HttpResponse& resp = *sent;
       const auto rl = ratelimit::parse_rate_limit_headers(resp.headers);
       if (!rl.empty()) limiter_.observe(rl, *permit);
-      limiter_.settle(*permit);
       const int st = resp.status;
       if (st >= 200 && st < 300) return std::move(resp);
       if (st == 429) {

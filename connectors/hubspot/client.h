@@ -80,7 +80,10 @@ class HubSpotClient {
   /// turn it into errors; see errors.h). Retries 429 (Retry-After, else by
   /// policyName through the limiter), 5xx and 423 and transport failures
   /// (capped exponential backoff, full jitter), and one 401
-  /// EXPIRED_AUTHENTICATION after a token refresh. Errors: the last failure
+  /// EXPIRED_AUTHENTICATION after a token refresh. Each attempt spends a
+  /// limiter permit and settles it when the exchange ends (answer or
+  /// transport failure), so its slot is held until one window after that
+  /// (see RateLimiter). Errors: the last failure
   /// when attempts or retry time run out (rate_limited / transient), auth
   /// when no token can be had, fatal for transport misconfiguration.
   model::Result<HttpResponse> call(HttpMethod method, const std::string& path, std::string body,

@@ -9,9 +9,9 @@ namespace hubsync::ratelimit {
 
 namespace {
 
-// Requests stamped this close to a window edge may land on the other side of
-// it at the server (thread scheduling, network); they are not counted as
-// other apps' traffic.
+// Our clock and the portal's are not the same clock: requests of ours this
+// close to the edge of the portal's window may be on either side of it, and
+// are not taken for other apps' traffic.
 constexpr Clock::Duration kEdgeSlack = 100ms;
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -77,6 +77,8 @@ RateLimiter::RateLimiter(Clock& clock, LimiterConfig config)
       daily_(config.daily_limit, config.headroom, config.utc_offset_minutes),
       raw_burst_limit_(config.burst_limit) {
   search_.set_guard(config.search_guard);
+  burst_.set_settle_within(config.settle_within);
+  search_.set_settle_within(config.settle_within);
 }
 
 Clock::Duration RateLimiter::wait_locked(Lane lane, Clock::Duration now, std::int64_t wall) {
@@ -92,11 +94,16 @@ Clock::Duration RateLimiter::try_acquire(Lane lane, Permit* permit) {
   const auto wall = clock_.wall_ms();
   const auto wait = wait_locked(lane, now, wall);
   if (wait.count() > 0) return wait;
-  burst_.take(now);
-  if (lane == Lane::search) search_.take(now);
+  if (permit) {
+    *permit = Permit{now, lane, ++next_id_};
+    burst_.open(permit->id, now);
+    if (lane == Lane::search) search_.open(permit->id, now);
+  } else {
+    burst_.take(now);
+    if (lane == Lane::search) search_.take(now);
+  }
   daily_.take(wall);
   ++stats_.granted;
-  if (permit) *permit = Permit{now, lane};
   return Clock::Duration(0);
 }
 
@@ -137,14 +144,19 @@ void RateLimiter::observe(const RateLimitHeaders& h, const Permit& permit) {
     }
   }
   if (h.max && h.remaining) {
-    // The server's count in the window that ended when our request arrived,
-    // against ours at the same moment: the difference is other apps' use.
+    // The server's count in the window that ended when our request arrived
+    // (between its send and now), against every request we know of that it
+    // may have counted then: what is left is surely other apps' use. Ours
+    // are matched by when they may have arrived, [send, answer], the same
+    // span settle() holds them by; matching by send time alone would take
+    // our own answered requests for others' and under-use the window.
+    const auto now = clock_.monotonic();
     const std::int64_t server_used = *h.max - std::max<std::int64_t>(0, *h.remaining);
-    const auto from = permit.sent_at - burst_.interval() - kEdgeSlack;
-    const int ours = burst_.count_between(from, permit.sent_at + kEdgeSlack);
-    const std::int64_t deficit = server_used - ours;
+    const int known = burst_.may_be_counted(permit.sent_at, now, kEdgeSlack);
+    const std::int64_t deficit = server_used - known;
     if (deficit > 0) {
-      burst_.add_external(static_cast<int>(deficit), permit.sent_at);
+      // They arrived by now at the latest: held from now, like ours.
+      burst_.add_external(static_cast<int>(deficit), now);
       stats_.external_seen += deficit;
     }
   }
@@ -152,11 +164,11 @@ void RateLimiter::observe(const RateLimitHeaders& h, const Permit& permit) {
 }
 
 void RateLimiter::settle(const Permit& permit) {
+  if (permit.id == 0) return;
   std::lock_guard lock(mu_);
   const auto now = clock_.monotonic();
-  if (now <= permit.sent_at) return;
-  burst_.restamp(permit.sent_at, now);
-  if (permit.lane == Lane::search) search_.restamp(permit.sent_at, now);
+  burst_.settle(permit.id, permit.sent_at, now);
+  if (permit.lane == Lane::search) search_.settle(permit.id, permit.sent_at, now);
 }
 
 Clock::Duration RateLimiter::on_rate_limited(std::string_view policy,
@@ -187,6 +199,7 @@ LimiterStats RateLimiter::stats() const {
   s.burst_used = burst_.used_at(now);
   s.search_limit = search_.limit();
   s.search_used = search_.used_at(now);
+  s.in_flight = burst_.in_flight_at(now);
   s.daily_limit = daily_.effective_limit();
   s.daily_used = daily_.used();
   return s;

@@ -34,6 +34,12 @@ struct LimiterConfig {
   Clock::Duration search_guard = 50ms;
   int utc_offset_minutes = 0;                ///< portal time zone, for the daily reset
   bool learn_from_headers = true;            ///< adopt X-HubSpot-RateLimit-Max/-Interval
+  /// A permit not settled this long after its grant is taken as answered
+  /// then: its slot frees `settle_within + interval` after the grant. Keep it
+  /// above the transport's total timeout (hubspot.timeout_ms, 60 s by
+  /// default): the client settles every permit, answered or failed, so this
+  /// bounds only permits that are lost.
+  Clock::Duration settle_within = 120'000ms;
 };
 
 /// Which budget a request spends. Search spends both the search bucket and
@@ -57,10 +63,13 @@ struct RateLimitHeaders {
 RateLimitHeaders parse_rate_limit_headers(
     const std::vector<std::pair<std::string, std::string>>& headers);
 
-/// A granted request slot; hand it back to observe() with the response.
+/// A granted request slot, held while its request is in flight. Hand it to
+/// observe() with the response's headers and to settle() once the exchange
+/// is over.
 struct Permit {
   Clock::Duration sent_at{0};
   Lane lane = Lane::standard;
+  std::uint64_t id = 0;  ///< 0: not granted by a limiter (settle() ignores it)
 };
 
 /// What the limiter has seen, for metrics and tests.
@@ -69,6 +78,7 @@ struct LimiterStats {
   int burst_used = 0;             ///< in the current window, ours and others'
   int search_limit = 0;
   int search_used = 0;            ///< in the current search window
+  int in_flight = 0;              ///< permits granted and not yet settled
   std::int64_t daily_limit = 0;   ///< effective; 0 unknown
   std::int64_t daily_used = 0;
   std::int64_t granted = 0;
@@ -80,30 +90,47 @@ struct LimiterStats {
 /// Token buckets for one portal: the rolling burst window, search, and the
 /// daily budget, corrected from response headers and 429s. Thread-safe; one
 /// instance is shared by every worker talking to the portal.
+///
+/// The portal counts a request in its rolling windows from the moment it
+/// arrives, which lies between our send and the answer. So a permit holds
+/// its slot (burst, and search for that lane) while its request is in
+/// flight, and from settle() on for one interval after the answer — the
+/// latest moment the portal could have counted it from. A request the
+/// portal sees late (network, queueing, a slow host) can then never share a
+/// portal window with more than the limit. The daily budget counts requests,
+/// not windows, and is spent at the grant.
 class RateLimiter {
  public:
   RateLimiter(Clock& clock, LimiterConfig config);
 
   /// Takes a slot if one is free now and returns zero; otherwise takes
-  /// nothing and returns how long to wait before asking again. Never blocks.
+  /// nothing and returns how long to wait before asking again (a lower
+  /// bound while requests in flight fill the window). Never blocks. With a
+  /// `permit` the slot is held until settle() (see the class comment);
+  /// without one it counts from now, as for a request answered at once.
   Clock::Duration try_acquire(Lane lane, Permit* permit = nullptr);
 
   /// Blocks (through Clock::sleep_for) until a slot is free. When the wait
   /// would exceed `max_wait` (e.g. the daily budget is spent) it returns a
   /// rate_limited error carrying the wait in retry_after instead of blocking.
+  /// The permit must be settled once its request is over.
   model::Result<Permit> acquire(Lane lane, Clock::Duration max_wait = 60'000ms);
 
   /// Corrects the buckets from a response's headers: adopts the portal's
   /// real limit and interval (when learn_from_headers), counts requests that
-  /// other apps made in the window, updates the daily budget.
+  /// other apps made in the window, updates the daily budget. The portal's
+  /// count (Max - Remaining) is taken at the request's arrival, somewhere
+  /// between `permit.sent_at` and now; only what exceeds every request of
+  /// ours it may have counted there is taken for other apps' traffic, and
+  /// that counts from now, like a settled permit. Call before or after
+  /// settle(), the same result.
   void observe(const RateLimitHeaders& headers, const Permit& permit);
 
-  /// Settles a permit once its request is over (answered or failed): the
-  /// portal counts a request when it arrives, at some moment between the
-  /// send and the answer, so the token is kept spent until one interval
-  /// after the answer. Without this a request delayed in flight (a busy
-  /// host, a slow network) lands in the server's window next to requests
-  /// the client counted in a later one, and a 429 slips through.
+  /// Settles a permit once its exchange is over — answered, or failed in
+  /// transport (a timeout: settled when the transport gives up): its slots
+  /// count from now, for one interval. Settling again moves them to the
+  /// later time; a permit past settle_within is spent again from now. A
+  /// permit never settled frees settle_within + interval after its grant.
   void settle(const Permit& permit);
 
   /// Reports a 429 and returns how long the caller should wait before the
@@ -128,6 +155,7 @@ class RateLimiter {
   RollingWindow search_;
   DailyBudget daily_;
   int raw_burst_limit_;
+  std::uint64_t next_id_ = 0;
   LimiterStats stats_;
 };
 

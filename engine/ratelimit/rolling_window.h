@@ -1,15 +1,25 @@
 #pragma once
 
+#include <cstdint>
 #include <deque>
+#include <vector>
 
 #include "engine/ratelimit/clock.h"
 
 namespace hubsync::ratelimit {
 
 /// HubSpot's rolling-window limit as a token bucket whose tokens come back
-/// exactly `interval` after they were spent: at most `limit` requests in any
-/// window (t - interval, t]. Exact for a rolling window, where a classic
-/// refill-rate bucket would allow up to twice the limit in one window.
+/// exactly `interval` after the moment they count from: at most `limit`
+/// requests in any window (t - interval, t]. Exact for a rolling window,
+/// where a classic refill-rate bucket would allow up to twice the limit in
+/// one window.
+///
+/// The portal counts a request when it arrives, which is some moment between
+/// its send and its answer. A token opened for a request in flight (open())
+/// therefore holds its slot for as long as the request is in flight, and once
+/// settled (settle()) for one interval after the answer: the latest moment
+/// the portal could have counted it from. A token nobody settles is taken as
+/// answered `settle_within` after it was opened, so a lost one frees at last.
 /// Not thread-safe: RateLimiter serialises access.
 class RollingWindow {
  public:
@@ -25,33 +35,68 @@ class RollingWindow {
   /// headroom: requests that reach the server in a different order or delay
   /// than they were sent must not land in one window at the server.
   void set_guard(Duration guard) { guard_ = guard; }
+  /// How long an open token may stay unsettled before it is taken as
+  /// answered at `opened + settle_within` (at least one millisecond).
+  void set_settle_within(Duration d);
 
   /// How long from `now` until one more request fits; zero when it fits now.
+  /// While the window is full of requests in flight this is a lower bound
+  /// (they hold their slots one interval past an answer still to come):
+  /// ask again when it has passed.
   Duration wait_at(Duration now) const;
-  /// Spends one token at `now` (monotonic, non-decreasing across calls).
+  /// Spends one token at `now` for a request whose end will not be reported:
+  /// it counts from `now` (monotonic, non-decreasing across calls).
   void take(Duration now);
-  /// Moves one token spent at `from` to `to` (later): the request's answer
-  /// came at `to`, so the server saw it no later than that. A token already
-  /// pruned is spent again at `to`.
-  void restamp(Duration from, Duration to);
-  /// Records `n` requests made by someone else (seen in response headers) at `at`.
+  /// Spends one token at `now` for request `id` (non-zero, unique), in flight
+  /// until settle(id, ...).
+  void open(std::uint64_t id, Duration now);
+  /// Request `id`, opened at `opened`, is over at `now` (answered, or failed
+  /// in transport): its token counts from `now` on, never from earlier than
+  /// it already did. A token no longer held (its request outlived
+  /// settle_within, or it was pruned) is spent again from `now`.
+  void settle(std::uint64_t id, Duration opened, Duration now);
+  /// Records `n` requests made by someone else (seen in response headers),
+  /// counting from `at`.
   void add_external(int n, Duration at);
-  /// Tokens spent in the window (from, to].
-  int count_between(Duration from, Duration to) const;
-  /// Tokens spent in the window ending at `now`.
-  int used_at(Duration now) const { return count_between(now - interval_, now); }
+  /// Tokens whose request the server may have counted in some window
+  /// (t - interval, t] with t in [`sent`, `now`]: a request answered (or,
+  /// for others' traffic, recorded) within the interval before `sent` - `slack`,
+  /// or sent by `now` and still in flight or answered since. For comparing
+  /// the server's count at a request's arrival (which lies between its send
+  /// and its answer) with ours: an upper bound of ours, so what exceeds it is
+  /// surely someone else's traffic.
+  int may_be_counted(Duration sent, Duration now, Duration slack) const;
+  /// Tokens holding a slot at `now` (guard not included).
+  int used_at(Duration now) const;
+  /// Requests opened and not settled, nor past settle_within, at `now`.
+  int in_flight_at(Duration now) const;
   /// No token is handed out before `until` (after a 429).
   void block_until(Duration until);
   Duration blocked_until() const { return blocked_until_; }
 
  private:
+  struct Spent {
+    Duration from;            // counts from here: the answer, or the send for take()
+    Duration sent;            // when the request was sent (== from unless settled)
+    std::uint64_t id = 0;     // 0: not settleable (take(), others' traffic)
+  };
+  struct Open {
+    std::uint64_t id;
+    Duration sent;
+  };
+
+  void insert(Spent s);
   void prune(Duration now);
+  // When an open token is taken as answered if nobody settles it.
+  Duration deadline(const Open& o) const { return o.sent + settle_within_; }
 
   int limit_;
   Duration interval_;
   Duration guard_{0};
+  Duration settle_within_{120'000};
   Duration blocked_until_{0};
-  std::deque<Duration> spent_;  // sorted ascending
+  std::deque<Spent> spent_;  // sorted by `from`
+  std::vector<Open> open_;   // sorted by `sent` (opened in time order)
 };
 
 }  // namespace hubsync::ratelimit

@@ -22,7 +22,13 @@ struct Scripted {
   std::string body = "{}";
   Headers headers;
   std::optional<model::Error> error;  // a transport failure instead
+  std::chrono::milliseconds latency{0};  // the exchange takes this long
 };
+
+Scripted taking(std::chrono::milliseconds latency, Scripted s) {
+  s.latency = latency;
+  return s;
+}
 
 Scripted resp(int status, std::string body = "{}", Headers headers = {}) {
   Scripted s;
@@ -49,6 +55,7 @@ class FakeTransport final : public HttpTransport {
     auth.push_back(std::string(find_header(req.headers, "Authorization")));
     Scripted s = script_.empty() ? resp(200) : script_.front();
     if (!script_.empty()) script_.pop_front();
+    clock_.advance(s.latency);
     if (s.error) return *s.error;
     return HttpResponse{s.status, s.headers, s.body, 0ms};
   }
@@ -198,6 +205,36 @@ TEST_F(ClientRetry, HeadersCorrectTheLimiter) {
                              {"X-HubSpot-RateLimit-Interval-Milliseconds", "10000"}}));
   ASSERT_TRUE(post().ok());
   EXPECT_EQ(limiter.stats().burst_limit, 48);  // 50 less 5% headroom, rounded
+}
+
+// Each attempt's slot is held until one window after its exchange ends —
+// the answer, or the transport giving up — since the portal may have counted
+// it as late as that; not one window after the send.
+TEST(ClientLimiter, EachAttemptHoldsItsSlotUntilAWindowAfterItsExchangeEnds) {
+  FakeClock clock;
+  FakeTransport http(clock);
+  RefreshingTokens tokens;
+  ratelimit::RateLimiter limiter(clock, {.burst_limit = 2, .headroom = 0.0});
+  ClientConfig config;
+  config.base_url = "http://hubspot.test";
+  config.seed = 1;
+  HubSpotClient client(http, tokens, limiter, clock, config,
+                       std::make_shared<spdlog::logger>("t", std::make_shared<spdlog::sinks::null_sink_mt>()));
+  auto post = [&] { return client.call(HttpMethod::post, "/crm/v3/objects/contacts/batch/upsert", "{}", {.op = "test"}); };
+  http.push(taking(400ms, resp(200)));           // 0 -> 0.4 s
+  http.push(taking(5'000ms, fail("timeout")));   // 0.4 -> 5.4 s, then retried
+  http.push(taking(300ms, resp(200)));           // when the first frees: 10.4 s
+  http.push(taking(300ms, resp(200)));           // when the timed-out one frees: 15.4 s
+  ASSERT_TRUE(post().ok());
+  ASSERT_TRUE(post().ok());
+  ASSERT_TRUE(post().ok());
+  ASSERT_EQ(http.sent_at.size(), 4u);
+  EXPECT_EQ(http.sent_at[0], 0ms);
+  EXPECT_EQ(http.sent_at[1], 400ms);
+  EXPECT_EQ(http.sent_at[2], 10'400ms);
+  EXPECT_EQ(http.sent_at[3], 15'400ms);
+  EXPECT_EQ(limiter.stats().in_flight, 0);
+  EXPECT_EQ(client.counters().retries_transport, 1);
 }
 
 }  // namespace
