@@ -20,7 +20,8 @@ std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view v) {
   try {
     std::size_t used = 0;
     const double secs = std::stod(std::string(v), &used);
-    if (used == 0 || secs < 0) return std::nullopt;
+    // Seconds, at most a day: an infinite, NaN or absurd value is no advice.
+    if (used == 0 || !(secs >= 0) || secs > 86'400) return std::nullopt;
     return std::chrono::milliseconds(static_cast<std::int64_t>(std::ceil(secs * 1000)));
   } catch (const std::exception&) {
     return std::nullopt;  // an HTTP-date: fall back to the policy

@@ -53,6 +53,17 @@ RateLimitHeaders parse_rate_limit_headers(
     else if (iequals(name, "X-HubSpot-RateLimit-Daily")) h.daily = to_int(value);
     else if (iequals(name, "X-HubSpot-RateLimit-Daily-Remaining")) h.daily_remaining = to_int(value);
   }
+  // A value outside anything a portal has is ignored, not trusted: a
+  // window of two billion requests would take that many slots to record,
+  // and sums of such values overflow.
+  const auto within = [](std::optional<std::int64_t>& v, std::int64_t lo, std::int64_t hi) {
+    if (v && (*v < lo || *v > hi)) v.reset();
+  };
+  within(h.max, 1, 100'000);
+  within(h.remaining, -100'000, 100'000);
+  within(h.interval_ms, 100, 86'400'000);
+  within(h.daily, 1, 1'000'000'000);
+  within(h.daily_remaining, -1'000'000'000, 1'000'000'000);
   return h;
 }
 
