@@ -1,51 +1,169 @@
 #!/usr/bin/env bash
-# Builds the mapping parser's libFuzzer target with clang (ASan + UBSan) into
-# <work dir> and runs it for <seconds>, seeded from mappings/ and
-# tests/data/mapping/. Fails on any crash, leak, hang (-timeout) or when the
-# harness finds a failed parse without an error message.
-#   run_fuzz.sh <source dir> <work dir> [seconds]
+# Builds one libFuzzer target of tests/fuzz with clang (ASan + UBSan) into
+# <work dir> and runs it for <seconds>, seeded from the code base. Fails on
+# any crash, leak, hang (-timeout) or broken invariant the harness checks.
+#   run_fuzz.sh <source dir> <work dir> [seconds] [target]
+# Targets (default mapping):
+#   mapping           engine/mapping's parser (mapping_fuzz.cpp)
+#   webhook           webhook bodies, action requests, signatures (webhook_fuzz.cpp)
+#   hubspot_response  every decoder of HubSpot's answers (hubspot_response_fuzz.cpp)
+# Objects are kept in <work dir>/obj (one work dir per target) and rebuilt
+# only when their source, a header they include (compiler depfiles) or the
+# flags change. Targets built at the same time take turns through a lock
+# next to the work dir, so at most 2 compile jobs run.
+# Inputs of tests/fuzz/regressions/<target>/ (crashes found before) run
+# first on every run.
 set -euo pipefail
 src=$(cd "$1" && pwd)
 work=$2
 seconds=${3:-30}
-mkdir -p "$work/obj" "$work/corpus" "$work/seeds"
+target=${4:-mapping}
+mkdir -p "$work/obj" "$work/corpus"
+work=$(cd "$work" && pwd)
 
 cxx=${HUBSYNC_FUZZ_CXX:-clang++}
-command -v "$cxx" >/dev/null || { echo "run_fuzz: $cxx not found (install clang and libclang-rt-14-dev)" >&2; exit 1; }
-flags=(-std=c++20 -gline-tables-only -O0 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined
-       -fno-sanitize-recover=undefined -I"$src")
+cxx=$(command -v "$cxx") || { echo "run_fuzz: $cxx not found (install clang and libclang-rt-14-dev)" >&2; exit 1; }
+flags=(-std=c++20 -gline-tables-only -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined
+       -fno-sanitize-recover=undefined -fsanitize-ignorelist="$src/tests/fuzz/ubsan_ignore.txt" -I"$src")
+hs=$src/connectors/hubspot
+case "$target" in
+  mapping)
+    sources=("$src"/engine/model/*.cpp "$src"/engine/mapping/*.cpp)
+    libs=(-lyaml-cpp)
+    opt=-O0
+    max_len=4096 ;;
+  webhook)
+    sources=("$src"/engine/model/*.cpp "$src"/engine/webhook/signature.cpp
+             "$hs"/json.cpp "$hs"/webhook_codec.cpp "$hs"/action_codec.cpp)
+    libs=(-lfmt -lcrypto)
+    opt=-O1
+    max_len=8192 ;;
+  hubspot_response)
+    # The typed APIs run through HubSpotClient on a canned transport: no
+    # libcurl (the harness defines curl_transport.cpp's two header helpers).
+    sources=("$src"/engine/model/*.cpp "$src"/engine/ratelimit/*.cpp
+             "$hs"/json.cpp "$hs"/errors.cpp "$hs"/codec.cpp "$hs"/batch_codec.cpp "$hs"/objects.cpp
+             "$hs"/search.cpp "$hs"/associations.cpp "$hs"/properties.cpp "$hs"/action_codec.cpp
+             "$hs"/oauth.cpp "$hs"/auth.cpp "$hs"/client.cpp "$hs"/routes.cpp)
+    flags+=(-DSPDLOG_SHARED_LIB -DSPDLOG_COMPILED_LIB -DSPDLOG_FMT_EXTERNAL)
+    libs=(-lspdlog -lfmt -lcrypto -pthread)
+    opt=-O1
+    max_len=8192 ;;
+  *) echo "run_fuzz: unknown target '$target' (mapping, webhook, hubspot_response)" >&2; exit 2 ;;
+esac
+# The connector targets run a lot of library code per input (strings,
+# RapidJSON, a client per input): at -O0 they manage ~50-150 inputs/s, at
+# -O1 ~800-2500, for half as much compile time again.
+flags+=("$opt")
+harness=$src/tests/fuzz/${target}_fuzz.cpp
+bin=$work/${target}_fuzz
 
-sources=("$src"/engine/model/*.cpp "$src"/engine/mapping/*.cpp)
-# Rebuild an object when its source or any header it may include is newer.
-newest_header=$(find "$src/engine/model" "$src/engine/mapping" -name '*.h' -newer "$work/stamp" 2>/dev/null | head -1 || true)
-[[ -f "$work/stamp" ]] || newest_header=all
+# ------------------------------------------------------------------ build
+build_start=$(date +%s)
+if command -v flock >/dev/null; then
+  exec 9>"$(dirname "$work")/.fuzz-build.lock"
+  flock 9
+fi
+# Different flags or compiler: every object is stale.
+echo "$cxx ${flags[*]}" >"$work/flags.new"
+if ! cmp -s "$work/flags.new" "$work/flags" 2>/dev/null; then rm -f "$work"/obj/*; fi
+mv "$work/flags.new" "$work/flags"
+
+# Whether object $1 is older than its source $2 or a header its depfile names.
+stale() {
+  local o=$1 s=$2 dep
+  [[ -f "$o" && -f "$o.d" && ! "$s" -nt "$o" ]] || return 0
+  for dep in $(sed -e 's/^[^:]*://' -e 's/\\$//' "$o.d"); do
+    [[ "$dep" -nt "$o" || ! -e "$dep" ]] && return 0
+  done
+  return 1
+}
+
 objects=()
 pids=()
-for s in "${sources[@]}"; do
+compiled=0
+for s in "${sources[@]}" "$harness"; do
   rel=${s#"$src"/}
   o="$work/obj/${rel//\//_}.o"
   objects+=("$o")
-  if [[ -n "$newest_header" || ! -f "$o" || "$s" -nt "$o" ]]; then
-    "$cxx" "${flags[@]}" -c "$s" -o "$o" &
+  if stale "$o" "$s"; then
+    rm -f "$o"
+    "$cxx" "${flags[@]}" -MMD -MF "$o.d" -c "$s" -o "$o" &
     pids+=($!)
+    compiled=$((compiled + 1))
     if (( ${#pids[@]} >= 2 )); then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
   fi
 done
 for p in "${pids[@]}"; do wait "$p"; done
-"$cxx" "${flags[@]}" -fsanitize=fuzzer "$src/tests/fuzz/mapping_fuzz.cpp" "${objects[@]}" \
-  -lyaml-cpp -o "$work/mapping_fuzz"
-touch "$work/stamp"
+relink=0
+[[ -x "$bin" ]] || relink=1
+for o in "${objects[@]}"; do [[ "$o" -nt "$bin" ]] && relink=1; done
+if (( relink )); then
+  "$cxx" "${flags[@]}" -fsanitize=fuzzer "${objects[@]}" "${libs[@]}" -o "$bin"
+fi
+exec 9>&-
+echo "run_fuzz: $target built in $(( $(date +%s) - build_start ))s ($compiled of ${#objects[@]} objects compiled)"
 
-rm -rf "$work/seeds"/*
+# ------------------------------------------------------------------ seeds
+# The webhook and hubspot_response harnesses read a first line naming what
+# to decode: seeds/<target>/<mode>/<file> becomes "<mode>\n<file>" (for
+# hubspot_response "<decoder> <status>\n\n<body>" from <status>_*.json, or
+# "<decoder> <status>\n<headers, empty line, body>" from <status>_*.http).
+rm -rf "$work/seeds"
+mkdir -p "$work/seeds"
 n=0
-for f in "$src"/mappings/*.yaml "$src"/tests/data/mapping/*/*.yaml; do
-  [[ -f "$f" ]] || continue
-  cp "$f" "$work/seeds/seed_$n.yaml"
-  n=$((n + 1))
-done
-echo "run_fuzz: $n seeds, ${seconds}s"
+case "$target" in
+  mapping)
+    for f in "$src"/mappings/*.yaml "$src"/tests/data/mapping/*/*.yaml; do
+      [[ -f "$f" ]] || continue
+      cp "$f" "$work/seeds/seed_$n.yaml"
+      n=$((n + 1))
+    done ;;
+  webhook)
+    for f in "$src"/tests/fuzz/seeds/webhook/*/*; do
+      [[ -f "$f" ]] || continue
+      mode=$(basename "$(dirname "$f")")
+      { printf '%s\n' "$mode"; cat "$f"; } >"$work/seeds/seed_$n"
+      n=$((n + 1))
+    done ;;
+  hubspot_response)
+    for f in "$src"/tests/fuzz/seeds/hubspot_response/*/*; do
+      [[ -f "$f" ]] || continue
+      decoder=$(basename "$(dirname "$f")")
+      name=$(basename "$f")
+      status=${name%%_*}
+      [[ "$status" =~ ^[0-9]{3}$ ]] || status=200
+      if [[ "$name" == *.http ]]; then
+        { printf '%s %s\n' "$decoder" "$status"; cat "$f"; } >"$work/seeds/seed_$n"
+      else
+        { printf '%s %s\n\n' "$decoder" "$status"; cat "$f"; } >"$work/seeds/seed_$n"
+      fi
+      n=$((n + 1))
+    done ;;
+esac
+
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 cd "$work"
-./mapping_fuzz -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=4096 \
-  -dict="$src/tests/fuzz/mapping.dict" -print_final_stats=1 corpus seeds
+
+# ------------------------------------------------------------ regressions
+# Each input that once failed runs alone, so the log names every one still
+# failing; any failure ends the test before fuzzing.
+failed=()
+for f in "$src/tests/fuzz/regressions/$target"/*; do
+  [[ -f "$f" ]] || continue
+  if ! "$bin" -timeout=10 -rss_limit_mb=2048 "$f" >"$work/regression.log" 2>&1; then
+    grep -E "runtime error|_fuzz \[|ERROR: |SUMMARY" "$work/regression.log" | head -5 >&2 || true
+    echo "run_fuzz: regression ${f#"$src"/} fails" >&2
+    failed+=("$f")
+  fi
+done
+if (( ${#failed[@]} )); then
+  echo "run_fuzz: ${#failed[@]} regression input(s) fail; reproduce with: $bin <file>" >&2
+  exit 1
+fi
+
+# -------------------------------------------------------------------- run
+echo "run_fuzz: $target, $n seeds, ${seconds}s"
+"$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len="$max_len" \
+  -dict="$src/tests/fuzz/$target.dict" -print_final_stats=1 corpus seeds
