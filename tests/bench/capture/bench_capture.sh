@@ -3,7 +3,7 @@
 #
 #   bench_capture.sh --hubsync PATH [--seconds N] [--rows N] [--clients N]
 #                    [--rounds N] [--modes "durable fast"] [--compare-v1]
-#                    [--after-migrate SQL]
+#                    [--compare-no-notify] [--after-migrate SQL]
 #
 # For each mode, on a throwaway cluster of its own (tests/pg/throwaway-pg.sh;
 # durable: fsync, synchronous_commit and full_page_writes on; fast: all off):
@@ -16,13 +16,18 @@
 # disk's flush latency above all) falls on every side alike.
 # --compare-v1 adds a third side: the generic trigger of hubsync's first
 # schema (migrations/postgres/0001_changelog.sql) in place of v2's.
+# --compare-no-notify adds a side "v2nn": what `hubsync migrate` installs
+# with the generated function's pg_notify() call replaced by concat(), so
+# that the trigger's cost and the NOTIFY's are told apart.
 # --after-migrate runs SQL after each install of v2, to measure a variant of
 # hubsync's schema (e.g. "DROP INDEX IF EXISTS hubsync.changelog_mapping_id").
 #
 # Prints, per mode and side: mean TPS, its ratio to "none", the median and
 # every round's ratio (each to the "none" run of the same round), and the
 # CPU the cluster spent per transaction, which other load on the machine
-# and the disk's moods disturb far less than TPS.
+# and the disk's moods disturb far less than TPS; then the same as
+# `RESULT capture.<mode>.<side>.<figure>=value unit=...` lines for
+# tests/bench/run_all.sh.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -36,10 +41,11 @@ while [[ $# -gt 0 ]]; do
     --clients) clients=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
     --modes) modes=$2; shift 2 ;;
-    --compare-v1) sides="none v2 v1"; shift ;;
+    --compare-v1) sides="$sides v1"; shift ;;
+    --compare-no-notify) sides="$sides v2nn"; shift ;;
     --after-migrate) after=$2; shift 2 ;;
     *) echo "usage: $0 --hubsync PATH [--seconds N] [--rows N] [--clients N] [--rounds N]" \
-            "[--modes 'durable fast'] [--compare-v1] [--after-migrate SQL]" >&2
+            "[--modes 'durable fast'] [--compare-v1] [--compare-no-notify] [--after-migrate SQL]" >&2
        exit 2 ;;
   esac
 done
@@ -54,6 +60,14 @@ v1_install="DROP TRIGGER hubsync_capture_bench_iud ON bench_t; DROP TRIGGER hubs
   DROP TRIGGER hubsync_capture_bench_trunc ON bench_t; ${v1_function/CREATE FUNCTION/CREATE OR REPLACE FUNCTION}
   CREATE TRIGGER hubsync_capture_bench AFTER INSERT OR UPDATE OR DELETE ON bench_t FOR EACH ROW
     EXECUTE FUNCTION hubsync.capture('bench', '{id}', '{email,id,n}')"
+# v2nn: the generated function as installed, its pg_notify() call made a concat().
+no_notify="DO \$do\$ DECLARE d text := pg_catalog.pg_get_functiondef('hubsync.capture_bench()'::regprocedure);
+  BEGIN
+    IF pg_catalog.strpos(d, 'pg_catalog.pg_notify(') = 0 THEN
+      RAISE EXCEPTION 'bench_capture: no pg_notify() in hubsync.capture_bench()';
+    END IF;
+    EXECUTE pg_catalog.replace(d, 'pg_catalog.pg_notify(', 'pg_catalog.concat(');
+  END \$do\$"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/hubsync-bench-capture.XXXXXX")
 state="$work/pg"
@@ -84,11 +98,15 @@ hubsync_migrate() {  # $1: mappings dir
     >"$work/migrate.log" 2>&1 || { cat "$work/migrate.log" >&2; exit 1; }
 }
 
-install() {  # none | v2 | v1
+install() {  # none | v2 | v1 | v2nn
+  # Each side starts from no capture: migrate keeps a generated function
+  # whose version it knows, so v2 right after v2nn would keep v2nn's body.
+  hubsync_migrate "$work/none"
   case "$1" in
-    none) hubsync_migrate "$work/none" ;;
+    none) ;;
     v2) hubsync_migrate "$work/mappings"; [[ -z "$after" ]] || sql "$after" ;;
     v1) hubsync_migrate "$work/mappings"; sql "$v1_install" ;;
+    v2nn) hubsync_migrate "$work/mappings"; [[ -z "$after" ]] || sql "$after"; sql "$no_notify" ;;
   esac
 }
 
@@ -164,3 +182,17 @@ for mode in $modes; do
 done
 echo "(durable: fsync, synchronous_commit, full_page_writes on; fast: off." \
      "Load average after: $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "(v2: what \`hubsync migrate\` installs now, with its pg_notify; v1: migration 0001's generic trigger;" \
+     "v2nn: v2 with its pg_notify made a concat)"
+for mode in $modes; do
+  base=$(printf '%s' "${results["$mode none"]}" | mean 1)
+  for side in $sides; do
+    tps=$(printf '%s' "${results["$mode $side"]}" | mean 1)
+    echo "RESULT capture.$mode.$side.tps=$tps unit=tps"
+    echo "RESULT capture.$mode.$side.tps_ratio=$(awk -v a="$tps" -v b="$base" 'BEGIN { printf "%.3f", a / b }') unit=ratio"
+    echo "RESULT capture.$mode.$side.median_ratio=$(printf '%s' "${per_round["$mode $side"]}" | median) unit=ratio"
+    echo "RESULT capture.$mode.$side.cpu_us_per_tx=$(printf '%s' "${results["$mode $side"]}" | mean 2) unit=us"
+  done
+done
+echo "RESULT capture.rounds=$rounds unit=count"
+echo "RESULT capture.seconds=$seconds unit=s"

@@ -9,6 +9,7 @@
 // Scenario B: tier 190 per 10 s, 150-400 ms latency per response, hubsync's
 // limiter at tier 190 with its default 5% headroom and with none: records/s
 // as a fraction of the 1,900/s bound, and 429s received.
+// Ends with `RESULT key=value unit=...` lines for tests/bench/run_all.sh.
 #include <unistd.h>
 
 #include <chrono>
@@ -126,6 +127,17 @@ int main(int argc, char** argv) {
   std::printf("   %-34s %12.3f\n", "CPU seconds per 10,000 records", a.cpu / a.records * 10000);
   std::printf("   %-34s %12ld\n", "peak RSS (MiB, whole process)", bench::peak_rss_mib());
   std::printf("   %-34s %12.1f\n", "wall seconds", a.seconds);
+  std::string results;
+  auto result = [&results](const std::string& key, double v, const char* unit) {
+    char line[160];
+    std::snprintf(line, sizeof line, "RESULT %s=%.6g unit=%s\n", key.c_str(), v, unit);
+    results += line;
+  };
+  result("pipeline.a.rows", static_cast<double>(a.records), "records");
+  result("pipeline.a.records_per_s", a.records / a.seconds, "records/s");
+  result("pipeline.a.cpu_us_per_record", 1e6 * a.cpu / static_cast<double>(a.records), "us");
+  result("pipeline.a.peak_rss_mib", static_cast<double>(bench::peak_rss_mib()), "MiB");
+  result("pipeline.a.wall_s", a.seconds, "s");
 
   if (!skip_latency) {
     std::printf("\nB. tier 190 per 10 s, 150-400 ms latency, %d rows (bound: 1,900 records/s)\n", latency_rows);
@@ -138,7 +150,13 @@ int main(int argc, char** argv) {
       const double rate = b.records / b.seconds;
       std::printf("   headroom %-17.2f %12.0f %9.3f %8lld\n", headroom, rate, rate / 1900.0,
                   static_cast<long long>(b.rejected_429));
+      const std::string key = headroom > 0 ? "pipeline.b.headroom_005." : "pipeline.b.headroom_000.";
+      result(key + "records_per_s", rate, "records/s");
+      result(key + "of_bound", rate / 1900.0, "ratio");
+      result(key + "429s", static_cast<double>(b.rejected_429), "count");
     }
+    result("pipeline.b.rows", latency_rows, "records");
   }
+  std::printf("\n%s", results.c_str());
   return 0;
 }

@@ -15,7 +15,9 @@
 // 3. A two-way change set on synced contacts (pull, then push), API calls
 //    per changed object by kind against the ideal; then a no-op rerun (1 s
 //    later, or inside the search index lag with --rerun-at-once).
-// Every table is printed as Markdown, ready for BENCHMARKS.md.
+// Every table is printed as Markdown, ready for BENCHMARKS.md; each
+// scenario ends with `RESULT key=value unit=...` lines for
+// tests/bench/run_all.sh.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -104,6 +106,10 @@ Backfill backfill(const std::string& server, int n, const std::vector<std::strin
   return b;
 }
 
+void result(const std::string& key, double v, const char* unit) {
+  std::printf("RESULT %s=%.6g unit=%s\n", key.c_str(), v, unit);
+}
+
 std::string calls_by_route(const SimCounters& c) {
   std::string out;
   for (const auto& [route, n] : c.requests)
@@ -162,7 +168,17 @@ void scenario_unlimited(const std::string& server, int n) {
                 grouped(small).c_str(), x == &c ? " with a modified time each" : "", grouped(x->again_read).c_str(),
                 grouped(x->again_searches).c_str(), x->again_seconds, grouped(x->again_hubspot_writes).c_str(),
                 grouped(x->again_pg_writes).c_str());
-  std::printf("\ncalls at %s: %s\n", grouped(n).c_str(), calls_by_route(b.calls).c_str());
+  std::printf("\ncalls at %s: %s\n\n", grouped(n).c_str(), calls_by_route(b.calls).c_str());
+  const auto objects = static_cast<double>(b.objects);
+  result("pull.backfill.objects", objects, "objects");
+  result("pull.backfill.objects_per_s", objects / b.seconds, "objects/s");
+  result("pull.backfill.own_objects_per_s", objects / (b.seconds - b.hubspot_seconds), "objects/s");
+  result("pull.backfill.hubspot_wait_share", b.hubspot_seconds / b.seconds, "ratio");
+  result("pull.backfill.cpu_us_per_object", 1e6 * b.cpu / objects, "us");
+  result("pull.backfill.peak_rss_mib", static_cast<double>(b.peak_rss), "MiB");
+  result("pull.backfill.wall_s", b.seconds, "s");
+  result("pull.backfill.objects_per_page",
+         objects / static_cast<double>(std::max<std::int64_t>(1, b.calls.calls("/search"))), "objects");
 }
 
 void scenario_latency(const std::string& server, int n) {
@@ -183,9 +199,17 @@ void scenario_latency(const std::string& server, int n) {
               static_cast<long long>(b.calls.rate_limited), static_cast<long long>(b.client_429),
               grouped(searches).c_str(), static_cast<double>(b.objects) / static_cast<double>(std::max<std::int64_t>(1, searches)),
               searches / b.seconds, 100 * b.hubspot_seconds / b.seconds, grouped(b.calls.total() - searches).c_str());
-  std::printf("\nhubsync CPU %.2f s (%.3f s per 10,000), peak RSS %ld MiB, client retries %lld; calls: %s\n", b.cpu,
+  std::printf("\nhubsync CPU %.2f s (%.3f s per 10,000), peak RSS %ld MiB, client retries %lld; calls: %s\n\n", b.cpu,
               b.cpu / b.objects * 10000, b.peak_rss, static_cast<long long>(b.client_retries),
               calls_by_route(b.calls).c_str());
+  result("pull.search_limit.objects", static_cast<double>(b.objects), "objects");
+  result("pull.search_limit.objects_per_s", rate, "objects/s");
+  result("pull.search_limit.of_bound", rate / 1000.0, "ratio");
+  result("pull.search_limit.sim_429s", static_cast<double>(b.calls.rate_limited), "count");
+  result("pull.search_limit.hubsync_429s", static_cast<double>(b.client_429), "count");
+  result("pull.search_limit.searches_per_s", static_cast<double>(searches) / b.seconds, "searches/s");
+  result("pull.search_limit.objects_per_page",
+         static_cast<double>(b.objects) / static_cast<double>(std::max<std::int64_t>(1, searches)), "objects");
 }
 
 }  // namespace

@@ -257,6 +257,25 @@ void scenario_changes(const std::string& server, const ChangeSet& c) {
               static_cast<long long>(rows), static_cast<long long>(live), static_cast<long long>(differ.size()),
               static_cast<long long>(c.synced - 2 * c.deleted), static_cast<long long>(c.synced - 2 * c.deleted));
   for (std::size_t i = 0; i < differ.size() && i < 10; ++i) std::printf("  %s\n", differ[i].c_str());
+
+  std::int64_t ideal = 0;
+  for (const auto& k : kinds) ideal += k.ideal();
+  const std::int64_t calls = after_push.total();
+  auto result = [](const char* key, double v, const char* unit) { std::printf("RESULT %s=%.6g unit=%s\n", key, v, unit); };
+  std::printf("\n");
+  result("pull.changes.synced", c.synced, "objects");
+  result("pull.changes.changed", static_cast<double>(changed), "objects");
+  result("pull.changes.calls", static_cast<double>(calls), "calls");
+  result("pull.changes.ideal_calls", static_cast<double>(ideal), "calls");
+  result("pull.changes.calls_per_changed", static_cast<double>(calls) / static_cast<double>(changed), "calls/object");
+  result("pull.changes.ideal_per_changed", static_cast<double>(ideal) / static_cast<double>(changed), "calls/object");
+  result("pull.changes.429s", static_cast<double>(after_push.rate_limited), "count");
+  result("pull.changes.lines_differ", static_cast<double>(differ.size()), "lines");
+  result("pull.noop.hubspot_write_requests", static_cast<double>(re_all.write_requests()), "calls");
+  result("pull.noop.hubspot_objects_written", static_cast<double>(re_all.inputs_written), "objects");
+  result("pull.noop.pg_writes", static_cast<double>(re_pg_writes), "rows");
+  result("pull.noop.calls", static_cast<double>(re_all.total()), "calls");
+  result("pull.noop.objects_read_again", static_cast<double>(re_pulled.read), "objects");
 }
 
 }  // namespace hubsync::bench

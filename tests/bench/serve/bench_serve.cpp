@@ -8,6 +8,7 @@
 //      throughout; then both systems are compared row by row.
 // Arrival times come from the systems themselves: a trigger stamps every
 // Postgres write, HubSpot's property history stamps every HubSpot write.
+// Ends with `RESULT key=value unit=...` lines for tests/bench/run_all.sh.
 #include <signal.h>
 #include <time.h>
 
@@ -85,6 +86,18 @@ Percentiles percentiles(std::vector<double> v, std::size_t missing) {
   p.p99 = at(0.99);
   p.max = v.back();
   return p;
+}
+
+void result(const std::string& key, double v, const char* unit) {
+  std::printf("RESULT %s=%.6g unit=%s\n", key.c_str(), v, unit);
+}
+
+// RESULT lines of one direction: <prefix>.p50_ms, .p99_ms, .edits, .never_arrived.
+void results(const std::string& prefix, const Percentiles& p) {
+  result(prefix + ".p50_ms", p.p50, "ms");
+  result(prefix + ".p99_ms", p.p99, "ms");
+  result(prefix + ".edits", static_cast<double>(p.n + p.missing), "count");
+  result(prefix + ".never_arrived", static_cast<double>(p.missing), "count");
 }
 
 void print(const char* what, const Percentiles& p) {
@@ -277,6 +290,7 @@ class Bench {
                 o_.soak_seconds, o_.soak_seconds / 60.0, o_.soak_rate, n);
     print("HubSpot edit -> Postgres", to_pg);
     print("Postgres edit -> HubSpot", to_hs);
+    soak_ = {to_pg, to_hs};
     std::printf("  serve RSS (KiB) by second:");
     for (const auto& [t, kib] : rss) std::printf(" %.0fs=%ld", t, kib);
     const auto half = rss.size() / 2;
@@ -299,6 +313,8 @@ class Bench {
       if (hs[email] != name) ++differ;
     std::printf("\nAgreement: %zu rows in Postgres, %zu contacts in HubSpot, %zu differing; duplicates in HubSpot: %zu\n",
                 pg.size(), hs.size(), differ, hs_total_ - hs.size());
+    differ_ = differ;
+    duplicates_ = hs_total_ - hs.size();
   }
 
   void run() {
@@ -310,6 +326,7 @@ class Bench {
     std::printf("Latency, default timers (debounce 250 ms, inbox every 500 ms), %.1f edits/s each way:\n", o_.rate);
     print("HubSpot edit -> Postgres", to_pg);
     print("Postgres edit -> HubSpot", to_hs);
+    const double load = load_average();
     soak();
     compare();
     const auto c = sim_.counters();
@@ -318,7 +335,18 @@ class Bench {
     kill(pid_, SIGTERM);
     const int code = test::wait_for_exit(pid_, 30000);
     pid_ = 0;
-    std::printf("serve stopped on SIGTERM: exit %d\n", code);
+    std::printf("serve stopped on SIGTERM: exit %d\n\n", code);
+    result("serve.rate_each_way", o_.rate, "edits/s");
+    results("serve.hs_to_pg", to_pg);
+    results("serve.pg_to_hs", to_hs);
+    result("serve.soak_rate_each_way", o_.soak_rate, "edits/s");
+    results("serve.soak.hs_to_pg", soak_.first);
+    results("serve.soak.pg_to_hs", soak_.second);
+    result("serve.differing", static_cast<double>(differ_), "count");
+    result("serve.duplicates", static_cast<double>(duplicates_), "count");
+    result("serve.sim_429s", static_cast<double>(c.rate_limited), "count");
+    result("serve.exit_code", code, "code");
+    result("serve.load_average", load, "load");
   }
 
  private:
@@ -409,6 +437,8 @@ class Bench {
   std::map<std::string, std::string> hs_ids_;
   std::vector<Edit> hs_edits_, pg_edits_;
   std::size_t hs_total_ = 0;
+  std::pair<Percentiles, Percentiles> soak_;
+  std::size_t differ_ = 0, duplicates_ = 0;
 };
 
 }  // namespace

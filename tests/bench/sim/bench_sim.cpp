@@ -3,7 +3,8 @@
 // Not a ctest test: it prints figures. Usage:
 //   bench_sim [--seconds 10] [--connections 4] [--server-threads 2] [--pool 20000]
 // The simulator runs as a subprocess (the hubspot-sim binary) so its CPU time
-// is measured apart from the load generator's.
+// is measured apart from the load generator's. Ends with `RESULT key=value
+// unit=...` lines for tests/bench/run_all.sh.
 #include <curl/curl.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -179,6 +180,13 @@ int main(int argc, char** argv) {
     double l[1] = {0};
     return getloadavg(l, 1) == 1 ? l[0] : 0.0;
   }());
+  auto result = [](const char* key, double v, const char* unit) { std::printf("RESULT %s=%.6g unit=%s\n", key, v, unit); };
+  result("sim.requests_per_s", static_cast<double>(requests) / wall, "requests/s");
+  result("sim.latency_p50_ms", pct(0.50), "ms");
+  result("sim.latency_p99_ms", pct(0.99), "ms");
+  result("sim.server_cpu_cores", server_cpu / wall, "cores");
+  result("sim.server_cpu_us_per_request", us_per_request, "us");
+  result("sim.errors", static_cast<double>(errors), "count");
   curl_global_cleanup();
   return errors == 0 ? 0 : 2;
 }

@@ -2,7 +2,8 @@
 // durable inbox append before the 200) on 127.0.0.1 with a real SQLite
 // state store, driven by S concurrent senders (HubSpot's own concurrency is
 // 10) posting signed batches of E events over keep-alive connections.
-// Prints events/s and the ack latency (request written -> 200 read).
+// Prints events/s and the ack latency (request written -> 200 read), then
+// `RESULT key=value unit=...` lines for tests/bench/run_all.sh.
 //
 //   bench_ingest [--senders 10] [--events 100] [--seconds 10]
 #include <arpa/inet.h>
@@ -162,6 +163,14 @@ int main(int argc, char** argv) {
               static_cast<long long>(stored.ok() ? static_cast<std::int64_t>(*stored) : -1));
   std::printf("goal: >= 10,000 events/s, p99 < 50 ms (HubSpot waits 5 s); every acked event is in the inbox: %s\n",
               stored.ok() && static_cast<std::int64_t>(*stored) == acked.load() ? "yes" : "NO");
+  auto result = [](const char* key, double v, const char* unit) { std::printf("RESULT %s=%.6g unit=%s\n", key, v, unit); };
+  result("ingest.senders", senders, "count");
+  result("ingest.events_per_batch", events, "count");
+  result("ingest.events_per_s", static_cast<double>(acked.load()) / took, "events/s");
+  result("ingest.ack_p50_ms", pct(0.50), "ms");
+  result("ingest.ack_p99_ms", pct(0.99), "ms");
+  result("ingest.failed_requests", static_cast<double>(failed.load()), "count");
+  result("ingest.all_in_inbox", stored.ok() && static_cast<std::int64_t>(*stored) == acked.load() ? 1 : 0, "bool");
   store->reset();
   std::filesystem::remove_all(dir);
   return 0;
