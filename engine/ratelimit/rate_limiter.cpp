@@ -156,14 +156,17 @@ void RateLimiter::observe(const RateLimitHeaders& h, const Permit& permit) {
   }
   if (h.max && h.remaining) {
     // The server's count in the window that ended when our request arrived
-    // (between its send and now), against every request we know of that it
-    // may have counted then: what is left is surely other apps' use. Ours
-    // are matched by when they may have arrived, [send, answer], the same
-    // span settle() holds them by; matching by send time alone would take
-    // our own answered requests for others' and under-use the window.
+    // (between its send and now), against what we know it counted then: the
+    // difference is other apps' use. Ours count by when they may have
+    // arrived: sent by ours (give or take the slack), and answered inside
+    // that window or still in flight — not by the answer time settle()
+    // holds them from, which would take requests answered during ours for
+    // someone else's. Nor by every request in flight meanwhile: those sent
+    // after ours mostly arrived after it, and counting them would hide as
+    // much of the others' traffic as we send in one latency.
     const auto now = clock_.monotonic();
     const std::int64_t server_used = *h.max - std::max<std::int64_t>(0, *h.remaining);
-    const int known = burst_.may_be_counted(permit.sent_at, now, kEdgeSlack);
+    const int known = burst_.known_at_arrival(permit.sent_at, now, kEdgeSlack);
     const std::int64_t deficit = server_used - known;
     if (deficit > 0) {
       // They arrived by now at the latest: held from now, like ours.

@@ -120,10 +120,11 @@ class RateLimiter {
   /// real limit and interval (when learn_from_headers), counts requests that
   /// other apps made in the window, updates the daily budget. The portal's
   /// count (Max - Remaining) is taken at the request's arrival, somewhere
-  /// between `permit.sent_at` and now; only what exceeds every request of
-  /// ours it may have counted there is taken for other apps' traffic, and
-  /// that counts from now, like a settled permit. Call before or after
-  /// settle(), the same result.
+  /// between `permit.sent_at` and now, and compared with our requests sent
+  /// by then and not answered before its window (RollingWindow::
+  /// known_at_arrival); the excess is other apps' traffic and is held from
+  /// now, like a settled permit. Call before or after settle(), the same
+  /// result.
   void observe(const RateLimitHeaders& headers, const Permit& permit);
 
   /// Settles a permit once its exchange is over — answered, or failed in

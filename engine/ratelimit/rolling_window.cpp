@@ -45,7 +45,7 @@ void RollingWindow::insert(Spent e) {
 
 void RollingWindow::take(Duration now) {
   prune(now);
-  insert({now, now, 0});
+  insert({now, now, 0, false});
 }
 
 void RollingWindow::open(std::uint64_t id, Duration now) {
@@ -61,7 +61,7 @@ void RollingWindow::settle(std::uint64_t id, Duration opened, Duration now) {
       it != open_.end()) {
     const Open o = *it;
     open_.erase(it);
-    insert({std::max(now, o.sent), o.sent, id});
+    insert({std::max(now, o.sent), o.sent, id, false});
     return;
   }
   // Settled before, or outlived settle_within: the answer came now, so the
@@ -76,21 +76,26 @@ void RollingWindow::settle(std::uint64_t id, Duration opened, Duration now) {
     insert(e);
     return;
   }
-  insert({std::max(now, opened), opened, id});
+  insert({std::max(now, opened), opened, id, false});
 }
 
 void RollingWindow::add_external(int n, Duration at) {
-  for (int i = 0; i < n; ++i) insert({at, at, 0});
+  for (int i = 0; i < n; ++i) insert({at, at, 0, true});
 }
 
-int RollingWindow::may_be_counted(Duration sent, Duration now, Duration slack) const {
+int RollingWindow::known_at_arrival(Duration sent, Duration now, Duration slack) const {
+  // A request of ours answered before `from` arrived before the window; one
+  // sent after `to` is taken to have arrived after the request asking. Others'
+  // traffic recorded up to now was counted by some earlier answer's window
+  // and must not be counted twice.
   const Duration from = sent - interval_ - slack;
+  const Duration to = sent + slack;
   int n = 0;
   for (auto it = std::partition_point(spent_.begin(), spent_.end(), [&](const Spent& e) { return e.from <= from; });
        it != spent_.end(); ++it)
-    if (it->sent <= now) ++n;
+    if (it->external ? it->from <= now : it->sent <= to) ++n;
   for (const auto& o : open_)
-    if (o.sent <= now && std::min(now, deadline(o)) > from) ++n;
+    if (o.sent <= to && std::min(now, deadline(o)) > from) ++n;
   return n;
 }
 
@@ -115,7 +120,7 @@ void RollingWindow::prune(Duration now) {
   while (!open_.empty() && deadline(open_.front()) <= now) {
     const Open o = open_.front();
     open_.erase(open_.begin());
-    insert({deadline(o), o.sent, o.id});
+    insert({deadline(o), o.sent, o.id, false});
   }
   // Entries are kept for two intervals so header corrections can compare the
   // server's count at a past send time with ours.

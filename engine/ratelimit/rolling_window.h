@@ -58,14 +58,15 @@ class RollingWindow {
   /// Records `n` requests made by someone else (seen in response headers),
   /// counting from `at`.
   void add_external(int n, Duration at);
-  /// Tokens whose request the server may have counted in some window
-  /// (t - interval, t] with t in [`sent`, `now`]: a request answered (or,
-  /// for others' traffic, recorded) within the interval before `sent` - `slack`,
-  /// or sent by `now` and still in flight or answered since. For comparing
-  /// the server's count at a request's arrival (which lies between its send
-  /// and its answer) with ours: an upper bound of ours, so what exceeds it is
-  /// surely someone else's traffic.
-  int may_be_counted(Duration sent, Duration now, Duration slack) const;
+  /// The tokens the server is taken to have counted in the window that ended
+  /// when a request sent at `sent` and answered at `now` arrived: ours sent
+  /// by `sent + slack` (later ones most likely arrived later) and still in
+  /// flight or answered after `sent - interval - slack` (earlier answers
+  /// surely arrived before that window), and the others' traffic recorded
+  /// in (`sent - interval - slack`, `now`]. For comparing with the server's
+  /// count in response headers; `slack` covers the two clocks' and the
+  /// network's disagreement about the order of events.
+  int known_at_arrival(Duration sent, Duration now, Duration slack) const;
   /// Tokens holding a slot at `now` (guard not included).
   int used_at(Duration now) const;
   /// Requests opened and not settled, nor past settle_within, at `now`.
@@ -79,6 +80,7 @@ class RollingWindow {
     Duration from;            // counts from here: the answer, or the send for take()
     Duration sent;            // when the request was sent (== from unless settled)
     std::uint64_t id = 0;     // 0: not settleable (take(), others' traffic)
+    bool external = false;    // someone else's request, seen in headers
   };
   struct Open {
     std::uint64_t id;

@@ -246,6 +246,26 @@ TEST(RateLimiter, OwnRequestsAnsweredLateAreNotTakenForOtherAppsTraffic) {
   EXPECT_EQ(lim.stats().burst_used, 0);
 }
 
+// Our requests sent while one is in flight most likely reached the portal
+// after it: they do not hide the other apps' traffic its headers reveal.
+TEST(RateLimiter, RequestsSentDuringOursDoNotHideOtherAppsTraffic) {
+  FakeClock clock;
+  RateLimiter lim(clock, {.burst_limit = 100, .headroom = 0.0});
+  Permit p;
+  ASSERT_EQ(lim.try_acquire(Lane::standard, &p), 0ms);
+  clock.advance(200ms);
+  std::vector<Permit> later(20);
+  for (auto& x : later) ASSERT_EQ(lim.try_acquire(Lane::standard, &x), 0ms);
+  clock.advance(100ms);
+  lim.settle(p);
+  // The portal counted p and 30 requests of another app when p arrived.
+  lim.observe(parse_rate_limit_headers({{"X-HubSpot-RateLimit-Max", "100"},
+                                        {"X-HubSpot-RateLimit-Remaining", "69"}}),
+              p);
+  EXPECT_EQ(lim.stats().external_seen, 30);
+  EXPECT_EQ(lim.stats().burst_used, 51);
+}
+
 TEST(RateLimiter, LearnsTheRealLimitFromHeaders) {
   FakeClock clock;
   RateLimiter lim(clock, {.burst_limit = 190, .headroom = 0.0});

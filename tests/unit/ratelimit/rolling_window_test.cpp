@@ -27,8 +27,8 @@ TEST(RollingWindow, ExternalEntriesCountLikeOurs) {
   EXPECT_EQ(w.used_at(600ms), 5);
   EXPECT_EQ(w.wait_at(600ms), 9'900ms);  // the external ones at 500 ms leave first
   // For a request of ours sent at 700 ms and answered at 800 ms, the server
-  // may have counted all five in the window ending at its arrival.
-  EXPECT_EQ(w.may_be_counted(700ms, 800ms, 0ms), 5);
+  // counted all five in the window ending at its arrival.
+  EXPECT_EQ(w.known_at_arrival(700ms, 800ms, 0ms), 5);
 }
 
 TEST(RollingWindow, BlockUntilHoldsEvenWhenTokensAreFree) {
@@ -111,23 +111,26 @@ TEST(RollingWindow, AnOpenTokenNobodySettlesIsTakenAsAnsweredAtSettleWithin) {
   EXPECT_EQ(w.wait_at(100'000ms), 10'000ms);
 }
 
-// Which of our requests the server may have counted when a request sent at
-// `sent` arrived (between its send and its answer at `now`): those whose
-// [send, answer] meets a window ending in that span.
-TEST(RollingWindow, MayBeCountedMatchesRequestsByWhenTheyMayHaveArrived) {
+// What the server is taken to have counted when a request sent at `sent`
+// and answered at `now` arrived: ours sent by then (give or take the slack)
+// and not answered before its window; others' traffic recorded by now.
+TEST(RollingWindow, KnownAtArrivalMatchesOursBySendAndAnswerAndOthersByRecord) {
   RollingWindow w(100, 10'000ms);
   w.open(1, 0ms);
-  w.settle(1, 0ms, 400ms);      // answered long before the window: not counted
+  w.settle(1, 0ms, 400ms);          // answered long before the window: not counted
   w.open(2, 9'000ms);
-  w.settle(2, 9'000ms, 10'500ms);  // sent before it, answered inside it
-  w.open(3, 20'000ms);          // the request asking
-  w.open(4, 20'100ms);          // sent after it, still in flight: may have arrived first
+  w.settle(2, 9'000ms, 10'500ms);   // sent before it, answered inside it: counted
+  w.open(3, 20'000ms);              // the request asking, still in flight
   w.open(5, 20'050ms);
-  w.settle(5, 20'050ms, 20'200ms);  // sent after it, answered first
-  EXPECT_EQ(w.may_be_counted(20'000ms, 20'300ms, 0ms), 4);
-  // With the answer at 10.5 s just outside, the slack brings it back in.
-  EXPECT_EQ(w.may_be_counted(20'600ms, 20'700ms, 0ms), 3);
-  EXPECT_EQ(w.may_be_counted(20'600ms, 20'700ms, 200ms), 4);
+  w.settle(5, 20'050ms, 20'200ms);  // sent just after it, answered first
+  w.add_external(1, 20'250ms);      // another app's, seen in an answer meanwhile
+  w.open(4, 20'300ms);              // sent well after it: it arrived later
+  EXPECT_EQ(w.known_at_arrival(20'000ms, 20'400ms, 0ms), 3);    // 2, 3, the other app's
+  EXPECT_EQ(w.known_at_arrival(20'000ms, 20'400ms, 100ms), 4);  // and 5, within the slack
+  // Asked for a request sent later, 2's answer falls before the window, and
+  // 4 and 5 were sent before it.
+  EXPECT_EQ(w.known_at_arrival(20'600ms, 20'700ms, 0ms), 4);
+  EXPECT_EQ(w.known_at_arrival(20'600ms, 20'700ms, 200ms), 5);
 }
 
 }  // namespace
