@@ -60,6 +60,7 @@ PushStats& PushStats::operator+=(const PushStats& o) {
   conflicts += o.conflicts;
   left_to_pull += o.left_to_pull;
   if (o.unreachable) unreachable = o.unreachable;
+  more = more || o.more;
   return *this;
 }
 
@@ -148,7 +149,11 @@ Status Pusher::drain_changelog(PushStats& stats) {
   // Changes this pass already handled: when only those come back (deferred
   // with a short delay), the pass is caught up; they wait for the next one.
   std::set<std::int64_t> handled;
-  while (true) {
+  for (bool first = true;; first = false) {
+    if (!first && opt_.yield && opt_.yield()) {
+      stats.more = true;  // the rest waits in the changelog for the next pass
+      return {};
+    }
     auto claimed = db_.claim_changes(m_, opt_.wave, opt_.lease_ms, opt_.worker);
     if (!claimed.ok()) return std::move(claimed).error();
     if (claimed->empty()) return {};

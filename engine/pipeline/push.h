@@ -40,6 +40,9 @@ struct PushStats {
   /// Why rows were released after a transient failure (the last such error):
   /// set means a dependency was unreachable and work was left undone.
   std::optional<model::Error> unreachable;
+  /// The pass yielded (PushOptions::yield) with changes left in the
+  /// changelog: the caller runs it again soon.
+  bool more = false;
   std::int64_t pushed() const { return created + updated; }
   PushStats& operator+=(const PushStats& o);
 };
@@ -58,6 +61,11 @@ struct PushOptions {
   std::int64_t clock_skew_ms = 1000;
   std::string worker = "hubsync";
   ProgressFn progress;
+  /// Asked between changelog rounds (never before the first): true stops
+  /// the pass there with `more` set, the rest left in the changelog, so a
+  /// steady stream of Postgres edits cannot hold other work (serve's webhook
+  /// inbox) back. Empty: the pass drains the changelog.
+  std::function<bool()> yield;
 };
 
 /// The Postgres -> HubSpot path of one mapping (docs/architecture.md, Push):

@@ -89,6 +89,12 @@ bool Service::live_work_waiting() {
   return !notified_.empty() || catch_up_ || woken_;
 }
 
+bool Service::pull_work_waiting() {
+  if (opt_.actions_due && opt_.actions_due()) return true;
+  std::lock_guard lock(mu_);
+  return woken_;
+}
+
 bool Service::wait_for_work(milliseconds max) {
   std::unique_lock lock(mu_);
   if (max > milliseconds(0))
@@ -204,9 +210,13 @@ Service::Drain Service::drain_inbox() {
   }
   std::set<std::int64_t> retry;
   for (const auto& [m, list] : ids) {
+    const auto began = clock_.monotonic();
     bool ok = hold(*m) == Hold::ours;
     if (ok) pull_events(*m, list, ok);
     if (!ok) retry.insert(seqs[m].begin(), seqs[m].end());
+    log_->debug("mapping {}: {} webhook event(s) for {} object(s) pulled in {} ms{}", m->name, seqs[m].size(),
+                list.size(), std::chrono::duration_cast<milliseconds>(clock_.monotonic() - began).count(),
+                ok ? "" : " (failed: retried)");
   }
   for (const auto& [m, list] : seqs)
     for (auto s : list)

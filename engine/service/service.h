@@ -167,6 +167,9 @@ class Service {
   /// True when live work waits (a NOTIFY, a catch-up, webhook events stored
   /// since the last step): the sweep yields to it between pages.
   bool live_work_waiting();
+  /// True when webhook events or workflow actions wait: a push yields to
+  /// them between changelog rounds.
+  bool pull_work_waiting();
   enum class Hold { ours, elsewhere, failed };
   /// Takes or renews the mapping's lease.
   Hold hold(const mapping::Mapping& m);
@@ -211,6 +214,7 @@ class Service {
   bool news_ = false;               // guarded by mu_: the listener brought something since the last wait
   std::set<std::string> held_elsewhere_;  // mappings another process holds (logged once)
   bool sweep_more_ = false;               // a sweep step stopped with pages left
+  std::set<std::string> push_more_;       // pushes that yielded with changes left (pushed again at once)
   struct Timers {                         // monotonic times; 0: not set
     ratelimit::Clock::Duration next_sweep{0}, next_reconcile{0}, next_renew{0}, next_poll{0}, next_inbox{0},
         next_publish{0}, next_push_retry{0}, first_notified{0};

@@ -10,6 +10,8 @@ using Duration = ratelimit::Clock::Duration;
 
 bool Service::push(const std::set<std::string>& names, bool all) {
   bool ok = true;
+  pipeline::PushOptions options = opt_.push;
+  options.yield = [this] { return pull_work_waiting(); };
   for (const auto* m : order_) {
     if (stopping()) break;
     if (!m->pushes() || (!all && !names.count(m->name))) continue;
@@ -17,9 +19,10 @@ bool Service::push(const std::set<std::string>& names, bool all) {
       ok = ok && held == Hold::elsewhere;
       continue;
     }
-    pipeline::Pusher pusher(*m, by_name_, db_, crm_, store_, clock_, log_, opt_.push);
+    pipeline::Pusher pusher(*m, by_name_, db_, crm_, store_, clock_, log_, options);
     auto r = pusher.run();
     ++stats_.pushes;
+    if (r.ok() && r->more) push_more_.insert(m->name);  // after the webhook events, on from where it stopped
     if (!r.ok()) {
       failed("mapping " + m->name + ": push", r.error());
       passed(m->name, state::Direction::to_hubspot, &r.error());
@@ -217,22 +220,28 @@ bool Service::step() {
 bool Service::push_due(Duration now) {
   std::set<std::string> names;
   bool all = false;
+  const bool retry_due = t_.next_push_retry == Duration(0) || now >= t_.next_push_retry;
+  Duration waited{0};
   {
     std::lock_guard lock(mu_);
     if (!notified_.empty() && t_.first_notified == Duration(0)) t_.first_notified = now;
-    const bool retry_due = t_.next_push_retry == Duration(0) || now >= t_.next_push_retry;
     if (catch_up_ || now >= t_.next_poll || (t_.next_push_retry != Duration(0) && retry_due)) {
       all = true;
       catch_up_ = false;
       notified_.clear();
+      t_.first_notified = Duration(0);
     } else if (!notified_.empty() && now - t_.first_notified >= opt_.debounce && retry_due) {
       names.swap(notified_);
+      waited = now - t_.first_notified;
+      t_.first_notified = Duration(0);
     }
   }
+  // A push that yielded to webhook events goes on now, without a debounce.
+  if (!all && retry_due) names.insert(push_more_.begin(), push_more_.end());
+  push_more_.clear();
   if (!all && names.empty()) return false;
   log_->debug("push {} after {} ms", all ? "every mapping" : "notified mappings",
-              all || t_.first_notified == Duration(0) ? 0 : (now - t_.first_notified).count());
-  t_.first_notified = Duration(0);
+              std::chrono::duration_cast<milliseconds>(waited).count());
   const bool ok = push(names, all);
   if (all) t_.next_poll = now + opt_.poll_every;
   t_.next_push_retry = ok ? Duration(0) : now + opt_.error_backoff;

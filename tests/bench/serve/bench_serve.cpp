@@ -120,6 +120,8 @@ struct Options {
   double soak_rate = 10;     ///< edits per second per direction during it
   std::string latency = "150-400";
   int tier = 190;
+  std::string serve_log_level = "info";
+  std::string keep_log;      ///< copy serve's log here at the end (empty: none)
 };
 
 // An edit sent at `sent_ms` that sets `value`; its arrival is looked up later.
@@ -154,6 +156,7 @@ class Bench {
       test::wait_for_exit(pid_, 30000);
     }
     std::error_code ec;
+    if (!o_.keep_log.empty()) fs::copy_file(log_, o_.keep_log, fs::copy_options::overwrite_existing, ec);
     fs::remove_all(dir_, ec);
   }
 
@@ -165,7 +168,7 @@ class Bench {
         << "rate_limit: {tier: " << o_.tier << "}\n"
         << "state: {path: '" << (dir_ / "state.db").string() << "'}\n"
         << "mappings: {dir: '" << (dir_ / "mappings").string() << "'}\n"
-        << "log: {level: info}\n"
+        << "log: {level: " << o_.serve_log_level << "}\n"
         << "webhook: {listen: '127.0.0.1:0', client_secret: '" << sim::kOAuthClientSecret << "'}\n";
     if (compressed)
       out << "serve: {poll_s: 1, sweep_every_s: 5, reconcile_every_s: 15, reconcile_window_s: 60}\n";
@@ -454,6 +457,8 @@ int main(int argc, char** argv) {
   app.add_option("--soak-rate", o.soak_rate, "edits per second per direction in the compressed hour");
   app.add_option("--latency", o.latency, "simulator latency MIN-MAX ms");
   app.add_option("--tier", o.tier, "rate-limit tier (requests per 10 s)");
+  app.add_option("--serve-log-level", o.serve_log_level, "serve's log level (info)");
+  app.add_option("--keep-log", o.keep_log, "copy serve's log to this file at the end");
   CLI11_PARSE(app, argc, argv);
   try {
     hubsync::bench::Bench(o).run();

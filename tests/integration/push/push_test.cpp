@@ -129,6 +129,33 @@ TEST_F(PushTest, Updating250RowsCostsThreeBatchCallsAndNoOpTouchesCostNone) {
   EXPECT_EQ(h_->db.scalar("SELECT count(*) FROM hubsync.changelog_archive WHERE outcome = 'unchanged'"), "700");
 }
 
+// PushOptions::yield is asked between changelog rounds, never before the
+// first: a pass told to yield sends one wave, says `more` and leaves the rest
+// in the changelog for the next pass, which sends it once.
+TEST_F(PushTest, APassThatYieldsSendsOneWaveAndLeavesTheRestForTheNext) {
+  start();
+  if (!h_) return;  // skipped or failed: no database
+  h_->db.exec(insert_people(1, 300));
+  h_->migrate();
+  push_ok();
+  h_->db.exec("UPDATE people SET city = 'Moved' WHERE id <= 250");
+  int asked = 0;
+  pipeline::PushOptions o;
+  o.wave = 100;
+  o.yield = [&] { return ++asked > 0; };
+  auto first = h_->push("people", o);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_EQ(asked, 1);
+  EXPECT_TRUE(first->more);
+  EXPECT_EQ(first->updated, 100);
+  EXPECT_EQ(h_->db.scalar("SELECT count(*) FROM hubsync.changelog"), "150");
+  auto rest = push_ok();
+  EXPECT_FALSE(rest.more);
+  EXPECT_EQ(rest.updated, 150);
+  EXPECT_EQ(h_->db.scalar("SELECT count(*) FROM hubsync.changelog"), "0");
+  expect_hubspot_equals_table();
+}
+
 TEST_F(PushTest, ChangedEmailUpdatesTheSameContact) {
   start();
   if (!h_) return;  // skipped or failed: no database

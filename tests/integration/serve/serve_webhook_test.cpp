@@ -13,6 +13,7 @@
 #include <pqxx/pqxx>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -175,6 +176,60 @@ TEST_F(ServeWebhooks, AHundredPostgresEditsReachHubSpotThroughNotify) {
   std::printf("Postgres edit -> HubSpot: p50 %.0f ms, p99 %.0f ms (100 edits, debounce 250 ms, poll 3600 s)\n",
               ms[49], ms[98]);
   EXPECT_EQ(h_->dump("contacts").size(), 1u);
+}
+
+// A steady stream of Postgres edits keeps the changelog from ever being
+// empty while each push round waits on HubSpot; the push yields to webhook
+// events between rounds, so a HubSpot edit still reaches Postgres while the
+// stream goes on (before, the push drained the changelog first: the edit
+// waited for the stream to stop).
+TEST_F(ServeWebhooks, AUiEditReachesPostgresWhilePostgresEditsKeepTheChangelogBusy) {
+  for (int i = 0; i < 5; ++i)
+    h_->db.exec("INSERT INTO people (email, name) VALUES ('pg" + std::to_string(i) + "@x.io', 'v0')");
+  const auto id = h_->sim.ui_create("contacts", {{"email", "ui@x.io"}, {"firstname", "seed"}});
+  ASSERT_TRUE(eventually([&] {
+    return pg("SELECT count(*) FROM people") == "6" && h_->live_by("contacts", "email").size() == 6;
+  })) << log_tail(log_);
+  sim::FaultRule slow;
+  slow.latency_min_ms = 200;
+  slow.latency_max_ms = 300;
+  h_->sim.set_faults({slow});
+  std::atomic<bool> stop{false}, writing{true};
+  std::atomic<int> written{0};
+  std::thread writer([&] {
+    pqxx::connection c{h_->db.dsn()};
+    const auto until = Clock::now() + 40s;
+    for (int i = 1; !stop && Clock::now() < until; ++i) {
+      pqxx::work w{c};
+      w.exec0("UPDATE people SET name = 'w" + std::to_string(i) + "' WHERE email = 'pg" + std::to_string(i % 5) +
+              "@x.io'");
+      w.commit();
+      ++written;
+      std::this_thread::sleep_for(50ms);
+    }
+    writing = false;
+  });
+  std::this_thread::sleep_for(1500ms);  // pushes are under way
+  h_->sim.ui_edit("contacts", id, {{"firstname", "from-hubspot"}});
+  const bool arrived = eventually([&] { return pg("SELECT name FROM people WHERE email = 'ui@x.io'") == "from-hubspot"; },
+                                  30s, 50ms);
+  const bool while_writing = writing.load();
+  stop = true;
+  writer.join();
+  EXPECT_TRUE(arrived) << log_tail(log_);
+  EXPECT_TRUE(while_writing) << "the HubSpot edit arrived only after the Postgres edits stopped\n" << log_tail(log_);
+  h_->sim.set_faults({});
+  // Every Postgres edit still reaches HubSpot.
+  EXPECT_TRUE(eventually([&] {
+    auto live = h_->live_by("contacts", "email");
+    for (int i = 0; i < 5; ++i)
+      if (live["pg" + std::to_string(i) + "@x.io"].props["firstname"] !=
+          pg("SELECT name FROM people WHERE email = 'pg" + std::to_string(i) + "@x.io'"))
+        return false;
+    return true;
+  })) << log_tail(log_);
+  EXPECT_GT(written.load(), 20);
+  EXPECT_EQ(h_->dump("contacts").size(), 6u);
 }
 
 TEST_F(ServeWebhooks, LostWebhooksAreRepairedByTheSweep) {
