@@ -89,10 +89,11 @@ std::string function_body(const CaptureDesign& d) {
          "    " + insert_sql(d, {pk_sql(d, "OLD") + ", 'delete'"}, false) + "\n"
          "  ELSE  -- TRUNCATE\n"
          "    " + insert_sql(d, {"'{}', 'truncate'"}, false) + "\n"
-         "  END IF;\n"
-         "  -- Wakes `hubsync serve` (LISTEN hubsync_changes) at commit; PostgreSQL\n"
-         "  -- sends one notification per transaction for equal payloads.\n"
-         "  PERFORM pg_catalog.pg_notify('hubsync_changes', " + quote_literal(d.mapping) + ");\n"
+         "  END IF;\n" +
+         (d.notify ? "  -- Wakes `hubsync serve` (LISTEN hubsync_changes) at commit; PostgreSQL\n"
+                     "  -- sends one notification per transaction for equal payloads.\n"
+                     "  PERFORM pg_catalog.pg_notify('hubsync_changes', " + quote_literal(d.mapping) + ");\n"
+                   : std::string()) +
          "  RETURN NULL;\n"
          "END\n";
 }

@@ -14,7 +14,8 @@ namespace hubsync::postgres {
 /// the generic hubsync.capture() of migration 0001. Bump it whenever the
 /// generated SQL changes: `hubsync run` then asks for `hubsync migrate`.
 /// v4: the capture also pg_notify()s channel hubsync_changes with the mapping.
-constexpr int kCaptureGeneratorVersion = 4;
+/// v5: only when asked (CaptureDesign::notify, recorded in hubsync.captures).
+constexpr int kCaptureGeneratorVersion = 5;
 
 /// A column as the generated capture reads it.
 struct CaptureColumn {
@@ -31,6 +32,7 @@ struct CaptureDesign {
   std::vector<CaptureColumn> keys;     ///< in key order
   std::vector<CaptureColumn> watched;  ///< an UPDATE changing none of these (nor a key) is not recorded
   bool watch_all = false;              ///< `watched` is every column of the table (the mapping has a filter)
+  bool notify = false;                 ///< the function also pg_notify()s hubsync_changes at commit
 };
 
 /// The trigger names hubsync uses for a mapping: a prefix, "hubsync_capture_<mapping>".

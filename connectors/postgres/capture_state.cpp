@@ -77,7 +77,7 @@ CaptureDesign design_capture(pqxx::transaction_base& tx, const CaptureSpec& spec
   };
   if (spec.key_columns.empty())
     throw CaptureError("mapping " + spec.mapping + ": no key columns");
-  CaptureDesign d{spec.mapping, spec.schema, spec.table, {}, {}, false};
+  CaptureDesign d{spec.mapping, spec.schema, spec.table, {}, {}, false, spec.notify};
   for (const auto& k : spec.key_columns) {
     const TableColumn& c = find(k);
     if (!key_type_supported(c.column.typname))
@@ -106,11 +106,16 @@ CaptureState read_capture_state(pqxx::transaction_base& tx) {
                        .empty();
   const std::string more = v2 ? "key_types, watch_all, generator_version"
                               : "NULL::text[], watched_columns IS NULL, 1";
+  // Before migration 0004 every capture notified.
+  const bool v4 = !tx.exec("SELECT 1 FROM pg_attribute WHERE attrelid = 'hubsync.captures'::regclass "
+                           "AND attname = 'notify' AND NOT attisdropped")
+                       .empty();
   for (const auto& r : tx.exec("SELECT mapping, table_schema, table_name, key_columns, "
-                               "watched_columns, " + more + " FROM hubsync.captures")) {
+                               "watched_columns, " + more + ", " + (v4 ? "notify" : "true") +
+                               " FROM hubsync.captures")) {
     state.installed[r[0].c_str()] =
         InstalledCapture{r[1].c_str(),      r[2].c_str(),      text_array(r[3]), text_array(r[5]),
-                         text_array(r[4]), r[6].as<bool>(), r[7].as<int>()};
+                         text_array(r[4]), r[6].as<bool>(), r[7].as<int>(), r[8].as<bool>()};
   }
   for (const auto& r : tx.exec(
            "SELECT n.nspname, c.relname, t.tgname, p.proname, t.tgenabled IN ('O', 'A') "
@@ -177,6 +182,9 @@ std::vector<std::string> capture_differences(const CaptureDesign& d, const Captu
                                           : "the capture watches other columns than the mapping reads") +
                   " (newly watched: " + comma(minus(now, was)) + "; no longer watched: " +
                   comma(minus(was, now)) + ")");
+  if (in.notify != d.notify)
+    out.push_back(d.notify ? "postgres.notify is on, but its capture sends no NOTIFY"
+                           : "postgres.notify is off, but its capture still sends NOTIFY hubsync_changes");
   trigger_differences(d, state, out);
   return out;
 }

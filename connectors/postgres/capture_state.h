@@ -22,6 +22,7 @@ struct InstalledCapture {
   std::vector<std::string> key_columns, key_types, watched_columns;
   bool watch_all = false;
   int generator_version = 1;
+  bool notify = true;  ///< captures before migration 0004 always notified
 };
 
 /// A trigger on a user table whose function lives in schema hubsync.

@@ -89,16 +89,16 @@ std::string captures_row_sql(const CaptureDesign& d) {
   for (const auto& c : d.watched) watched.push_back(c.name);
   std::sort(watched.begin(), watched.end());
   return "INSERT INTO hubsync.captures (mapping, table_schema, table_name, key_columns, key_types, "
-         "watched_columns, watch_all, generator_version, trigger_name) VALUES (" +
+         "watched_columns, watch_all, generator_version, trigger_name, notify) VALUES (" +
          quote_literal(d.mapping) + ", " + quote_literal(d.schema) + ", " + quote_literal(d.table) +
          ", " + quote_literal(array_literal(keys)) + ", " + quote_literal(array_literal(types)) + ", " +
          quote_literal(array_literal(watched)) + ", " + (d.watch_all ? "true" : "false") + ", " +
-         std::to_string(kCaptureGeneratorVersion) + ", " + quote_literal(trigger_prefix(d.mapping)) +
-         ") ON CONFLICT (mapping) DO UPDATE SET table_schema = EXCLUDED.table_schema, "
+         std::to_string(kCaptureGeneratorVersion) + ", " + quote_literal(trigger_prefix(d.mapping)) + ", " +
+         (d.notify ? "true" : "false") + ") ON CONFLICT (mapping) DO UPDATE SET table_schema = EXCLUDED.table_schema, "
          "table_name = EXCLUDED.table_name, key_columns = EXCLUDED.key_columns, "
          "key_types = EXCLUDED.key_types, watched_columns = EXCLUDED.watched_columns, "
          "watch_all = EXCLUDED.watch_all, generator_version = EXCLUDED.generator_version, "
-         "trigger_name = EXCLUDED.trigger_name, installed_at = now()";
+         "trigger_name = EXCLUDED.trigger_name, notify = EXCLUDED.notify, installed_at = now()";
 }
 
 class Run {

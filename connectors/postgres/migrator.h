@@ -21,6 +21,7 @@ struct CaptureSpec {
   std::vector<std::string> key_columns;
   std::vector<std::string> watched_columns;
   bool watch_all = false;
+  bool notify = false;  ///< the trigger also NOTIFYs hubsync_changes (config postgres.notify)
 };
 
 /// What a migrate run did (or, in a dry run, would do).

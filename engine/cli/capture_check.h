@@ -12,9 +12,10 @@ namespace hubsync::cli {
 
 /// The change capture each pushing mapping needs (a to_postgres mapping
 /// needs none): its key, the columns it reads, and every column when it has
-/// a filter.postgres (which may read columns no field maps). `migrate`
-/// installs exactly these and `run` checks exactly these.
-std::vector<postgres::CaptureSpec> capture_specs(const std::vector<mapping::Mapping>& mappings);
+/// a filter.postgres (which may read columns no field maps), and whether its
+/// trigger NOTIFYs (config postgres.notify). `migrate` installs exactly
+/// these and `run` checks exactly these.
+std::vector<postgres::CaptureSpec> capture_specs(const std::vector<mapping::Mapping>& mappings, bool notify);
 
 /// Checks that hubsync's schema is current and that every pushing mapping
 /// of `mappings` (only the one named `only`, when not empty) has its

@@ -12,6 +12,7 @@
 
 #include "connectors/hubspot/webhook_codec.h"
 #include "connectors/postgres/pg_database.h"
+#include "connectors/postgres/pg_changelog_watch.h"
 #include "connectors/postgres/pg_listener.h"
 #include "engine/cli/app.h"
 #include "engine/cli/capture_check.h"
@@ -169,7 +170,14 @@ int cmd_serve(const GlobalOptions& global) {
   ratelimit::SystemClock clock;
   HubSpotStack hubspot(cfg, store.get(), clock);
   postgres::PgDatabase db(cfg.postgres.dsn.value, ops::logger("postgres"));
-  postgres::PgListener listener(cfg.postgres.dsn.value, ops::logger("postgres"));
+  // What wakes the pushes: the capture's NOTIFY (postgres.notify), else a
+  // look at the changelog every serve.change_poll_ms.
+  std::unique_ptr<service::ChangeNotifier> listener;
+  if (cfg.postgres.notify)
+    listener = std::make_unique<postgres::PgListener>(cfg.postgres.dsn.value, ops::logger("postgres"));
+  else
+    listener = std::make_unique<postgres::PgChangelogWatcher>(
+        cfg.postgres.dsn.value, std::chrono::milliseconds(cfg.serve.change_poll_ms), ops::logger("postgres"));
   auto log = ops::logger("serve");
   ops::Registry registry;
   service::ServiceMetrics metrics(registry);
@@ -211,7 +219,7 @@ int cmd_serve(const GlobalOptions& global) {
         [&running](const std::string& m) {
           if (auto* s = running.load()) s->push_soon(m);
         });
-    service::Service svc(serving.mappings, db, hubspot.crm, *store, clock, listener, log, options);
+    service::Service svc(serving.mappings, db, hubspot.crm, *store, clock, *listener, log, options);
     running = &svc;
     signals.attach(&svc);
     svc.run();

@@ -26,6 +26,13 @@ struct PostgresConfig {
   /// (source "postgres.dsn") or the environment's PGPASSWORD (source
   /// "PGPASSWORD"). Only its source is ever shown.
   Secret password;
+  /// The capture trigger also sends NOTIFY hubsync_changes at commit, waking
+  /// `serve` at once. Off: serve looks at the changelog every
+  /// serve.change_poll_ms instead. A notifying transaction holds
+  /// PostgreSQL's notification-queue lock across its commit, so concurrent
+  /// writers of mapped tables commit one at a time (BENCHMARKS.md: about half
+  /// the TPS of a busy table); `hubsync migrate` installs the choice.
+  bool notify = false;
 };
 
 struct HubSpotConfig {
@@ -90,8 +97,11 @@ struct PullConfig {
 
 /// `hubsync serve`'s loops (webhook.* configures its HTTP endpoint).
 struct ServeConfig {
-  int debounce_ms = 250;          ///< a NOTIFY waits this long for more before the push
-  int poll_s = 30;                ///< every mapping is pushed this often without a NOTIFY
+  int debounce_ms = 250;          ///< captured changes wait this long for more before the push
+  int poll_s = 30;                ///< every mapping is pushed this often, changes seen or not
+  /// How often serve looks for claimable changes in the changelog (one
+  /// indexed query); unused with postgres.notify, whose NOTIFY wakes it.
+  int change_poll_ms = 200;
   int inbox_every_ms = 500;       ///< how often the webhook inbox is drained
   int sweep_every_s = 300;        ///< safety-net sweep from the checkpoint
   int reconcile_every_s = 900;    ///< delayed reconciliation pass

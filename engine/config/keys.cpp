@@ -77,6 +77,7 @@ std::vector<KeyDesc> build_table() {
   };
 
   secret("postgres", "dsn", [](Config& c) -> Secret& { return c.postgres.dsn; });
+  value("postgres", "notify", bool_key(&Config::postgres, &PostgresConfig::notify));
 
   value("hubspot", "base_url", [](Config& c, const std::string& s) -> std::optional<std::string> {
     if (!looks_like_url(s)) return "'" + s + "' is not an http(s) URL";
@@ -184,6 +185,7 @@ std::vector<KeyDesc> build_table() {
         int_key(&Config::pull, &PullConfig::association_pass_every_s, 0, 30 * 86400));
   value("serve", "debounce_ms", int_key(&Config::serve, &ServeConfig::debounce_ms, 0, 60000));
   value("serve", "poll_s", int_key(&Config::serve, &ServeConfig::poll_s, 1, 86400));
+  value("serve", "change_poll_ms", int_key(&Config::serve, &ServeConfig::change_poll_ms, 10, 60000));
   value("serve", "inbox_every_ms", int_key(&Config::serve, &ServeConfig::inbox_every_ms, 10, 60000));
   value("serve", "sweep_every_s", int_key(&Config::serve, &ServeConfig::sweep_every_s, 1, 86400));
   value("serve", "reconcile_every_s", int_key(&Config::serve, &ServeConfig::reconcile_every_s, 1, 7 * 86400));

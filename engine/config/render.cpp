@@ -40,6 +40,7 @@ std::string render_masked(const Config& c) {
   };
   out << "# hubsync configuration" << (c.file.empty() ? "" : " from " + c.file) << " (secrets masked)\n";
   line("postgres.dsn", dsn_line(c.postgres));
+  line("postgres.notify", c.postgres.notify ? "true" : "false");
   line("hubspot.base_url", mask_url_userinfo(c.hubspot.base_url));
   line("hubspot.allow_insecure_http",
        c.hubspot.allow_insecure_http
@@ -82,6 +83,7 @@ std::string render_masked(const Config& c) {
   line("pull.association_pass_every_s", std::to_string(c.pull.association_pass_every_s));
   line("serve.debounce_ms", std::to_string(c.serve.debounce_ms));
   line("serve.poll_s", std::to_string(c.serve.poll_s));
+  line("serve.change_poll_ms", std::to_string(c.serve.change_poll_ms));
   line("serve.inbox_every_ms", std::to_string(c.serve.inbox_every_ms));
   line("serve.sweep_every_s", std::to_string(c.serve.sweep_every_s));
   line("serve.reconcile_every_s", std::to_string(c.serve.reconcile_every_s));

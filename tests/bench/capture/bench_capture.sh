@@ -3,7 +3,7 @@
 #
 #   bench_capture.sh --hubsync PATH [--seconds N] [--rows N] [--clients N]
 #                    [--rounds N] [--modes "durable fast"] [--compare-v1]
-#                    [--compare-no-notify] [--after-migrate SQL]
+#                    [--compare-notify] [--after-migrate SQL]
 #
 # For each mode, on a throwaway cluster of its own (tests/pg/throwaway-pg.sh;
 # durable: fsync, synchronous_commit and full_page_writes on; fast: all off):
@@ -16,8 +16,8 @@
 # disk's flush latency above all) falls on every side alike.
 # --compare-v1 adds a third side: the generic trigger of hubsync's first
 # schema (migrations/postgres/0001_changelog.sql) in place of v2's.
-# --compare-no-notify adds a side "v2nn": what `hubsync migrate` installs
-# with the generated function's pg_notify() call replaced by concat(), so
+# --compare-notify adds a side "v2n": what `hubsync migrate` installs with
+# `postgres.notify: true` (the function also NOTIFYs hubsync_changes), so
 # that the trigger's cost and the NOTIFY's are told apart.
 # --after-migrate runs SQL after each install of v2, to measure a variant of
 # hubsync's schema (e.g. "DROP INDEX IF EXISTS hubsync.changelog_mapping_id").
@@ -42,10 +42,10 @@ while [[ $# -gt 0 ]]; do
     --rounds) rounds=$2; shift 2 ;;
     --modes) modes=$2; shift 2 ;;
     --compare-v1) sides="$sides v1"; shift ;;
-    --compare-no-notify) sides="$sides v2nn"; shift ;;
+    --compare-notify) sides="$sides v2n"; shift ;;
     --after-migrate) after=$2; shift 2 ;;
     *) echo "usage: $0 --hubsync PATH [--seconds N] [--rows N] [--clients N] [--rounds N]" \
-            "[--modes 'durable fast'] [--compare-v1] [--compare-no-notify] [--after-migrate SQL]" >&2
+            "[--modes 'durable fast'] [--compare-v1] [--compare-notify] [--after-migrate SQL]" >&2
        exit 2 ;;
   esac
 done
@@ -60,14 +60,9 @@ v1_install="DROP TRIGGER hubsync_capture_bench_iud ON bench_t; DROP TRIGGER hubs
   DROP TRIGGER hubsync_capture_bench_trunc ON bench_t; ${v1_function/CREATE FUNCTION/CREATE OR REPLACE FUNCTION}
   CREATE TRIGGER hubsync_capture_bench AFTER INSERT OR UPDATE OR DELETE ON bench_t FOR EACH ROW
     EXECUTE FUNCTION hubsync.capture('bench', '{id}', '{email,id,n}')"
-# v2nn: the generated function as installed, its pg_notify() call made a concat().
-no_notify="DO \$do\$ DECLARE d text := pg_catalog.pg_get_functiondef('hubsync.capture_bench()'::regprocedure);
-  BEGIN
-    IF pg_catalog.strpos(d, 'pg_catalog.pg_notify(') = 0 THEN
-      RAISE EXCEPTION 'bench_capture: no pg_notify() in hubsync.capture_bench()';
-    END IF;
-    EXECUTE pg_catalog.replace(d, 'pg_catalog.pg_notify(', 'pg_catalog.concat(');
-  END \$do\$"
+# v2n: the capture with postgres.notify; checked to be what was installed.
+has_notify="SELECT pg_catalog.strpos(prosrc, 'pg_catalog.pg_notify(') > 0 FROM pg_catalog.pg_proc
+  WHERE proname = 'capture_bench'"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/hubsync-bench-capture.XXXXXX")
 state="$work/pg"
@@ -91,22 +86,23 @@ EOF
 
 sql() { psql "$dsn" -qAt -v ON_ERROR_STOP=1 -c "$1"; }
 
-hubsync_migrate() {  # $1: mappings dir
-  printf 'postgres: {dsn_env: BENCH_PG}\nhubspot: {token_env: BENCH_TOKEN}\nmappings: {dir: %s}\nstate: {path: %s}\n' \
-    "$1" "$work/state.db" > "$work/hubsync.yaml"
+hubsync_migrate() {  # $1: mappings dir, $2: postgres.notify (default false)
+  printf 'postgres: {dsn_env: BENCH_PG, notify: %s}\nhubspot: {token_env: BENCH_TOKEN}\nmappings: {dir: %s}\nstate: {path: %s}\n' \
+    "${2:-false}" "$1" "$work/state.db" > "$work/hubsync.yaml"
   BENCH_PG=$dsn BENCH_TOKEN=pat-na1-bench "$hubsync" --config "$work/hubsync.yaml" migrate \
     >"$work/migrate.log" 2>&1 || { cat "$work/migrate.log" >&2; exit 1; }
 }
 
-install() {  # none | v2 | v1 | v2nn
-  # Each side starts from no capture: migrate keeps a generated function
-  # whose version it knows, so v2 right after v2nn would keep v2nn's body.
+install() {  # none | v2 | v1 | v2n
+  # Each side starts from no capture (a side's --after-migrate or v1 SQL
+  # would otherwise stay in place).
   hubsync_migrate "$work/none"
   case "$1" in
     none) ;;
     v2) hubsync_migrate "$work/mappings"; [[ -z "$after" ]] || sql "$after" ;;
     v1) hubsync_migrate "$work/mappings"; sql "$v1_install" ;;
-    v2nn) hubsync_migrate "$work/mappings"; [[ -z "$after" ]] || sql "$after"; sql "$no_notify" ;;
+    v2n) hubsync_migrate "$work/mappings" true; [[ -z "$after" ]] || sql "$after"
+         [[ $(sql "$has_notify") == t ]] || { echo "bench_capture: postgres.notify installed no pg_notify()" >&2; exit 1; } ;;
   esac
 }
 
@@ -182,8 +178,8 @@ for mode in $modes; do
 done
 echo "(durable: fsync, synchronous_commit, full_page_writes on; fast: off." \
      "Load average after: $(cut -d' ' -f1-3 /proc/loadavg))"
-echo "(v2: what \`hubsync migrate\` installs now, with its pg_notify; v1: migration 0001's generic trigger;" \
-     "v2nn: v2 with its pg_notify made a concat)"
+echo "(v2: what \`hubsync migrate\` installs by default, no NOTIFY; v1: migration 0001's generic trigger;" \
+     "v2n: v2 with postgres.notify, its pg_notify at commit)"
 for mode in $modes; do
   base=$(printf '%s' "${results["$mode none"]}" | mean 1)
   for side in $sides; do

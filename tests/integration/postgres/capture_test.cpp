@@ -2,6 +2,8 @@
 // kind of write, and how migrate installs, replaces and removes it.
 #include <thread>
 
+#include <pqxx/pqxx>
+
 #include "tests/integration/postgres/capture_fixture.h"
 
 namespace hubsync::postgres {
@@ -28,7 +30,8 @@ class CaptureTest : public CaptureFixture {
 TEST_F(CaptureTest, InsertUpdateDeleteAreCapturedWithKeysAndChangedColumns) {
   auto report = migrate({customers});
   EXPECT_THAT(report.applied_migrations,
-              ::testing::ElementsAre("0001_changelog", "0002_capture_per_mapping", "0003_leases"));
+              ::testing::ElementsAre("0001_changelog", "0002_capture_per_mapping", "0003_leases",
+                                     "0004_capture_notify"));
   EXPECT_EQ(report.installed_triggers.size(), 1u);
 
   db_->exec("INSERT INTO customers VALUES (1, 'a@x.com', 'Ann', 'n')");
@@ -76,7 +79,7 @@ TEST_F(CaptureTest, SecondMigrateChangesNothing) {
   EXPECT_FALSE(second.changed());
   EXPECT_TRUE(second.statements.empty());
   EXPECT_EQ(db_->scalar(oids), before);
-  EXPECT_EQ(db_->scalar("SELECT count(*) FROM hubsync.schema_migrations"), "3");
+  EXPECT_EQ(db_->scalar("SELECT count(*) FROM hubsync.schema_migrations"), "4");
 }
 
 TEST_F(CaptureTest, ConcurrentMigratesDoNotCollide) {
@@ -97,7 +100,7 @@ TEST_F(CaptureTest, ConcurrentMigratesDoNotCollide) {
     ASSERT_TRUE(r.ok()) << r.error().message;
     applied += static_cast<int>(r->applied_migrations.size());
   }
-  EXPECT_EQ(applied, 3) << "each migration applied exactly once";
+  EXPECT_EQ(applied, 4) << "each migration applied exactly once";
   EXPECT_EQ(db_->scalar("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'hubsync_capture_customers%'"), "3");
 }
 
@@ -247,8 +250,39 @@ TEST_F(CaptureTest, TheFunctionIsASecurityDefinerOwnedByTheMigratorWithAPinnedSe
             "(old.email IS DISTINCT FROM new.email) OR (old.name IS DISTINCT FROM new.name))) "
             "EXECUTE FUNCTION hubsync.capture_customers()");
   EXPECT_EQ(db_->scalar("SELECT watch_all::text || ' ' || generator_version || ' ' || key_types::text || ' ' || "
-                        "watched_columns::text FROM hubsync.captures"),
-            "false 4 {int8} {email,name}");
+                        "watched_columns::text || ' ' || notify::text FROM hubsync.captures"),
+            "false 5 {int8} {email,name} false");
+}
+
+// postgres.notify decides whether the function NOTIFYs hubsync_changes;
+// `run` sees a capture installed with the other choice as not current and
+// `migrate` reinstalls it; a writer's transaction then notifies (or not).
+TEST_F(CaptureTest, TheNotifySwitchIsInstalledCheckedAndHonoured) {
+  const std::string body = "SELECT (strpos(prosrc, 'pg_notify') > 0)::text FROM pg_proc WHERE proname = 'capture_customers'";
+  migrate({customers});
+  EXPECT_EQ(db_->scalar(body), "false");
+  auto notifying = customers;
+  notifying.notify = true;
+  EXPECT_THAT(check({notifying}),
+              ::testing::ElementsAre(::testing::HasSubstr("postgres.notify is on, but its capture sends no NOTIFY")));
+  EXPECT_TRUE(migrate({notifying}).changed());
+  EXPECT_EQ(db_->scalar(body), "true");
+  EXPECT_EQ(db_->scalar("SELECT notify::text FROM hubsync.captures"), "true");
+  EXPECT_TRUE(check({notifying}).empty());
+  EXPECT_THAT(check({customers}), ::testing::ElementsAre(::testing::HasSubstr(
+                                      "postgres.notify is off, but its capture still sends NOTIFY hubsync_changes")));
+  // A listener hears a writer's commit only while the capture notifies.
+  pqxx::connection listener{db_->dsn()};
+  pqxx::nontransaction(listener).exec("LISTEN hubsync_changes");
+  db_->exec("INSERT INTO customers VALUES (7, 'n@x.com', 'N', 'n')");
+  int heard = 0;
+  for (int i = 0; i < 20 && heard == 0; ++i) heard = listener.await_notification(0, 50'000);
+  EXPECT_EQ(heard, 1);
+  EXPECT_TRUE(migrate({customers}).changed());
+  EXPECT_EQ(db_->scalar(body), "false");
+  db_->exec("INSERT INTO customers VALUES (8, 'o@x.com', 'O', 'o')");
+  EXPECT_EQ(listener.await_notification(0, 300'000), 0);
+  EXPECT_EQ(db_->scalar("SELECT count(*) FROM hubsync.changelog"), "2");  // captured either way
 }
 
 TEST_F(CaptureTest, MappingNamesMustLeaveRoomForTheTriggerSuffixes) {

@@ -22,7 +22,9 @@ class Lease : public CaptureFixture {
     db_->exec("CREATE TABLE people (id bigint PRIMARY KEY, email text)");
     people_ = compile("name: people\npostgres: {table: public.people, key: id}\n"
                       "hubspot: {object: contacts, match: email}\nfields:\n  - {column: email, property: email}\n");
-    migrate({spec_of(people_)});
+    auto spec = spec_of(people_);
+    spec.notify = true;  // the listener below is woken by the capture's NOTIFY
+    migrate({spec});
   }
   std::unique_ptr<PgDatabase> open() { return std::make_unique<PgDatabase>(db_->dsn(), ops::logger("postgres")); }
   mapping::Mapping people_;

@@ -1,6 +1,7 @@
 // `hubsync serve` as an operator runs it: the real binary against a real
-// PostgreSQL and the simulator. Pushes are woken by NOTIFY (the fallback poll
-// and the sweep are set far away, so nothing else could explain them).
+// PostgreSQL and the simulator. Pushes are woken by the changelog watch (or
+// with postgres.notify by the capture's NOTIFY); the fallback poll and the
+// sweep are set far away, so nothing else could explain them.
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -27,11 +28,12 @@ using namespace std::chrono_literals;
 class Serve : public ::testing::Test {
  protected:
   // Writes the config and the mapping, migrates, returns the config path.
-  fs::path setup(PushHarness& h, const std::string& serve_yaml) {
+  fs::path setup(PushHarness& h, const std::string& serve_yaml, bool notify = false) {
     fs::create_directories(h.dir / "mappings");
     std::ofstream(h.dir / "mappings" / "people.yaml") << kServePeople;
     const fs::path config = h.dir / "hubsync.yaml";
     std::string yaml = h.config_yaml();
+    if (notify) yaml.replace(yaml.find("postgres: {"), 11, "postgres: {notify: true, ");
     yaml.replace(yaml.find("level: warn"), 11, "level: info");  // the log says what serve did
     std::ofstream(config) << yaml << "webhook: {listen: '127.0.0.1:0'}\n" << serve_yaml;
     const std::string cmd = "'" HUBSYNC_BIN "' --config '" + config.string() + "' migrate >/dev/null 2>&1";
@@ -61,14 +63,20 @@ class Serve : public ::testing::Test {
   }
 };
 
-// Far-away safety nets: only a NOTIFY can make a push happen in seconds.
+// Far-away safety nets: only the changelog watch (or a NOTIFY) can make a
+// push happen in seconds.
 constexpr const char* kQuiet =
     "serve: {poll_s: 3600, sweep_every_s: 3600, reconcile_every_s: 7200, debounce_ms: 100}\n";
 
-TEST_F(Serve, ARowWrittenInPostgresReachesHubSpotWithinSecondsThroughNotify) {
+class ServeWakeup : public Serve, public ::testing::WithParamInterface<bool> {};
+
+// Both ways serve learns of captured changes: the look at the changelog
+// every serve.change_poll_ms (the default) and postgres.notify's NOTIFY.
+TEST_P(ServeWakeup, ARowWrittenInPostgresReachesHubSpotWithinSeconds) {
   HUBSYNC_REQUIRE_PG(server);
   auto h = people(server);
-  const auto config = setup(*h, kQuiet);
+  const auto config = setup(*h, kQuiet, /*notify=*/GetParam());
+  EXPECT_EQ(h->db.scalar("SELECT notify::text FROM hubsync.captures"), GetParam() ? "true" : "false");
   const std::string log = (h->dir / "serve.log").string();
   const pid_t pid = serve(config, log);
   // The start-up catch-up has run once the lease row exists.
@@ -84,6 +92,9 @@ TEST_F(Serve, ARowWrittenInPostgresReachesHubSpotWithinSecondsThroughNotify) {
   // A clean stop gives the lease back: a batch run can start at once.
   EXPECT_EQ(h->db.scalar("SELECT count(*) FROM hubsync.leases"), "0");
 }
+
+INSTANTIATE_TEST_SUITE_P(WatchOrNotify, ServeWakeup, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& p) { return p.param ? "Notify" : "ChangelogWatch"; });
 
 // `hubsync status` beside a running serve: it must not need the state
 // store's writer lock, and it shows what serve did.

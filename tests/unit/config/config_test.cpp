@@ -64,6 +64,30 @@ TEST_F(ConfigTest, PullSettingsHaveDefaultsAndBounds) {
   EXPECT_THAT(all_issues(e), HasSubstr("did you mean 'overlap_s'?"));
 }
 
+// The NOTIFY switch is off unless asked; serve then looks at the changelog
+// every change_poll_ms (bounded), and `config show` says which is used.
+TEST_F(ConfigTest, NotifyIsOffByDefaultAndTheChangePollHasBounds) {
+  env_["TOKEN"] = kSecretToken;
+  auto plain = load_config(write("a.yaml", "postgres: {dsn: 'postgresql://localhost/x'}\nhubspot: {token_env: TOKEN}\n"),
+                           env());
+  ASSERT_TRUE(plain.ok()) << all_issues(plain);
+  EXPECT_FALSE(plain.config.postgres.notify);
+  EXPECT_EQ(plain.config.serve.change_poll_ms, 200);
+  EXPECT_THAT(render_masked(plain.config), HasSubstr("postgres.notify           = false"));
+  auto on = load_config(write("b.yaml", "postgres: {dsn: 'postgresql://localhost/x', notify: true}\n"
+                                        "hubspot: {token_env: TOKEN}\nserve: {change_poll_ms: 50}\n"),
+                        env());
+  ASSERT_TRUE(on.ok()) << all_issues(on);
+  EXPECT_TRUE(on.config.postgres.notify);
+  EXPECT_EQ(on.config.serve.change_poll_ms, 50);
+  auto bad = load_config(write("c.yaml", "postgres: {dsn: 'postgresql://localhost/x', notify: yes please}\n"
+                                         "hubspot: {token_env: TOKEN}\nserve: {change_poll_ms: 0}\n"),
+                         env());
+  EXPECT_FALSE(bad.ok());
+  EXPECT_THAT(all_issues(bad), HasSubstr("postgres.notify: 'yes please' is not true or false"));
+  EXPECT_THAT(all_issues(bad), HasSubstr("serve.change_poll_ms"));
+}
+
 TEST_F(ConfigTest, ThreeMistakesAreAllReportedWithLines) {
   env_["TOKEN"] = kSecretToken;
   auto path = write("hubsync.yaml",
