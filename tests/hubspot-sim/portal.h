@@ -13,6 +13,7 @@
 #include <shared_mutex>
 #include <string>
 #include <tuple>
+#include <unordered_set>
 #include <vector>
 
 #include "tests/hubspot-sim/model.h"
@@ -202,7 +203,9 @@ class Portal {
   Record* find_locked(ObjectType& t, const std::string& id, const std::string& id_property);
   ObjectView view_locked(const ObjectType& t, const Record& r,
                          const std::vector<std::string>& history_props) const;
-  void reindex_locked(Record& r, std::int64_t now);
+  /// Queues the record's current state for search; with `dead`, the
+  /// snapshots search no longer needs go there to be freed after unlocking.
+  void reindex_locked(Record& r, std::int64_t now, std::vector<PropsPtr>* dead = nullptr);
   void install_defaults_locked();
   void add_assoc_pair_locked(const std::string& a, const std::string& b, int id_ab, int id_ba,
                              const std::string& category, const std::string& label,
@@ -220,6 +223,7 @@ class Portal {
     bool is_new = false;       ///< upsert that creates
     std::string id_property;   ///< update/upsert by a unique property: echoed in the answer
     Props normalized;
+    std::vector<const PropertyDef*> defs;  ///< the definition of each `normalized` entry, in order
     struct Assoc {
       std::string to_type;
       std::uint64_t to = 0;
@@ -227,9 +231,23 @@ class Portal {
     };
     std::vector<Assoc> assocs;
   };
-  Prepared prepare_locked(ObjectType& t, WriteOp op, WriteInput& in, std::set<std::string>* batch_keys);
-  ObjectView apply_locked(ObjectType& t, Prepared& p, const WriteSource& src, std::int64_t now,
-                          std::vector<ChangeEvent>* events);
+  /// What one write call shares between its inputs.
+  struct WriteContext {
+    const WriteSource& src;
+    std::int64_t now;
+    std::string now_iso;                ///< format_iso_ms(now), formatted once
+    std::vector<ChangeEvent>* events;   ///< null: no webhook subscriber
+    std::vector<PropsPtr>* dead;        ///< replaced snapshots, freed after unlocking
+  };
+  /// Duplicate detection within one batch.
+  using BatchKeys = std::unordered_set<std::string>;
+  Prepared prepare_locked(ObjectType& t, WriteOp op, WriteInput& in, BatchKeys* batch_keys);
+  void validate_locked(const ObjectType& t, WriteInput& in, Prepared& p) const;
+  void check_unique_locked(ObjectType& t, const Prepared& p, BatchKeys* batch_keys) const;
+  void resolve_assocs_locked(const ObjectType& t, const WriteInput& in, Prepared& p) const;
+  Record* create_locked(ObjectType& t, const WriteContext& ctx);
+  ObjectView apply_locked(ObjectType& t, Prepared& p, const WriteContext& ctx);
+  void link_locked(const ObjectType& t, std::uint64_t rid, const std::vector<Prepared::Assoc>& assocs);
   ChangeEvent event_locked(const ObjectType& t, const std::string& kind, std::uint64_t id,
                            const WriteSource& src, std::int64_t now) const;
 

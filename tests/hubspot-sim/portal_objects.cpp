@@ -1,35 +1,25 @@
-// Portal: records — reads, writes with validation and unique checks, archive,
-// restore, merge, search with index lag, seeding.
+// Portal: records — reads, archive, restore, merge, search with index lag,
+// seeding. Writes (validation, unique checks) are in portal_write.cpp.
 #include <algorithm>
-#include <charconv>
 #include <mutex>
 #include <random>
 
 #include "tests/hubspot-sim/portal.h"
+#include "tests/hubspot-sim/portal_detail.h"
 #include "tests/hubspot-sim/validation.h"
 
 namespace hubsync::sim {
 namespace {
 
-constexpr std::size_t kMaxHistory = 20;
-
-std::optional<std::uint64_t> parse_id(const std::string& s) {
-  std::uint64_t v = 0;
-  if (s.empty()) return std::nullopt;
-  auto r = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (r.ec != std::errc() || r.ptr != s.data() + s.size()) return std::nullopt;
-  return v;
-}
+using detail::kMaxHistory;
+using detail::parse_id;
+using detail::unique_key;
 
 ApiError not_found(const ObjectType& t, const std::string& id) {
   ApiError e = make_api_error(404, "OBJECT_NOT_FOUND", "resource not found");
   e.context["id"] = {id};
   (void)t;
   return e;
-}
-
-std::string unique_key(const PropertyDef& d, const std::string& v) {
-  return d.name == "email" ? to_lower(v) : v;
 }
 
 }  // namespace
@@ -47,14 +37,22 @@ ChangeEvent Portal::event_locked(const ObjectType& t, const std::string& kind, s
   return e;
 }
 
-void Portal::reindex_locked(Record& r, std::int64_t now) {
+void Portal::reindex_locked(Record& r, std::int64_t now, std::vector<PropsPtr>* dead) {
   IndexVersion v{now + index_lag_ms_, r.props, r.archived};
+  // The version search stops seeing may hold the last reference to its
+  // properties: hand it to `dead` so the caller frees it after unlocking.
+  auto retire = [&](IndexVersion& old) {
+    if (dead && old.props) dead->push_back(std::move(old.props));
+  };
   if (index_lag_ms_ <= 0) {
+    retire(r.indexed);
     r.indexed = std::move(v);
+    for (auto& p : r.pending) retire(p);
     r.pending.clear();
     return;
   }
   while (!r.pending.empty() && r.pending.front().visible_at_ms <= now) {
+    retire(r.indexed);
     r.indexed = std::move(r.pending.front());
     r.pending.pop_front();
   }
@@ -141,198 +139,6 @@ std::vector<ObjectView> Portal::read_batch(const std::string& type, const std::v
       missing.push_back(id);
     else
       out.push_back(view_locked(t, *r, history_props));
-  }
-  return out;
-}
-
-Portal::Prepared Portal::prepare_locked(ObjectType& t, WriteOp op, WriteInput& in,
-                                       std::set<std::string>* batch_keys) {
-  Prepared p;
-  if (op != WriteOp::kCreate) {
-    if (in.id_property != "hs_object_id") p.id_property = in.id_property;
-    p.target = find_locked(t, in.id, in.id_property);
-    if (p.target && p.target->archived) p.target = nullptr;
-    if (!p.target && op == WriteOp::kUpdate) {
-      ApiError e = make_api_error(404, "OBJECT_NOT_FOUND", "Object not found. objectId are usually numeric.");
-      e.context["id"] = {in.id};
-      throw e;
-    }
-    if (!p.target) {
-      if (in.id_property.empty() || in.id_property == "hs_object_id")
-        throw make_api_error(400, "VALIDATION_ERROR",
-                             "Upsert by hs_object_id requires an existing object: " + in.id);
-      p.is_new = true;
-      in.props[in.id_property] = in.id;
-    }
-    if (batch_keys) {
-      std::string key = p.target ? "id\x1f" + std::to_string(p.target->id) : in.id_property + "\x1f" + to_lower(in.id);
-      if (!batch_keys->insert(key).second)
-        throw make_api_error(400, "VALIDATION_ERROR", "Duplicate IDs found in batch input: [" + in.id + "]");
-    }
-  }
-  // Validate every property; gather all problems like HubSpot.
-  std::vector<NamedProblem> problems;
-  for (auto& [name, value] : in.props) {
-    const PropertyDef* d = t.find_property(name);
-    if (!d) {
-      problems.push_back({name, {"PROPERTY_DOESNT_EXIST", "Property \"" + name + "\" does not exist"}});
-      continue;
-    }
-    if (d->read_only) {
-      problems.push_back({name, {"READ_ONLY_VALUE", name + " is a read only property; its value cannot be set."}});
-      continue;
-    }
-    std::string v = value;
-    if (auto problem = normalize_value(*d, v)) {
-      problems.push_back({name, *problem});
-      continue;
-    }
-    p.normalized.emplace(name, std::move(v));
-  }
-  if (!problems.empty()) throw validation_error(problems, portal_id_);
-  if (!p.target)
-    for (const auto& req : t.required_properties) {
-      auto it = p.normalized.find(req);
-      if (it == p.normalized.end() || it->second.empty())
-        throw validation_error({{req, {"REQUIRED_PROPERTY", "Required property " + req + " is missing"}}}, portal_id_);
-    }
-  // Unique values, against the index and against the rest of the batch.
-  for (const auto& [name, value] : p.normalized) {
-    const PropertyDef* d = t.find_property(name);
-    if (!d->has_unique_value || value.empty()) continue;
-    auto& idx = t.unique_index[name];
-    std::string key = unique_key(*d, value);
-    auto it = idx.find(key);
-    if (it != idx.end() && (!p.target || it->second != p.target)) {
-      std::string msg = t.object_type_id == "0-1" && name == "email"
-                            ? "Contact already exists. Existing ID: " + std::to_string(it->second->id)
-                            : "A " + to_lower(t.label_singular) + " with " + name + " \"" + value +
-                                  "\" already exists. Existing ID: " + std::to_string(it->second->id);
-      throw make_api_error(409, "CONFLICT", msg);
-    }
-    if (batch_keys && (!p.target || it == idx.end()) &&
-        !batch_keys->insert("unique\x1f" + name + "\x1f" + key).second)
-      throw make_api_error(400, "VALIDATION_ERROR", "Duplicate " + name + " in batch input: " + value);
-  }
-  for (const auto& a : in.associations) {
-    auto to = parse_id(a.to_id);
-    if (!to) throw make_api_error(400, "VALIDATION_ERROR", "Invalid association target id " + a.to_id);
-    // Object create names no target type: it follows from the type ids.
-    std::string to_type;
-    for (const auto& [pair, defs] : assoc_types_) {
-      if (pair.first != t.object_type_id) continue;
-      for (const auto& d : defs)
-        for (const auto& spec : a.types)
-          if (d.type_id == spec.type_id && d.category == spec.category) to_type = pair.second;
-    }
-    if (to_type.empty() || a.types.empty())
-      throw make_api_error(400, "VALIDATION_ERROR", "Invalid association type for target " + a.to_id);
-    const auto& recs = types_.at(to_type).records;
-    auto it = recs.find(*to);
-    if (it == recs.end() || it->second.archived)
-      throw make_api_error(400, "VALIDATION_ERROR", "Association target " + a.to_id + " does not exist");
-    p.assocs.push_back({to_type, *to, a.types});
-  }
-  return p;
-}
-
-ObjectView Portal::apply_locked(ObjectType& t, Prepared& p, const WriteSource& src, std::int64_t now,
-                                std::vector<ChangeEvent>* events) {
-  Record* r = p.target;
-  bool create = r == nullptr;
-  if (create) {
-    std::uint64_t id = next_id_++;
-    r = &t.records[id];
-    r->id = id;
-    r->created_ms = now;
-    auto base = std::make_shared<Props>();
-    (*base)["hs_object_id"] = std::to_string(id);
-    (*base)[t.create_date_prop] = format_iso_ms(now);
-    r->props = base;
-    if (events) events->push_back(event_locked(t, "creation", id, src, now));
-  }
-  std::vector<std::string> written;
-  written.reserve(p.normalized.size() + 1);
-  for (const auto& [name, value] : p.normalized) written.push_back(name);
-  if (!p.id_property.empty() && !p.normalized.count(p.id_property)) written.push_back(p.id_property);
-  std::shared_ptr<Props> next;
-  for (auto& [name, value] : p.normalized) {
-    const Props& cur_props = next ? *next : *r->props;
-    auto cur = cur_props.find(name);
-    static const std::string kEmpty;
-    const std::string old = cur == cur_props.end() ? kEmpty : cur->second;
-    if (old == value) continue;
-    const PropertyDef* d = t.find_property(name);
-    if (d->has_unique_value) {
-      auto& idx = t.unique_index[name];
-      if (!old.empty()) idx.erase(unique_key(*d, old));
-      if (!value.empty()) idx[unique_key(*d, value)] = r;
-    }
-    if (!next) next = std::make_shared<Props>(*r->props);
-    auto& h = r->history[name];  // oldest first; trimmed in bulk
-    h.push_back(HistoryEntry{value, now, src.change_source, src.source_id});
-    if (h.size() >= 2 * kMaxHistory) h.erase(h.begin(), h.end() - static_cast<std::ptrdiff_t>(kMaxHistory));
-    if (events) {
-      ChangeEvent e = event_locked(t, "propertyChange", r->id, src, now);
-      e.property_name = name;
-      e.property_value = value;
-      events->push_back(std::move(e));
-    }
-    if (value.empty()) next->erase(name);
-    else (*next)[name] = std::move(value);
-  }
-  if (next || create) {
-    if (!next) next = std::make_shared<Props>(*r->props);
-    (*next)[t.last_modified_prop] = format_iso_ms(now);
-    r->updated_ms = now;
-    r->props = std::move(next);
-    reindex_locked(*r, now);
-  }
-  std::uint64_t rid = r->id;
-  for (const auto& a : p.assocs) {
-    for (const auto& spec : a.types) {
-      links_[{t.object_type_id, rid, a.to_type}][a.to].insert(spec.type_id);
-      for (const auto& d : assoc_types_[{t.object_type_id, a.to_type}])
-        if (d.type_id == spec.type_id) links_[{a.to_type, a.to, t.object_type_id}][rid].insert(d.inverse_id);
-    }
-  }
-  ObjectView v = view_locked(t, *r, {});
-  v.is_new = p.is_new;
-  v.written = std::move(written);
-  return v;
-}
-
-std::vector<WriteOutcome> Portal::write(const std::string& type, WriteOp op, std::vector<WriteInput>& inputs,
-                                        bool partial, const WriteSource& src,
-                                        std::vector<ChangeEvent>& events) {
-  std::unique_lock lock(mu_);
-  ObjectType& t = type_locked(type);
-  std::int64_t now = now_();
-  std::vector<ChangeEvent>* ev = !events_wanted_ || events_wanted_() ? &events : nullptr;
-  std::vector<WriteOutcome> out;
-  out.reserve(inputs.size());
-  std::set<std::string> keys;
-  if (partial) {
-    for (auto& in : inputs) {
-      WriteOutcome o;
-      try {
-        Prepared p = prepare_locked(t, op, in, &keys);
-        o.view = apply_locked(t, p, src, now, ev);
-      } catch (const ApiError& e) {
-        o.error = e;
-        o.error->context["objectWriteTraceId"] = {in.trace_id};
-      }
-      out.push_back(std::move(o));
-    }
-    return out;
-  }
-  std::vector<Prepared> prepared;
-  prepared.reserve(inputs.size());
-  for (auto& in : inputs) prepared.push_back(prepare_locked(t, op, in, inputs.size() > 1 ? &keys : nullptr));
-  for (auto& p : prepared) {
-    WriteOutcome o;
-    o.view = apply_locked(t, p, src, now, ev);
-    out.push_back(std::move(o));
   }
   return out;
 }
