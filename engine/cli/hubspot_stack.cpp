@@ -1,5 +1,6 @@
 #include "engine/cli/hubspot_stack.h"
 
+#include <algorithm>
 #include <sstream>
 
 #include "connectors/hubspot/oauth.h"
@@ -35,16 +36,20 @@ void warn_if_insecure(const config::Config& cfg) {
       config::url_host(cfg.hubspot.base_url).value_or("?"));
 }
 
-namespace {
-
 ratelimit::LimiterConfig limiter_config(const config::Config& cfg) {
   ratelimit::LimiterConfig l;
   l.burst_limit = cfg.rate_limit.tier;
   l.headroom = cfg.rate_limit.headroom;
   l.daily_limit = cfg.rate_limit.daily_limit;
   l.search_limit = cfg.rate_limit.search_per_second;
+  // A permit is settled when its answer (or failure) comes, at the latest
+  // after the transport's timeout: only a lost one may be taken as answered.
+  l.settle_within = std::max<ratelimit::Clock::Duration>(
+      l.settle_within, std::chrono::milliseconds(cfg.hubspot.timeout_ms) + std::chrono::seconds(60));
   return l;
 }
+
+namespace {
 
 hubspot::ClientConfig client_config(const config::Config& cfg, bool interactive) {
   hubspot::ClientConfig c;

@@ -37,6 +37,10 @@ struct HubSpotStack {
   hubspot::HubSpotCrm crm;
 };
 
+/// The portal's limits from cfg.rate_limit; a permit nobody settles is taken
+/// as answered no sooner than a minute after hubspot.timeout_ms.
+ratelimit::LimiterConfig limiter_config(const config::Config& cfg);
+
 /// The OAuth app settings of a configuration; the consent page is
 /// hubspot.authorize_url or the one derived from base_url (config/urls.h).
 hubspot::OAuthApp oauth_app(const config::Config& cfg);

@@ -156,6 +156,17 @@ TEST_F(PushTest, APassThatYieldsSendsOneWaveAndLeavesTheRestForTheNext) {
   expect_hubspot_equals_table();
 }
 
+// A permit's slot is held until its answer could still come: never freed
+// before the transport's own timeout has passed.
+TEST(LimiterSettings, APermitOutlivesTheTransportTimeout) {
+  config::Config cfg;
+  EXPECT_EQ(cli::limiter_config(cfg).settle_within, std::chrono::seconds(120));
+  cfg.hubspot.timeout_ms = 300'000;
+  EXPECT_EQ(cli::limiter_config(cfg).settle_within, std::chrono::seconds(360));
+  cfg.rate_limit.tier = 250;
+  EXPECT_EQ(cli::limiter_config(cfg).burst_limit, 250);
+}
+
 TEST_F(PushTest, ChangedEmailUpdatesTheSameContact) {
   start();
   if (!h_) return;  // skipped or failed: no database
