@@ -17,22 +17,41 @@ void write_outputs(json::Writer& w, const actions::Outputs& outputs) {
   w->EndObject();
 }
 
-void write_input(json::Writer& w, const actions::FieldDef& f) {
-  w->StartObject();
-  w.key("typeDefinition");
-  w->StartObject();
+// A typeDefinition's name, type, fieldType and options. Input fields take
+// options as label/value; output fields need the full Option shape the
+// automation API's schema requires (`full`).
+void write_type_head(json::Writer& w, const actions::FieldDef& f, bool full) {
   w.kv("name", f.name);
   w.kv("type", f.type);
   w.kv("fieldType", f.field_type);
   w.key("options");
   w->StartArray();
+  int order = 0;
   for (const auto& o : f.options) {
     w->StartObject();
     w.kv("label", o.label);
     w.kv("value", o.value);
+    if (full) {
+      w.kv("description", "");
+      w.key("displayOrder");
+      w->Int(order++);
+      w.key("doubleData");
+      w->Double(0);
+      w.key("hidden");
+      w->Bool(false);
+      w.key("readOnly");
+      w->Bool(false);
+    }
     w->EndObject();
   }
   w->EndArray();
+}
+
+void write_input(json::Writer& w, const actions::FieldDef& f) {
+  w->StartObject();
+  w.key("typeDefinition");
+  w->StartObject();
+  write_type_head(w, f, /*full=*/false);
   w->EndObject();
   w.key("supportedValueTypes");
   w->StartArray();
@@ -54,28 +73,7 @@ void write_output(json::Writer& w, const actions::FieldDef& f) {
   w->StartObject();
   w.key("typeDefinition");
   w->StartObject();
-  w.kv("name", f.name);
-  w.kv("type", f.type);
-  w.kv("fieldType", f.field_type);
-  w.key("options");
-  w->StartArray();
-  int order = 0;
-  for (const auto& o : f.options) {
-    w->StartObject();
-    w.kv("label", o.label);
-    w.kv("value", o.value);
-    w.kv("description", "");
-    w.key("displayOrder");
-    w->Int(order++);
-    w.key("doubleData");
-    w->Double(0);
-    w.key("hidden");
-    w->Bool(false);
-    w.key("readOnly");
-    w->Bool(false);
-    w->EndObject();
-  }
-  w->EndArray();
+  write_type_head(w, f, /*full=*/true);
   w.key("externalOptions");
   w->Bool(false);
   w.key("useChirp");
