@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <mutex>
 #include <random>
@@ -77,9 +78,10 @@ class ServeUnderFire : public ::testing::Test {
   // Postgres writers change first names (and add rows); HubSpot users
   // change cities: each side's last write must survive.
   void start_edits() {
+    stop_ = false;
     editors_.emplace_back([this] {
-      std::mt19937 rng(1);
-      for (int seq = 1; !stop_.load(); ++seq) {
+      std::mt19937 rng(1 + pg_seq_);
+      for (int seq = ++pg_seq_; !stop_.load(); seq = ++pg_seq_) {  // numbers go on across soak rounds
         std::lock_guard lock(mu_);
         if (seq % 25 == 0) {
           const std::string email = "new" + std::to_string(seq) + "@example.com";
@@ -92,8 +94,8 @@ class ServeUnderFire : public ::testing::Test {
       }
     });
     editors_.emplace_back([this] {
-      std::mt19937 rng(2);
-      for (int seq = 1; !stop_.load(); ++seq) {
+      std::mt19937 rng(2 + hs_seq_);
+      for (int seq = ++hs_seq_; !stop_.load(); seq = ++hs_seq_) {
         const std::size_t i = rng() % contact_ids_.size();
         h_->sim.ui_edit("contacts", contact_ids_[i], {{"city", "c" + std::to_string(seq)}});
         {
@@ -138,6 +140,44 @@ class ServeUnderFire : public ::testing::Test {
     EXPECT_GT(checked, static_cast<std::size_t>(kRows));  // the rows added meanwhile too
   }
 
+  // 20 x kill -9 at random moments under edits, each followed by a restart;
+  // the kill points are printed.
+  void twenty_kills(std::mt19937_64& rng) {
+    std::string points;
+    int trials = 0;
+    for (; trials < 20; ++trials) {
+      const int after_ms = 150 + static_cast<int>(rng() % 1200);
+      std::this_thread::sleep_for(std::chrono::milliseconds(after_ms));
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+      points += (points.empty() ? "" : ",") + std::to_string(after_ms);
+      start();
+    }
+    std::printf("serve crash trials: %d kill -9 after %s ms of serving each\n", trials, points.c_str());
+  }
+
+  // The simulator's whole fault matrix on every CRM route.
+  static sim::FaultRule fault_matrix() {
+    sim::FaultRule f;
+    f.route = "/crm/*";
+    f.pct_500 = 15;
+    f.pct_429 = 15;
+    f.pct_423 = 10;
+    f.pct_slow = 5;
+    f.slow_ms = 1500;
+    f.pct_drop = 5;
+    f.pct_reset = 5;
+    f.pct_malformed = 5;
+    return f;
+  }
+
+  static long rss_kib(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    for (std::string line; std::getline(in, line);)
+      if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+    return -1;
+  }
+
   std::unique_ptr<PushHarness> h_;
   int port_ = 0;
   std::string config_, log_;
@@ -146,40 +186,45 @@ class ServeUnderFire : public ::testing::Test {
   std::mutex mu_;
   std::map<std::string, std::string> last_city_;  // guarded by mu_ while editing
   std::atomic<bool> stop_{false};
+  int pg_seq_ = 0, hs_seq_ = 0;  // each written by its editor thread only
   std::vector<std::thread> editors_;
 };
 
+// One round in the test command. The soak: with HUBSYNC_SOAK_MINUTES=N,
+// rounds of 20 kills, then one serve through the fault matrix (8 s) and
+// under edits for a minute, then convergence, until N minutes have passed
+// (run the binary itself: ctest's timeout is for one round); each round
+// prints that serve's RSS at the start and the end of its minute.
 TEST_F(ServeUnderFire, TwentyKillsUnderTwoWayEditsLoseNothingAndMakeNothingTwice) {
-  start_edits();
+  const char* soak_env = std::getenv("HUBSYNC_SOAK_MINUTES");
+  const int soak_minutes = soak_env ? std::atoi(soak_env) : 0;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::minutes(soak_minutes);
   std::mt19937_64 rng(20261203);
-  std::string points;
-  int trials = 0;
-  for (; trials < 20; ++trials) {
-    const int after_ms = 150 + static_cast<int>(rng() % 1200);
-    std::this_thread::sleep_for(std::chrono::milliseconds(after_ms));
-    kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-    points += (points.empty() ? "" : ",") + std::to_string(after_ms);
-    start();
-  }
-  std::printf("serve crash trials: %d kill -9 after %s ms of serving each\n", trials, points.c_str());
-  std::this_thread::sleep_for(std::chrono::seconds(1));
-  stop_edits();
-  expect_converged();
+  int round = 0;
+  do {
+    ++round;
+    start_edits();
+    twenty_kills(rng);
+    long rss_before = 0;
+    if (soak_minutes > 0) {  // then one serve through the fault matrix and a quiet minute
+      std::this_thread::sleep_for(std::chrono::seconds(3));
+      rss_before = rss_kib(pid_);
+      h_->sim.set_faults({fault_matrix()});
+      std::this_thread::sleep_for(std::chrono::seconds(8));
+      h_->sim.set_faults({});
+      std::this_thread::sleep_for(std::chrono::seconds(50));
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    stop_edits();
+    expect_converged();
+    if (soak_minutes > 0)
+      std::printf("soak round %d: converged, %s rows; the last serve's RSS %ld -> %ld KiB over its minute\n", round,
+                  h_->db.scalar("SELECT count(*) FROM people").c_str(), rss_before, rss_kib(pid_));
+  } while (!HasFailure() && std::chrono::steady_clock::now() < until);
 }
 
 TEST_F(ServeUnderFire, TheSimulatorsFaultMatrixUnderTwoWayEditsStillConverges) {
-  sim::FaultRule f;
-  f.route = "/crm/*";
-  f.pct_500 = 15;
-  f.pct_429 = 15;
-  f.pct_423 = 10;
-  f.pct_slow = 5;
-  f.slow_ms = 1500;
-  f.pct_drop = 5;
-  f.pct_reset = 5;
-  f.pct_malformed = 5;
-  h_->sim.set_faults({f});
+  h_->sim.set_faults({fault_matrix()});
   start_edits();
   std::this_thread::sleep_for(std::chrono::seconds(8));
   stop_edits();
