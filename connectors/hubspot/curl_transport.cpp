@@ -3,7 +3,6 @@
 #include <curl/curl.h>
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <cctype>
 #include <mutex>
 
@@ -70,28 +69,6 @@ model::Error transport_error(CURLcode code, const char* detail) {
 }
 
 }  // namespace
-
-std::string_view find_header(const Headers& headers, std::string_view name) {
-  for (const auto& [k, v] : headers) {
-    if (k.size() == name.size() &&
-        std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-        }))
-      return v;
-  }
-  return {};
-}
-
-const char* to_string(HttpMethod m) {
-  switch (m) {
-    case HttpMethod::get: return "GET";
-    case HttpMethod::post: return "POST";
-    case HttpMethod::put: return "PUT";
-    case HttpMethod::patch: return "PATCH";
-    case HttpMethod::del: return "DELETE";
-  }
-  return "GET";
-}
 
 struct CurlTransport::Handle {
   CURL* easy = nullptr;

@@ -42,33 +42,6 @@
 #include "engine/ratelimit/fake_clock.h"
 #include "engine/ratelimit/rate_limiter.h"
 
-namespace hubsync::hubspot {
-
-// curl_transport.cpp defines these two helpers of http_transport.h next to
-// the libcurl transport; the fuzzer links no libcurl, so it carries its own
-// copies (same contract: the first header named so, case-insensitively).
-std::string_view find_header(const Headers& headers, std::string_view name) {
-  for (const auto& [k, v] : headers)
-    if (k.size() == name.size() && std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-        }))
-      return v;
-  return {};
-}
-
-const char* to_string(HttpMethod m) {
-  switch (m) {
-    case HttpMethod::get: return "GET";
-    case HttpMethod::post: return "POST";
-    case HttpMethod::put: return "PUT";
-    case HttpMethod::patch: return "PATCH";
-    case HttpMethod::del: return "DELETE";
-  }
-  return "GET";
-}
-
-}  // namespace hubsync::hubspot
-
 namespace {
 
 using namespace std::chrono_literals;
