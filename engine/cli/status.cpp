@@ -70,6 +70,9 @@ void collect_status(const std::vector<mapping::Mapping>& mappings, state::StateS
     if (auto b = store->inbox_backlog(); b.ok()) inbox = std::move(*b);
     if (auto p = store->list_passes(); p.ok()) passes = std::move(*p);
     if (auto r = store->last_run(); r.ok()) report.last_run = *r;
+    const bool any_actions = std::any_of(mappings.begin(), mappings.end(), [](const auto& m) { return !m.actions.empty(); });
+    if (any_actions)
+      if (auto a = store->action_summary(now - kDayMs); a.ok()) report.actions = *a;
   }
   for (const auto& m : mappings) {
     MappingStatus ms;
@@ -127,6 +130,14 @@ std::string status_text(const StatusReport& r) {
     out << "  last run: " << r.last_run->mode << " started " << format_when(r.last_run->started_at_ms)
         << (r.last_run->finished_at_ms ? ", finished " + format_when(r.last_run->finished_at_ms) : ", not finished")
         << (r.last_run->errors.empty() ? "" : ", with errors") << "\n";
+  if (r.actions) {
+    const auto& a = *r.actions;
+    out << "  workflow actions: " << a.executions << " execution(s) in the last 24 h (" << a.running
+        << " running); " << a.awaiting_callback << " waiting for HubSpot to accept their callback";
+    if (a.awaiting_callback > 0) out << " (oldest since " << format_when(a.oldest_awaiting_ms) << ")";
+    out << "\n";
+    if (!a.last_error.empty()) out << "    last callback failure: " << a.last_error << "\n";
+  }
   for (const auto& m : r.mappings) {
     out << "\n" << m.name << " (" << m.table << " <-> " << m.object << ", direction " << m.direction
         << "): conflicts in the last 24 h " << m.conflicts_24h << "\n";
@@ -189,10 +200,19 @@ std::string status_json(const StatusReport& r) {
     run = "{\"mode\":" + model::json_quote(r.last_run->mode) + ",\"started_at\":" + jtime(r.last_run->started_at_ms) +
           ",\"finished_at\":" + jtime(r.last_run->finished_at_ms) + ",\"errors\":" +
           model::json_quote(r.last_run->errors) + "}";
+  std::string actions = "null";
+  if (r.actions)
+    actions = "{\"executions_24h\":" + std::to_string(r.actions->executions) + ",\"running\":" +
+              std::to_string(r.actions->running) + ",\"awaiting_callback\":" +
+              std::to_string(r.actions->awaiting_callback) + ",\"oldest_awaiting\":" +
+              jtime(r.actions->awaiting_callback > 0 ? std::optional<state::TimeMs>(r.actions->oldest_awaiting_ms)
+                                                     : std::nullopt) +
+              ",\"last_error\":" + (r.actions->last_error.empty() ? "null" : model::json_quote(r.actions->last_error)) +
+              "}";
   return "{\"version\":1,\"generated_at\":" + jtime(r.generated_at_ms) + ",\"postgres\":" + jreach(r.postgres) +
          ",\"hubspot\":" + jreach(r.hubspot) + ",\"state_store\":" + jreach(r.state) +
          ",\"hubspot_daily_budget\":{\"used\":" + jnum(r.daily_used) + ",\"limit\":" + jnum(r.daily_limit) +
-         "},\"last_run\":" + run + ",\"mappings\":[" + maps + "\n]}\n";
+         "},\"last_run\":" + run + ",\"actions\":" + actions + ",\"mappings\":[" + maps + "\n]}\n";
 }
 
 }  // namespace hubsync::cli

@@ -49,6 +49,9 @@ struct StatusReport {
   std::optional<std::int64_t> daily_used;   ///< HubSpot requests counted today (HubSpot's own count)
   std::optional<std::int64_t> daily_limit;  ///< the portal's daily limit
   std::optional<state::RunRecord> last_run;
+  /// Workflow action executions of the last 24 h and those waiting for their
+  /// callback; set when a mapping declares actions and the store is open.
+  std::optional<state::ActionSummary> actions;
   std::vector<MappingStatus> mappings;
 };
 

@@ -184,4 +184,27 @@ Result<std::size_t> SqliteStateStore::purge_actions(TimeMs before_ms) {
   return static_cast<std::size_t>(db_->changes());
 }
 
+Result<ActionSummary> SqliteStateStore::action_summary(TimeMs since_ms) {
+  std::lock_guard lock(mu_);
+  auto q = db_->prepare(
+      "SELECT (SELECT count(*) FROM action_executions WHERE created_at_ms >= ?1), "
+      "(SELECT count(*) FROM action_executions WHERE created_at_ms >= ?1 AND state = 'running'), "
+      "count(*), min(created_at_ms), "
+      "(SELECT last_error FROM action_executions WHERE blocked = 1 AND delivered = 0 AND last_error <> '' "
+      " ORDER BY updated_at_ms DESC LIMIT 1) "
+      "FROM action_executions WHERE state = 'done' AND blocked = 1 AND delivered = 0");
+  if (!q) return std::move(q).error();
+  q->bind(since_ms);
+  auto row = q->step();
+  if (!row) return std::move(row).error();
+  ActionSummary s;
+  if (!*row) return s;
+  s.executions = q->int64(0);
+  s.running = q->int64(1);
+  s.awaiting_callback = q->int64(2);
+  s.oldest_awaiting_ms = q->opt_int64(3).value_or(0);
+  s.last_error = q->opt_text(4).value_or("");
+  return s;
+}
+
 }  // namespace hubsync::state

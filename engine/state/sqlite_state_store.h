@@ -171,6 +171,7 @@ class SqliteStateStore final : public StateStore {
   Status callback_attempted(const std::string& callback_id, const std::string& error,
                             TimeMs next_at_ms) override;
   Result<std::size_t> purge_actions(TimeMs before_ms) override;
+  Result<ActionSummary> action_summary(TimeMs since_ms) override;
 
   Status save_oauth_tokens(const OAuthTokens& tokens) override;
   Result<std::optional<OAuthTokens>> load_oauth_tokens(const std::string& portal_id) override;

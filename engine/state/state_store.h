@@ -255,6 +255,18 @@ struct ActionExecution {
   TimeMs updated_at_ms = 0;
 };
 
+/// What the workflow action executions recorded since a time come to, for
+/// `hubsync status` and the health page.
+struct ActionSummary {
+  std::int64_t executions = 0;  ///< created since
+  std::int64_t running = 0;     ///< of those, not finished yet
+  /// Blocked executions (any age) finished but whose completion HubSpot has
+  /// not accepted yet: their workflows wait.
+  std::int64_t awaiting_callback = 0;
+  TimeMs oldest_awaiting_ms = 0;  ///< when the oldest of them was created; 0: none
+  std::string last_error;         ///< of the latest failed callback attempt among them; no secrets
+};
+
 /// The engine's durable state: checkpoints, identity map, merge base, webhook
 /// inbox, dead letters, conflict log, run history and OAuth tokens
 /// (docs/architecture.md, State).
@@ -512,6 +524,9 @@ class StateStore {
   /// Deletes executions created before `before_ms` (HubSpot retries an
   /// execution for three days at most); returns how many.
   virtual Result<std::size_t> purge_actions(TimeMs before_ms) = 0;
+  /// Counts of executions created since `since_ms` and of those still
+  /// waiting for their callback (ActionSummary). Read-only.
+  virtual Result<ActionSummary> action_summary(TimeMs since_ms) = 0;
 
   // --- OAuth tokens ---
 

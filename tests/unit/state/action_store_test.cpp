@@ -106,5 +106,37 @@ TEST_F(ActionStoreTest, PurgeDeletesOldExecutionsWithTheirOutputs) {
   EXPECT_FALSE(store_->get_action("old").value()->done);
 }
 
+// What `hubsync status` shows: the executions since a time, those running,
+// and the blocked ones whose workflow still waits for an accepted callback.
+TEST_F(ActionStoreTest, TheSummaryCountsRecentExecutionsAndCallbacksStillWaiting) {
+  begin("yesterday");
+  ASSERT_TRUE(store_->block_action("yesterday").ok());
+  ASSERT_TRUE(store_->finish_action("yesterday", {{"hubsync_outcome", "synced"}}).ok());
+  ASSERT_TRUE(store_->callback_attempted("yesterday", "HTTP 502 from HubSpot", kT0 + 1000).ok());
+  clock_.advance(86'400'000);
+  const auto today = clock_.wall_ms();
+  begin("answered");
+  ASSERT_TRUE(store_->finish_action("answered", {{"hubsync_outcome", "found"}}).ok());
+  begin("running");
+  begin("delivered");
+  ASSERT_TRUE(store_->block_action("delivered").ok());
+  ASSERT_TRUE(store_->finish_action("delivered", {{"hubsync_outcome", "synced"}}).ok());
+  ASSERT_TRUE(store_->callback_attempted("delivered", "", 0).ok());
+
+  auto s = store_->action_summary(today);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(s->executions, 3);
+  EXPECT_EQ(s->running, 1);
+  EXPECT_EQ(s->awaiting_callback, 1);  // yesterday's, whatever its age
+  EXPECT_EQ(s->oldest_awaiting_ms, kT0);
+  EXPECT_EQ(s->last_error, "HTTP 502 from HubSpot");
+
+  ASSERT_TRUE(store_->callback_attempted("yesterday", "", 0).ok());
+  s = store_->action_summary(today);
+  EXPECT_EQ(s->awaiting_callback, 0);
+  EXPECT_EQ(s->oldest_awaiting_ms, 0);
+  EXPECT_EQ(s->last_error, "");
+}
+
 }  // namespace
 }  // namespace hubsync::state
