@@ -113,6 +113,22 @@ std::string conflicts_table(state::StateStore& store) {
   return out + "</table>";
 }
 
+// Workflow actions, when any ran in the last 24 h or a workflow still waits
+// for an accepted callback; nothing otherwise.
+std::string actions_section(state::StateStore& store, std::int64_t now_ms) {
+  auto a = store.action_summary(now_ms - 86'400'000);
+  if (!a.ok()) return "<h2>Workflow actions</h2><p class=\"bad\">" + html_escape(a.error().message) + "</p>";
+  if (a->executions == 0 && a->awaiting_callback == 0) return "";
+  std::string out = "<h2>Workflow actions</h2><p id=\"actions\"><span data-field=\"executions\">" +
+                    std::to_string(a->executions) + "</span> execution(s) in the last 24 h (" +
+                    std::to_string(a->running) + " running); <span data-field=\"awaiting\" class=\"" +
+                    (a->awaiting_callback > 0 ? "bad" : "ok") + "\">" + std::to_string(a->awaiting_callback) +
+                    "</span> waiting for HubSpot to accept their callback";
+  if (a->awaiting_callback > 0) out += " (oldest since " + format_when(a->oldest_awaiting_ms) + ")";
+  if (!a->last_error.empty()) out += "; last callback failure: " + html_escape(a->last_error);
+  return out + ".</p>";
+}
+
 std::string budget(const ratelimit::LimiterStats& l) {
   std::string out = "<p id=\"budget\">HubSpot rate budget: burst <span data-field=\"burst\">" +
                     std::to_string(l.burst_used) + " of " + std::to_string(l.burst_limit) +
@@ -159,6 +175,7 @@ std::string render_health_page(const service::HealthView& v, state::StateStore& 
   out += "<h2>Mappings</h2>" + directions_table(v, store);
   out += "<h2>Dead letters</h2>" + dead_letters_table(store);
   out += "<h2>Recent conflicts</h2>" + conflicts_table(store);
+  out += actions_section(store, now_ms);
   out += "<h2>Rate budget</h2>" + budget(v.limiter);
   return out + "</body></html>\n";
 }

@@ -284,6 +284,10 @@ TEST_F(ServeActionsBlocked, ACompletionHubSpotFailsIsRetriedUntilItIsAccepted) {
   EXPECT_TRUE(eventually([&] {
     return refused() >= 2 && status().find(R"("awaiting_callback":1,"oldest_awaiting":"20)") != std::string::npos;
   }, std::chrono::seconds(30), std::chrono::milliseconds(100))) << status();
+  // The health page says so too.
+  EXPECT_NE(http_get(listen_port_, "/").second.find(R"(<span data-field="awaiting" class="bad">1</span>)"),
+            std::string::npos)
+      << http_get(listen_port_, "/").second;
   h_->sim.set_faults({slow});
   const auto x = h_->sim.wait_execution(cb, std::chrono::seconds(90),
                                         [](const sim::ActionExecution& a) { return a.state == "completed"; });
