@@ -9,11 +9,6 @@ namespace hubsync::ratelimit {
 
 namespace {
 
-// Our clock and the portal's are not the same clock: requests of ours this
-// close to the edge of the portal's window may be on either side of it, and
-// are not taken for other apps' traffic.
-constexpr Clock::Duration kEdgeSlack = 100ms;
-
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) ==
@@ -67,6 +62,11 @@ RateLimitHeaders parse_rate_limit_headers(
   return h;
 }
 
+int RateLimiter::shared(int limit, double headroom) {
+  if (headroom <= 0) return limit;
+  return std::max(1, limit - std::max(1, static_cast<int>(static_cast<double>(limit) * headroom / 2)));
+}
+
 int RateLimiter::effective(int limit, double headroom) {
   // At least one slot stays free even when the headroom rounds to nothing:
   // requests stamped at the window's edge can reach the server in another
@@ -87,6 +87,7 @@ RateLimiter::RateLimiter(Clock& clock, LimiterConfig config)
               config.search_interval),
       daily_(config.daily_limit, config.headroom, config.utc_offset_minutes),
       raw_burst_limit_(config.burst_limit) {
+  burst_.set_shared_limit(shared(config.burst_limit, config.headroom));
   search_.set_guard(config.search_guard);
   burst_.set_settle_within(config.settle_within);
   search_.set_settle_within(config.settle_within);
@@ -152,27 +153,20 @@ void RateLimiter::observe(const RateLimitHeaders& h, const Permit& permit) {
     if (h.max && *h.max > 0 && *h.max != raw_burst_limit_) {
       raw_burst_limit_ = static_cast<int>(*h.max);
       burst_.set_limit(effective(raw_burst_limit_, config_.headroom));
+      burst_.set_shared_limit(shared(raw_burst_limit_, config_.headroom));
     }
   }
   if (h.max && h.remaining) {
-    // The server's count in the window that ended when our request arrived
-    // (between its send and now), against what we know it counted then: the
-    // difference is other apps' use. Ours count by when they may have
-    // arrived: sent by ours (give or take the slack), and answered inside
-    // that window or still in flight — not by the answer time settle()
-    // holds them from, which would take requests answered during ours for
-    // someone else's. Nor by every request in flight meanwhile: those sent
-    // after ours mostly arrived after it, and counting them would hide as
-    // much of the others' traffic as we send in one latency.
+    // The server's count in the window that ended when our request arrived,
+    // less ours it had counted then, is the others' use of that window. It
+    // depends on when the request was sent, not on when its answer is read
+    // here: a late answer (a busy CPU) says no less about the others. The
+    // estimate may be off by a request or two at the window's edges (the
+    // network reorders); the shared limit's margin absorbs that.
     const auto now = clock_.monotonic();
     const std::int64_t server_used = *h.max - std::max<std::int64_t>(0, *h.remaining);
-    const int known = burst_.known_at_arrival(permit.sent_at, now, kEdgeSlack);
-    const std::int64_t deficit = server_used - known;
-    if (deficit > 0) {
-      // They arrived by now at the latest: held from now, like ours.
-      burst_.add_external(static_cast<int>(deficit), now);
-      stats_.external_seen += deficit;
-    }
+    const std::int64_t others = server_used - burst_.ours_at_arrival(permit.sent_at, permit.id);
+    burst_.note_others(static_cast<int>(std::clamp<std::int64_t>(others, 0, *h.max)), now);
   }
   if (h.daily && h.daily_remaining) daily_.correct(*h.daily, *h.daily_remaining, wall);
 }
@@ -211,6 +205,8 @@ LimiterStats RateLimiter::stats() const {
   const auto now = clock_.monotonic();
   s.burst_limit = burst_.limit();
   s.burst_used = burst_.used_at(now);
+  s.others_used = burst_.others_at(now);
+  s.shared_limit = burst_.shared_limit();
   s.search_limit = search_.limit();
   s.search_used = search_.used_at(now);
   s.in_flight = burst_.in_flight_at(now);

@@ -25,7 +25,10 @@ int burst_limit_for(Tier tier);  ///< 100, 110, 190, 190, 250
 struct LimiterConfig {
   int burst_limit = 190;                     ///< per burst_interval, before headroom
   Clock::Duration burst_interval = 10'000ms;
-  double headroom = 0.05;                    ///< fraction left for other apps on the portal
+  /// Fraction of the burst left for other apps on the portal while none is
+  /// seen. Once the headers show their use, hubsync leaves them that use
+  /// plus half this fraction (at least one request) instead.
+  double headroom = 0.05;
   std::int64_t daily_limit = 0;              ///< 0: unknown until the headers say
   int search_limit = 5;                      ///< search requests per search_interval
   Clock::Duration search_interval = 1'000ms;
@@ -76,6 +79,8 @@ struct Permit {
 struct LimiterStats {
   int burst_limit = 0;            ///< effective (after headroom)
   int burst_used = 0;             ///< in the current window, ours and others'
+  int others_used = 0;            ///< others' use of the current window, from the headers
+  int shared_limit = 0;           ///< ours and others' together, while others are seen
   int search_limit = 0;
   int search_used = 0;            ///< in the current search window
   int in_flight = 0;              ///< permits granted and not yet settled
@@ -83,7 +88,6 @@ struct LimiterStats {
   std::int64_t daily_used = 0;
   std::int64_t granted = 0;
   std::int64_t waited = 0;        ///< grants that had to wait
-  std::int64_t external_seen = 0; ///< requests by other apps inferred from headers
   std::int64_t rate_limited = 0;  ///< 429s reported through on_rate_limited
 };
 
@@ -117,14 +121,15 @@ class RateLimiter {
   model::Result<Permit> acquire(Lane lane, Clock::Duration max_wait = 60'000ms);
 
   /// Corrects the buckets from a response's headers: adopts the portal's
-  /// real limit and interval (when learn_from_headers), counts requests that
-  /// other apps made in the window, updates the daily budget. The portal's
-  /// count (Max - Remaining) is taken at the request's arrival, somewhere
-  /// between `permit.sent_at` and now, and compared with our requests sent
-  /// by then and not answered before its window (RollingWindow::
-  /// known_at_arrival); the excess is other apps' traffic and is held from
-  /// now, like a settled permit. Call before or after settle(), the same
-  /// result.
+  /// real limit and interval (when learn_from_headers), notes the other
+  /// apps' use of the window, updates the daily budget. The portal's count
+  /// (Max - Remaining) is taken at the request's arrival, just after
+  /// `permit.sent_at`, less ours sent in the interval before it (RollingWindow::
+  /// ours_at_arrival); what is left is the other apps' use, which holds
+  /// slots as the most seen in the last interval (RollingWindow::
+  /// note_others). While others are seen, ours and theirs together stay
+  /// within the limit less half the headroom. Call before or after
+  /// settle(), the same result.
   void observe(const RateLimitHeaders& headers, const Permit& permit);
 
   /// Settles a permit once its exchange is over — answered, or failed in
@@ -147,6 +152,7 @@ class RateLimiter {
 
  private:
   static int effective(int limit, double headroom);
+  static int shared(int limit, double headroom);
   Clock::Duration wait_locked(Lane lane, Clock::Duration now, std::int64_t wall);
 
   Clock& clock_;

@@ -5,9 +5,11 @@
 namespace hubsync::ratelimit {
 
 RollingWindow::RollingWindow(int limit, Duration interval)
-    : limit_(std::max(1, limit)), interval_(std::max(Duration(1), interval)) {}
+    : limit_(std::max(1, limit)), shared_limit_(limit_), interval_(std::max(Duration(1), interval)) {}
 
 void RollingWindow::set_limit(int limit) { limit_ = std::max(1, limit); }
+
+void RollingWindow::set_shared_limit(int limit) { shared_limit_ = std::max(1, limit); }
 
 void RollingWindow::set_interval(Duration interval) { interval_ = std::max(Duration(1), interval); }
 
@@ -23,16 +25,23 @@ RollingWindow::Duration RollingWindow::wait_at(Duration now) const {
   auto free_open = [&](const Open& o) { return std::min(now, deadline(o)) + span; };
   auto s = std::partition_point(spent_.begin(), spent_.end(), [&](const Spent& e) { return free_settled(e) <= at; });
   auto o = std::partition_point(open_.begin(), open_.end(), [&](const Open& e) { return free_open(e) <= at; });
-  const auto in_window = static_cast<int>((spent_.end() - s) + (open_.end() - o));
-  if (in_window < limit_) return at - now;
-  // The (in_window - limit + 1)-th token to free makes room for one more.
-  Duration frees_at{0};
-  for (int k = in_window - limit_; k >= 0; --k) {
-    if (o == open_.end() || (s != spent_.end() && free_settled(*s) <= free_open(*o))) {
-      frees_at = free_settled(*s++);
-    } else {
-      frees_at = free_open(*o++);
+  const auto ours = static_cast<int>((spent_.end() - s) + (open_.end() - o));
+  const int others = others_at(at);
+  const int room = std::min(limit_, shared_limit_ - others);
+  if (ours < room) return at - now;
+  // The (ours - room + 1)-th of ours to free makes room for one more, unless
+  // the others' level falls first.
+  Duration frees_at = others > 0 ? others_fall_after(at) : Duration::max();
+  if (room > 0) {
+    Duration ours_free{0};
+    for (int k = ours - room; k >= 0; --k) {
+      if (o == open_.end() || (s != spent_.end() && free_settled(*s) <= free_open(*o))) {
+        ours_free = free_settled(*s++);
+      } else {
+        ours_free = free_open(*o++);
+      }
     }
+    frees_at = std::min(frees_at, ours_free);
   }
   return std::max(at, frees_at) - now;
 }
@@ -45,7 +54,7 @@ void RollingWindow::insert(Spent e) {
 
 void RollingWindow::take(Duration now) {
   prune(now);
-  insert({now, now, 0, false});
+  insert({now, now, 0});
 }
 
 void RollingWindow::open(std::uint64_t id, Duration now) {
@@ -61,7 +70,7 @@ void RollingWindow::settle(std::uint64_t id, Duration opened, Duration now) {
       it != open_.end()) {
     const Open o = *it;
     open_.erase(it);
-    insert({std::max(now, o.sent), o.sent, id, false});
+    insert({std::max(now, o.sent), o.sent, id});
     return;
   }
   // Settled before, or outlived settle_within: the answer came now, so the
@@ -76,26 +85,37 @@ void RollingWindow::settle(std::uint64_t id, Duration opened, Duration now) {
     insert(e);
     return;
   }
-  insert({std::max(now, opened), opened, id, false});
+  insert({std::max(now, opened), opened, id});
 }
 
-void RollingWindow::add_external(int n, Duration at) {
-  for (int i = 0; i < n; ++i) insert({at, at, 0, true});
+void RollingWindow::note_others(int n, Duration at) {
+  prune(at);
+  while (!others_.empty() && others_.back().n <= n) others_.pop_back();
+  if (n > 0) others_.push_back({at, n});
 }
 
-int RollingWindow::known_at_arrival(Duration sent, Duration now, Duration slack) const {
-  // A request of ours answered before `from` arrived before the window; one
-  // sent after `to` is taken to have arrived after the request asking. Others'
-  // traffic recorded up to now was counted by some earlier answer's window
-  // and must not be counted twice.
-  const Duration from = sent - interval_ - slack;
-  const Duration to = sent + slack;
-  int n = 0;
-  for (auto it = std::partition_point(spent_.begin(), spent_.end(), [&](const Spent& e) { return e.from <= from; });
-       it != spent_.end(); ++it)
-    if (it->external ? it->from <= now : it->sent <= to) ++n;
+int RollingWindow::others_at(Duration now) const {
+  for (const auto& e : others_)
+    if (e.at > now - interval_) return e.n;  // n falls along the deque: the first valid is the most
+  return 0;
+}
+
+RollingWindow::Duration RollingWindow::others_fall_after(Duration at) const {
+  for (const auto& e : others_)
+    if (e.at > at - interval_) return e.at + interval_;
+  return at;
+}
+
+int RollingWindow::ours_at_arrival(Duration sent, std::uint64_t id) const {
+  const Duration from = sent - interval_;
+  auto before = [&](Duration t, std::uint64_t other) {
+    return t > from && (t < sent || (t == sent && other != 0 && other < id));
+  };
+  int n = 1;  // the request itself
+  for (const auto& e : spent_)
+    if (before(e.sent, e.id)) ++n;
   for (const auto& o : open_)
-    if (o.sent <= to && std::min(now, deadline(o)) > from) ++n;
+    if (before(o.sent, o.id)) ++n;
   return n;
 }
 
@@ -105,7 +125,7 @@ int RollingWindow::used_at(Duration now) const {
   int n = static_cast<int>(spent_.end() - it);
   for (const auto& o : open_)
     if (std::min(now, deadline(o)) > from) ++n;
-  return n;
+  return n + others_at(now);
 }
 
 int RollingWindow::in_flight_at(Duration now) const {
@@ -120,12 +140,13 @@ void RollingWindow::prune(Duration now) {
   while (!open_.empty() && deadline(open_.front()) <= now) {
     const Open o = open_.front();
     open_.erase(open_.begin());
-    insert({deadline(o), o.sent, o.id, false});
+    insert({deadline(o), o.sent, o.id});
   }
   // Entries are kept for two intervals so header corrections can compare the
   // server's count at a past send time with ours.
   const Duration keep = interval_ + std::max(interval_, guard_);
   while (!spent_.empty() && spent_.front().from <= now - keep) spent_.pop_front();
+  while (!others_.empty() && others_.front().at <= now - interval_) others_.pop_front();
 }
 
 }  // namespace hubsync::ratelimit

@@ -55,19 +55,29 @@ class RollingWindow {
   /// it already did. A token no longer held (its request outlived
   /// settle_within, or it was pruned) is spent again from `now`.
   void settle(std::uint64_t id, Duration opened, Duration now);
-  /// Records `n` requests made by someone else (seen in response headers),
-  /// counting from `at`.
-  void add_external(int n, Duration at);
-  /// The tokens the server is taken to have counted in the window that ended
-  /// when a request sent at `sent` and answered at `now` arrived: ours sent
-  /// by `sent + slack` (later ones most likely arrived later) and still in
-  /// flight or answered after `sent - interval - slack` (earlier answers
-  /// surely arrived before that window), and the others' traffic recorded
-  /// in (`sent - interval - slack`, `now`]. For comparing with the server's
-  /// count in response headers; `slack` covers the two clocks' and the
-  /// network's disagreement about the order of events.
-  int known_at_arrival(Duration sent, Duration now, Duration slack) const;
-  /// Tokens holding a slot at `now` (guard not included).
+  /// The most requests, ours and others' together, the window may hold once
+  /// others' traffic has been noted (note_others); ours alone stay within
+  /// limit(). Until set, limit().
+  void set_shared_limit(int limit);
+  int shared_limit() const { return shared_limit_; }
+  /// The portal counted `n` requests not ours in its window at about `at`
+  /// (monotonic, non-decreasing across calls), as read from an answer's
+  /// headers. Others' use is a level, not a list of requests: it is the most
+  /// noted in the last interval, so another app's steady traffic stays
+  /// counted while it lasts instead of leaving in a lump one interval after
+  /// the answer that revealed it (which would free slots the other app is
+  /// still using).
+  void note_others(int n, Duration at);
+  /// Others' use at `now`: the most noted in (now - interval, now], else 0.
+  int others_at(Duration now) const;
+  /// Our requests the portal had counted when request `id`, sent at `sent`,
+  /// arrived: that one, and ours sent in the interval before it (granted
+  /// before it, when sent in the same millisecond). The portal counts a
+  /// request on arrival, shortly after its send, so the send order is the
+  /// best guess at the arrival order; the network's jitter can swap a pair
+  /// at either edge, which the caller's margin absorbs.
+  int ours_at_arrival(Duration sent, std::uint64_t id) const;
+  /// Tokens holding a slot at `now`, ours and others' (guard not included).
   int used_at(Duration now) const;
   /// Requests opened and not settled, nor past settle_within, at `now`.
   int in_flight_at(Duration now) const;
@@ -79,8 +89,11 @@ class RollingWindow {
   struct Spent {
     Duration from;            // counts from here: the answer, or the send for take()
     Duration sent;            // when the request was sent (== from unless settled)
-    std::uint64_t id = 0;     // 0: not settleable (take(), others' traffic)
-    bool external = false;    // someone else's request, seen in headers
+    std::uint64_t id = 0;     // 0: not settleable (take())
+  };
+  struct Others {
+    Duration at;
+    int n;
   };
   struct Open {
     std::uint64_t id;
@@ -92,13 +105,19 @@ class RollingWindow {
   // When an open token is taken as answered if nobody settles it.
   Duration deadline(const Open& o) const { return o.sent + settle_within_; }
 
+  int ours_in_window(Duration at, Duration now) const;
+  // When the level of others' use may next fall, after `at`.
+  Duration others_fall_after(Duration at) const;
+
   int limit_;
+  int shared_limit_;
   Duration interval_;
   Duration guard_{0};
   Duration settle_within_{120'000};
   Duration blocked_until_{0};
   std::deque<Spent> spent_;  // sorted by `from`
   std::vector<Open> open_;   // sorted by `sent` (opened in time order)
+  std::deque<Others> others_;  // by `at`, with `n` strictly falling: the front is the level
 };
 
 }  // namespace hubsync::ratelimit

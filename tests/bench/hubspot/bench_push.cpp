@@ -66,8 +66,11 @@ struct Row {
   // limiter's effective burst limit, and records answered per whole 10-s
   // window after the first (a rolling window admits a whole burst at the
   // start, so a short run's overall rate overstates the long-run one).
-  long long client_429 = 0, external_seen = 0;
+  long long client_429 = 0, others_used = 0;
   int burst_limit = 0;
+  int shared_limit = 0;
+  // What the limiter lets hubsync send per window beside `other` requests.
+  int ceiling_beside(int other) const { return std::min(burst_limit, shared_limit - other); }
   std::chrono::steady_clock::time_point started;
   std::vector<long long> per_window;
   double steady() const {  ///< records/s over per_window; 0 when empty
@@ -178,17 +181,18 @@ Row run_hubsync(sim::Simulator& s, const Options& o, const std::string& name, in
   }
   const auto c = client.counters();
   row.client_429 = c.responses_429;
-  row.external_seen = limiter.stats().external_seen;
+  row.others_used = limiter.stats().others_used;
   row.burst_limit = limiter.stats().burst_limit;
+  row.shared_limit = limiter.stats().shared_limit;
   row.per_window = transport.per_window(t0, t1);
   std::fprintf(stderr, "%s: records answered per whole 10-s window after the first:", name.c_str());
   for (auto w : row.per_window) std::fprintf(stderr, " %lld", w);
   std::fprintf(stderr, "\n%s: 429s at %s from its start", name.c_str(), times_since(t0, transport.refused()).c_str());
   row.started = t0;
-  std::fprintf(stderr, "\n%s: attempts=%lld retries=%lld 429s=%lld limiter_waited=%lld external_seen=%lld\n",
+  std::fprintf(stderr, "\n%s: attempts=%lld retries=%lld 429s=%lld limiter_waited=%lld others_used=%lld\n",
                name.c_str(), static_cast<long long>(c.attempts), static_cast<long long>(c.retries()),
                static_cast<long long>(c.responses_429), static_cast<long long>(limiter.stats().waited),
-               static_cast<long long>(limiter.stats().external_seen));
+               static_cast<long long>(limiter.stats().others_used));
   return row;
 }
 
@@ -333,22 +337,24 @@ int main(int argc, char** argv) {
     const double other_share = other_seconds > 0 ? static_cast<double>(other.ok) * 10.0 / other_seconds / o.tier : 0;
     // The most hubsync's limiter lets itself send once it has counted the
     // other app's requests: its effective limit (after headroom) less them.
-    const double ceiling = static_cast<double>(shared.burst_limit - other_per_window) /
+    const double ceiling = static_cast<double>(shared.ceiling_beside(other_per_window)) /
                            static_cast<double>(o.tier - other_per_window);
     std::printf("\nShared budget: another app (%s, app %lld) sends %d GETs per 10 s (%.0f%% of %d), evenly spaced,"
                 " from one window before hubsync starts; left for hubsync: %d per 10 s = %.0f records/s\n\n",
                 sim::kOtherToken, static_cast<long long>(sim::kOtherAppId), other_per_window,
                 100.0 * other_per_window / o.tier, o.tier, o.tier - other_per_window, left);
     std::printf("| client | records | failed | seconds | records/s | of what is left | past first window: records/s, of left"
-                " | hubsync 429s | other app: requests, 429s | other app's share, measured | external requests hubsync's limiter inferred |\n"
+                " | hubsync 429s | other app: requests, 429s | other app's share, measured | the other app's use of a window, as hubsync's limiter last saw it |\n"
                 "|---|---|---|---|---|---|---|---|---|---|---|\n");
     std::printf("| hubsync (C++, HubSpotCrm) | %lld | %lld | %.1f | %.0f | **%.3f** | %.0f, %.3f | **%lld** | %lld, **%lld** | %.3f | %lld |\n",
                 shared.records, shared.failed, shared.seconds, rate, rate / left, shared.steady(),
                 shared.steady() / left, shared.client_429, static_cast<long long>(other.sent),
-                static_cast<long long>(other.r429), other_share, shared.external_seen);
-    std::printf("\nhubsync's limiter: effective burst limit %d of %d (headroom); once it has counted the other app's %d,"
-                " it can send at most %d per 10 s: %.3f of what is left. Goal: >= 0.95 of what is left, no 429.\n",
-                shared.burst_limit, o.tier, other_per_window, shared.burst_limit - other_per_window, ceiling);
+                static_cast<long long>(other.r429), other_share, shared.others_used);
+    std::printf("\nhubsync's limiter: effective burst limit %d of %d (headroom) alone, %d with others seen; once it has"
+                " counted the other app's %d, it can send at most %d per 10 s: %.3f of what is left. Goal: >= 0.95 of"
+                " what is left, no 429.\n",
+                shared.burst_limit, o.tier, shared.shared_limit, other_per_window,
+                shared.ceiling_beside(other_per_window), ceiling);
     if (other.failed) std::printf("other app: %lld requests failed (neither 2xx nor 429)\n", static_cast<long long>(other.failed));
   }
 
@@ -390,7 +396,7 @@ int main(int argc, char** argv) {
     result("push.shared.failed", static_cast<double>(shared.failed), "records");
     result("push.shared.n", shared.records + shared.failed, "records");
     result("push.shared.limiter_ceiling_of_left",
-           static_cast<double>(shared.burst_limit - other_per_window) / (o.tier - other_per_window), "ratio");
+           static_cast<double>(shared.ceiling_beside(other_per_window)) / (o.tier - other_per_window), "ratio");
   }
   return rows[0].failed == 0 && shared.failed == 0 ? 0 : 1;
 }

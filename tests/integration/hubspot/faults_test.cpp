@@ -163,7 +163,7 @@ TEST_F(RealLimits, ThePortalsLimitIsLearnedFromHeadersAndSpentWithoutA429) {
   EXPECT_EQ(stack_->limiter.stats().burst_limit, 8);  // learned 10, minus 20% headroom
   // The headers' Remaining never shows more than our own requests: nothing
   // is mistaken for another app's traffic.
-  EXPECT_EQ(stack_->limiter.stats().external_seen, 0);
+  EXPECT_EQ(stack_->limiter.stats().others_used, 0);
   EXPECT_EQ(c.attempts, sim_requests(kUpsertRoute));
 }
 

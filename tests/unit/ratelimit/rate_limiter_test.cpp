@@ -231,14 +231,14 @@ TEST(RateLimiter, OwnRequestsAnsweredLateAreNotTakenForOtherAppsTraffic) {
       lim.settle(p[i]);
     }
   }
-  EXPECT_EQ(lim.stats().external_seen, 0);
+  EXPECT_EQ(lim.stats().others_used, 0);
   // A ninth shows two requests beyond ours.
   Permit q;
   ASSERT_EQ(lim.try_acquire(Lane::standard, &q), 0ms);  // at 1.2 s
   clock.advance(100ms);
   lim.settle(q);
   lim.observe(headers(20 - 11), q);
-  EXPECT_EQ(lim.stats().external_seen, 2);
+  EXPECT_EQ(lim.stats().others_used, 2);
   EXPECT_EQ(lim.stats().burst_used, 11);
   clock.advance(9'950ms);  // 11.25 s: ours of 0.15-1.2 s have left, q and the others' have not
   EXPECT_EQ(lim.stats().burst_used, 3);
@@ -262,7 +262,7 @@ TEST(RateLimiter, RequestsSentDuringOursDoNotHideOtherAppsTraffic) {
   lim.observe(parse_rate_limit_headers({{"X-HubSpot-RateLimit-Max", "100"},
                                         {"X-HubSpot-RateLimit-Remaining", "69"}}),
               p);
-  EXPECT_EQ(lim.stats().external_seen, 30);
+  EXPECT_EQ(lim.stats().others_used, 30);
   EXPECT_EQ(lim.stats().burst_used, 51);
 }
 
@@ -278,7 +278,7 @@ TEST(RateLimiter, LearnsTheRealLimitFromHeaders) {
   int granted = 1;
   while (lim.try_acquire(Lane::standard) == 0ms) ++granted;
   EXPECT_EQ(granted, 100);
-  EXPECT_EQ(lim.stats().external_seen, 0);
+  EXPECT_EQ(lim.stats().others_used, 0);
 }
 
 TEST(RateLimiter, CountsOtherAppsTrafficFromRemaining) {
@@ -292,7 +292,7 @@ TEST(RateLimiter, CountsOtherAppsTrafficFromRemaining) {
   lim.observe(parse_rate_limit_headers({{"X-HubSpot-RateLimit-Max", "100"},
                                         {"X-HubSpot-RateLimit-Remaining", "59"}}),
               p);
-  EXPECT_EQ(lim.stats().external_seen, 40);
+  EXPECT_EQ(lim.stats().others_used, 40);
   int granted = 1;
   while (lim.try_acquire(Lane::standard) == 0ms) ++granted;
   EXPECT_EQ(granted, 60);
@@ -300,7 +300,36 @@ TEST(RateLimiter, CountsOtherAppsTrafficFromRemaining) {
   lim.observe(parse_rate_limit_headers({{"X-HubSpot-RateLimit-Max", "100"},
                                         {"X-HubSpot-RateLimit-Remaining", "59"}}),
               p);
-  EXPECT_EQ(lim.stats().external_seen, 40);
+  EXPECT_EQ(lim.stats().others_used, 40);
+}
+
+// The headroom is for other apps not yet seen. Once the headers show one,
+// hubsync leaves it its use plus half the headroom, rather than its use on
+// top of the whole headroom.
+TEST(RateLimiter, HeadroomGivesWayToTheUseOfOtherAppsSeen) {
+  FakeClock clock;
+  RateLimiter lim(clock, {.burst_limit = 190, .headroom = 0.05});
+  Permit p;
+  ASSERT_EQ(lim.try_acquire(Lane::standard, &p), 0ms);
+  clock.advance(200ms);
+  lim.observe(parse_rate_limit_headers({{"X-HubSpot-RateLimit-Max", "190"},
+                                        {"X-HubSpot-RateLimit-Remaining", "132"}}),
+              p);  // 57 others and p
+  lim.settle(p);
+  EXPECT_EQ(lim.stats().others_used, 57);
+  EXPECT_EQ(lim.stats().shared_limit, 186);  // 190 less half of 9.5, rounded down
+  int granted = 1;
+  while (lim.try_acquire(Lane::standard) == 0ms) ++granted;
+  EXPECT_EQ(granted, 186 - 57);  // not 181 - 57
+  // A little use by others stays within the headroom: ours keep the limit.
+  RateLimiter solo(clock, {.burst_limit = 190, .headroom = 0.05});
+  ASSERT_EQ(solo.try_acquire(Lane::standard, &p), 0ms);
+  solo.observe(parse_rate_limit_headers({{"X-HubSpot-RateLimit-Max", "190"},
+                                         {"X-HubSpot-RateLimit-Remaining", "187"}}),
+               p);
+  granted = 1;
+  while (solo.try_acquire(Lane::standard) == 0ms) ++granted;
+  EXPECT_EQ(granted, 181);  // min(181, 186 - 2)
 }
 
 TEST(RateLimiter, HeaderParsingIgnoresGarbage) {

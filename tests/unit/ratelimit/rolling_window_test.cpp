@@ -20,15 +20,39 @@ TEST(RollingWindow, AllowsLimitThenWaitsForOldestToLeave) {
   EXPECT_EQ(w.wait_at(10'000ms), 1'000ms);  // next the one at 1 s
 }
 
-TEST(RollingWindow, ExternalEntriesCountLikeOurs) {
+// Others' use is a level: the most noted in the last interval holds slots
+// beside ours, and falls only as the notes that showed it age out.
+TEST(RollingWindow, OthersUseIsTheMostNotedInTheLastInterval) {
   RollingWindow w(5, 10'000ms);
-  w.add_external(4, 500ms);
+  w.note_others(4, 500ms);
   w.take(600ms);
+  EXPECT_EQ(w.others_at(600ms), 4);
   EXPECT_EQ(w.used_at(600ms), 5);
-  EXPECT_EQ(w.wait_at(600ms), 9'900ms);  // the external ones at 500 ms leave first
-  // For a request of ours sent at 700 ms and answered at 800 ms, the server
-  // counted all five in the window ending at its arrival.
-  EXPECT_EQ(w.known_at_arrival(700ms, 800ms, 0ms), 5);
+  EXPECT_EQ(w.wait_at(600ms), 9'900ms);  // the note of 500 ms ages out first
+  w.note_others(2, 5'000ms);             // fewer later: the 4 still stand
+  EXPECT_EQ(w.others_at(9'000ms), 4);
+  EXPECT_EQ(w.others_at(10'500ms), 2);   // the 4 aged out; the 2 stand until 15 s
+  EXPECT_EQ(w.wait_at(10'500ms), 0ms);   // 1 of ours + 2 others' < 5
+  w.note_others(3, 11'000ms);            // more: it replaces the 2 at once
+  EXPECT_EQ(w.others_at(11'000ms), 3);
+  EXPECT_EQ(w.others_at(21'000ms), 0);
+}
+
+// With others seen, ours and theirs together stay within the shared limit,
+// and ours alone within the limit.
+TEST(RollingWindow, OursStayWithinTheSharedLimitLessTheOthers) {
+  RollingWindow w(9, 10'000ms);
+  w.set_shared_limit(10);
+  for (int i = 0; i < 9; ++i) w.take(0ms);
+  EXPECT_EQ(w.wait_at(0ms), 10'000ms);  // the limit: no others seen
+  RollingWindow v(9, 10'000ms);
+  v.set_shared_limit(10);
+  v.note_others(4, 0ms);
+  int granted = 0;
+  while (v.wait_at(0ms) == 0ms) v.take(0ms), ++granted;
+  EXPECT_EQ(granted, 6);  // 10 - 4, rather than 9 - 4
+  v.note_others(12, 100ms);  // others alone fill the portal's window
+  EXPECT_EQ(v.wait_at(100ms), 10'000ms);  // until that note ages out at 10.1 s
 }
 
 TEST(RollingWindow, BlockUntilHoldsEvenWhenTokensAreFree) {
@@ -111,26 +135,23 @@ TEST(RollingWindow, AnOpenTokenNobodySettlesIsTakenAsAnsweredAtSettleWithin) {
   EXPECT_EQ(w.wait_at(100'000ms), 10'000ms);
 }
 
-// What the server is taken to have counted when a request sent at `sent`
-// and answered at `now` arrived: ours sent by then (give or take the slack)
-// and not answered before its window; others' traffic recorded by now.
-TEST(RollingWindow, KnownAtArrivalMatchesOursBySendAndAnswerAndOthersByRecord) {
+// Ours the portal had counted when a request arrived: those sent in the
+// interval before it, or granted before it in the same millisecond, and
+// itself.
+TEST(RollingWindow, OursAtArrivalCountsOursSentInTheIntervalBeforeIt) {
   RollingWindow w(100, 10'000ms);
   w.open(1, 0ms);
-  w.settle(1, 0ms, 400ms);          // answered long before the window: not counted
-  w.open(2, 9'000ms);
-  w.settle(2, 9'000ms, 10'500ms);   // sent before it, answered inside it: counted
-  w.open(3, 20'000ms);              // the request asking, still in flight
-  w.open(5, 20'050ms);
-  w.settle(5, 20'050ms, 20'200ms);  // sent just after it, answered first
-  w.add_external(1, 20'250ms);      // another app's, seen in an answer meanwhile
-  w.open(4, 20'300ms);              // sent well after it: it arrived later
-  EXPECT_EQ(w.known_at_arrival(20'000ms, 20'400ms, 0ms), 3);    // 2, 3, the other app's
-  EXPECT_EQ(w.known_at_arrival(20'000ms, 20'400ms, 100ms), 4);  // and 5, within the slack
-  // Asked for a request sent later, 2's answer falls before the window, and
-  // 4 and 5 were sent before it.
-  EXPECT_EQ(w.known_at_arrival(20'600ms, 20'700ms, 0ms), 4);
-  EXPECT_EQ(w.known_at_arrival(20'600ms, 20'700ms, 200ms), 5);
+  w.settle(1, 0ms, 400ms);          // sent before the window: not counted
+  w.open(2, 10'030ms);
+  w.settle(2, 10'030ms, 10'500ms);  // sent inside it, answered long before: counted
+  w.open(3, 15'000ms);              // sent inside it, still in flight: counted
+  w.open(4, 20'000ms);              // granted just before it, in the same millisecond: counted
+  w.open(6, 20'000ms);              // the request asking
+  w.open(7, 20'000ms);              // granted after it: not counted
+  w.open(5, 20'010ms);
+  w.settle(5, 20'010ms, 20'200ms);  // sent after it, answered first: not counted
+  EXPECT_EQ(w.ours_at_arrival(20'000ms, 6), 4);   // 2, 3, 4 and itself
+  EXPECT_EQ(w.ours_at_arrival(25'000ms, 8), 5);   // 4, 6, 7, 5 and itself; 2 and 3 fell out
 }
 
 }  // namespace
