@@ -9,6 +9,10 @@ namespace hubsync::ratelimit {
 
 namespace {
 
+// Requests of ours sent this close together may reach the portal in either
+// order: concurrent senders, the network, a server busy with other work.
+constexpr Clock::Duration kArrivalJitter = 50ms;
+
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) ==
@@ -158,14 +162,13 @@ void RateLimiter::observe(const RateLimitHeaders& h, const Permit& permit) {
   }
   if (h.max && h.remaining) {
     // The server's count in the window that ended when our request arrived,
-    // less ours it had counted then, is the others' use of that window. It
+    // less the most of ours it can have counted then, is at least the
+    // others' use of that window (RollingWindow::ours_at_arrival). It
     // depends on when the request was sent, not on when its answer is read
-    // here: a late answer (a busy CPU) says no less about the others. The
-    // estimate may be off by a request or two at the window's edges (the
-    // network reorders); the shared limit's margin absorbs that.
+    // here: a late answer (a busy CPU) says no less about the others.
     const auto now = clock_.monotonic();
     const std::int64_t server_used = *h.max - std::max<std::int64_t>(0, *h.remaining);
-    const std::int64_t others = server_used - burst_.ours_at_arrival(permit.sent_at, permit.id);
+    const std::int64_t others = server_used - burst_.ours_at_arrival(permit.sent_at, kArrivalJitter);
     burst_.note_others(static_cast<int>(std::clamp<std::int64_t>(others, 0, *h.max)), now);
   }
   if (h.daily && h.daily_remaining) daily_.correct(*h.daily, *h.daily_remaining, wall);

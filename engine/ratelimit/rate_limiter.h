@@ -124,12 +124,12 @@ class RateLimiter {
   /// real limit and interval (when learn_from_headers), notes the other
   /// apps' use of the window, updates the daily budget. The portal's count
   /// (Max - Remaining) is taken at the request's arrival, just after
-  /// `permit.sent_at`, less ours sent in the interval before it (RollingWindow::
-  /// ours_at_arrival); what is left is the other apps' use, which holds
-  /// slots as the most seen in the last interval (RollingWindow::
-  /// note_others). While others are seen, ours and theirs together stay
-  /// within the limit less half the headroom. Call before or after
-  /// settle(), the same result.
+  /// `permit.sent_at`, less the most of ours it can have counted then
+  /// (RollingWindow::ours_at_arrival); what is left is at least the other
+  /// apps' use, which holds slots as the most seen in the last interval
+  /// (RollingWindow::note_others). While others are seen, ours and theirs
+  /// together stay within the limit less half the headroom. Call before or
+  /// after settle(), the same result.
   void observe(const RateLimitHeaders& headers, const Permit& permit);
 
   /// Settles a permit once its exchange is over — answered, or failed in

@@ -106,17 +106,16 @@ RollingWindow::Duration RollingWindow::others_fall_after(Duration at) const {
   return at;
 }
 
-int RollingWindow::ours_at_arrival(Duration sent, std::uint64_t id) const {
-  const Duration from = sent - interval_;
-  auto before = [&](Duration t, std::uint64_t other) {
-    return t > from && (t < sent || (t == sent && other != 0 && other < id));
-  };
-  int n = 1;  // the request itself
+int RollingWindow::ours_at_arrival(Duration sent, Duration slack) const {
+  const Duration from = sent - interval_ - slack;
+  const Duration to = sent + slack;
+  auto within = [&](Duration t) { return t > from && t <= to; };
+  int n = 0;
   for (const auto& e : spent_)
-    if (before(e.sent, e.id)) ++n;
+    if (within(e.sent)) ++n;
   for (const auto& o : open_)
-    if (before(o.sent, o.id)) ++n;
-  return n;
+    if (within(o.sent)) ++n;
+  return std::max(n, 1);  // the request itself, even if it was pruned
 }
 
 int RollingWindow::used_at(Duration now) const {

@@ -70,13 +70,17 @@ class RollingWindow {
   void note_others(int n, Duration at);
   /// Others' use at `now`: the most noted in (now - interval, now], else 0.
   int others_at(Duration now) const;
-  /// Our requests the portal had counted when request `id`, sent at `sent`,
-  /// arrived: that one, and ours sent in the interval before it (granted
-  /// before it, when sent in the same millisecond). The portal counts a
-  /// request on arrival, shortly after its send, so the send order is the
-  /// best guess at the arrival order; the network's jitter can swap a pair
-  /// at either edge, which the caller's margin absorbs.
-  int ours_at_arrival(Duration sent, std::uint64_t id) const;
+  /// The most of ours the portal can have counted when the request sent at
+  /// `sent` arrived: ours sent in (sent - interval - slack, sent + slack],
+  /// that one included. The portal counts a request on arrival, shortly
+  /// after its send, but requests sent within `slack` of each other may
+  /// arrive in either order (concurrent senders, the network, a busy
+  /// server). Taking the most makes the others' use read from each answer
+  /// (the portal's count less this) a lower bound; the highest of those over
+  /// an interval is exact as soon as one answer had none of ours near either
+  /// edge of its window, as happens within a burst for the request that
+  /// arrived last.
+  int ours_at_arrival(Duration sent, Duration slack) const;
   /// Tokens holding a slot at `now`, ours and others' (guard not included).
   int used_at(Duration now) const;
   /// Requests opened and not settled, nor past settle_within, at `now`.

@@ -135,23 +135,24 @@ TEST(RollingWindow, AnOpenTokenNobodySettlesIsTakenAsAnsweredAtSettleWithin) {
   EXPECT_EQ(w.wait_at(100'000ms), 10'000ms);
 }
 
-// Ours the portal had counted when a request arrived: those sent in the
-// interval before it, or granted before it in the same millisecond, and
-// itself.
-TEST(RollingWindow, OursAtArrivalCountsOursSentInTheIntervalBeforeIt) {
+// The most of ours the portal can have counted when a request arrived: those
+// sent in the interval before it, or within the slack after it (they may
+// have arrived first), itself included.
+TEST(RollingWindow, OursAtArrivalCountsOursSentInItsWindowGiveOrTakeTheSlack) {
   RollingWindow w(100, 10'000ms);
   w.open(1, 0ms);
   w.settle(1, 0ms, 400ms);          // sent before the window: not counted
-  w.open(2, 10'030ms);
-  w.settle(2, 10'030ms, 10'500ms);  // sent inside it, answered long before: counted
+  w.open(2, 9'980ms);
+  w.settle(2, 9'980ms, 10'500ms);   // sent 20 ms before it: counted with the slack only
   w.open(3, 15'000ms);              // sent inside it, still in flight: counted
-  w.open(4, 20'000ms);              // granted just before it, in the same millisecond: counted
-  w.open(6, 20'000ms);              // the request asking
-  w.open(7, 20'000ms);              // granted after it: not counted
-  w.open(5, 20'010ms);
-  w.settle(5, 20'010ms, 20'200ms);  // sent after it, answered first: not counted
-  EXPECT_EQ(w.ours_at_arrival(20'000ms, 6), 4);   // 2, 3, 4 and itself
-  EXPECT_EQ(w.ours_at_arrival(25'000ms, 8), 5);   // 4, 6, 7, 5 and itself; 2 and 3 fell out
+  w.open(4, 20'000ms);              // the request asking
+  w.open(5, 20'000ms);              // sent in the same millisecond: counted
+  w.open(6, 20'030ms);
+  w.settle(6, 20'030ms, 20'200ms);  // sent 30 ms after it: counted with the slack only
+  w.open(7, 20'300ms);              // sent well after it: never counted
+  EXPECT_EQ(w.ours_at_arrival(20'000ms, 0ms), 3);   // 3, 4, 5
+  EXPECT_EQ(w.ours_at_arrival(20'000ms, 50ms), 5);  // and 2, 6
+  EXPECT_EQ(w.ours_at_arrival(40'000ms, 0ms), 1);   // all pruned or outside: itself
 }
 
 }  // namespace
