@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "tests/hubspot-sim/props.h"
+#include "tests/hubspot-sim/search_index.h"
 
 namespace hubsync::sim {
 
@@ -76,6 +77,9 @@ struct Record {
   std::unordered_map<std::string, std::vector<HistoryEntry>> history;
   IndexVersion indexed;               ///< already visible to search
   std::deque<IndexVersion> pending;   ///< becoming visible later, oldest first
+  /// Where ObjectType::search_index holds the latest version; kept by it.
+  IndexSlot index_slot = IndexSlot::kNone;
+  std::int64_t index_ms = 0;  ///< the key's time when index_slot is kTree
 };
 
 /// A CRM object type (standard or custom) and all its records.
@@ -103,6 +107,10 @@ struct ObjectType {
   /// live in a std::map, so the pointers stay valid until the record is
   /// erased, and every erase drops its index entries first.
   std::unordered_map<std::string, std::unordered_map<std::string, Record*>> unique_index;
+  /// `records` ordered by search-visible last-modified time; the Portal
+  /// keeps it in step with every change of a record's indexed/pending
+  /// versions and every erase (search_index.h).
+  SearchIndex search_index;
 
   const PropertyDef* find_property(const std::string& n) const {
     auto it = properties.find(n);

@@ -203,9 +203,10 @@ class Portal {
   Record* find_locked(ObjectType& t, const std::string& id, const std::string& id_property);
   ObjectView view_locked(const ObjectType& t, const Record& r,
                          const std::vector<std::string>& history_props) const;
-  /// Queues the record's current state for search; with `dead`, the
-  /// snapshots search no longer needs go there to be freed after unlocking.
-  void reindex_locked(Record& r, std::int64_t now, std::vector<PropsPtr>* dead = nullptr);
+  /// Queues the current state of `r`, a record of `t`, for search and keeps
+  /// t.search_index in step; with `dead`, the snapshots search no longer
+  /// needs go there to be freed after unlocking.
+  void reindex_locked(ObjectType& t, Record& r, std::int64_t now, std::vector<PropsPtr>* dead = nullptr);
   void install_defaults_locked();
   void add_assoc_pair_locked(const std::string& a, const std::string& b, int id_ab, int id_ba,
                              const std::string& category, const std::string& label,

@@ -37,7 +37,9 @@ ChangeEvent Portal::event_locked(const ObjectType& t, const std::string& kind, s
   return e;
 }
 
-void Portal::reindex_locked(Record& r, std::int64_t now, std::vector<PropsPtr>* dead) {
+void Portal::reindex_locked(ObjectType& t, Record& r, std::int64_t now, std::vector<PropsPtr>* dead) {
+  t.search_index.settle(now);
+  t.search_index.forget(r);
   IndexVersion v{now + index_lag_ms_, r.props, r.archived};
   // The version search stops seeing may hold the last reference to its
   // properties: hand it to `dead` so the caller frees it after unlocking.
@@ -49,14 +51,15 @@ void Portal::reindex_locked(Record& r, std::int64_t now, std::vector<PropsPtr>* 
     r.indexed = std::move(v);
     for (auto& p : r.pending) retire(p);
     r.pending.clear();
-    return;
+  } else {
+    while (!r.pending.empty() && r.pending.front().visible_at_ms <= now) {
+      retire(r.indexed);
+      r.indexed = std::move(r.pending.front());
+      r.pending.pop_front();
+    }
+    r.pending.push_back(std::move(v));
   }
-  while (!r.pending.empty() && r.pending.front().visible_at_ms <= now) {
-    retire(r.indexed);
-    r.indexed = std::move(r.pending.front());
-    r.pending.pop_front();
-  }
-  r.pending.push_back(std::move(v));
+  t.search_index.note(t, r);
 }
 
 ObjectView Portal::view_locked(const ObjectType& t, const Record& r,
@@ -158,7 +161,7 @@ void Portal::archive(const std::string& type, const std::vector<std::string>& id
       const PropertyDef* d = t.find_property(name);
       if (d && d->has_unique_value) t.unique_index[name].erase(unique_key(*d, value));
     }
-    reindex_locked(*r, now);
+    reindex_locked(t, *r, now);
     events.push_back(event_locked(t, "deletion", r->id, src, now));
   }
 }
@@ -175,6 +178,7 @@ void Portal::purge(const std::string& type, const std::string& id, const std::st
   }
   events.push_back(event_locked(t, "privacyDeletion", r->id, src, now_()));
   drop_associations_locked(t.object_type_id, r->id);
+  t.search_index.forget(*r);
   t.records.erase(r->id);
 }
 
@@ -204,7 +208,7 @@ ObjectView Portal::restore(const std::string& type, const std::string& id, const
   (*next)[t.last_modified_prop] = format_iso_ms(now);
   r->props = next;
   r->updated_ms = now;
-  reindex_locked(*r, now);
+  reindex_locked(t, *r, now);
   events.push_back(event_locked(t, "restore", r->id, src, now));
   return view_locked(t, *r, {});
 }
@@ -237,6 +241,8 @@ ObjectView Portal::merge(const std::string& type, const std::string& primary, co
       const PropertyDef* d = t.find_property(name);
       if (d && d->has_unique_value) t.unique_index[name].erase(unique_key(*d, value));
     }
+  t.search_index.forget(*p);
+  t.search_index.forget(*m);
   (*props)["hs_merged_object_ids"] = ids;
   (*props)["hs_object_id"] = std::to_string(new_id);
   (*props)[t.last_modified_prop] = format_iso_ms(now);
@@ -258,7 +264,7 @@ ObjectView Portal::merge(const std::string& type, const std::string& primary, co
     const PropertyDef* d = t.find_property(name);
     if (d && d->has_unique_value) t.unique_index[name][unique_key(*d, value)] = &r;
   }
-  reindex_locked(r, now);
+  reindex_locked(t, r, now);
   ChangeEvent e = event_locked(t, "merge", new_id, src, now);
   e.primary_object_id = old_primary;
   e.merged_object_ids = {absorbed};
@@ -269,7 +275,7 @@ ObjectView Portal::merge(const std::string& type, const std::string& primary, co
 
 std::vector<ObjectView> Portal::search(const std::string& type, const SearchQuery& q,
                                        std::int64_t& total) const {
-  std::vector<std::pair<std::uint64_t, PropsPtr>> hits;
+  std::vector<SearchHit> page;
   std::string tid, cprop, mprop;
   {
     std::shared_lock lock(mu_);
@@ -278,32 +284,17 @@ std::vector<ObjectView> Portal::search(const std::string& type, const SearchQuer
     cprop = t.create_date_prop;
     mprop = t.last_modified_prop;
     std::int64_t now = now_();
-    for (const auto& [id, r] : t.records) {
-      const IndexVersion* v = &r.indexed;
-      for (const auto& p : r.pending) {
-        if (p.visible_at_ms > now) break;
-        v = &p;
-      }
-      if (!v->props || v->archived) continue;
-      if (search_matches(q, t, *v->props)) hits.emplace_back(id, v->props);
-    }
-    if (!q.sort_property.empty()) {
-      // Only the page asked for need be in order (a full sort per page made
-      // a sweep of N objects cost N^2 log N in the simulator).
-      const auto need = std::min(hits.size(), static_cast<std::size_t>(std::max<std::int64_t>(0, q.after) + q.limit));
-      std::partial_sort(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(need), hits.end(),
-                        [&](const auto& a, const auto& b) {
-                          return search_less(q, t, *a.second, a.first, *b.second, b.first);
-                        });
-    }
+    // The index answers range queries on the last-modified time (hubsync's
+    // sweeps) with the scan's exact page and total; the rest is scanned.
+    if (!t.search_index.search(t, q, now, page, total)) search_scan(t, q, now, page, total);
   }
-  total = static_cast<std::int64_t>(hits.size());
   std::vector<ObjectView> out;
-  for (std::int64_t i = q.after; i < total && static_cast<int>(out.size()) < q.limit; ++i) {
+  out.reserve(page.size());
+  for (auto& hit : page) {
     ObjectView v;
-    v.id = hits[static_cast<size_t>(i)].first;
+    v.id = hit.id;
     v.object_type_id = tid;
-    v.props = hits[static_cast<size_t>(i)].second;
+    v.props = std::move(hit.props);
     auto created = v.props->find(cprop);
     auto updated = v.props->find(mprop);
     if (created != v.props->end()) v.created_ms = parse_time_ms(created->second).value_or(0);
@@ -331,6 +322,7 @@ void Portal::import_record(const std::string& type, std::uint64_t id, Props prop
   std::unique_lock lock(mu_);
   ObjectType& t = type_locked(type);
   Record& r = t.records[id];
+  t.search_index.forget(r);  // a record imported over
   r.id = id;
   r.created_ms = created_ms;
   r.updated_ms = updated_ms;
@@ -343,6 +335,7 @@ void Portal::import_record(const std::string& type, std::uint64_t id, Props prop
       if (d && d->has_unique_value) t.unique_index[name][unique_key(*d, value)] = &r;
     }
   r.indexed = IndexVersion{0, r.props, archived};
+  t.search_index.note(t, r);
   next_id_ = std::max(next_id_, id + 1);
 }
 
@@ -365,7 +358,7 @@ void Portal::stamp_modified(const std::string& type, const std::vector<std::uint
     (*next)[t.last_modified_prop] = format_iso_ms(ms);
     it->second.props = next;
     it->second.updated_ms = ms;
-    reindex_locked(it->second, now);
+    reindex_locked(t, it->second, now);
   }
 }
 

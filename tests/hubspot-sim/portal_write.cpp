@@ -185,7 +185,7 @@ ObjectView Portal::apply_locked(ObjectType& t, Prepared& p, const WriteContext& 
     r->updated_ms = ctx.now;
     ctx.dead->push_back(std::move(r->props));
     r->props = std::move(next);
-    reindex_locked(*r, ctx.now, ctx.dead);
+    reindex_locked(t, *r, ctx.now, ctx.dead);
   }
   link_locked(t, r->id, p.assocs);
   ObjectView v = view_locked(t, *r, {});
