@@ -109,12 +109,12 @@ RollingWindow::Duration RollingWindow::others_fall_after(Duration at) const {
 int RollingWindow::ours_at_arrival(Duration sent, Duration slack) const {
   const Duration from = sent - interval_ - slack;
   const Duration to = sent + slack;
-  auto within = [&](Duration t) { return t > from && t <= to; };
-  int n = 0;
-  for (const auto& e : spent_)
-    if (within(e.sent)) ++n;
+  // Settled ones were answered already, so may have arrived first however
+  // late they were sent; open ones only if sent within the slack.
+  int n = static_cast<int>(std::count_if(spent_.begin(), spent_.end(),
+                                         [&](const Spent& e) { return e.sent > from; }));
   for (const auto& o : open_)
-    if (within(o.sent)) ++n;
+    if (o.sent > from && o.sent <= to) ++n;
   return std::max(n, 1);  // the request itself, even if it was pruned
 }
 

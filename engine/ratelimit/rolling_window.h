@@ -71,15 +71,18 @@ class RollingWindow {
   /// Others' use at `now`: the most noted in (now - interval, now], else 0.
   int others_at(Duration now) const;
   /// The most of ours the portal can have counted when the request sent at
-  /// `sent` arrived: ours sent in (sent - interval - slack, sent + slack],
-  /// that one included. The portal counts a request on arrival, shortly
-  /// after its send, but requests sent within `slack` of each other may
-  /// arrive in either order (concurrent senders, the network, a busy
-  /// server). Taking the most makes the others' use read from each answer
-  /// (the portal's count less this) a lower bound; the highest of those over
-  /// an interval is exact as soon as one answer had none of ours near either
-  /// edge of its window, as happens within a burst for the request that
-  /// arrived last.
+  /// `sent` arrived: ours sent after `sent - interval - slack` that were
+  /// answered already (settled: whenever sent, they may have arrived first),
+  /// and ours still open sent up to `sent + slack`; that one included. The
+  /// portal counts a request on arrival, shortly after its send, but
+  /// requests sent within `slack` of each other may arrive in either order
+  /// (concurrent senders, the network, a busy server), and a request held up
+  /// longer (a descheduled sender, a fresh connection's handshake) is
+  /// overtaken by later ones that are answered before it. Taking the most
+  /// makes the others' use read from each answer (the portal's count less
+  /// this) a lower bound; the highest of those over an interval is exact as
+  /// soon as one answer had none of ours near either edge of its window, as
+  /// happens within a burst for the request that arrived last.
   int ours_at_arrival(Duration sent, Duration slack) const;
   /// Tokens holding a slot at `now`, ours and others' (guard not included).
   int used_at(Duration now) const;

@@ -137,7 +137,8 @@ TEST(RollingWindow, AnOpenTokenNobodySettlesIsTakenAsAnsweredAtSettleWithin) {
 
 // The most of ours the portal can have counted when a request arrived: those
 // sent in the interval before it, or within the slack after it (they may
-// have arrived first), itself included.
+// have arrived first), or answered already however late they were sent (a
+// request held up is overtaken), itself included.
 TEST(RollingWindow, OursAtArrivalCountsOursSentInItsWindowGiveOrTakeTheSlack) {
   RollingWindow w(100, 10'000ms);
   w.open(1, 0ms);
@@ -147,11 +148,12 @@ TEST(RollingWindow, OursAtArrivalCountsOursSentInItsWindowGiveOrTakeTheSlack) {
   w.open(3, 15'000ms);              // sent inside it, still in flight: counted
   w.open(4, 20'000ms);              // the request asking
   w.open(5, 20'000ms);              // sent in the same millisecond: counted
-  w.open(6, 20'030ms);
-  w.settle(6, 20'030ms, 20'200ms);  // sent 30 ms after it: counted with the slack only
-  w.open(7, 20'300ms);              // sent well after it: never counted
-  EXPECT_EQ(w.ours_at_arrival(20'000ms, 0ms), 3);   // 3, 4, 5
-  EXPECT_EQ(w.ours_at_arrival(20'000ms, 50ms), 5);  // and 2, 6
+  w.open(6, 20'030ms);              // sent 30 ms after it, in flight: counted with the slack only
+  w.open(7, 20'300ms);              // sent well after it, in flight: not counted
+  w.open(8, 20'400ms);
+  w.settle(8, 20'400ms, 20'450ms);  // sent well after it but answered first: counted
+  EXPECT_EQ(w.ours_at_arrival(20'000ms, 0ms), 4);   // 3, 4, 5, 8
+  EXPECT_EQ(w.ours_at_arrival(20'000ms, 50ms), 6);  // and 2, 6
   EXPECT_EQ(w.ours_at_arrival(40'000ms, 0ms), 1);   // all pruned or outside: itself
 }
 
