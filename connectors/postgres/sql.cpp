@@ -1,5 +1,7 @@
 #include "connectors/postgres/sql.h"
 
+#include <charconv>
+#include <cstdint>
 #include <set>
 
 #include <pqxx/pqxx>
@@ -77,6 +79,61 @@ std::string key_text_sql(const std::string& expr, const std::string& typname) {
                              "'0001-01-01 00:00:00+00'::timestamptz",
                              "YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"");
   return x + "::text";
+}
+
+namespace {
+
+bool compared_in_own_type(const std::string& typname) {
+  return typname == "int2" || typname == "int4" || typname == "int8" || typname == "uuid";
+}
+
+bool compared_as_text(const std::string& typname) {
+  return typname == "text" || typname == "varchar" || typname == "name";
+}
+
+// True when `v` is what `(x)::text` prints for some value x of the type:
+// the only texts a row's key text can equal.
+bool canonical_text_of(const std::string& v, const std::string& typname) {
+  if (typname == "uuid") {
+    if (v.size() != 36) return false;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+      const char c = v[i];
+      if (dash != (c == '-')) return false;
+      if (!dash && !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+    }
+    return true;
+  }
+  std::int64_t n = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || end != v.data() + v.size() || std::to_string(n) != v) return false;
+  if (typname == "int2") return n >= INT16_MIN && n <= INT16_MAX;
+  if (typname == "int4") return n >= INT32_MIN && n <= INT32_MAX;
+  return true;
+}
+
+}  // namespace
+
+KeyLookup key_lookup_sql(const std::string& column, const std::string& typname,
+                         const std::vector<std::string>& values, bool fold_case, int param) {
+  const std::string p = "$" + std::to_string(param);
+  if (!fold_case && compared_in_own_type(typname)) {
+    std::vector<std::string> kept;
+    for (const auto& v : values)
+      if (canonical_text_of(v, typname)) kept.push_back(v);
+    return {column + " = ANY(" + p + "::pg_catalog." + typname + "[])", array_literal(kept)};
+  }
+  std::string expr = compared_as_text(typname) ? column + "::text" : key_text_sql(column, typname);
+  if (fold_case) expr = "pg_catalog.lower(" + expr + ")";
+  return {expr + " = ANY(" + p + "::text[])", array_literal(values)};
+}
+
+std::string lookup_index_sql(const std::string& column, const std::string& typname, bool fold_case) {
+  const bool plain = compared_in_own_type(typname) || compared_as_text(typname);
+  const bool cast = typname == "bpchar" || typname == "citext";  // key text: column::text
+  if (fold_case) return plain || cast ? "pg_catalog.lower(" + column + "::text)" : "";
+  if (plain) return column;
+  return cast ? "(" + column + "::text)" : "";
 }
 
 model::Error translate_exception(const std::exception& e, const std::string& context) {

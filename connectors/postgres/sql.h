@@ -51,6 +51,31 @@ bool key_type_supported(const std::string& typname);
 /// not canonical: callers check key_type_supported() first.
 std::string key_text_sql(const std::string& expr, const std::string& typname);
 
+/// A condition finding the rows whose `column` (a reference such as
+/// t."email", of type `typname`), read as its key text (key_text_sql;
+/// lower()ed when `fold_case`), is one of `values`, and the text[] literal
+/// to bind as `$<param>`. Where the type allows, it compares in the
+/// column's own type so that a plain index on the column serves it:
+/// int2/int4/int8 and uuid, with the values that are no canonical key text
+/// of the type left out (no row's key text could equal them); text, varchar
+/// and name compare the column as text, which their plain index serves too.
+/// Other types, and `fold_case`, compare the key text expression, which
+/// only an index on that expression serves (lookup_index_sql).
+struct KeyLookup {
+  std::string condition;
+  std::string param;
+};
+KeyLookup key_lookup_sql(const std::string& column, const std::string& typname,
+                         const std::vector<std::string>& values, bool fold_case, int param);
+
+/// What goes between the parentheses of a CREATE INDEX that serves
+/// key_lookup_sql on `column` (an unqualified, quoted column name) of type
+/// `typname`: the column itself; lower(column::text) with `fold_case`;
+/// (column::text) for bpchar and citext. Empty when no index can serve it
+/// (the key text of numeric, date and timestamps is written with functions
+/// an index may not use).
+std::string lookup_index_sql(const std::string& column, const std::string& typname, bool fold_case);
+
 /// Translates an exception thrown by libpqxx into an engine Error whose kind
 /// says who retries: lost connections and serialization failures are
 /// transient, constraint violations invalid_record, the rest fatal. The
