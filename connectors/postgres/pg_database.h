@@ -65,6 +65,19 @@ class PgDatabase final : public pipeline::DatabasePort {
   model::Status delete_rows(const mapping::Mapping& m,
                             const std::vector<model::RecordKey>& keys) override;
 
+  /// One line for each lookup by value the pull makes that no index serves,
+  /// as the planner sees it (EXPLAIN with sequential scans disabled): a
+  /// pulling object mapping's match column (read_rows_by, once per page of
+  /// objects not yet linked) and a pulling link mapping's from_column. Each
+  /// line names the mapping, the table and the column, and ends with the
+  /// CREATE INDEX that would serve the lookup, or says that none can (a
+  /// numeric or date column). Without such an index every page of a pull
+  /// scans the table. Tables the planner estimates below `min_rows` rows
+  /// are left out. Empty when all are served. Reads only. Errors: a missing
+  /// table or column (fatal), a lost connection (transient).
+  model::Result<std::vector<std::string>> unindexed_lookups(const std::vector<mapping::Mapping>& mappings,
+                                                            std::int64_t min_rows = 0);
+
   /// The Postgres type of each column of a mapped table (format_type text and
   /// the category that decides the Value kind), cached per table.
   struct Column {

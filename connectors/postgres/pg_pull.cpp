@@ -9,6 +9,7 @@
 
 #include "connectors/postgres/pg_try.h"
 #include "connectors/postgres/sql.h"
+#include "engine/pipeline/sync_helpers.h"
 
 namespace hubsync::postgres {
 
@@ -64,6 +65,52 @@ model::Error refused(const pqxx::sql_error& e, const std::string& table) {
   err.code = e.sqlstate();
   err.category = "POSTGRES_REFUSED";
   return err;
+}
+
+// The column `column` of m's table, or a fatal error naming both.
+Result<const PgDatabase::Column*> column_in(const mapping::Mapping& m, const PgDatabase::Columns& cols,
+                                            const std::string& column) {
+  auto c = cols.find(column);
+  if (c == cols.end())
+    return model::make_error(ErrorKind::fatal, "mapping " + m.name + ": column " + column +
+                                                   " does not exist in " + m.table.display());
+  return &c->second;
+}
+
+// The name of the first index an EXPLAIN (FORMAT JSON) plan reads, or empty.
+std::string first_index_in(std::string_view plan) {
+  constexpr std::string_view tag = "\"Index Name\": \"";
+  const auto at = plan.find(tag);
+  if (at == std::string_view::npos) return {};
+  std::string name;
+  for (auto i = at + tag.size(); i < plan.size() && plan[i] != '"'; ++i) {
+    if (plan[i] == '\\' && i + 1 < plan.size()) ++i;  // \" or \\ in a name
+    name += plan[i];
+  }
+  return name;
+}
+
+// True when the planner, kept off sequential scans, seeks the rows of
+// `lookup` through an index (an Index Cond) that leads with `column` or
+// with an expression (lower(column)), rather than reading a whole index, as
+// it would a primary key on (other, column).
+bool served_by_index(pqxx::transaction_base& tx, const std::string& table, const std::string& column,
+                     const KeyLookup& lookup) {
+  tx.exec0("SET LOCAL enable_seqscan = off");
+  auto plan = tx.exec_params1("EXPLAIN (FORMAT JSON) SELECT 1 FROM " + table + " AS t WHERE " + lookup.condition,
+                              lookup.param);
+  const std::string_view text = plan[0].c_str();
+  const std::string index = first_index_in(text);
+  // Without an Index Cond the index is read whole and filtered (an index on
+  // email for a lookup of lower(email)).
+  if (index.empty() || text.find("\"Index Cond\"") == std::string_view::npos) return false;
+  auto lead = tx.exec_params1(
+      "SELECT i.indkey[0] = 0 OR i.indkey[0] = a.attnum FROM pg_catalog.pg_index i "
+      "JOIN pg_catalog.pg_class x ON x.oid = i.indexrelid "
+      "JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attname = $3 "
+      "WHERE i.indrelid = $1::regclass AND x.relname = $2",
+      table, index, column);
+  return lead[0].as<bool>();
 }
 
 }  // namespace
@@ -243,23 +290,57 @@ Result<std::vector<pipeline::Row>> PgDatabase::read_rows_by(const mapping::Mappi
   if (values.empty()) return out;
   auto cols = columns_of(m);
   if (!cols.ok()) return std::move(cols).error();
-  auto c = (*cols)->find(column);
-  if (c == (*cols)->end())
-    return model::make_error(ErrorKind::fatal, "mapping " + m.name + ": column " + column +
-                                                   " does not exist in " + m.table.display());
-  std::string expr = key_text_sql("t." + quote_ident(column), c->second.typname);
-  if (fold_case) expr = "pg_catalog.lower(" + expr + ")";
+  auto c = column_in(m, **cols, column);
+  if (!c.ok()) return std::move(c).error();
+  const auto lookup = key_lookup_sql("t." + quote_ident(column), (*c)->typname, values, fold_case, 1);
   const std::string sql = "SELECT " + select_list(m, **cols) + " FROM " + m.table.quoted() +
-                          " AS t WHERE " + expr + " = ANY($1::text[])";
+                          " AS t WHERE " + lookup.condition;
   HUBSYNC_PG_TRY("mapping " + m.name + ": finding rows by " + column, {
     pqxx::read_transaction tx(conn());  // the filter is SQL from a file: read-only
-    for (const auto& row : tx.exec_params(sql, array_literal(values))) {
+    for (const auto& row : tx.exec_params(sql, lookup.param)) {
       auto r = to_row(row, m, **cols);
       if (!r.ok()) return std::move(r).error();
       out.push_back(std::move(*r));
     }
     return out;
   })
+}
+
+Result<std::vector<std::string>> PgDatabase::unindexed_lookups(const std::vector<mapping::Mapping>& mappings,
+                                                               std::int64_t min_rows) {
+  std::vector<std::string> out;
+  for (const auto& m : mappings) {
+    if (!m.pulls()) continue;
+    const bool link = m.kind == mapping::MappingKind::link && m.link;
+    const std::string column = link ? m.link->from_column : m.match_column();
+    const bool fold = !link && pipeline::folds_match_case(m);
+    auto cols = columns_of(m);
+    if (!cols.ok()) return std::move(cols).error();
+    auto c = column_in(m, **cols, column);
+    if (!c.ok()) return std::move(c).error();
+    // A sample value of the column's type, so the lookup is the pull's own.
+    const std::string& type = (*c)->typname;
+    const std::string sample = type == "uuid" ? "00000000-0000-0000-0000-000000000000" : "1";
+    const auto lookup = key_lookup_sql("t." + quote_ident(column), type, {sample}, fold, 1);
+    bool served = false;
+    std::int64_t rows = 0;
+    HUBSYNC_PG_TRY("mapping " + m.name + ": asking how rows are found by " + column, {
+      pqxx::read_transaction tx(conn());
+      // The planner's estimate (-1 before the first ANALYZE: taken as none).
+      rows = tx.exec_params1("SELECT GREATEST(c.reltuples, 0)::bigint FROM pg_catalog.pg_class c "
+                             "WHERE c.oid = $1::regclass", m.table.quoted())[0].as<std::int64_t>();
+      served = served_by_index(tx, m.table.quoted(), column, lookup);
+    })
+    if (served || rows < min_rows) continue;
+    const std::string index = lookup_index_sql(quote_ident(column), type, fold);
+    std::string line = "mapping " + m.name + ": no index serves the pull's lookup of " + m.table.display() +
+                       " (about " + std::to_string(rows) + " rows) by " + column + (fold ? " (lower-cased)" : "") +
+                       ": every page of a pull scans the table; ";
+    line += index.empty() ? "no index can serve it on a " + (*c)->type + " column (its key text is computed): use a text, integer or uuid column"
+                          : "create one: CREATE INDEX CONCURRENTLY ON " + m.table.quoted() + " (" + index + ")";
+    out.push_back(std::move(line));
+  }
+  return out;
 }
 
 Result<std::map<std::string, std::int64_t>> PgDatabase::pending_change_times(
