@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "connectors/postgres/pg_database.h"
 #include "engine/cli/app.h"
 #include "engine/ops/logging.h"
 
@@ -31,9 +32,28 @@ int check_capture(const config::Config& cfg, const std::vector<mapping::Mapping>
     return down ? kExitUnavailable : kExitError;
   }
   for (const auto& p : *problems) std::cerr << command << ": " << p << '\n';
-  if (problems->empty()) return kExitOk;
+  if (problems->empty()) {
+    warn_unindexed_lookups(cfg, mappings, only, command, kLargeTable);
+    return kExitOk;
+  }
   std::cerr << command << ": nothing was synced: the change capture is not current\n";
   return kExitError;
+}
+
+void warn_unindexed_lookups(const config::Config& cfg, const std::vector<mapping::Mapping>& mappings,
+                            const std::string& only, const char* command, std::int64_t min_rows) {
+  std::vector<mapping::Mapping> pulling;
+  for (const auto& m : mappings)
+    if (m.pulls() && (only.empty() || m.name == only)) pulling.push_back(m);
+  if (pulling.empty()) return;
+  postgres::PgDatabase db(cfg.postgres.dsn.value, ops::logger("postgres"));
+  auto lines = db.unindexed_lookups(pulling, min_rows);
+  if (!lines.ok()) {
+    std::cerr << command << ": warning: could not check the pull's lookups: "
+              << config::redact(cfg, lines.error().message) << '\n';
+    return;
+  }
+  for (const auto& l : *lines) std::cerr << command << ": warning: " << l << '\n';
 }
 
 }  // namespace hubsync::cli

@@ -2,6 +2,7 @@
 
 #include "engine/config/config.h"
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -27,5 +28,17 @@ std::vector<postgres::CaptureSpec> capture_specs(const std::vector<mapping::Mapp
 /// with the config's secrets masked.
 int check_capture(const config::Config& cfg, const std::vector<mapping::Mapping>& mappings,
                   const std::string& only, const char* command);
+
+/// Tables this large get a warning from run and serve when no index serves
+/// the pull's lookup by value (every page of a pull would scan them).
+inline constexpr std::int64_t kLargeTable = 100'000;
+
+/// Prints to stderr, as "<command>: warning: ...", each lookup by value the
+/// pull of `mappings` (only `only`, when not empty) makes on a table of at
+/// least `min_rows` rows (the planner's estimate) that no index serves,
+/// with the CREATE INDEX that would (PgDatabase::unindexed_lookups). Never
+/// fails: a database that cannot be asked is one more warning.
+void warn_unindexed_lookups(const config::Config& cfg, const std::vector<mapping::Mapping>& mappings,
+                            const std::string& only, const char* command, std::int64_t min_rows);
 
 }  // namespace hubsync::cli

@@ -181,11 +181,49 @@ TEST_F(CliTest, MigrateInstallsTriggersForTheMappingsAndIsIdempotent) {
   auto first = run("migrate", env);
   EXPECT_EQ(first.code, 0) << first.out;
   EXPECT_THAT(first.out, HasSubstr("installed capture triggers people on public.people"));
+  // The pull finds a contact's row by lower(email): the UNIQUE index on
+  // email does not serve it, and migrate says which index would.
+  const std::string advice =
+      "migrate: warning: mapping people: no index serves the pull's lookup of public.people (about 0 rows) by "
+      "email (lower-cased): every page of a pull scans the table; create one: CREATE INDEX CONCURRENTLY ON "
+      "\"public\".\"people\" (pg_catalog.lower(\"email\"::text))";
+  EXPECT_THAT(first.out, HasSubstr(advice));
+  db.exec("CREATE INDEX ON public.people (lower(email))");
   auto second = run("migrate", env);
   EXPECT_EQ(second.code, 0) << second.out;
   EXPECT_THAT(second.out, HasSubstr("up to date"));
+  EXPECT_THAT(second.out, Not(HasSubstr("warning")));
   db.exec("INSERT INTO people VALUES (1, 'a@example.com', 'A')");
   EXPECT_EQ(db.scalar("SELECT op FROM hubsync.changelog"), "insert");
+}
+
+// run and serve warn only where the scan would hurt: a table of 100,000
+// rows or more, as the planner estimates it.
+TEST_F(CliTest, RunWarnsOfAnUnindexedLookupOnlyOnALargeTable) {
+  HUBSYNC_REQUIRE_PG(server);
+  hubsync::test::TempDatabase db(server);
+  db.exec("CREATE TABLE public.people (id int PRIMARY KEY, email text UNIQUE, name text)");
+  fs::create_directories(dir_ / "mappings");
+  std::string two_way = kPeopleToHubSpot;
+  two_way.replace(two_way.find("direction: to_hubspot\n"), 22, "");
+  write("mappings/people.yaml", two_way);
+  // HubSpot is unreachable on purpose: the check comes before any sync.
+  write("hubsync.yaml", "postgres: {dsn_env: PG}\nhubspot: {base_url: 'http://127.0.0.1:1', token_env: TOKEN, "
+                        "timeout_ms: 1000, "
+                        "retry_for_s: 1}\n");
+  const std::string env = "PG='" + db.dsn() + "' TOKEN=" + kToken;
+  ASSERT_EQ(run("migrate", env).code, 0);
+  auto small = run("run --once", env);
+  EXPECT_THAT(small.out, Not(HasSubstr("no index serves"))) << small.out;
+  db.exec("INSERT INTO people SELECT g, 'p' || g || '@example.com', NULL FROM generate_series(1, 120000) g;"
+          "ANALYZE people");
+  auto large = run("run --once", env);
+  EXPECT_THAT(large.out, HasSubstr("run: warning: mapping people: no index serves the pull's lookup of "
+                                   "public.people (about 120000 rows) by email (lower-cased)"))
+      << large.out;
+  db.exec("CREATE INDEX ON public.people (lower(email))");
+  auto indexed = run("run --once", env);
+  EXPECT_THAT(indexed.out, Not(HasSubstr("no index serves"))) << indexed.out;
 }
 
 TEST_F(CliTest, MigrateWithABrokenMappingNamesFileAndLine) {
