@@ -35,6 +35,9 @@ CREATE TABLE public.customers (
   hubspot_id   text,
   updated_at   timestamptz NOT NULL DEFAULT now()
 );
+-- The pull finds a contact's row by lower(email) (HubSpot's emails are
+-- case-insensitive); the UNIQUE index on email does not serve that lookup.
+CREATE INDEX customers_email_lower_idx ON public.customers (lower(email));
 
 -- events <-> the custom object `event` (events.yaml).
 CREATE TABLE public.events (

@@ -19,7 +19,9 @@ namespace {
 
 constexpr const char* kTable =
     "CREATE TABLE public.people (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, first_name text,"
-    " last_name text, city text, phone text, job_title text)";
+    " last_name text, city text, phone text, job_title text);"
+    // The index the pull's match lookup needs (hubsync migrate warns without it).
+    " CREATE INDEX people_email_lower_idx ON public.people (lower(email))";
 
 constexpr const char* kMapping = R"(name: people
 postgres: {table: public.people, key: id}
