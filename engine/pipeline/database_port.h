@@ -153,9 +153,14 @@ class DatabasePort {
   // --- pull (HubSpot -> Postgres) ---
 
   /// The rows whose `column` holds one of `values`, compared as key text
-  /// (the same canonical text as pg_keys and Row::ref_keys), ASCII
-  /// case-insensitively when `fold_case`. Finds a row by its match value,
-  /// or a link table's rows by one end. Read-only.
+  /// (the same canonical text as pg_keys and Row::ref_keys). With
+  /// `fold_case` the column's key text is lower-cased by the database and
+  /// compared with `values` as given: callers pass them lower-cased and
+  /// pair what comes back by their own folding (the database's lower() may
+  /// fold more than ASCII). A value that is no key text of the column's
+  /// type finds nothing. Finds a row by its match value, or a link table's
+  /// rows by one end, one query for all `values`, which an index on the
+  /// column (or on lower(column) with `fold_case`) serves. Read-only.
   virtual model::Result<std::vector<Row>> read_rows_by(const mapping::Mapping& m,
                                                        const std::string& column,
                                                        const std::vector<std::string>& values,
