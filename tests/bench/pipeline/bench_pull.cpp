@@ -3,13 +3,16 @@
 // its own process and a real PostgreSQL, so the CPU time and RSS printed
 // are hubsync's alone (not the simulator's, not the server's).
 //
-//   bench_pull [--objects 100000] [--latency-objects 20000] [--skip-latency]
+//   bench_pull [--objects 100000] [--no-index-objects 10000]
+//              [--latency-objects 20000] [--skip-latency]
 //              [--synced 10000] [--changes HS,PG,BOTH,DELETED] [--skip-changes]
 //              [--rerun-at-once]
 //
 // 1. Backfill of N contacts into an empty table, latency and limits off:
 //    objects/s, CPU s per 10,000, peak RSS (also at N/10, to show whether
-//    memory grows with N).
+//    memory grows with N; and without the index on lower(email) that the
+//    match lookup needs, at --no-index-objects (default N/10), to show
+//    what it costs).
 // 2. The same at HubSpot's search limit (5/s x 200 = 1,000 objects/s) with
 //    150-400 ms latency and hubsync's default limiter, on fewer objects.
 // 3. A two-way change set on synced contacts (pull, then push), API calls
@@ -60,7 +63,7 @@ enum class Seeding {
 // table; with `pull_again`, pulls once more at once (nothing changed).
 Backfill backfill(const std::string& server, int n, const std::vector<std::string>& sim_args,
                   std::optional<ratelimit::LimiterConfig> limits, bool pull_again,
-                  Seeding seeding = Seeding::seed_knob) {
+                  Seeding seeding = Seeding::seed_knob, bool match_index = true) {
   SimProcess sim(sim_args);
   if (seeding == Seeding::seed_knob) {
     sim.seed_contacts(n);
@@ -70,7 +73,7 @@ Backfill backfill(const std::string& server, int n, const std::vector<std::strin
     sim.import_contacts(n, 1, now_ms - 60'000, 1000);
   }
   std::this_thread::sleep_for(std::chrono::seconds(1));  // search shows writes 300 ms late
-  PullStack stack(server, sim.url(), limits);
+  PullStack stack(server, sim.url(), limits, match_index);
   sim.reset_counters();
   Backfill b;
   b.rss_before = rss_mib();
@@ -117,7 +120,7 @@ std::string calls_by_route(const SimCounters& c) {
   return out.empty() ? "none" : out;
 }
 
-void scenario_unlimited(const std::string& server, int n) {
+void scenario_unlimited(const std::string& server, int n, int no_index) {
   ratelimit::LimiterConfig unlimited;
   unlimited.burst_limit = 1'000'000;
   unlimited.search_limit = 1'000'000;
@@ -128,13 +131,16 @@ void scenario_unlimited(const std::string& server, int n) {
   Backfill a = backfill(server, small, args, unlimited, true);
   Backfill b = backfill(server, n, args, unlimited, false);
   Backfill c = backfill(server, small, args, unlimited, true, Seeding::own_time_each);
+  Backfill d = backfill(server, no_index, args, unlimited, false, Seeding::seed_knob, false);
   std::printf("\n### 1. Backfill, latency and limits off (load average %.2f -> %.2f)\n\n", load0, load_average());
   std::printf("Seeded: the simulator's seed knob (100 contacts per write, so runs of equal last-modified times),"
-              " or one import per contact with modified times a second apart (the last column).\n\n");
-  std::printf("| metric | %s objects | %s objects | %s objects, each its own modified time |\n|---|---|---|---|\n",
-              grouped(small).c_str(), grouped(n).c_str(), grouped(small).c_str());
+              " or one import per contact with modified times a second apart (the third column). The last"
+              " column is the first without the index on lower(email) the match lookup needs.\n\n");
+  std::printf("| metric | %s objects | %s objects | %s objects, each its own modified time |"
+              " %s objects, no index on lower(email) |\n|---|---|---|---|---|\n",
+              grouped(small).c_str(), grouped(n).c_str(), grouped(small).c_str(), grouped(no_index).c_str());
   auto row = [&](const char* name, auto f) {
-    std::printf("| %s | %s | %s | %s |\n", name, f(a).c_str(), f(b).c_str(), f(c).c_str());
+    std::printf("| %s | %s | %s | %s | %s |\n", name, f(a).c_str(), f(b).c_str(), f(c).c_str(), f(d).c_str());
   };
   auto fmt = [](const char* f, double v) {
     char buf[64];
@@ -179,6 +185,8 @@ void scenario_unlimited(const std::string& server, int n) {
   result("pull.backfill.wall_s", b.seconds, "s");
   result("pull.backfill.objects_per_page",
          objects / static_cast<double>(std::max<std::int64_t>(1, b.calls.calls("/search"))), "objects");
+  result("pull.backfill.no_index.objects", static_cast<double>(d.objects), "objects");
+  result("pull.backfill.no_index.objects_per_s", static_cast<double>(d.objects) / d.seconds, "objects/s");
 }
 
 void scenario_latency(const std::string& server, int n) {
@@ -217,13 +225,14 @@ void scenario_latency(const std::string& server, int n) {
 
 int main(int argc, char** argv) {
   using namespace hubsync;
-  int objects = 100000, latency_objects = 20000;
+  int objects = 100000, latency_objects = 20000, no_index_objects = 0;
   bench::ChangeSet changes;
   bool skip_latency = false, skip_changes = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
     if (a == "--objects") objects = std::atoi(next().c_str());
+    else if (a == "--no-index-objects") no_index_objects = std::atoi(next().c_str());
     else if (a == "--latency-objects") latency_objects = std::atoi(next().c_str());
     else if (a == "--skip-latency") skip_latency = true;
     else if (a == "--synced") changes.synced = std::atoi(next().c_str());
@@ -236,7 +245,7 @@ int main(int argc, char** argv) {
     else if (a == "--rerun-at-once") changes.rerun_at_once = true;
     else {
       std::cerr << "usage: " << argv[0]
-                << " [--objects N] [--latency-objects N] [--skip-latency] [--synced N]"
+                << " [--objects N] [--no-index-objects N] [--latency-objects N] [--skip-latency] [--synced N]"
                    " [--changes HS,PG,BOTH,DELETED] [--skip-changes] [--rerun-at-once]\n";
       return 2;
     }
@@ -252,7 +261,7 @@ int main(int argc, char** argv) {
     std::printf("## bench_pull: the pull pipeline in-process (as `hubsync run` wires it), hubspot-sim as its own"
                 " process, PostgreSQL 15 throwaway cluster; %u cores\n",
                 std::thread::hardware_concurrency());
-    bench::scenario_unlimited(pg.dsn(), objects);
+    bench::scenario_unlimited(pg.dsn(), objects, no_index_objects > 0 ? no_index_objects : std::max(1, objects / 10));
     if (!skip_latency) bench::scenario_latency(pg.dsn(), latency_objects);
     if (!skip_changes) bench::scenario_changes(pg.dsn(), changes);
   } catch (const std::exception& e) {

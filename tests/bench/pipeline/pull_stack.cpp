@@ -19,9 +19,10 @@ namespace {
 
 constexpr const char* kTable =
     "CREATE TABLE public.people (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, first_name text,"
-    " last_name text, city text, phone text, job_title text);"
-    // The index the pull's match lookup needs (hubsync migrate warns without it).
-    " CREATE INDEX people_email_lower_idx ON public.people (lower(email))";
+    " last_name text, city text, phone text, job_title text)";
+
+// The index the pull's match lookup needs (hubsync migrate warns without it).
+constexpr const char* kMatchIndex = "CREATE INDEX people_email_lower_idx ON public.people (lower(email))";
 
 constexpr const char* kMapping = R"(name: people
 postgres: {table: public.people, key: id}
@@ -39,9 +40,10 @@ fields:
 }  // namespace
 
 PullStack::PullStack(const std::string& server_dsn, const std::string& sim_url,
-                     std::optional<ratelimit::LimiterConfig> limits)
+                     std::optional<ratelimit::LimiterConfig> limits, bool match_index)
     : db(server_dsn) {
   db.exec(kTable);
+  if (match_index) db.exec(kMatchIndex);
   auto parsed = mapping::parse_mapping(kMapping, "people.yaml");
   if (!parsed.ok()) throw std::runtime_error("the benchmark's mapping does not parse");
   m_ = std::move(*parsed.mapping);

@@ -68,9 +68,11 @@ class PullStack {
  public:
   /// Creates the table and installs hubsync's schema and capture. `limits`
   /// replaces the limiter the configuration's defaults give (nullopt: the
-  /// CLI's own). Throws std::runtime_error on failure.
+  /// CLI's own). Without `match_index` the table lacks the index on
+  /// lower(email) the pull's match lookup needs (what hubsync migrate warns
+  /// of). Throws std::runtime_error on failure.
   PullStack(const std::string& server_dsn, const std::string& sim_url,
-            std::optional<ratelimit::LimiterConfig> limits);
+            std::optional<ratelimit::LimiterConfig> limits, bool match_index = true);
   ~PullStack();
   PullStack(const PullStack&) = delete;
   PullStack& operator=(const PullStack&) = delete;
