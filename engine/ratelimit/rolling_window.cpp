@@ -94,16 +94,20 @@ void RollingWindow::note_others(int n, Duration at) {
   if (n > 0) others_.push_back({at, n});
 }
 
-int RollingWindow::others_at(Duration now) const {
+const RollingWindow::Others* RollingWindow::others_level(Duration at) const {
   for (const auto& e : others_)
-    if (e.at > now - interval_) return e.n;  // n falls along the deque: the first valid is the most
-  return 0;
+    if (e.at > at - interval_) return &e;  // n falls along the deque: the first valid is the most
+  return nullptr;
+}
+
+int RollingWindow::others_at(Duration now) const {
+  const Others* e = others_level(now);
+  return e ? e->n : 0;
 }
 
 RollingWindow::Duration RollingWindow::others_fall_after(Duration at) const {
-  for (const auto& e : others_)
-    if (e.at > at - interval_) return e.at + interval_;
-  return at;
+  const Others* e = others_level(at);
+  return e ? e->at + interval_ : at;
 }
 
 int RollingWindow::ours_at_arrival(Duration sent, Duration slack) const {

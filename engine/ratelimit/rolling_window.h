@@ -113,6 +113,9 @@ class RollingWindow {
   Duration deadline(const Open& o) const { return o.sent + settle_within_; }
 
   int ours_in_window(Duration at, Duration now) const;
+  // The noted level of others' use in force at `at`: the most noted in
+  // (at - interval, at], or null.
+  const Others* others_level(Duration at) const;
   // When the level of others' use may next fall, after `at`.
   Duration others_fall_after(Duration at) const;
 
