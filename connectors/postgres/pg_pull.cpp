@@ -329,9 +329,9 @@ Result<std::vector<std::string>> PgDatabase::unindexed_lookups(const std::vector
       // The planner's estimate (-1 before the first ANALYZE: taken as none).
       rows = tx.exec_params1("SELECT GREATEST(c.reltuples, 0)::bigint FROM pg_catalog.pg_class c "
                              "WHERE c.oid = $1::regclass", m.table.quoted())[0].as<std::int64_t>();
-      served = served_by_index(tx, m.table.quoted(), column, lookup);
+      if (rows >= min_rows) served = served_by_index(tx, m.table.quoted(), column, lookup);
     })
-    if (served || rows < min_rows) continue;
+    if (rows < min_rows || served) continue;
     const std::string index = lookup_index_sql(quote_ident(column), type, fold);
     std::string line = "mapping " + m.name + ": no index serves the pull's lookup of " + m.table.display() +
                        " (about " + std::to_string(rows) + " rows) by " + column + (fold ? " (lower-cased)" : "") +
