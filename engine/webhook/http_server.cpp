@@ -64,6 +64,10 @@ struct HttpServer::Impl {
   std::vector<ops::Counter*> aborted;  // by AbortReason
 
   std::unique_ptr<asio::io_context> ioc = std::make_unique<asio::io_context>();
+  // The acceptor and its retry timer live on one strand: their handlers and
+  // the closes of stop_accepting() and stop() never run at once on two io
+  // threads (a close racing another close or an accept corrupted the reactor).
+  std::optional<asio::strand<asio::io_context::executor_type>> accept_strand;
   std::optional<tcp::acceptor> acceptor;
   std::optional<asio::steady_timer> accept_retry;
   std::vector<std::thread> threads;
@@ -82,6 +86,15 @@ struct HttpServer::Impl {
     handler.on_abort(head, r);
   }
   void accept();
+  // Closes the acceptor on its strand (no-op when never started).
+  void close_acceptor() {
+    if (!acceptor) return;
+    asio::post(*accept_strand, [this] {
+      beast::error_code ec;
+      acceptor->close(ec);
+      accept_retry->cancel();
+    });
+  }
   void track(const std::shared_ptr<Session>& s) {
     std::lock_guard lock(mu);
     std::erase_if(sessions, [](const std::weak_ptr<Session>& w) { return w.expired(); });
@@ -373,8 +386,9 @@ model::Result<std::uint16_t> HttpServer::start() {
                              fmt::format("listen address '{}' is not an IP address", d.opt.host));
   }
   const tcp::endpoint ep(addr, d.opt.port);
-  d.acceptor.emplace(*d.ioc);
-  d.accept_retry.emplace(*d.ioc);
+  d.accept_strand.emplace(asio::make_strand(*d.ioc));
+  d.acceptor.emplace(*d.accept_strand);
+  d.accept_retry.emplace(*d.accept_strand);
   d.acceptor->open(ep.protocol(), ec);
   if (!ec) d.acceptor->set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) d.acceptor->bind(ep, ec);
@@ -393,12 +407,8 @@ model::Result<std::uint16_t> HttpServer::start() {
 void HttpServer::stop_accepting() {
   auto& d = *impl_;
   std::lock_guard lock(d.mu);
-  if (d.stopped || !d.acceptor) return;
-  asio::post(*d.ioc, [&d] {
-    beast::error_code ec;
-    d.acceptor->close(ec);
-    d.accept_retry->cancel();
-  });
+  if (d.stopped) return;
+  d.close_acceptor();
 }
 
 void HttpServer::stop() {
@@ -409,13 +419,7 @@ void HttpServer::stop() {
     d.stopped = true;
   }
   d.stopping = true;
-  if (d.acceptor) {
-    asio::post(*d.ioc, [&d] {
-      beast::error_code ec;
-      d.acceptor->close(ec);
-      d.accept_retry->cancel();
-    });
-  }
+  d.close_acceptor();
   {
     std::lock_guard lock(d.mu);
     for (auto& w : d.sessions)
@@ -428,6 +432,7 @@ void HttpServer::stop() {
   // while everything they refer to is still alive.
   d.accept_retry.reset();
   d.acceptor.reset();
+  d.accept_strand.reset();
   d.ioc.reset();
 }
 
