@@ -12,6 +12,8 @@ packages=(
   libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev libsqlite3-dev libssl-dev
   # tests: GoogleTest, a real PostgreSQL 15 server, the sqlite3 shell
   libgtest-dev libgmock-dev postgresql-15 postgresql-client-15 sqlite3
+  # the HubSpot simulator's allocator (its cross-thread frees; see tests/hubspot-sim)
+  libjemalloc-dev
   # the mapping parser's fuzz target (libFuzzer ships with clang's runtime)
   clang libclang-rt-14-dev
   # runuser/setpriv for starting PostgreSQL as the postgres user

@@ -290,7 +290,7 @@ else
 fi
 if has sim.requests_per_s; then
   row "simulator throughput (batch/upsert of 100, 4 connections, latency and limits off)" \
-      "$(num "${R[sim.requests_per_s]}") requests/s, p99 $(num "${R[sim.latency_p99_ms]}" 2) ms, $(num "${R[sim.server_cpu_cores]}" 2) cores, $(num "${R[sim.server_cpu_us_per_request]}") µs CPU per request" \
+      "$(num "${R[sim.requests_per_s]}") requests/s, p99 $(num "${R[sim.latency_p99_ms]}" 2) ms, $(num "${R[sim.server_cpu_cores]}" 2) cores, $(num "${R[sim.server_cpu_us_per_request]}") µs CPU per request (jemalloc); on glibc's malloc $(num "${R[sim.glibc.requests_per_s]:-0}") requests/s, $(num "${R[sim.glibc.server_cpu_us_per_request]:-0}") µs" \
       "≥ 3,000 requests/s" "**$(div "${R[sim.requests_per_s]}" 3000 2)**" "$(cmd sim)"
 else
   not_measured "simulator throughput" sim "≥ 3,000 requests/s"

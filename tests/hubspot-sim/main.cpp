@@ -8,7 +8,27 @@
 
 #include "tests/hubspot-sim/simulator.h"
 
+#ifdef HUBSPOT_SIM_JEMALLOC
+#include <jemalloc/jemalloc.h>
+#endif
+
 namespace {
+
+// The allocator this binary runs on, for --version and bench_sim: jemalloc
+// as it reports itself, or the system's (glibc's, or a sanitizer's).
+std::string allocator_name() {
+#ifdef HUBSPOT_SIM_JEMALLOC
+  const char* version = nullptr;
+  std::size_t len = sizeof(version);
+  if (mallctl("version", &version, &len, nullptr, 0) == 0 && version) {
+    std::string v = version;  // "5.3.0-0-g<commit>": the release is enough
+    return "jemalloc " + v.substr(0, v.find('-'));
+  }
+  return "jemalloc (version unknown)";
+#else
+  return "system malloc";
+#endif
+}
 
 int wait_for_signal() {
   sigset_t set;
@@ -32,6 +52,7 @@ int main(int argc, char** argv) {
 
   hubsync::sim::SimulatorOptions o;
   CLI::App app{"hubspot-sim: a local HubSpot API simulator"};
+  app.set_version_flag("--version", "hubspot-sim (allocator: " + allocator_name() + ")");
   int port = 0;
   std::vector<std::string> tokens;
   std::vector<std::string> subscriptions;

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# hubspot-sim as a process: the ready line, SIGTERM saves the snapshot, a
-# restart on the same snapshot serves the saved records.
+# hubspot-sim as a process: the allocator it was built with (jemalloc, or
+# the system's under the sanitizers), the ready line, SIGTERM saves the
+# snapshot, a restart on the same snapshot serves the saved records.
 set -euo pipefail
 bin=$1
+allocator=${2:-jemalloc}
 work=$(mktemp -d)
 pid=""
 cleanup() { [[ -n $pid ]] && kill "$pid" 2>/dev/null || true; rm -rf "$work"; }
@@ -23,6 +25,12 @@ stop() {
   pid=""
 }
 
+version=$("$bin" --version)
+case $allocator in
+  jemalloc) [[ $version =~ \(allocator:\ jemalloc\ [0-9]+\.[0-9]+ ]] ;;
+  *) [[ $version == *"(allocator: system malloc)"* ]] ;;
+esac || { echo "expected the $allocator allocator, --version says: '$version'"; exit 1; }
+
 start
 id=$(curl -sf -X POST "$base/crm/v3/objects/contacts" -H 'Authorization: Bearer pat-sim-hubsync' \
        -H 'Content-Type: application/json' -d '{"properties":{"email":"smoke@example.com"}}' |
@@ -36,4 +44,4 @@ code=$(curl -s -o "$work/get" -w '%{http_code}' "$base/crm/v3/objects/contacts/$
 [[ $code == 200 ]] || { echo "restart lost the record: $code"; exit 1; }
 grep -q 'smoke@example.com' "$work/get"
 stop
-echo "ok: ready line, snapshot on SIGTERM, restart from snapshot"
+echo "ok: $allocator allocator, ready line, snapshot on SIGTERM, restart from snapshot"
