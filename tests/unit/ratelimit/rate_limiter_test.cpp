@@ -434,7 +434,13 @@ TEST(RateLimiter, DailyBudgetFromHeadersKeepsHeadroom) {
 
 TEST(RateLimiter, ThreadSafeUnderContention) {
   FakeClock clock;
-  RateLimiter lim(clock, {.burst_limit = 50, .headroom = 0.0});
+  // A thread that waits sleeps on the shared fake clock, moving it for all:
+  // a permit whose thread is descheduled between grant and settle can stay
+  // open for minutes of fake time (150 s seen, 1 run in 60 failing). Past
+  // settle_within the limiter takes a permit as answered, by contract, while
+  // the check below holds it until its settle; so settle_within here
+  // outlasts the whole run (~250 s of fake time).
+  RateLimiter lim(clock, {.burst_limit = 50, .headroom = 0.0, .settle_within = 3'600'000ms});
   struct Exchange {
     Ms sent, answered;
   };
