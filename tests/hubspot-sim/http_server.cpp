@@ -3,6 +3,8 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <deque>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -53,10 +55,71 @@ void parse_target(HttpRequest& req) {
 
 namespace {
 
+// What every session shares with the server: the handler, the admit hook,
+// and the handler slots. The server runs one io thread more than it has
+// slots, so at any moment some thread is free to read and admit requests
+// however long handlers take. A request that finds a free slot is answered
+// on the thread that read it (no hand-off); one that finds none waits in the
+// backlog, which the threads holding slots take up before they let go.
+struct Dispatch {
+  using Job = std::function<void()>;
+  HttpServer::Handler handler;
+  HttpServer::Admit admit;
+  asio::io_context* ioc = nullptr;
+  int slots = 1;
+  std::mutex mu;
+  int busy = 0;  // slots taken
+  std::deque<Job> backlog;
+
+  // Runs `job` now if a slot is free, else queues it.
+  void submit(Job job) {
+    {
+      std::lock_guard lock(mu);
+      if (busy >= slots) {
+        backlog.push_back(std::move(job));
+        return;
+      }
+      ++busy;
+    }
+    job();
+    release();
+  }
+
+  // Lets the slot go, unless the backlog has work: this thread then takes it
+  // up once it has left the session's strand (deferred: no other thread is
+  // woken for it), keeping the slot until the backlog is empty.
+  void release() {
+    {
+      std::lock_guard lock(mu);
+      if (backlog.empty()) {
+        --busy;
+        return;
+      }
+    }
+    asio::defer(*ioc, [this] { drain(); });
+  }
+
+  void drain() {
+    for (;;) {
+      Job next;
+      {
+        std::lock_guard lock(mu);
+        if (backlog.empty()) {
+          --busy;
+          return;
+        }
+        next = std::move(backlog.front());
+        backlog.pop_front();
+      }
+      next();
+    }
+  }
+};
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const HttpServer::Handler& handler)
-      : stream_(std::move(socket)), timer_(stream_.get_executor()), handler_(handler) {}
+  Session(tcp::socket socket, Dispatch& dispatch)
+      : stream_(std::move(socket)), timer_(stream_.get_executor()), dispatch_(dispatch) {}
 
   void run() { read(); }
   void close() {
@@ -72,11 +135,12 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->body_limit(64 * 1024 * 1024);
     parser_->header_limit(64 * 1024);
-    buffer_.consume(buffer_.size() > 0 ? 0 : 0);
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
+  // The request is admitted as soon as it is read, then answered in a
+  // handler slot, and the answer written on this session's strand.
   void on_read(beast::error_code ec) {
     if (ec) {
       if (ec == http::error::header_limit) write_plain(431, "Request Header Fields Too Large");
@@ -85,22 +149,29 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     auto msg = parser_->release();
-    HttpRequest req;
-    req.method = std::string(msg.method_string());
-    req.target = std::string(msg.target());
+    auto req = std::make_shared<HttpRequest>();
+    req->method = std::string(msg.method_string());
+    req->target = std::string(msg.target());
     for (const auto& f : msg) {
       std::string name(f.name_string());
       for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      req.headers[name] = std::string(f.value());
+      req->headers[name] = std::string(f.value());
     }
-    req.body = std::move(msg.body());
+    req->body = std::move(msg.body());
     keep_alive_ = msg.keep_alive();
-    if (req.target.size() > 16 * 1024) {
+    if (req->target.size() > 16 * 1024) {
       write_plain(414, "URI Too Long");
       return;
     }
-    parse_target(req);
-    HttpResponse resp = handler_(req);
+    parse_target(*req);
+    if (dispatch_.admit) dispatch_.admit(*req);
+    dispatch_.submit([self = shared_from_this(), req] {
+      auto resp = std::make_shared<HttpResponse>(self->dispatch_.handler(*req));
+      asio::dispatch(self->stream_.get_executor(), [self, resp] { self->respond(std::move(*resp)); });
+    });
+  }
+
+  void respond(HttpResponse resp) {
     if (resp.action == ResponseAction::kDrop) {
       close_now();
       return;
@@ -159,18 +230,18 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<http::response<http::string_body>> res_;
-  const HttpServer::Handler& handler_;
+  Dispatch& dispatch_;
   bool keep_alive_ = true;
 };
 
 }  // namespace
 
 struct HttpServer::Impl {
-  Handler handler;
+  Dispatch dispatch;
   int threads;
   asio::io_context ioc;
   std::optional<tcp::acceptor> acceptor;
-  std::vector<std::thread> workers;
+  std::vector<std::thread> io_threads;
   std::mutex mu;
   std::vector<std::weak_ptr<Session>> sessions;
   bool stopped = false;
@@ -180,7 +251,7 @@ struct HttpServer::Impl {
       if (ec) return;
       beast::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
-      auto s = std::make_shared<Session>(std::move(socket), handler);
+      auto s = std::make_shared<Session>(std::move(socket), dispatch);
       {
         std::lock_guard lock(mu);
         std::erase_if(sessions, [](const std::weak_ptr<Session>& w) { return w.expired(); });
@@ -192,9 +263,12 @@ struct HttpServer::Impl {
   }
 };
 
-HttpServer::HttpServer(Handler handler, int threads) : impl_(std::make_unique<Impl>()) {
-  impl_->handler = std::move(handler);
+HttpServer::HttpServer(Handler handler, int threads, Admit admit) : impl_(std::make_unique<Impl>()) {
+  impl_->dispatch.handler = std::move(handler);
+  impl_->dispatch.admit = std::move(admit);
+  impl_->dispatch.ioc = &impl_->ioc;
   impl_->threads = std::max(1, threads);
+  impl_->dispatch.slots = impl_->threads;
 }
 
 HttpServer::~HttpServer() { stop(); }
@@ -209,7 +283,7 @@ std::uint16_t HttpServer::listen(std::uint16_t port) {
   d.acceptor->listen(asio::socket_base::max_listen_connections);
   std::uint16_t bound = d.acceptor->local_endpoint().port();
   d.accept();
-  for (int i = 0; i < d.threads; ++i) d.workers.emplace_back([&d] { d.ioc.run(); });
+  for (int i = 0; i <= d.threads; ++i) d.io_threads.emplace_back([&d] { d.ioc.run(); });
   return bound;
 }
 
@@ -232,8 +306,12 @@ void HttpServer::stop() {
       if (auto s = w.lock()) s->close();
   }
   d.ioc.stop();
-  for (auto& t : d.workers) t.join();
-  d.workers.clear();
+  for (auto& t : d.io_threads) t.join();
+  d.io_threads.clear();
+  // Requests left waiting hold their sessions, whose sockets must go before
+  // the io_context does.
+  std::lock_guard lock(d.dispatch.mu);
+  d.dispatch.backlog.clear();
 }
 
 }  // namespace hubsync::sim

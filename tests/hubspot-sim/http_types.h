@@ -1,6 +1,7 @@
 #pragma once
 
 // Transport-neutral request/response, so only http_server.cpp sees Beast.
+#include <any>
 #include <map>
 #include <string>
 #include <utility>
@@ -15,6 +16,7 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> query;  ///< decoded, in order
   std::map<std::string, std::string> headers;              ///< lower-case names
   std::string body;
+  std::any admission;  ///< what the server's admit hook decided when the request arrived
 
   std::string query_param(const std::string& name, const std::string& def = {}) const {
     for (const auto& [k, v] : query)

@@ -47,6 +47,12 @@ struct AuthCode {
 struct Simulator::Impl {
   explicit Impl(SimulatorOptions o);
 
+  /// On the server's io thread as a request arrives: the portal's rate-limit
+  /// decision for it (HubSpot counts a request when it reaches its edge,
+  /// however long it then waits for a worker), kept in req.admission for
+  /// route(). Requests outside the portal's limit (knobs, OAuth, action
+  /// definitions) and those whose token is refused are left undecided.
+  void admit(HttpRequest& req);
   HttpResponse handle(HttpRequest& req);
   HttpResponse route(HttpRequest& req, const std::string& route_key);
   HttpResponse handle_objects(HttpRequest& req, const std::vector<std::string>& seg, const Caller& c);

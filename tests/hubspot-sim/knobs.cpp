@@ -27,7 +27,8 @@ std::uint16_t Simulator::start() {
   if (impl_->server) return impl_->port;
   impl_->webhooks.start();
   impl_->executions.start();
-  impl_->server = std::make_unique<HttpServer>([this](HttpRequest& r) { return impl_->handle(r); }, impl_->opts.threads);
+  impl_->server = std::make_unique<HttpServer>([this](HttpRequest& r) { return impl_->handle(r); },
+                                              impl_->opts.threads, [this](HttpRequest& r) { impl_->admit(r); });
   try {
     impl_->port = impl_->server->listen(impl_->opts.port);
   } catch (const std::exception& e) {

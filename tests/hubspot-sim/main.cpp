@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
                  "custom workflow action calls: answer time before a call counts as lost and is retried");
   app.add_option("--action-max-attempts", o.action_max_attempts, "custom workflow action calls: attempts per execution");
   app.add_option("--snapshot", o.snapshot_file, "state file loaded at start, saved at exit");
-  app.add_option("--threads", o.threads, "HTTP worker threads");
+  app.add_option("--threads", o.threads, "request handler threads (one more thread does the HTTP I/O)");
   app.add_option("--latency", latency, "latency MIN-MAX ms added to API responses");
   app.add_option("--log-level", log_level, "stderr log level: debug (every request), info, warn, off");
   try {

@@ -43,6 +43,24 @@ std::string action_route_key(const HttpRequest& req, const std::vector<std::stri
   return key;
 }
 
+// The developer API of workflow action definitions: its own key, not the
+// portal's rate limit.
+bool is_action_definitions(const std::vector<std::string>& seg) {
+  return seg.size() >= 4 && seg[0] == "automation" && seg[1] == "v4" && seg[2] == "actions" &&
+         seg[3] != "callbacks";
+}
+
+// Routes answered without the portal's token and its rate limit: the
+// simulator's knobs, OAuth, the action definitions.
+bool outside_portal_limit(const std::vector<std::string>& seg) {
+  return (!seg.empty() && seg[0] == "_sim") || (seg.size() >= 2 && seg[0] == "oauth") ||
+         is_action_definitions(seg);
+}
+
+bool is_search_route(const std::vector<std::string>& seg) {
+  return seg.size() == 5 && seg[0] == "crm" && seg[2] == "objects" && seg[4] == "search";
+}
+
 std::string route_key(const HttpRequest& req, const std::vector<std::string>& seg) {
   if (seg.size() >= 4 && seg[0] == "automation" && seg[1] == "v4" && seg[2] == "actions")
     return action_route_key(req, seg);
@@ -293,6 +311,17 @@ Caller Simulator::Impl::authenticate(const HttpRequest& req) {
                        "can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview");
 }
 
+void Simulator::Impl::admit(HttpRequest& req) {
+  std::vector<std::string> seg = split(req.path, '/');
+  if (outside_portal_limit(seg) || !rate_limits_on) return;
+  try {
+    authenticate(req);
+  } catch (const ApiError&) {
+    return;  // route() answers the 401; a refused token spends nothing
+  }
+  req.admission = is_search_route(seg) ? limiter.check_search(now()) : limiter.check(now());
+}
+
 HttpResponse Simulator::Impl::handle(HttpRequest& req) {
   std::vector<std::string> seg = split(req.path, '/');
   std::string key = route_key(req, seg);
@@ -366,17 +395,16 @@ HttpResponse Simulator::Impl::route(HttpRequest& req, const std::string& key) {
       count_request(key, resp.status);
       return resp;
     }
-    if (seg.size() >= 4 && seg[0] == "automation" && seg[1] == "v4" && seg[2] == "actions" &&
-        seg[3] != "callbacks") {
-      // The developer API: its own key, not the portal's rate limit.
+    if (is_action_definitions(seg)) {
       resp = handle_action_definitions(req, seg);
       count_request(key, resp.status);
       return resp;
     }
     Caller caller = authenticate(req);
-    bool is_search = seg.size() == 5 && seg[0] == "crm" && seg[2] == "objects" && seg[4] == "search";
+    const bool is_search = is_search_route(seg);
     RateLimiter::Decision d;
-    if (rate_limits_on) d = is_search ? limiter.check_search(now()) : limiter.check(now());
+    if (const auto* on_arrival = std::any_cast<RateLimiter::Decision>(&req.admission)) d = *on_arrival;
+    else if (rate_limits_on) d = is_search ? limiter.check_search(now()) : limiter.check(now());
     if (!d.allowed) {
       std::string msg = d.policy == "DAILY" ? "You have reached your daily limit."
                         : d.policy == "SECONDLY" ? "You have reached your secondly limit."

@@ -53,7 +53,7 @@ struct PrivateAppToken {
 struct SimulatorOptions {
   std::int64_t portal_id = 62515;
   std::uint16_t port = 0;               ///< 0: any free port
-  int threads = 2;                      ///< HTTP worker threads
+  int threads = 2;                      ///< request handlers; one more thread reads and writes the connections
   int tier = 190;                       ///< requests per rolling 10 s: 100/110/190/250
   std::int64_t daily_limit = 1000000;
   int search_per_second = 5;
