@@ -59,7 +59,7 @@ if (( quick )); then
   args_pull="--objects 20000 --latency-objects 5000 --synced 10000 --changes 500,500,50,20"
   args_ingest="--senders 10 --events 100 --seconds 4"
   args_serve="--edits 20 --rate 2 --soak-seconds 15 --soak-rate 2"
-  args_capture="--rounds 2 --seconds 5 --compare-notify"
+  args_capture="--rounds 2 --seconds 5 --compare-notify --compare-logical"
   limit=1200
 else
   args_sim="--seconds 10"
@@ -68,7 +68,7 @@ else
   args_pull="--objects 100000 --latency-objects 20000 --synced 10000 --changes 500,500,50,20"
   args_ingest="--senders 10 --events 100 --seconds 8"
   args_serve="--edits 40 --soak-rate 3 --soak-seconds 90"
-  args_capture="--rounds 5 --seconds 10 --compare-notify"
+  args_capture="--rounds 5 --seconds 10 --compare-notify --compare-logical"
   limit=5400
 fi
 
@@ -284,6 +284,10 @@ if has capture.durable.v2.tps_ratio; then
     row "capture overhead, $mode cluster: pgbench TPS with the trigger ÷ without ($(num "${R[capture.rounds]}") round(s) of $(num "${R[capture.seconds]}") s)" \
         "$(num "${R[capture.$mode.none.tps]}") → $(num "${R[capture.$mode.v2.tps]}") TPS with the trigger (server CPU $(num "${R[capture.$mode.none.cpu_us_per_tx]}") → $(num "${R[capture.$mode.v2.cpu_us_per_tx]}") µs/tx)$(nn $mode)" \
         "$goal" "**$(num "${R[capture.$mode.v2.tps_ratio]}" 2)**$(has "capture.$mode.v2n.tps_ratio" && echo " / $(num "${R[capture.$mode.v2n.tps_ratio]}" 2) with NOTIFY")" "$(cmd capture)"
+    has "capture.$mode.ld.tps_ratio" || continue
+    row "capture by logical decoding, $mode cluster (a prototype, not shipped: no trigger; a slot drained every 100 ms into hubsync.changelog), same rounds" \
+        "$(num "${R[capture.$mode.ld.tps]}") TPS (server CPU $(num "${R[capture.$mode.ld.cpu_us_per_tx]}") µs/tx, the relay's decoding and inserts included)" \
+        "$goal" "$(num "${R[capture.$mode.ld.tps_ratio]}" 2)" "$(cmd capture)"
   done
 else
   not_measured "capture overhead (pgbench TPS with / without the trigger, and with postgres.notify)" capture "≥ 0.85 (durable)"

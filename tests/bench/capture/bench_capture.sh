@@ -3,7 +3,7 @@
 #
 #   bench_capture.sh --hubsync PATH [--seconds N] [--rows N] [--clients N]
 #                    [--rounds N] [--modes "durable fast"] [--compare-v1]
-#                    [--compare-notify] [--after-migrate SQL]
+#                    [--compare-notify] [--compare-logical] [--after-migrate SQL]
 #
 # For each mode, on a throwaway cluster of its own (tests/pg/throwaway-pg.sh;
 # durable: fsync, synchronous_commit and full_page_writes on; fast: all off):
@@ -19,6 +19,11 @@
 # --compare-notify adds a side "v2n": what `hubsync migrate` installs with
 # `postgres.notify: true` (the function also NOTIFYs hubsync_changes), so
 # that the trigger's cost and the NOTIFY's are told apart.
+# --compare-logical adds a side "ld", a prototype of capture by logical
+# decoding (not what hubsync ships): no trigger; a logical replication slot
+# (test_decoding) that one session drains every 100 ms while pgbench runs,
+# turning each decoded change of bench_t into a hubsync.changelog row, so
+# the decoding and the changelog's inserts are on the cluster's bill too.
 # --after-migrate runs SQL after each install of v2, to measure a variant of
 # hubsync's schema (e.g. "DROP INDEX IF EXISTS hubsync.changelog_mapping_id").
 #
@@ -43,9 +48,11 @@ while [[ $# -gt 0 ]]; do
     --modes) modes=$2; shift 2 ;;
     --compare-v1) sides="$sides v1"; shift ;;
     --compare-notify) sides="$sides v2n"; shift ;;
+    --compare-logical) sides="$sides ld"; shift ;;
     --after-migrate) after=$2; shift 2 ;;
     *) echo "usage: $0 --hubsync PATH [--seconds N] [--rows N] [--clients N] [--rounds N]" \
-            "[--modes 'durable fast'] [--compare-v1] [--compare-notify] [--after-migrate SQL]" >&2
+            "[--modes 'durable fast'] [--compare-v1] [--compare-notify] [--compare-logical]" \
+            "[--after-migrate SQL]" >&2
        exit 2 ;;
   esac
 done
@@ -64,9 +71,23 @@ v1_install="DROP TRIGGER hubsync_capture_bench_iud ON bench_t; DROP TRIGGER hubs
 has_notify="SELECT pg_catalog.strpos(prosrc, 'pg_catalog.pg_notify(') > 0 FROM pg_catalog.pg_proc
   WHERE proname = 'capture_bench'"
 
+# ld: what the prototype's relay runs every 100 ms, in one session.
+ld_relay="WITH c AS (SELECT data FROM pg_catalog.pg_logical_slot_get_changes('hubsync_bench_ld', NULL, NULL,
+    'include-xids', '0', 'skip-empty-xacts', '1'))
+  INSERT INTO hubsync.changelog (mapping, table_schema, table_name, pk, op)
+  SELECT 'bench', 'public', 'bench_t',
+         pg_catalog.jsonb_build_object('id', substring(data FROM '^table public[.]bench_t: [A-Z]+: id[[]bigint[]]:(-?[0-9]+)')),
+         lower(substring(data FROM '^table public[.]bench_t: ([A-Z]+):'))::hubsync.change_op
+  FROM c WHERE data LIKE 'table public.bench_t: %';"
+ld_relay_pid=""
+
 work=$(mktemp -d "${TMPDIR:-/tmp}/hubsync-bench-capture.XXXXXX")
 state="$work/pg"
-cleanup() { "$root/tests/pg/throwaway-pg.sh" stop "$state" >/dev/null 2>&1 || true; rm -rf "$work"; }
+cleanup() {
+  rm -f "$work/ld.on"
+  "$root/tests/pg/throwaway-pg.sh" stop "$state" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
 trap cleanup EXIT
 
 mkdir -p "$work/mappings" "$work/none"
@@ -93,17 +114,29 @@ hubsync_migrate() {  # $1: mappings dir, $2: postgres.notify (default false)
     >"$work/migrate.log" 2>&1 || { cat "$work/migrate.log" >&2; exit 1; }
 }
 
-install() {  # none | v2 | v1 | v2n
+install() {  # none | v2 | v1 | v2n | ld
   # Each side starts from no capture (a side's --after-migrate or v1 SQL
   # would otherwise stay in place).
   hubsync_migrate "$work/none"
   case "$1" in
     none) ;;
+    ld) sql "SELECT pg_catalog.pg_create_logical_replication_slot('hubsync_bench_ld', 'test_decoding')" >/dev/null
+        touch "$work/ld.on"
+        (while [[ -f "$work/ld.on" ]]; do echo "$ld_relay"; sleep 0.1; done; echo "$ld_relay") |
+          psql "$dsn" -qAt -v ON_ERROR_STOP=1 >/dev/null &
+        ld_relay_pid=$! ;;
     v2) hubsync_migrate "$work/mappings"; [[ -z "$after" ]] || sql "$after" ;;
     v1) hubsync_migrate "$work/mappings"; sql "$v1_install" ;;
     v2n) hubsync_migrate "$work/mappings" true; [[ -z "$after" ]] || sql "$after"
          [[ $(sql "$has_notify") == t ]] || { echo "bench_capture: postgres.notify installed no pg_notify()" >&2; exit 1; } ;;
   esac
+}
+
+uninstall() {  # what install started that must not outlive its side
+  [[ $1 == ld ]] || return 0
+  rm -f "$work/ld.on"
+  wait "$ld_relay_pid"
+  sql "SELECT pg_catalog.pg_drop_replication_slot('hubsync_bench_ld')" >/dev/null
 }
 
 # CPU ticks used by the cluster: its live processes and the backends it has reaped.
@@ -145,6 +178,7 @@ for mode in $modes; do
     for side in "${order[@]}"; do
       install "$side"
       this[$side]=$(run)
+      uninstall "$side"
       results["$mode $side"]+="${this[$side]}"$'\n'
       [[ $side == none || $(sql "SELECT count(*) > 0 FROM hubsync.changelog") == t ]] ||
         { echo "bench_capture: $side captured nothing" >&2; exit 1; }
@@ -179,7 +213,8 @@ done
 echo "(durable: fsync, synchronous_commit, full_page_writes on; fast: off." \
      "Load average after: $(cut -d' ' -f1-3 /proc/loadavg))"
 echo "(v2: what \`hubsync migrate\` installs by default, no NOTIFY; v1: migration 0001's generic trigger;" \
-     "v2n: v2 with postgres.notify, its pg_notify at commit)"
+     "v2n: v2 with postgres.notify, its pg_notify at commit; ld: a prototype of capture by logical decoding," \
+     "its relay's decoding and inserts included)"
 for mode in $modes; do
   base=$(printf '%s' "${results["$mode none"]}" | mean 1)
   for side in $sides; do
