@@ -137,7 +137,8 @@ class Portal {
                                  std::int64_t& total) const;
   /// Every record of a type, archived included (admin dump).
   std::vector<ObjectView> dump(const std::string& type) const;
-  /// Seeds `n` records with realistic, deterministic data.
+  /// Seeds `n` records with realistic, deterministic data, in writes of
+  /// 100, each in a millisecond of its own (runs of 100 equal modified times).
   std::vector<std::uint64_t> seed(const std::string& type, int n, std::uint64_t seed,
                                   const WriteSource& src, std::vector<ChangeEvent>& events);
   /// Sets the same modified time on every given record (a bulk import).
@@ -200,6 +201,8 @@ class Portal {
   ObjectType& type_locked(const std::string& ref);
   const ObjectType& type_locked(const std::string& ref) const;
   std::string resolve_locked(const std::string& ref) const;
+  /// Returns once the portal's clock is past `ms` (2 ms at most).
+  void wait_past(std::int64_t ms) const;
   Record* find_locked(ObjectType& t, const std::string& id, const std::string& id_property);
   ObjectView view_locked(const ObjectType& t, const Record& r,
                          const std::vector<std::string>& history_props) const;

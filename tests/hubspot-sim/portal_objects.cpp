@@ -1,8 +1,10 @@
 // Portal: records — reads, archive, restore, merge, search with index lag,
 // seeding. Writes (validation, unique checks) are in portal_write.cpp.
 #include <algorithm>
+#include <chrono>
 #include <mutex>
 #include <random>
+#include <thread>
 
 #include "tests/hubspot-sim/portal.h"
 #include "tests/hubspot-sim/portal_detail.h"
@@ -401,9 +403,24 @@ std::vector<std::uint64_t> Portal::seed(const std::string& type, int n, std::uin
   for (size_t start = 0; start < inputs.size(); start += 100) {
     std::vector<WriteInput> chunk(inputs.begin() + static_cast<std::ptrdiff_t>(start),
                                   inputs.begin() + static_cast<std::ptrdiff_t>(std::min(inputs.size(), start + 100)));
-    for (auto& o : write(tid, WriteOp::kCreate, chunk, false, src, events)) ids.push_back(o.view->id);
+    std::int64_t written_ms = 0;
+    for (auto& o : write(tid, WriteOp::kCreate, chunk, false, src, events)) {
+      ids.push_back(o.view->id);
+      written_ms = o.view->updated_ms;
+    }
+    if (start + 100 < inputs.size()) wait_past(written_ms);
   }
   return ids;
+}
+
+// Each write of a seed gets its own millisecond, so its runs of equal
+// modified times are 100 long whatever the simulator's speed (a faster
+// simulator made runs of 200-300, and the pull's search pages emptier). A
+// clock that does not move (a test's) is waited on for 2 ms at most.
+void Portal::wait_past(std::int64_t ms) const {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(2);
+  while (now_() <= ms && std::chrono::steady_clock::now() < give_up)
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
 }
 
 }  // namespace hubsync::sim

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <map>
 #include <thread>
 
 #include "tests/hubspot-sim/test/sim_fixture.h"
@@ -306,6 +307,25 @@ TEST_F(SimObjects, ConcurrentUpsertsNeverDuplicateUniqueValues) {
   std::set<std::string> emails;
   for (const auto& o : dump["results"].GetArray()) EXPECT_TRUE(emails.insert(o["properties"]["email"].GetString()).second);
   EXPECT_EQ(emails.size(), 120u);
+}
+
+TEST(SimSeed, EachWriteOfASeedHasAMillisecondOfItsOwn) {
+  // A clock that moves a millisecond every ten readings: writes quicker
+  // than that would share one, as a fast simulator's did (runs of 200-300).
+  // The seed's runs of equal modified times must still be its writes of 100.
+  std::atomic<std::int64_t> readings{0};
+  SimulatorOptions o;
+  o.clock = [&] { return 1'700'000'000'000 + readings++ / 10; };
+  Simulator sim(o);
+  sim.seed("contacts", 450, 3);
+  rapidjson::Document dump;
+  std::string json = sim.dump_json("contacts");
+  dump.Parse(json.c_str());
+  std::map<std::string, int> runs;  // lastmodifieddate -> records
+  for (const auto& r : dump["results"].GetArray()) ++runs[r["properties"]["lastmodifieddate"].GetString()];
+  std::vector<int> sizes;
+  for (const auto& [at, n] : runs) sizes.push_back(n);
+  EXPECT_EQ(sizes, (std::vector<int>{100, 100, 100, 100, 50}));
 }
 
 TEST_F(SimObjects, SweepCanWindowOnModifiedTimeAndObjectId) {
