@@ -201,7 +201,7 @@ class Portal {
   ObjectType& type_locked(const std::string& ref);
   const ObjectType& type_locked(const std::string& ref) const;
   std::string resolve_locked(const std::string& ref) const;
-  /// Returns once the portal's clock is past `ms` (2 ms at most).
+  /// Returns once the portal's clock is past `ms`, or after 20 readings.
   void wait_past(std::int64_t ms) const;
   Record* find_locked(ObjectType& t, const std::string& id, const std::string& id_property);
   ObjectView view_locked(const ObjectType& t, const Record& r,
