@@ -53,6 +53,9 @@ struct Simulator::Impl {
   /// route(). Requests outside the portal's limit (knobs, OAuth, action
   /// definitions) and those whose token is refused are left undecided.
   void admit(HttpRequest& req);
+  /// Spends one request of the portal's limit now: the search lane's for a
+  /// search, the rolling window's (and the day's) for any other call.
+  RateLimiter::Decision spend_limit(const std::vector<std::string>& seg);
   HttpResponse handle(HttpRequest& req);
   HttpResponse route(HttpRequest& req, const std::string& route_key);
   HttpResponse handle_objects(HttpRequest& req, const std::vector<std::string>& seg, const Caller& c);

@@ -319,7 +319,11 @@ void Simulator::Impl::admit(HttpRequest& req) {
   } catch (const ApiError&) {
     return;  // route() answers the 401; a refused token spends nothing
   }
-  req.admission = is_search_route(seg) ? limiter.check_search(now()) : limiter.check(now());
+  req.admission = spend_limit(seg);
+}
+
+RateLimiter::Decision Simulator::Impl::spend_limit(const std::vector<std::string>& seg) {
+  return is_search_route(seg) ? limiter.check_search(now()) : limiter.check(now());
 }
 
 HttpResponse Simulator::Impl::handle(HttpRequest& req) {
@@ -401,10 +405,9 @@ HttpResponse Simulator::Impl::route(HttpRequest& req, const std::string& key) {
       return resp;
     }
     Caller caller = authenticate(req);
-    const bool is_search = is_search_route(seg);
     RateLimiter::Decision d;
     if (const auto* on_arrival = std::any_cast<RateLimiter::Decision>(&req.admission)) d = *on_arrival;
-    else if (rate_limits_on) d = is_search ? limiter.check_search(now()) : limiter.check(now());
+    else if (rate_limits_on) d = spend_limit(seg);
     if (!d.allowed) {
       std::string msg = d.policy == "DAILY" ? "You have reached your daily limit."
                         : d.policy == "SECONDLY" ? "You have reached your secondly limit."
@@ -432,7 +435,7 @@ HttpResponse Simulator::Impl::route(HttpRequest& req, const std::string& key) {
     } else {
       resp = error_response(make_api_error(404, "OBJECT_NOT_FOUND", "Unknown route " + req.method + " " + req.path), correlation_id());
     }
-    if (rate_limits_on && d.allowed && !is_search) {
+    if (rate_limits_on && d.allowed && !is_search_route(seg)) {
       resp.headers.emplace_back("X-HubSpot-RateLimit-Max", std::to_string(d.max));
       resp.headers.emplace_back("X-HubSpot-RateLimit-Remaining", std::to_string(d.remaining));
       resp.headers.emplace_back("X-HubSpot-RateLimit-Interval-Milliseconds", "10000");
