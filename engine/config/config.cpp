@@ -6,7 +6,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
+#include <regex>
 #include <sstream>
 #include <tuple>
 
@@ -110,6 +112,7 @@ class Loader {
     read_env_overrides();
     apply();
     cross_check();
+    scrub_secrets();
     std::stable_sort(result_.issues.begin(), result_.issues.end(),
                      [](const ConfigIssue& a, const ConfigIssue& b) {
                        return std::tie(a.line, a.column) < std::tie(b.line, b.column);
@@ -118,6 +121,29 @@ class Loader {
   }
 
  private:
+  // A malformed file can make a secret part of another key's value (an
+  // unclosed quote swallows the lines after it) that a message then quotes
+  // back. Whatever the file's structure, text written after a secret key
+  // (`token: ...`, also in flow mappings) is masked in every message.
+  void scrub_secrets() {
+    std::ifstream in(path_, std::ios::binary);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    static const std::regex pattern = [] {
+      std::string names;
+      for (const auto& k : key_table())
+        if (k.type == KeyType::secret) names += (names.empty() ? "" : "|") + std::string(k.key);
+      return std::regex("\\b(?:" + names + ")[ \\t]*:[ \\t]*(?:'([^'\\n]*)'?|\"([^\"\\n]*)\"?|([^\\s,}#]+))");
+    }();
+    std::vector<std::string> values;
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), pattern); it != std::sregex_iterator(); ++it)
+      for (int g = 1; g <= 3; ++g)
+        if ((*it)[g].matched && (*it)[g].length() >= 4) values.push_back((*it)[g].str());
+    for (auto& i : result_.issues)
+      for (const auto& v : values)
+        for (auto at = i.message.find(v); at != std::string::npos; at = i.message.find(v, at + 4))
+          i.message.replace(at, v.size(), "****");
+  }
+
   void issue(const std::string& key, const std::string& message, int line = 0, int col = 0,
              Severity sev = Severity::error) {
     result_.issues.push_back({sev, path_, line, col, key, message});
