@@ -11,6 +11,9 @@ find_package(RapidJSON CONFIG REQUIRED)
 find_package(OpenSSL REQUIRED)
 find_package(Boost 1.81 EXACT REQUIRED)
 pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx)
+# libpq itself: the streaming replication protocol (capture_stream.cpp) is
+# not in libpqxx 6.
+pkg_check_modules(PQ REQUIRED IMPORTED_TARGET libpq)
 if(HUBSYNC_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()
@@ -29,6 +32,6 @@ add_library(hubsync::boost ALIAS hubsync_boost)
 
 # libpqxx 6.4 from Debian lacks PQXX_HAVE_OPTIONAL; only connectors/postgres uses it.
 add_library(hubsync_pqxx INTERFACE)
-target_link_libraries(hubsync_pqxx INTERFACE PkgConfig::PQXX)
+target_link_libraries(hubsync_pqxx INTERFACE PkgConfig::PQXX PkgConfig::PQ)
 target_compile_definitions(hubsync_pqxx INTERFACE PQXX_HAVE_OPTIONAL)
 add_library(hubsync::pqxx ALIAS hubsync_pqxx)

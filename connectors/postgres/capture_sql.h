@@ -33,6 +33,7 @@ struct CaptureDesign {
   std::vector<CaptureColumn> watched;  ///< an UPDATE changing none of these (nor a key) is not recorded
   bool watch_all = false;              ///< `watched` is every column of the table (the mapping has a filter)
   bool notify = false;                 ///< the function also pg_notify()s hubsync_changes at commit
+  bool logical = false;                ///< captured by logical decoding (capture_logical.h): no trigger
 };
 
 /// The trigger names hubsync uses for a mapping: a prefix, "hubsync_capture_<mapping>".

@@ -5,6 +5,7 @@
 
 #include <pqxx/pqxx>
 
+#include "connectors/postgres/capture_logical.h"
 #include "connectors/postgres/sql.h"
 
 namespace hubsync::postgres {
@@ -77,7 +78,7 @@ CaptureDesign design_capture(pqxx::transaction_base& tx, const CaptureSpec& spec
   };
   if (spec.key_columns.empty())
     throw CaptureError("mapping " + spec.mapping + ": no key columns");
-  CaptureDesign d{spec.mapping, spec.schema, spec.table, {}, {}, false, spec.notify};
+  CaptureDesign d{spec.mapping, spec.schema, spec.table, {}, {}, false, spec.notify && !spec.logical, spec.logical};
   for (const auto& k : spec.key_columns) {
     const TableColumn& c = find(k);
     if (!key_type_supported(c.column.typname))
@@ -92,6 +93,7 @@ CaptureDesign design_capture(pqxx::transaction_base& tx, const CaptureSpec& spec
   }
   if (d.watch_all)
     for (const auto& c : cols) d.watched.push_back(c.column);
+  if (d.logical) check_replica_identity(tx, d);
   return d;
 }
 
@@ -110,13 +112,17 @@ CaptureState read_capture_state(pqxx::transaction_base& tx) {
   const bool v4 = !tx.exec("SELECT 1 FROM pg_attribute WHERE attrelid = 'hubsync.captures'::regclass "
                            "AND attname = 'notify' AND NOT attisdropped")
                        .empty();
+  const bool v5 = !tx.exec("SELECT 1 FROM pg_attribute WHERE attrelid = 'hubsync.captures'::regclass "
+                           "AND attname = 'method' AND NOT attisdropped")
+                       .empty();
   for (const auto& r : tx.exec("SELECT mapping, table_schema, table_name, key_columns, "
-                               "watched_columns, " + more + ", " + (v4 ? "notify" : "true") +
-                               " FROM hubsync.captures")) {
+                               "watched_columns, " + more + ", " + (v4 ? "notify" : "true") + ", " +
+                               (v5 ? "method = 'logical'" : "false") + " FROM hubsync.captures")) {
     state.installed[r[0].c_str()] =
         InstalledCapture{r[1].c_str(),      r[2].c_str(),      text_array(r[3]), text_array(r[5]),
-                         text_array(r[4]), r[6].as<bool>(), r[7].as<int>(), r[8].as<bool>()};
+                         text_array(r[4]), r[6].as<bool>(), r[7].as<int>(), r[8].as<bool>(), r[9].as<bool>()};
   }
+  if (v5) read_logical_state(tx, state);
   for (const auto& r : tx.exec(
            "SELECT n.nspname, c.relname, t.tgname, p.proname, t.tgenabled IN ('O', 'A') "
            "FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
@@ -151,20 +157,11 @@ void trigger_differences(const CaptureDesign& d, const CaptureState& state,
 
 }  // namespace
 
-std::vector<std::string> capture_differences(const CaptureDesign& d, const CaptureState& state) {
-  const std::string table = d.schema + "." + d.table;
-  auto it = state.installed.find(d.mapping);
-  if (it == state.installed.end()) return {"no change capture is installed on " + table};
-  const InstalledCapture& in = it->second;
-  if (in.generator_version != kCaptureGeneratorVersion)
-    return {"its change capture was installed by " +
-            std::string(in.generator_version < kCaptureGeneratorVersion ? "an older" : "a newer") +
-            " hubsync (capture v" + std::to_string(in.generator_version) + "; this one installs v" +
-            std::to_string(kCaptureGeneratorVersion) + ")"};
+std::vector<std::string> table_and_key_differences(const CaptureDesign& d, const InstalledCapture& in) {
   std::vector<std::string> out;
   if (in.schema != d.schema || in.table != d.table)
     out.push_back("its capture is installed on " + in.schema + "." + in.table +
-                  ", but the mapping's table is " + table);
+                  ", but the mapping's table is " + d.schema + "." + d.table);
   std::vector<std::string> key_types;
   for (const auto& k : d.keys) key_types.push_back(k.typname);
   if (in.key_columns != names(d.keys))
@@ -173,6 +170,24 @@ std::vector<std::string> capture_differences(const CaptureDesign& d, const Captu
   else if (in.key_types != key_types)
     out.push_back("the type of its key changed: the capture was made for " + listed(in.key_types) +
                   ", the table now has " + listed(key_types));
+  return out;
+}
+
+std::vector<std::string> capture_differences(const CaptureDesign& d, const CaptureState& state) {
+  const std::string table = d.schema + "." + d.table;
+  auto it = state.installed.find(d.mapping);
+  if (it == state.installed.end()) return {"no change capture is installed on " + table};
+  const InstalledCapture& in = it->second;
+  if (in.logical != d.logical)
+    return {std::string("postgres.capture is ") + (d.logical ? "logical" : "trigger") + ", but its capture is " +
+            (in.logical ? "by logical decoding" : "a trigger")};
+  if (d.logical) return logical_differences(d, in, state);
+  if (in.generator_version != kCaptureGeneratorVersion)
+    return {"its change capture was installed by " +
+            std::string(in.generator_version < kCaptureGeneratorVersion ? "an older" : "a newer") +
+            " hubsync (capture v" + std::to_string(in.generator_version) + "; this one installs v" +
+            std::to_string(kCaptureGeneratorVersion) + ")"};
+  std::vector<std::string> out = table_and_key_differences(d, in);
   const auto was = sorted(in.watched_columns), now = sorted(names(d.watched));
   if (in.watch_all != d.watch_all)
     out.push_back(d.watch_all ? "its filter.postgres was added: the capture must watch every column"

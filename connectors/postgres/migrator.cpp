@@ -7,6 +7,8 @@
 
 #include <pqxx/pqxx>
 
+#include "connectors/postgres/capture_logical.h"
+#include "connectors/postgres/capture_relay.h"
 #include "connectors/postgres/capture_sql.h"
 #include "connectors/postgres/capture_state.h"
 #include "connectors/postgres/migrations.h"
@@ -89,22 +91,24 @@ std::string captures_row_sql(const CaptureDesign& d) {
   for (const auto& c : d.watched) watched.push_back(c.name);
   std::sort(watched.begin(), watched.end());
   return "INSERT INTO hubsync.captures (mapping, table_schema, table_name, key_columns, key_types, "
-         "watched_columns, watch_all, generator_version, trigger_name, notify) VALUES (" +
+         "watched_columns, watch_all, generator_version, trigger_name, notify, method) VALUES (" +
          quote_literal(d.mapping) + ", " + quote_literal(d.schema) + ", " + quote_literal(d.table) +
          ", " + quote_literal(array_literal(keys)) + ", " + quote_literal(array_literal(types)) + ", " +
          quote_literal(array_literal(watched)) + ", " + (d.watch_all ? "true" : "false") + ", " +
          std::to_string(kCaptureGeneratorVersion) + ", " + quote_literal(trigger_prefix(d.mapping)) + ", " +
-         (d.notify ? "true" : "false") + ") ON CONFLICT (mapping) DO UPDATE SET table_schema = EXCLUDED.table_schema, "
+         (d.notify ? "true" : "false") + ", " + (d.logical ? "'logical'" : "'trigger'") +
+         ") ON CONFLICT (mapping) DO UPDATE SET table_schema = EXCLUDED.table_schema, "
          "table_name = EXCLUDED.table_name, key_columns = EXCLUDED.key_columns, "
          "key_types = EXCLUDED.key_types, watched_columns = EXCLUDED.watched_columns, "
          "watch_all = EXCLUDED.watch_all, generator_version = EXCLUDED.generator_version, "
-         "trigger_name = EXCLUDED.trigger_name, notify = EXCLUDED.notify, installed_at = now()";
+         "trigger_name = EXCLUDED.trigger_name, notify = EXCLUDED.notify, method = EXCLUDED.method, "
+         "installed_at = now()";
 }
 
 class Run {
  public:
-  Run(pqxx::connection& c, bool dry_run, spdlog::logger& log)
-      : c_(c), dry_run_(dry_run), log_(log) {}
+  Run(pqxx::connection& c, bool dry_run, spdlog::logger& log, std::string slot)
+      : c_(c), dry_run_(dry_run), log_(log), slot_(std::move(slot)) {}
 
   void migrations(MigrateReport& report) {
     std::set<int> applied;
@@ -146,23 +150,35 @@ class Run {
       pqxx::read_transaction tx(c_);
       for (const auto& spec : specs) designs.push_back(design_capture(tx, spec));
       state_ = read_capture_state(tx);
+      if (state_.slot) {
+        // Key types come qualified (public.citext) only under this path,
+        // which catch_up() relays under.
+        tx.exec("SET LOCAL search_path = pg_catalog, pg_temp");
+        old_targets_ = read_relay_targets(tx);
+      }
+      if (std::any_of(designs.begin(), designs.end(), [](const auto& d) { return d.logical; }))
+        for (const auto& problem : logical_server_problems(tx)) throw std::runtime_error(problem);
     }
     std::set<std::string> wanted;
     for (const auto& d : designs) {
       wanted.insert(d.mapping);
+      if (d.logical) start_logical(d, report);
+    }
+    for (const auto& d : designs) {
       if (capture_differences(d, state_).empty()) continue;
       std::vector<std::string> sql;
       auto old = state_.installed.find(d.mapping);
       if (old != state_.installed.end() && (old->second.schema != d.schema || old->second.table != d.table))
         drop(d.mapping, old->second.schema, old->second.table, false, sql);
       drop(d.mapping, d.schema, d.table, true, sql);
-      auto install = install_capture_sql(d);
+      auto install = d.logical ? std::vector<std::string>{} : install_capture_sql(d);
       sql.insert(sql.end(), install.begin(), install.end());
       sql.push_back(captures_row_sql(d));
       execute(sql, report);
-      report.installed_triggers.push_back(d.mapping + " on " + d.schema + "." + d.table);
+      const std::string how = d.logical ? " (logical decoding)" : "";
+      report.installed_triggers.push_back(d.mapping + " on " + d.schema + "." + d.table + how);
       if (!dry_run_)
-        log_.info("installed capture mapping={} table={}.{}", d.mapping, d.schema, d.table);
+        log_.info("installed capture mapping={} table={}.{}{}", d.mapping, d.schema, d.table, how);
     }
     for (const auto& [mapping, inst] : state_.installed) {
       if (wanted.count(mapping)) continue;
@@ -174,6 +190,7 @@ class Run {
       if (!dry_run_)
         log_.info("removed capture mapping={} table={}.{}", mapping, inst.schema, inst.table);
     }
+    finish_logical(designs, wanted, report);
     drop_generic_function(report);
   }
 
@@ -205,17 +222,110 @@ class Run {
     tx.commit();
   }
 
+  // Before a table's triggers go: it joins the publication, and the slot
+  // exists, so that no change falls between the two captures (one made in
+  // between is captured twice, which the push finds unchanged).
+  void start_logical(const CaptureDesign& d, MigrateReport& report) {
+    if (state_.slot && *state_.slot != slot_)
+      throw std::runtime_error("postgres.slot is " + slot_ + ", but this database's capture reads slot " +
+                               *state_.slot + ": set postgres.slot back, or switch every mapping to "
+                               "postgres.capture: trigger and migrate before renaming it");
+    const std::string table = d.schema + "." + d.table;
+    if (!state_.published.count(table)) {
+      const bool exists = !pqxx::nontransaction(c_)
+                               .exec_params("SELECT 1 FROM pg_publication WHERE pubname = $1", kCapturePublication)
+                               .empty();
+      execute({(exists ? "ALTER PUBLICATION " : "CREATE PUBLICATION ") + quote_ident(kCapturePublication) +
+               (exists ? " ADD TABLE " : " FOR TABLE ") + quote_qualified(d.schema, d.table)},
+              report);
+      state_.published.insert(table);
+    }
+    if (state_.slot && state_.slot_exists) return;
+    if (state_.slot)
+      log_.error("replication slot {} was gone: changes made since it was dropped were not captured; "
+                 "queue the tables' rows for a push check (README, Troubleshooting)", slot_);
+    const std::string create = "SELECT lsn::text FROM pg_catalog.pg_create_logical_replication_slot(" +
+                               quote_literal(slot_) + ", 'pgoutput')";
+    report.statements.push_back(create);
+    if (!dry_run_) {
+      const std::string lsn = pqxx::nontransaction(c_).exec(create)[0][0].c_str();
+      pqxx::nontransaction(c_).exec_params(
+          "INSERT INTO hubsync.capture_relay (slot, relayed_lsn) VALUES ($1, $2::pg_lsn) "
+          "ON CONFLICT (slot) DO UPDATE SET relayed_lsn = EXCLUDED.relayed_lsn, created_at = now()",
+          slot_, lsn);
+      log_.info("created replication slot={} lsn={}", slot_, lsn);
+    }
+    state_.slot = slot_;
+    state_.slot_exists = true;
+  }
+
+  // After the triggers of mappings that left logical decoding are in: what
+  // the slot still holds for mappings that exist goes to the changelog;
+  // then the publication lists exactly the logical captures' tables, or,
+  // with none left, the publication and the slot go.
+  void finish_logical(const std::vector<CaptureDesign>& designs, const std::set<std::string>& wanted,
+                      MigrateReport& report) {
+    if (!state_.slot) return;
+    std::set<std::string> tables, quoted;
+    for (const auto& d : designs)
+      if (d.logical) {
+        tables.insert(d.schema + "." + d.table);
+        quoted.insert(quote_qualified(d.schema, d.table));
+      }
+    const bool leaving = std::any_of(state_.installed.begin(), state_.installed.end(), [&](const auto& in) {
+      return in.second.logical && std::none_of(designs.begin(), designs.end(), [&](const auto& d) {
+               return d.logical && d.mapping == in.first;
+             });
+    });
+    if (leaving && !dry_run_ && state_.slot_exists) catch_up(wanted);
+    std::vector<std::string> sql;
+    if (tables.empty()) {
+      if (state_.slot_exists)
+        sql.push_back("SELECT pg_catalog.pg_drop_replication_slot(" + quote_literal(*state_.slot) + ")");
+      sql.push_back("DROP PUBLICATION IF EXISTS " + quote_ident(kCapturePublication));
+      sql.push_back("DELETE FROM hubsync.capture_relay");
+    } else {
+      std::string list;
+      for (const auto& t : quoted) list += (list.empty() ? "" : ", ") + t;
+      if (state_.published != tables)
+        sql.push_back("ALTER PUBLICATION " + quote_ident(kCapturePublication) + " SET TABLE " + list);
+    }
+    for (const auto& s : sql) {
+      report.statements.push_back(s);
+      if (!dry_run_) pqxx::nontransaction(c_).exec(s);
+    }
+    if (tables.empty() && !dry_run_) log_.info("dropped replication slot={} and publication", *state_.slot);
+  }
+
+  void catch_up(const std::set<std::string>& wanted) {
+    std::vector<RelayTarget> targets;
+    {
+      pqxx::work tx(c_);
+      tx.exec("SET LOCAL search_path = pg_catalog, pg_temp");
+      targets = read_relay_targets(tx);
+    }
+    for (const auto& old : old_targets_)
+      if (wanted.count(old.mapping) &&
+          std::none_of(targets.begin(), targets.end(), [&](const auto& t) { return t.mapping == old.mapping; }))
+        targets.push_back(old);
+    auto r = relay_captured_changes(c_, targets);
+    if (!r.ok()) throw std::runtime_error(r.error().message);
+    log_.info("relayed changes={} before changing the logical capture", r->changes);
+  }
+
   pqxx::connection& c_;
   bool dry_run_;
   spdlog::logger& log_;
+  std::string slot_;
+  std::vector<RelayTarget> old_targets_;  // the logical captures before this run
   CaptureState state_;
   std::set<std::string> dropped_;  // "schema.table.trigger" this run drops
 };
 
 }  // namespace
 
-Migrator::Migrator(std::string dsn, std::shared_ptr<spdlog::logger> log)
-    : dsn_(std::move(dsn)), log_(std::move(log)) {}
+Migrator::Migrator(std::string dsn, std::shared_ptr<spdlog::logger> log, std::string slot)
+    : dsn_(std::move(dsn)), log_(std::move(log)), slot_(std::move(slot)) {}
 
 model::Result<MigrateReport> Migrator::run(const std::vector<CaptureSpec>& captures, bool dry_run) {
   MigrateReport report;
@@ -227,7 +337,7 @@ model::Result<MigrateReport> Migrator::run(const std::vector<CaptureSpec>& captu
     if (!dry_run) {
       pqxx::nontransaction(*conn).exec("SELECT pg_advisory_lock(" + std::to_string(kMigrateLockKey) + ")");
     }
-    Run run(*conn, dry_run, *log_);
+    Run run(*conn, dry_run, *log_, slot_);
     run.migrations(report);
     run.captures(captures, report);
     // The advisory lock is a session lock: closing the connection releases it.
@@ -245,7 +355,12 @@ model::Result<std::vector<std::string>> Migrator::check(const std::vector<Captur
   try {
     auto conn = std::make_unique<pqxx::connection>(dsn_);
     pqxx::read_transaction tx(*conn);
-    if (auto problem = schema_problem(tx, captures); !problem.empty()) return std::vector<std::string>{problem};
+    if (std::any_of(captures.begin(), captures.end(), [](const auto& c) { return c.logical; }))
+      problems = logical_server_problems(tx);
+    if (auto problem = schema_problem(tx, captures); !problem.empty()) {
+      problems.push_back(problem);
+      return problems;
+    }
     const CaptureState state = read_capture_state(tx);
     for (const auto& spec : captures) {
       if (auto problem = name_problem(spec); !problem.empty()) {

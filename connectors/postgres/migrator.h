@@ -22,6 +22,7 @@ struct CaptureSpec {
   std::vector<std::string> watched_columns;
   bool watch_all = false;
   bool notify = false;  ///< the trigger also NOTIFYs hubsync_changes (config postgres.notify)
+  bool logical = false; ///< capture by logical decoding, not a trigger (config postgres.capture)
 };
 
 /// What a migrate run did (or, in a dry run, would do).
@@ -57,7 +58,8 @@ struct MigrateReport {
 /// lost connection is transient.
 class Migrator {
  public:
-  Migrator(std::string dsn, std::shared_ptr<spdlog::logger> log);
+  /// `slot`: the replication slot of logical captures (config postgres.slot).
+  Migrator(std::string dsn, std::shared_ptr<spdlog::logger> log, std::string slot = "hubsync");
   model::Result<MigrateReport> run(const std::vector<CaptureSpec>& captures, bool dry_run);
 
   /// Checks, without writing anything, that the database's hubsync schema
@@ -72,6 +74,7 @@ class Migrator {
  private:
   std::string dsn_;
   std::shared_ptr<spdlog::logger> log_;
+  std::string slot_;
 };
 
 }  // namespace hubsync::postgres

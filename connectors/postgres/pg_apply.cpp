@@ -52,6 +52,7 @@ pqxx::result exec_with(pqxx::transaction_base& tx, const std::string& sql,
 }  // namespace
 
 Result<std::int64_t> PgDatabase::max_change_id(const std::string& mapping) {
+  if (auto caught = catch_up(); !caught.ok()) return std::move(caught).error();
   HUBSYNC_PG_TRY("mapping " + mapping + ": reading the changelog", {
     pqxx::nontransaction tx(conn());
     auto r = tx.exec_params("SELECT coalesce(max(id), 0) FROM hubsync.changelog WHERE mapping = $1",
@@ -79,7 +80,7 @@ Status PgDatabase::apply_hubspot_deletes(const mapping::Mapping& m,
   HUBSYNC_PG_TRY("mapping " + m.name + ": applying deletions made in HubSpot", {
     pqxx::work tx(conn());
     if (auto lost = renew_lease(tx, m.name)) return std::move(*lost);
-    tx.exec("SET LOCAL hubsync.origin = 'hubsync'");
+    mark_own_write(tx, m);
     exec_with(tx, sql, match.params);
     tx.commit();
     return Status{};

@@ -4,6 +4,7 @@
 
 #include <pqxx/pqxx>
 
+#include "connectors/postgres/capture_relay.h"
 #include "connectors/postgres/sql.h"
 
 namespace hubsync::postgres {
@@ -27,9 +28,20 @@ struct PgChangelogWatcher::Impl {
   std::shared_ptr<spdlog::logger> log;
   std::unique_ptr<pqxx::connection> conn;
   SteadyClock::time_point next_look{};
+  SteadyClock::time_point no_slot_until{};
   bool was_lost = false;
 
+  // With capture by logical decoding, what the slot decoded reaches the
+  // changelog first (the claims would relay it too, but nothing would wake them).
+  void relay() {
+    if (SteadyClock::now() < no_slot_until) return;
+    auto r = relay_captured_changes(*conn);
+    if (!r.ok()) throw std::runtime_error(r.error().message);
+    if (r->relayed_lsn.empty()) no_slot_until = SteadyClock::now() + std::chrono::seconds(5);
+  }
+
   std::set<std::string> look() {
+    relay();
     pqxx::nontransaction tx(*conn);
     std::set<std::string> out;
     for (const auto& r : tx.exec(kClaimable)) out.insert(r[0].c_str());

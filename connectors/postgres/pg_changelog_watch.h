@@ -13,7 +13,8 @@ namespace hubsync::postgres {
 /// Wakes `serve` without NOTIFY (config postgres.notify off): every `every`
 /// one indexed query on a connection of its own asks which mappings have
 /// changes in the changelog that a push could claim now (not claimed, not
-/// deferred). A push in progress, or one that left rows for later, makes
+/// deferred); with capture by logical decoding it first relays what the
+/// slot decoded (capture_relay.h). A push in progress, or one that left rows for later, makes
 /// no wakeup of its own. Reconnects after the connection drops and then
 /// reports `all`, like PgListener. Not thread-safe: one thread waits on it.
 class PgChangelogWatcher final : public service::ChangeNotifier {

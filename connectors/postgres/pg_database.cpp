@@ -4,6 +4,7 @@
 
 #include <pqxx/pqxx>
 
+#include "connectors/postgres/capture_relay.h"
 #include "connectors/postgres/pg_try.h"
 #include "connectors/postgres/sql.h"
 
@@ -89,8 +90,45 @@ pqxx::connection& PgDatabase::conn() {
     // Values are read as text: make that text unambiguous.
     pqxx::nontransaction(conn_->c).exec("SET TIME ZONE 'UTC'; SET DateStyle = 'ISO, YMD'; "
                                         "SET IntervalStyle = 'iso_8601'; SET extra_float_digits = 3");
+    conn_->logical_wal =
+        pqxx::nontransaction(conn_->c).exec("SELECT current_setting('wal_level') = 'logical'")[0][0].as<bool>();
   }
   return conn_->c;
+}
+
+Status PgDatabase::catch_up() {
+  const auto now = std::chrono::steady_clock::now();
+  if (!relay_ || now < no_slot_until_) return {};
+  HUBSYNC_PG_TRY("capture by logical decoding", {
+    auto r = relay_captured_changes(conn());
+    if (!r.ok()) {
+      if (r.error().kind == model::ErrorKind::transient) conn_.reset();
+      return std::move(r).error();
+    }
+    if (r->relayed_lsn.empty()) no_slot_until_ = now + std::chrono::seconds(5);
+    else if (r->changes || r->own_writes)
+      log_->debug("relayed transactions={} changes={} own_writes={} lsn={}", r->transactions, r->changes,
+                  r->own_writes, r->relayed_lsn);
+    return Status{};
+  })
+}
+
+Result<std::optional<SlotLag>> PgDatabase::capture_slot() {
+  HUBSYNC_PG_TRY("reading the capture slot", { return capture_slot_lag(conn()); })
+}
+
+Result<std::optional<std::int64_t>> PgDatabase::capture_retained_wal() {
+  auto slot = capture_slot();
+  if (!slot.ok()) return std::move(slot).error();
+  if (!*slot) return std::optional<std::int64_t>{};
+  return std::optional<std::int64_t>{(*slot)->exists ? (*slot)->retained_bytes : -1};
+}
+
+void PgDatabase::mark_own_write(pqxx::transaction_base& tx, const mapping::Mapping& m) {
+  tx.exec("SET LOCAL hubsync.origin = 'hubsync'");
+  if (conn_->logical_wal)
+    tx.exec("SELECT pg_catalog.pg_logical_emit_message(true, " + quote_literal(kOwnWriteMessage) + ", " +
+            quote_literal(quote_qualified(m.table.schema, m.table.table)) + ")");
 }
 
 Result<const PgDatabase::Columns*> PgDatabase::columns_of(const mapping::Mapping& m) {
@@ -211,6 +249,7 @@ std::vector<model::Change> changes_of(const pqxx::result& r, const std::string& 
 
 Result<std::vector<model::Change>> PgDatabase::list_pending(const mapping::Mapping& m, std::int64_t after_id,
                                                             std::size_t limit) {
+  if (auto caught = catch_up(); !caught.ok()) return std::move(caught).error();
   HUBSYNC_PG_TRY("mapping " + m.name + ": reading pending changes", {
     pqxx::read_transaction tx(conn());
     auto r = tx.exec_params("SELECT " + change_columns("$4") +
@@ -225,6 +264,7 @@ Result<std::vector<model::Change>> PgDatabase::claim_changes(const mapping::Mapp
                                                              std::size_t limit,
                                                              std::int64_t lease_ms,
                                                              const std::string& worker) {
+  if (auto caught = catch_up(); !caught.ok()) return std::move(caught).error();
   HUBSYNC_PG_TRY("mapping " + m.name + ": claiming changes", {
     pqxx::work tx(conn());
     if (auto lost = renew_lease(tx, m.name)) return std::move(*lost);
@@ -284,6 +324,7 @@ Status PgDatabase::release_changes(const std::vector<std::int64_t>& ids, std::in
 }
 
 Result<std::int64_t> PgDatabase::count_pending(const std::string& mapping) {
+  if (auto caught = catch_up(); !caught.ok()) return std::move(caught).error();
   HUBSYNC_PG_TRY("counting pending changes", {
     pqxx::nontransaction tx(conn());
     auto r = tx.exec_params("SELECT count(*) FROM hubsync.changelog WHERE mapping = $1", mapping);
@@ -292,6 +333,7 @@ Result<std::int64_t> PgDatabase::count_pending(const std::string& mapping) {
 }
 
 Result<std::int64_t> PgDatabase::oldest_pending_ms(const std::string& mapping) {
+  if (auto caught = catch_up(); !caught.ok()) return std::move(caught).error();
   HUBSYNC_PG_TRY("reading the oldest pending change", {
     pqxx::nontransaction tx(conn());
     auto r = tx.exec_params("SELECT coalesce((extract(epoch from min(changed_at)) * 1000)::bigint, 0) "

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <optional>
 #include <set>
@@ -8,6 +9,7 @@
 
 #include <spdlog/logger.h>
 
+#include "connectors/postgres/capture_relay.h"
 #include "engine/pipeline/database_port.h"
 
 #include <pqxx/connection>
@@ -53,6 +55,7 @@ class PgDatabase final : public pipeline::DatabasePort {
   model::Status apply_hubspot_deletes(const mapping::Mapping& m,
                                       const std::vector<model::RecordKey>& keys) override;
   model::Result<std::int64_t> prune_archive() override;
+  model::Result<std::optional<std::int64_t>> capture_retained_wal() override;
   // pg_pull.cpp
   model::Result<std::vector<pipeline::Row>> read_rows_by(const mapping::Mapping& m,
                                                          const std::string& column,
@@ -78,6 +81,15 @@ class PgDatabase final : public pipeline::DatabasePort {
   model::Result<std::vector<std::string>> unindexed_lookups(const std::vector<mapping::Mapping>& mappings,
                                                             std::int64_t min_rows = 0);
 
+  /// Reads the changelog as it stands, without first relaying what a
+  /// logical replication slot decoded (catch_up): for commands that must
+  /// not write, `status` and `plan`.
+  void skip_relay() { relay_ = false; }
+
+  /// The slot of capture by logical decoding and the WAL it holds back;
+  /// nullopt when the database records none. Reads only.
+  model::Result<std::optional<SlotLag>> capture_slot();
+
   /// The Postgres type of each column of a mapped table (format_type text and
   /// the category that decides the Value kind), cached per table.
   struct Column {
@@ -89,6 +101,15 @@ class PgDatabase final : public pipeline::DatabasePort {
 
  private:
   pqxx::connection& conn();
+  /// With capture by logical decoding (capture_relay.h): moves what the
+  /// slot has decoded into the changelog before the changelog is read, so
+  /// a read sees every change committed before it. Asks again at most every
+  /// few seconds while the database records no slot.
+  model::Status catch_up();
+  /// Marks `tx` as hubsync's own write of m's table, for both loop guards:
+  /// `hubsync.origin` (the trigger) and, with wal_level logical, a
+  /// transactional logical decoding message (the relay).
+  void mark_own_write(pqxx::transaction_base& tx, const mapping::Mapping& m);
   /// Renews this instance's lease on `mapping` inside `tx` when it holds
   /// one; an error (`conflict`) when the lease was lost (it expired and
   /// another process took it). Mappings never locked pass unchecked.
@@ -114,6 +135,8 @@ class PgDatabase final : public pipeline::DatabasePort {
   std::string holder_;                      // this instance's lease holder id
   std::set<std::string> leased_;            // mappings this instance took a lease on
   std::set<std::string> lost_;              // leases lost since: refused until lock_mapping
+  std::chrono::steady_clock::time_point no_slot_until_{};  // catch_up: no slot was recorded
+  bool relay_ = true;                                       // catch_up relays (skip_relay)
 };
 
 }  // namespace hubsync::postgres

@@ -190,7 +190,7 @@ Result<std::vector<pipeline::RowApplied>> PgDatabase::apply_rows(
   HUBSYNC_PG_TRY("mapping " + m.name + ": writing rows", {
     pqxx::work tx(conn());
     if (auto lost = renew_lease(tx, m.name)) return std::move(*lost);
-    tx.exec("SET LOCAL hubsync.origin = 'hubsync'");
+    mark_own_write(tx, m);
     for (const auto& [shape, rows] : groups)
       apply_group(tx, m, **cols, shape.second, shape.first, writes, rows, out);
     tx.commit();
@@ -275,7 +275,7 @@ Status PgDatabase::delete_rows(const mapping::Mapping& m, const std::vector<mode
   HUBSYNC_PG_TRY("mapping " + m.name + ": deleting rows", {
     pqxx::work tx(conn());
     if (auto lost = renew_lease(tx, m.name)) return std::move(*lost);
-    tx.exec("SET LOCAL hubsync.origin = 'hubsync'");
+    mark_own_write(tx, m);
     tx.exec_params(sql, group_json(m, **cols, {}, doc, all));
     tx.commit();
     return Status{};
@@ -347,6 +347,7 @@ Result<std::map<std::string, std::int64_t>> PgDatabase::pending_change_times(
     const mapping::Mapping& m, const std::vector<model::RecordKey>& keys) {
   std::map<std::string, std::int64_t> out;
   if (keys.empty()) return out;
+  if (auto caught = catch_up(); !caught.ok()) return std::move(caught).error();
   std::vector<std::string> pks;
   for (const auto& key : keys) {
     std::string obj = "{";

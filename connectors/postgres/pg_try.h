@@ -9,6 +9,7 @@
 namespace hubsync::postgres {
 struct PgDatabase::Conn {
   pqxx::connection c;
+  bool logical_wal = false;  ///< wal_level is logical: own writes carry the relay's loop-guard message
   explicit Conn(const std::string& dsn) : c(dsn) {}
 };
 /// A result row of PgDatabase::select_list as an engine Row (keys, values

@@ -21,16 +21,34 @@ std::string quote_literal(const std::string& text) {
   return out + "'";
 }
 
+namespace {
+
+void append_element(std::string& out, const std::string& item) {
+  out += '"';
+  for (char c : item) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  out += '"';
+}
+
+}  // namespace
+
 std::string array_literal(const std::vector<std::string>& items) {
   std::string out = "{";
   for (std::size_t i = 0; i < items.size(); ++i) {
     if (i) out += ',';
-    out += '"';
-    for (char c : items[i]) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
+    append_element(out, items[i]);
+  }
+  return out + "}";
+}
+
+std::string array_literal(const std::vector<std::optional<std::string>>& items) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ',';
+    if (items[i]) append_element(out, *items[i]);
+    else out += "NULL";
   }
   return out + "}";
 }

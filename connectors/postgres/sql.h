@@ -1,6 +1,7 @@
 #pragma once
 
 #include <exception>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,8 @@ std::string quote_qualified(const std::string& schema, const std::string& table)
 std::string quote_literal(const std::string& text);
 /// A text[] literal body: {"a","b \"c\""}, each element quoted and escaped.
 std::string array_literal(const std::vector<std::string>& items);
+/// The same, with NULL for each nullopt.
+std::string array_literal(const std::vector<std::optional<std::string>>& items);
 
 /// The strings of a text[] (or name[]) result field, NULL elements left
 /// out; empty for SQL NULL.

@@ -8,12 +8,13 @@
 
 namespace hubsync::cli {
 
-std::vector<postgres::CaptureSpec> capture_specs(const std::vector<mapping::Mapping>& mappings, bool notify) {
+std::vector<postgres::CaptureSpec> capture_specs(const std::vector<mapping::Mapping>& mappings,
+                                                 const config::PostgresConfig& pg) {
   std::vector<postgres::CaptureSpec> out;
   for (const auto& m : mappings) {
     if (!m.pushes()) continue;
     out.push_back({m.name, m.table.schema, m.table.table, m.key, m.postgres_columns(),
-                   !m.pg_filter.empty(), notify});
+                   !m.pg_filter.empty(), pg.notify, pg.logical});
   }
   return out;
 }
@@ -21,7 +22,7 @@ std::vector<postgres::CaptureSpec> capture_specs(const std::vector<mapping::Mapp
 int check_capture(const config::Config& cfg, const std::vector<mapping::Mapping>& mappings,
                   const std::string& only, const char* command) {
   std::vector<postgres::CaptureSpec> specs;
-  for (auto& spec : capture_specs(mappings, cfg.postgres.notify))
+  for (auto& spec : capture_specs(mappings, cfg.postgres))
     if (only.empty() || spec.mapping == only) specs.push_back(std::move(spec));
   postgres::Migrator migrator(cfg.postgres.dsn.value, ops::logger("postgres"));
   auto problems = migrator.check(specs);

@@ -16,7 +16,8 @@ namespace hubsync::cli {
 /// a filter.postgres (which may read columns no field maps), and whether its
 /// trigger NOTIFYs (config postgres.notify). `migrate` installs exactly
 /// these and `run` checks exactly these.
-std::vector<postgres::CaptureSpec> capture_specs(const std::vector<mapping::Mapping>& mappings, bool notify);
+std::vector<postgres::CaptureSpec> capture_specs(const std::vector<mapping::Mapping>& mappings,
+                                                 const config::PostgresConfig& pg);
 
 /// Checks that hubsync's schema is current and that every pushing mapping
 /// of `mappings` (only the one named `only`, when not empty) has its

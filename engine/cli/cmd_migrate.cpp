@@ -14,8 +14,8 @@ int cmd_migrate(const GlobalOptions& global, bool dry_run) {
   std::vector<mapping::Mapping> mappings;
   if (!load_mappings(cfg.mappings.dir, {}, mappings)) return kExitError;
 
-  postgres::Migrator migrator(cfg.postgres.dsn.value, ops::logger("postgres"));
-  auto report = migrator.run(capture_specs(mappings, cfg.postgres.notify), dry_run);
+  postgres::Migrator migrator(cfg.postgres.dsn.value, ops::logger("postgres"), cfg.postgres.slot);
+  auto report = migrator.run(capture_specs(mappings, cfg.postgres), dry_run);
   if (!report.ok()) {
     // libpq's errors may quote the DSN.
     std::cerr << "migrate: " << config::redact(cfg, report.error().message) << '\n';

@@ -119,6 +119,7 @@ int cmd_plan(const GlobalOptions& global, const PlanOptions& options) {
   ratelimit::SystemClock clock;
   HubSpotStack hubspot(cfg, store.get(), clock);
   postgres::PgDatabase real_db(cfg.postgres.dsn.value, ops::logger("postgres"));
+  real_db.skip_relay();  // a plan writes nothing, so changes the slot still holds are not in it
   pipeline::Plan plan;
   pipeline::DryRunDatabase db(real_db, plan);
   pipeline::DryRunCrm crm(hubspot.crm, plan);

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "connectors/hubspot/webhook_codec.h"
+#include "connectors/postgres/capture_stream.h"
 #include "connectors/postgres/pg_database.h"
 #include "connectors/postgres/pg_changelog_watch.h"
 #include "connectors/postgres/pg_listener.h"
@@ -170,14 +171,23 @@ int cmd_serve(const GlobalOptions& global) {
   ratelimit::SystemClock clock;
   HubSpotStack hubspot(cfg, store.get(), clock);
   postgres::PgDatabase db(cfg.postgres.dsn.value, ops::logger("postgres"));
-  // What wakes the pushes: the capture's NOTIFY (postgres.notify), else a
-  // look at the changelog every serve.change_poll_ms.
+  // What wakes the pushes: the capture trigger's NOTIFY (postgres.notify),
+  // else a look at the changelog every serve.change_poll_ms (which first
+  // relays the slot's changes with postgres.capture: logical).
   std::unique_ptr<service::ChangeNotifier> listener;
-  if (cfg.postgres.notify)
+  if (cfg.postgres.notify && !cfg.postgres.logical)
     listener = std::make_unique<postgres::PgListener>(cfg.postgres.dsn.value, ops::logger("postgres"));
   else
     listener = std::make_unique<postgres::PgChangelogWatcher>(
         cfg.postgres.dsn.value, std::chrono::milliseconds(cfg.serve.change_poll_ms), ops::logger("postgres"));
+  // postgres.capture logical: one stream relays the slot for the whole
+  // service (capture_stream.h); the claims' and the watcher's own relays
+  // find the slot in use and leave it to it.
+  std::unique_ptr<postgres::CaptureStream> capture_stream;
+  if (cfg.postgres.logical) {
+    capture_stream = std::make_unique<postgres::CaptureStream>(cfg.postgres.dsn.value, ops::logger("postgres"));
+    capture_stream->start();
+  }
   auto log = ops::logger("serve");
   ops::Registry registry;
   service::ServiceMetrics metrics(registry);
@@ -231,6 +241,7 @@ int cmd_serve(const GlobalOptions& global) {
     }
   }
   server->stop();
+  if (capture_stream) capture_stream->stop();  // writes what it decoded first
   std::cout << "hubsync serve: stopped" << std::endl;
   return kExitOk;
 }

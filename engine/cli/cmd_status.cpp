@@ -81,7 +81,11 @@ int cmd_status(const GlobalOptions& global, bool json, bool offline) {
   }
   ::setenv("PGCONNECT_TIMEOUT", "5", /*overwrite=*/0);  // a status must not hang on a dead host
   postgres::PgDatabase db(cfg.postgres.dsn.value, ops::logger("postgres"));
+  db.skip_relay();  // a status never writes
   report.postgres = probe_postgres(cfg, mappings, db);
+  if (report.postgres.reachable)
+    if (auto slot = db.capture_slot(); slot.ok() && *slot)
+      report.capture_slot = StatusReport::CaptureSlot{(*slot)->slot, (*slot)->retained_bytes, (*slot)->exists};
   if (!offline) report.hubspot = probe_hubspot(cfg, mappings, store.get(), report);
   collect_status(mappings, store.get(), report.postgres.reachable ? &db : nullptr, report);
   std::cout << (json ? status_json(report) : status_text(report)) << std::flush;

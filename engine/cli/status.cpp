@@ -126,6 +126,13 @@ std::string status_text(const StatusReport& r) {
     out << "  HubSpot budget today: " << *r.daily_used << " of " << count(r.daily_limit) << " requests used\n";
   else
     out << "  HubSpot budget today: unknown (HubSpot did not say)\n";
+  if (r.capture_slot)
+    out << "  capture slot " << r.capture_slot->slot << ": "
+        << (r.capture_slot->exists ? "holds back " + std::to_string(r.capture_slot->retained_bytes / 1024) +
+                                         " KiB of WAL (changes not yet relayed are in no backlog)"
+                                   : "GONE: changes made since were not captured; run `hubsync migrate`, then "
+                                     "queue the tables' rows for a push check (README, Troubleshooting)")
+        << "\n";
   if (r.last_run)
     out << "  last run: " << r.last_run->mode << " started " << format_when(r.last_run->started_at_ms)
         << (r.last_run->finished_at_ms ? ", finished " + format_when(r.last_run->finished_at_ms) : ", not finished")
@@ -209,10 +216,16 @@ std::string status_json(const StatusReport& r) {
                                                      : std::nullopt) +
               ",\"last_error\":" + (r.actions->last_error.empty() ? "null" : model::json_quote(r.actions->last_error)) +
               "}";
+  std::string slot = "null";
+  if (r.capture_slot)
+    slot = "{\"slot\":" + model::json_quote(r.capture_slot->slot) + ",\"exists\":" +
+           (r.capture_slot->exists ? "true" : "false") +
+           ",\"retained_bytes\":" + std::to_string(r.capture_slot->retained_bytes) + "}";
   return "{\"version\":1,\"generated_at\":" + jtime(r.generated_at_ms) + ",\"postgres\":" + jreach(r.postgres) +
          ",\"hubspot\":" + jreach(r.hubspot) + ",\"state_store\":" + jreach(r.state) +
          ",\"hubspot_daily_budget\":{\"used\":" + jnum(r.daily_used) + ",\"limit\":" + jnum(r.daily_limit) +
-         "},\"last_run\":" + run + ",\"actions\":" + actions + ",\"mappings\":[" + maps + "\n]}\n";
+         "},\"capture_slot\":" + slot + ",\"last_run\":" + run + ",\"actions\":" + actions +
+         ",\"mappings\":[" + maps + "\n]}\n";
 }
 
 }  // namespace hubsync::cli

@@ -53,6 +53,15 @@ struct StatusReport {
   /// callback; set when a mapping declares actions and the store is open.
   std::optional<state::ActionSummary> actions;
   std::vector<MappingStatus> mappings;
+  /// Capture by logical decoding: its slot and the WAL it holds back on the
+  /// server (changes not yet relayed into the changelog are not in the
+  /// backlogs); unset with the trigger.
+  struct CaptureSlot {
+    std::string slot;
+    std::int64_t retained_bytes = 0;
+    bool exists = true;
+  };
+  std::optional<CaptureSlot> capture_slot;
 };
 
 /// Fills the mappings' figures from the state store (opened read-only;

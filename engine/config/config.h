@@ -33,6 +33,17 @@ struct PostgresConfig {
   /// writers of mapped tables commit one at a time (BENCHMARKS.md: about half
   /// the TPS of a busy table); `hubsync migrate` installs the choice.
   bool notify = false;
+  /// How changes to mapped tables are captured: `trigger` (the default), a
+  /// generated trigger that writes hubsync.changelog in the application's
+  /// transaction; or `logical`, logical decoding: a publication and a
+  /// replication slot that hubsync relays into the changelog itself, so
+  /// the application's transactions do no capture work (needs wal_level =
+  /// logical, a role with REPLICATION, and a replica identity holding each
+  /// mapping's key; the slot keeps WAL until hubsync relays it).
+  bool logical = false;
+  /// The replication slot of `logical` capture: 1-63 of [a-z0-9_], unique
+  /// in the cluster (one per database hubsync syncs).
+  std::string slot = "hubsync";
 };
 
 struct HubSpotConfig {

@@ -78,6 +78,19 @@ std::vector<KeyDesc> build_table() {
 
   secret("postgres", "dsn", [](Config& c) -> Secret& { return c.postgres.dsn; });
   value("postgres", "notify", bool_key(&Config::postgres, &PostgresConfig::notify));
+  value("postgres", "capture", [](Config& c, const std::string& s) -> std::optional<std::string> {
+    if (s == "trigger") c.postgres.logical = false;
+    else if (s == "logical") c.postgres.logical = true;
+    else return "'" + s + "' is not one of: trigger, logical";
+    return std::nullopt;
+  });
+  value("postgres", "slot", [](Config& c, const std::string& s) -> std::optional<std::string> {
+    const bool ok = !s.empty() && s.size() <= 63 && s.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") ==
+                                                       std::string::npos;
+    if (!ok) return "'" + s + "' is no replication slot name (1-63 of a-z, 0-9 and _)";
+    c.postgres.slot = s;
+    return std::nullopt;
+  });
 
   value("hubspot", "base_url", [](Config& c, const std::string& s) -> std::optional<std::string> {
     if (!looks_like_url(s)) return "'" + s + "' is not an http(s) URL";

@@ -41,6 +41,8 @@ std::string render_masked(const Config& c) {
   out << "# hubsync configuration" << (c.file.empty() ? "" : " from " + c.file) << " (secrets masked)\n";
   line("postgres.dsn", dsn_line(c.postgres));
   line("postgres.notify", c.postgres.notify ? "true" : "false");
+  line("postgres.capture", c.postgres.logical ? "logical" : "trigger");
+  if (c.postgres.logical) line("postgres.slot", c.postgres.slot);
   line("hubspot.base_url", mask_url_userinfo(c.hubspot.base_url));
   line("hubspot.allow_insecure_http",
        c.hubspot.allow_insecure_http

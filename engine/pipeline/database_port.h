@@ -146,6 +146,15 @@ class DatabasePort {
   virtual model::Status apply_hubspot_deletes(const mapping::Mapping& m,
                                               const std::vector<model::RecordKey>& keys) = 0;
 
+  /// With capture by logical decoding (config postgres.capture): how many
+  /// bytes of WAL its replication slot holds back on the server, -1 when
+  /// the slot is recorded but gone (changes since were lost); nullopt with
+  /// the trigger. Reads only. For the metrics: a slot nobody relays keeps
+  /// WAL until the server's disk fills.
+  virtual model::Result<std::optional<std::int64_t>> capture_retained_wal() {
+    return std::optional<std::int64_t>{};
+  }
+
   /// Deletes changelog-archive rows older than the `archive_retention`
   /// setting; returns how many.
   virtual model::Result<std::int64_t> prune_archive() = 0;

@@ -6,6 +6,7 @@
 #include <functional>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -49,6 +50,9 @@ struct Snapshot {
   std::map<std::string, Backlog> to_hubspot;       ///< mapping -> captured changes not yet pushed
   std::map<std::string, Backlog> to_postgres;      ///< mapping -> webhook events not yet pulled
   std::map<std::string, std::int64_t> dead_letters;  ///< mapping -> pending dead letters
+  /// WAL the capture's replication slot holds back (-1: the slot is gone);
+  /// unset with the capture trigger.
+  std::optional<std::int64_t> capture_retained_wal;
   ratelimit::LimiterStats limiter;
   ApiCounts api;
 };

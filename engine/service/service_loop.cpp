@@ -139,6 +139,7 @@ void Service::publish() {
     f.limit = 100'000;
     if (auto d = store_.list_dead_letters(f); d.ok()) snap.dead_letters[m.name] = static_cast<std::int64_t>(d->size());
   }
+  if (auto wal = db_.capture_retained_wal(); wal.ok()) snap.capture_retained_wal = *wal;
   opt_.publish(stats_, snap);
 }
 

@@ -131,6 +131,11 @@ void ServiceMetrics::publish_backlog(const Snapshot& snap) {
       lag.with({m, dir}).set(b.lag_seconds);
     }
   }
+  if (snap.capture_retained_wal)
+    r_.gauge("hubsync_capture_slot_retained_wal_bytes",
+             "WAL the replication slot of postgres.capture logical holds back on the server (-1: the slot is gone)", {})
+        .get()
+        .set(static_cast<double>(*snap.capture_retained_wal));
   auto& dead = r_.gauge("hubsync_dead_letters", "Pending dead letters, per mapping", {"mapping"});
   for (const auto& [m, n] : snap.dead_letters) dead.with({m}).set(static_cast<double>(n));
 }

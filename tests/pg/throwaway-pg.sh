@@ -44,7 +44,7 @@ server_options() {
   local durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
   [[ -f "$state/durable" ]] && durability="-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
   echo "-p $1 -k $2 -c listen_addresses=127.0.0.1 -c wal_level=logical $durability" \
-       "-c max_connections=200 -c max_wal_senders=4 -c max_replication_slots=4"
+       "-c max_connections=200 -c max_wal_senders=4 -c max_replication_slots=32"
 }
 
 free_port() {

@@ -18,6 +18,8 @@
 #include <thread>
 
 #include "tests/integration/push/push_harness.h"
+#include "tests/integration/serve/serve_support.h"
+#include "tests/support/prom_text.h"
 #include "tests/support/people.h"
 #include "tests/support/process.h"
 
@@ -28,6 +30,8 @@ constexpr int kRows = 30;
 
 class ServeUnderFire : public ::testing::Test {
  protected:
+  explicit ServeUnderFire(bool logical = false) : logical_(logical) {}
+
   void SetUp() override {
     HUBSYNC_REQUIRE_PG(server);
     sim::SimulatorOptions so;
@@ -38,12 +42,12 @@ class ServeUnderFire : public ::testing::Test {
                                        so);
     h_->db.exec("INSERT INTO people (email, first_name, city) SELECT 'p' || g || '@example.com', 'n0', 'c0' "
                 "FROM generate_series(1, " + std::to_string(kRows) + ") g");
-    h_->migrate();
+    h_->migrate(logical_);
     std::filesystem::create_directories(h_->dir / "mappings");
     std::ofstream(h_->dir / "mappings" / "people.yaml") << kPeopleMapping;
     port_ = free_port();
     config_ = (h_->dir / "hubsync.yaml").string();
-    std::ofstream(config_) << h_->config_yaml() << "webhook: {listen: '127.0.0.1:" << port_ << "', client_secret: '"
+    std::ofstream(config_) << h_->config_yaml(logical_) << "webhook: {listen: '127.0.0.1:" << port_ << "', client_secret: '"
                            << sim::kOAuthClientSecret << "'}\n"
                            << "serve: {poll_s: 2, debounce_ms: 50, inbox_every_ms: 100, sweep_every_s: 3, "
                               "reconcile_every_s: 10, reconcile_window_s: 120}\n"
@@ -86,10 +90,12 @@ class ServeUnderFire : public ::testing::Test {
         if (seq % 25 == 0) {
           const std::string email = "new" + std::to_string(seq) + "@example.com";
           h_->db.exec("INSERT INTO people (email, first_name, city) VALUES ('" + email + "', 'n', 'c')");
+          ++pg_writes_;
           continue;
         }
         const int id = 1 + static_cast<int>(rng() % kRows);
         h_->db.exec("UPDATE people SET first_name = 'n" + std::to_string(seq) + "' WHERE id = " + std::to_string(id));
+        ++pg_writes_;
         std::this_thread::sleep_for(std::chrono::milliseconds(15));
       }
     });
@@ -186,8 +192,18 @@ class ServeUnderFire : public ::testing::Test {
   std::mutex mu_;
   std::map<std::string, std::string> last_city_;  // guarded by mu_ while editing
   std::atomic<bool> stop_{false};
+  std::atomic<int> pg_writes_{0};  // statements the Postgres writer committed
   int pg_seq_ = 0, hs_seq_ = 0;  // each written by its editor thread only
   std::vector<std::thread> editors_;
+  bool logical_;
+};
+
+// The same, the changes of Postgres captured by logical decoding: the relay
+// is killed too, between its commit and the slot's advance among other
+// moments, and still relays each change once.
+class ServeUnderFireLogical : public ServeUnderFire {
+ protected:
+  ServeUnderFireLogical() : ServeUnderFire(true) {}
 };
 
 // One round in the test command. The soak: with HUBSYNC_SOAK_MINUTES=N,
@@ -221,6 +237,30 @@ TEST_F(ServeUnderFire, TwentyKillsUnderTwoWayEditsLoseNothingAndMakeNothingTwice
       std::printf("soak round %d: converged, %s rows; the last serve's RSS %ld -> %ld KiB over its minute\n", round,
                   h_->db.scalar("SELECT count(*) FROM people").c_str(), rss_before, rss_kib(pid_));
   } while (!HasFailure() && std::chrono::steady_clock::now() < until);
+}
+
+TEST_F(ServeUnderFireLogical, TwentyKillsUnderTwoWayEditsLoseNothingAndMakeNothingTwice) {
+  std::mt19937_64 rng(20261204);
+  start_edits();
+  twenty_kills(rng);
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  stop_edits();
+  expect_converged();
+  EXPECT_EQ(h_->db.scalar("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'people'::regclass AND NOT tgisinternal"),
+            "0");
+  // Each write of the application relayed exactly once, none of hubsync's.
+  EXPECT_EQ(h_->db.scalar("SELECT (SELECT count(*) FROM hubsync.changelog) + "
+                          "(SELECT count(*) FROM hubsync.changelog_archive)"),
+            std::to_string(pg_writes_.load()));
+  // The metrics show the WAL the slot holds back, as the server counts it.
+  std::optional<double> held;
+  eventually([&] {
+    held = parse_prometheus_text(http_get(port_, "/metrics").second).value("hubsync_capture_slot_retained_wal_bytes", {});
+    return held.has_value();
+  });
+  ASSERT_TRUE(held.has_value()) << http_get(port_, "/metrics").second;
+  EXPECT_GT(*held, 0);
+  EXPECT_LT(*held, 64.0 * 1024 * 1024) << "the relay keeps the slot moving";
 }
 
 TEST_F(ServeUnderFire, TheSimulatorsFaultMatrixUnderTwoWayEditsStillConverges) {

@@ -72,6 +72,9 @@ TempDatabase::~TempDatabase() {
   try {
     pqxx::connection c(server_dsn_);
     pqxx::nontransaction tx(c);
+    // A logical replication slot keeps its database from being dropped.
+    tx.exec("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = " +
+            tx.quote(name_));
     tx.exec("DROP DATABASE IF EXISTS " + tx.quote_name(name_) + " WITH (FORCE)");
   } catch (...) {
     // Best effort: the whole cluster is thrown away after the run anyway.

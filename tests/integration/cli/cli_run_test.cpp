@@ -406,5 +406,68 @@ TEST(CliStatus, AFailedPassIsShownWithItsCauseUntilTheNextSuccess) {
   EXPECT_THAT(std::string((*in)["last_error"].GetString()), Not(HasSubstr(sim::kHubsyncToken)));
 }
 
+// `postgres.capture: logical` through the binary, as a user runs it:
+// `migrate` swaps the triggers for a publication and a slot (named like the
+// test database: slots are the cluster's), `run --once` syncs both ways
+// through the relay, nothing hubsync wrote comes back, and `status` shows
+// the slot; back on the trigger, the slot is gone and nothing was lost.
+TEST(CliLogical, BothWaysThroughTheSlotWithNoEchoAndBackToTheTrigger) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = quick_harness(server, std::string(kPeopleTable) + "INSERT INTO people (email, name) VALUES ('a@x.io', 'A'), ('b@x.io', 'B')",
+                         {kTwoWay});
+  fs::create_directories(h->dir / "mappings");
+  std::ofstream(h->dir / "mappings" / "people.yaml") << kTwoWay;
+  const fs::path config = h->dir / "hubsync.yaml";
+  std::ofstream(config) << h->config_yaml(/*logical_capture=*/true);
+  auto migrated = run_cli(config, "migrate");
+  ASSERT_EQ(migrated.code, 0) << migrated.out;
+  EXPECT_EQ(h->db.scalar("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'people'::regclass AND NOT tgisinternal"),
+            "0");
+
+  h->sim.ui_create("contacts", {{"email", "hs@x.io"}, {"firstname", "Hs"}});
+  auto first = run_cli(config, "run --once");
+  ASSERT_EQ(first.code, 0) << first.out;
+  EXPECT_THAT(first.out, HasSubstr("people (to_hubspot): created 2"));
+  EXPECT_THAT(first.out, HasSubstr("people (to_postgres): created 1"));
+
+  // An edit on each side, each reaching the other through one run.
+  h->db.exec("UPDATE people SET name = 'A2' WHERE email = 'a@x.io'");
+  h->sim.ui_edit("contacts", h->live_by("contacts", "email").at("b@x.io").id, {{"firstname", "B2"}});
+  auto second = run_cli(config, "run --once");
+  ASSERT_EQ(second.code, 0) << second.out;
+  EXPECT_EQ(h->live_by("contacts", "email").at("a@x.io").props["firstname"], "A2");
+  EXPECT_EQ(h->db.scalar("SELECT name FROM people WHERE email = 'b@x.io'"), "B2");
+
+  // What the pull wrote to Postgres is not captured back: a third run makes
+  // no write to HubSpot and leaves nothing pending.
+  h->sim.reset_counters();
+  auto third = run_cli(config, "run --once");
+  ASSERT_EQ(third.code, 0) << third.out;
+  EXPECT_EQ(h->calls("batch/update") + h->calls("batch/upsert") + h->calls("batch/create"), 0) << third.out;
+  EXPECT_EQ(h->db.scalar("SELECT count(*) FROM hubsync.changelog"), "0");
+  // The one change ever captured is the application's: neither the row the
+  // pull inserted (hs@x.io) nor the one it updated (b@x.io) came back.
+  EXPECT_EQ(h->db.scalar("SELECT string_agg(a.op || ' ' || p.email, ',') FROM hubsync.changelog_archive a "
+                         "JOIN people p ON p.id::text = a.pk ->> 'id'"),
+            "update a@x.io");
+
+  auto status = run_cli(config, "status --offline");
+  EXPECT_THAT(status.out, HasSubstr("capture slot " + h->db.name() + ": holds back"));
+  auto json = run_cli(config, "status --offline --json");
+  EXPECT_THAT(json.out, HasSubstr("\"capture_slot\":{\"slot\":\"" + h->db.name() + "\",\"exists\":true"));
+
+  // A change made before switching back is not lost; the slot goes.
+  h->db.exec("UPDATE people SET name = 'A3' WHERE email = 'a@x.io'");
+  std::ofstream(config) << h->config_yaml();
+  EXPECT_THAT(run_cli(config, "run --once").out, HasSubstr("migrate"));  // refused: capture not current
+  auto back = run_cli(config, "migrate");
+  ASSERT_EQ(back.code, 0) << back.out;
+  EXPECT_EQ(h->db.scalar("SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + h->db.name() + "'"), "0");
+  auto fourth = run_cli(config, "run --once");
+  ASSERT_EQ(fourth.code, 0) << fourth.out;
+  EXPECT_EQ(h->live_by("contacts", "email").at("a@x.io").props["firstname"], "A3");
+  EXPECT_THAT(run_cli(config, "status --offline").out, Not(HasSubstr("capture slot")));
+}
+
 }  // namespace
 }  // namespace hubsync::test

@@ -16,6 +16,40 @@
 
 namespace hubsync::postgres {
 
+/// Key types and how a key written in kForeignSession reads as key text.
+// A session unlike hubsync's (UTC, ISO): keys must not depend on it.
+inline constexpr const char* kForeignSession =
+    "SET TimeZone = 'America/New_York'; SET DateStyle = 'SQL, DMY'; SET extra_float_digits = -3;";
+
+struct KeyCase {
+  const char* type;
+  const char* written;  // SQL literal, read in kForeignSession
+  const char* text;     // the key text expected everywhere
+};
+
+inline const std::vector<KeyCase>& key_cases() {
+  static const std::vector<KeyCase> all = {
+      {"bigint", "9007199254740993", "9007199254740993"},
+      {"smallint", "-7", "-7"},
+      {"text", "'Ünï \"q\" k'", "Ünï \"q\" k"},
+      {"varchar(20)", "'v 1'", "v 1"},
+      {"character(4)", "'ab'", "ab"},
+      {"citext", "'MiXed'", "MiXed"},
+      {"uuid", "'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11'", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"},
+      {"numeric", "1.50", "1.5"},
+      {"numeric(10,2)", "100", "100"},
+      {"timestamptz", "'2024-03-10 01:30:00.123456'", "2024-03-10T06:30:00.123456Z"},
+      {"timestamptz", "'2024-07-01 12:00:00+02'", "2024-07-01T10:00:00.000000Z"},
+      {"timestamptz", "'infinity'", "infinity"},
+      {"timestamp", "'2024-03-10 01:30:00'", "2024-03-10T01:30:00.000000"},
+      {"timestamp(3)", "'0044-03-15 12:00:00.5 BC'", "0044-03-15T12:00:00.500000 BC"},
+      {"date", "'10/03/2024'", "2024-03-10"},
+      {"date", "'0044-03-15 BC'", "0044-03-15 BC"},
+      {"date", "'-infinity'", "-infinity"},
+  };
+  return all;
+}
+
 class CaptureFixture : public ::testing::Test {
  protected:
   void SetUp() override {

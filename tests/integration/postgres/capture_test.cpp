@@ -4,6 +4,7 @@
 
 #include <pqxx/pqxx>
 
+#include "connectors/postgres/migrations.h"
 #include "tests/integration/postgres/capture_fixture.h"
 
 namespace hubsync::postgres {
@@ -31,7 +32,7 @@ TEST_F(CaptureTest, InsertUpdateDeleteAreCapturedWithKeysAndChangedColumns) {
   auto report = migrate({customers});
   EXPECT_THAT(report.applied_migrations,
               ::testing::ElementsAre("0001_changelog", "0002_capture_per_mapping", "0003_leases",
-                                     "0004_capture_notify"));
+                                     "0004_capture_notify", "0005_capture_logical"));
   EXPECT_EQ(report.installed_triggers.size(), 1u);
 
   db_->exec("INSERT INTO customers VALUES (1, 'a@x.com', 'Ann', 'n')");
@@ -79,7 +80,8 @@ TEST_F(CaptureTest, SecondMigrateChangesNothing) {
   EXPECT_FALSE(second.changed());
   EXPECT_TRUE(second.statements.empty());
   EXPECT_EQ(db_->scalar(oids), before);
-  EXPECT_EQ(db_->scalar("SELECT count(*) FROM hubsync.schema_migrations"), "4");
+  EXPECT_EQ(db_->scalar("SELECT count(*) FROM hubsync.schema_migrations"),
+            std::to_string(migrations::embedded_migrations().size()));
 }
 
 TEST_F(CaptureTest, ConcurrentMigratesDoNotCollide) {
@@ -100,7 +102,8 @@ TEST_F(CaptureTest, ConcurrentMigratesDoNotCollide) {
     ASSERT_TRUE(r.ok()) << r.error().message;
     applied += static_cast<int>(r->applied_migrations.size());
   }
-  EXPECT_EQ(applied, 4) << "each migration applied exactly once";
+  EXPECT_EQ(applied, static_cast<int>(migrations::embedded_migrations().size()))
+      << "each migration applied exactly once";
   EXPECT_EQ(db_->scalar("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'hubsync_capture_customers%'"), "3");
 }
 

@@ -49,11 +49,12 @@ TEST_F(CaptureUpgradeTest, MigrateReplacesTheGenericTriggerAndKeepsTheChangelog)
   const std::string before = changes();
   ASSERT_EQ(before, "customers insert {\"id\": \"1\"} -\ncustomers update {\"id\": \"1\"} name");
   EXPECT_THAT(check({customers}),
-              ElementsAre(HasSubstr("lacks migration(s) 0002_capture_per_mapping, 0003_leases, 0004_capture_notify (needed by mapping(s) "
+              ElementsAre(HasSubstr("lacks migration(s) 0002_capture_per_mapping, 0003_leases, 0004_capture_notify, 0005_capture_logical (needed by mapping(s) "
                                     "customers): run `hubsync migrate`")));
 
   auto report = migrate({customers});
-  EXPECT_THAT(report.applied_migrations, ElementsAre("0002_capture_per_mapping", "0003_leases", "0004_capture_notify"));
+  EXPECT_THAT(report.applied_migrations, ElementsAre("0002_capture_per_mapping", "0003_leases", "0004_capture_notify",
+                                                     "0005_capture_logical"));
   EXPECT_THAT(report.installed_triggers, ElementsAre("customers on public.customers"));
   EXPECT_EQ(changes(), before);
   EXPECT_EQ(db_->scalar("SELECT string_agg(tgname, ',' ORDER BY tgname) FROM pg_trigger "

@@ -77,11 +77,12 @@ PushHarness::~PushHarness() {
   fs::remove_all(dir, ec);
 }
 
-void PushHarness::migrate() {
+void PushHarness::migrate(bool logical) {
   std::vector<postgres::CaptureSpec> specs;
   for (const auto& m : mappings)
-    specs.push_back({m.name, m.table.schema, m.table.table, m.key, m.postgres_columns(), !m.pg_filter.empty()});
-  postgres::Migrator migrator(db.dsn(), ops::logger("postgres"));
+    specs.push_back({m.name, m.table.schema, m.table.table, m.key, m.postgres_columns(), !m.pg_filter.empty(), false,
+                     logical});
+  postgres::Migrator migrator(db.dsn(), ops::logger("postgres"), db.name());
   auto r = migrator.run(specs, false);
   if (!r.ok()) throw std::runtime_error(r.error().message);
 }
@@ -143,8 +144,9 @@ std::int64_t PushHarness::calls(const std::string& route_part) {
   return n;
 }
 
-std::string PushHarness::config_yaml() const {
-  return "postgres: {dsn: '" + db.dsn() + "'}\n"
+std::string PushHarness::config_yaml(bool logical_capture) const {
+  return "postgres: {dsn: '" + db.dsn() + "'" +
+         (logical_capture ? ", capture: logical, slot: " + db.name() : std::string()) + "}\n"
          "hubspot: {base_url: '" + sim.base_url() + "', portal_id: 62515, token: " +
          sim::kHubsyncToken + "}\n"
          "rate_limit: {tier: 250, headroom: 0.0}\n"

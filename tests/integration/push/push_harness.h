@@ -38,8 +38,9 @@ class PushHarness {
               int burst_limit = 10000);
   ~PushHarness();
 
-  /// Installs hubsync's schema and the mappings' capture triggers.
-  void migrate();
+  /// Installs hubsync's schema and the capture of every mapping: the trigger, or with `logical`
+  /// capture by logical decoding on a slot named like the database.
+  void migrate(bool logical = false);
   model::Result<pipeline::PushStats> push(const std::string& mapping,
                                           pipeline::PushOptions options = {});
   /// One pull pass of a mapping (sweep, archives, associations).
@@ -55,8 +56,9 @@ class PushHarness {
   std::int64_t calls(const std::string& route_part);
   /// The config a `hubsync` process needs to reach the same database and
   /// simulator, with its own state file (the harness holds state.db) and
-  /// mappings read from dir/mappings.
-  std::string config_yaml() const;
+  /// mappings read from dir/mappings; with `logical_capture`,
+  /// postgres.capture logical on the slot migrate(true) makes.
+  std::string config_yaml(bool logical_capture = false) const;
 
   /// Creates a string property in HubSpot (`unique`: hasUniqueValue), e.g.
   /// a custom match property. Fails the test on error.

@@ -88,6 +88,30 @@ TEST_F(ConfigTest, NotifyIsOffByDefaultAndTheChangePollHasBounds) {
   EXPECT_THAT(all_issues(bad), HasSubstr("serve.change_poll_ms"));
 }
 
+// The capture is the trigger unless asked; a logical capture's slot name is
+// checked as PostgreSQL would, and `config show` names both.
+TEST_F(ConfigTest, CaptureIsTheTriggerUnlessLogicalIsAskedWithAValidSlot) {
+  env_["TOKEN"] = kSecretToken;
+  auto plain = load_config(write("a.yaml", "postgres: {dsn: 'postgresql://localhost/x'}\nhubspot: {token_env: TOKEN}\n"),
+                           env());
+  ASSERT_TRUE(plain.ok()) << all_issues(plain);
+  EXPECT_FALSE(plain.config.postgres.logical);
+  EXPECT_THAT(render_masked(plain.config), HasSubstr("postgres.capture          = trigger"));
+  auto on = load_config(write("b.yaml", "postgres: {dsn: 'postgresql://localhost/x', capture: logical, slot: crm_1}\n"
+                                        "hubspot: {token_env: TOKEN}\n"),
+                        env());
+  ASSERT_TRUE(on.ok()) << all_issues(on);
+  EXPECT_TRUE(on.config.postgres.logical);
+  EXPECT_EQ(on.config.postgres.slot, "crm_1");
+  EXPECT_THAT(render_masked(on.config), HasSubstr("postgres.slot             = crm_1"));
+  auto bad = load_config(write("c.yaml", "postgres: {dsn: 'postgresql://localhost/x', capture: wal, slot: Hub-Sync}\n"
+                                         "hubspot: {token_env: TOKEN}\n"),
+                         env());
+  EXPECT_FALSE(bad.ok());
+  EXPECT_THAT(all_issues(bad), HasSubstr("postgres.capture: 'wal' is not one of: trigger, logical"));
+  EXPECT_THAT(all_issues(bad), HasSubstr("postgres.slot: 'Hub-Sync' is no replication slot name"));
+}
+
 TEST_F(ConfigTest, ThreeMistakesAreAllReportedWithLines) {
   env_["TOKEN"] = kSecretToken;
   auto path = write("hubsync.yaml",
