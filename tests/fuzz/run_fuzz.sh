@@ -7,6 +7,7 @@
 #   mapping           engine/mapping's parser (mapping_fuzz.cpp)
 #   webhook           webhook bodies, action requests, signatures (webhook_fuzz.cpp)
 #   hubspot_response  every decoder of HubSpot's answers (hubspot_response_fuzz.cpp)
+#   pgoutput          the decoder of PostgreSQL's logical replication messages (pgoutput_fuzz.cpp)
 # A target compiles as a few unity units (one translation unit #including
 # several .cpp files: the RapidJSON/fmt/spdlog/std templates are then parsed
 # and instrumented once per unit rather than once per file, about half the
@@ -74,7 +75,12 @@ case "$target" in
     libs=(-lspdlog -lfmt -lcrypto -pthread)
     opt=-O1
     max_len=8192 ;;
-  *) echo "run_fuzz: unknown target '$target' (mapping, webhook, hubspot_response)" >&2; exit 2 ;;
+  pgoutput)
+    unit pgoutput "${model[@]}" "$src"/connectors/postgres/pgoutput.cpp "$harness"
+    libs=()
+    opt=-O1
+    max_len=8192 ;;
+  *) echo "run_fuzz: unknown target '$target' (mapping, webhook, hubspot_response, pgoutput)" >&2; exit 2 ;;
 esac
 # The connector targets run a lot of library code per input (strings,
 # RapidJSON, a client per input): at -O0 they manage ~50-150 inputs/s, at
@@ -166,6 +172,11 @@ case "$target" in
       else
         { printf '%s %s\n\n' "$decoder" "$status"; cat "$f"; } >"$work/seeds/seed_$n"
       fi
+      n=$((n + 1))
+    done ;;
+  pgoutput)
+    for f in "$src"/tests/fuzz/seeds/pgoutput/*; do
+      cp "$f" "$work/seeds/seed_$n"
       n=$((n + 1))
     done ;;
 esac
