@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What hubsync's change capture costs the application that writes the table.
 #
-#   bench_capture.sh --hubsync PATH [--seconds N] [--rows N] [--clients N]
+#   bench_capture.sh --hubsync PATH --relay PATH [--seconds N] [--rows N] [--clients N]
 #                    [--rounds N] [--modes "durable fast"] [--compare-v1]
 #                    [--compare-notify] [--compare-logical] [--after-migrate SQL]
 #
@@ -19,11 +19,14 @@
 # --compare-notify adds a side "v2n": what `hubsync migrate` installs with
 # `postgres.notify: true` (the function also NOTIFYs hubsync_changes), so
 # that the trigger's cost and the NOTIFY's are told apart.
-# --compare-logical adds a side "ld", a prototype of capture by logical
-# decoding (not what hubsync ships): no trigger; a logical replication slot
-# (test_decoding) that one session drains every 100 ms while pgbench runs,
-# turning each decoded change of bench_t into a hubsync.changelog row, so
-# the decoding and the changelog's inserts are on the cluster's bill too.
+# --compare-logical adds two sides of capture by logical decoding, as
+# `hubsync migrate` installs it with `postgres.capture: logical` (no
+# trigger; publication hubsync and a pgoutput slot), with hubsync's relay
+# (--relay: bench_relay, the shipped relay code) moving the slot's changes
+# into hubsync.changelog while pgbench runs, so the decoding and the
+# changelog's inserts are on the cluster's bill too: "lg", serve's relay
+# (one replication stream, written every 100 ms), and "lq", run --once's
+# (the SQL functions, called every 100 ms).
 # --after-migrate runs SQL after each install of v2, to measure a variant of
 # hubsync's schema (e.g. "DROP INDEX IF EXISTS hubsync.changelog_mapping_id").
 #
@@ -37,10 +40,11 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
-hubsync="" seconds=20 rows=100000 clients=4 rounds=2 modes="durable fast" after="" sides="none v2"
+hubsync="" relay="" seconds=20 rows=100000 clients=4 rounds=2 modes="durable fast" after="" sides="none v2"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --hubsync) hubsync=$2; shift 2 ;;
+    --relay) relay=$2; shift 2 ;;
     --seconds) seconds=$2; shift 2 ;;
     --rows) rows=$2; shift 2 ;;
     --clients) clients=$2; shift 2 ;;
@@ -48,7 +52,7 @@ while [[ $# -gt 0 ]]; do
     --modes) modes=$2; shift 2 ;;
     --compare-v1) sides="$sides v1"; shift ;;
     --compare-notify) sides="$sides v2n"; shift ;;
-    --compare-logical) sides="$sides ld"; shift ;;
+    --compare-logical) sides="$sides lg lq"; shift ;;
     --after-migrate) after=$2; shift 2 ;;
     *) echo "usage: $0 --hubsync PATH [--seconds N] [--rows N] [--clients N] [--rounds N]" \
             "[--modes 'durable fast'] [--compare-v1] [--compare-notify] [--compare-logical]" \
@@ -57,6 +61,7 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 [[ -x "$hubsync" ]] || { echo "bench_capture: --hubsync must name the hubsync binary" >&2; exit 2; }
+[[ "$sides" != *lg* || -x "$relay" ]] || { echo "bench_capture: --compare-logical needs --relay (bench_relay)" >&2; exit 2; }
 command -v pgbench >/dev/null ||
   { echo "bench_capture: pgbench missing (postgresql-client-15, deploy/install-deps.sh)" >&2; exit 1; }
 
@@ -71,20 +76,12 @@ v1_install="DROP TRIGGER hubsync_capture_bench_iud ON bench_t; DROP TRIGGER hubs
 has_notify="SELECT pg_catalog.strpos(prosrc, 'pg_catalog.pg_notify(') > 0 FROM pg_catalog.pg_proc
   WHERE proname = 'capture_bench'"
 
-# ld: what the prototype's relay runs every 100 ms, in one session.
-ld_relay="WITH c AS (SELECT data FROM pg_catalog.pg_logical_slot_get_changes('hubsync_bench_ld', NULL, NULL,
-    'include-xids', '0', 'skip-empty-xacts', '1'))
-  INSERT INTO hubsync.changelog (mapping, table_schema, table_name, pk, op)
-  SELECT 'bench', 'public', 'bench_t',
-         pg_catalog.jsonb_build_object('id', substring(data FROM '^table public[.]bench_t: [A-Z]+: id[[]bigint[]]:(-?[0-9]+)')),
-         lower(substring(data FROM '^table public[.]bench_t: ([A-Z]+):'))::hubsync.change_op
-  FROM c WHERE data LIKE 'table public.bench_t: %';"
-ld_relay_pid=""
+relay_pid=""
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/hubsync-bench-capture.XXXXXX")
 state="$work/pg"
 cleanup() {
-  rm -f "$work/ld.on"
+  [[ -z "$relay_pid" ]] || kill "$relay_pid" 2>/dev/null || true
   "$root/tests/pg/throwaway-pg.sh" stop "$state" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
@@ -107,24 +104,23 @@ EOF
 
 sql() { psql "$dsn" -qAt -v ON_ERROR_STOP=1 -c "$1"; }
 
-hubsync_migrate() {  # $1: mappings dir, $2: postgres.notify (default false)
-  printf 'postgres: {dsn_env: BENCH_PG, notify: %s}\nhubspot: {token_env: BENCH_TOKEN}\nmappings: {dir: %s}\nstate: {path: %s}\n' \
-    "${2:-false}" "$1" "$work/state.db" > "$work/hubsync.yaml"
+hubsync_migrate() {  # $1: mappings dir, $2: postgres.notify (default false), $3: postgres.capture
+  printf 'postgres: {dsn_env: BENCH_PG, notify: %s, capture: %s}\nhubspot: {token_env: BENCH_TOKEN}\nmappings: {dir: %s}\nstate: {path: %s}\n' \
+    "${2:-false}" "${3:-trigger}" "$1" "$work/state.db" > "$work/hubsync.yaml"
   BENCH_PG=$dsn BENCH_TOKEN=pat-na1-bench "$hubsync" --config "$work/hubsync.yaml" migrate \
     >"$work/migrate.log" 2>&1 || { cat "$work/migrate.log" >&2; exit 1; }
 }
 
-install() {  # none | v2 | v1 | v2n | ld
+install() {  # none | v2 | v1 | v2n | lg | lq
   # Each side starts from no capture (a side's --after-migrate or v1 SQL
   # would otherwise stay in place).
   hubsync_migrate "$work/none"
   case "$1" in
     none) ;;
-    ld) sql "SELECT pg_catalog.pg_create_logical_replication_slot('hubsync_bench_ld', 'test_decoding')" >/dev/null
-        touch "$work/ld.on"
-        (while [[ -f "$work/ld.on" ]]; do echo "$ld_relay"; sleep 0.1; done; echo "$ld_relay") |
-          psql "$dsn" -qAt -v ON_ERROR_STOP=1 >/dev/null &
-        ld_relay_pid=$! ;;
+    lg|lq) hubsync_migrate "$work/mappings" false logical
+        "$relay" --dsn "$dsn" --every-ms 100 --mode "$([[ $1 == lg ]] && echo stream || echo sql)" \
+          2>"$work/relay.log" &
+        relay_pid=$! ;;
     v2) hubsync_migrate "$work/mappings"; [[ -z "$after" ]] || sql "$after" ;;
     v1) hubsync_migrate "$work/mappings"; sql "$v1_install" ;;
     v2n) hubsync_migrate "$work/mappings" true; [[ -z "$after" ]] || sql "$after"
@@ -132,11 +128,11 @@ install() {  # none | v2 | v1 | v2n | ld
   esac
 }
 
-uninstall() {  # what install started that must not outlive its side
-  [[ $1 == ld ]] || return 0
-  rm -f "$work/ld.on"
-  wait "$ld_relay_pid"
-  sql "SELECT pg_catalog.pg_drop_replication_slot('hubsync_bench_ld')" >/dev/null
+uninstall() {  # what install started that must not outlive its side (the slot goes with the next migrate)
+  [[ $1 == lg || $1 == lq ]] || return 0
+  kill -TERM "$relay_pid"
+  wait "$relay_pid" || { cat "$work/relay.log" >&2; exit 1; }
+  relay_pid=""
 }
 
 # CPU ticks used by the cluster: its live processes and the backends it has reaped.
@@ -213,8 +209,8 @@ done
 echo "(durable: fsync, synchronous_commit, full_page_writes on; fast: off." \
      "Load average after: $(cut -d' ' -f1-3 /proc/loadavg))"
 echo "(v2: what \`hubsync migrate\` installs by default, no NOTIFY; v1: migration 0001's generic trigger;" \
-     "v2n: v2 with postgres.notify, its pg_notify at commit; ld: a prototype of capture by logical decoding," \
-     "its relay's decoding and inserts included)"
+     "v2n: v2 with postgres.notify, its pg_notify at commit; lg/lq: postgres.capture: logical (no trigger)," \
+     "with serve's relay (a replication stream) / run --once's (the SQL functions every 100 ms), their decoding and inserts included)"
 for mode in $modes; do
   base=$(printf '%s' "${results["$mode none"]}" | mean 1)
   for side in $sides; do
