@@ -83,7 +83,8 @@ class PgDatabase final : public pipeline::DatabasePort {
 
   /// Reads the changelog as it stands, without first relaying what a
   /// logical replication slot decoded (catch_up): for commands that must
-  /// not write, `status` and `plan`.
+  /// not write, `status` and `plan`, and for `serve` with postgres.relay
+  /// sql, whose changelog watcher relays on its own schedule.
   void skip_relay() { relay_ = false; }
 
   /// The slot of capture by logical decoding and the WAL it holds back;

@@ -180,11 +180,16 @@ int cmd_serve(const GlobalOptions& global) {
   else
     listener = std::make_unique<postgres::PgChangelogWatcher>(
         cfg.postgres.dsn.value, std::chrono::milliseconds(cfg.serve.change_poll_ms), ops::logger("postgres"));
-  // postgres.capture logical: one stream relays the slot for the whole
-  // service (capture_stream.h); the claims' and the watcher's own relays
-  // find the slot in use and leave it to it.
+  // postgres.capture logical with postgres.relay stream: one stream relays
+  // the slot for the whole service (capture_stream.h); the claims' and the
+  // watcher's own relays find the slot in use and leave it to it. With
+  // relay sql the watcher alone relays (the SQL functions), once every
+  // change_poll_ms: each call decodes again from the slot's restart point,
+  // so relaying before every read of the changelog as well would cost the
+  // server that much again for changes at most one poll older.
+  if (cfg.postgres.logical && !cfg.postgres.relay_stream) db.skip_relay();
   std::unique_ptr<postgres::CaptureStream> capture_stream;
-  if (cfg.postgres.logical) {
+  if (cfg.postgres.logical && cfg.postgres.relay_stream) {
     capture_stream = std::make_unique<postgres::CaptureStream>(cfg.postgres.dsn.value, ops::logger("postgres"));
     capture_stream->start();
   }

@@ -357,12 +357,20 @@ class Loader {
       auto [line, col] = mark_of("actions.path");
       issue("actions.path", "must differ from webhook.path and not lie under it", line, col);
     }
+    if (!c.postgres.logical && !c.postgres.relay_stream) warn_unused("postgres.relay", "postgres.capture is trigger");
+    if (c.postgres.logical && c.postgres.notify) warn_unused("postgres.notify", "postgres.capture is logical");
     for (const auto& key : inline_secrets_) {
       auto [line, col] = mark_of(key);
       result_.issues.push_back({Severity::warning, path_, line, col, key,
                                 "secret written in the config file; prefer " + key + "_env or " +
                                     key + "_file"});
     }
+  }
+
+  // A key given that the rest of the configuration makes meaningless.
+  void warn_unused(const std::string& key, const std::string& because) {
+    auto [line, col] = mark_of(key);
+    result_.issues.push_back({Severity::warning, path_, line, col, key, "has no effect: " + because});
   }
 
   // libpq would refuse an unreadable DSN, quoting it in its error: say what

@@ -44,6 +44,15 @@ struct PostgresConfig {
   /// The replication slot of `logical` capture: 1-63 of [a-z0-9_], unique
   /// in the cluster (one per database hubsync syncs).
   std::string slot = "hubsync";
+  /// How `serve` relays the slot of `logical` capture (`run --once` always
+  /// uses the SQL functions): `stream` (the default), one replication
+  /// connection for the service's life, which decodes each WAL record once
+  /// and keeps up at any write rate but wakes the server's walsender at
+  /// every commit; or `sql`, the SQL functions every serve.change_poll_ms,
+  /// which cost the writers less at moderate rates and decode again from
+  /// the slot's restart point on every call (they fall behind at tens of
+  /// thousands of writes per second).
+  bool relay_stream = true;
 };
 
 struct HubSpotConfig {

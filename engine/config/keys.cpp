@@ -91,6 +91,12 @@ std::vector<KeyDesc> build_table() {
     c.postgres.slot = s;
     return std::nullopt;
   });
+  value("postgres", "relay", [](Config& c, const std::string& s) -> std::optional<std::string> {
+    if (s == "stream") c.postgres.relay_stream = true;
+    else if (s == "sql") c.postgres.relay_stream = false;
+    else return "'" + s + "' is not one of: stream, sql";
+    return std::nullopt;
+  });
 
   value("hubspot", "base_url", [](Config& c, const std::string& s) -> std::optional<std::string> {
     if (!looks_like_url(s)) return "'" + s + "' is not an http(s) URL";

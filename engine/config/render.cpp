@@ -42,7 +42,10 @@ std::string render_masked(const Config& c) {
   line("postgres.dsn", dsn_line(c.postgres));
   line("postgres.notify", c.postgres.notify ? "true" : "false");
   line("postgres.capture", c.postgres.logical ? "logical" : "trigger");
-  if (c.postgres.logical) line("postgres.slot", c.postgres.slot);
+  if (c.postgres.logical) {
+    line("postgres.slot", c.postgres.slot);
+    line("postgres.relay", c.postgres.relay_stream ? "stream" : "sql");
+  }
   line("hubspot.base_url", mask_url_userinfo(c.hubspot.base_url));
   line("hubspot.allow_insecure_http",
        c.hubspot.allow_insecure_http

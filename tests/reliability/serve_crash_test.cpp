@@ -30,7 +30,8 @@ constexpr int kRows = 30;
 
 class ServeUnderFire : public ::testing::Test {
  protected:
-  explicit ServeUnderFire(bool logical = false) : logical_(logical) {}
+  /// `relay`: postgres.relay of a logical capture ("" for the default).
+  explicit ServeUnderFire(bool logical = false, std::string relay = "") : logical_(logical), relay_(std::move(relay)) {}
 
   void SetUp() override {
     HUBSYNC_REQUIRE_PG(server);
@@ -47,7 +48,7 @@ class ServeUnderFire : public ::testing::Test {
     std::ofstream(h_->dir / "mappings" / "people.yaml") << kPeopleMapping;
     port_ = free_port();
     config_ = (h_->dir / "hubsync.yaml").string();
-    std::ofstream(config_) << h_->config_yaml(logical_) << "webhook: {listen: '127.0.0.1:" << port_ << "', client_secret: '"
+    std::ofstream(config_) << h_->config_yaml(logical_, relay_.empty() ? "" : "relay: " + relay_) << "webhook: {listen: '127.0.0.1:" << port_ << "', client_secret: '"
                            << sim::kOAuthClientSecret << "'}\n"
                            << "serve: {poll_s: 2, debounce_ms: 50, inbox_every_ms: 100, sweep_every_s: 3, "
                               "reconcile_every_s: 10, reconcile_window_s: 120}\n"
@@ -196,14 +197,22 @@ class ServeUnderFire : public ::testing::Test {
   int pg_seq_ = 0, hs_seq_ = 0;  // each written by its editor thread only
   std::vector<std::thread> editors_;
   bool logical_;
+  std::string relay_;
 };
 
-// The same, the changes of Postgres captured by logical decoding: the relay
-// is killed too, between its commit and the slot's advance among other
-// moments, and still relays each change once.
-class ServeUnderFireLogical : public ServeUnderFire {
+// The same, the changes of Postgres captured by logical decoding, relayed by
+// each of serve's relays (postgres.relay: the replication stream, the SQL
+// functions): the relay is killed too, between its commit and the slot's
+// advance among other moments, and still relays each change once.
+class ServeUnderFireLogical : public ServeUnderFire, public ::testing::WithParamInterface<std::string> {
  protected:
-  ServeUnderFireLogical() : ServeUnderFire(true) {}
+  ServeUnderFireLogical() : ServeUnderFire(true, GetParam()) {}
+
+  // Whether a walsender (a replication connection) holds the test's slot.
+  bool streamed() {
+    return h_->db.scalar("SELECT count(*) FROM pg_catalog.pg_stat_replication r JOIN pg_catalog.pg_replication_slots s "
+                         "ON s.active_pid = r.pid WHERE s.slot_name = '" + h_->db.name() + "'") != "0";
+  }
 };
 
 // One round in the test command. The soak: with HUBSYNC_SOAK_MINUTES=N,
@@ -239,8 +248,16 @@ TEST_F(ServeUnderFire, TwentyKillsUnderTwoWayEditsLoseNothingAndMakeNothingTwice
   } while (!HasFailure() && std::chrono::steady_clock::now() < until);
 }
 
-TEST_F(ServeUnderFireLogical, TwentyKillsUnderTwoWayEditsLoseNothingAndMakeNothingTwice) {
+TEST_P(ServeUnderFireLogical, TwentyKillsUnderTwoWayEditsLoseNothingAndMakeNothingTwice) {
   std::mt19937_64 rng(20261204);
+  // The relay asked for is the one serving: the stream holds the slot from
+  // a walsender; the SQL functions never open one.
+  if (GetParam() == "sql") {
+    for (int i = 0; i < 10; ++i, std::this_thread::sleep_for(std::chrono::milliseconds(100)))
+      ASSERT_FALSE(streamed()) << "postgres.relay: sql, yet the slot is streamed";
+  } else {
+    ASSERT_TRUE(wait_for([&] { return streamed(); }, 10'000)) << "no stream holds the slot";
+  }
   start_edits();
   twenty_kills(rng);
   std::this_thread::sleep_for(std::chrono::seconds(1));
@@ -262,6 +279,9 @@ TEST_F(ServeUnderFireLogical, TwentyKillsUnderTwoWayEditsLoseNothingAndMakeNothi
   EXPECT_GT(*held, 0);
   EXPECT_LT(*held, 64.0 * 1024 * 1024) << "the relay keeps the slot moving";
 }
+
+INSTANTIATE_TEST_SUITE_P(Relay, ServeUnderFireLogical, ::testing::Values("stream", "sql"),
+                         [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
 
 TEST_F(ServeUnderFire, TheSimulatorsFaultMatrixUnderTwoWayEditsStillConverges) {
   h_->sim.set_faults({fault_matrix()});

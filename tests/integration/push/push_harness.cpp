@@ -144,9 +144,10 @@ std::int64_t PushHarness::calls(const std::string& route_part) {
   return n;
 }
 
-std::string PushHarness::config_yaml(bool logical_capture) const {
+std::string PushHarness::config_yaml(bool logical_capture, const std::string& postgres_extra) const {
   return "postgres: {dsn: '" + db.dsn() + "'" +
-         (logical_capture ? ", capture: logical, slot: " + db.name() : std::string()) + "}\n"
+         (logical_capture ? ", capture: logical, slot: " + db.name() : std::string()) +
+         (postgres_extra.empty() ? "" : ", " + postgres_extra) + "}\n"
          "hubspot: {base_url: '" + sim.base_url() + "', portal_id: 62515, token: " +
          sim::kHubsyncToken + "}\n"
          "rate_limit: {tier: 250, headroom: 0.0}\n"

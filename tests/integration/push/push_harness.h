@@ -58,7 +58,8 @@ class PushHarness {
   /// simulator, with its own state file (the harness holds state.db) and
   /// mappings read from dir/mappings; with `logical_capture`,
   /// postgres.capture logical on the slot migrate(true) makes.
-  std::string config_yaml(bool logical_capture = false) const;
+  /// `postgres_extra`: more keys of the postgres section ("relay: sql").
+  std::string config_yaml(bool logical_capture = false, const std::string& postgres_extra = "") const;
 
   /// Creates a string property in HubSpot (`unique`: hasUniqueValue), e.g.
   /// a custom match property. Fails the test on error.

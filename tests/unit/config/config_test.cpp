@@ -88,28 +88,56 @@ TEST_F(ConfigTest, NotifyIsOffByDefaultAndTheChangePollHasBounds) {
   EXPECT_THAT(all_issues(bad), HasSubstr("serve.change_poll_ms"));
 }
 
+// A config of the keys given in the postgres section (flow style, after
+// dsn) and a token from the environment, loaded from dir/`file`.
+class CaptureConfigTest : public ConfigTest {
+ protected:
+  LoadResult with_postgres(const std::string& file, const std::string& keys) {
+    env_["TOKEN"] = kSecretToken;
+    return load_config(write(file, "postgres: {dsn: 'postgresql://localhost/x'" + (keys.empty() ? "" : ", " + keys) +
+                                       "}\nhubspot: {token_env: TOKEN}\n"),
+                       env());
+  }
+};
+
 // The capture is the trigger unless asked; a logical capture's slot name is
 // checked as PostgreSQL would, and `config show` names both.
-TEST_F(ConfigTest, CaptureIsTheTriggerUnlessLogicalIsAskedWithAValidSlot) {
-  env_["TOKEN"] = kSecretToken;
-  auto plain = load_config(write("a.yaml", "postgres: {dsn: 'postgresql://localhost/x'}\nhubspot: {token_env: TOKEN}\n"),
-                           env());
+TEST_F(CaptureConfigTest, CaptureIsTheTriggerUnlessLogicalIsAskedWithAValidSlot) {
+  auto plain = with_postgres("a.yaml", "");
   ASSERT_TRUE(plain.ok()) << all_issues(plain);
   EXPECT_FALSE(plain.config.postgres.logical);
   EXPECT_THAT(render_masked(plain.config), HasSubstr("postgres.capture          = trigger"));
-  auto on = load_config(write("b.yaml", "postgres: {dsn: 'postgresql://localhost/x', capture: logical, slot: crm_1}\n"
-                                        "hubspot: {token_env: TOKEN}\n"),
-                        env());
+  auto on = with_postgres("b.yaml", "capture: logical, slot: crm_1");
   ASSERT_TRUE(on.ok()) << all_issues(on);
   EXPECT_TRUE(on.config.postgres.logical);
   EXPECT_EQ(on.config.postgres.slot, "crm_1");
   EXPECT_THAT(render_masked(on.config), HasSubstr("postgres.slot             = crm_1"));
-  auto bad = load_config(write("c.yaml", "postgres: {dsn: 'postgresql://localhost/x', capture: wal, slot: Hub-Sync}\n"
-                                         "hubspot: {token_env: TOKEN}\n"),
-                         env());
+  auto bad = with_postgres("c.yaml", "capture: wal, slot: Hub-Sync");
   EXPECT_FALSE(bad.ok());
   EXPECT_THAT(all_issues(bad), HasSubstr("postgres.capture: 'wal' is not one of: trigger, logical"));
   EXPECT_THAT(all_issues(bad), HasSubstr("postgres.slot: 'Hub-Sync' is no replication slot name"));
+}
+
+// serve relays the slot by a stream unless postgres.relay says sql; a
+// choice the capture makes meaningless (relay with the trigger, NOTIFY
+// with logical decoding) is warned about where it was written.
+TEST_F(CaptureConfigTest, ServeStreamsTheSlotUnlessRelaySqlAndAKeyWithoutEffectIsWarnedOf) {
+  auto stream = with_postgres("a.yaml", "capture: logical");
+  ASSERT_TRUE(stream.ok()) << all_issues(stream);
+  EXPECT_TRUE(stream.config.postgres.relay_stream);
+  EXPECT_THAT(render_masked(stream.config), HasSubstr("postgres.relay            = stream"));
+  EXPECT_THAT(all_issues(stream), Not(HasSubstr("no effect")));
+  auto sql = with_postgres("b.yaml", "capture: logical, relay: sql");
+  ASSERT_TRUE(sql.ok()) << all_issues(sql);
+  EXPECT_FALSE(sql.config.postgres.relay_stream);
+  EXPECT_THAT(render_masked(sql.config), HasSubstr("postgres.relay            = sql"));
+  auto unused = with_postgres("c.yaml", "relay: sql");
+  ASSERT_TRUE(unused.ok()) << all_issues(unused);  // a warning, not an error
+  EXPECT_THAT(all_issues(unused), HasSubstr("c.yaml:1:52: warning: postgres.relay: has no effect: postgres.capture is trigger"));
+  auto notify = with_postgres("d.yaml", "capture: logical, notify: true");
+  EXPECT_THAT(all_issues(notify), HasSubstr("postgres.notify: has no effect: postgres.capture is logical"));
+  auto bad = with_postgres("e.yaml", "capture: logical, relay: wal");
+  EXPECT_THAT(all_issues(bad), HasSubstr("postgres.relay: 'wal' is not one of: stream, sql"));
 }
 
 TEST_F(ConfigTest, ThreeMistakesAreAllReportedWithLines) {
