@@ -284,9 +284,10 @@ if has capture.durable.v2.tps_ratio; then
     row "capture overhead, $mode cluster: pgbench TPS with the trigger ÷ without ($(num "${R[capture.rounds]}") round(s) of $(num "${R[capture.seconds]}") s)" \
         "$(num "${R[capture.$mode.none.tps]}") → $(num "${R[capture.$mode.v2.tps]}") TPS with the trigger (server CPU $(num "${R[capture.$mode.none.cpu_us_per_tx]}") → $(num "${R[capture.$mode.v2.cpu_us_per_tx]}") µs/tx)$(nn $mode)" \
         "$goal" "**$(num "${R[capture.$mode.v2.tps_ratio]}" 2)**$(has "capture.$mode.v2n.tps_ratio" && echo " / $(num "${R[capture.$mode.v2n.tps_ratio]}" 2) with NOTIFY")" "$(cmd capture)"
-    for side in lg lq; do
+    for side in lg $(printf '%s\n' "${!R[@]}" | sed -n "s/^capture\.$mode\.\(lq[0-9]*\)\.tps_ratio$/\1/p" | sort -V); do
       has "capture.$mode.$side.tps_ratio" || continue
-      relay="serve's relay, a replication stream"; [[ $side == lq ]] && relay="run --once's relay, the SQL functions every 100 ms"
+      relay="serve's default relay, a replication stream"
+      [[ $side == lq* ]] && relay="\`postgres.relay: sql\`, the SQL functions every ${side#lq} ms"
       row "capture by logical decoding (\`postgres.capture: logical\`, $relay), $mode cluster: pgbench TPS with it ÷ without, same rounds" \
           "$(num "${R[capture.$mode.$side.tps]}") TPS (server CPU $(num "${R[capture.$mode.$side.cpu_us_per_tx]}") µs/tx, the relay included)" \
           "$goal" "**$(num "${R[capture.$mode.$side.tps_ratio]}" 2)**" "$(cmd capture)"

@@ -24,9 +24,12 @@
 # trigger; publication hubsync and a pgoutput slot), with hubsync's relay
 # (--relay: bench_relay, the shipped relay code) moving the slot's changes
 # into hubsync.changelog while pgbench runs, so the decoding and the
-# changelog's inserts are on the cluster's bill too: "lg", serve's relay
-# (one replication stream, written every 100 ms), and "lq", run --once's
-# (the SQL functions, called every 100 ms).
+# changelog's inserts are on the cluster's bill too: "lg", serve's default
+# relay (postgres.relay: stream; one replication stream, written every
+# 100 ms), and "lq<N>" for each N of --sql-every-ms (default "200 1000"):
+# the SQL functions called every N ms, as serve's relay with
+# postgres.relay: sql and serve.change_poll_ms: N (its default 200), the
+# relay run --once makes before each read of the changelog.
 # --after-migrate runs SQL after each install of v2, to measure a variant of
 # hubsync's schema (e.g. "DROP INDEX IF EXISTS hubsync.changelog_mapping_id").
 #
@@ -40,7 +43,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
-hubsync="" relay="" seconds=20 rows=100000 clients=4 rounds=2 modes="durable fast" after="" sides="none v2"
+hubsync="" relay="" sql_every="200 1000" logical=0 seconds=20 rows=100000 clients=4 rounds=2 modes="durable fast" after="" sides="none v2"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --hubsync) hubsync=$2; shift 2 ;;
@@ -52,15 +55,23 @@ while [[ $# -gt 0 ]]; do
     --modes) modes=$2; shift 2 ;;
     --compare-v1) sides="$sides v1"; shift ;;
     --compare-notify) sides="$sides v2n"; shift ;;
-    --compare-logical) sides="$sides lg lq"; shift ;;
+    --compare-logical) logical=1; shift ;;
+    --sql-every-ms) sql_every=$2; shift 2 ;;
     --after-migrate) after=$2; shift 2 ;;
     *) echo "usage: $0 --hubsync PATH [--seconds N] [--rows N] [--clients N] [--rounds N]" \
-            "[--modes 'durable fast'] [--compare-v1] [--compare-notify] [--compare-logical]" \
+            "[--modes 'durable fast'] [--compare-v1] [--compare-notify] [--compare-logical [--sql-every-ms '200 1000']]" \
             "[--after-migrate SQL]" >&2
        exit 2 ;;
   esac
 done
 [[ -x "$hubsync" ]] || { echo "bench_capture: --hubsync must name the hubsync binary" >&2; exit 2; }
+if ((logical)); then
+  sides="$sides lg"
+  for ms in $sql_every; do
+    [[ $ms =~ ^[1-9][0-9]*$ ]] || { echo "bench_capture: --sql-every-ms takes milliseconds, not '$ms'" >&2; exit 2; }
+    sides="$sides lq$ms"
+  done
+fi
 [[ "$sides" != *lg* || -x "$relay" ]] || { echo "bench_capture: --compare-logical needs --relay (bench_relay)" >&2; exit 2; }
 command -v pgbench >/dev/null ||
   { echo "bench_capture: pgbench missing (postgresql-client-15, deploy/install-deps.sh)" >&2; exit 1; }
@@ -111,14 +122,15 @@ hubsync_migrate() {  # $1: mappings dir, $2: postgres.notify (default false), $3
     >"$work/migrate.log" 2>&1 || { cat "$work/migrate.log" >&2; exit 1; }
 }
 
-install() {  # none | v2 | v1 | v2n | lg | lq
+install() {  # none | v2 | v1 | v2n | lg | lq<ms>
   # Each side starts from no capture (a side's --after-migrate or v1 SQL
   # would otherwise stay in place).
   hubsync_migrate "$work/none"
   case "$1" in
     none) ;;
-    lg|lq) hubsync_migrate "$work/mappings" false logical
-        "$relay" --dsn "$dsn" --every-ms 100 --mode "$([[ $1 == lg ]] && echo stream || echo sql)" \
+    lg|lq*) hubsync_migrate "$work/mappings" false logical
+        if [[ $1 == lg ]]; then set -- stream 100; else set -- sql "${1#lq}"; fi
+        "$relay" --dsn "$dsn" --mode "$1" --every-ms "$2" \
           2>"$work/relay.log" &
         relay_pid=$! ;;
     v2) hubsync_migrate "$work/mappings"; [[ -z "$after" ]] || sql "$after" ;;
@@ -129,7 +141,7 @@ install() {  # none | v2 | v1 | v2n | lg | lq
 }
 
 uninstall() {  # what install started that must not outlive its side (the slot goes with the next migrate)
-  [[ $1 == lg || $1 == lq ]] || return 0
+  [[ $1 == lg || $1 == lq* ]] || return 0
   kill -TERM "$relay_pid"
   wait "$relay_pid" || { cat "$work/relay.log" >&2; exit 1; }
   relay_pid=""
@@ -192,15 +204,15 @@ echo "capture cost: pgbench, $clients clients, ${seconds} s x $rounds round(s) p
 [[ -z "$after" ]] || echo "v2 variant: after migrate: $after"
 median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-printf '%-8s | %-4s | %8s | %-9s | %-12s | %-28s | %s\n' mode side TPS "TPS ratio" "median ratio" \
+printf '%-8s | %-6s | %8s | %-9s | %-12s | %-28s | %s\n' mode side TPS "TPS ratio" "median ratio" \
   "ratio per round" "server CPU us/tx"
-printf '%-8s-+-%-4s-+-%8s-+-%-9s-+-%-12s-+-%-28s-+-%s\n' -------- ---- -------- --------- ------------ \
+printf '%-8s-+-%-6s-+-%8s-+-%-9s-+-%-12s-+-%-28s-+-%s\n' -------- ------ -------- --------- ------------ \
   ---------------------------- ----------------
 for mode in $modes; do
   base=$(printf '%s' "${results["$mode none"]}" | mean 1)
   for side in $sides; do
     tps=$(printf '%s' "${results["$mode $side"]}" | mean 1)
-    printf '%-8s | %-4s | %8s | %-9s | %-12s | %-28s | %s\n' "$mode" "$side" "$tps" \
+    printf '%-8s | %-6s | %8s | %-9s | %-12s | %-28s | %s\n' "$mode" "$side" "$tps" \
       "$(awk -v a="$tps" -v b="$base" 'BEGIN { printf "%.2f", a / b }')" \
       "$(printf '%s' "${per_round["$mode $side"]}" | median)" "${per_round["$mode $side"]}" \
       "$(printf '%s' "${results["$mode $side"]}" | mean 2)"
@@ -209,8 +221,8 @@ done
 echo "(durable: fsync, synchronous_commit, full_page_writes on; fast: off." \
      "Load average after: $(cut -d' ' -f1-3 /proc/loadavg))"
 echo "(v2: what \`hubsync migrate\` installs by default, no NOTIFY; v1: migration 0001's generic trigger;" \
-     "v2n: v2 with postgres.notify, its pg_notify at commit; lg/lq: postgres.capture: logical (no trigger)," \
-     "with serve's relay (a replication stream) / run --once's (the SQL functions every 100 ms), their decoding and inserts included)"
+     "v2n: v2 with postgres.notify, its pg_notify at commit; lg/lq<N>: postgres.capture: logical (no trigger)," \
+     "relayed by a replication stream (serve's default) / the SQL functions every N ms (postgres.relay: sql), their decoding and inserts included)"
 for mode in $modes; do
   base=$(printf '%s' "${results["$mode none"]}" | mean 1)
   for side in $sides; do

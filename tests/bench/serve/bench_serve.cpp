@@ -122,6 +122,9 @@ struct Options {
   int tier = 190;
   std::string serve_log_level = "info";
   std::string keep_log;      ///< copy serve's log here at the end (empty: none)
+  std::string capture = "trigger";  ///< postgres.capture
+  std::string relay = "stream";     ///< postgres.relay (with capture logical)
+  int change_poll_ms = 200;         ///< serve.change_poll_ms
 };
 
 // An edit sent at `sent_ms` that sets `value`; its arrival is looked up later.
@@ -163,15 +166,16 @@ class Bench {
   // serve's timers: defaults, or 60x faster (an hour in a minute).
   void write_config(bool compressed) {
     std::ofstream out(dir_ / "hubsync.yaml");
-    out << "postgres: {dsn: '" << db_.dsn() << "'}\n"
+    out << "postgres: {dsn: '" << db_.dsn() << "'"
+        << (o_.capture == "logical" ? ", capture: logical, slot: " + db_.name() + ", relay: " + o_.relay : "") << "}\n"
         << "hubspot: {base_url: '" << sim_.url() << "', portal_id: 62515, token: " << sim::kHubsyncToken << "}\n"
         << "rate_limit: {tier: " << o_.tier << "}\n"
         << "state: {path: '" << (dir_ / "state.db").string() << "'}\n"
         << "mappings: {dir: '" << (dir_ / "mappings").string() << "'}\n"
         << "log: {level: " << o_.serve_log_level << "}\n"
         << "webhook: {listen: '127.0.0.1:0', client_secret: '" << sim::kOAuthClientSecret << "'}\n";
-    if (compressed)
-      out << "serve: {poll_s: 1, sweep_every_s: 5, reconcile_every_s: 15, reconcile_window_s: 60}\n";
+    out << "serve: {change_poll_ms: " << o_.change_poll_ms
+        << (compressed ? ", poll_s: 1, sweep_every_s: 5, reconcile_every_s: 15, reconcile_window_s: 60" : "") << "}\n";
   }
 
   int serve_port() {
@@ -459,6 +463,10 @@ int main(int argc, char** argv) {
   app.add_option("--tier", o.tier, "rate-limit tier (requests per 10 s)");
   app.add_option("--serve-log-level", o.serve_log_level, "serve's log level (info)");
   app.add_option("--keep-log", o.keep_log, "copy serve's log to this file at the end");
+  app.add_option("--capture", o.capture, "postgres.capture (trigger)")->check(CLI::IsMember({"trigger", "logical"}));
+  app.add_option("--relay", o.relay, "postgres.relay with --capture logical (stream)")
+      ->check(CLI::IsMember({"stream", "sql"}));
+  app.add_option("--change-poll-ms", o.change_poll_ms, "serve.change_poll_ms (200)")->check(CLI::Range(10, 60000));
   CLI11_PARSE(app, argc, argv);
   try {
     hubsync::bench::Bench(o).run();
