@@ -125,6 +125,7 @@ struct Options {
   std::string capture = "trigger";  ///< postgres.capture
   std::string relay = "stream";     ///< postgres.relay (with capture logical)
   int change_poll_ms = 200;         ///< serve.change_poll_ms
+  int debounce_ms = 250;            ///< serve.debounce_ms
 };
 
 // An edit sent at `sent_ms` that sets `value`; its arrival is looked up later.
@@ -174,7 +175,7 @@ class Bench {
         << "mappings: {dir: '" << (dir_ / "mappings").string() << "'}\n"
         << "log: {level: " << o_.serve_log_level << "}\n"
         << "webhook: {listen: '127.0.0.1:0', client_secret: '" << sim::kOAuthClientSecret << "'}\n";
-    out << "serve: {change_poll_ms: " << o_.change_poll_ms
+    out << "serve: {change_poll_ms: " << o_.change_poll_ms << ", debounce_ms: " << o_.debounce_ms
         << (compressed ? ", poll_s: 1, sweep_every_s: 5, reconcile_every_s: 15, reconcile_window_s: 60" : "") << "}\n";
   }
 
@@ -211,12 +212,18 @@ class Bench {
       throw std::runtime_error("the seed never reached both sides:\n" + test::log_tail(log_));
   }
 
-  // Sends `n` edits per direction at `rate` per second each, interleaved.
+  // Sends `n` edits per direction at `rate` per second each, interleaved,
+  // as a Poisson process (exponential gaps, a fixed seed): edits at a fixed
+  // period would meet serve's fixed change poll at the same phase every
+  // time, and the latency would measure that phase, not the service.
   void edit(int n, double rate, const std::string& tag) {
-    const auto gap = std::chrono::duration<double>(1.0 / rate);
+    std::mt19937_64 rng(20261205);
+    std::exponential_distribution<double> gap_s(rate);
+    std::chrono::duration<double> at{0};
     const auto start = std::chrono::steady_clock::now();
     for (int i = 0; i < n; ++i) {
-      std::this_thread::sleep_until(start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(gap * i));
+      if (i > 0) at += std::chrono::duration<double>(gap_s(rng));
+      std::this_thread::sleep_until(start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(at));
       const std::string hs_email = hs_side_[static_cast<std::size_t>(i) % hs_side_.size()];
       const std::string hv = tag + "h" + std::to_string(i);
       hs_edits_.push_back({hs_email, hv, now_ms()});
@@ -330,7 +337,8 @@ class Bench {
                 o_.latency.c_str(), o_.contacts, load_average());
     edit(o_.edits, o_.rate, "l");
     const auto [to_pg, to_hs] = latencies(0, 60s);
-    std::printf("Latency, default timers (debounce 250 ms, inbox every 500 ms), %.1f edits/s each way:\n", o_.rate);
+    std::printf("Latency (debounce %d ms, change poll %d ms, inbox every 500 ms), %.1f edits/s each way, "
+                "Poisson arrivals:\n", o_.debounce_ms, o_.change_poll_ms, o_.rate);
     print("HubSpot edit -> Postgres", to_pg);
     print("Postgres edit -> HubSpot", to_hs);
     const double load = load_average();
@@ -467,6 +475,7 @@ int main(int argc, char** argv) {
   app.add_option("--relay", o.relay, "postgres.relay with --capture logical (stream)")
       ->check(CLI::IsMember({"stream", "sql"}));
   app.add_option("--change-poll-ms", o.change_poll_ms, "serve.change_poll_ms (200)")->check(CLI::Range(10, 60000));
+  app.add_option("--debounce-ms", o.debounce_ms, "serve.debounce_ms (250)")->check(CLI::Range(0, 60000));
   CLI11_PARSE(app, argc, argv);
   try {
     hubsync::bench::Bench(o).run();
