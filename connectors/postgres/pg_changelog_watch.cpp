@@ -13,12 +13,15 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
-// Per installed capture, whether a change waits that claim_changes would
-// take: the (mapping, id) index finds the first unclaimed row at once; rows
-// a running push holds are skipped over.
+// Per installed capture with a change waiting that claim_changes would
+// take, how long the first such change has waited (ms, by the server's
+// clock): the (mapping, id) index finds the first unclaimed row at once;
+// rows a running push holds are skipped over.
 constexpr const char* kClaimable =
-    "SELECT c.mapping FROM hubsync.captures c WHERE EXISTS (SELECT 1 FROM hubsync.changelog l "
-    "WHERE l.mapping = c.mapping AND (l.claimed_until IS NULL OR l.claimed_until < pg_catalog.clock_timestamp()))";
+    "SELECT c.mapping, GREATEST(0, (EXTRACT(EPOCH FROM pg_catalog.clock_timestamp() - l.changed_at) * 1000))::bigint "
+    "FROM hubsync.captures c CROSS JOIN LATERAL (SELECT changed_at FROM hubsync.changelog l "
+    "WHERE l.mapping = c.mapping AND (l.claimed_until IS NULL OR l.claimed_until < pg_catalog.clock_timestamp()) "
+    "ORDER BY l.id LIMIT 1) l";
 
 }  // namespace
 
@@ -40,12 +43,16 @@ struct PgChangelogWatcher::Impl {
     if (r->relayed_lsn.empty()) no_slot_until = SteadyClock::now() + std::chrono::seconds(5);
   }
 
-  std::set<std::string> look() {
+  // The mappings with changes to claim, and how long the oldest has waited.
+  service::Wakeup look() {
     relay();
     pqxx::nontransaction tx(*conn);
-    std::set<std::string> out;
-    for (const auto& r : tx.exec(kClaimable)) out.insert(r[0].c_str());
-    return out;
+    service::Wakeup w;
+    for (const auto& r : tx.exec(kClaimable)) {
+      w.mappings.insert(r[0].c_str());
+      w.waited = std::max(w.waited, std::chrono::milliseconds(r[1].as<std::int64_t>()));
+    }
+    return w;
   }
 };
 
@@ -80,8 +87,7 @@ model::Result<service::Wakeup> PgChangelogWatcher::wait(std::chrono::millisecond
     while (true) {
       if (SteadyClock::now() >= i.next_look) {
         i.next_look = SteadyClock::now() + i.every;
-        service::Wakeup w;
-        w.mappings = i.look();
+        auto w = i.look();
         if (!w.mappings.empty()) return w;
       }
       if (i.next_look >= deadline) {

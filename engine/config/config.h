@@ -117,7 +117,7 @@ struct PullConfig {
 
 /// `hubsync serve`'s loops (webhook.* configures its HTTP endpoint).
 struct ServeConfig {
-  int debounce_ms = 250;          ///< captured changes wait this long for more before the push
+  int debounce_ms = 250;          ///< captured changes wait this long (from their capture) for more before the push
   int poll_s = 30;                ///< every mapping is pushed this often, changes seen or not
   /// How often serve looks for claimable changes in the changelog (one
   /// indexed query); unused with postgres.notify, whose NOTIFY wakes it.

@@ -14,6 +14,11 @@ struct Wakeup {
   /// Changes may have been missed (the listener was (re)connected): every
   /// mapping must catch up from the changelog.
   bool all = false;
+  /// How long the oldest of these changes has waited already, since it was
+  /// captured, where the notifier can tell (a look at the changelog); zero
+  /// for a NOTIFY, sent at commit. serve's debounce counts from then, so a
+  /// poll's own interval is not waited out a second time.
+  std::chrono::milliseconds waited{0};
 };
 
 /// Tells `serve` that captured changes were committed (Postgres LISTEN /

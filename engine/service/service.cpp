@@ -76,6 +76,12 @@ void Service::listen_loop() {
     {
       std::lock_guard lock(mu_);
       notified_.insert(w->mappings.begin(), w->mappings.end());
+      if (!w->mappings.empty()) {
+        // Clamped above zero: zero is "none waits".
+        const auto since = std::max(clock_.monotonic() - std::chrono::duration_cast<ratelimit::Clock::Duration>(w->waited),
+                                    ratelimit::Clock::Duration(1));
+        if (notified_since_ == ratelimit::Clock::Duration(0) || since < notified_since_) notified_since_ = since;
+      }
       if (w->all) catch_up_ = true;
       news_ = true;
     }

@@ -213,6 +213,9 @@ class Service {
   std::mutex mu_;
   std::condition_variable cv_;
   std::set<std::string> notified_;  // guarded by mu_
+  // guarded by mu_: when the oldest change notified_ stands for was captured
+  // (clock_.monotonic()'s time; zero: none waits)
+  ratelimit::Clock::Duration notified_since_{0};
   bool catch_up_ = true;            // guarded by mu_: push every mapping
   bool woken_ = false;              // guarded by mu_
   bool news_ = false;               // guarded by mu_: the listener brought something since the last wait

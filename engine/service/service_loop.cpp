@@ -217,7 +217,8 @@ bool Service::step() {
 }
 
 // Pushes every mapping on a catch-up, the fallback poll or a retry, else
-// the notified ones once the debounce has passed since the first NOTIFY.
+// the notified ones once the debounce has passed since the oldest of their
+// changes was captured (a NOTIFY's: when it came).
 bool Service::push_due(Duration now) {
   std::set<std::string> names;
   bool all = false;
@@ -225,7 +226,11 @@ bool Service::push_due(Duration now) {
   Duration waited{0};
   {
     std::lock_guard lock(mu_);
-    if (!notified_.empty() && t_.first_notified == Duration(0)) t_.first_notified = now;
+    if (!notified_.empty()) {
+      const Duration since = notified_since_ != Duration(0) ? std::min(now, notified_since_) : now;
+      if (t_.first_notified == Duration(0) || since < t_.first_notified) t_.first_notified = since;
+    }
+    notified_since_ = Duration(0);
     if (catch_up_ || now >= t_.next_poll || (t_.next_push_retry != Duration(0) && retry_due)) {
       all = true;
       catch_up_ = false;

@@ -65,6 +65,28 @@ TEST_F(ChangelogWatch, LooksNoMoreOftenThanAskedWhileChangesWait) {
   EXPECT_LE(reports, 6);
 }
 
+// serve's debounce counts from a change's capture: the watcher says how
+// long the oldest change it reports has waited, by the server's clock;
+// rows a push holds do not count.
+TEST_F(ChangelogWatch, SaysHowLongTheOldestClaimableChangeHasWaited) {
+  PgChangelogWatcher w(db_->dsn(), 50ms, ops::logger("postgres"));
+  wait(w, 1000ms);  // the catch-up
+  db_->exec("INSERT INTO people VALUES (1, 'a@x.io'), (2, 'b@x.io')");
+  auto fresh = w.wait(2000ms);
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_EQ(fresh->mappings, std::set<std::string>{"people"});
+  EXPECT_LT(fresh->waited, 1000ms);
+  // The first change is 5 s old but held by a push; the second 3 s old.
+  db_->exec("UPDATE hubsync.changelog SET changed_at = pg_catalog.clock_timestamp() - interval '5 seconds', "
+            "claimed_until = pg_catalog.clock_timestamp() + interval '1 hour' WHERE pk ->> 'id' = '1'");
+  db_->exec("UPDATE hubsync.changelog SET changed_at = pg_catalog.clock_timestamp() - interval '3 seconds' "
+            "WHERE pk ->> 'id' = '2'");
+  auto old = w.wait(2000ms);
+  ASSERT_TRUE(old.ok());
+  EXPECT_GE(old->waited, 3000ms);
+  EXPECT_LT(old->waited, 4500ms);
+}
+
 TEST_F(ChangelogWatch, ALostConnectionIsTransientAndTheReconnectReportsAll) {
   PgChangelogWatcher w(db_->dsn(), 50ms, ops::logger("postgres"));
   wait(w, 100ms);

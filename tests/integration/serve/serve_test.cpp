@@ -96,6 +96,29 @@ TEST_P(ServeWakeup, ARowWrittenInPostgresReachesHubSpotWithinSeconds) {
 INSTANTIATE_TEST_SUITE_P(WatchOrNotify, ServeWakeup, ::testing::Bool(),
                          [](const ::testing::TestParamInfo<bool>& p) { return p.param ? "Notify" : "ChangelogWatch"; });
 
+// The debounce counts from a change's capture, not from when serve's poll
+// of the changelog found it: a fresh change waits it out (8 s here); one
+// that has already waited longer (its capture time set 20 s back, as a
+// long transaction or a slow relay would leave it) is pushed at once.
+TEST_F(Serve, TheDebounceCountsFromTheChangesCaptureNotFromThePoll) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = people(server);
+  const auto config = setup(*h, "serve: {poll_s: 3600, sweep_every_s: 3600, reconcile_every_s: 7200, "
+                                "debounce_ms: 8000, change_poll_ms: 100}\n");
+  const std::string log = (h->dir / "serve.log").string();
+  const pid_t pid = serve(config, log);
+  ASSERT_TRUE(eventually([&] { return leased(*h); })) << log_tail(log);
+  std::this_thread::sleep_for(300ms);
+  h->db.exec("INSERT INTO people (email, name) VALUES ('d1@x.io', 'Dee')");
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_FALSE(has_contact(*h, "d1@x.io")) << "pushed before the debounce passed";
+  h->db.exec("UPDATE hubsync.changelog SET changed_at = pg_catalog.clock_timestamp() - interval '20 seconds'");
+  const auto backdated = std::chrono::steady_clock::now();
+  EXPECT_TRUE(eventually([&] { return has_contact(*h, "d1@x.io"); }, 10s)) << log_tail(log);
+  EXPECT_LT(std::chrono::steady_clock::now() - backdated, 5s) << "the change waited for the debounce again";
+  stop(pid, log);
+}
+
 // `hubsync status` beside a running serve: it must not need the state
 // store's writer lock, and it shows what serve did.
 TEST_F(Serve, StatusReportsWhatServeDidWhileServeHoldsTheStateStore) {
