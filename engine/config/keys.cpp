@@ -53,6 +53,22 @@ Setter choice_key(T Config::*section_member, std::string T::*member,
   };
 }
 
+// A key with named values, each setting a bool: {{"trigger", false}, {"logical", true}}.
+template <class T>
+Setter named_bool_key(T Config::*section_member, bool T::*member,
+                      std::vector<std::pair<std::string, bool>> names) {
+  return [=](Config& c, const std::string& s) -> std::optional<std::string> {
+    for (const auto& [name, v] : names)
+      if (name == s) {
+        (c.*section_member).*member = v;
+        return std::nullopt;
+      }
+    std::string all;
+    for (const auto& n : names) all += (all.empty() ? "" : ", ") + n.first;
+    return "'" + s + "' is not one of: " + all;
+  };
+}
+
 template <class T>
 Setter bool_key(T Config::*section_member, bool T::*member) {
   return [=](Config& c, const std::string& s) -> std::optional<std::string> {
@@ -78,12 +94,8 @@ std::vector<KeyDesc> build_table() {
 
   secret("postgres", "dsn", [](Config& c) -> Secret& { return c.postgres.dsn; });
   value("postgres", "notify", bool_key(&Config::postgres, &PostgresConfig::notify));
-  value("postgres", "capture", [](Config& c, const std::string& s) -> std::optional<std::string> {
-    if (s == "trigger") c.postgres.logical = false;
-    else if (s == "logical") c.postgres.logical = true;
-    else return "'" + s + "' is not one of: trigger, logical";
-    return std::nullopt;
-  });
+  value("postgres", "capture",
+        named_bool_key(&Config::postgres, &PostgresConfig::logical, {{"trigger", false}, {"logical", true}}));
   value("postgres", "slot", [](Config& c, const std::string& s) -> std::optional<std::string> {
     const bool ok = !s.empty() && s.size() <= 63 && s.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") ==
                                                        std::string::npos;
@@ -91,12 +103,8 @@ std::vector<KeyDesc> build_table() {
     c.postgres.slot = s;
     return std::nullopt;
   });
-  value("postgres", "relay", [](Config& c, const std::string& s) -> std::optional<std::string> {
-    if (s == "stream") c.postgres.relay_stream = true;
-    else if (s == "sql") c.postgres.relay_stream = false;
-    else return "'" + s + "' is not one of: stream, sql";
-    return std::nullopt;
-  });
+  value("postgres", "relay",
+        named_bool_key(&Config::postgres, &PostgresConfig::relay_stream, {{"stream", true}, {"sql", false}}));
 
   value("hubspot", "base_url", [](Config& c, const std::string& s) -> std::optional<std::string> {
     if (!looks_like_url(s)) return "'" + s + "' is not an http(s) URL";
