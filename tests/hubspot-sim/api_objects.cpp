@@ -137,7 +137,8 @@ void write_error(JsonWriter& w, const ApiError& e) {
 
 HttpResponse Simulator::Impl::handle_objects(HttpRequest& req, const std::vector<std::string>& seg, const Caller& c) {
   const std::string& type_ref = seg[3];
-  ObjectType def = portal.type_definition(type_ref);  // throws for unknown types
+  const auto shared_def = portal.definition(type_ref);  // throws for unknown types
+  const ObjectType& def = *shared_def;
   const std::string& tid = def.object_type_id;
   std::int64_t started = now();
   // A write's answer carries what the write stored: the properties it set,

@@ -5,9 +5,12 @@
 // thread-safe, takes the lock for the shortest time, and returns copies (or
 // shared immutable property maps) so callers serialise JSON outside the lock.
 // Methods throw ApiError exactly as HubSpot would answer.
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <shared_mutex>
@@ -101,6 +104,11 @@ class Portal {
   std::string resolve_type(const std::string& ref) const;
   /// Snapshot of one type's definition (without its records).
   ObjectType type_definition(const std::string& ref) const;
+  /// The same snapshot, shared: one copy serves every caller until the next
+  /// change of a definition (property, group, schema, reset). A request
+  /// gets it without the portal's lock, so it does not wait for a write in
+  /// progress; throws like type_definition for an unknown type.
+  std::shared_ptr<const ObjectType> definition(const std::string& ref) const;
   std::vector<ObjectType> custom_schemas() const;
 
   // ---- objects -----------------------------------------------------------
@@ -261,6 +269,17 @@ class Portal {
   bool merge_new_id_;
   std::function<bool()> events_wanted_;
   mutable std::shared_mutex mu_;
+  /// Takes mu_ exclusively for a change of definitions, which makes every
+  /// shared snapshot of definition() stale (before the change is made, so
+  /// a snapshot taken after this generation was read shows it).
+  std::unique_lock<std::shared_mutex> schema_lock();
+  std::atomic<std::uint64_t> schema_generation_{0};
+  struct SharedDefinition {
+    std::uint64_t generation = 0;
+    std::shared_ptr<const ObjectType> def;
+  };
+  mutable std::mutex definitions_mu_;  ///< guards definitions_ only; never held with mu_
+  mutable std::map<std::string, SharedDefinition> definitions_;  ///< by the ref asked for
   std::map<std::string, ObjectType> types_;  ///< by object type id
   std::uint64_t next_id_ = 0;
   int next_custom_type_ = 1;

@@ -200,12 +200,12 @@ Portal::Portal(std::int64_t portal_id, std::int64_t index_lag_ms, NowFn now, boo
 }
 
 void Portal::set_index_lag_ms(std::int64_t lag) {
-  std::unique_lock lock(mu_);
+  auto lock = schema_lock();
   index_lag_ms_ = lag;
 }
 
 void Portal::reset() {
-  std::unique_lock lock(mu_);
+  auto lock = schema_lock();
   types_.clear();
   assoc_types_.clear();
   links_.clear();
@@ -264,6 +264,25 @@ const ObjectType& Portal::type_locked(const std::string& ref) const {
   return types_.at(resolve_locked(ref));
 }
 
+std::unique_lock<std::shared_mutex> Portal::schema_lock() {
+  std::unique_lock lock(mu_);
+  schema_generation_.fetch_add(1);
+  return lock;
+}
+
+std::shared_ptr<const ObjectType> Portal::definition(const std::string& ref) const {
+  const std::uint64_t generation = schema_generation_.load();
+  {
+    std::lock_guard lock(definitions_mu_);
+    auto it = definitions_.find(ref);
+    if (it != definitions_.end() && it->second.generation == generation) return it->second.def;
+  }
+  auto def = std::make_shared<const ObjectType>(type_definition(ref));
+  std::lock_guard lock(definitions_mu_);
+  definitions_[ref] = {generation, def};
+  return def;
+}
+
 ObjectType Portal::type_definition(const std::string& ref) const {
   std::shared_lock lock(mu_);
   const ObjectType& t = type_locked(ref);
@@ -320,7 +339,7 @@ PropertyDef Portal::property(const std::string& type, const std::string& name) c
 }
 
 PropertyDef Portal::create_property(const std::string& type, PropertyDef def) {
-  std::unique_lock lock(mu_);
+  auto lock = schema_lock();
   ObjectType& t = type_locked(type);
   if (def.name.empty() || def.label.empty() || def.type.empty() || def.field_type.empty())
     throw make_api_error(400, "VALIDATION_ERROR",
@@ -360,7 +379,7 @@ PropertyDef Portal::create_property(const std::string& type, PropertyDef def) {
 PropertyDef Portal::update_property(const std::string& type, const std::string& name,
                                     const std::function<void(PropertyDef&)>& patch,
                                     std::optional<bool> has_unique_value) {
-  std::unique_lock lock(mu_);
+  auto lock = schema_lock();
   ObjectType& t = type_locked(type);
   auto it = t.properties.find(name);
   if (it == t.properties.end() || it->second.archived)
@@ -381,7 +400,7 @@ PropertyDef Portal::update_property(const std::string& type, const std::string& 
 }
 
 void Portal::archive_property(const std::string& type, const std::string& name) {
-  std::unique_lock lock(mu_);
+  auto lock = schema_lock();
   ObjectType& t = type_locked(type);
   auto it = t.properties.find(name);
   if (it == t.properties.end() || it->second.archived)
@@ -401,7 +420,7 @@ std::vector<PropertyGroup> Portal::groups(const std::string& type) const {
 }
 
 PropertyGroup Portal::create_group(const std::string& type, PropertyGroup g) {
-  std::unique_lock lock(mu_);
+  auto lock = schema_lock();
   ObjectType& t = type_locked(type);
   if (g.name.empty() || g.label.empty())
     throw make_api_error(400, "VALIDATION_ERROR", "Property group create requires name and label");
@@ -418,7 +437,7 @@ PropertyGroup Portal::create_group(const std::string& type, PropertyGroup g) {
 
 PropertyGroup Portal::update_group(const std::string& type, const std::string& name,
                                    const std::optional<std::string>& label, std::optional<int> order) {
-  std::unique_lock lock(mu_);
+  auto lock = schema_lock();
   for (auto& g : type_locked(type).groups)
     if (g.name == name && !g.archived) {
       if (label) g.label = *label;
@@ -429,7 +448,7 @@ PropertyGroup Portal::update_group(const std::string& type, const std::string& n
 }
 
 void Portal::archive_group(const std::string& type, const std::string& name) {
-  std::unique_lock lock(mu_);
+  auto lock = schema_lock();
   for (auto& g : type_locked(type).groups)
     if (g.name == name && !g.archived) {
       g.archived = true;
@@ -441,7 +460,7 @@ void Portal::archive_group(const std::string& type, const std::string& name) {
 ObjectType Portal::create_schema(ObjectType t, const std::vector<std::string>& associated_objects) {
   std::string id;
   {
-    std::unique_lock lock(mu_);
+    auto lock = schema_lock();
     if (t.name.empty() || t.label_singular.empty() || t.label_plural.empty())
       throw make_api_error(400, "VALIDATION_ERROR", "Schema requires name and labels.singular/plural");
     for (const auto& [tid, existing] : types_) {
@@ -499,7 +518,7 @@ ObjectType Portal::create_schema(ObjectType t, const std::vector<std::string>& a
 ObjectType Portal::update_schema(const std::string& ref, const std::function<void(ObjectType&)>& patch) {
   std::string id;
   {
-    std::unique_lock lock(mu_);
+    auto lock = schema_lock();
     ObjectType& t = type_locked(ref);
     if (!t.custom) throw make_api_error(400, "VALIDATION_ERROR", "Only custom object schemas can be updated");
     std::string name = t.name, singular = t.label_singular, plural = t.label_plural;
@@ -517,7 +536,7 @@ ObjectType Portal::update_schema(const std::string& ref, const std::function<voi
 }
 
 void Portal::delete_schema(const std::string& ref) {
-  std::unique_lock lock(mu_);
+  auto lock = schema_lock();
   ObjectType& t = type_locked(ref);
   if (!t.custom) throw make_api_error(400, "VALIDATION_ERROR", "Standard objects cannot be deleted");
   for (const auto& [id, r] : t.records)
@@ -533,7 +552,7 @@ void Portal::delete_schema(const std::string& ref) {
 AssocTypeDef Portal::create_association_definition(const std::string& from, const std::string& to,
                                                    const std::string& name, const std::string& label,
                                                    const std::string& category) {
-  std::unique_lock lock(mu_);
+  auto lock = schema_lock();
   std::string a = resolve_locked(from), b = resolve_locked(to);
   for (const auto& d : assoc_types_[{a, b}])
     if ((!name.empty() && d.name == name) || (!label.empty() && d.label == label))

@@ -3,6 +3,7 @@
 
 #include <set>
 
+#include "tests/hubspot-sim/portal.h"
 #include "tests/hubspot-sim/test/sim_fixture.h"
 
 namespace hubsync::sim::test {
@@ -63,6 +64,48 @@ TEST_F(SimMeta, CustomPropertyLifecycleAndRules) {
   EXPECT_EQ(client_->del("/crm/v3/properties/contacts/mrr").status, 204);
   EXPECT_EQ(client_->post("/crm/v3/objects/contacts", R"({"properties":{"mrr":"1"}})").status, 400);
   EXPECT_EQ(client_->del("/crm/v3/properties/contacts/email").status, 400) << "HubSpot-defined";
+}
+
+// The object endpoints read a type's definition from a shared snapshot
+// (Portal::definition); every change of a definition must show through it
+// at once: a property asked for by name is answered only while it exists.
+TEST_F(SimMeta, ObjectEndpointsSeeEachDefinitionChangeAtOnce) {
+  auto c = client_->post("/crm/v3/objects/contacts", R"({"properties":{"email":"tier@example.com"}})");
+  ASSERT_EQ(c.status, 201) << c.body;
+  const std::string path = "/crm/v3/objects/contacts/" + std::string(c.json()["id"].GetString()) + "?properties=tier";
+  EXPECT_FALSE(client_->get(path).json()["properties"].HasMember("tier")) << "no such property yet";
+  ASSERT_EQ(client_->post("/crm/v3/properties/contacts",
+                          R"({"name":"tier","label":"Tier","type":"string","fieldType":"text","groupName":"contactinformation"})")
+                .status,
+            201);
+  auto got = client_->get(path).json();
+  ASSERT_TRUE(got["properties"].HasMember("tier")) << "a property created is known to the next read";
+  EXPECT_TRUE(got["properties"]["tier"].IsNull());
+  ASSERT_EQ(client_->patch("/crm/v3/objects/contacts/" + std::string(c.json()["id"].GetString()),
+                           R"({"properties":{"tier":"gold"}})").status,
+            200);
+  EXPECT_STREQ(client_->get(path).json()["properties"]["tier"].GetString(), "gold");
+  ASSERT_EQ(client_->del("/crm/v3/properties/contacts/tier").status, 204);
+  EXPECT_FALSE(client_->get(path).json()["properties"].HasMember("tier")) << "an archived property is not answered";
+}
+
+TEST(SimPortal, ADefinitionSnapshotIsSharedUntilADefinitionChanges) {
+  Portal portal(62515, 0, [] { return std::int64_t{1'700'000'000'000}; }, false);
+  auto a = portal.definition("contacts");
+  EXPECT_EQ(portal.definition("contacts"), a) << "no change: the same snapshot";
+  EXPECT_EQ(a->find_property("tier"), nullptr);
+  PropertyDef d;
+  d.name = "tier";
+  d.label = "Tier";
+  d.group_name = "contactinformation";
+  portal.create_property("contacts", d);
+  auto b = portal.definition("contacts");
+  EXPECT_NE(b, a);
+  EXPECT_NE(b->find_property("tier"), nullptr);
+  EXPECT_EQ(a->find_property("tier"), nullptr) << "a snapshot already handed out does not change";
+  portal.archive_property("contacts", "tier");
+  EXPECT_EQ(portal.definition("contacts")->find_property("tier"), nullptr);
+  EXPECT_THROW(portal.definition("no_such_type"), ApiError);
 }
 
 TEST_F(SimMeta, PropertyGroups) {
