@@ -79,7 +79,7 @@ void write_embedded_associations(JsonWriter& w, Portal& portal, const ObjectType
     std::vector<AssocLink> links;
     std::string to_name;
     try {
-      to_name = portal.type_definition(to).name;
+      to_name = portal.definition(to)->name;  // shared: no copy per object
       links = portal.associations(def.object_type_id, id, to);
     } catch (const ApiError&) {
       continue;  // unknown types are ignored, as HubSpot does

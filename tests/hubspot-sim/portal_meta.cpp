@@ -200,7 +200,7 @@ Portal::Portal(std::int64_t portal_id, std::int64_t index_lag_ms, NowFn now, boo
 }
 
 void Portal::set_index_lag_ms(std::int64_t lag) {
-  auto lock = schema_lock();
+  std::unique_lock lock(mu_);  // not a definition: shared snapshots stay valid
   index_lag_ms_ = lag;
 }
 
