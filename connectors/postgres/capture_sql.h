@@ -15,7 +15,8 @@ namespace hubsync::postgres {
 /// generated SQL changes: `hubsync run` then asks for `hubsync migrate`.
 /// v4: the capture also pg_notify()s channel hubsync_changes with the mapping.
 /// v5: only when asked (CaptureDesign::notify, recorded in hubsync.captures).
-constexpr int kCaptureGeneratorVersion = 5;
+/// v6: no `SET search_path` on the function; its body qualifies every name.
+constexpr int kCaptureGeneratorVersion = 6;
 
 /// A column as the generated capture reads it.
 struct CaptureColumn {
@@ -49,7 +50,8 @@ std::string capture_function(const std::string& mapping);
 /// The statements that install a capture, in order, for one transaction:
 /// pins the transaction's search_path to pg_catalog (so the WHEN clauses
 /// bind pg_catalog's operators), creates the SECURITY DEFINER function
-/// (revoked from PUBLIC) and its three triggers. Expects no function or
+/// (revoked from PUBLIC; every name in it schema-qualified, since it runs
+/// under the writer's search_path) and its three triggers. Expects no function or
 /// trigger of these names (see drop_capture_sql).
 std::vector<std::string> install_capture_sql(const CaptureDesign& d);
 

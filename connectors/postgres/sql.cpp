@@ -76,9 +76,9 @@ const std::set<std::string>& key_types() {
 // not depend on DateStyle), BC values with an explicit era, the rest plain.
 std::string datetime_key_text(const std::string& x, const std::string& value,
                               const std::string& year_one, const std::string& format) {
-  return "CASE WHEN NOT pg_catalog.isfinite(" + x + ") THEN (" + x + ")::text WHEN " + x + " < " +
-         year_one + " THEN pg_catalog.to_char(" + value + ", '" + format + " BC') ELSE " +
-         "pg_catalog.to_char(" + value + ", '" + format + "') END";
+  return "CASE WHEN NOT pg_catalog.isfinite(" + x + ") THEN (" + x + ")::pg_catalog.text WHEN " + x +
+         " OPERATOR(pg_catalog.<) " + year_one + " THEN pg_catalog.to_char(" + value + ", '" + format +
+         " BC') ELSE " + "pg_catalog.to_char(" + value + ", '" + format + "') END";
 }
 
 }  // namespace
@@ -87,16 +87,17 @@ bool key_type_supported(const std::string& typname) { return key_types().count(t
 
 std::string key_text_sql(const std::string& expr, const std::string& typname) {
   const std::string x = "(" + expr + ")";
-  if (typname == "numeric") return "pg_catalog.trim_scale(" + x + ")::text";
+  if (typname == "numeric") return "pg_catalog.trim_scale(" + x + ")::pg_catalog.text";
   // ISO input (and an explicit offset) parse the same under every DateStyle and TimeZone.
-  if (typname == "date") return datetime_key_text(x, x, "'0001-01-01'::date", "YYYY-MM-DD");
+  if (typname == "date") return datetime_key_text(x, x, "'0001-01-01'::pg_catalog.date", "YYYY-MM-DD");
   if (typname == "timestamp")
-    return datetime_key_text(x, x, "'0001-01-01 00:00:00'::timestamp", "YYYY-MM-DD\"T\"HH24:MI:SS.US");
+    return datetime_key_text(x, x, "'0001-01-01 00:00:00'::pg_catalog.timestamp",
+                             "YYYY-MM-DD\"T\"HH24:MI:SS.US");
   if (typname == "timestamptz")
     return datetime_key_text(x, "pg_catalog.timezone('UTC', " + x + ")",
-                             "'0001-01-01 00:00:00+00'::timestamptz",
+                             "'0001-01-01 00:00:00+00'::pg_catalog.timestamptz",
                              "YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"");
-  return x + "::text";
+  return x + "::pg_catalog.text";
 }
 
 namespace {

@@ -48,10 +48,12 @@ bool key_type_supported(const std::string& typname);
 ///   timestamp:   YYYY-MM-DDTHH24:MI:SS.US            (BC: suffix " BC")
 ///   infinity and -infinity: as Postgres prints them.
 /// Every such text cast back with `::<type>` gives the same value in any
-/// session. Every function is pg_catalog-qualified and every literal is
-/// written so that no session setting changes its meaning (it runs inside
-/// the capture trigger). Unsupported types fall back to expr::text, which is
-/// not canonical: callers check key_type_supported() first.
+/// session. Every function, operator and type is pg_catalog-qualified and
+/// every literal is written so that no session setting (search_path
+/// included) changes its meaning: it runs inside the capture trigger, a
+/// SECURITY DEFINER function that takes the writer's search_path.
+/// Unsupported types fall back to expr::text, which is not canonical:
+/// callers check key_type_supported() first.
 std::string key_text_sql(const std::string& expr, const std::string& typname);
 
 /// A condition finding the rows whose `column` (a reference such as

@@ -4,6 +4,7 @@
 #   bench_capture.sh --hubsync PATH --relay PATH [--seconds N] [--rows N] [--clients N]
 #                    [--rounds N] [--modes "durable fast"] [--compare-v1]
 #                    [--compare-notify] [--compare-logical] [--after-migrate SQL]
+#                    [--variant SQL]...
 #
 # For each mode, on a throwaway cluster of its own (tests/pg/throwaway-pg.sh;
 # durable: fsync, synchronous_commit and full_page_writes on; fast: all off):
@@ -32,6 +33,8 @@
 # relay run --once makes before each read of the changelog.
 # --after-migrate runs SQL after each install of v2, to measure a variant of
 # hubsync's schema (e.g. "DROP INDEX IF EXISTS hubsync.changelog_mapping_id").
+# --variant SQL (repeatable) adds a side "x<N>" instead, the N-th variant:
+# v2 with SQL run after its install, measured beside v2 in the same rounds.
 #
 # Prints, per mode and side: mean TPS, its ratio to "none", the median and
 # every round's ratio (each to the "none" run of the same round), and the
@@ -43,7 +46,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
-hubsync="" relay="" sql_every="200 1000" logical=0 seconds=20 rows=100000 clients=4 rounds=2 modes="durable fast" after="" sides="none v2"
+hubsync="" relay="" sql_every="200 1000" logical=0 variants=() seconds=20 rows=100000 clients=4 rounds=2 modes="durable fast" after="" sides="none v2"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --hubsync) hubsync=$2; shift 2 ;;
@@ -58,9 +61,10 @@ while [[ $# -gt 0 ]]; do
     --compare-logical) logical=1; shift ;;
     --sql-every-ms) sql_every=$2; shift 2 ;;
     --after-migrate) after=$2; shift 2 ;;
+    --variant) variants+=("$2"); sides="$sides x${#variants[@]}"; shift 2 ;;
     *) echo "usage: $0 --hubsync PATH [--seconds N] [--rows N] [--clients N] [--rounds N]" \
             "[--modes 'durable fast'] [--compare-v1] [--compare-notify] [--compare-logical [--sql-every-ms '200 1000']]" \
-            "[--after-migrate SQL]" >&2
+            "[--after-migrate SQL] [--variant SQL]..." >&2
        exit 2 ;;
   esac
 done
@@ -122,7 +126,7 @@ hubsync_migrate() {  # $1: mappings dir, $2: postgres.notify (default false), $3
     >"$work/migrate.log" 2>&1 || { cat "$work/migrate.log" >&2; exit 1; }
 }
 
-install() {  # none | v2 | v1 | v2n | lg | lq<ms>
+install() {  # none | v2 | v1 | v2n | lg | lq<ms> | x<N>
   # Each side starts from no capture (a side's --after-migrate or v1 SQL
   # would otherwise stay in place).
   hubsync_migrate "$work/none"
@@ -135,6 +139,7 @@ install() {  # none | v2 | v1 | v2n | lg | lq<ms>
         relay_pid=$! ;;
     v2) hubsync_migrate "$work/mappings"; [[ -z "$after" ]] || sql "$after" ;;
     v1) hubsync_migrate "$work/mappings"; sql "$v1_install" ;;
+    x*) hubsync_migrate "$work/mappings"; sql "${variants[${1#x} - 1]}" ;;
     v2n) hubsync_migrate "$work/mappings" true; [[ -z "$after" ]] || sql "$after"
          [[ $(sql "$has_notify") == t ]] || { echo "bench_capture: postgres.notify installed no pg_notify()" >&2; exit 1; } ;;
   esac
@@ -202,6 +207,7 @@ done
 echo "capture cost: pgbench, $clients clients, ${seconds} s x $rounds round(s) per side, $rows rows," \
      "UPDATE of one watched integer"
 [[ -z "$after" ]] || echo "v2 variant: after migrate: $after"
+for i in "${!variants[@]}"; do echo "x$((i + 1)): v2, then: ${variants[$i]}"; done
 median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 printf '%-8s | %-6s | %8s | %-9s | %-12s | %-28s | %s\n' mode side TPS "TPS ratio" "median ratio" \
