@@ -116,7 +116,8 @@ struct Rect {
   std::int64_t lo = kMinMs, hi = kMaxMs;
   std::uint64_t ilo = 0, ihi = kMaxId;
   bool empty = false;  ///< a filter no record can pass (e.g. an unparseable value)
-  bool pure = true;    ///< only range filters on last-modified and hs_object_id
+  bool pure = true;    ///< only range filters on last-modified and hs_object_id (and not_in)
+  std::vector<std::uint64_t> not_in;  ///< ids an hs_object_id NOT_IN leaves out
 
   void at_least_ms(std::int64_t v) { lo = std::max(lo, v); }
   void at_most_ms(std::int64_t v) { hi = std::min(hi, v); }
@@ -178,17 +179,65 @@ void narrow_id(const SearchFilter& f, Rect& r) {
   else r.at_least_id(std::ceil(*x)), r.at_most_id(std::floor(*x));  // EQ
 }
 
+// Mirrors eval()'s NOT_IN for hs_object_id on a regular record (whose
+// hs_object_id is its id, below kExactIds): a value equal to the id as a
+// number leaves the record out.
+void narrow_not_in(const SearchFilter& f, Rect& r) {
+  for (const auto& v : f.values)
+    if (auto n = parse_number(v); n && *n >= 0 && *n < static_cast<double>(kExactIds) && std::floor(*n) == *n)
+      r.not_in.push_back(static_cast<std::uint64_t>(*n));
+}
+
 // The key range that holds every settled match, and how far it can be trusted.
 struct Plan {
   bool any = false;   ///< some group can match a settled record
   Key from{kMaxMs, kMaxId}, to{kMinMs, 0};  ///< inclusive
-  bool pure = false;  ///< every settled key in [from, to] matches
+  bool pure = false;  ///< every settled key in [from, to] but `excluded` matches
+  std::vector<Key> excluded;  ///< sorted; keys in [from, to] that do not match
 };
+
+// The key after k.
+Key next_key(const Key& k) { return k.second == kMaxId ? Key{k.first + 1, 0} : Key{k.first, k.second + 1}; }
+
+// Whether the groups' key intervals (sorted by start) leave no gap.
+bool contiguous(std::vector<std::pair<Key, Key>> spans) {
+  std::sort(spans.begin(), spans.end());
+  for (std::size_t i = 1; i < spans.size(); ++i) {
+    if (spans[i - 1].second.first == kMaxMs && spans[i - 1].second.second == kMaxId) return true;
+    if (next_key(spans[i - 1].second) < spans[i].first) return false;
+    spans[i].second = std::max(spans[i].second, spans[i - 1].second);
+  }
+  return true;
+}
+
+// The groups as key intervals, with the keys a group's NOT_IN leaves out
+// that no other group takes in: pure when they join into one range.
+void join_groups(const std::vector<Rect>& rects, bool all_pure, Plan& plan) {
+  std::vector<std::pair<Key, Key>> spans;
+  for (const auto& r : rects)
+    if (!r.none()) spans.push_back({Key{r.lo, r.ilo}, Key{r.hi, r.ihi}});
+  plan.pure = all_pure && contiguous(spans);
+  if (!plan.pure) return;
+  for (const auto& r : rects) {
+    if (r.none()) continue;
+    for (auto id : r.not_in) {
+      const Key k{r.lo, id};
+      const bool taken = std::any_of(rects.begin(), rects.end(), [&](const Rect& o) {
+        return &o != &r && !o.none() && !(k < Key{o.lo, o.ilo}) && !(Key{o.hi, o.ihi} < k) &&
+               std::find(o.not_in.begin(), o.not_in.end(), id) == o.not_in.end();
+      });
+      if (!taken && !(k < Key{r.lo, r.ilo}) && !(Key{r.hi, r.ihi} < k)) plan.excluded.push_back(k);
+    }
+  }
+  std::sort(plan.excluded.begin(), plan.excluded.end());
+  plan.excluded.erase(std::unique(plan.excluded.begin(), plan.excluded.end()), plan.excluded.end());
+}
 
 // False: some group has no last-modified range filter (the index cannot help).
 bool make_plan(const ObjectType& t, const SearchQuery& q, Plan& plan) {
   if (q.groups.empty()) return false;
-  bool all_pure = q.query.empty() && q.groups.size() == 1;
+  bool all_pure = q.query.empty();
+  std::vector<Rect> rects;
   for (const auto& g : q.groups) {
     Rect r;
     bool has_time = false;
@@ -198,20 +247,24 @@ bool make_plan(const ObjectType& t, const SearchQuery& q, Plan& plan) {
         narrow_ms(f, r);
       } else if (f.property == "hs_object_id" && range_op(f.op)) {
         narrow_id(f, r);
+      } else if (f.property == "hs_object_id" && f.op == "NOT_IN") {
+        narrow_not_in(f, r);
       } else {
         r.pure = false;
       }
     }
     if (!has_time) return false;
     // A lexicographic key range equals the rectangle only on one timestamp
-    // or without id bounds.
-    all_pure = all_pure && r.pure && (r.lo == r.hi || (r.ilo == 0 && r.ihi == kMaxId));
-    if (r.none()) continue;
-    plan.any = true;
-    plan.from = std::min(plan.from, Key{r.lo, r.ilo});
-    plan.to = std::max(plan.to, Key{r.hi, r.ihi});
+    // or without id bounds; ids left out only on one timestamp.
+    all_pure = all_pure && r.pure && (r.lo == r.hi || (r.ilo == 0 && r.ihi == kMaxId && r.not_in.empty()));
+    if (!r.none()) {
+      plan.any = true;
+      plan.from = std::min(plan.from, Key{r.lo, r.ilo});
+      plan.to = std::max(plan.to, Key{r.hi, r.ihi});
+    }
+    rects.push_back(std::move(r));
   }
-  plan.pure = all_pure;
+  join_groups(rects, all_pure, plan);
   return true;
 }
 
@@ -334,6 +387,7 @@ bool SearchIndex::search(const ObjectType& t, const SearchQuery& q, std::int64_t
   };
   auto tree_begin = plan.any ? im.tree.lower_bound(plan.from) : im.tree.end();
   auto in_range = [&](Tree::const_iterator it) { return it != im.tree.end() && !(plan.to < *it); };
+  auto excluded = [&](const Key& k) { return std::binary_search(plan.excluded.begin(), plan.excluded.end(), k); };
 
   if (!tree_order) {
     // Any other order: every match of the key range, sorted like the scan.
@@ -342,7 +396,7 @@ bool SearchIndex::search(const ObjectType& t, const SearchQuery& q, std::int64_t
       ++st.tree_entries;
       if (unsettled_now(it->second)) continue;
       SearchHit h = settled_hit(it->second);
-      if (plan.pure || search_matches(q, t, *h.props)) hits.push_back(std::move(h));
+      if (plan.pure ? !excluded(*it) : search_matches(q, t, *h.props)) hits.push_back(std::move(h));
     }
     const std::size_t n = std::min(hits.size(), need);
     std::partial_sort(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(n), hits.end(), less);
@@ -362,7 +416,7 @@ bool SearchIndex::search(const ObjectType& t, const SearchQuery& q, std::int64_t
   for (auto it = tree_begin; in_range(it); ++it) {
     if (pos >= need && plan.pure) break;  // the total comes from the order statistics
     ++st.tree_entries;
-    if (unsettled_now(it->second)) continue;
+    if (unsettled_now(it->second) || (plan.pure && excluded(*it))) continue;
     if (pos >= need) {  // page full: only counting is left
       auto rit = t.records.find(it->second);
       if (rit != t.records.end() && search_matches(q, t, *latest(rit->second).props)) ++tree_matches;
@@ -386,6 +440,11 @@ bool SearchIndex::search(const ObjectType& t, const SearchQuery& q, std::int64_t
     if (rit == t.records.end() || rit->second.index_slot != IndexSlot::kTree) continue;
     const Key k{rit->second.index_ms, id};
     if (!(k < plan.from) && !(plan.to < k)) --in_tree;
+  }
+  // Less the keys a NOT_IN leaves out (those of unsettled records went above).
+  for (const Key& k : plan.excluded) {
+    auto it = im.tree.lower_bound(k);
+    if (it != im.tree.end() && *it == k && !unsettled_now(k.second) && !(k < plan.from) && !(plan.to < k)) --in_tree;
   }
   total = static_cast<std::int64_t>(in_tree + side.size());
   return true;

@@ -57,6 +57,25 @@ SearchQuery within_tie(std::int64_t ms, std::uint64_t after_id, int limit) {
   return q;
 }
 
+// Third shape: after a page cut inside the run at `ms`, everything modified
+// later, and (a second group) the rest of that run, the ids read of it left
+// out. `values` may hold what is not an id at all.
+SearchQuery past_seen(std::int64_t ms, const std::vector<std::string>& values, int limit) {
+  SearchQuery q;
+  SearchFilter not_in = filter("hs_object_id", "NOT_IN", "");
+  not_in.values = values;
+  q.groups = {{filter(kLm, "GT", std::to_string(ms))}, {filter(kLm, "EQ", std::to_string(ms)), not_in}};
+  q.sort_property = kLm;
+  q.limit = limit;
+  return q;
+}
+
+SearchQuery past_seen(std::int64_t ms, const std::vector<std::uint64_t>& seen, int limit) {
+  std::vector<std::string> values;
+  for (auto id : seen) values.push_back(std::to_string(id));
+  return past_seen(ms, values, limit);
+}
+
 struct Param {
   std::int64_t lag_ms;
   bool merge_new_id;
@@ -187,7 +206,7 @@ class SimSearchIndex : public ::testing::TestWithParam<Param> {
       const std::int64_t ms = some_ms();
       const int limit = some_limit();
       SearchQuery q;
-      const auto kind = rng_() % 12;
+      const auto kind = rng_() % 15;
       if (kind < 4) {
         q = after_time(ms, limit);
       } else if (kind < 8) {
@@ -209,6 +228,24 @@ class SimSearchIndex : public ::testing::TestWithParam<Param> {
         q.sort_property = sorts[rng_() % 4];
         q.sort_descending = rng_() % 2;
         q.limit = limit;
+      } else if (kind >= 12) {
+        // The sweep's page after a cut run: ids of that run and others,
+        // numbers that are no id; now and then a first group that
+        // overlaps the second (its ids then still match), or a sort by id.
+        auto live = ids(false);
+        std::vector<std::string> values;
+        for (auto k = rng_() % 30; k > 0; --k) values.push_back(std::to_string(pick(live)));
+        for (const auto& [id, r] : contacts().records) {
+          if (rng_() % 3 || !r.props) continue;
+          auto it = r.props->find(kLm);
+          if (it != r.props->end() && parse_time_ms(it->second) == ms) values.push_back(std::to_string(id));
+        }
+        if (rng_() % 4 == 0) values.push_back("1000500.5");
+        if (rng_() % 4 == 0) values.push_back(std::to_string(pick(live)) + ".0");
+        if (values.empty()) values.push_back("ad");
+        q = past_seen(ms, values, limit);
+        if (kind == 13) q.groups[0][0].op = "GTE";
+        if (kind == 14) q.sort_property = rng_() % 2 ? "hs_object_id" : "";
       } else {
         q = after_time(ms, limit);
         q.groups[0][0].op = rng_() % 2 ? "GTE" : "EQ";
@@ -296,6 +333,16 @@ TEST(SimSearchIndexCost, SweepPagesVisitOnlyThePage) {
   ASSERT_TRUE(t.search_index.search(t, within_tie(kT0 + 1000, 1010050, 200), now, page, total, &st));
   EXPECT_EQ(total, 50);
   EXPECT_LE(st.tree_entries, 50u);
+  // The page after a cut run: the rest of that run and everything later,
+  // the ids read of it left out (two groups, one NOT_IN).
+  page.clear();
+  std::vector<std::uint64_t> seen;
+  for (std::uint64_t id = 1010001; id <= 1010050; ++id) seen.push_back(id);
+  ASSERT_TRUE(t.search_index.search(t, past_seen(kT0 + 1000, seen, 200), now, page, total, &st));
+  EXPECT_EQ(total, 9950);
+  ASSERT_EQ(page.size(), 200u);
+  EXPECT_EQ(page.front().id, 1010051u);
+  EXPECT_LE(st.tree_entries, 250u);
   // Writes inside the lag are the only records evaluated in full.
   std::vector<WriteInput> in(30);
   for (std::size_t i = 0; i < in.size(); ++i) {
