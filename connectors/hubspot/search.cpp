@@ -1,6 +1,7 @@
 #include "connectors/hubspot/search.h"
 
 #include <algorithm>
+#include <functional>
 
 #include "connectors/hubspot/codec.h"
 #include "connectors/hubspot/errors.h"
@@ -78,7 +79,7 @@ model::Result<SearchPage> SearchApi::search(const std::string& type, const Searc
       return refuse("paging past the 10,000-result cap; re-seek with a filter instead");
   }
   const std::string body = body_of(q);
-  if (body.size() > 3000 + q.properties.size() * 64) return refuse("request body too long");
+  if (body.size() > kMaxSearchBody + q.properties.size() * 64) return refuse("request body too long");
 
   auto r = client_.call(HttpMethod::post, objects_path(type) + "/search", body,
                         {.op = "objects.search", .lane = ratelimit::Lane::search});
@@ -98,6 +99,134 @@ model::Result<SearchPage> SearchApi::search(const std::string& type, const Searc
   }
 }
 
+namespace {
+
+// The search one sweep page sends from `from`: in a tie, the objects
+// modified at its time by id; else those modified later by time, plus
+// (a second filter group) those modified at its time that are not in
+// `seen`. The caller's filters are ANDed into every group.
+SearchRequest sweep_request(const std::string& lm, const pipeline::SweepCursor& from,
+                            const std::vector<std::string>& properties, int limit,
+                            const std::vector<Filter>& filters) {
+  SearchRequest q;
+  q.limit = limit;
+  q.properties = properties;
+  for (const char* p : {lm.c_str(), "hs_object_id", "hs_merged_object_ids"})
+    if (std::find(q.properties.begin(), q.properties.end(), p) == q.properties.end()) q.properties.emplace_back(p);
+  const std::string ms = std::to_string(from.modified_ms);
+  auto group = [&](std::vector<Filter> g) {
+    g.insert(g.end(), filters.begin(), filters.end());
+    q.filter_groups.push_back(std::move(g));
+  };
+  if (from.in_tie) {
+    std::vector<Filter> g{{lm, "EQ", ms, {}, {}}};
+    if (!from.after_id.empty()) g.push_back({"hs_object_id", "GT", from.after_id, {}, {}});
+    group(std::move(g));
+    q.sorts = {{"hs_object_id", true}};
+    return q;
+  }
+  group({{lm, "GT", ms, {}, {}}});
+  if (!from.seen.empty()) group({{lm, "EQ", ms, {}, {}}, {"hs_object_id", "NOT_IN", {}, from.seen, {}}});
+  q.sorts = {{lm, true}};
+  return q;
+}
+
+bool seen(const pipeline::SweepCursor& from, const std::string& id) {
+  return std::find(from.seen.begin(), from.seen.end(), id) != from.seen.end();
+}
+
+bool in_window(const model::Record& rec, const pipeline::SweepCursor& from) {
+  if (rec.changed_at_ms != from.modified_ms) return rec.changed_at_ms > from.modified_ms;
+  return !seen(from, rec.hubspot_id);
+}
+
+// A page of the tie phase: objects modified at from.modified_ms, by id,
+// less those the window read of them before (from.seen).
+model::Result<pipeline::SweepPage> tie_page(std::vector<model::Record> recs, const pipeline::SweepCursor& from,
+                                            bool full) {
+  pipeline::SweepPage out;
+  out.next = from;
+  // Every result advances the cursor, so a full page always makes progress.
+  for (auto& rec : recs) {
+    if (out.next.after_id.empty() || id_less(out.next.after_id, rec.hubspot_id)) out.next.after_id = rec.hubspot_id;
+    if (!seen(from, rec.hubspot_id)) out.records.push_back(std::move(rec));
+  }
+  if (!full) {
+    out.next.in_tie = false;
+    out.next.seen.clear();
+  } else if (out.next.after_id == from.after_id) {
+    // A full page with no id above the cursor (HubSpot ignored the id
+    // filter, or sent objects without ids) would be asked for forever.
+    return model::make_error(model::ErrorKind::fatal,
+                             "objects.sweep: a full search page inside a tie of equal modified times brought no "
+                             "object id above the cursor: the sweep cannot advance");
+  }
+  return out;
+}
+
+// A page of the window by time; `fits` says whether the search a cursor
+// would send stays within HubSpot's caps.
+model::Result<pipeline::SweepPage> window_page(const std::string& lm, SearchPage page,
+                                               const pipeline::SweepCursor& from, bool full,
+                                               const std::function<bool(const pipeline::SweepCursor&)>& fits) {
+  pipeline::SweepPage out;
+  out.remaining = page.total;
+  auto& recs = page.records;
+  if (recs.empty()) {
+    out.next = from;
+    out.done = true;
+    return out;
+  }
+  const std::int64_t last_ms = recs.back().changed_at_ms;
+  if (!in_window(recs.back(), from))
+    return model::make_error(model::ErrorKind::fatal,
+                             "objects.sweep: search returned objects not modified after the cursor (property " +
+                                 lm + " unreadable?)");
+  std::erase_if(recs, [&](const model::Record& r) { return !in_window(r, from); });
+  // The ids of this page's last timestamp (and those read of it before).
+  std::vector<std::string> run = last_ms == from.modified_ms ? from.seen : std::vector<std::string>{};
+  std::string last_id;
+  for (const auto& rec : recs)
+    if (rec.changed_at_ms == last_ms) {
+      run.push_back(rec.hubspot_id);
+      if (last_id.empty() || id_less(last_id, rec.hubspot_id)) last_id = rec.hubspot_id;
+    }
+  if (!full) {
+    // Everything after the cursor fit in one page: the sweep is caught up.
+    out.records = std::move(recs);
+    out.next = pipeline::SweepCursor{last_ms, last_id, true, {}};
+    out.done = true;
+    return out;
+  }
+  // A full page may stop inside a run of equal timestamps. The next page
+  // asks past the ids read of it (NOT_IN), while they are few enough for
+  // HubSpot's caps.
+  pipeline::SweepCursor past{last_ms, "", false, std::move(run)};
+  if (past.seen.size() <= kMaxSweepSeen && fits(past)) {
+    out.records = std::move(recs);
+    out.next = std::move(past);
+    return out;
+  }
+  // Too many: a run the previous pages began goes on to the tie phase,
+  // which reads it by id and drops what they read of it; this page's share
+  // of it waits for that.
+  if (last_ms == from.modified_ms) {
+    out.next = pipeline::SweepCursor{last_ms, "", true, from.seen};
+    return out;
+  }
+  // A run this page began: keep what is strictly older and start again at
+  // that timestamp (GT last - 1), the run first there, whole unless it
+  // fills a page by itself: only a page holding nothing older (a run of a
+  // page or more) needs the tie phase.
+  for (auto& rec : recs)
+    if (rec.changed_at_ms < last_ms) out.records.push_back(std::move(rec));
+  out.next = out.records.empty() ? pipeline::SweepCursor{last_ms, "", true, {}}
+                                 : pipeline::SweepCursor{last_ms - 1, "", false, {}};
+  return out;
+}
+
+}  // namespace
+
 model::Result<pipeline::SweepPage> SearchApi::sweep(const std::string& type, const pipeline::SweepCursor& from,
                                                     const std::vector<std::string>& properties, int page_size,
                                                     const std::vector<Filter>& filters) {
@@ -105,91 +234,19 @@ model::Result<pipeline::SweepPage> SearchApi::sweep(const std::string& type, con
     return refuse("a sweep takes at most " + std::to_string(kMaxSweepFilters) + " filters beside its own");
   const std::string lm = codec::last_modified_property(type);
   const int limit = std::clamp(page_size, 1, kMaxSearchLimit);
-  SearchRequest q;
-  q.limit = limit;
-  q.properties = properties;
-  for (const char* p : {lm.c_str(), "hs_object_id", "hs_merged_object_ids"})
-    if (std::find(q.properties.begin(), q.properties.end(), p) == q.properties.end()) q.properties.emplace_back(p);
-
-  const std::string ms = std::to_string(from.modified_ms);
-  // The caller's filters narrow the set the window walks through; the
-  // window's order and cursor are the same on any subset.
-  std::vector<Filter> g;
-  if (from.in_tie) {
-    g.push_back({lm, "EQ", ms, {}, {}});
-    if (!from.after_id.empty()) g.push_back({"hs_object_id", "GT", from.after_id, {}, {}});
-    q.sorts = {{"hs_object_id", true}};
-  } else {
-    g.push_back({lm, "GT", ms, {}, {}});
-    q.sorts = {{lm, true}};
-  }
-  g.insert(g.end(), filters.begin(), filters.end());
-  q.filter_groups = {g};
-  auto page = search(type, q);
+  auto page = search(type, sweep_request(lm, from, properties, limit, filters));
   if (!page.ok()) return std::move(page).error();
 
   // The object's modified time comes from the last-modified property; a
   // record without it falls back to updatedAt.
-  auto modified_of = [&](model::Record& rec) {
+  for (auto& rec : page->records)
     if (auto it = rec.fields.find(lm); it != rec.fields.end() && !it->second.is_null())
       if (auto t = model::parse_datetime(it->second.as_text()); t.ok()) rec.changed_at_ms = t->ms;
-    return rec.changed_at_ms;
-  };
-  auto& recs = page->records;
-  for (auto& rec : recs) modified_of(rec);
-
-  pipeline::SweepPage out;
-  if (!from.in_tie) out.remaining = page->total;
-  const bool full = static_cast<int>(recs.size()) >= limit;
-  if (from.in_tie) {
-    out.next = from;
-    // Every result advances the cursor, so a full page always makes progress.
-    for (auto& rec : recs) {
-      if (out.next.after_id.empty() || id_less(out.next.after_id, rec.hubspot_id)) out.next.after_id = rec.hubspot_id;
-      out.records.push_back(std::move(rec));
-    }
-    if (!full) {
-      out.next.in_tie = false;
-    } else if (out.next.after_id == from.after_id) {
-      // A full page with no id above the cursor (HubSpot ignored the id
-      // filter, or sent objects without ids) would be asked for forever.
-      return model::make_error(model::ErrorKind::fatal,
-                               "objects.sweep: a full search page inside a tie of equal modified times brought no "
-                               "object id above the cursor: the sweep cannot advance");
-    }
-    return out;
-  }
-  if (recs.empty()) {
-    out.next = from;
-    out.done = true;
-    return out;
-  }
-  const std::int64_t last_ms = recs.back().changed_at_ms;
-  if (last_ms <= from.modified_ms)
-    return model::make_error(model::ErrorKind::fatal,
-                             "objects.sweep: search returned objects not modified after the cursor (property " +
-                                 lm + " unreadable?)");
-  if (!full) {
-    // Everything after the cursor fit in one page: the sweep is caught up.
-    std::string last_id;
-    for (auto& rec : recs) {
-      if (rec.changed_at_ms == last_ms && (last_id.empty() || id_less(last_id, rec.hubspot_id))) last_id = rec.hubspot_id;
-      out.records.push_back(std::move(rec));
-    }
-    out.next = pipeline::SweepCursor{last_ms, last_id, true};
-    out.done = true;
-    return out;
-  }
-  // A full page may stop inside a run of equal timestamps: keep what is
-  // strictly older; the next page starts at that timestamp (GT last - 1),
-  // so the run comes first there, whole unless it fills a page by itself.
-  // Only a page holding nothing older (a run of a page or more) needs the
-  // tie phase, which reads that timestamp by id.
-  for (auto& rec : recs)
-    if (rec.changed_at_ms < last_ms && rec.changed_at_ms > from.modified_ms) out.records.push_back(std::move(rec));
-  out.next = out.records.empty() ? pipeline::SweepCursor{last_ms, "", true}
-                                 : pipeline::SweepCursor{last_ms - 1, "", false};
-  return out;
+  const bool full = static_cast<int>(page->records.size()) >= limit;
+  if (from.in_tie) return tie_page(std::move(page->records), from, full);
+  return window_page(lm, std::move(*page), from, full, [&](const pipeline::SweepCursor& next) {
+    return body_of(sweep_request(lm, next, properties, limit, filters)).size() <= kMaxSearchBody;
+  });
 }
 
 }  // namespace hubsync::hubspot

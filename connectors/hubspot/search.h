@@ -15,10 +15,17 @@ inline constexpr int kMaxSearchResults = 10'000;
 inline constexpr std::size_t kMaxFilterGroups = 5;
 inline constexpr std::size_t kMaxFiltersPerGroup = 6;
 inline constexpr std::size_t kMaxFiltersTotal = 18;
+/// HubSpot refuses a search body longer than this (characters).
+inline constexpr std::size_t kMaxSearchBody = 3'000;
 /// The sweep's own window takes at most 2 filters of a group (last-modified
-/// EQ plus hs_object_id GT in the tie phase, last-modified GT otherwise);
-/// the rest of HubSpot's 6 are the caller's.
+/// EQ plus hs_object_id GT in the tie phase; last-modified GT, and in a
+/// second group last-modified EQ plus hs_object_id NOT_IN, otherwise); the
+/// rest of HubSpot's 6 are the caller's, in every group (2 x 6 <= 18).
 inline constexpr std::size_t kMaxSweepFilters = kMaxFiltersPerGroup - 2;
+/// At most this many ids go in the sweep's NOT_IN (a conservative reading
+/// of HubSpot's caps on a filter's values); a longer run of equal
+/// timestamps is read again instead.
+inline constexpr std::size_t kMaxSweepSeen = 100;
 
 struct Filter {
   std::string property;
@@ -60,11 +67,15 @@ class SearchApi {
   /// One page of the modified-since sweep (see CrmPort::sweep). Never pages
   /// with `after`: each request re-seeks from the cursor, either through the
   /// objects modified exactly at cursor time ordered by hs_object_id, or
-  /// through later times ordered by last-modified; a page cut inside a run
-  /// of equal timestamps is handed to the tie phase, so a bulk job that
+  /// through later times ordered by last-modified. A page cut inside a run
+  /// of equal timestamps hands the ids it read of the run to the next page,
+  /// which asks for the rest of the run (NOT_IN, in a second filter group)
+  /// and what follows; a run too long for that (over kMaxSweepSeen ids, or
+  /// a body over kMaxSearchBody) is read again from its start, and one that
+  /// fills a page by itself goes to the tie phase, so a bulk job that
   /// stamps 30,000 objects alike is read completely without the 10,000 cap.
-  /// `filters` join the window's filters in its one filter group (ANDed);
-  /// more than kMaxSweepFilters is refused as fatal.
+  /// `filters` are ANDed into each of the window's filter groups; more
+  /// than kMaxSweepFilters is refused as fatal.
   model::Result<pipeline::SweepPage> sweep(const std::string& type, const pipeline::SweepCursor& from,
                                            const std::vector<std::string>& properties, int page_size = 200,
                                            const std::vector<Filter>& filters = {});

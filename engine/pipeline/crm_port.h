@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "engine/mapping/mapping.h"
@@ -85,10 +86,20 @@ struct ArchivedPage {
 /// (modified_ms, after_id) is still to be read. Checkpoint `encode()` after
 /// the page's records are applied. Compare ids numerically: `after_id` empty
 /// means "all objects modified exactly at modified_ms".
+///
+/// Outside a tie (`in_tie` false) with `seen` not empty, the objects
+/// modified exactly at modified_ms are still to be read too, all but those
+/// in `seen`: a page that ended inside a run of equal timestamps hands on
+/// the ids it read of that run, and the next page asks past them instead of
+/// reading the run again.
 struct SweepCursor {
+  SweepCursor(std::int64_t ms = 0, std::string after = {}, bool tie = true, std::vector<std::string> seen_ids = {})
+      : modified_ms(ms), after_id(std::move(after)), in_tie(tie), seen(std::move(seen_ids)) {}
+
   std::int64_t modified_ms = 0;
   std::string after_id;
   bool in_tie = true;  ///< objects modified exactly at modified_ms not yet exhausted
+  std::vector<std::string> seen;  ///< outside a tie: ids read of those modified at modified_ms
 
   std::string encode() const;
   static std::optional<SweepCursor> decode(std::string_view text);
@@ -210,9 +221,14 @@ class CrmPort {
   /// Callers start from a checkpoint minus an overlap window (search lags
   /// writes by seconds). Read-only.
   ///
+  /// A page that ends inside a run of equal timestamps hands the ids it read
+  /// of the run on in `next.seen`, and the next page asks past them, so a
+  /// page brings a page of objects not read before however the runs fall
+  /// (runs of up to 100 read across pages; a longer one is read again).
+  ///
   /// `filters` (a mapping's HubSpot-side filters; the validator allows 3)
-  /// are ANDed with the sweep's own window filters (at most 2) in one filter
-  /// group: objects outside them are never returned, with the same
+  /// are ANDed with the sweep's own window filters (at most 2) in each of
+  /// its filter groups: objects outside them are never returned, with the same
   /// guarantees as without. An object that stops matching (its value
   /// changed) is therefore not seen again: like a delete, the sweep cannot
   /// report it. Values go to HubSpot as written, except that ISO-8601 dates
@@ -260,8 +276,13 @@ class CrmPort {
                                                                          const std::string& label) = 0;
 };
 
+// "ms:after_id:tie", then ":id,id,..." when `seen` has ids (HubSpot ids are
+// decimal: no ':' or ','). A checkpoint written before `seen` existed reads
+// the same.
 inline std::string SweepCursor::encode() const {
-  return std::to_string(modified_ms) + ":" + after_id + ":" + (in_tie ? "1" : "0");
+  std::string out = std::to_string(modified_ms) + ":" + after_id + ":" + (in_tie ? "1" : "0");
+  for (std::size_t i = 0; i < seen.size(); ++i) out += (i ? "," : ":") + seen[i];
+  return out;
 }
 
 inline std::optional<SweepCursor> SweepCursor::decode(std::string_view text) {
@@ -271,9 +292,19 @@ inline std::optional<SweepCursor> SweepCursor::decode(std::string_view text) {
   if (b == std::string_view::npos) return std::nullopt;
   auto ms = model::parse_integer(text.substr(0, a));
   if (!ms.ok()) return std::nullopt;
-  const auto tie = text.substr(b + 1);
+  const auto c = text.find(':', b + 1);
+  const auto tie = text.substr(b + 1, c == std::string_view::npos ? std::string_view::npos : c - b - 1);
   if (tie != "0" && tie != "1") return std::nullopt;
-  return SweepCursor{*ms, std::string(text.substr(a + 1, b - a - 1)), tie == "1"};
+  SweepCursor out{*ms, std::string(text.substr(a + 1, b - a - 1)), tie == "1", {}};
+  if (c == std::string_view::npos) return out;
+  for (std::size_t at = c + 1;;) {
+    const auto comma = text.find(',', at);
+    const auto id = text.substr(at, comma == std::string_view::npos ? std::string_view::npos : comma - at);
+    if (id.empty()) return std::nullopt;
+    out.seen.emplace_back(id);
+    if (comma == std::string_view::npos) return out;
+    at = comma + 1;
+  }
 }
 
 }  // namespace hubsync::pipeline

@@ -15,7 +15,7 @@ class Sweep : public SimTest {
                                        int* pages = nullptr) {
     std::vector<model::Record> out;
     for (int i = 0; i < 100'000; ++i) {
-      auto page = crm().sweep(type, from, {"email"}, page_size);
+      auto page = crm().sweep(type, from, {"email", "firstname"}, page_size);
       EXPECT_TRUE(page.ok()) << page.error().message;
       if (!page.ok()) break;
       // The cursor survives a checkpoint round trip.
@@ -85,6 +85,56 @@ TEST_F(Sweep, RunsOfEqualTimestampsAcrossPageBoundaries) {
   std::size_t later = 0;
   for (const auto& r : got) later += r.changed_at_ms > base + 3000;
   EXPECT_EQ(rest.size(), 70u + later);
+}
+
+// Runs of 75 equal timestamps (what a batch write stamps) with pages of
+// 200: a page cut inside a run hands on the ids it read of it, so every
+// page brings 200 objects not read before.
+TEST_F(Sweep, APageCutInsideARunGoesOnPastWhatItReadOfIt) {
+  const std::int64_t base = 1'767'225'600'000;
+  std::set<std::string> expected;
+  int n = 0;
+  for (int t = 0; t < 14; ++t) {
+    std::vector<std::map<std::string, std::string>> rows;
+    for (int i = 0; i < 75; ++i) rows.push_back({{"email", "r" + std::to_string(n++) + "@example.com"}});
+    for (const auto& id : sim_->ui_bulk_import("contacts", rows, base + t * 1000)) expected.insert(id);
+  }
+  int pages = 0;
+  const auto got = sweep_all("contacts", pipeline::SweepCursor{base - 1, "", false}, 200, &pages);
+  std::set<std::string> unique;
+  for (const auto& r : got) unique.insert(r.hubspot_id);
+  EXPECT_EQ(got.size(), expected.size()) << "duplicates or misses";
+  EXPECT_EQ(unique, expected);
+  for (std::size_t i = 1; i < got.size(); ++i) ASSERT_LE(got[i - 1].changed_at_ms, got[i].changed_at_ms) << i;
+  // 1,050 objects in 5 full pages and one of 50; re-reading each cut run
+  // from its start (150 new objects a page) took 7.
+  EXPECT_EQ(pages, 6);
+  EXPECT_EQ(sim_requests("POST /crm/v3/objects/{type}/search"), 6);
+}
+
+// The ids handed on exclude only the objects still modified at the run's
+// time: one modified again meanwhile is read again, with its new state.
+TEST_F(Sweep, AnObjectOfACutRunModifiedAgainIsReadAgain) {
+  const std::int64_t base = 1'767'225'600'000;
+  std::vector<std::map<std::string, std::string>> rows;
+  for (int i = 0; i < 80; ++i) rows.push_back({{"email", "cut" + std::to_string(i) + "@example.com"}});
+  const auto ids = sim_->ui_bulk_import("contacts", rows, base);
+  auto first = crm().sweep("contacts", pipeline::SweepCursor{base - 1, "", false}, {"email", "firstname"}, 50);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  ASSERT_EQ(first->records.size(), 50u);
+  ASSERT_EQ(first->next.seen.size(), 50u);
+  const std::string again = first->records[7].hubspot_id;
+  sim_->ui_edit("contacts", again, {{"firstname", "Edited"}});
+
+  std::vector<model::Record> got = std::move(first->records);
+  for (auto& r : sweep_all("contacts", first->next, 50)) got.push_back(std::move(r));
+  std::map<std::string, int> times;
+  for (const auto& r : got) ++times[r.hubspot_id];
+  EXPECT_EQ(times.size(), 80u);
+  for (const auto& id : ids) EXPECT_EQ(times[id], id == again ? 2 : 1) << id;
+  ASSERT_FALSE(got.empty());
+  EXPECT_EQ(got.back().hubspot_id, again);
+  EXPECT_EQ(got.back().fields.at("firstname").as_text(), "Edited");
 }
 
 TEST_F(Sweep, CompaniesUseTheirOwnLastModifiedPropertyAndAnEmptyPortalIsDone) {
