@@ -186,9 +186,12 @@ model::Result<pipeline::SweepPage> window_page(const std::string& lm, SearchPage
   // The ids of this page's last timestamp (and those read of it before).
   std::vector<std::string> run = last_ms == from.modified_ms ? from.seen : std::vector<std::string>{};
   std::string last_id;
+  bool decimal_ids = true;  // what NOT_IN and the checkpoint's text can carry
   for (const auto& rec : recs)
     if (rec.changed_at_ms == last_ms) {
       run.push_back(rec.hubspot_id);
+      decimal_ids = decimal_ids && !rec.hubspot_id.empty() &&
+                    std::all_of(rec.hubspot_id.begin(), rec.hubspot_id.end(), [](char c) { return c >= '0' && c <= '9'; });
       if (last_id.empty() || id_less(last_id, rec.hubspot_id)) last_id = rec.hubspot_id;
     }
   if (!full) {
@@ -202,7 +205,7 @@ model::Result<pipeline::SweepPage> window_page(const std::string& lm, SearchPage
   // asks past the ids read of it (NOT_IN), while they are few enough for
   // HubSpot's caps.
   pipeline::SweepCursor past{last_ms, "", false, std::move(run)};
-  if (past.seen.size() <= kMaxSweepSeen && fits(past)) {
+  if (decimal_ids && past.seen.size() <= kMaxSweepSeen && fits(past)) {
     out.records = std::move(recs);
     out.next = std::move(past);
     return out;
