@@ -78,4 +78,9 @@ std::string last_modified_property(const std::string& object_type) {
                                                                                          : "hs_lastmodifieddate";
 }
 
+void stamp_modified(model::Record& rec, const std::string& lm) {
+  if (auto it = rec.fields.find(lm); it != rec.fields.end() && !it->second.is_null())
+    if (auto t = model::parse_datetime(it->second.as_text()); t.ok()) rec.changed_at_ms = t->ms;
+}
+
 }  // namespace hubsync::hubspot::codec

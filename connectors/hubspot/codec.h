@@ -39,4 +39,8 @@ inline bool case_insensitive(const std::string& id_property) { return id_propert
 /// The last-modified property of an object type.
 std::string last_modified_property(const std::string& object_type);
 
+/// Sets rec.changed_at_ms from its last-modified property `lm` when it
+/// carries a readable one; else leaves what updatedAt gave.
+void stamp_modified(model::Record& rec, const std::string& lm);
+
 }  // namespace hubsync::hubspot::codec

@@ -169,6 +169,7 @@ model::Status HubSpotCrm::follow_merges(const std::string& type, const std::vect
   // hs_merged_object_ids. Look the missing ones up there, five per search
   // (one filter group each).
   std::vector<std::size_t> missing, resolved;
+  bool reread = !request.history.empty();  // search carries no history
   for (std::size_t i = 0; i < out.size(); ++i)
     if (!out[i].record && !out[i].error) missing.push_back(i);
   for (std::size_t start = 0; start < missing.size(); start += kMaxFilterGroups) {
@@ -180,6 +181,12 @@ model::Status HubSpotCrm::follow_merges(const std::string& type, const std::vect
       q.properties.emplace_back("hs_merged_object_ids");
     for (std::size_t k = start; k < stop; ++k)
       q.filter_groups.push_back({{"hs_merged_object_ids", "CONTAINS_TOKEN", ids[missing[k]], {}, {}}});
+    if (!SearchApi::fits(q)) {
+      // Too many properties for one search body: find the survivors, then
+      // read them by id.
+      q.properties = {"hs_merged_object_ids"};
+      reread = true;
+    }
     auto page = search_.search(type, q);
     if (!page.ok()) {
       if (whole_call(page.error())) return page.error();
@@ -198,8 +205,9 @@ model::Status HubSpotCrm::follow_merges(const std::string& type, const std::vect
           }
     }
   }
-  if (request.history.empty() || resolved.empty()) return {};
-  // Search carries no history: read the survivors again by their own ids.
+  if (!reread || resolved.empty()) return {};
+  // Read the survivors again by their own ids: for their history, or for
+  // the properties the search could not carry.
   std::vector<std::string> survivors;
   for (auto i : resolved) survivors.push_back(out[i].merged_into);
   auto again = read_batches(type, survivors, request);
@@ -251,7 +259,35 @@ model::Result<pipeline::SweepPage> HubSpotCrm::sweep(const std::string& type, co
                                                      const std::vector<mapping::HubspotFilter>& filters) {
   auto search_filters = sweep_filters(type, filters);
   if (!search_filters.ok()) return std::move(search_filters).error();
-  return search_.sweep(type, from, properties, page_size, *search_filters);
+  auto swept = search_.sweep(type, from, properties, page_size, *search_filters);
+  if (!swept.ok()) return std::move(swept).error();
+  if (!swept->complete)
+    if (auto st = read_rest(type, properties, swept->page.records); !st.ok()) return st.error();
+  return std::move(swept->page);
+}
+
+model::Status HubSpotCrm::read_rest(const std::string& type, const std::vector<std::string>& properties,
+                                    std::vector<model::Record>& records) {
+  if (records.empty()) return {};
+  const std::string lm = codec::last_modified_property(type);
+  pipeline::ReadRequest request{properties, {}, "", false};
+  for (const char* p : {lm.c_str(), "hs_merged_object_ids"})
+    if (std::find(properties.begin(), properties.end(), p) == properties.end()) request.properties.emplace_back(p);
+  std::vector<std::string> ids;
+  for (const auto& r : records) ids.push_back(r.hubspot_id);
+  auto read = read_batches(type, ids, request);
+  if (!read.ok()) return std::move(read).error();
+  std::vector<model::Record> out;
+  for (auto& o : *read) {
+    if (o.error) return *o.error;  // the page is asked for again
+    // Archived or merged away since the search: the archive listing and the
+    // survivor's own change (a merge modifies it) report those.
+    if (!o.record || !o.merged_into.empty()) continue;
+    codec::stamp_modified(*o.record, lm);
+    out.push_back(std::move(*o.record));
+  }
+  records = std::move(out);
+  return {};
 }
 
 model::Result<std::vector<Filter>> HubSpotCrm::sweep_filters(const std::string& type,

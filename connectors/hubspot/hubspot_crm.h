@@ -70,8 +70,15 @@ class HubSpotCrm final : public pipeline::CrmPort {
   model::Result<std::vector<pipeline::ReadOutcome>> read_batches(const std::string& type,
                                                                  const std::vector<std::string>& ids,
                                                                  const pipeline::ReadRequest& request);
+  /// Replaces a sweep page's records, which carry only the sweep's own
+  /// properties, with batch/read of `properties` (their state at the read,
+  /// changed_at_ms too); an object archived or merged away since the
+  /// search is dropped, and a per-object error fails the page.
+  model::Status read_rest(const std::string& type, const std::vector<std::string>& properties,
+                          std::vector<model::Record>& records);
   /// Finds the survivors of ids in `out` that found nothing (by search on
-  /// hs_merged_object_ids); their history, when asked, by a second read.
+  /// hs_merged_object_ids); their history, when asked, and their properties,
+  /// when too many for a search body, by a second read.
   model::Status follow_merges(const std::string& type, const std::vector<std::string>& ids,
                               const pipeline::ReadRequest& request, std::vector<pipeline::ReadOutcome>& out);
   /// The mapping's filters as search filters, ISO dates on date and datetime

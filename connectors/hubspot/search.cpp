@@ -79,7 +79,9 @@ model::Result<SearchPage> SearchApi::search(const std::string& type, const Searc
       return refuse("paging past the 10,000-result cap; re-seek with a filter instead");
   }
   const std::string body = body_of(q);
-  if (body.size() > kMaxSearchBody + q.properties.size() * 64) return refuse("request body too long");
+  if (body.size() > kMaxSearchBody)
+    return refuse("request body of " + std::to_string(body.size()) + " characters; HubSpot takes " +
+                  std::to_string(kMaxSearchBody) + ", properties included");
 
   auto r = client_.call(HttpMethod::post, objects_path(type) + "/search", body,
                         {.op = "objects.search", .lane = ratelimit::Lane::search});
@@ -98,6 +100,8 @@ model::Result<SearchPage> SearchApi::search(const std::string& type, const Searc
     return model::make_error(model::ErrorKind::transient, std::string("objects.search: unreadable response: ") + ex.what());
   }
 }
+
+bool SearchApi::fits(const SearchRequest& request) { return body_of(request).size() <= kMaxSearchBody; }
 
 namespace {
 
@@ -230,26 +234,35 @@ model::Result<pipeline::SweepPage> window_page(const std::string& lm, SearchPage
 
 }  // namespace
 
-model::Result<pipeline::SweepPage> SearchApi::sweep(const std::string& type, const pipeline::SweepCursor& from,
-                                                    const std::vector<std::string>& properties, int page_size,
-                                                    const std::vector<Filter>& filters) {
+model::Result<SweepResult> SearchApi::sweep(const std::string& type, const pipeline::SweepCursor& from,
+                                            const std::vector<std::string>& properties, int page_size,
+                                            const std::vector<Filter>& filters) {
   if (filters.size() > kMaxSweepFilters)
     return refuse("a sweep takes at most " + std::to_string(kMaxSweepFilters) + " filters beside its own");
   const std::string lm = codec::last_modified_property(type);
   const int limit = std::clamp(page_size, 1, kMaxSearchLimit);
-  auto page = search(type, sweep_request(lm, from, properties, limit, filters));
+  SweepResult out;
+  auto q = sweep_request(lm, from, properties, limit, filters);
+  if (!fits(q)) {
+    q = sweep_request(lm, from, {}, limit, filters);
+    out.complete = false;
+  }
+  auto page = search(type, q);
   if (!page.ok()) return std::move(page).error();
 
-  // The object's modified time comes from the last-modified property; a
-  // record without it falls back to updatedAt.
-  for (auto& rec : page->records)
-    if (auto it = rec.fields.find(lm); it != rec.fields.end() && !it->second.is_null())
-      if (auto t = model::parse_datetime(it->second.as_text()); t.ok()) rec.changed_at_ms = t->ms;
+  for (auto& rec : page->records) codec::stamp_modified(rec, lm);
   const bool full = static_cast<int>(page->records.size()) >= limit;
-  if (from.in_tie) return tie_page(std::move(page->records), from, full);
-  return window_page(lm, std::move(*page), from, full, [&](const pipeline::SweepCursor& next) {
-    return body_of(sweep_request(lm, next, properties, limit, filters)).size() <= kMaxSearchBody;
-  });
+  // A cut run is handed on while the next search fits as this one was
+  // sent: a page whose properties fit is not made to read them apart for
+  // the sake of the ids handed on.
+  const auto& asked = out.complete ? properties : std::vector<std::string>{};
+  auto swept = from.in_tie ? tie_page(std::move(page->records), from, full)
+                           : window_page(lm, std::move(*page), from, full, [&](const pipeline::SweepCursor& next) {
+                               return fits(sweep_request(lm, next, asked, limit, filters));
+                             });
+  if (!swept.ok()) return std::move(swept).error();
+  out.page = std::move(*swept);
+  return out;
 }
 
 }  // namespace hubsync::hubspot

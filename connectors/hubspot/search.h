@@ -54,15 +54,29 @@ struct SearchPage {
   std::string next_after;  ///< empty on the last page
 };
 
+/// One page of the sweep, and whether its records carry the properties
+/// asked for. They do not when those properties would take the search body
+/// past kMaxSearchBody: the search then asks only for the sweep's own (the
+/// last-modified property, hs_object_id, hs_merged_object_ids) and the
+/// caller reads the rest by id.
+struct SweepResult {
+  pipeline::SweepPage page;
+  bool complete = true;
+};
+
 /// POST /crm/v3/objects/{type}/search through the search lane (5/s).
 /// Requests beyond HubSpot's caps (limit > 200, paging past 10,000, too many
-/// filters, more than one sort) are refused locally as fatal: they are bugs.
-/// Thread-safe.
+/// filters, more than one sort, a body over kMaxSearchBody characters with
+/// its properties) are refused locally as fatal: they are bugs. Thread-safe.
 class SearchApi {
  public:
   explicit SearchApi(HubSpotClient& client) : client_(client) {}
 
   model::Result<SearchPage> search(const std::string& type, const SearchRequest& request);
+
+  /// Whether HubSpot takes this request's body: at most kMaxSearchBody
+  /// characters, its filters, sorts and properties all counted.
+  static bool fits(const SearchRequest& request);
 
   /// One page of the modified-since sweep (see CrmPort::sweep). Never pages
   /// with `after`: each request re-seeks from the cursor, either through the
@@ -75,8 +89,10 @@ class SearchApi {
   /// fills a page by itself goes to the tie phase, so a bulk job that
   /// stamps 30,000 objects alike is read completely without the 10,000 cap.
   /// `filters` are ANDed into each of the window's filter groups; more
-  /// than kMaxSweepFilters is refused as fatal.
-  model::Result<pipeline::SweepPage> sweep(const std::string& type, const pipeline::SweepCursor& from,
+  /// than kMaxSweepFilters is refused as fatal. When `properties` would
+  /// take the body past kMaxSearchBody (a mapping of ~100 properties), the
+  /// search asks for the sweep's own only and the result is not complete.
+  model::Result<SweepResult> sweep(const std::string& type, const pipeline::SweepCursor& from,
                                            const std::vector<std::string>& properties, int page_size = 200,
                                            const std::vector<Filter>& filters = {});
 

@@ -237,6 +237,13 @@ class CrmPort {
   /// wants (the property's type is looked up once and cached). More than 4
   /// filters is fatal (HubSpot takes 6 per group); a filter HubSpot refuses
   /// (unknown property, bad value) is invalid_record.
+  ///
+  /// Properties too many for one search body (HubSpot takes 3,000
+  /// characters, properties included: ~100 properties) are read apart by
+  /// id (batch/read, 100 a call, on the general budget): the search asks
+  /// only for the sweep's own. Such a record carries its state at the read
+  /// and that state's time (never older than the search's); one archived
+  /// or merged away between the two is left out of the page.
   virtual model::Result<SweepPage> sweep(const std::string& object_type, const SweepCursor& from,
                                          const std::vector<std::string>& properties,
                                          int page_size = 200,

@@ -264,7 +264,7 @@ void sweep(Env& env, const Answer&) {
       check(r, "objects.sweep");
       // The puller asks for page->next until a page is done: a page that
       // is not done must move the cursor, or the pull never ends.
-      if (r.ok() && !r->done && r->next == from)
+      if (r.ok() && !r->page.done && r->page.next == from)
         fail(std::string("objects.sweep: a page that is not done leaves the cursor where it was (") + type +
              " modified_ms=" + std::to_string(from.modified_ms) + " after_id=" + from.after_id +
              " in_tie=" + (from.in_tie ? "true" : "false") + ")");

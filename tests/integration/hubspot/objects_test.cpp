@@ -234,6 +234,31 @@ TEST_F(Objects, ReadFollowsMerges) {
   EXPECT_FALSE(merged->hubspot_id.empty());
 }
 
+// Properties too many for one search body: the survivor is found by a
+// search asking for hs_merged_object_ids alone, then read by its id.
+TEST_F(Objects, AMergeIsFollowedWithPropertiesTooManyForOneSearchBody) {
+  std::vector<std::string> wide{"email"};
+  for (int i = 0; i < 110; ++i) {
+    wide.push_back("wide_property_with_a_long_name_" + std::to_string(100 + i));
+    create_contact_property(crm(), wide.back(), "string", "text");
+  }
+  auto a = crm().objects().create("contacts", {{"email", Value::text("keep@example.com")},
+                                               {wide.back(), Value::text("kept")}});
+  auto b = crm().objects().create("contacts", {{"email", Value::text("gone@example.com")}});
+  ASSERT_TRUE(a.ok() && b.ok());
+  const std::string survivor = sim_->ui_merge("contacts", a->hubspot_id, b->hubspot_id);
+  sim_->reset_counters();
+  auto read = crm().read("contacts", {b->hubspot_id}, wide);
+  ASSERT_TRUE(read.ok()) << read.error().message;
+  ASSERT_TRUE((*read)[0].record) << "absorbed id should resolve to the survivor";
+  EXPECT_EQ((*read)[0].merged_into, survivor);
+  EXPECT_EQ(text(*(*read)[0].record, "email"), "keep@example.com");
+  EXPECT_EQ(text(*(*read)[0].record, wide.back()), "kept");
+  EXPECT_EQ(sim_requests("POST /crm/v3/objects/{type}/search", 200), 1);
+  EXPECT_EQ(sim_requests("POST /crm/v3/objects/{type}/search", 400), 0);
+  EXPECT_EQ(sim_requests("POST /crm/v3/objects/{type}/batch/read"), 2) << "the absorbed id, then the survivor";
+}
+
 TEST_F(Objects, BadTokenIsAnAuthErrorWithoutRetry) {
   PrivateAppToken bad("pat-not-valid");
   Stack other(sim_->base_url(), bad);

@@ -330,5 +330,50 @@ TEST(Pull, TwentyFiveThousandContactsImportedInOneMillisecondArePulledOnceEach) 
   EXPECT_EQ(pull_ok(*h, "people").created, 0);
 }
 
+// HubSpot takes 3,000 characters of search body, properties included: a
+// mapping of 120 long property names is swept for ids and times and its
+// values are read by id, both ways, with no search refused.
+TEST(Pull, AMappingOfMorePropertiesThanOneSearchBodyTakesSyncsEveryOneBothWays) {
+  HUBSYNC_REQUIRE_PG(server);
+  std::string sql = "CREATE TABLE wide (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE";
+  std::string mapping = "name: wide\npostgres: {table: public.wide, key: id}\n"
+                        "hubspot: {object: contacts, match: email}\ndirection: both\n"
+                        "fields:\n  - {column: email, property: email}\n";
+  for (int i = 100; i < 220; ++i) {
+    sql += ", w" + std::to_string(i) + " text";
+    mapping += "  - {column: w" + std::to_string(i) + ", property: wide_property_with_a_long_name_" +
+               std::to_string(i) + "}\n";
+  }
+  auto h = quick_harness(server, sql + ")", {mapping});
+  for (int i = 100; i < 220; ++i)
+    h->create_text_property("contacts", "wide_property_with_a_long_name_" + std::to_string(i), false);
+  h->db.exec("INSERT INTO wide (email, w100, w219) SELECT 'w' || g || '@x.io', 'a' || g, 'z' || g"
+             " FROM generate_series(1, 150) g");
+  h->migrate();
+  EXPECT_EQ(push_ok(*h, "wide").pushed(), 150);
+  EXPECT_EQ(h->live_by("contacts", "email").at("w7@x.io").props["wide_property_with_a_long_name_219"], "z7");
+  pull_ok(*h, "wide");  // links; nothing to write
+
+  auto live = h->live_by("contacts", "email");
+  for (int i = 1; i <= 60; ++i)
+    h->sim.ui_edit("contacts", live.at("w" + std::to_string(i) + "@x.io").id,
+                   {{"wide_property_with_a_long_name_219", "UI" + std::to_string(i)},
+                    {"wide_property_with_a_long_name_150", "mid" + std::to_string(i)}});
+  h->sim.ui_create("contacts", {{"email", "new@x.io"}, {"wide_property_with_a_long_name_100", "born in HubSpot"}});
+  h->sim.reset_counters();
+  auto stats = pull_ok(*h, "wide");
+  EXPECT_EQ(stats.updated, 60);
+  EXPECT_EQ(stats.created, 1);
+  EXPECT_EQ(h->calls("/search"), 1);
+  EXPECT_GE(h->calls("/batch/read"), 1);
+  for (const auto& [route, statuses] : h->sim.counters().requests)
+    for (const auto& [status, n] : statuses) EXPECT_LT(status, 400) << route << " answered " << status;
+  EXPECT_EQ(h->db.scalar("SELECT w219 || '/' || w150 || '/' || w100 FROM wide WHERE email = 'w7@x.io'"), "UI7/mid7/a7");
+  EXPECT_EQ(h->db.scalar("SELECT w219 FROM wide WHERE email = 'w61@x.io'"), "z61");
+  EXPECT_EQ(h->db.scalar("SELECT w100 FROM wide WHERE email = 'new@x.io'"), "born in HubSpot");
+  EXPECT_EQ(push_ok(*h, "wide").pushed(), 0) << "pulled writes are not captured";
+  EXPECT_EQ(pull_ok(*h, "wide").updated, 0);
+}
+
 }  // namespace
 }  // namespace hubsync::test
