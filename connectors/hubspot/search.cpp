@@ -106,9 +106,10 @@ bool SearchApi::fits(const SearchRequest& request) { return body_of(request).siz
 namespace {
 
 // The search one sweep page sends from `from`: in a tie, the objects
-// modified at its time by id; else those modified later by time, plus
-// (a second filter group) those modified at its time that are not in
-// `seen`. The caller's filters are ANDed into every group.
+// modified at its time by id; else those modified later by time (up to
+// its window's end), plus (a second filter group) those modified at its
+// time that are not in `seen`. The caller's filters are ANDed into every
+// group.
 SearchRequest sweep_request(const std::string& lm, const pipeline::SweepCursor& from,
                             const std::vector<std::string>& properties, int limit,
                             const std::vector<Filter>& filters) {
@@ -129,7 +130,10 @@ SearchRequest sweep_request(const std::string& lm, const pipeline::SweepCursor& 
     q.sorts = {{"hs_object_id", true}};
     return q;
   }
-  group({{lm, "GT", ms, {}, {}}});
+  std::vector<Filter> later{{lm, "GT", ms, {}, {}}};
+  if (from.until_ms != pipeline::SweepCursor::kUnbounded)
+    later.push_back({lm, "LTE", std::to_string(from.until_ms), {}, {}});
+  group(std::move(later));
   if (!from.seen.empty()) group({{lm, "EQ", ms, {}, {}}, {"hs_object_id", "NOT_IN", {}, from.seen, {}}});
   q.sorts = {{lm, true}};
   return q;
@@ -201,14 +205,14 @@ model::Result<pipeline::SweepPage> window_page(const std::string& lm, SearchPage
   if (!full) {
     // Everything after the cursor fit in one page: the sweep is caught up.
     out.records = std::move(recs);
-    out.next = pipeline::SweepCursor{last_ms, last_id, true, {}};
+    out.next = pipeline::SweepCursor{last_ms, last_id, true, {}, from.until_ms};
     out.done = true;
     return out;
   }
   // A full page may stop inside a run of equal timestamps. The next page
   // asks past the ids read of it (NOT_IN), while they are few enough for
   // HubSpot's caps.
-  pipeline::SweepCursor past{last_ms, "", false, std::move(run)};
+  pipeline::SweepCursor past{last_ms, "", false, std::move(run), from.until_ms};
   if (decimal_ids && past.seen.size() <= kMaxSweepSeen && fits(past)) {
     out.records = std::move(recs);
     out.next = std::move(past);
@@ -218,7 +222,7 @@ model::Result<pipeline::SweepPage> window_page(const std::string& lm, SearchPage
   // which reads it by id and drops what they read of it; this page's share
   // of it waits for that.
   if (last_ms == from.modified_ms) {
-    out.next = pipeline::SweepCursor{last_ms, "", true, from.seen};
+    out.next = pipeline::SweepCursor{last_ms, "", true, from.seen, from.until_ms};
     return out;
   }
   // A run this page began: keep what is strictly older and start again at
@@ -227,8 +231,8 @@ model::Result<pipeline::SweepPage> window_page(const std::string& lm, SearchPage
   // page or more) needs the tie phase.
   for (auto& rec : recs)
     if (rec.changed_at_ms < last_ms) out.records.push_back(std::move(rec));
-  out.next = out.records.empty() ? pipeline::SweepCursor{last_ms, "", true, {}}
-                                 : pipeline::SweepCursor{last_ms - 1, "", false, {}};
+  out.next = out.records.empty() ? pipeline::SweepCursor{last_ms, "", true, {}, from.until_ms}
+                                 : pipeline::SweepCursor{last_ms - 1, "", false, {}, from.until_ms};
   return out;
 }
 

@@ -18,9 +18,10 @@ inline constexpr std::size_t kMaxFiltersTotal = 18;
 /// HubSpot refuses a search body longer than this (characters).
 inline constexpr std::size_t kMaxSearchBody = 3'000;
 /// The sweep's own window takes at most 2 filters of a group (last-modified
-/// EQ plus hs_object_id GT in the tie phase; last-modified GT, and in a
-/// second group last-modified EQ plus hs_object_id NOT_IN, otherwise); the
-/// rest of HubSpot's 6 are the caller's, in every group (2 x 6 <= 18).
+/// EQ plus hs_object_id GT in the tie phase; last-modified GT, with LTE when
+/// the cursor has an end, and in a second group last-modified EQ plus
+/// hs_object_id NOT_IN, otherwise); the rest of HubSpot's 6 are the
+/// caller's, in every group (2 x 6 <= 18).
 inline constexpr std::size_t kMaxSweepFilters = kMaxFiltersPerGroup - 2;
 /// At most this many ids go in the sweep's NOT_IN (a conservative reading
 /// of HubSpot's caps on a filter's values); a longer run of equal

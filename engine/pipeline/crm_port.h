@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -92,14 +93,21 @@ struct ArchivedPage {
 /// in `seen`: a page that ended inside a run of equal timestamps hands on
 /// the ids it read of that run, and the next page asks past them instead of
 /// reading the run again.
+///
+/// A cursor with `until_ms` set sweeps a window: only objects modified at
+/// or before until_ms, so that windows side by side split a sweep.
 struct SweepCursor {
-  SweepCursor(std::int64_t ms = 0, std::string after = {}, bool tie = true, std::vector<std::string> seen_ids = {})
-      : modified_ms(ms), after_id(std::move(after)), in_tie(tie), seen(std::move(seen_ids)) {}
+  static constexpr std::int64_t kUnbounded = std::numeric_limits<std::int64_t>::max();
+
+  SweepCursor(std::int64_t ms = 0, std::string after = {}, bool tie = true, std::vector<std::string> seen_ids = {},
+              std::int64_t until = kUnbounded)
+      : modified_ms(ms), after_id(std::move(after)), in_tie(tie), seen(std::move(seen_ids)), until_ms(until) {}
 
   std::int64_t modified_ms = 0;
   std::string after_id;
   bool in_tie = true;  ///< objects modified exactly at modified_ms not yet exhausted
   std::vector<std::string> seen;  ///< outside a tie: ids read of those modified at modified_ms
+  std::int64_t until_ms = kUnbounded;  ///< the window's last modified time (kUnbounded: none)
 
   std::string encode() const;
   static std::optional<SweepCursor> decode(std::string_view text);
@@ -286,9 +294,12 @@ class CrmPort {
 // "ms:after_id:tie", then ":id,id,..." when `seen` has ids (HubSpot ids are
 // decimal: no ':' or ','). A checkpoint written before `seen` existed reads
 // the same.
+// "ms:after:tie[:seen ids, comma-separated[:until]]".
 inline std::string SweepCursor::encode() const {
   std::string out = std::to_string(modified_ms) + ":" + after_id + ":" + (in_tie ? "1" : "0");
-  for (std::size_t i = 0; i < seen.size(); ++i) out += (i ? "," : ":") + seen[i];
+  if (!seen.empty() || until_ms != kUnbounded) out += ":";
+  for (std::size_t i = 0; i < seen.size(); ++i) out += (i ? "," : "") + seen[i];
+  if (until_ms != kUnbounded) out += ":" + std::to_string(until_ms);
   return out;
 }
 
@@ -304,9 +315,17 @@ inline std::optional<SweepCursor> SweepCursor::decode(std::string_view text) {
   if (tie != "0" && tie != "1") return std::nullopt;
   SweepCursor out{*ms, std::string(text.substr(a + 1, b - a - 1)), tie == "1", {}};
   if (c == std::string_view::npos) return out;
-  for (std::size_t at = c + 1;;) {
-    const auto comma = text.find(',', at);
-    const auto id = text.substr(at, comma == std::string_view::npos ? std::string_view::npos : comma - at);
+  const auto d = text.find(':', c + 1);
+  const auto ids = text.substr(c + 1, d == std::string_view::npos ? std::string_view::npos : d - c - 1);
+  if (d != std::string_view::npos) {
+    auto until = model::parse_integer(text.substr(d + 1));
+    if (!until.ok()) return std::nullopt;
+    out.until_ms = *until;
+  }
+  if (ids.empty()) return d == std::string_view::npos ? std::nullopt : std::optional<SweepCursor>(out);
+  for (std::size_t at = 0;;) {
+    const auto comma = ids.find(',', at);
+    const auto id = ids.substr(at, comma == std::string_view::npos ? std::string_view::npos : comma - at);
     if (id.empty()) return std::nullopt;
     out.seen.emplace_back(id);
     if (comma == std::string_view::npos) return out;

@@ -253,6 +253,9 @@ class SimSearchIndex : public ::testing::TestWithParam<Param> {
         if (rng_() % 2) q.groups[0].push_back(filter("hs_object_id", "GT", "1000500.5"));
         if (rng_() % 3 == 0) q.sort_property = "hs_object_id";
       }
+      // A window of a sweep split by time: the later group ends (LTE).
+      if ((kind < 4 || kind == 12) && rng_() % 3 == 0)
+        q.groups[0].push_back(filter(kLm, "LTE", std::to_string(ms + static_cast<std::int64_t>(rng_() % 20'000))));
       if (rng_() % 5 == 0) q.after = static_cast<std::int64_t>(rng_() % 300);
       ASSERT_NO_FATAL_FAILURE(expect_same(q)) << "query kind " << kind << " ms " << ms;
     }

@@ -25,8 +25,21 @@ TEST(SweepCursorText, ACheckpointWithoutSeenIdsReadsAsBefore) {
   EXPECT_TRUE(old->seen.empty());
 }
 
+TEST(SweepCursorText, AWindowsLastModifiedTimeGoesWithIt) {
+  const SweepCursor w{100, "", false, {}, 5000};
+  EXPECT_EQ(w.encode(), "100::0::5000");
+  EXPECT_EQ(SweepCursor::decode(w.encode()), w);
+  const SweepCursor cut{100, "", false, {"8", "9"}, 5000};
+  EXPECT_EQ(cut.encode(), "100::0:8,9:5000");
+  EXPECT_EQ(SweepCursor::decode(cut.encode()), cut);
+  auto open = SweepCursor::decode("100::0:8,9");
+  ASSERT_TRUE(open);
+  EXPECT_EQ(open->until_ms, SweepCursor::kUnbounded) << "a cursor written before windows sweeps to the end";
+}
+
 TEST(SweepCursorText, MalformedTextIsRefused) {
-  for (const char* bad : {"", "12", "12:1", "x::0", "12::2", "12::0:", "12::0:1,,2", "12::0:1,", "12::01:5"})
+  for (const char* bad : {"", "12", "12:1", "x::0", "12::2", "12::0:", "12::0:1,,2", "12::0:1,", "12::01:5",
+                          "12::0:1:", "12::0::x", "12::0:1:5:6"})
     EXPECT_FALSE(SweepCursor::decode(bad)) << bad;
 }
 
