@@ -124,7 +124,16 @@ Status DryRunDatabase::delete_rows(const mapping::Mapping& m, const std::vector<
 
 // --- HubSpot ---------------------------------------------------------------
 
-void DryRunCrm::remember(const std::string& type, const model::Record& r) { seen_[type + "/" + r.hubspot_id] = r.fields; }
+void DryRunCrm::remember(const std::string& type, const model::Record& r) {
+  std::lock_guard lock(seen_mu_);
+  seen_[type + "/" + r.hubspot_id] = r.fields;
+}
+
+std::optional<model::Fields> DryRunCrm::known(const std::string& key) {
+  std::lock_guard lock(seen_mu_);
+  auto it = seen_.find(key);
+  return it == seen_.end() ? std::nullopt : std::optional<model::Fields>(it->second);
+}
 
 Result<std::vector<ReadOutcome>> DryRunCrm::read_objects(const std::string& type, const std::vector<std::string>& ids,
                                                          const ReadRequest& request) {
@@ -157,10 +166,10 @@ Result<std::vector<WriteOutcome>> DryRunCrm::upsert(const std::string& type, con
     WriteOutcome o;
     o.created = !f.record;
     o.hubspot_id = f.record ? f.record->hubspot_id : "(new " + std::to_string(++next_id_) + ")";
-    const auto known = seen_.find(type + "/" + o.hubspot_id);
+    const auto read = known(type + "/" + o.hubspot_id);
     plan_.changes.push_back({"hubspot", o.created ? "create" : "update",
                              type + " " + id_property + "=" + inputs[i].match_value,
-                             fields_of(inputs[i].properties, known == seen_.end() ? nullptr : &known->second)});
+                             fields_of(inputs[i].properties, read ? &*read : nullptr)});
     out.push_back(std::move(o));
   }
   return out;
@@ -169,9 +178,8 @@ Result<std::vector<WriteOutcome>> DryRunCrm::upsert(const std::string& type, con
 Result<std::vector<WriteOutcome>> DryRunCrm::update(const std::string& type, const std::vector<UpdateInput>& inputs) {
   std::vector<WriteOutcome> out;
   for (const auto& in : inputs) {
-    const auto known = seen_.find(type + "/" + in.id);
-    plan_.changes.push_back({"hubspot", "update", type + " " + in.id,
-                             fields_of(in.properties, known == seen_.end() ? nullptr : &known->second)});
+    const auto read = known(type + "/" + in.id);
+    plan_.changes.push_back({"hubspot", "update", type + " " + in.id, fields_of(in.properties, read ? &*read : nullptr)});
     WriteOutcome o;
     o.hubspot_id = in.id;
     out.push_back(std::move(o));

@@ -6,6 +6,7 @@
 // read showed it), and answered as if it had succeeded.
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -132,9 +133,13 @@ class DryRunCrm final : public CrmPort {
   }
 
  private:
+  /// Sweeps of several windows read at once: `seen_` takes a lock.
   void remember(const std::string& type, const model::Record& r);
+  /// The properties read of "type/id", if any.
+  std::optional<model::Fields> known(const std::string& key);
   CrmPort& real_;
   Plan& plan_;
+  std::mutex seen_mu_;
   std::map<std::string, model::Fields> seen_;  // "type/id" -> properties as read
   std::int64_t next_id_ = 0;
 };

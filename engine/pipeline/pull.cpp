@@ -4,7 +4,6 @@
 #include "engine/pipeline/pull.h"
 
 #include <algorithm>
-#include <future>
 #include <set>
 
 #include "engine/pipeline/pull_item.h"
@@ -19,7 +18,6 @@ using model::Result;
 using model::Status;
 
 namespace {
-constexpr const char* kSweep = "sweep";
 constexpr const char* kArchived = kArchivedCheckpoint;
 constexpr const char* kAssociationPass = "association_pass";
 constexpr const char* kMergedIds = "hs_merged_object_ids";
@@ -72,87 +70,6 @@ std::vector<std::string> properties_of(const mapping::Mapping& m) {
   auto props = m.hubspot_properties();
   props.push_back(kMergedIds);
   return props;
-}
-
-namespace {
-
-// A sweep's progress: objects read so far, of what HubSpot counted after
-// the cursor when a page said.
-struct SweepProgress {
-  const ProgressFn& fn;
-  const char* what;
-  const std::string& mapping;
-  std::int64_t read = 0, total = -1;
-  void page(const SweepPage& p) {
-    if (p.remaining >= 0) total = read + p.remaining;
-    read += static_cast<std::int64_t>(p.records.size());
-    if (fn) fn(what, mapping, read, total < 0 ? -1 : std::max(total, read));
-  }
-  void finished() const {
-    if (fn) fn(what, mapping, read, read);
-  }
-};
-
-}  // namespace
-
-Status Puller::sweep(PullStats& stats) {
-  auto cp = state_.get_checkpoint(m_.name, kSweep);
-  if (!cp.ok()) return std::move(cp).error();
-  auto swept = state_.get_checkpoint(m_.name, kArchived);  // set once a sweep has completed
-  if (!swept.ok()) return std::move(swept).error();
-  SweepProgress progress{opt_.progress, *swept ? "pull sweep" : "pull backfill", m_.name};
-  if (opt_.progress) opt_.progress(progress.what, m_.name, 0, -1);
-  // Everything modified after `from.modified_ms` (the first run: every
-  // object, a backfill); search lags writes, so a later run starts again a
-  // window before its checkpoint.
-  SweepCursor from{-1, "", false};
-  if (*cp)
-    if (auto saved = SweepCursor::decode((*cp)->value)) {
-      // No overlap: go on exactly where the last page ended (inside a run
-      // of equal timestamps too: a sweep stopped by max_sweep_pages in a
-      // bulk import's one millisecond must not start that run over).
-      if (opt_.overlap_ms == 0) from = *saved;
-      else from.modified_ms = std::max<std::int64_t>(-1, saved->modified_ms - opt_.overlap_ms - 1);
-    }
-  const auto props = properties_of(m_);
-  auto fetch = [&](SweepCursor at) {
-    return std::async(std::launch::async, [this, at, &props] {
-      return crm_.sweep(m_.object.path(), at, props, opt_.page_size, m_.hubspot_filters);
-    });
-  };
-  // The next page is asked for while this one is reconciled: at HubSpot's
-  // latency one search at a time would leave most of the search lane idle.
-  auto next = fetch(from);
-  for (int pages = 1;; ++pages) {
-    auto page = next.get();
-    const bool stop_after = (opt_.max_sweep_pages > 0 && pages >= opt_.max_sweep_pages) || (opt_.yield && opt_.yield());
-    if (page.ok() && !page->done && !stop_after) next = fetch(page->next);
-    if (!page.ok()) {
-      if (page.error().retryable()) {
-        stats.unreachable = page.error();
-        return {};  // the checkpoint keeps what was applied; the next run goes on
-      }
-      return std::move(page).error();
-    }
-    stats.read += static_cast<std::int64_t>(page->records.size());
-    progress.page(*page);
-    if (auto st = process(page->records, stats, true); !st.ok()) return st;
-    if (stats.unreachable) return {};
-    // Caught up inside a timestamp's run: the next pass starts at that
-    // timestamp (GT ms - 1) in one search rather than a tie search and then
-    // a GT search; it reads the few objects of that millisecond again.
-    SweepCursor keep = page->next;
-    if (page->done && keep.in_tie) keep = SweepCursor{keep.modified_ms - 1, "", false};
-    if (auto st = state_.set_checkpoint(m_.name, kSweep, keep.encode()); !st.ok()) return st;
-    if (page->done) {
-      progress.finished();
-      return {};
-    }
-    if (stop_after) {
-      stats.more = true;
-      return {};
-    }
-  }
 }
 
 Result<PullStats> Puller::pull_ids(const std::vector<std::string>& hubspot_ids) {

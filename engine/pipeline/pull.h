@@ -56,6 +56,10 @@ struct PullOptions {
   /// holds the place), so live work waiting goes first. Empty: never.
   std::function<bool()> yield;
   int page_size = 200;  ///< objects per sweep page (HubSpot's maximum)
+  /// A sweep with pages enough left splits its range by modified time into
+  /// up to this many windows read side by side (one page in flight each),
+  /// so that HubSpot's latency does not leave the search budget idle.
+  int sweep_windows = 3;
   /// Associations of every linked object are read again this often (they
   /// never move an object's last-modified time, so a sweep misses them).
   std::int64_t association_pass_every_ms = 6 * 3'600'000LL;
