@@ -4,7 +4,7 @@
 // are hubsync's alone (not the simulator's, not the server's).
 //
 //   bench_pull [--objects 100000] [--no-index-objects 10000]
-//              [--latency-objects 20000] [--skip-latency]
+//              [--latency-objects 20000] [--latency 150-400] [--skip-latency]
 //              [--synced 10000] [--changes HS,PG,BOTH,DELETED] [--skip-changes]
 //              [--rerun-at-once]
 //
@@ -14,7 +14,9 @@
 //    match lookup needs, at --no-index-objects (default N/10), to show
 //    what it costs).
 // 2. The same at HubSpot's search limit (5/s x 200 = 1,000 objects/s) with
-//    150-400 ms latency and hubsync's default limiter, on fewer objects.
+//    150-400 ms latency (--latency) and hubsync's default limiter, on fewer objects
+//    modified over an hour: the sweep's windows side by side (shipped)
+//    against one window, in the same run.
 // 3. A two-way change set on synced contacts (pull, then push), API calls
 //    per changed object by kind against the ideal; then a no-op rerun (1 s
 //    later, or inside the search index lag with --rerun-at-once).
@@ -57,21 +59,21 @@ struct Backfill {
 enum class Seeding {
   seed_knob,       ///< the simulator's seed: 100 per write, runs of equal modified times
   own_time_each,   ///< one import per contact, modified times a second apart
+  hourly_runs,     ///< imports of 100 alike, a minute apart, the newest 5 minutes old
 };
 
 // Creates `n` contacts in a fresh simulator and pulls them into an empty
 // table; with `pull_again`, pulls once more at once (nothing changed).
 Backfill backfill(const std::string& server, int n, const std::vector<std::string>& sim_args,
                   std::optional<ratelimit::LimiterConfig> limits, bool pull_again,
-                  Seeding seeding = Seeding::seed_knob, bool match_index = true) {
+                  Seeding seeding = Seeding::seed_knob, bool match_index = true,
+                  int windows = pipeline::PullOptions{}.sweep_windows) {
   SimProcess sim(sim_args);
-  if (seeding == Seeding::seed_knob) {
-    sim.seed_contacts(n);
-  } else {
-    const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::system_clock::now().time_since_epoch()).count();
-    sim.import_contacts(n, 1, now_ms - 60'000, 1000);
-  }
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+  if (seeding == Seeding::seed_knob) sim.seed_contacts(n);
+  else if (seeding == Seeding::own_time_each) sim.import_contacts(n, 1, now_ms - 60'000, 1000);
+  else sim.import_contacts(n, 100, now_ms - 300'000, 60'000);
   std::this_thread::sleep_for(std::chrono::seconds(1));  // search shows writes 300 ms late
   PullStack stack(server, sim.url(), limits, match_index);
   sim.reset_counters();
@@ -80,7 +82,7 @@ Backfill backfill(const std::string& server, int n, const std::vector<std::strin
   if (!reset_peak_rss()) std::fprintf(stderr, "cannot reset the peak RSS: figures are since start\n");
   const double cpu0 = cpu_seconds(), sim_cpu0 = sim.cpu_seconds();
   const auto t0 = steady_clock::now();
-  b.stats = stack.pull();
+  b.stats = stack.pull(windows);
   b.seconds = std::chrono::duration<double>(steady_clock::now() - t0).count();
   b.hubspot_seconds = stack.crm->seconds();
   b.cpu = cpu_seconds() - cpu0;
@@ -189,32 +191,48 @@ void scenario_unlimited(const std::string& server, int n, int no_index) {
   result("pull.backfill.no_index.objects_per_s", static_cast<double>(d.objects) / d.seconds, "objects/s");
 }
 
-void scenario_latency(const std::string& server, int n) {
-  const double load0 = load_average();
-  // The simulator's real limits (tier 190 / 10 s, search 5/s) and hubsync's
-  // limiter as a default configuration builds it.
-  Backfill b = backfill(server, n, {"--latency", "150-400", "--threads", "4", "--log-level", "warn"}, std::nullopt, false);
+// One row of the search-limit table.
+void latency_row(const char* side, const Backfill& b) {
   const double rate = b.objects / b.seconds;
   const std::int64_t searches = b.calls.calls("/search");
-  std::printf("\n### 2. Backfill at the search limit (5/s x 200 = 1,000 objects/s), 150-400 ms latency,"
-              " %s objects (load average %.2f -> %.2f)\n\n",
-              grouped(n).c_str(), load0, load_average());
-  std::printf("| objects | seconds | objects/s | of bound | 429s (simulator / hubsync) | search pages |"
-              " objects per page | searches/s | waiting for HubSpot | other calls |\n"
-              "|---|---|---|---|---|---|---|---|---|---|\n");
-  std::printf("| %s | %.1f | %s | **%.3f** | %lld / %lld | %s | %.1f | %.2f | %.0f%% | %s |\n", grouped(n).c_str(),
-              b.seconds, grouped(static_cast<std::int64_t>(rate)).c_str(), rate / 1000.0,
+  std::printf("| %s | %s | %.1f | %s | **%.3f** | %lld / %lld | %s | %.1f | %.2f | %.0f%% | %s |\n", side,
+              grouped(b.objects).c_str(), b.seconds, grouped(static_cast<std::int64_t>(rate)).c_str(), rate / 1000.0,
               static_cast<long long>(b.calls.rate_limited), static_cast<long long>(b.client_429),
               grouped(searches).c_str(), static_cast<double>(b.objects) / static_cast<double>(std::max<std::int64_t>(1, searches)),
               searches / b.seconds, 100 * b.hubspot_seconds / b.seconds, grouped(b.calls.total() - searches).c_str());
-  std::printf("\nhubsync CPU %.2f s (%.3f s per 10,000), peak RSS %ld MiB, client retries %lld; calls: %s\n\n", b.cpu,
-              b.cpu / b.objects * 10000, b.peak_rss, static_cast<long long>(b.client_retries),
-              calls_by_route(b.calls).c_str());
+}
+
+void scenario_latency(const std::string& server, int n, const std::string& latency) {
+  const double load0 = load_average();
+  // The simulator's real limits (tier 190 / 10 s, search 5/s) and hubsync's
+  // limiter as a default configuration builds it; contacts modified over
+  // the past hour, so that the sweep may split it into windows; side by
+  // side, the sweep held to one window (one search at a time).
+  const std::vector<std::string> args{"--latency", latency, "--threads", "4", "--log-level", "warn"};
+  const int windows = pipeline::PullOptions{}.sweep_windows;
+  Backfill one = backfill(server, n, args, std::nullopt, false, Seeding::hourly_runs, true, 1);
+  Backfill b = backfill(server, n, args, std::nullopt, false, Seeding::hourly_runs, true, windows);
+  const double rate = b.objects / b.seconds, one_rate = one.objects / one.seconds;
+  const std::int64_t searches = b.calls.calls("/search");
+  std::printf("\n### 2. Backfill at the search limit (5/s x 200 = 1,000 objects/s), %s ms latency,"
+              " %s objects modified over an hour, 100 to a millisecond (load average %.2f -> %.2f)\n\n",
+              latency.c_str(), grouped(n).c_str(), load0, load_average());
+  std::printf("| sweep | objects | seconds | objects/s | of bound | 429s (simulator / hubsync) | search pages |"
+              " objects per page | searches/s | waiting for HubSpot | other calls |\n"
+              "|---|---|---|---|---|---|---|---|---|---|---|\n");
+  latency_row("one window", one);
+  latency_row((std::to_string(windows) + " windows (shipped)").c_str(), b);
+  std::printf("\n%d windows against one: **%.2fx**. hubsync CPU %.2f s (%.3f s per 10,000), peak RSS %ld MiB,"
+              " client retries %lld; calls: %s\n\n",
+              windows, rate / one_rate, b.cpu, b.cpu / b.objects * 10000, b.peak_rss,
+              static_cast<long long>(b.client_retries), calls_by_route(b.calls).c_str());
   result("pull.search_limit.objects", static_cast<double>(b.objects), "objects");
   result("pull.search_limit.objects_per_s", rate, "objects/s");
   result("pull.search_limit.of_bound", rate / 1000.0, "ratio");
-  result("pull.search_limit.sim_429s", static_cast<double>(b.calls.rate_limited), "count");
-  result("pull.search_limit.hubsync_429s", static_cast<double>(b.client_429), "count");
+  result("pull.search_limit.one_window_of_bound", one_rate / 1000.0, "ratio");
+  result("pull.search_limit.windows_vs_one", rate / one_rate, "ratio");
+  result("pull.search_limit.sim_429s", static_cast<double>(b.calls.rate_limited + one.calls.rate_limited), "count");
+  result("pull.search_limit.hubsync_429s", static_cast<double>(b.client_429 + one.client_429), "count");
   result("pull.search_limit.searches_per_s", static_cast<double>(searches) / b.seconds, "searches/s");
   result("pull.search_limit.objects_per_page",
          static_cast<double>(b.objects) / static_cast<double>(std::max<std::int64_t>(1, searches)), "objects");
@@ -228,6 +246,7 @@ int main(int argc, char** argv) {
   int objects = 100000, latency_objects = 20000, no_index_objects = 0;
   bench::ChangeSet changes;
   bool skip_latency = false, skip_changes = false;
+  std::string latency = "150-400";
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -235,6 +254,7 @@ int main(int argc, char** argv) {
     else if (a == "--no-index-objects") no_index_objects = std::atoi(next().c_str());
     else if (a == "--latency-objects") latency_objects = std::atoi(next().c_str());
     else if (a == "--skip-latency") skip_latency = true;
+    else if (a == "--latency") latency = next();
     else if (a == "--synced") changes.synced = std::atoi(next().c_str());
     else if (a == "--changes") {
       if (!bench::parse_changes(next(), changes)) {
@@ -262,7 +282,7 @@ int main(int argc, char** argv) {
                 " process, PostgreSQL 15 throwaway cluster; %u cores\n",
                 std::thread::hardware_concurrency());
     bench::scenario_unlimited(pg.dsn(), objects, no_index_objects > 0 ? no_index_objects : std::max(1, objects / 10));
-    if (!skip_latency) bench::scenario_latency(pg.dsn(), latency_objects);
+    if (!skip_latency) bench::scenario_latency(pg.dsn(), latency_objects, latency);
     if (!skip_changes) bench::scenario_changes(pg.dsn(), changes);
   } catch (const std::exception& e) {
     std::cerr << "bench_pull: " << e.what() << "\n";

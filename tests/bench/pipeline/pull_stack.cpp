@@ -81,8 +81,9 @@ PullStack::~PullStack() {
   fs::remove_all(dir_, ec);
 }
 
-pipeline::PullStats PullStack::pull() {
+pipeline::PullStats PullStack::pull(int sweep_windows) {
   pipeline::PullOptions o;
+  o.sweep_windows = sweep_windows;
   o.overlap_ms = cfg.pull.overlap_s * 1000LL;
   o.association_pass_every_ms = cfg.pull.association_pass_every_s * 1000LL;
   pipeline::Puller puller(m_, all_, *pg, *crm, *store, clock, ops::logger("pull"), o);
@@ -123,9 +124,13 @@ std::int64_t PullStack::pg_writes_since(const PgMark& m) {
 
 template <typename F>
 auto TimedCrm::timed(F&& f) -> decltype(f()) {
-  const auto t0 = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(mu_);
+    if (in_flight_++ == 0) since_ = std::chrono::steady_clock::now();
+  }
   auto r = f();
-  seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::lock_guard lock(mu_);
+  if (--in_flight_ == 0) seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - since_).count();
   return r;
 }
 

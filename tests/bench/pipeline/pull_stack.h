@@ -3,9 +3,11 @@
 // One mapping's pipelines wired as `hubsync run --once` wires them (config
 // defaults, HubSpotStack, PgDatabase, the SQLite state store), over a
 // database of its own and a simulator process. For bench_pull.
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -20,13 +22,17 @@
 namespace hubsync::bench {
 
 /// A CrmPort that forwards every call to `inner` unchanged and sums the
-/// wall time spent in them: the time the pipeline waited for HubSpot (the
-/// simulator), so what is left is the pipeline's own. Not thread-safe (the
-/// pipelines call their port from one thread).
+/// wall time during which at least one of them was in flight: the time
+/// the pipeline waited for HubSpot (the simulator), so what is left is the
+/// pipeline's own. Calls that overlap (the sweep's windows, a page asked
+/// while another is reconciled) count once. Thread-safe.
 class TimedCrm final : public pipeline::CrmPort {
  public:
   explicit TimedCrm(pipeline::CrmPort& inner) : inner_(inner) {}
-  double seconds() const { return seconds_; }
+  double seconds() const {
+    std::lock_guard lock(mu_);
+    return seconds_;
+  }
 
   model::Result<std::vector<pipeline::WriteOutcome>> upsert(const std::string& t, const std::string& id_property,
                                                             const std::vector<pipeline::UpsertInput>& in) override;
@@ -58,6 +64,9 @@ class TimedCrm final : public pipeline::CrmPort {
   template <typename F>
   auto timed(F&& f) -> decltype(f());
   pipeline::CrmPort& inner_;
+  mutable std::mutex mu_;
+  int in_flight_ = 0;
+  std::chrono::steady_clock::time_point since_;  // the first of the calls in flight began
   double seconds_ = 0;
 };
 
@@ -79,7 +88,7 @@ class PullStack {
 
   /// One pull pass as `hubsync run` makes it (due dead letters, then run()).
   /// Throws on an error or when HubSpot was unreachable.
-  pipeline::PullStats pull();
+  pipeline::PullStats pull(int sweep_windows = pipeline::PullOptions{}.sweep_windows);
   /// One push pass likewise (requeue due dead letters, then run()).
   pipeline::PushStats push();
   const mapping::Mapping& mapping() const { return m_; }
