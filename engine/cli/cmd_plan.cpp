@@ -123,9 +123,7 @@ int cmd_plan(const GlobalOptions& global, const PlanOptions& options) {
   pipeline::Plan plan;
   pipeline::DryRunDatabase db(real_db, plan);
   pipeline::DryRunCrm crm(hubspot.crm, plan);
-  pipeline::PullOptions pull_options;
-  pull_options.overlap_ms = cfg.pull.overlap_s * 1000LL;
-  pull_options.association_pass_every_ms = cfg.pull.association_pass_every_s * 1000LL;
+  pipeline::PullOptions pull_options = cli::pull_options(cfg);
   pull_options.write_hubspot = options.direction != "to_postgres";
 
   int rc = kExitOk;

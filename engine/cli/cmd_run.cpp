@@ -197,9 +197,7 @@ int cmd_run(const GlobalOptions& global, const RunOptions& options) {
   pipeline::PushOptions push_options;
   push_options.worker = "hubsync-" + std::to_string(getpid());
   push_options.progress = progress;
-  pipeline::PullOptions pull_options;
-  pull_options.overlap_ms = cfg.pull.overlap_s * 1000LL;
-  pull_options.association_pass_every_ms = cfg.pull.association_pass_every_s * 1000LL;
+  pipeline::PullOptions pull_options = cli::pull_options(cfg);
   pull_options.write_hubspot = options.direction != "to_postgres";  // a pull-only run writes no HubSpot
   pull_options.progress = progress;
 

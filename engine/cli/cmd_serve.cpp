@@ -44,8 +44,7 @@ service::ServiceOptions service_options(const config::Config& cfg) {
   o.reconcile_every = std::chrono::seconds(cfg.serve.reconcile_every_s);
   o.reconcile_window_ms = cfg.serve.reconcile_window_s * 1000LL;
   o.push.worker = "hubsync-serve-" + std::to_string(getpid());
-  o.pull.overlap_ms = cfg.pull.overlap_s * 1000LL;
-  o.pull.association_pass_every_ms = cfg.pull.association_pass_every_s * 1000LL;
+  o.pull = cli::pull_options(cfg);
   o.redact = [cfg](std::string text) { return config::redact(cfg, std::move(text)); };
   return o;
 }

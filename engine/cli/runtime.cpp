@@ -1,5 +1,6 @@
 #include "engine/cli/runtime.h"
 
+#include <algorithm>
 #include <iostream>
 
 #include "engine/ops/logging.h"
@@ -17,6 +18,14 @@ std::unique_ptr<state::SqliteStateStore> open_state(const config::Config& cfg, b
     return nullptr;
   }
   return std::move(*store);
+}
+
+pipeline::PullOptions pull_options(const config::Config& cfg) {
+  pipeline::PullOptions o;
+  o.overlap_ms = cfg.pull.overlap_s * 1000LL;
+  o.search_lag_ms = std::max(o.search_lag_ms, o.overlap_ms);
+  o.association_pass_every_ms = cfg.pull.association_pass_every_s * 1000LL;
+  return o;
 }
 
 }  // namespace hubsync::cli

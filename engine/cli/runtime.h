@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "engine/config/config.h"
+#include "engine/pipeline/pull.h"
 #include "engine/state/sqlite_state_store.h"
 
 namespace hubsync::cli {
@@ -10,5 +11,10 @@ namespace hubsync::cli {
 /// Opens the state store named by the config, printing the reason to stderr
 /// on failure (another process holding it names its pid).
 std::unique_ptr<state::SqliteStateStore> open_state(const config::Config& cfg, bool read_only);
+
+/// The pull's options the config sets (pull.overlap_s, which is also how
+/// far HubSpot's search may lag: no sweep window but the newest ends
+/// closer to the present; pull.association_pass_every_s).
+pipeline::PullOptions pull_options(const config::Config& cfg);
 
 }  // namespace hubsync::cli

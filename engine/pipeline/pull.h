@@ -46,6 +46,9 @@ struct PullStats {
 struct PullOptions {
   /// A sweep restarts this far before its checkpoint: search lags writes.
   std::int64_t overlap_ms = 60'000;
+  /// How far HubSpot's search may lag writes: no sweep window but the
+  /// newest ends closer to the present (at least kWindowSettledMs).
+  std::int64_t search_lag_ms = 60'000;
   /// run() returns (with `more`) after this many sweep pages, so a long
   /// sweep can share its thread with live work; 0: until caught up. A run
   /// that stopped early resumes from its checkpoint: call it with an

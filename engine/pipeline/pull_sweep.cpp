@@ -190,8 +190,8 @@ Status Puller::sweep(PullStats& stats) {
     progress.page(page->records.size(), lanes);
     stopping = stopping || (opt_.max_sweep_pages > 0 && ++pages >= opt_.max_sweep_pages) || (opt_.yield && opt_.yield());
     if (!stopping && stays && !it->caught_up) {
-      if (auto* upper = split(lanes, it, opt_.sweep_windows, opt_.page_size, clock_.wall_ms() - kWindowSettledMs))
-        ask(*upper);
+      const std::int64_t settled = clock_.wall_ms() - std::max(kWindowSettledMs, opt_.search_lag_ms);
+      if (auto* upper = split(lanes, it, opt_.sweep_windows, opt_.page_size, settled)) ask(*upper);
       ask(*it);
     }
     if (auto st = state_.set_checkpoint(m_.name, kSweep, checkpoint_of(lanes)); !st.ok()) failed = st;

@@ -123,6 +123,32 @@ TEST(PullWindows, AnObjectEditedWhileTheWindowsAreReadEndsWithItsNewState) {
   EXPECT_EQ(h->db.scalar("SELECT city FROM people WHERE email = 'm1500@x.io'"), "Not read yet");
 }
 
+// pull.overlap_s says how far search may lag: no window but the newest
+// ends closer to the present than that.
+TEST(PullWindows, NoWindowButTheNewestEndsWithinTheSearchLagOfThePresent) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = quick_harness(server, kPeopleSql, {kPeople});
+  h->migrate();
+  import_month(*h, 2000);
+  auto o = steps(3);
+  o.search_lag_ms = 20 * kDay;
+  std::int64_t read = 0;
+  bool split = false;
+  for (int i = 0; i < 100; ++i) {
+    auto step = h->pull("people", o);
+    ASSERT_TRUE(step.ok()) << step.error().message;
+    read += step->read;
+    auto windows = pipeline::decode_windows(sweep_checkpoint(*h));
+    ASSERT_TRUE(windows);
+    split = split || windows->size() > 1;
+    for (std::size_t w = 0; w + 1 < windows->size(); ++w)
+      EXPECT_LE((*windows)[w].until_ms, h->clock.wall_ms() - 20 * kDay) << sweep_checkpoint(*h);
+    if (!step->more) break;
+  }
+  EXPECT_TRUE(split) << "the older 10 days are still split";
+  EXPECT_EQ(read, 2000);
+}
+
 TEST(PullWindows, OneWindowReadsAsBeforeAndACheckpointOfOneCursorResumes) {
   HUBSYNC_REQUIRE_PG(server);
   auto h = quick_harness(server, kPeopleSql, {kPeople});
