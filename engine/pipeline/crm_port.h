@@ -221,7 +221,8 @@ class CrmPort {
                                                     const std::vector<std::string>& properties) = 0;
 
   /// One page of the modified-since sweep: objects whose last-modified time
-  /// and id come after `from`, oldest first, ordered by (time, id). Never
+  /// and id come after `from` (and whose time is not after from.until_ms,
+  /// when set: a window), oldest first, ordered by (time, id). Never
   /// skips or repeats an object at HubSpot's 10,000-result search cap or
   /// when thousands share one timestamp (an object modified again during the
   /// sweep comes back once more, with its new state). A page may be empty

@@ -213,8 +213,8 @@ else
   not_measured "push while another app spends 30 % of the burst budget" push "1,330 records/s"
 fi
 if has pull.search_limit.objects_per_s; then
-  row "pull at the search limit ($(num "${R[pull.search_limit.objects]}") contacts, 150–400 ms)" \
-      "$(num "${R[pull.search_limit.objects_per_s]}") objects/s, $(num "${R[pull.search_limit.hubsync_429s]}") × 429; $(num "${R[pull.search_limit.searches_per_s]}" 2) searches/s, $(num "${R[pull.search_limit.objects_per_page]}" 0) objects per page" \
+  row "pull at the search limit ($(num "${R[pull.search_limit.objects]}") contacts modified over an hour, 150–400 ms; the sweep's windows side by side)" \
+      "$(num "${R[pull.search_limit.objects_per_s]}") objects/s, $(num "${R[pull.search_limit.hubsync_429s]}") × 429; $(num "${R[pull.search_limit.searches_per_s]}" 2) searches/s, $(num "${R[pull.search_limit.objects_per_page]}" 0) objects per page; one window in the same run $(num "${R[pull.search_limit.one_window_of_bound]:-0}" 3) of the bound (windows ÷ one: $(num "${R[pull.search_limit.windows_vs_one]:-0}" 2)×)" \
       "1,000 objects/s (5 searches/s × 200)" "**$(num "${R[pull.search_limit.of_bound]}" 3)**" "$(cmd pull)"
 else
   not_measured "pull at the search limit" pull "1,000 objects/s"
