@@ -130,22 +130,24 @@ TEST(PullWindows, NoWindowButTheNewestEndsWithinTheSearchLagOfThePresent) {
   auto h = quick_harness(server, kPeopleSql, {kPeople});
   h->migrate();
   import_month(*h, 2000);
-  auto o = steps(3);
+  // Steps of 2 pages: the first page splits the 10 settled days, whose
+  // older half (~245 objects) outlasts the step, so the checkpoint shows it.
+  auto o = steps(2);
   o.search_lag_ms = 20 * kDay;
   std::int64_t read = 0;
-  bool split = false;
   for (int i = 0; i < 100; ++i) {
     auto step = h->pull("people", o);
     ASSERT_TRUE(step.ok()) << step.error().message;
     read += step->read;
     auto windows = pipeline::decode_windows(sweep_checkpoint(*h));
     ASSERT_TRUE(windows);
-    split = split || windows->size() > 1;
+    if (i == 0) {
+      EXPECT_GE(windows->size(), 2u) << "the older 10 days are still split: " << sweep_checkpoint(*h);
+    }
     for (std::size_t w = 0; w + 1 < windows->size(); ++w)
       EXPECT_LE((*windows)[w].until_ms, h->clock.wall_ms() - 20 * kDay) << sweep_checkpoint(*h);
     if (!step->more) break;
   }
-  EXPECT_TRUE(split) << "the older 10 days are still split";
   EXPECT_EQ(read, 2000);
 }
 
