@@ -143,9 +143,12 @@ bool seen(const pipeline::SweepCursor& from, const std::string& id) {
   return std::find(from.seen.begin(), from.seen.end(), id) != from.seen.end();
 }
 
+// Whether a window's search asked for `rec`: modified after the cursor, or
+// at its time and not read before, which only a cursor that hands on ids
+// asks for (sweep_request's second group).
 bool in_window(const model::Record& rec, const pipeline::SweepCursor& from) {
   if (rec.changed_at_ms != from.modified_ms) return rec.changed_at_ms > from.modified_ms;
-  return !seen(from, rec.hubspot_id);
+  return !from.seen.empty() && !seen(from, rec.hubspot_id);
 }
 
 // A page of the tie phase: objects modified at from.modified_ms, by id,

@@ -2,51 +2,16 @@
 // does not give: a survivor returned for an absorbed id (HubSpot's 2024
 // merge changelog), history out of order or with epoch-ms timestamps.
 #include <gtest/gtest.h>
-#include <spdlog/sinks/null_sink.h>
-#include <spdlog/spdlog.h>
 
-#include <mutex>
-
-#include "connectors/hubspot/auth.h"
-#include "connectors/hubspot/client.h"
 #include "connectors/hubspot/objects.h"
-#include "engine/ratelimit/fake_clock.h"
+#include "tests/unit/hubspot/canned_transport.h"
 
 namespace hubsync::hubspot {
 namespace {
 
-using namespace std::chrono_literals;
-
-// Answers every request with one canned body and keeps what was sent.
-class CannedTransport final : public HttpTransport {
- public:
-  model::Result<HttpResponse> send(const HttpRequest& req) override {
-    std::lock_guard lock(mu_);
-    sent.push_back(req);
-    return HttpResponse{status, {}, body, 0ms};
-  }
-  int status = 200;
-  std::string body;
-  std::vector<HttpRequest> sent;
-
- private:
-  std::mutex mu_;
-};
-
-class BatchRead : public ::testing::Test {
+class BatchRead : public ::testing::Test, protected CannedHubSpot {
  protected:
-  BatchRead()
-      : limiter(clock, {.burst_limit = 100}),
-        client(http, token, limiter, clock, {.base_url = "http://hubspot.test", .seed = 1},
-               std::make_shared<spdlog::logger>("t", std::make_shared<spdlog::sinks::null_sink_mt>())),
-        api(client) {}
-
-  ratelimit::FakeClock clock;
-  CannedTransport http;
-  PrivateAppToken token{"pat-test"};
-  ratelimit::RateLimiter limiter;
-  HubSpotClient client;
-  ObjectsApi api;
+  ObjectsApi api{client};
 };
 
 TEST_F(BatchRead, ASurvivorReturnedForAnAbsorbedIdAnswersItWithMergedInto) {
