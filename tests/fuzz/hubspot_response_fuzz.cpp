@@ -253,21 +253,32 @@ void search(Env& env, const Answer&) {
 
 void sweep(Env& env, const Answer&) {
   SearchApi api(env.client);
-  // A small page so that a fuzzed answer fills it and the tie and window
-  // logic run.
-  for (const auto& from : {pipeline::SweepCursor{1'700'000'000'000, "", false},
-                           pipeline::SweepCursor{1'700'000'000'000, "", true},
-                           pipeline::SweepCursor{1'700'000'000'000, "100", true},
-                           pipeline::SweepCursor{-1, "", false}}) {
+  // Properties too many for one search body: the sweep then asks for its
+  // own only (SweepResult::complete false).
+  std::vector<std::string> wide;
+  for (int i = 0; i < 120; ++i) wide.push_back("a_property_name_long_enough_to_count_" + std::to_string(i));
+  constexpr std::int64_t t = 1'700'000'000'000;
+  // A small page so that a fuzzed answer fills it and the tie, the ids
+  // handed on and the window's end all run.
+  for (const auto& from : {pipeline::SweepCursor{t, "", false}, pipeline::SweepCursor{t, "", true},
+                           pipeline::SweepCursor{t, "100", true}, pipeline::SweepCursor{-1, "", false},
+                           pipeline::SweepCursor{t, "", false, {"100", "101"}},
+                           pipeline::SweepCursor{t, "", false, {}, t + 100'000}}) {
     for (const char* type : {"contacts", "deals"}) {
-      auto r = env.call([&] { return api.sweep(type, from, {"email"}, 2); });
+      const bool narrow = from.until_ms != pipeline::SweepCursor::kUnbounded;
+      auto r = env.call([&] { return api.sweep(type, from, narrow ? wide : std::vector<std::string>{"email"}, 2); });
       check(r, "objects.sweep");
+      if (!r.ok()) continue;
+      const std::string at = std::string(" (") + type + " modified_ms=" + std::to_string(from.modified_ms) +
+                             " after_id=" + from.after_id + " in_tie=" + (from.in_tie ? "true" : "false") +
+                             " seen=" + std::to_string(from.seen.size()) + ")";
       // The puller asks for page->next until a page is done: a page that
       // is not done must move the cursor, or the pull never ends.
-      if (r.ok() && !r->page.done && r->page.next == from)
-        fail(std::string("objects.sweep: a page that is not done leaves the cursor where it was (") + type +
-             " modified_ms=" + std::to_string(from.modified_ms) + " after_id=" + from.after_id +
-             " in_tie=" + (from.in_tie ? "true" : "false") + ")");
+      if (!r->page.done && r->page.next == from)
+        fail("objects.sweep: a page that is not done leaves the cursor where it was" + at);
+      if (r->page.next.modified_ms < from.modified_ms) fail("objects.sweep: the cursor went back in time" + at);
+      if (r->page.next.until_ms != from.until_ms) fail("objects.sweep: the cursor left its window" + at);
+      if (r->complete == narrow) fail("objects.sweep: complete says the wrong thing about the properties" + at);
     }
   }
 }
