@@ -7,6 +7,7 @@
 #include <iterator>
 #include <list>
 #include <mutex>
+#include <optional>
 
 #include "engine/pipeline/pull.h"
 #include "engine/pipeline/sweep_windows.h"
@@ -62,19 +63,18 @@ class Arrivals {
 
 // Where the sweep starts: the checkpoint's windows, the newest one a
 // window earlier than its cursor when `overlap_ms` is set (search lags
-// writes; older windows ended long before they were searched); without a
-// checkpoint, everything (a backfill).
-std::list<Lane> start_lanes(const std::string* checkpoint, std::int64_t overlap_ms) {
+// writes; older windows ended long before they were searched); without
+// one (none yet, or none that reads), everything (a backfill).
+std::list<Lane> start_lanes(std::optional<std::vector<SweepCursor>> saved, std::int64_t overlap_ms) {
   std::vector<SweepCursor> windows{SweepCursor{-1, "", false}};
-  if (checkpoint)
-    if (auto saved = decode_windows(*checkpoint)) {
-      windows = std::move(*saved);
-      // No overlap: go on exactly where the last page ended (inside a run
-      // of equal timestamps too: a sweep stopped by max_sweep_pages in a
-      // bulk import's one millisecond must not start that run over).
-      auto& newest = windows.back();
-      if (overlap_ms > 0) newest = SweepCursor{std::max<std::int64_t>(-1, newest.modified_ms - overlap_ms - 1), "", false};
-    }
+  if (saved) {
+    windows = std::move(*saved);
+    // No overlap: go on exactly where the last page ended (inside a run
+    // of equal timestamps too: a sweep stopped by max_sweep_pages in a
+    // bulk import's one millisecond must not start that run over).
+    auto& newest = windows.back();
+    if (overlap_ms > 0) newest = SweepCursor{std::max<std::int64_t>(-1, newest.modified_ms - overlap_ms - 1), "", false};
+  }
   std::list<Lane> lanes;
   for (auto& w : windows) lanes.emplace_back(std::move(w));
   return lanes;
@@ -150,7 +150,11 @@ Status Puller::sweep(PullStats& stats) {
   if (!swept.ok()) return std::move(swept).error();
   SweepProgress progress{opt_.progress, *swept ? "pull sweep" : "pull backfill", m_.name};
   if (opt_.progress) opt_.progress(progress.what, m_.name, 0, -1);
-  auto lanes = start_lanes(*cp ? &(*cp)->value : nullptr, opt_.overlap_ms);
+  std::optional<std::vector<SweepCursor>> saved;
+  if (*cp && !(saved = decode_windows((*cp)->value)))
+    log_->warn("sweep checkpoint unreadable mapping={} checkpoint='{}': reading every object again", m_.name,
+               (*cp)->value);
+  auto lanes = start_lanes(std::move(saved), opt_.overlap_ms);
   const auto props = properties_of(m_);
   Arrivals arrivals;
   int in_flight = 0;

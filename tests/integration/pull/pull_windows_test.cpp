@@ -5,9 +5,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <spdlog/sinks/ostream_sink.h>
+
 #include <iostream>
 #include <set>
+#include <sstream>
 
+#include "engine/ops/logging.h"
 #include "engine/pipeline/sweep_windows.h"
 #include "tests/integration/push/push_harness.h"
 
@@ -51,6 +55,19 @@ pipeline::PullOptions steps(int pages) {
   o.overlap_ms = 0;
   o.max_sweep_pages = pages;
   return o;
+}
+
+// Pulls in steps of `o` until caught up; returns how many objects were read.
+std::int64_t pull_until_caught_up(PushHarness& h, const pipeline::PullOptions& o) {
+  std::int64_t read = 0;
+  for (int i = 0; i < 100; ++i) {
+    auto step = h.pull("people", o);
+    EXPECT_TRUE(step.ok()) << step.error().message;
+    if (!step.ok()) break;
+    read += step->read;
+    if (!step->more) break;
+  }
+  return read;
 }
 
 TEST(PullWindows, ABackfillSplitsIntoWindowsThatReadEachObjectOnce) {
@@ -113,11 +130,7 @@ TEST(PullWindows, AnObjectEditedWhileTheWindowsAreReadEndsWithItsNewState) {
   // One object read already, one not yet: both move to the newest window.
   h->sim.ui_edit("contacts", ids[0], {{"city", "Read before"}});
   h->sim.ui_edit("contacts", ids[1500], {{"city", "Not read yet"}});
-  for (int i = 0; i < 100; ++i) {
-    auto more = h->pull("people", steps(3));
-    ASSERT_TRUE(more.ok()) << more.error().message;
-    if (!more->more) break;
-  }
+  pull_until_caught_up(*h, steps(3));
   EXPECT_EQ(h->db.scalar("SELECT count(*) FROM people"), "2000");
   EXPECT_EQ(h->db.scalar("SELECT city FROM people WHERE email = 'm0@x.io'"), "Read before");
   EXPECT_EQ(h->db.scalar("SELECT city FROM people WHERE email = 'm1500@x.io'"), "Not read yet");
@@ -164,15 +177,34 @@ TEST(PullWindows, OneWindowReadsAsBeforeAndACheckpointOfOneCursorResumes) {
   const std::string cp = sweep_checkpoint(*h);
   EXPECT_EQ(cp.find(';'), std::string::npos) << cp;
   // The same checkpoint, read by a sweep that may split, goes on from it.
-  std::int64_t read = first->read;
-  for (int i = 0; i < 100; ++i) {
-    auto more = h->pull("people", steps(2));
-    ASSERT_TRUE(more.ok()) << more.error().message;
-    read += more->read;
-    if (!more->more) break;
-  }
-  EXPECT_EQ(read, 1000);
+  EXPECT_EQ(first->read + pull_until_caught_up(*h, steps(2)), 1000);
   EXPECT_EQ(h->db.scalar("SELECT count(*) FROM people"), "1000");
+}
+
+// A checkpoint that does not read (a state file edited by hand, or
+// damaged) is named in a warning, and the sweep reads everything again:
+// nothing is missed, and objects already in agreement are not written.
+TEST(PullWindows, ACheckpointThatDoesNotReadIsNamedAndEveryObjectIsReadAgain) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = quick_harness(server, kPeopleSql, {kPeople});
+  h->migrate();
+  import_month(*h, 500);
+  ASSERT_EQ(pull_until_caught_up(*h, steps(100)), 500);
+  const std::string xmin = h->db.scalar("SELECT max(xmin::text::bigint) FROM people");
+  ASSERT_TRUE(h->store->set_checkpoint("people", "sweep", "1700000000000:oops").ok());
+
+  std::ostringstream log;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(log);
+  auto pull_log = ops::logger("pull");
+  pull_log->sinks().push_back(sink);
+  const std::int64_t read = pull_until_caught_up(*h, steps(100));
+  pull_log->sinks().pop_back();
+
+  EXPECT_EQ(read, 500);
+  EXPECT_THAT(log.str(), ::testing::HasSubstr("sweep checkpoint unreadable mapping=people checkpoint='1700000000000:oops'"));
+  EXPECT_TRUE(pipeline::decode_windows(sweep_checkpoint(*h))) << sweep_checkpoint(*h);
+  EXPECT_EQ(h->db.scalar("SELECT count(*) FROM people"), "500");
+  EXPECT_EQ(h->db.scalar("SELECT max(xmin::text::bigint) FROM people"), xmin) << "no row written again";
 }
 
 }  // namespace
