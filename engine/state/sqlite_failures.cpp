@@ -83,9 +83,15 @@ Result<std::int64_t> SqliteStateStore::add_dead_letter_locked(const DeadLetter& 
   const TimeMs last = dl.last_failed_at_ms != 0 ? dl.last_failed_at_ms : first;
   auto existing = pending_dead_letter_locked(dl);
   if (!existing) return std::move(existing).error();
-  const int attempts = std::max(dl.attempts, 1) + (*existing ? (*existing)->attempts : 0);
+  // A record that fails again while its letter waits for a retry not yet
+  // due (read again by a sweep's overlap or another pass, pushed again by a
+  // merge) is the same failure: it neither counts as a try nor moves the
+  // retry, else back-to-back runs would use up the schedule in seconds.
+  const bool waiting = *existing && (*existing)->next_retry_at_ms && *(*existing)->next_retry_at_ms > last;
+  const int attempts = (*existing ? (*existing)->attempts : 0) + (waiting ? 0 : std::max(dl.attempts, 1));
   std::optional<TimeMs> next;
-  if (dl.next_retry_at_ms) next = retry_.next_retry_at(attempts, last);
+  if (waiting) next = (*existing)->next_retry_at_ms;
+  else if (dl.next_retry_at_ms) next = retry_.next_retry_at(attempts, last);
   if (*existing) {
     auto u = db_->prepare(
         "UPDATE dead_letters SET hubspot_id = ?, payload_json = ?, error_kind = ?, "

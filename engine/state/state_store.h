@@ -442,7 +442,9 @@ class StateStore {
   /// dl.next_retry_at_ms set means "retry automatically": the store then
   /// computes the time itself from the total attempts and its RetrySchedule
   /// (the backoff grows, and stops after the schedule's max attempts);
-  /// nullopt means never retry automatically.
+  /// nullopt means never retry automatically. A failure before the pending
+  /// letter's retry is due (dl.last_failed_at_ms, else now, earlier than its
+  /// next_retry_at) updates the error only: attempts and retry time stay.
   virtual Result<std::int64_t> add_dead_letter(const DeadLetter& dl) = 0;
   /// The dead letter (pending or discarded), or nullopt.
   virtual Result<std::optional<DeadLetter>> get_dead_letter(std::int64_t id) = 0;

@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <functional>
 #include <thread>
 
 #include "engine/ops/logging.h"
+#include "engine/ratelimit/fake_clock.h"
 #include "tests/integration/push/push_harness.h"
 
 namespace hubsync::test {
@@ -283,11 +285,27 @@ TEST(Pull, AContactDeletedForGoodIsFoundByThePeriodicPassAndFollowsTheDeleteRule
   EXPECT_EQ(h->live_by("contacts", "email").count("g2@x.io"), 0u);
 }
 
+// `people` whose city Postgres refuses above 5 characters.
+constexpr const char* kShortCitiesSql =
+    "CREATE TABLE people (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE,"
+    " first_name text, last_name text, city text CONSTRAINT city_short CHECK (length(city) < 6))";
+
+// The table takes long cities again; `retry` (a Puller's) then pulls the one
+// refused object, `email`'s, and no dead letter is left.
+void fix_then_retry_pulls(PushHarness& h, const std::function<model::Result<std::int64_t>()>& retry,
+                          const std::string& email) {
+  h.db.exec("ALTER TABLE people DROP CONSTRAINT city_short");
+  auto retried = retry();
+  ASSERT_TRUE(retried.ok()) << retried.error().message;
+  EXPECT_EQ(*retried, 1);
+  EXPECT_EQ(h.db.scalar("SELECT city FROM people WHERE email = '" + email + "'"), "Constantinople");
+  EXPECT_TRUE(h.store->list_dead_letters({})->empty());
+}
+
 TEST(Pull, ARowPostgresRefusesIsDeadLetteredAloneAndItsRetrySucceedsOnceFixed) {
   HUBSYNC_REQUIRE_PG(server);
   auto h = quick_harness(server,
-                         "CREATE TABLE people (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE,"
-                         " first_name text, last_name text, city text CONSTRAINT city_short CHECK (length(city) < 6))",
+                         kShortCitiesSql,
                          {people()});
   h->migrate();
   for (int i = 1; i <= 5; ++i)
@@ -302,14 +320,45 @@ TEST(Pull, ARowPostgresRefusesIsDeadLetteredAloneAndItsRetrySucceedsOnceFixed) {
   EXPECT_THAT(dead->front().message, HasSubstr("city_short"));
   EXPECT_FALSE(dead->front().hubspot_id.empty());
   // The table is fixed; the dead letter's retry pulls the object.
-  h->db.exec("ALTER TABLE people DROP CONSTRAINT city_short");
   pipeline::Puller puller(h->mapping("people"), h->by_name, *h->pg, h->hubspot->crm, *h->store,
                           h->clock, ops::logger("pull"));
-  auto retried = puller.retry_dead_letters(true);
-  ASSERT_TRUE(retried.ok()) << retried.error().message;
-  EXPECT_EQ(*retried, 1);
-  EXPECT_EQ(h->db.scalar("SELECT city FROM people WHERE email = 'n3@x.io'"), "Constantinople");
-  EXPECT_TRUE(h->store->list_dead_letters({})->empty());
+  fix_then_retry_pulls(*h, [&] { return puller.retry_dead_letters(true); }, "n3@x.io");
+}
+
+// Runs close together read the refused object again (the sweep's overlap)
+// and fail it again before its letter's retry is due. Those are not tries:
+// twelve of them used up the whole schedule (1 min doubling to 6 h, 12
+// tries) in a second, and the object, fixed later, was never pulled.
+TEST(Pull, RunsRightAfterEachOtherDoNotUseUpADeadLettersRetries) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = quick_harness(server,
+                         kShortCitiesSql,
+                         {people()});
+  h->migrate();
+  h->sim.ui_create("contacts", {{"email", "far@x.io"}, {"city", "Constantinople"}});
+  ratelimit::FakeClock clock(h->clock.wall_ms());
+  pipeline::PullOptions o;  // the default overlap: every run reads the object again
+  auto puller = [&] {
+    return pipeline::Puller(h->mapping("people"), h->by_name, *h->pg, h->hubspot->crm, *h->store,
+                            clock, ops::logger("pull"), o);
+  };
+  const std::int64_t first = clock.wall_ms();
+  for (int run = 1; run <= 12; ++run) {
+    auto r = puller().run();
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    ASSERT_EQ(r->dead_lettered, 1) << "run " << run;
+    clock.advance(std::chrono::milliseconds(100));
+  }
+  auto dead = *h->store->list_dead_letters({});
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].attempts, 1);
+  ASSERT_TRUE(dead[0].next_retry_at_ms.has_value());
+  EXPECT_EQ(*dead[0].next_retry_at_ms, first + 60'000);
+
+  // Fixed; the retry comes due and pulls the object.
+  EXPECT_EQ(*puller().retry_dead_letters(false), 0);
+  clock.advance(std::chrono::milliseconds(*dead[0].next_retry_at_ms - clock.wall_ms()));
+  fix_then_retry_pulls(*h, [&] { return puller().retry_dead_letters(false); }, "far@x.io");
 }
 
 TEST(Pull, TwentyFiveThousandContactsImportedInOneMillisecondArePulledOnceEach) {

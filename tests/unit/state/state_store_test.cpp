@@ -300,10 +300,11 @@ TEST_F(StateStoreTest, DeadLetterLifecycle) {
   EXPECT_EQ(d.last_failed_at_ms, kT0);
   EXPECT_EQ(d.status, DeadLetterStatus::pending);
 
-  // The same record failing again updates the one dead letter.
-  clock_.advance(50);
+  // The same record failing again once its retry is due updates the one
+  // dead letter and counts a try.
+  clock_.advance(61'000);
   DeadLetter again = failure("1", kT0 + 5000);
-  again.last_failed_at_ms = kT0 + 50;
+  again.last_failed_at_ms = kT0 + 61'000;
   EXPECT_EQ(*store_->add_dead_letter(again), *id);
   EXPECT_EQ((*store_->get_dead_letter(*id))->attempts, 2);
   EXPECT_EQ((*store_->get_dead_letter(*id))->first_failed_at_ms, kT0);
@@ -339,6 +340,39 @@ TEST_F(StateStoreTest, DeadLetterLifecycle) {
   EXPECT_TRUE(*store_->resolve_dead_letter(*pulled));
   EXPECT_FALSE(*store_->resolve_dead_letter(*pulled));
   EXPECT_FALSE(store_->get_dead_letter(*pulled)->has_value());
+}
+
+// A record read or pushed again before its letter's retry is due (a sweep's
+// overlap, the association pass, a run right after another) fails the same
+// way: that is not a try. Twelve such failures in a second must not use up
+// the schedule (1 min doubling to 6 h, 12 tries) and leave the record for
+// an operator.
+TEST_F(StateStoreTest, FailuresBeforeTheRetryIsDueAreNotTries) {
+  DeadLetter first = failure("k", 0);
+  first.first_failed_at_ms = first.last_failed_at_ms = kT0;
+  const auto id = *store_->add_dead_letter(first);
+  const auto due = *(*store_->get_dead_letter(id))->next_retry_at_ms;
+  EXPECT_EQ(due, kT0 + 60'000);
+  for (int i = 1; i <= 12; ++i) {
+    DeadLetter again = failure("k", 0);
+    again.last_failed_at_ms = kT0 + i * 100;
+    again.message = "again " + std::to_string(i);
+    ASSERT_EQ(*store_->add_dead_letter(again), id);
+  }
+  auto d = *store_->get_dead_letter(id);
+  EXPECT_EQ(d->attempts, 1);
+  EXPECT_EQ(d->next_retry_at_ms, due);
+  EXPECT_EQ(d->message, "again 12");  // the newest error is what an operator reads
+  EXPECT_EQ(d->last_failed_at_ms, kT0 + 1200);
+  EXPECT_EQ(store_->due_dead_letters(due, 10)->size(), 1u);
+
+  // The retry, once due, fails: a try, and the wait doubles.
+  DeadLetter retried = failure("k", 0);
+  retried.last_failed_at_ms = due;
+  ASSERT_EQ(*store_->add_dead_letter(retried), id);
+  d = *store_->get_dead_letter(id);
+  EXPECT_EQ(d->attempts, 2);
+  EXPECT_EQ(d->next_retry_at_ms, due + 120'000);
 }
 
 TEST_F(StateStoreTest, DeadLettersOfRecordsThatSyncedAreResolvedByKey) {
