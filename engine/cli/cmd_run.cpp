@@ -70,6 +70,7 @@ std::string pull_line(const pipeline::PullStats& s) {
                     ", deleted " + std::to_string(s.deleted) + ", linked " + std::to_string(s.linked) +
                     ", unchanged " + std::to_string(s.unchanged) + ", conflicts " +
                     std::to_string(s.conflicts) + ", dead-lettered " + std::to_string(s.dead_lettered);
+  if (s.filtered > 0) out += ", filtered " + std::to_string(s.filtered);
   if (s.hubspot_updates > 0) out += ", written back to HubSpot " + std::to_string(s.hubspot_updates);
   if (s.associations > 0) out += ", associations " + std::to_string(s.associations);
   if (s.deferred > 0) out += ", waiting for a parent " + std::to_string(s.deferred);

@@ -69,6 +69,9 @@ Result<PullStats> Puller::run() {
 std::vector<std::string> properties_of(const mapping::Mapping& m) {
   auto props = m.hubspot_properties();
   props.push_back(kMergedIds);
+  // A read by id tests filter.hubspot itself, on properties no field need map.
+  for (const auto& f : m.hubspot_filters)
+    if (std::find(props.begin(), props.end(), f.property) == props.end()) props.push_back(f.property);
   return props;
 }
 

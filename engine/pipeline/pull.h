@@ -28,7 +28,7 @@ struct PullStats {
   std::int64_t linked = 0;           ///< objects linked to an existing row by match value
   std::int64_t deleted = 0;          ///< rows deleted or soft-deleted (archived or merged away in HubSpot)
   std::int64_t unchanged = 0;        ///< objects already in agreement: no write either side
-  std::int64_t filtered = 0;         ///< objects outside the mapping's HubSpot-side filter
+  std::int64_t filtered = 0;         ///< objects outside filter.hubspot, or matching only rows outside filter.postgres
   std::int64_t conflicts = 0;        ///< fields both sides changed, decided by a rule and recorded
   std::int64_t dead_lettered = 0;    ///< objects Postgres (or HubSpot) refused
   std::int64_t hubspot_updates = 0;  ///< objects written back to HubSpot (Postgres won or filled a field)

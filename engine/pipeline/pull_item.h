@@ -64,7 +64,8 @@ struct Puller::LinkPlan {
 /// Ids of the objects each object is associated with by `type`.
 std::map<std::string, std::set<std::string>> targets_of(const std::vector<Associated>& all,
                                                         const AssociationType& type);
-/// Every property the pull reads: the mapping's, and the merge trail.
+/// Every property the pull reads: the mapping's, the merge trail, and
+/// those filter.hubspot tests.
 std::vector<std::string> properties_of(const mapping::Mapping& m);
 /// The key text of a single-column pg_key (what a foreign key holds).
 std::string key_text(const std::string& pg_key);

@@ -99,6 +99,18 @@ Status Puller::match_rows(Batch& b) {
       it.insert = true;
       continue;
     }
+    // Rows outside filter.postgres take no part in the sync: an object
+    // whose match value only such a row has is left alone (a new row would
+    // duplicate the match value; the row syncs once it enters the filter).
+    std::erase_if(found->second, [](const Row* r) { return !r->in_filter; });
+    if (found->second.empty()) {
+      log_->info("pull left an object alone mapping={} object={}: the row with its match value ({}) is "
+                 "outside filter.postgres",
+                 m_.name, it.record.hubspot_id, m_.match_property);
+      it.done = true;
+      ++b.stats.filtered;
+      continue;
+    }
     if (found->second.size() > 1) {
       auto e = model::make_error(ErrorKind::conflict, "several rows of " + m_.table.display() +
                                                           " have the match value (" + m_.match_property +
@@ -270,6 +282,10 @@ Status Puller::reread_before_writing(Batch& b) {
     }
     it.props = props_of(r.record->fields);
     it.record.fields = std::move(r.record->fields);
+    if (!m_.pull_filter_accepts(it.props)) {  // left filter.hubspot since the search
+      it.done = true;
+      ++b.stats.filtered;
+    }
   }
   return plan_fields(b);
 }
