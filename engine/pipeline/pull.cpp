@@ -195,8 +195,12 @@ Status Puller::association_pass(PullStats& stats) {
       // (it never moves a modified time), and an object deleted for good
       // (GDPR, purged from the recycle bin: never in the archived listing)
       // is found here and follows the mapping's `deletes`.
-      if (auto r = pull_ids(ids); !r.ok()) return std::move(r).error();
-      else stats += *r;
+      // What the pass changes counts; what it only reads again does not
+      // (a run's "unchanged" is not every linked object once more).
+      auto r = pull_ids(ids);
+      if (!r.ok()) return std::move(r).error();
+      r->unchanged = r->filtered = 0;
+      stats += *r;
     }
     after = links->back().pg_key;
     if (opt_.progress)

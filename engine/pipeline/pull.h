@@ -165,6 +165,9 @@ class Puller {
   std::shared_ptr<spdlog::logger> log_;
   PullOptions opt_;
   AssociationTypes types_;
+  /// Objects dead-lettered by this Puller (one run): an object read twice
+  /// (the sweep, then the association pass) counts once.
+  std::set<std::string> dead_lettered_;
 };
 
 }  // namespace hubsync::pipeline

@@ -361,6 +361,32 @@ TEST(Pull, RunsRightAfterEachOtherDoNotUseUpADeadLettersRetries) {
   fix_then_retry_pulls(*h, [&] { return puller().retry_dead_letters(false); }, "far@x.io");
 }
 
+// The association pass reads every linked object again after the sweep
+// has read the changed ones: a run's summary counted those twice
+// ("unchanged 200" for 100 objects, a refused object dead-lettered twice).
+TEST(Pull, ARunCountsEachObjectOnceThoughTheAssociationPassReadsItAgain) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = synced_people(server, kPeopleSql, people(), kFourPeople);
+  h->db.exec("ALTER TABLE people ADD CONSTRAINT city_short CHECK (length(city) < 6)");
+  auto live = h->live_by("contacts", "email");
+  h->sim.ui_edit("contacts", live.at("p1@x.io").id, {{"city", "Constantinople"}});
+  h->sim.ui_edit("contacts", live.at("p2@x.io").id, {{"city", "Oslo"}});
+  pipeline::PullOptions o;
+  o.overlap_ms = 0;
+  o.association_pass_every_ms = 0;  // every run, as the demo sets it
+  auto r = h->pull("people", o);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->dead_lettered, 1);
+  EXPECT_EQ(r->updated, 1);
+  EXPECT_LE(r->unchanged + r->updated + r->dead_lettered, 4);  // each of 4 objects once at most
+  EXPECT_EQ(h->store->list_dead_letters({})->size(), 1u);
+  auto again = h->pull("people", o);
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(again->dead_lettered, 1);  // refused once more, counted once
+  EXPECT_EQ(again->updated, 0);
+  EXPECT_LE(again->unchanged + again->dead_lettered, 4);
+}
+
 TEST(Pull, TwentyFiveThousandContactsImportedInOneMillisecondArePulledOnceEach) {
   HUBSYNC_REQUIRE_PG(server);
   auto h = quick_harness(server, kPeopleSql, {people()});
