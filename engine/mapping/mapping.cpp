@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "engine/mapping/json_compare.h"
+
 namespace hubsync::mapping {
 
 using model::ErrorKind;
@@ -75,7 +77,10 @@ Result<std::string> normalised(const FieldMapping& f, const std::string& raw) {
     return folded;
   }
   if (f.type == FieldType::json && f.hs_kind == ValueType::text && !v->is_null()) {
-    auto j = normalise_json(v->canonical());
+    // Text that is not strictly one JSON document (jsonb would refuse it)
+    // still compares the same way from both sides, minified.
+    auto j = canonical_json(v->canonical());
+    if (!j) j = normalise_json(v->canonical());
     if (!j) return std::move(j).error();
     return *j;
   }
@@ -263,6 +268,10 @@ Result<std::vector<Value>> FieldMapping::pull(const Properties& props) const {
       if (!j) return field_error(*this, j.error());
       v = Value::text(std::move(*j));
     }
+    // HubSpot's strings may hold U+0000; no PostgreSQL text type can.
+    if (v.canonical().find('\0') != std::string::npos)
+      return make_error(ErrorKind::invalid_record, "field " + id + ": the value holds a NUL character (U+0000), "
+                                                   "which PostgreSQL cannot store in text");
   }
   if (columns.size() == 1) return std::vector<Value>{v};
   std::vector<Value> out;

@@ -67,6 +67,42 @@ TEST(MappingApi, ComparesBothSidesInOneDomain) {
   EXPECT_EQ((*pg)["mrr_cents"], "1299.5");
 }
 
+// A jsonb column gives back its own spelling of what HubSpot holds: keys
+// in its order, one of duplicate keys, escapes decoded. Compared as text,
+// each pull found the two sides apart and wrote Postgres's spelling back
+// over the person's text in HubSpot.
+TEST(MappingApi, JsonComparesAsTheDocumentAJsonbColumnHolds) {
+  Mapping m = test::compile(R"(name: docs
+postgres: {table: public.docs, key: id}
+hubspot: {object: contacts, match: email}
+fields:
+  - {column: email, property: email}
+  - {column: doc, property: hubsync_doc, type: json}
+)");
+  auto same = [&](const std::string& hubspot, const std::string& jsonb) {
+    auto hs = m.compare_from_hubspot({{"email", "a@x.io"}, {"hubsync_doc", hubspot}});
+    auto pg = m.compare_from_postgres({{"id", Value::integer(1)}, {"email", Value::text("a@x.io")},
+                                       {"doc", Value::text(jsonb)}});
+    EXPECT_TRUE(hs.ok() && pg.ok());
+    return hs.ok() && pg.ok() && (*hs)["doc"] == (*pg)["doc"];
+  };
+  EXPECT_TRUE(same(R"({"b":1,"a":2})", R"({"a": 2, "b": 1})"));
+  EXPECT_TRUE(same(R"({"k":1,"k":2})", R"({"k": 2})"));
+  EXPECT_TRUE(same(R"({"s":"\u0041\n","n":[1.50, {"z":null,"y":true}]})",
+                   R"({"n": [1.50, {"y": true, "z": null}], "s": "A\n"})"));
+  EXPECT_TRUE(same(R"({ "a" :  1 })", R"({"a": 1})"));
+  // Different documents stay different.
+  EXPECT_FALSE(same(R"({"a":1})", R"({"a": "1"})"));
+  EXPECT_FALSE(same(R"([1,2])", R"([2, 1])"));
+  EXPECT_FALSE(same(R"({"k":1,"k":2})", R"({"k": 1})"));
+  EXPECT_FALSE(same(R"({"a":1.5})", R"({"a": 1.50})"));  // numbers keep their text, as jsonb does
+  // What the field sends to HubSpot keeps the row's own order.
+  auto sent = m.to_hubspot({{"id", Value::integer(1)}, {"email", Value::text("a@x.io")},
+                            {"doc", Value::text(R"({"b": 1, "a": 2})")}});
+  ASSERT_TRUE(sent.ok()) << sent.error().message;
+  EXPECT_EQ((*sent)["hubsync_doc"], R"({"b":1,"a":2})");
+}
+
 TEST(MappingApi, BadDataIsInvalidRecordNamingMappingFieldAndValue) {
   Mapping m = example("customers");
   auto row = customer_row();
@@ -85,6 +121,14 @@ TEST(MappingApi, BadDataIsInvalidRecordNamingMappingFieldAndValue) {
   EXPECT_NE(pulled.error().message.find("field mrr_cents: amount '1.234' has more than 2 decimals"),
             std::string::npos)
       << pulled.error().message;
+
+  // U+0000 from HubSpot: named, where PostgreSQL would refuse the whole batch
+  // with "unsupported Unicode escape sequence".
+  auto nul = m.to_postgres({{"email", "a@b.c"}, {"firstname", std::string("bad \0 nul", 9)}, {"lastname", "ok"}});
+  ASSERT_FALSE(nul.ok());
+  EXPECT_EQ(nul.error().kind, model::ErrorKind::invalid_record);
+  EXPECT_NE(nul.error().message.find("field first_name: the value holds a NUL character (U+0000)"), std::string::npos)
+      << nul.error().message;
 }
 
 TEST(MappingApi, FieldDirectionsAndPolicies) {
