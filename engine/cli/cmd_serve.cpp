@@ -121,6 +121,7 @@ std::unique_ptr<webhook::Server> start_endpoint(const config::Config& cfg, state
     std::string unknowable;
     for (int i = 0; i < 8; ++i) unknowable += std::to_string(rd());
     o.secrets = [unknowable] { return std::vector<std::string>{unknowable}; };
+    o.webhooks_on = false;
   }
   o.decoder = hubspot::decode_webhook_events;
   o.store = &store;

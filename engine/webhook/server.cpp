@@ -302,7 +302,7 @@ model::Result<std::uint16_t> Server::start() {
   auto port = d.http->start();
   if (!port) return std::move(port).error();
   d.port = *port;
-  if (d.opt.public_url.empty()) {
+  if (d.opt.public_url.empty() && d.opt.webhooks_on) {
     d.log->warn("webhook public_url not set: signatures are checked against http://<Host header><target>, "
                 "which is wrong behind a proxy or path rewrite");
   }

@@ -44,6 +44,9 @@ struct ServerOptions {
   /// The URL HubSpot calls, without a query (see ReceiverOptions).
   std::string public_url;
   SecretProvider secrets;
+  /// False when no secret HubSpot knows is configured (every webhook is
+  /// refused): then nothing warns about how signatures are checked.
+  bool webhooks_on = true;
   bool accept_v1_v2 = false;
   std::int64_t max_skew_ms = 300000;
   std::size_t max_body_bytes = 1024 * 1024;

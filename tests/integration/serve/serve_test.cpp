@@ -186,6 +186,10 @@ TEST_F(Serve, AHubSpotEditReachesPostgresThroughTheSafetyNetSweep) {
   EXPECT_TRUE(eventually([&] { return h->db.scalar("SELECT name FROM people WHERE email = 'ui@x.io'") == "Uma"; }))
       << log_tail(log);
   stop(pid, log, SIGINT);
+  // No secret: webhooks are off, and said so; nothing warns how they would be checked.
+  const std::string said = log_tail(log, 1 << 20);
+  EXPECT_NE(said.find("webhooks off: no webhook.client_secret"), std::string::npos) << said;
+  EXPECT_EQ(said.find("public_url not set"), std::string::npos) << said;
 }
 
 TEST_F(Serve, AKilledServiceIsReplacedAtOnceAndNothingIsLostOrDoubled) {
