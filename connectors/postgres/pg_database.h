@@ -63,6 +63,7 @@ class PgDatabase final : public pipeline::DatabasePort {
                                                          bool fold_case) override;
   model::Result<std::map<std::string, std::int64_t>> pending_change_times(
       const mapping::Mapping& m, const std::vector<model::RecordKey>& keys) override;
+  model::Result<std::vector<std::string>> pending_deletes(const mapping::Mapping& m) override;
   model::Result<std::vector<pipeline::RowApplied>> apply_rows(
       const mapping::Mapping& m, const std::vector<pipeline::RowWrite>& writes) override;
   model::Status delete_rows(const mapping::Mapping& m,

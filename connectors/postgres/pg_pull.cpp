@@ -371,4 +371,22 @@ Result<std::map<std::string, std::int64_t>> PgDatabase::pending_change_times(
   })
 }
 
+Result<std::vector<std::string>> PgDatabase::pending_deletes(const mapping::Mapping& m) {
+  if (auto caught = catch_up(); !caught.ok()) return std::move(caught).error();
+  HUBSYNC_PG_TRY("mapping " + m.name + ": reading pending deletions", {
+    pqxx::nontransaction tx(conn());
+    auto r = tx.exec_params(
+        "SELECT DISTINCT (SELECT array_agg(c.pk ->> k ORDER BY o) FROM unnest($2::text[]) WITH ORDINALITY u(k, o)) "
+        "FROM hubsync.changelog c WHERE c.mapping = $1 AND c.op = 'delete'",
+        m.name, array_literal(m.key));
+    std::vector<std::string> out;
+    for (const auto& row : r) {
+      model::RecordKey k;
+      k.parts = text_array(row[0]);
+      out.push_back(k.encoded());
+    }
+    return out;
+  })
+}
+
 }  // namespace hubsync::postgres

@@ -180,6 +180,11 @@ class DatabasePort {
   virtual model::Result<std::map<std::string, std::int64_t>> pending_change_times(
       const mapping::Mapping& m, const std::vector<model::RecordKey>& keys) = 0;
 
+  /// Keys (encoded) of rows whose deletion the changelog holds, not yet
+  /// pushed: what a pull must not write back from HubSpot, where the push
+  /// is about to remove it. Read-only.
+  virtual model::Result<std::vector<std::string>> pending_deletes(const mapping::Mapping& m) = 0;
+
   /// Writes rows in ONE transaction as hubsync (`hubsync.origin`, so the
   /// capture trigger records nothing): updates set only the given columns,
   /// inserts give the given columns (the rest take their defaults) and

@@ -78,6 +78,9 @@ class DryRunDatabase final : public DatabasePort {
       const mapping::Mapping& m, const std::vector<model::RecordKey>& keys) override {
     return real_.pending_change_times(m, keys);
   }
+  model::Result<std::vector<std::string>> pending_deletes(const mapping::Mapping& m) override {
+    return real_.pending_deletes(m);
+  }
   model::Result<std::vector<RowApplied>> apply_rows(const mapping::Mapping& m,
                                                     const std::vector<RowWrite>& writes) override;
   model::Status delete_rows(const mapping::Mapping& m, const std::vector<model::RecordKey>& keys) override;

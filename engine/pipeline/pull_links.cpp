@@ -1,7 +1,9 @@
 // Link tables from HubSpot: for the objects of a link's `from` end, a pair
 // associated in HubSpot and missing in Postgres is inserted; a row whose
 // pair was synced before and is gone from HubSpot is deleted. Rows new in
-// Postgres (no base) are the push's.
+// Postgres (no base) are the push's, and so are synced rows deleted in
+// Postgres: their pairs, still in HubSpot until the push, are not inserted
+// again.
 #include "engine/pipeline/pull.h"
 #include "engine/pipeline/pull_item.h"
 
@@ -16,6 +18,21 @@ constexpr const char* kToId = "to_id";
 std::string base_of(const state::SyncedFields& base, const char* field) {
   auto f = base.find(field);
   return f == base.end() ? std::string() : f->second.value.value_or("");
+}
+
+using Pairs = std::set<std::pair<std::string, std::string>>;  // (from id, to id)
+
+// The pairs of synced rows deleted in Postgres whose deletion the push has
+// not yet taken to HubSpot (by hand, or cascaded from a deleted end).
+model::Result<Pairs> deleted_pairs(DatabasePort& db, state::StateStore& state, const mapping::Mapping& link) {
+  auto keys = db.pending_deletes(link);
+  if (!keys.ok()) return std::move(keys).error();
+  Pairs out;
+  if (keys->empty()) return out;
+  auto synced = state.get_synced_many(link.name, *keys);
+  if (!synced.ok()) return std::move(synced).error();
+  for (const auto& [key, base] : *synced) out.emplace(base_of(base, kFromId), base_of(base, kToId));
+  return out;
 }
 }  // namespace
 
@@ -63,6 +80,8 @@ Status Puller::plan_link_rows(const mapping::Mapping& link, const mapping::Mappi
   }
   auto synced = state_.get_synced_many(link.name, row_keys);
   if (!synced.ok()) return std::move(synced).error();
+  auto deleted = deleted_pairs(db_, state_, link);
+  if (!deleted.ok()) return std::move(deleted).error();
   for (const auto& [from_id, to_ids] : targets) {
     auto fk = from_key_of.find(from_id);
     if (fk == from_key_of.end()) continue;
@@ -81,6 +100,8 @@ Status Puller::plan_link_rows(const mapping::Mapping& link, const mapping::Mappi
           plan.adopted.push_back({r->second->key.encoded(), "", pair});
         continue;
       }
+      // Deleted in Postgres since it synced: the push removes it from HubSpot.
+      if (deleted->count({from_id, to_id})) continue;
       plan.inserts.push_back({std::nullopt, {{l.from_column, model::Value::text(fk->second)},
                                              {l.to_column, model::Value::text(to_key)}}});
       plan.insert_pairs.emplace_back(from_id, to_id);

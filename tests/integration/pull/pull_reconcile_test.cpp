@@ -329,6 +329,44 @@ TEST_F(AssocPull, ALinkAddedOrRemovedInHubSpotInsertsOrDeletesTheLinkRow) {
   EXPECT_EQ(push_ok(*h_, "members").associations, 0);
 }
 
+// A link row deleted in Postgres, its deletion not yet pushed: the pulls
+// that run first in a run (every mapping's, association pass included) saw
+// the pair still associated in HubSpot and inserted the row again, so the
+// deletion never reached HubSpot.
+TEST_F(AssocPull, ALinkRowDeletedInPostgresIsNotWrittenBackBeforeThePushRemovesItsPair) {
+  if (!h_) return;
+  auto orgs = h_->live_by("companies", "org_code");
+  auto staff = h_->live_by("contacts", "email");
+  auto member = h_->hubspot->crm.association_type("contacts", "companies", "Member");
+  ASSERT_TRUE(member.ok() && member->has_value());
+  auto members_in_hubspot = [&] {
+    auto read = h_->hubspot->crm.associations("contacts", "companies", {staff.at("x@a.io").id});
+    EXPECT_TRUE(read.ok());
+    int n = 0;
+    if (read.ok())
+      for (const auto& a : *read)
+        for (const auto& t : a.to)
+          for (const auto& type : t.types)
+            if (t.to_id == orgs.at("A").id && type.type_id == (*member)->type_id) ++n;
+    return n;
+  };
+  ASSERT_EQ(members_in_hubspot(), 1);
+  h_->db.exec("DELETE FROM members WHERE staff_id = 10 AND org_id = 1");
+  pipeline::PullOptions o;
+  o.overlap_ms = 0;
+  o.association_pass_every_ms = 0;
+  for (const char* m : {"orgs", "staff", "members"}) {
+    auto r = h_->pull(m, o);
+    ASSERT_TRUE(r.ok()) << m << ": " << r.error().message;
+    EXPECT_EQ(r->associations, 0) << m;
+  }
+  EXPECT_EQ(h_->db.scalar("SELECT count(*) FROM members"), "0");
+  EXPECT_EQ(push_ok(*h_, "members").archived, 1);  // the pair's association removed
+  EXPECT_EQ(members_in_hubspot(), 0);
+  for (const char* m : {"orgs", "staff", "members"}) pull_ok(*h_, m);
+  EXPECT_EQ(h_->db.scalar("SELECT count(*) FROM members"), "0");
+}
+
 // A contact is associated in HubSpot with a company that has no row yet (its
 // webhook not processed, say): the foreign key waits, named in a
 // PARENT_NOT_SYNCED letter, and the retry after the company has its row
