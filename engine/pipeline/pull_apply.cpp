@@ -143,6 +143,9 @@ Status Puller::apply_deletes(Batch& b, const std::vector<std::string>& pg_keys, 
       return {};
     }
     b.stats.deleted += static_cast<std::int64_t>(keys.size());
+    // A deletion Postgres refused before (a foreign key, since cleared) is done.
+    auto resolved = state_.resolve_dead_letters_for(m_.name, state::Direction::to_postgres, pg_keys);
+    if (!resolved.ok()) return std::move(resolved).error();
   }
   log_->info("deletions followed mapping={} rows={} why=\"{}\" rule={}", m_.name, keys.size(), why,
              mapping::to_string(m_.deletes));

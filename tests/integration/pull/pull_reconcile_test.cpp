@@ -367,6 +367,30 @@ TEST_F(AssocPull, ALinkRowDeletedInPostgresIsNotWrittenBackBeforeThePushRemovesI
   EXPECT_EQ(h_->db.scalar("SELECT count(*) FROM members"), "0");
 }
 
+// A company deleted in HubSpot while a contact's row still points at it:
+// Postgres refuses the row's deletion (the foreign key), and the letter
+// says so. Once the contact's pull has cleared the key, the deletion goes
+// through; its letter went on saying it had failed.
+TEST_F(AssocPull, ADeletionPostgresRefusedThenTookLeavesNoDeadLetter) {
+  if (!h_) return;
+  h_->sim.ui_delete("companies", h_->live_by("companies", "org_code").at("A").id);
+  pipeline::PullOptions o;
+  o.overlap_ms = 0;
+  o.association_pass_every_ms = 0;
+  auto first = h_->pull("orgs", o);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_EQ(first->dead_lettered, 1);
+  ASSERT_EQ(h_->store->list_dead_letters({})->size(), 1u);
+  EXPECT_THAT(h_->store->list_dead_letters({})->front().message, ::testing::HasSubstr("foreign key"));
+  ASSERT_TRUE(h_->pull("staff", o).ok());
+  EXPECT_EQ(h_->db.scalar("SELECT coalesce(org_id::text, '-') FROM staff WHERE id = 10"), "-");
+  auto second = h_->pull("orgs", o);
+  ASSERT_TRUE(second.ok()) << second.error().message;
+  EXPECT_EQ(second->deleted, 1);
+  EXPECT_EQ(h_->db.scalar("SELECT count(*) FROM orgs WHERE id = 1"), "0");
+  EXPECT_TRUE(h_->store->list_dead_letters({})->empty());
+}
+
 // A contact is associated in HubSpot with a company that has no row yet (its
 // webhook not processed, say): the foreign key waits, named in a
 // PARENT_NOT_SYNCED letter, and the retry after the company has its row
