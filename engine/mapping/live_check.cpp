@@ -48,6 +48,10 @@ std::string hint(const std::string& word, const std::vector<std::string>& names)
   return best.empty() ? std::string() : " (did you mean `" + best + "`?)";
 }
 
+constexpr const char* kCreateLabel =
+    "; hubsync does not create labels: create it in HubSpot (Settings > Objects > Associations, or "
+    "POST /crm/v4/associations/{from}/{to}/labels)";
+
 struct Out {
   Findings f;
   void add(Severity s, const SourceMark& at, std::string msg) { f.push_back(Finding{s, at, std::move(msg)}); }
@@ -264,7 +268,7 @@ void check_association_type(Out& out, CrmCatalog& crm, const std::string& from, 
   }
   std::string wanted = id ? "type id " + std::to_string(*id) : label.empty() ? "a default (unlabelled) type" : "label `" + label + "`";
   out.add(Severity::error, at, what + ": HubSpot has no association " + wanted + " from " + from + " to " + to +
-                                   (label.empty() ? "" : hint(label, labels)));
+                                   (label.empty() ? "" : hint(label, labels) + kCreateLabel));
 }
 
 const Mapping* find_mapping(const std::vector<Mapping>& all, const std::string& name) {

@@ -21,8 +21,11 @@ model::Result<AssociationType> AssociationTypes::get(const std::string& mapping,
     auto found = crm_.association_type(from_type, to_type, label);
     if (!found.ok()) return std::move(found).error();
     if (!*found)
-      return model::make_error(model::ErrorKind::fatal, "mapping " + mapping + ": no association label '" +
-                                                            label + "' from " + from_type + " to " + to_type);
+      return model::make_error(model::ErrorKind::fatal,
+                               "mapping " + mapping + ": no association label '" + label + "' from " + from_type +
+                                   " to " + to_type +
+                                   " (hubsync does not create labels: create it in HubSpot, Settings > Objects > "
+                                   "Associations, or POST /crm/v4/associations/" + from_type + "/" + to_type + "/labels)");
     type = **found;
   }
   std::lock_guard lock(mu_);
