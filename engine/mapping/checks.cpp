@@ -110,8 +110,13 @@ void check_mapping(Reader& r, const Mapping& m, bool partial) {
   if (m.kind == MappingKind::link) {
     if (m.link)
       for (const auto& c : {m.link->from_column, m.link->to_column})
-        if (std::find(m.key.begin(), m.key.end(), c) == m.key.end())
-          r.warning(m.link->mark, "link column `" + c + "` is not part of postgres.key");
+        if (std::find(m.key.begin(), m.key.end(), c) == m.key.end()) {
+          r.warning(m.link->mark, "link column `" + c + "` is not part of postgres.key: two rows may then hold "
+                                  "one pair, and deleting either removes the association both stand for; key the "
+                                  "table by (" + m.link->from_column + ", " + m.link->to_column +
+                                  ") or give it UNIQUE (" + m.link->from_column + ", " + m.link->to_column + ")");
+          break;
+        }
     return;
   }
   std::set<std::string> columns, properties;

@@ -233,6 +233,25 @@ TEST(MappingParse, NeverThrowsAndAlwaysExplains) {
   }
 }
 
+// A link table keyed by its own id may hold one pair twice; deleting one row
+// then removes the association the other still stands for. Warned, with the fix.
+TEST(MappingParse, ALinkTableKeyedByItsOwnIdIsWarnedOnce) {
+  auto r = parse_mapping(R"(name: memberships
+postgres: {table: public.memberships, key: id}
+link:
+  from: {column: account_id, mapping: accounts}
+  to: {column: person_id, mapping: people}
+direction: both
+)",
+                         "memberships.yaml");
+  ASSERT_TRUE(r.ok()) << test::text(r.findings);
+  ASSERT_EQ(r.findings.size(), 1u) << test::text(r.findings);
+  EXPECT_EQ(r.findings[0].severity, Severity::warning);
+  EXPECT_NE(r.findings[0].message.find("deleting either removes the association both stand for"), std::string::npos);
+  EXPECT_NE(r.findings[0].message.find("UNIQUE (account_id, person_id)"), std::string::npos)
+      << r.findings[0].message;
+}
+
 TEST(MappingParse, ExitCodes) {
   Findings none;
   EXPECT_EQ(exit_code(none), 0);
