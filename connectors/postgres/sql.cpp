@@ -162,6 +162,7 @@ model::Error translate_exception(const std::exception& e, const std::string& con
   if (dynamic_cast<const pqxx::broken_connection*>(&e) ||
       dynamic_cast<const pqxx::in_doubt_error*>(&e)) {
     auto err = model::make_error(ErrorKind::transient, context + ": connection lost: " + what);
+    err.category = model::kPostgresUnreachable;
     return err;
   }
   if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e)) {
@@ -176,6 +177,7 @@ model::Error translate_exception(const std::exception& e, const std::string& con
       what = "the mapping's filter.postgres tried to write, and hubsync runs it read-only: " + what;
     auto err = model::make_error(kind, context + ": " + what + " (SQLSTATE " + state + ")");
     err.code = state;
+    if (state.rfind("08", 0) == 0 || state.rfind("57P0", 0) == 0) err.category = model::kPostgresUnreachable;
     return err;
   }
   return model::make_error(ErrorKind::fatal, context + ": " + what);

@@ -91,10 +91,13 @@ struct RunTotals {
 void report_failure(const config::Config& cfg, const std::string& what, const model::Error& e,
                     RunTotals& totals) {
   const std::string why = config::redact(cfg, describe(e));
-  std::cout << what << ": " << (unreachable(e) ? "unreachable: " : "FAILED: ") << why << '\n';
+  const char* cause = e.category == model::kPostgresUnreachable ? "PostgreSQL unreachable: "
+                      : unreachable(e)                          ? "unreachable: "
+                                                                : "FAILED: ";
+  std::cout << what << ": " << cause << why << '\n';
   ops::logger("sync")->error("sync failed {} kind={} status={} category={}", what, model::to_string(e.kind),
                              e.http_status, e.category);
-  totals.errors += what + ": " + why + "\n";
+  totals.errors += what + ": " + cause + why + "\n";
   totals.rc = unreachable(e) ? std::max<int>(totals.rc, kExitUnavailable) : kExitError;
 }
 
@@ -114,6 +117,10 @@ std::string pull_one(const config::Config& cfg, const mapping::Mapping& m, pipel
   auto retried = puller.retry_dead_letters(false);
   auto stats = retried.ok() ? puller.run() : model::Result<pipeline::PullStats>(retried.error());
   if (!stats.ok()) {
+    if (const auto& done = puller.done(); done.read > 0) {  // pages applied before it stopped
+      std::cout << what << ": " << pull_line(done) << " before it stopped\n";
+      totals.pull += done;
+    }
     report_failure(cfg, what, stats.error(), totals);
     return config::redact(cfg, describe(stats.error()));
   }
@@ -133,6 +140,10 @@ std::string push_one(const config::Config& cfg, const mapping::Mapping& m, pipel
     ops::logger("push")->info("retrying dead letters mapping={} n={}", m.name, *due);
   auto stats = pusher.run();
   if (!stats.ok()) {
+    if (const auto& done = pusher.done(); done.pushed() + done.archived + done.dead_lettered > 0) {
+      std::cout << what << ": " << line(done) << " before it stopped\n";  // batches written first
+      totals.push += done;
+    }
     report_failure(cfg, what, stats.error(), totals);
     return config::redact(cfg, describe(stats.error()));
   }

@@ -34,6 +34,11 @@ struct Error {
   }
 };
 
+/// Error::category of a transient error whose cause is the PostgreSQL
+/// connection (lost, refused, the server shutting down): what a run's
+/// summary names as "PostgreSQL unreachable".
+inline constexpr const char* kPostgresUnreachable = "POSTGRES_UNREACHABLE";
+
 inline Error make_error(ErrorKind kind, std::string message) {
   Error e;
   e.kind = kind;

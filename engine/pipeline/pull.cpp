@@ -49,7 +49,8 @@ Puller::Puller(const mapping::Mapping& m,
       opt_(options), types_(crm) {}
 
 Result<PullStats> Puller::run() {
-  PullStats stats;
+  done_ = {};
+  PullStats& stats = done_;
   if (!m_.pulls()) return stats;
   if (auto st = db_.lock_mapping(m_.name); !st.ok()) return std::move(st).error();
   if (m_.kind == mapping::MappingKind::object) {

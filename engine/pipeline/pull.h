@@ -100,6 +100,9 @@ class Puller {
   /// (checkpoints keep what was applied). Per-object failures are
   /// dead-lettered (direction to_postgres) and counted.
   model::Result<PullStats> run();
+  /// What the last run() did, kept when it failed part-way: the pages it
+  /// applied before the error still count in a run's summary.
+  const PullStats& done() const { return done_; }
 
   /// Reconciles these objects now, reading their current state (a webhook,
   /// a retried dead letter, a workflow's sync_now): what run() does for one
@@ -168,6 +171,7 @@ class Puller {
   /// Objects dead-lettered by this Puller (one run): an object read twice
   /// (the sweep, then the association pass) counts once.
   std::set<std::string> dead_lettered_;
+  PullStats done_;
 };
 
 }  // namespace hubsync::pipeline

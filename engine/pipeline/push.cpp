@@ -72,7 +72,8 @@ Pusher::Pusher(const mapping::Mapping& m,
       opt_(std::move(options)), types_(crm) {}
 
 Result<PushStats> Pusher::run() {
-  PushStats stats;
+  done_ = {};
+  PushStats& stats = done_;
   if (!m_.pushes()) return stats;
   if (auto st = db_.lock_mapping(m_.name); !st.ok()) return std::move(st).error();
   if (m_.kind == mapping::MappingKind::object) {

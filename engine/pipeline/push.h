@@ -96,6 +96,9 @@ class Pusher {
   /// released, nothing is lost). Per-record failures do not: they are
   /// dead-lettered and counted.
   model::Result<PushStats> run();
+  /// What the last run() did, kept when it failed part-way: the batches it
+  /// wrote before the error still count in a run's summary.
+  const PushStats& done() const { return done_; }
 
   /// Re-enqueues this mapping's dead letters that are due (or all pending
   /// ones with `all`); they are pushed by the next run(). Returns how many.
@@ -170,6 +173,7 @@ class Pusher {
   /// linked yet are not read by match value first (a load before it, and
   /// rows of the changelog, are).
   bool loading_after_backfill_ = false;
+  PushStats done_;  ///< the current or last run()'s counts
 };
 
 /// Puts dead-lettered rows of `m` (to_hubspot, pending) back on the

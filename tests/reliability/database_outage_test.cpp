@@ -100,6 +100,45 @@ TEST(DatabaseOutage, PushStopsWithATransientErrorAndConvergesAfterRecovery) {
   EXPECT_EQ(live.at("q29999@example.com").props.at("city"), "C29999");
 }
 
+// The same outage seen by `run --once`: the exit code says a dependency was
+// unreachable and the line names PostgreSQL (not only libpq's words), and
+// the contacts created before it stopped are counted in the run's lines,
+// where the total said "pushed 0".
+TEST(DatabaseOutage, ARunStoppedByALostDatabaseNamesItAndCountsWhatItWrote) {
+  HUBSYNC_REQUIRE_PG(unused);
+  OwnCluster cluster;
+  ASSERT_TRUE(cluster.ok()) << "could not start a cluster of its own";
+  sim::SimulatorOptions so;
+  so.rate_limits = false;
+  so.latency_min_ms = 20;
+  so.latency_max_ms = 40;
+  PushHarness h(cluster.dsn(), kSql, {kMapping}, so);
+  h.db.exec("INSERT INTO people SELECT g, 'q' || g || '@example.com', 'C' || g "
+            "FROM generate_series(1, 30000) g");
+  h.migrate();
+  fs::create_directories(h.dir / "mappings");
+  std::ofstream(h.dir / "mappings" / "people.yaml") << kMapping;
+  const std::string config = (h.dir / "hubsync.yaml").string();
+  std::ofstream(config) << h.config_yaml();
+  auto run = std::async(std::launch::async, [&] {
+    return run_command("'" HUBSYNC_BIN "' --config '" + config + "' run --once --direction to_hubspot 2>/dev/null");
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  ASSERT_EQ(cluster.script("crash"), 0);
+  const auto out = run.get();
+  const std::size_t landed = h.live_by("contacts", "email").size();
+  ASSERT_GT(landed, 0u) << out.out;
+  ASSERT_LT(landed, 30000u) << "the run finished before the database went away: " << out.out;
+  EXPECT_EQ(out.code, 2) << out.out;
+  EXPECT_THAT(out.out, ::testing::HasSubstr("people (to_hubspot): PostgreSQL unreachable: "));
+  EXPECT_THAT(out.out, ::testing::HasSubstr("people (to_hubspot): created " + std::to_string(landed) +
+                                            ", updated 0,"));
+  EXPECT_THAT(out.out, ::testing::HasSubstr("before it stopped"));
+  EXPECT_THAT(out.out, ::testing::HasSubstr("pushed " + std::to_string(landed) + " (created " +
+                                            std::to_string(landed)));
+  EXPECT_THAT(out.out, ::testing::Not(::testing::HasSubstr("password")));
+}
+
 // serve rides out its database going away (a crash, then a restart): it
 // keeps running, says so on /readyz, and once the database is back syncs
 // what changed on both sides meanwhile.
