@@ -184,7 +184,8 @@ void print_totals(const RunTotals& t, std::chrono::milliseconds took) {
     std::cout << t.pull.conflicts + t.push.conflicts << " conflict(s) decided by the mappings' rules: see `hubsync conflicts list`\n";
   if (t.queued > 0)
     std::cout << t.queued << " change(s) wait for a later run (an associated row not yet in "
-              << "HubSpot, or a transient error)\n";
+              << "HubSpot, a transient error's retry, or the claim of a run that stopped, which lapses by "
+              << "itself)\n";
 }
 
 }  // namespace

@@ -30,6 +30,8 @@ std::string read_holder(int fd) {
 
 model::Result<PidLock> PidLock::acquire(const std::string& lock_path) {
   const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0 && errno == ENOENT)
+    return os_error(lock_path, "cannot open lock file: its directory (state.path's) does not exist", errno);
   if (fd < 0) return os_error(lock_path, "cannot open lock file", errno);
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     const int err = errno;

@@ -133,6 +133,17 @@ TEST(SqliteOpenTest, RefusesAFileThatIsNotADatabase) {
   EXPECT_NE(s.error().message.find(path), std::string::npos) << s.error().message;
 }
 
+// state.path in a directory that does not exist: said so, not only that a
+// lock file (a name the operator never wrote) could not be opened.
+TEST(SqliteOpenTest, AMissingDirectoryIsNamedAsSuch) {
+  TempDir dir;
+  const std::string path = dir.file("nodir/state.db");
+  auto s = SqliteStateStore::open(testing::options_for(path, nullptr));
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("its directory (state.path's) does not exist"), std::string::npos)
+      << s.error().message;
+}
+
 TEST(SqliteOpenTest, StateFileWalAndLockArePrivate) {
   TempDir dir;
   const std::string path = dir.file("state.db");
