@@ -263,6 +263,15 @@ link:
   type: Member
 )";
 
+// A pull with the association pass on every run (association changes move
+// no modified time: only the pass sees them) and no sweep overlap.
+pipeline::PullOptions every_pass() {
+  pipeline::PullOptions o;
+  o.overlap_ms = 0;
+  o.association_pass_every_ms = 0;
+  return o;
+}
+
 class AssocPull : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -295,9 +304,7 @@ TEST_F(AssocPull, AContactMovedToAnotherCompanyInHubSpotMovesTheForeignKey) {
   ASSERT_TRUE(crm.associate("contacts", "companies", {{staff.at("x@a.io").id, orgs.at("B").id, **unlabelled},
                                                       {staff.at("y@a.io").id, orgs.at("A").id, **unlabelled}}).ok());
   // Association changes move no modified time: the association pass finds them.
-  pipeline::PullOptions o;
-  o.overlap_ms = 0;
-  o.association_pass_every_ms = 0;
+  const auto o = every_pass();
   auto r = h_->pull("staff", o);
   ASSERT_TRUE(r.ok()) << r.error().message;
   // Two foreign keys, and the link row: in HubSpot, removing a pair's
@@ -319,9 +326,7 @@ TEST_F(AssocPull, ALinkAddedOrRemovedInHubSpotInsertsOrDeletesTheLinkRow) {
   ASSERT_TRUE(member.ok() && member->has_value());
   ASSERT_TRUE(crm.associate("contacts", "companies", {{staff.at("y@a.io").id, orgs.at("B").id, **member}}).ok());
   ASSERT_TRUE(crm.unassociate_types("contacts", "companies", {{staff.at("x@a.io").id, orgs.at("A").id, **member}}).ok());
-  pipeline::PullOptions o;
-  o.overlap_ms = 0;
-  o.association_pass_every_ms = 0;
+  const auto o = every_pass();
   auto r = h_->pull("members", o);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->associations, 2);
@@ -352,9 +357,7 @@ TEST_F(AssocPull, ALinkRowDeletedInPostgresIsNotWrittenBackBeforeThePushRemovesI
   };
   ASSERT_EQ(members_in_hubspot(), 1);
   h_->db.exec("DELETE FROM members WHERE staff_id = 10 AND org_id = 1");
-  pipeline::PullOptions o;
-  o.overlap_ms = 0;
-  o.association_pass_every_ms = 0;
+  const auto o = every_pass();
   for (const char* m : {"orgs", "staff", "members"}) {
     auto r = h_->pull(m, o);
     ASSERT_TRUE(r.ok()) << m << ": " << r.error().message;
@@ -374,9 +377,7 @@ TEST_F(AssocPull, ALinkRowDeletedInPostgresIsNotWrittenBackBeforeThePushRemovesI
 TEST_F(AssocPull, ADeletionPostgresRefusedThenTookLeavesNoDeadLetter) {
   if (!h_) return;
   h_->sim.ui_delete("companies", h_->live_by("companies", "org_code").at("A").id);
-  pipeline::PullOptions o;
-  o.overlap_ms = 0;
-  o.association_pass_every_ms = 0;
+  const auto o = every_pass();
   auto first = h_->pull("orgs", o);
   ASSERT_TRUE(first.ok()) << first.error().message;
   EXPECT_EQ(first->dead_lettered, 1);
@@ -403,9 +404,7 @@ TEST_F(AssocPull, AForeignKeyWhoseParentHasNoRowYetWaitsAndIsFilledByTheRetry) {
   auto unlabelled = crm.association_type("contacts", "companies", "");
   ASSERT_TRUE(unlabelled.ok() && unlabelled->has_value());
   ASSERT_TRUE(crm.associate("contacts", "companies", {{contact, company, **unlabelled}}).ok());
-  pipeline::PullOptions o;
-  o.overlap_ms = 0;
-  o.association_pass_every_ms = 0;
+  const auto o = every_pass();
   auto staff = h_->pull("staff", o);
   ASSERT_TRUE(staff.ok()) << staff.error().message;
   EXPECT_GE(staff->deferred, 1);  // the sweep's overlap and the pass may both meet it
@@ -445,9 +444,7 @@ TEST_F(AssocPull, AForeignKeyChangedOnBothSidesIsAConflictRecordedAndPostgresWin
   ASSERT_TRUE(crm.unassociate_types("contacts", "companies", {{x, orgs.at("A").id, **unlabelled}}).ok());
   ASSERT_TRUE(crm.associate("contacts", "companies", {{x, orgs.at("B").id, **unlabelled}}).ok());
   h_->db.exec("UPDATE staff SET org_id = NULL WHERE id = 10");
-  pipeline::PullOptions o;
-  o.overlap_ms = 0;
-  o.association_pass_every_ms = 0;
+  const auto o = every_pass();
   auto r = h_->pull("staff", o);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->conflicts, 1);
@@ -492,9 +489,7 @@ TEST(Reconcile, AMoveAwayFromACompanyDeletedInHubSpotIsFollowed) {
   ASSERT_TRUE(unlabelled.ok() && unlabelled->has_value());
   h->sim.ui_delete("companies", companies.at("A").id);
   ASSERT_TRUE(crm.associate("contacts", "companies", {{contact, companies.at("B").id, **unlabelled}}).ok());
-  pipeline::PullOptions o;
-  o.overlap_ms = 0;
-  o.association_pass_every_ms = 0;
+  const auto o = every_pass();
   ASSERT_TRUE(h->pull("orgs", o).ok());
   auto r = h->pull("staff", o);
   ASSERT_TRUE(r.ok()) << r.error().message;
