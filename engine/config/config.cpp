@@ -109,6 +109,12 @@ class Loader {
   LoadResult run() {
     result_.config.file = path_;
     read_file();
+    // Nothing else is worth saying about a file that does not read: every
+    // "required" that would follow is a consequence, listed before the cause.
+    if (unreadable_) {
+      scrub_secrets();
+      return std::move(result_);
+    }
     read_env_overrides();
     apply();
     cross_check();
@@ -121,6 +127,7 @@ class Loader {
   }
 
  private:
+  bool unreadable_ = false;  ///< not found, or not YAML
   // A malformed file can make a secret part of another key's value (an
   // unclosed quote swallows the lines after it) that a message then quotes
   // back. Whatever the file's structure, text written after a secret key
@@ -153,6 +160,7 @@ class Loader {
     std::error_code ec;
     if (!fs::exists(path_, ec)) {
       issue("", "config file not found");
+      unreadable_ = true;
       return;
     }
     YAML::Node root;
@@ -160,6 +168,7 @@ class Loader {
       root = YAML::LoadFile(path_);
     } catch (const YAML::Exception& e) {
       issue("", "invalid YAML: " + e.msg, e.mark.line + 1, e.mark.column + 1);
+      unreadable_ = true;
       return;
     }
     if (root.IsNull()) return;

@@ -268,8 +268,11 @@ TEST_F(ConfigTest, MalformedYamlAndMissingFile) {
   auto r = load_config(path, env());
   EXPECT_FALSE(r.ok());
   EXPECT_THAT(all_issues(r), HasSubstr("invalid YAML"));
+  // The cause alone: not "postgres.dsn: required" and the like listed first.
+  EXPECT_EQ(r.issues.size(), 1u) << all_issues(r);
   auto missing = load_config((dir_ / "none.yaml").string(), env());
   EXPECT_THAT(all_issues(missing), HasSubstr("config file not found"));
+  EXPECT_EQ(missing.issues.size(), 1u) << all_issues(missing);
 }
 
 TEST_F(ConfigTest, OauthNeedsClientCredentials) {
