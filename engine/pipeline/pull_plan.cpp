@@ -354,7 +354,9 @@ state::DeadLetter letter(const std::string& mapping, const std::string& pg_key, 
 
 void Puller::dead_letter(Batch& b, Item& it, const model::Error& e) {
   it.done = true;
-  if (dead_lettered_.insert(it.record.hubspot_id).second) ++b.stats.dead_lettered;
+  // A deletion's item has no object id: its row's key names it.
+  const std::string who = it.record.hubspot_id.empty() ? "row " + it.pg_key : it.record.hubspot_id;
+  if (dead_lettered_.insert(who).second) ++b.stats.dead_lettered;
   log_->warn("dead-lettered mapping={} direction=to_postgres object={} key={} kind={} category={} code={}",
              m_.name, it.record.hubspot_id, it.pg_key, model::to_string(e.kind), e.category, e.code);
   b.dead.push_back(letter(m_.name, it.pg_key, it.record.hubspot_id, e, b.now));
