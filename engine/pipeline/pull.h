@@ -141,6 +141,11 @@ class Puller {
   model::Status apply_postgres(Batch& b);
   model::Status apply_hubspot(Batch& b);
   model::Status apply_deletes(Batch& b, const std::vector<std::string>& pg_keys, const char* why);
+  /// The Postgres edits that deleting these rows discards (changed since
+  /// their base, not pushed yet), as conflicts the deletion wins.
+  model::Result<std::vector<state::ConflictRecord>> edits_lost(const Batch& b,
+                                                                const std::vector<std::string>& pg_keys,
+                                                                const std::vector<model::RecordKey>& keys);
   model::Status commit(Batch& b);
   void dead_letter(Batch& b, Item& it, const model::Error& e);
   /// A foreign key of `it` waits for a parent with no row yet: a to_postgres

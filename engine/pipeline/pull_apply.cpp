@@ -132,6 +132,8 @@ Status Puller::apply_deletes(Batch& b, const std::vector<std::string>& pg_keys, 
   for (const auto& k : pg_keys)
     if (auto key = model::RecordKey::decode(k, m_.key.size())) keys.push_back(*key);
   if (m_.deletes != mapping::DeletePolicy::ignore) {
+    auto lost = edits_lost(b, pg_keys, keys);
+    if (!lost.ok()) return std::move(lost).error();
     auto st = db_.apply_hubspot_deletes(m_, keys);
     if (!st.ok() && st.error().kind != ErrorKind::invalid_record) return st;
     if (!st.ok()) {
@@ -143,6 +145,12 @@ Status Puller::apply_deletes(Batch& b, const std::vector<std::string>& pg_keys, 
       return {};
     }
     b.stats.deleted += static_cast<std::int64_t>(keys.size());
+    for (auto& c : *lost) {
+      log_->info("conflict mapping={} key={} object={} field={}: edited in Postgres, {}; the deletion wins",
+                 m_.name, c.pg_key, c.hubspot_id, c.field, why);
+      ++b.stats.conflicts;
+      b.conflicts.push_back(std::move(c));
+    }
     // A deletion Postgres refused before (a foreign key, since cleared) is done.
     auto resolved = state_.resolve_dead_letters_for(m_.name, state::Direction::to_postgres, pg_keys);
     if (!resolved.ok()) return std::move(resolved).error();
@@ -151,6 +159,29 @@ Status Puller::apply_deletes(Batch& b, const std::vector<std::string>& pg_keys, 
              mapping::to_string(m_.deletes));
   b.removed.insert(b.removed.end(), pg_keys.begin(), pg_keys.end());
   return {};
+}
+
+model::Result<std::vector<state::ConflictRecord>> Puller::edits_lost(const Batch& b,
+                                                             const std::vector<std::string>& pg_keys,
+                                                             const std::vector<model::RecordKey>& keys) {
+  std::vector<state::ConflictRecord> out;
+  auto bases = state_.get_synced_many(m_.name, pg_keys);
+  if (!bases.ok()) return std::move(bases).error();
+  if (bases->empty()) return out;
+  auto rows = db_.read_rows(m_, keys);
+  if (!rows.ok()) return std::move(rows).error();
+  for (const auto& [pg_key, row] : *rows) {
+    auto base = bases->find(pg_key);
+    if (base == bases->end() || row.error) continue;
+    auto pg = m_.compare_from_postgres(row.fields);
+    if (!pg.ok()) continue;
+    auto link = state_.find_link_by_pg_key(m_.name, pg_key);
+    if (!link.ok()) return std::move(link).error();
+    auto lost = edits_lost_to_deletion(m_, pg_key, *link ? (*link)->hubspot_id : "", base->second, *pg,
+                                       /*postgres_kept=*/true, b.now);
+    std::move(lost.begin(), lost.end(), std::back_inserter(out));
+  }
+  return out;
 }
 
 namespace {

@@ -131,6 +131,10 @@ class Pusher {
   model::Status read_checked(Batch& b, const std::vector<Write*>& writes, const std::string& id_property,
                              std::vector<Checked>& out);
   bool may_lose(const mapping::FieldMapping& f) const;
+  /// HubSpot's edits (since the base, of fields that pull) to the objects
+  /// the batch archives, as conflicts the deletion wins; aligned with
+  /// `b.archives`. One batch read; none when no field pulls.
+  model::Result<std::vector<std::vector<state::ConflictRecord>>> edits_lost_in_hubspot(const Batch& b);
   void decide_checked(Batch& b, Write& w, const std::string& object_id, std::vector<std::string> only,
                       const std::map<std::string, std::string>& hs,
                       const std::map<std::string, std::int64_t>& hs_times);
@@ -144,6 +148,8 @@ class Pusher {
   model::Status send_upserts(Batch& b);
   model::Status send_archives(Batch& b);
   void record_success(Batch& b, Write& w, const WriteOutcome& o);
+  /// Records edits a deletion discarded (`what` says which side did what).
+  void record_lost_edits(Batch& b, std::vector<state::ConflictRecord> lost, const std::string& what);
   void handle_failure(Batch& b, Write& w, const WriteOutcome& o);
   // push_assoc.cpp
   model::Status push_associations(Batch& b);

@@ -161,4 +161,34 @@ void Pusher::decide_checked(Batch& b, Write& w, const std::string& object_id, st
   if (it.hubspot_id.empty()) w.props[m_.match_property] = w.match_value;  // an upsert finds its object by it
 }
 
+// An object the batch archives may hold edits made in HubSpot since the
+// base (a person fixed a phone number while the row was being deleted).
+// The deletion wins, but what it discards is recorded: read the objects of
+// rows with a base, and compare each field that pulls with it.
+model::Result<std::vector<std::vector<state::ConflictRecord>>> Pusher::edits_lost_in_hubspot(const Batch& b) {
+  std::vector<std::vector<state::ConflictRecord>> out(b.archives.size());
+  std::vector<std::string> properties, ids;
+  for (const auto& f : m_.fields)
+    if (mapping::writes_postgres(f.direction)) add_properties(m_, {f.id}, properties);
+  std::vector<std::size_t> asked;  // positions in b.archives
+  for (std::size_t k = 0; k < b.archives.size() && !properties.empty(); ++k)
+    if (!b.items[b.archives[k]].base.empty()) {
+      asked.push_back(k);
+      ids.push_back(b.items[b.archives[k]].hubspot_id);
+    }
+  if (asked.empty()) return out;
+  auto read = crm_.read_objects(m_.object.path(), ids, ReadRequest{properties, {}, "", false});
+  if (!read.ok()) return std::move(read).error();
+  for (std::size_t n = 0; n < asked.size(); ++n) {
+    const auto& r = (*read)[n];
+    if (r.error || !r.record || !r.merged_into.empty()) continue;  // nothing there to lose
+    auto hs = m_.compare_from_hubspot(props_of(r.record->fields));
+    if (!hs.ok()) continue;
+    const Item& it = b.items[b.archives[asked[n]]];
+    out[asked[n]] = edits_lost_to_deletion(m_, it.pg_key, it.hubspot_id, it.base, *hs,
+                                           /*postgres_kept=*/false, b.now);
+  }
+  return out;
+}
+
 }  // namespace hubsync::pipeline

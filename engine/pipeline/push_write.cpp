@@ -122,6 +122,9 @@ Status Pusher::follow_gone(Batch& b, std::vector<Write*>& gone, std::vector<Writ
         dead_letter(b, it, st.error(), "{}");
         continue;
       }
+      record_lost_edits(b, edits_lost_to_deletion(m_, it.pg_key, it.hubspot_id, it.base, w->compare,
+                                                  /*postgres_kept=*/true, b.now),
+                        "edited in Postgres, deleted in HubSpot");
       b.removed.push_back(it.pg_key);
       it.hubspot_id.clear();
       ++b.stats.deleted_in_postgres;
@@ -186,6 +189,8 @@ Status Pusher::send_upserts(Batch& b) {
 
 Status Pusher::send_archives(Batch& b) {
   if (b.archives.empty()) return {};
+  auto lost = edits_lost_in_hubspot(b);
+  if (!lost.ok()) return std::move(lost).error();
   std::vector<std::string> ids;
   for (auto i : b.archives) ids.push_back(b.items[i].hubspot_id);
   auto out = crm_.archive(m_.object.path(), ids);
@@ -197,6 +202,7 @@ Status Pusher::send_archives(Batch& b) {
       it.outcome = ChangeOutcome::archived;
       ++b.stats.archived;
       b.removed.push_back(it.pg_key);
+      record_lost_edits(b, (*lost)[k], "row " + it.detail + " in Postgres, edited in HubSpot");
     } else if (o.error->retryable()) {
       it.retry_later = true;
       it.retry_delay_ms = opt_.transient_retry_ms;
@@ -207,6 +213,15 @@ Status Pusher::send_archives(Batch& b) {
     }
   }
   return {};
+}
+
+void Pusher::record_lost_edits(Batch& b, std::vector<state::ConflictRecord> lost, const std::string& what) {
+  for (auto& c : lost) {
+    log_->info("conflict mapping={} key={} object={} field={}: {}; the deletion wins", m_.name, c.pg_key,
+               c.hubspot_id, c.field, what);
+    ++b.stats.conflicts;
+    b.conflicts.push_back(std::move(c));
+  }
 }
 
 // The base of each field written: Postgres's form, and HubSpot's as it

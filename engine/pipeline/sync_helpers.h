@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "engine/mapping/mapping.h"
 #include "engine/pipeline/crm_port.h"
@@ -61,6 +62,43 @@ inline state::ConflictRecord conflict_of(const std::string& mapping, const std::
   return c;
 }
 
+/// The edits a deletion discards: the record `pg_key` / `hubspot_id` was
+/// deleted on one side while the other kept it with `kept` (field id ->
+/// comparison value; Postgres's when `postgres_kept`, else HubSpot's). One
+/// record per field changed there since `base` that its direction would
+/// have carried across (reconcile::edit_lost_to_deletion): the kept value,
+/// none for the deleting side, the base, the deleting side as winner, rule
+/// `deletion`. Push and pull record alike.
+inline std::vector<state::ConflictRecord> edits_lost_to_deletion(
+    const mapping::Mapping& m, const std::string& pg_key, const std::string& hubspot_id,
+    const state::SyncedFields& base, const std::map<std::string, std::string>& kept, bool postgres_kept,
+    std::int64_t now) {
+  std::vector<state::ConflictRecord> out;
+  for (const auto& f : m.fields) {
+    auto b = base.find(f.id);
+    auto k = kept.find(f.id);
+    if (b == base.end() || k == kept.end()) continue;
+    reconcile::FieldState fs;
+    fs.base = b->second.value.value_or("");
+    fs.base_hs = b->second.hs_value;
+    (postgres_kept ? fs.pg : fs.hs) = k->second;
+    if (!reconcile::edit_lost_to_deletion(fs, f.direction)) continue;
+    state::ConflictRecord c;
+    c.mapping = m.name;
+    c.pg_key = pg_key;
+    c.hubspot_id = hubspot_id;
+    c.field = f.id;
+    c.pg_value = fs.pg;
+    c.hs_value = fs.hs;
+    c.base_value = fs.base;
+    c.winner = postgres_kept ? state::Side::hubspot : state::Side::postgres;
+    c.rule = "deletion";
+    c.decided_at_ms = now;
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
 /// Each field's time in HubSpot from a read with property history: the
 /// newest version of any of its properties; 1 (known, and older than any
 /// real time) when HubSpot kept no version.
@@ -76,7 +114,6 @@ inline std::map<std::string, std::int64_t> field_times(const mapping::Mapping& m
   return out;
 }
 
-/// Properties as a JSON object: a dead letter's payload.
 /// HubSpot's values of a read object as the mapping converts them: name ->
 /// canonical text.
 inline mapping::Properties props_of(const model::Fields& fields) {
@@ -85,6 +122,7 @@ inline mapping::Properties props_of(const model::Fields& fields) {
   return props;
 }
 
+/// Properties as a JSON object: a dead letter's payload.
 inline std::string props_json(const mapping::Properties& props) {
   std::string out = "{";
   for (const auto& [k, v] : props) {

@@ -93,4 +93,10 @@ Decision decide(const FieldState& f, Direction direction, ConflictPolicy policy)
   return allowed(both_changed(f, direction, policy), direction);
 }
 
+bool edit_lost_to_deletion(const FieldState& f, Direction direction) {
+  if (!f.base || f.pg.has_value() == f.hs.has_value()) return false;
+  const Action carried = f.pg ? Action::write_hubspot : Action::write_postgres;
+  return one_side_known(f, direction).action == carried;
+}
+
 }  // namespace hubsync::reconcile

@@ -69,4 +69,14 @@ struct Decision {
 Decision decide(const FieldState& field, mapping::Direction direction,
                 mapping::ConflictPolicy policy);
 
+/// A record deleted on one side while the other side kept it: whether
+/// `field`, with only the kept side's value set (`pg` or `hs`, the other
+/// nullopt) and a base, holds a change made since the base that the field's
+/// direction would have carried across. Such an edit is discarded: the
+/// deletion wins whatever the policy (hubsync never brings back what a side
+/// deleted, so an erasure request made in either system stays done), and
+/// the caller records it as a conflict. False without a base, or with both
+/// sides or neither set. Pure.
+bool edit_lost_to_deletion(const FieldState& field, mapping::Direction direction);
+
 }  // namespace hubsync::reconcile

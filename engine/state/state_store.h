@@ -182,7 +182,8 @@ struct FailedAttempt {
 enum class Side { postgres, hubspot };
 const char* to_string(Side s);
 
-/// One decided conflict (all three values differed).
+/// One decided conflict (all three values differed, or one side deleted
+/// the record the other edited).
 struct ConflictRecord {
   std::int64_t id = 0;  ///< store-assigned
   std::string mapping;
@@ -193,7 +194,10 @@ struct ConflictRecord {
   std::optional<std::string> hs_value;
   std::optional<std::string> base_value;
   Side winner = Side::postgres;
-  std::string rule;  ///< the policy that decided: postgres | hubspot | newest
+  /// What decided: the policy (postgres | hubspot | newest, perhaps with a
+  /// note), or `deletion`: an edit that a deletion on the other side
+  /// discarded (the deleting side's value is nullopt).
+  std::string rule;
   TimeMs decided_at_ms = 0;
   std::optional<std::int64_t> run_id;
 };

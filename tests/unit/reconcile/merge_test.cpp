@@ -182,6 +182,36 @@ TEST(Merge, PropertiesHoldForEveryCombination) {
   EXPECT_GT(checked, 1000);
 }
 
+// A record deleted on one side: the kept side's change since the base is an
+// edit the deletion discards when the field's direction would have carried
+// it across; no base, both sides or neither set, or no change: none.
+TEST(Merge, AnEditIsLostToADeletionOnlyWhenItWouldHaveCrossed) {
+  auto pg_kept = [](std::optional<std::string> base, std::string pg, Direction d) {
+    return edit_lost_to_deletion(FieldState{base, pg, std::nullopt}, d);
+  };
+  auto hs_kept = [](std::optional<std::string> base, std::string hs, Direction d,
+                    std::optional<std::string> base_hs = std::nullopt) {
+    FieldState f{base, std::nullopt, hs};
+    f.base_hs = base_hs;
+    return edit_lost_to_deletion(f, d);
+  };
+  EXPECT_TRUE(pg_kept("a", "b", Direction::both));
+  EXPECT_TRUE(pg_kept("a", "", Direction::both));  // cleared is a change too
+  EXPECT_TRUE(pg_kept("a", "b", Direction::to_hubspot));
+  EXPECT_FALSE(pg_kept("a", "b", Direction::to_postgres));  // would never have gone to HubSpot
+  EXPECT_FALSE(pg_kept("a", "a", Direction::both));
+  EXPECT_FALSE(pg_kept(std::nullopt, "b", Direction::both));  // never agreed: nothing known lost
+  EXPECT_TRUE(hs_kept("a", "b", Direction::both));
+  EXPECT_TRUE(hs_kept("a", "b", Direction::to_postgres));
+  EXPECT_FALSE(hs_kept("a", "b", Direction::to_hubspot));
+  EXPECT_FALSE(hs_kept("a", "a", Direction::both));
+  // HubSpot's own form of the base (it normalised what was written) is no edit.
+  EXPECT_FALSE(hs_kept("1.50", "1.5", Direction::both, "1.5"));
+  EXPECT_TRUE(hs_kept("1.50", "2", Direction::both, "1.5"));
+  EXPECT_FALSE(edit_lost_to_deletion(FieldState{"a", "b", "c"}, Direction::both));
+  EXPECT_FALSE(edit_lost_to_deletion(FieldState{"a", std::nullopt, std::nullopt}, Direction::both));
+}
+
 // --- values compared after the mapping's transforms and normalisation ---
 
 mapping::Mapping one_field(const std::string& type, const std::string& transform) {
