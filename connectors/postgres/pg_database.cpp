@@ -180,7 +180,7 @@ std::string PgDatabase::select_list(const mapping::Mapping& m, const Columns& co
   for (const auto& col : ref_columns(m))
     sql += key_text_sql(quote_ident(col), cols.at(col).typname) + " AS r" + std::to_string(i++) + ", ";
   sql += m.pg_filter.empty() ? "true" : "coalesce((" + m.pg_filter + "), false)";
-  return sql + " AS in_filter";
+  return sql + " AS in_filter, xmin::text AS row_version";
 }
 
 Status PgDatabase::enqueue(const mapping::Mapping& m, const std::vector<model::RecordKey>& keys,
@@ -368,7 +368,8 @@ Result<pipeline::Row> to_row(const pqxx::row& r, const mapping::Mapping& m,
     const auto& f = r[static_cast<int>(i++)];
     row.ref_keys[col] = f.is_null() ? std::nullopt : std::optional<std::string>(f.c_str());
   }
-  row.in_filter = r[static_cast<int>(i)].as<bool>();
+  row.in_filter = r[static_cast<int>(i++)].as<bool>();
+  row.version = r[static_cast<int>(i)].c_str();
   return row;
 }
 

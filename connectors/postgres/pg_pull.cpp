@@ -44,17 +44,29 @@ std::string record_type(const std::vector<std::string>& names, const std::vector
   return out;
 }
 
+// The written row's key, then its new version (Row::version).
 std::string key_returning(const mapping::Mapping& m, const PgDatabase::Columns& cols) {
   std::string out;
   for (std::size_t k = 0; k < m.key.size(); ++k)
-    out += (k ? ", " : "") + key_text_sql("t." + quote_ident(m.key[k]), cols.at(m.key[k]).typname);
-  return out;
+    out += key_text_sql("t." + quote_ident(m.key[k]), cols.at(m.key[k]).typname) + ", ";
+  return out + "t.xmin::text";
 }
 
 model::RecordKey key_of(const pqxx::row& r, std::size_t n) {
   model::RecordKey k;
   for (std::size_t i = 0; i < n; ++i) k.parts.push_back(r[static_cast<int>(i)].c_str());
   return k;
+}
+
+// Why an update wrote nothing: the row is gone, or (guarded) it changed.
+model::Error not_written(const mapping::Mapping& m, const pipeline::RowWrite& w) {
+  if (w.expected_version.empty())
+    return model::make_error(ErrorKind::invalid_record, m.table.display() + ": the row no longer exists");
+  auto e = model::make_error(ErrorKind::conflict,
+                             m.table.display() + ": the row changed (or was deleted) in Postgres after it was "
+                             "read, so it was not overwritten; it is merged again with what it holds now");
+  e.category = "ROW_CHANGED";
+  return e;
 }
 
 // What Postgres said about one row, for its dead letter.
@@ -146,8 +158,13 @@ std::string PgDatabase::group_sql(const mapping::Mapping& m, const Columns& cols
     types.push_back(c);
     set += (set.empty() ? "" : ", ") + quote_ident(c) + " = v." + quote_ident(c);
   }
+  // A guarded write updates only the version it was decided on. Under READ
+  // COMMITTED a row another transaction changes first is tested again in
+  // its new version, which fails the test: the write waits, then skips it.
+  where += " AND (v.\"$version\" IS NULL OR t.xmin::text = v.\"$version\")";
   return "UPDATE " + table + " AS t SET " + set + " FROM jsonb_to_recordset($1::jsonb) AS v(" +
-         record_type(names, types, cols) + ") WHERE " + where + " RETURNING " + key_returning(m, cols);
+         record_type(names, types, cols) + ", \"$version\" text) WHERE " + where + " RETURNING " +
+         key_returning(m, cols);
 }
 
 std::string PgDatabase::group_json(const mapping::Mapping& m, const Columns& cols,
@@ -158,10 +175,13 @@ std::string PgDatabase::group_json(const mapping::Mapping& m, const Columns& col
   for (std::size_t i : rows) {
     const auto& w = writes[i];
     std::string obj = "{";
-    if (w.key)
+    if (w.key) {
       for (std::size_t k = 0; k < m.key.size(); ++k)
         obj += (obj.size() > 1 ? "," : "") + model::json_quote("k" + std::to_string(k)) + ":" +
                model::json_quote(w.key->parts.at(k));
+      if (!w.expected_version.empty())
+        obj += ",\"$version\":" + model::json_quote(w.expected_version);
+    }
     for (const auto& c : columns)
       obj += (obj.size() > 1 ? "," : "") + model::json_quote(c) + ":" + json_value(w.values.at(c), cols.at(c));
     doc += (doc.size() > 1 ? "," : "") + obj + "}";
@@ -221,16 +241,20 @@ void PgDatabase::apply_group(pqxx::work& tx, const mapping::Mapping& m, const Co
     }
   };
   auto land = [&](const std::vector<std::size_t>& part, const pqxx::result& r) {
+    const int version_at = static_cast<int>(m.key.size());
     if (insert) {
-      for (std::size_t j = 0; j < part.size() && j < r.size(); ++j) out[part[j]].key = key_of(r[static_cast<int>(j)], m.key.size());
+      for (std::size_t j = 0; j < part.size() && j < r.size(); ++j) {
+        out[part[j]].key = key_of(r[static_cast<int>(j)], m.key.size());
+        out[part[j]].version = r[static_cast<int>(j)][version_at].c_str();
+      }
       return;
     }
-    std::set<std::string> found;
-    for (const auto& row : r) found.insert(key_of(row, m.key.size()).encoded());
+    std::map<std::string, std::string> found;  // key -> new version
+    for (const auto& row : r) found[key_of(row, m.key.size()).encoded()] = row[version_at].c_str();
     for (std::size_t i : part) {
       out[i].key = *writes[i].key;
-      if (!found.count(writes[i].key->encoded()))
-        out[i].error = model::make_error(ErrorKind::invalid_record, m.table.display() + ": the row no longer exists");
+      if (auto f = found.find(writes[i].key->encoded()); f != found.end()) out[i].version = f->second;
+      else out[i].error = not_written(m, writes[i]);
     }
   };
   try {
@@ -260,7 +284,7 @@ Status PgDatabase::delete_rows(const mapping::Mapping& m, const std::vector<mode
   std::vector<pipeline::RowWrite> doc;
   std::vector<std::size_t> all;
   for (std::size_t i = 0; i < keys.size(); ++i) {
-    doc.push_back({keys[i], {}});
+    doc.push_back({keys[i], {}, {}});
     all.push_back(i);
   }
   std::vector<std::string> names, types;

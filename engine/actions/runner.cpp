@@ -96,7 +96,7 @@ model::Result<Outputs> Runner::write(const mapping::Mapping& m, const mapping::A
     }
   }
   if (changed.empty()) return outcome(kSuccess, "unchanged");
-  auto applied = d_.db.apply_rows(m, {pipeline::RowWrite{*k, changed}});
+  auto applied = d_.db.apply_rows(m, {pipeline::RowWrite{*k, changed, {}}});
   if (!applied) return std::move(applied).error();
   if (!applied->empty() && applied->front().error)
     return outcome(kFail, "rejected", applied->front().error->message);

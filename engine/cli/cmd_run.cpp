@@ -74,6 +74,8 @@ std::string pull_line(const pipeline::PullStats& s) {
   if (s.hubspot_updates > 0) out += ", written back to HubSpot " + std::to_string(s.hubspot_updates);
   if (s.associations > 0) out += ", associations " + std::to_string(s.associations);
   if (s.deferred > 0) out += ", waiting for a parent " + std::to_string(s.deferred);
+  if (s.changed_meanwhile > 0)
+    out += ", changed in Postgres meanwhile (merged again later) " + std::to_string(s.changed_meanwhile);
   return out;
 }
 

@@ -36,18 +36,26 @@ struct Row {
   /// Set when a column's value cannot be read as its type (an infinite
   /// timestamp, a NaN): the row is dead-lettered, the rest of its batch goes on.
   std::optional<model::Error> error;
+  /// The row version read (opaque; Postgres's xmin): a write guarded by it
+  /// (RowWrite::expected_version) fails if the row changed since.
+  std::string version;
 };
 
 /// One row to write on behalf of HubSpot (DatabasePort::apply_rows).
 struct RowWrite {
   std::optional<model::RecordKey> key;  ///< the row to update; nullopt: insert a new row
   model::Fields values;                 ///< column -> value: only what changes (updates), everything known (inserts)
+  /// Updates: non-empty, the Row::version the values were decided on; the
+  /// update then fails alone (`conflict`, category ROW_CHANGED) when another
+  /// writer changed or deleted the row since, instead of overwriting it.
+  std::string expected_version;
 };
 
 /// What applying one RowWrite did, in input order.
 struct RowApplied {
   model::RecordKey key;               ///< the row's key (for an insert: as Postgres made it)
   std::optional<model::Error> error;  ///< Postgres refused this row (invalid_record: the constraint, the column)
+  std::string version;                ///< the row's version after the write (Row::version)
 };
 
 /// The database side of the engine (docs/architecture.md): the changelog, row
@@ -191,7 +199,10 @@ class DatabasePort {
   /// report the key Postgres made. A row Postgres refuses (NOT NULL, CHECK,
   /// a unique clash, a value that does not fit) fails alone with
   /// `invalid_record` naming the constraint or column; the others land. An
-  /// update of a row that no longer exists fails alone the same way.
+  /// update of a row that no longer exists fails alone the same way, and
+  /// one whose `expected_version` the row no longer has (another writer
+  /// changed it since it was read) fails alone with `conflict`, category
+  /// ROW_CHANGED: hubsync never overwrites a change it has not merged.
   /// Errors of the call as a whole: `transient` (retry), `fatal`.
   virtual model::Result<std::vector<RowApplied>> apply_rows(const mapping::Mapping& m,
                                                             const std::vector<RowWrite>& writes) = 0;

@@ -35,6 +35,7 @@ PullStats& PullStats::operator+=(const PullStats& o) {
   hubspot_updates += o.hubspot_updates;
   associations += o.associations;
   deferred += o.deferred;
+  changed_meanwhile += o.changed_meanwhile;
   read += o.read;
   if (o.unreachable) unreachable = o.unreachable;
   more = more || o.more;

@@ -34,6 +34,9 @@ struct PullStats {
   std::int64_t hubspot_updates = 0;  ///< objects written back to HubSpot (Postgres won or filled a field)
   std::int64_t associations = 0;     ///< foreign keys or link rows changed from HubSpot
   std::int64_t deferred = 0;         ///< waiting for a parent row that does not exist yet
+  /// Rows another writer changed between the pull's read and its write: not
+  /// overwritten, merged again with what they hold at their retry.
+  std::int64_t changed_meanwhile = 0;
   std::int64_t read = 0;             ///< objects read from HubSpot
   /// Set when HubSpot could not be reached and work was left undone.
   std::optional<model::Error> unreachable;
@@ -148,6 +151,10 @@ class Puller {
                                                                 const std::vector<model::RecordKey>& keys);
   model::Status commit(Batch& b);
   void dead_letter(Batch& b, Item& it, const model::Error& e);
+  /// Postgres refused `it`'s write: a ROW_CHANGED one (another writer
+  /// changed the row since it was read) is merged again at its letter's
+  /// retry, counted as changed_meanwhile; anything else is dead-lettered.
+  void write_refused(Batch& b, Item& it, const model::Error& e);
   /// A foreign key of `it` waits for a parent with no row yet: a to_postgres
   /// letter (PARENT_NOT_SYNCED) brings the object back on the retry schedule.
   void wait_for_parent(Batch& b, Item& it);

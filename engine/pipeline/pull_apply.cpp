@@ -39,11 +39,12 @@ Status Puller::apply_postgres(Batch& b) {
   for (auto& it : b.items) {
     if (it.done) continue;
     if (it.insert) {
-      writes.push_back({std::nullopt, it.pg_values});
+      writes.push_back({std::nullopt, it.pg_values, {}});
     } else if (!it.pg_values.empty()) {
       auto key = model::RecordKey::decode(it.pg_key, m_.key.size());
       if (!key) continue;
-      writes.push_back({*key, it.pg_values});
+      // Decided on the row as read: a writer that changed it since wins the race.
+      writes.push_back({*key, it.pg_values, it.row ? it.row->version : ""});
     } else {
       continue;
     }
@@ -57,9 +58,10 @@ Status Puller::apply_postgres(Batch& b) {
     Item& it = *writing[k];
     const RowApplied& r = (*out)[k];
     if (r.error) {
-      dead_letter(b, it, *r.error);
+      write_refused(b, it, *r.error);
       continue;
     }
+    it.row->version = r.version;
     if (it.insert) {
       it.pg_key = r.key.encoded();
       it.row->key = r.key;

@@ -67,15 +67,19 @@ Status Puller::pull_foreign_keys(Batch& b) {
       if (!*fk) continue;
       auto key = model::RecordKey::decode(it->pg_key, m_.key.size());
       if (!key) continue;
-      writes.push_back({*key, {{a.column, **fk}}});
+      writes.push_back({*key, {{a.column, **fk}}, it->row->version});
       writing.push_back(it);
     }
     if (writes.empty()) continue;
     auto out = db_.apply_rows(m_, writes);
     if (!out.ok()) return std::move(out).error();
     for (std::size_t k = 0; k < writing.size(); ++k) {
-      if ((*out)[k].error) dead_letter(b, *writing[k], *(*out)[k].error);
-      else ++b.stats.associations;
+      if ((*out)[k].error) {
+        write_refused(b, *writing[k], *(*out)[k].error);
+        continue;
+      }
+      writing[k]->row->version = (*out)[k].version;
+      ++b.stats.associations;
     }
   }
   return {};

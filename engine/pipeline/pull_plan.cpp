@@ -326,7 +326,7 @@ void Puller::plan_item(Batch& b, Item& it) {
                           ? model::Value::boolean(false)
                           : model::Value::null();
   if (it.row) it.row->fields = std::move(written);
-  else it.row = Row{{}, std::move(written), true, {}, {}};
+  else it.row = Row{{}, std::move(written), true, {}, {}, {}};
 }
 
 namespace {
@@ -359,6 +359,16 @@ void Puller::dead_letter(Batch& b, Item& it, const model::Error& e) {
   if (dead_lettered_.insert(who).second) ++b.stats.dead_lettered;
   log_->warn("dead-lettered mapping={} direction=to_postgres object={} key={} kind={} category={} code={}",
              m_.name, it.record.hubspot_id, it.pg_key, model::to_string(e.kind), e.category, e.code);
+  b.dead.push_back(letter(m_.name, it.pg_key, it.record.hubspot_id, e, b.now));
+}
+
+void Puller::write_refused(Batch& b, Item& it, const model::Error& e) {
+  if (e.category != "ROW_CHANGED") return dead_letter(b, it, e);
+  it.done = true;
+  ++b.stats.changed_meanwhile;
+  log_->info("row changed meanwhile mapping={} object={} key={}: another writer changed it after the pull "
+             "read it; not overwritten, merged again at its retry",
+             m_.name, it.record.hubspot_id, it.pg_key);
   b.dead.push_back(letter(m_.name, it.pg_key, it.record.hubspot_id, e, b.now));
 }
 
