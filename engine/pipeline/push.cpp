@@ -96,9 +96,11 @@ Status Pusher::initial_load(PushStats& stats) {
   if (!cp.ok()) return std::move(cp).error();
   if (*cp && (*cp)->value == kDone) return {};
   // The pull's archived checkpoint is set once its first sweep completed.
+  // That sweep met every object, unless filter.hubspot hid some from it:
+  // then a row may still match an object no backfill linked.
   auto swept = state_.get_checkpoint(m_.name, kArchivedCheckpoint);
   if (!swept.ok()) return std::move(swept).error();
-  loading_after_backfill_ = swept->has_value();
+  loading_after_backfill_ = swept->has_value() && m_.hubspot_filters.empty();
   struct Done {
     bool& flag;
     ~Done() { flag = false; }

@@ -175,7 +175,8 @@ class Pusher {
   /// load read the table: when they find nothing to do, they are not counted.
   std::int64_t covered_up_to_ = 0;
   /// The initial load is running after the pull's first sweep (the
-  /// backfill) completed, which linked every object it met: its rows not
+  /// backfill) completed, which linked every object it met (no
+  /// filter.hubspot hid any from it): its rows not
   /// linked yet are not read by match value first (a load before it, and
   /// rows of the changelog, are).
   bool loading_after_backfill_ = false;

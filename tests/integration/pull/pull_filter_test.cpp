@@ -100,5 +100,25 @@ TEST(PullFilters, AReadByIdTestsFilterHubSpotOnAPropertyNoFieldMaps) {
   EXPECT_EQ(row(*h, "real@x.io"), "Real|active");
 }
 
+// An initial load that follows the first pull skips looking rows up by
+// match value, as that pull met every object. Not when filter.hubspot hid
+// some from it: a row whose email names a contact outside the filter
+// overwrote its values, with no conflict decided or recorded.
+TEST(PullFilters, AnInitialLoadAfterAFilteredBackfillStillFindsObjectsTheFilterHid) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = quick_harness(server, kPeopleSql,
+                         {people("  hubspot: [{property: jobtitle, operator: EQ, value: lead}]\n")});
+  h->sim.ui_create("contacts", {{"email", "real@x.io"}, {"firstname", "Real-HS"}, {"jobtitle", "customer"}});
+  h->migrate();
+  EXPECT_EQ(pull_ok(*h, "people").linked, 0);  // the backfill: its search leaves the contact out
+
+  auto pushed = push_ok(*h, "people");
+  EXPECT_EQ(pushed.created, 1);  // test@x.io: HubSpot has no such contact
+  // Both sides have a first name and no agreement: a conflict, decided by
+  // `newest` (HubSpot's time is known, the row's is not: HubSpot wins).
+  EXPECT_EQ(pushed.left_to_pull, 1);
+  EXPECT_EQ(h->live_by("contacts", "email").at("real@x.io").props.at("firstname"), "Real-HS");
+}
+
 }  // namespace
 }  // namespace hubsync::test
