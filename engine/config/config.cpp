@@ -133,6 +133,8 @@ class Loader {
   // back. Whatever the file's structure, text written after a secret key
   // (`token: ...`, also in flow mappings) is masked in every message.
   void scrub_secrets() {
+    std::error_code ec;
+    if (!fs::is_regular_file(path_, ec)) return;  // nothing read from it, nothing to scrub
     std::ifstream in(path_, std::ios::binary);
     const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     static const std::regex pattern = [] {
@@ -160,6 +162,11 @@ class Loader {
     std::error_code ec;
     if (!fs::exists(path_, ec)) {
       issue("", "config file not found");
+      unreadable_ = true;
+      return;
+    }
+    if (fs::is_directory(path_, ec)) {
+      issue("", "is a directory, not a config file");
       unreadable_ = true;
       return;
     }

@@ -273,6 +273,11 @@ TEST_F(ConfigTest, MalformedYamlAndMissingFile) {
   auto missing = load_config((dir_ / "none.yaml").string(), env());
   EXPECT_THAT(all_issues(missing), HasSubstr("config file not found"));
   EXPECT_EQ(missing.issues.size(), 1u) << all_issues(missing);
+  // A directory given as the file: reported as such, not a crash (it threw
+  // std::ios_base::failure reading it, and every command aborted).
+  auto dir = load_config(dir_.string(), env());
+  EXPECT_THAT(all_issues(dir), HasSubstr("is a directory"));
+  EXPECT_EQ(dir.issues.size(), 1u) << all_issues(dir);
 }
 
 TEST_F(ConfigTest, OauthNeedsClientCredentials) {
