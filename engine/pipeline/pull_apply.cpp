@@ -73,6 +73,23 @@ Status Puller::apply_postgres(Batch& b) {
   return {};
 }
 
+namespace {
+
+// The conflicts of `it` decided for fields whose HubSpot write failed: the
+// decision did not take effect, and is made (and recorded) again next time.
+void drop_conflicts_won_by_postgres(Puller::Batch& b, Puller::Item& it) {
+  auto& cs = it.conflicts;
+  const auto before = cs.size();
+  cs.erase(std::remove_if(cs.begin(), cs.end(),
+                          [&](const state::ConflictRecord& c) {
+                            return std::find(it.hs_fields.begin(), it.hs_fields.end(), c.field) != it.hs_fields.end();
+                          }),
+           cs.end());
+  b.stats.conflicts -= static_cast<std::int64_t>(before - cs.size());
+}
+
+}  // namespace
+
 // Fields Postgres won (a conflict, or a value only Postgres had) go to
 // HubSpot here: the push only sees rows with captured changes.
 Status Puller::apply_hubspot(Batch& b) {
@@ -103,6 +120,7 @@ Status Puller::apply_hubspot(Batch& b) {
       ++b.stats.hubspot_updates;
       continue;
     }
+    drop_conflicts_won_by_postgres(b, it);  // HubSpot did not take Postgres's values
     it.hs_fields.clear();  // no new base for them: tried again next time
     if (o.error->retryable()) {
       b.stats.unreachable = *o.error;
@@ -203,7 +221,11 @@ std::optional<state::SyncedField> new_base(const reconcile::Decision& d, const s
 Status Puller::commit(Batch& b) {
   for (auto& it : b.items) {
     // Without a row (a link table's association pass) there is no base to settle.
-    if (it.done || it.pg_key.empty() || !it.row) continue;
+    if (it.done || it.pg_key.empty() || !it.row) {
+      // Its decisions did not take effect (refused, or merged again later): no conflict happened yet.
+      b.stats.conflicts -= static_cast<std::int64_t>(it.conflicts.size());
+      continue;
+    }
     auto pg_after = m_.compare_from_postgres(it.row->fields);
     if (!pg_after.ok()) {
       // The row holds what the mapping cannot read back: nothing agreed on.
