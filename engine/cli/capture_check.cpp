@@ -5,6 +5,7 @@
 #include "connectors/postgres/pg_database.h"
 #include "engine/cli/app.h"
 #include "engine/ops/logging.h"
+#include "engine/pipeline/fingerprint.h"
 
 namespace hubsync::cli {
 
@@ -39,6 +40,25 @@ int check_capture(const config::Config& cfg, const std::vector<mapping::Mapping>
   }
   std::cerr << command << ": nothing was synced: the change capture is not current\n";
   return kExitError;
+}
+
+bool check_fingerprints(const std::vector<mapping::Mapping>& mappings, const std::string& only,
+                        state::StateStore& store, const Report& report) {
+  bool ok = true;
+  for (const auto& m : mappings) {
+    if (!only.empty() && m.name != only) continue;
+    auto checked = pipeline::check_fingerprint(m, store);
+    if (!checked.ok()) {
+      report(checked.error().message, true);
+      ok = false;
+      continue;
+    }
+    for (const auto& f : checked->forgotten)
+      report("mapping " + m.name + ": field " + f + " since the last sync: its last agreed values are "
+             "forgotten, and each row's next merge of it is a first link (a value on one side fills the "
+             "other; different values are a conflict its rule decides)", false);
+  }
+  return ok;
 }
 
 void warn_unindexed_lookups(const config::Config& cfg, const std::vector<mapping::Mapping>& mappings,

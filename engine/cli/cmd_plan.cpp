@@ -116,6 +116,11 @@ int cmd_plan(const GlobalOptions& global, const PlanOptions& options) {
   Scratch scratch;
   auto store = state_copy(cfg, scratch);
   if (!store) return kExitUnavailable;
+  // On the copy: the plan shows what a run after this mapping edit would do.
+  const auto to_stderr = [](const std::string& line, bool error) {
+    std::cerr << "plan: " << (error ? "" : "warning: ") << line << '\n';
+  };
+  if (!check_fingerprints(w.mappings, options.mapping, *store, to_stderr)) return kExitError;
   ratelimit::SystemClock clock;
   HubSpotStack hubspot(cfg, store.get(), clock);
   postgres::PgDatabase real_db(cfg.postgres.dsn.value, ops::logger("postgres"));

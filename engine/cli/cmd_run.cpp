@@ -200,6 +200,13 @@ int cmd_run(const GlobalOptions& global, const RunOptions& options) {
   const auto& by_name = w.by_name;
   auto store = open_state(cfg, /*read_only=*/false);
   if (!store) return kExitUnavailable;
+  const auto to_stderr = [](const std::string& line, bool error) {
+    std::cerr << "run: " << (error ? "" : "warning: ") << line << '\n';
+  };
+  if (!check_fingerprints(mappings, options.mapping, *store, to_stderr)) {
+    std::cerr << "run: nothing was synced\n";
+    return kExitError;
+  }
   ratelimit::SystemClock clock;
   HubSpotStack hubspot(cfg, store.get(), clock);
   postgres::PgDatabase db(cfg.postgres.dsn.value, ops::logger("postgres"));

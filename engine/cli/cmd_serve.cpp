@@ -168,6 +168,10 @@ int cmd_serve(const GlobalOptions& global) {
   Signals signals;
   auto store = open_state(cfg, /*read_only=*/false);
   if (!store) return kExitUnavailable;
+  const auto to_stderr = [](const std::string& line, bool error) {
+    std::cerr << "serve: " << (error ? "" : "warning: ") << line << '\n';
+  };
+  if (!check_fingerprints(serving.mappings, "", *store, to_stderr)) return kExitError;
   ratelimit::SystemClock clock;
   HubSpotStack hubspot(cfg, store.get(), clock);
   postgres::PgDatabase db(cfg.postgres.dsn.value, ops::logger("postgres"));
@@ -242,7 +246,7 @@ int cmd_serve(const GlobalOptions& global) {
     signals.attach(nullptr);
     if (signals.stop) break;
     if (signals.reload.exchange(false)) {
-      if (auto next = reload_serving(global, serving, *log)) serving = std::move(*next);
+      if (auto next = reload_serving(global, serving, *store, *log)) serving = std::move(*next);
     }
   }
   server->stop();

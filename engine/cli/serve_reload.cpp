@@ -66,7 +66,8 @@ std::vector<std::string> restart_only_changes(const Config& a, const Config& b) 
   return out;
 }
 
-std::optional<Serving> reload_serving(const GlobalOptions& global, const Serving& running, spdlog::logger& log) {
+std::optional<Serving> reload_serving(const GlobalOptions& global, const Serving& running, state::StateStore& store,
+                                      spdlog::logger& log) {
   auto loaded = config::load_config(global.config_path, config::process_env());
   bool ok = loaded.ok();
   for (const auto& issue : loaded.issues) {
@@ -84,7 +85,8 @@ std::optional<Serving> reload_serving(const GlobalOptions& global, const Serving
       if (error) log.error("{}", line);
       else log.warn("{}", line);
     };
-    ok = load_serving(next.config, next.mappings, report) == kExitOk;
+    ok = load_serving(next.config, next.mappings, report) == kExitOk &&
+         check_fingerprints(next.mappings, "", store, report);
   }
   if (!ok) {
     log.error("reload refused: the findings above are errors; still serving the previous config and mappings");

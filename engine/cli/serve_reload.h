@@ -10,6 +10,7 @@
 #include "engine/cli/mappings.h"
 #include "engine/config/config.h"
 #include "engine/mapping/mapping.h"
+#include "engine/state/state_store.h"
 
 namespace hubsync::cli {
 
@@ -26,12 +27,14 @@ struct Serving {
 };
 
 /// SIGHUP: reads the config file and the mapping files again and validates
-/// both. Every finding is logged with its file:line:col (errors at error
-/// level). Any error: nullopt, and the caller keeps what it runs. Valid: what
+/// both, and checks the mappings' fingerprints against `store`
+/// (check_fingerprints). Every finding is logged with its file:line:col
+/// (errors at error level). Any error: nullopt, and the caller keeps what it runs. Valid: what
 /// to run now; keys that only a restart applies (connections, credentials,
 /// the listen address, the state file, the rate tier) keep their running
 /// values and are named in a warning, never with their values.
-std::optional<Serving> reload_serving(const GlobalOptions& global, const Serving& running, spdlog::logger& log);
+std::optional<Serving> reload_serving(const GlobalOptions& global, const Serving& running, state::StateStore& store,
+                                      spdlog::logger& log);
 
 /// The `section.key`s whose values differ between `a` and `b` and that only a
 /// restart of `serve` applies.

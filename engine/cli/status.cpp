@@ -9,6 +9,7 @@
 
 #include "engine/model/record.h"
 #include "engine/model/value.h"
+#include "engine/pipeline/fingerprint.h"
 
 namespace hubsync::cli {
 
@@ -52,7 +53,9 @@ void collect_state(const mapping::Mapping& m, state::StateStore& store, const st
   }
   if (auto c = store.list_conflicts(m.name, 1'000'000); c.ok())
     out.conflicts_24h = std::count_if(c->begin(), c->end(), [&](const auto& r) { return r.decided_at_ms >= now - kDayMs; });
-  if (auto cps = store.list_checkpoints(m.name); cps.ok()) out.checkpoints = std::move(*cps);
+  if (auto cps = store.list_checkpoints(m.name); cps.ok())
+    for (auto& c : *cps)
+      if (!pipeline::is_fingerprint_checkpoint(c.cursor_name)) out.checkpoints.push_back(std::move(c));
 }
 
 }  // namespace

@@ -304,6 +304,15 @@ Result<bool> SqliteStateStore::remove_synced(const std::string& mapping,
   return db_->changes() > 0;
 }
 
+Result<std::int64_t> SqliteStateStore::forget_field(const std::string& mapping, const std::string& field) {
+  std::lock_guard lock(mu_);
+  if (auto w = check_writable(); !w) return std::move(w).error();
+  auto q = db_->prepare("DELETE FROM synced WHERE mapping = ? AND field = ?");
+  if (!q) return std::move(q).error();
+  if (auto s = q->bind(mapping, field).run(); !s) return std::move(s).error();
+  return static_cast<std::int64_t>(db_->changes());
+}
+
 Status SqliteStateStore::commit_batch(const BatchCommit& batch) {
   std::lock_guard lock(mu_);
   return durable_txn([&]() -> Status {

@@ -114,6 +114,7 @@ class SqliteStateStore final : public StateStore {
   Status put_synced(const std::string& mapping, const std::string& pg_key,
                     const SyncedFields& fields) override;
   Result<bool> remove_synced(const std::string& mapping, const std::string& pg_key) override;
+  Result<std::int64_t> forget_field(const std::string& mapping, const std::string& field) override;
   Status commit_batch(const BatchCommit& batch) override;
   Status record_intents(const std::string& mapping,
                         const std::vector<WriteIntent>& intents) override;

@@ -379,6 +379,10 @@ class StateStore {
                             const SyncedFields& fields) = 0;
   /// Removes every base field of the row; true if there were any.
   virtual Result<bool> remove_synced(const std::string& mapping, const std::string& pg_key) = 0;
+  /// Removes the base of `field` from every row of the mapping (the field
+  /// now names other properties: nothing was agreed on them). Returns how
+  /// many rows had one. Idempotent.
+  virtual Result<std::int64_t> forget_field(const std::string& mapping, const std::string& field) = 0;
   /// Applies a whole batch (removals, then links and base values, then
   /// settled intents) in ONE transaction, synced to disk: all or nothing. A
   /// link conflict fails the whole batch with `conflict` (callers resolve

@@ -1,0 +1,63 @@
+#include "engine/pipeline/fingerprint.h"
+
+namespace hubsync::pipeline {
+
+namespace {
+
+constexpr const char* kPrefix = "fingerprint ";
+constexpr const char* kLinks = "fingerprint links";
+
+std::string field_cursor(const std::string& field_id) { return kPrefix + std::string("field ") + field_id; }
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+// What the links name: rows of a table by key, objects of a type.
+std::string links_of(const mapping::Mapping& m) {
+  return m.table.display() + " (" + joined(m.key) + ") <-> " + m.object.path();
+}
+
+model::Status check_links(const mapping::Mapping& m, state::StateStore& state) {
+  auto stored = state.get_checkpoint(m.name, kLinks);
+  if (!stored.ok()) return std::move(stored).error();
+  const std::string now = links_of(m);
+  if (*stored && (*stored)->value != now) {
+    auto links = state.count_links(m.name);
+    if (!links.ok()) return std::move(links).error();
+    if (*links > 0)
+      return model::make_error(
+          model::ErrorKind::fatal,
+          "mapping " + m.name + ": its " + std::to_string(*links) + " links were made for " + (*stored)->value +
+              ", and it now says " + now + ": the links name rows by key value and objects by id, so they " +
+              "would name other rows or objects. Put postgres.table, postgres.key and hubspot.object back; " +
+              "to sync it this new way, give the mapping a new name once its changes are pushed (its rows " +
+              "then link again by match value)");
+  }
+  return state.set_checkpoint(m.name, kLinks, now);
+}
+
+}  // namespace
+
+bool is_fingerprint_checkpoint(const std::string& cursor_name) { return cursor_name.rfind(kPrefix, 0) == 0; }
+
+model::Result<FingerprintCheck> check_fingerprint(const mapping::Mapping& m, state::StateStore& state) {
+  if (auto st = check_links(m, state); !st.ok()) return std::move(st).error();
+  FingerprintCheck out;
+  for (const auto& f : m.fields) {
+    auto stored = state.get_checkpoint(m.name, field_cursor(f.id));
+    if (!stored.ok()) return std::move(stored).error();
+    const std::string now = joined(f.properties);
+    if (*stored && (*stored)->value == now) continue;
+    if (*stored) {
+      if (auto n = state.forget_field(m.name, f.id); !n.ok()) return std::move(n).error();
+      out.forgotten.push_back(f.id + ": " + (*stored)->value + " -> " + now);
+    }
+    if (auto st = state.set_checkpoint(m.name, field_cursor(f.id), now); !st.ok()) return std::move(st).error();
+  }
+  return out;
+}
+
+}  // namespace hubsync::pipeline

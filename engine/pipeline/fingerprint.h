@@ -1,0 +1,39 @@
+#pragma once
+
+// What a mapping's links and merge bases in the state store were made with,
+// kept beside them as checkpoints, so that a mapping edited since does not
+// read them as if nothing had changed.
+#include <string>
+#include <vector>
+
+#include "engine/mapping/mapping.h"
+#include "engine/model/result.h"
+#include "engine/state/state_store.h"
+
+namespace hubsync::pipeline {
+
+/// What checking a mapping's fingerprint did.
+struct FingerprintCheck {
+  /// Fields whose HubSpot properties changed since their bases were stored
+  /// ("first_name: jobtitle -> company"); their bases are forgotten.
+  std::vector<std::string> forgotten;
+};
+
+/// Called before a mapping syncs (run, serve at start and on reload, plan).
+/// Its links name rows by key values of a table and objects of a type: if
+/// the table, the key columns or the object type changed while links
+/// exist, the links would name other rows or objects, so this fails with
+/// `fatal` naming both versions and nothing is changed. A field whose
+/// properties changed has its bases forgotten (state::StateStore::
+/// forget_field): each row's next merge of it is a first link (a value on
+/// one side fills the other; different values are a conflict), where the
+/// old base, taken for the new property's, read an empty property as a
+/// change that cleared the column. Then the current fingerprint is stored.
+/// A mapping seen for the first time (or a state store from before
+/// fingerprints) just records it. Errors: the store's.
+model::Result<FingerprintCheck> check_fingerprint(const mapping::Mapping& m, state::StateStore& state);
+
+/// The checkpoint names the fingerprint uses (status leaves them out).
+bool is_fingerprint_checkpoint(const std::string& cursor_name);
+
+}  // namespace hubsync::pipeline

@@ -1,0 +1,102 @@
+// An operator edits a mapping between runs. The state store's links and
+// merge bases were made with the old one: a field pointed at another
+// property starts afresh (its old base read an empty new property as a
+// change that cleared the column, in every row the association pass
+// reached), and a changed key, table or object type stops the run (the
+// links would name other rows).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "tests/integration/push/push_harness.h"
+#include "tests/support/process.h"
+
+namespace hubsync::test {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+constexpr const char* kPeopleSql =
+    "CREATE TABLE people (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, title text, ext_no int UNIQUE);"
+    "INSERT INTO people (email, title, ext_no) VALUES ('a@x.io', 'CTO', 2), ('b@x.io', 'CEO', 1)";
+
+std::string people(const std::string& key, const std::string& title_property) {
+  return "name: people\npostgres: {table: public.people, key: " + key + "}\n"
+         "hubspot: {object: contacts, match: email}\nconflict: newest\nfields:\n"
+         "  - {column: email, property: email}\n  - {column: title, property: " + title_property + "}\n";
+}
+
+struct Cli {
+  std::unique_ptr<PushHarness> h;
+  fs::path config;
+  CommandOutput run(const std::string& args) {
+    return run_command("'" HUBSYNC_BIN "' --config '" + config.string() + "' " + args + " 2>&1");
+  }
+  void write_mapping(const std::string& yaml) { std::ofstream(h->dir / "mappings" / "people.yaml") << yaml; }
+};
+
+Cli synced_cli(const std::string& server) {
+  Cli c{quick_harness(server, kPeopleSql, {people("id", "jobtitle")}), {}};
+  fs::create_directories(c.h->dir / "mappings");
+  c.write_mapping(people("id", "jobtitle"));
+  c.config = c.h->dir / "hubsync.yaml";
+  std::ofstream(c.config) << c.h->config_yaml() << "pull: {association_pass_every_s: 0}\n";
+  EXPECT_EQ(c.run("migrate").code, 0);
+  EXPECT_EQ(c.run("run --once").code, 0);
+  return c;
+}
+
+std::string title(PushHarness& h, const std::string& email) {
+  return h.db.scalar("SELECT coalesce(title, '<null>') FROM people WHERE email = '" + email + "'");
+}
+
+TEST(MappingEdits, AFieldPointedAtAnotherPropertyStartsAfreshInsteadOfClearingTheColumn) {
+  HUBSYNC_REQUIRE_PG(server);
+  Cli c = synced_cli(server);
+  auto live = c.h->live_by("contacts", "email");
+  ASSERT_EQ(live.at("a@x.io").props.at("jobtitle"), "CTO");
+  c.h->sim.ui_edit("contacts", live.at("b@x.io").id, {{"company", "Bee Corp"}});
+
+  c.write_mapping(people("id", "company"));  // title now maps `company`, empty on a's contact
+  auto run = c.run("run --once");
+  EXPECT_EQ(run.code, 0) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("field title: jobtitle -> company since the last sync"));
+  // a: the old base ('CTO') took the empty `company` for a cleared title.
+  // As a first link, the row's value fills the empty property instead.
+  EXPECT_EQ(title(*c.h, "a@x.io"), "CTO");
+  live = c.h->live_by("contacts", "email");
+  EXPECT_EQ(live.at("a@x.io").props["company"], "CTO");
+  // b: both hold a value and never agreed: a conflict its rule decides
+  // (newest: HubSpot's time is known, the row's is not), and recorded.
+  EXPECT_EQ(title(*c.h, "b@x.io"), "Bee Corp");
+  EXPECT_THAT(c.run("conflicts list").out, HasSubstr("field=title"));
+  // Once: the next run forgets nothing.
+  auto again = c.run("run --once");
+  EXPECT_EQ(again.code, 0);
+  EXPECT_THAT(again.out, ::testing::Not(HasSubstr("since the last sync")));
+}
+
+TEST(MappingEdits, AChangedKeyStopsTheRunBeforeItTouchesAnything) {
+  HUBSYNC_REQUIRE_PG(server);
+  Cli c = synced_cli(server);
+  c.h->db.exec("UPDATE people SET title = 'Chief' WHERE email = 'a@x.io'");
+  c.write_mapping(people("ext_no", "jobtitle"));  // same numbers, other rows: id 1 is ext_no 2
+  ASSERT_EQ(c.run("migrate").code, 0);
+  auto run = c.run("run --once");
+  EXPECT_EQ(run.code, 1);
+  EXPECT_THAT(run.out, HasSubstr("links were made for public.people (id) <-> contacts"));
+  EXPECT_THAT(run.out, HasSubstr("now says public.people (ext_no) <-> contacts"));
+  EXPECT_THAT(run.out, HasSubstr("nothing was synced"));
+  EXPECT_EQ(c.h->live_by("contacts", "email").at("a@x.io").props.at("jobtitle"), "CTO");
+  // Put back, the run goes on as before, with the edit made meanwhile.
+  c.write_mapping(people("id", "jobtitle"));
+  ASSERT_EQ(c.run("migrate").code, 0);
+  EXPECT_EQ(c.run("run --once").code, 0);
+  EXPECT_EQ(c.h->live_by("contacts", "email").at("a@x.io").props.at("jobtitle"), "Chief");
+}
+
+}  // namespace
+}  // namespace hubsync::test
