@@ -132,6 +132,11 @@ void Service::failed(const std::string& what, const model::Error& e) {
   if (e.http_status > 0 || e.kind == model::ErrorKind::rate_limited) stats_.hubspot_ok = false;
 }
 
+void Service::hubspot_failed(const std::string& what, const model::Error& e) {
+  failed(what, e);
+  stats_.hubspot_ok = false;  // HubSpot's own failure, whatever it was (a refused connection has no status)
+}
+
 Service::Hold Service::hold(const mapping::Mapping& m) {
   auto st = db_.lock_mapping(m.name);
   if (st.ok()) {
@@ -178,7 +183,7 @@ void Service::pull_events(const mapping::Mapping& m, const std::vector<std::stri
     }
     stats_.add(m.name, *r);
     if (r->unreachable) {
-      failed("mapping " + m.name + ": pulling webhook events", *r->unreachable);
+      hubspot_failed("mapping " + m.name + ": pulling webhook events", *r->unreachable);
       passed(m.name, state::Direction::to_postgres, &*r->unreachable);
       ok = false;
       return;

@@ -191,6 +191,9 @@ class Service {
   bool push_due(ratelimit::Clock::Duration now);
   void idle();
   void failed(const std::string& what, const model::Error& e);
+  /// failed(), for an error HubSpot caused (a pass it left undone): HubSpot
+  /// is down for /readyz and hubsync_up_hubspot until a call succeeds again.
+  void hubspot_failed(const std::string& what, const model::Error& e);
   /// Records how a pass of `mapping` in direction `d` ended (`e` null: it
   /// succeeded) in the state store, for `hubsync status` and the health page.
   void passed(const std::string& mapping, state::Direction d, const model::Error* e);

@@ -32,15 +32,18 @@ bool Service::push(const std::set<std::string>& names, bool all) {
     stats_.rows_pushed += r->pushed();
     stats_.add(m->name, *r);
     if (r->unreachable) {
-      failed("mapping " + m->name + ": push", *r->unreachable);
+      hubspot_failed("mapping " + m->name + ": push", *r->unreachable);
       passed(m->name, state::Direction::to_hubspot, &*r->unreachable);
       ok = false;
       continue;
     }
     passed(m->name, state::Direction::to_hubspot, nullptr);
-    stats_.hubspot_ok = true;
     stats_.postgres_ok = true;
-    stats_.last_ok_ms = clock_.wall_ms();
+    // A push with nothing to send did not ask HubSpot: it says nothing of it.
+    if (r->pushed() > 0) {
+      stats_.hubspot_ok = true;
+      stats_.last_ok_ms = clock_.wall_ms();
+    }
     if (r->pushed() > 0) log_->info("mapping {}: pushed {}", m->name, r->pushed());
   }
   return ok;
@@ -69,7 +72,7 @@ bool Service::sweep(std::int64_t overlap_ms, const char* what) {
       continue;
     }
     if (r->unreachable) {
-      failed("mapping " + m->name + ": " + what, *r->unreachable);
+      hubspot_failed("mapping " + m->name + ": " + what, *r->unreachable);
       passed(m->name, state::Direction::to_postgres, &*r->unreachable);
       ok = false;
       continue;

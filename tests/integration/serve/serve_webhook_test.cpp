@@ -327,6 +327,47 @@ TEST_F(ServeWebhooks, MetricsParseAndReadinessFollowsPostgres) {
   EXPECT_TRUE(eventually([&] { return http_get(port_, "/readyz").first == 200; }, 15s)) << log_tail(log_);
 }
 
+// HubSpot refuses every connection (no HTTP status at all): a push that
+// gives up marks it down for /readyz and hubsync_up_hubspot, and pushes
+// with nothing to send (no call made) neither mark it up again nor move
+// the last success. Both did: readiness said 200 and the alert on the last
+// success never fired while HubSpot was gone.
+TEST_F(ServeWebhooks, ReadinessAndTheLastSuccessFollowHubSpotGoingAway) {
+  std::string yaml;
+  {
+    std::ifstream in(config_);
+    std::stringstream all;
+    all << in.rdbuf();
+    yaml = all.str();
+  }
+  yaml.replace(yaml.find("portal_id: 62515"), 16, "portal_id: 62515, retry_for_s: 1");
+  std::ofstream(config_) << yaml;
+  restart();
+  ASSERT_TRUE(eventually([&] { return http_get(port_, "/readyz").first == 200; })) << log_tail(log_);
+  auto metric = [&](const char* name) {
+    return parse_prometheus_text(http_get(port_, "/metrics").second).value(name).value_or(-1);
+  };
+  sim::FaultRule gone;
+  gone.pct_reset = 100;
+  h_->sim.set_faults({gone});
+  h_->db.exec("INSERT INTO people (email, name) VALUES ('down@x.io', 'D')");
+  EXPECT_TRUE(eventually([&] { return http_get(port_, "/readyz").first == 503; }, 30s)) << log_tail(log_);
+  EXPECT_NE(http_get(port_, "/readyz").second.find("hubspot"), std::string::npos);
+  // Metrics are published every 5 s.
+  EXPECT_TRUE(eventually([&] { return metric("hubsync_up_hubspot") == 0.0; }, 10s));
+  const double last = metric("hubsync_last_success_timestamp_seconds");
+  std::this_thread::sleep_for(6s);  // a publication later; pushes with nothing to send came and went
+  EXPECT_EQ(metric("hubsync_last_success_timestamp_seconds"), last);
+  EXPECT_EQ(metric("hubsync_up_hubspot"), 0.0);
+  EXPECT_EQ(http_get(port_, "/readyz").first, 503);
+
+  h_->sim.set_faults({});
+  EXPECT_TRUE(eventually([&] { return http_get(port_, "/readyz").first == 200; }, 30s)) << log_tail(log_);
+  EXPECT_TRUE(eventually([&] { return metric("hubsync_up_hubspot") == 1.0; }, 10s));
+  EXPECT_TRUE(eventually([&] { return metric("hubsync_last_success_timestamp_seconds") > last; }, 10s));
+  EXPECT_EQ(h_->live_by("contacts", "email").count("down@x.io"), 1u);
+}
+
 TEST_F(ServeWebhooks, SigtermInABurstOfEventsLosesAndDoublesNothing) {
   constexpr int kN = 10000;
   std::vector<std::map<std::string, std::string>> rows;
