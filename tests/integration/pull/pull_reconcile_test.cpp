@@ -114,15 +114,6 @@ void edit_both_sides_unsearchable(PushHarness& h) {
   h.db.exec("UPDATE matrix SET f3 = 'pg'");  // newer than HubSpot's f3
 }
 
-std::map<std::string, std::string> conflict_rules(PushHarness& h) {
-  auto recorded = h.store->list_conflicts("matrix", 10);
-  EXPECT_TRUE(recorded.ok());
-  std::map<std::string, std::string> rules;
-  if (recorded.ok())
-    for (const auto& r : *recorded) rules[r.field] += r.rule + ":" + state::to_string(r.winner);
-  return rules;
-}
-
 const std::map<std::string, std::string> kRuled = {
     {"f1", "postgres:postgres"}, {"f2", "hubspot:hubspot"}, {"f3", "newest:postgres"}};
 
@@ -153,7 +144,7 @@ TEST(Reconcile, APushNeverOverwritesAHubSpotEditItHasNotSeenUnlessPostgresWins) 
   ASSERT_TRUE(pulled.ok());
   EXPECT_EQ(pulled->conflicts, 1);  // f2
   EXPECT_EQ(h->db.scalar("SELECT f1 || f2 || f3 || f4 FROM matrix"), "pghspgpg");
-  EXPECT_EQ(conflict_rules(*h), (std::map<std::string, std::string>{{"f2", "hubspot:hubspot"}, {"f3", "newest:postgres"}}));
+  EXPECT_EQ(conflict_rules(*h, "matrix"), (std::map<std::string, std::string>{{"f2", "hubspot:hubspot"}, {"f3", "newest:postgres"}}));
   h->sim.reset_counters();
   EXPECT_EQ(push_ok(*h, "matrix").pushed(), 0);
   EXPECT_EQ(pull_ok(*h, "matrix").updated, 0);
@@ -176,7 +167,7 @@ TEST(Reconcile, APullNeverTrustsASearchVersionOlderThanWhatItWrites) {
   push_ok(*h, "matrix");
   auto c = h->live_by("contacts", "email").at("m@x.io");
   EXPECT_EQ(c.props["m_f1"] + c.props["m_f2"] + c.props["m_f3"] + c.props["m_f4"], "pghspgpg");
-  EXPECT_EQ(conflict_rules(*h), kRuled);
+  EXPECT_EQ(conflict_rules(*h, "matrix"), kRuled);
   // Search still holds the old version: a later pull reads the object again
   // and changes nothing.
   h->sim.reset_counters();
@@ -212,7 +203,7 @@ TEST(Reconcile, ANewRowMatchingAContactThePullHasNotSeenIsMergedNotOverwritten) 
   auto pulled = pull_ok(*h, "matrix");
   EXPECT_EQ(pulled.conflicts, 1);
   EXPECT_EQ(h->db.scalar("SELECT f1 || f2 || f3 FROM matrix"), "pghshs");
-  EXPECT_EQ(conflict_rules(*h), (std::map<std::string, std::string>{{"f2", "hubspot:hubspot"}}));
+  EXPECT_EQ(conflict_rules(*h, "matrix"), (std::map<std::string, std::string>{{"f2", "hubspot:hubspot"}}));
 }
 
 // The read costs nothing where it cannot change the answer: a push of

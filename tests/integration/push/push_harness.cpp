@@ -191,4 +191,13 @@ pipeline::PullStats pull_ok(PushHarness& h, const std::string& mapping) {
   return r.ok() ? *r : pipeline::PullStats{};
 }
 
+std::map<std::string, std::string> conflict_rules(PushHarness& h, const std::string& mapping) {
+  auto recorded = h.store->list_conflicts(mapping, 10);
+  EXPECT_TRUE(recorded.ok());
+  std::map<std::string, std::string> rules;
+  if (recorded.ok())
+    for (const auto& r : *recorded) rules[r.field] += r.rule + ":" + state::to_string(r.winner);
+  return rules;
+}
+
 }  // namespace hubsync::test
