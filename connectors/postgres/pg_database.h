@@ -61,7 +61,7 @@ class PgDatabase final : public pipeline::DatabasePort {
                                                          const std::string& column,
                                                          const std::vector<std::string>& values,
                                                          bool fold_case) override;
-  model::Result<std::map<std::string, std::int64_t>> pending_change_times(
+  model::Result<std::map<std::string, pipeline::ChangeTimes>> pending_change_times(
       const mapping::Mapping& m, const std::vector<model::RecordKey>& keys) override;
   model::Result<std::vector<std::string>> pending_deletes(const mapping::Mapping& m) override;
   model::Result<std::vector<pipeline::RowApplied>> apply_rows(

@@ -367,9 +367,9 @@ Result<std::vector<std::string>> PgDatabase::unindexed_lookups(const std::vector
   return out;
 }
 
-Result<std::map<std::string, std::int64_t>> PgDatabase::pending_change_times(
+Result<std::map<std::string, pipeline::ChangeTimes>> PgDatabase::pending_change_times(
     const mapping::Mapping& m, const std::vector<model::RecordKey>& keys) {
-  std::map<std::string, std::int64_t> out;
+  std::map<std::string, pipeline::ChangeTimes> out;
   if (keys.empty()) return out;
   if (auto caught = catch_up(); !caught.ok()) return std::move(caught).error();
   std::vector<std::string> pks;
@@ -379,17 +379,23 @@ Result<std::map<std::string, std::int64_t>> PgDatabase::pending_change_times(
       obj += std::string(k ? "," : "") + model::json_quote(m.key[k]) + ":" + model::json_quote(key.parts.at(k));
     pks.push_back(obj + "}");
   }
+  // One row per key and column changed (NULL: a change that named none,
+  // read like claim_changes reads it: for every column).
   HUBSYNC_PG_TRY("mapping " + m.name + ": reading pending changes", {
     pqxx::nontransaction tx(conn());
     auto r = tx.exec_params(
         "SELECT (SELECT array_agg(c.pk ->> k ORDER BY o) FROM unnest($3::text[]) WITH ORDINALITY u(k, o)), "
-        "  (extract(epoch from max(c.changed_at)) * 1000)::bigint "
-        "FROM hubsync.changelog c WHERE c.mapping = $1 AND c.pk = ANY($2::jsonb[]) GROUP BY c.pk",
+        "  col, (extract(epoch from max(c.changed_at)) * 1000)::bigint "
+        "FROM hubsync.changelog c CROSS JOIN LATERAL unnest(CASE WHEN cardinality(c.changed_columns) > 0 "
+        "  THEN c.changed_columns ELSE ARRAY[NULL]::text[] END) col "
+        "WHERE c.mapping = $1 AND c.pk = ANY($2::jsonb[]) GROUP BY c.pk, col",
         m.name, array_literal(pks), array_literal(m.key));
     for (const auto& row : r) {
       model::RecordKey k;
       k.parts = text_array(row[0]);
-      out[k.encoded()] = row[1].as<std::int64_t>();
+      std::vector<std::string> changed;
+      if (!row[1].is_null()) changed.push_back(row[1].c_str());
+      out[k.encoded()].add(row[2].as<std::int64_t>(), changed);
     }
     return out;
   })

@@ -10,6 +10,7 @@
 #include "engine/mapping/mapping.h"
 #include "engine/model/record.h"
 #include "engine/model/result.h"
+#include "engine/pipeline/change_times.h"
 
 namespace hubsync::pipeline {
 
@@ -183,9 +184,11 @@ class DatabasePort {
                                                        const std::vector<std::string>& values,
                                                        bool fold_case) = 0;
 
-  /// For each key with changes still in the changelog: the newest change's
-  /// time (ms). Keys without pending changes are absent.
-  virtual model::Result<std::map<std::string, std::int64_t>> pending_change_times(
+  /// For each key with changes still in the changelog: when they were
+  /// captured, the row's newest and per column (changed_columns; a change
+  /// naming none, such as an insert, counts for every column). Keys without
+  /// pending changes are absent. Read-only.
+  virtual model::Result<std::map<std::string, ChangeTimes>> pending_change_times(
       const mapping::Mapping& m, const std::vector<model::RecordKey>& keys) = 0;
 
   /// Keys (encoded) of rows whose deletion the changelog holds, not yet

@@ -74,7 +74,7 @@ class DryRunDatabase final : public DatabasePort {
   model::Result<std::int64_t> prune_archive() override { return 0; }
   model::Result<std::vector<Row>> read_rows_by(const mapping::Mapping& m, const std::string& column,
                                                const std::vector<std::string>& values, bool fold_case) override;
-  model::Result<std::map<std::string, std::int64_t>> pending_change_times(
+  model::Result<std::map<std::string, ChangeTimes>> pending_change_times(
       const mapping::Mapping& m, const std::vector<model::RecordKey>& keys) override {
     return real_.pending_change_times(m, keys);
   }

@@ -103,7 +103,7 @@ Status Puller::apply_hubspot(Batch& b) {
     inputs.push_back(std::move(in));
     state::WriteIntent intent{it.pg_key, it.record.hubspot_id, it.props[m_.match_property], {}, b.now};
     for (const auto& f : it.hs_fields)
-      intent.fields[f] = state::SyncedField{it.pg_compare[f], it.pg_changed_at_ms, 0};
+      intent.fields[f] = state::SyncedField{it.pg_compare[f], it.pg_times.of(m_.field(f)->columns), 0};
     intents.push_back(std::move(intent));
     b.intents.push_back(it.pg_key);
     writing.push_back(&it);
@@ -243,7 +243,7 @@ Status Puller::commit(Batch& b) {
       const bool hs_written = std::find(it.hs_fields.begin(), it.hs_fields.end(), f.id) != it.hs_fields.end();
       if (d.action == reconcile::Action::write_hubspot && !hs_written) continue;
       const std::string hs = hs_after.ok() ? (*hs_after)[f.id] : it.hs_compare[f.id];
-      const std::int64_t at = d.action == reconcile::Action::write_hubspot ? it.pg_changed_at_ms : b.now;
+      const std::int64_t at = d.action == reconcile::Action::write_hubspot ? it.pg_times.of(f.columns) : b.now;
       if (auto base = new_base(d, (*pg_after)[f.id], hs, at, b.now)) rec.fields[f.id] = *base;
     }
     if (!it.insert && it.pg_values.empty() && it.hs_props.empty()) ++b.stats.unchanged;

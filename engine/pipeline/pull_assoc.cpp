@@ -118,7 +118,7 @@ model::Result<std::optional<model::Value>> Puller::decide_foreign_key(
   // HubSpot keeps no time for an association: `newest` has only Postgres's
   // (known or not), and a time that is known, or a tie, goes to Postgres.
   const bool newest = m_.conflict == mapping::ConflictPolicy::newest;
-  auto d = reconcile::decide({base, pg, hs, it.pg_changed_at_ms, 0}, a.direction,
+  auto d = reconcile::decide({base, pg, hs, it.pg_times.of({a.column}), 0}, a.direction,
                              newest ? mapping::ConflictPolicy::postgres : m_.conflict);
   if (d.conflict) {
     d.rule = m_.conflict;

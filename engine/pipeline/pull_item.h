@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/pipeline/change_times.h"
 #include "engine/pipeline/pull.h"
 #include "engine/reconcile/merge.h"
 
@@ -22,7 +23,7 @@ struct Puller::Item {
   bool restore = false;      // the row was soft-deleted: clear the mark
   std::optional<Row> row;
   state::SyncedFields base;
-  std::int64_t pg_changed_at_ms = 0;  // newest pending change of the row; 0: none
+  ChangeTimes pg_times;      // when its pending changes were captured, by column
   std::map<std::string, std::int64_t> hs_times;  // field id -> property time, when read
 
   // Decided.

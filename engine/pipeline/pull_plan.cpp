@@ -152,7 +152,7 @@ Status Puller::read_rows(Batch& b) {
   for (auto& it : b.items) {
     if (it.done || it.pg_key.empty()) continue;
     pg_keys.push_back(it.pg_key);
-    if (auto p = pending->find(it.pg_key); p != pending->end()) it.pg_changed_at_ms = p->second;
+    if (auto p = pending->find(it.pg_key); p != pending->end()) it.pg_times = p->second;
     auto r = rows->find(it.pg_key);
     if (r == rows->end() || r->second.error ||
         (it.linked && (soft_deleted(m_, r->second) || !r->second.in_filter))) {
@@ -199,7 +199,7 @@ Status Puller::plan_fields(Batch& b) {
       }
       fs.pg = it.row ? it.pg_compare[f.id] : std::string();  // a new row has nothing yet
       fs.hs = it.hs_compare[f.id];
-      fs.pg_changed_at_ms = it.pg_changed_at_ms;
+      fs.pg_changed_at_ms = it.pg_times.of(f.columns);
       if (auto t = it.hs_times.find(f.id); t != it.hs_times.end()) fs.hs_changed_at_ms = t->second;
       it.decisions[f.id] = reconcile::decide(fs, f.direction, f.conflict);
     }

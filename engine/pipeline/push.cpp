@@ -127,7 +127,6 @@ Status Pusher::initial_load(PushStats& stats) {
       Item it;
       it.key = r.key;
       it.pg_key = r.key.encoded();
-      it.changed_at_ms = 0;  // when the row last changed is not known
       it.row = std::move(r);
       items.push_back(std::move(it));
     }
@@ -196,7 +195,7 @@ Status Pusher::drain_changelog(PushStats& stats) {
       }
       Item& item = items[it->second];
       item.change_ids.push_back(c.id);
-      item.changed_at_ms = std::max(item.changed_at_ms, c.committed_at_ms);
+      item.times.add(c.committed_at_ms, c.changed_columns);
       item.attempts = std::max(item.attempts, c.attempts);
       item.covered = item.covered && c.id <= covered_up_to_;
     }

@@ -104,7 +104,7 @@ Status Pusher::push_associations(Batch& b) {
       }
       std::optional<std::string> value;
       if (!to_id.empty()) value = to_id;
-      b.records.push_back({it.pg_key, "", {{field, state::SyncedField{value, it.changed_at_ms, b.now}}}});
+      b.records.push_back({it.pg_key, "", {{field, state::SyncedField{value, it.times.of({a.column}), b.now}}}});
     }
   }
   return {};

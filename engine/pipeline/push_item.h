@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/pipeline/change_times.h"
 #include "engine/pipeline/push.h"
 #include "engine/pipeline/sync_helpers.h"
 
@@ -18,7 +19,7 @@ struct Pusher::Item {
   std::string pg_key;
   std::vector<std::int64_t> change_ids;
   std::optional<Row> row;  // nullopt: the row is gone
-  std::int64_t changed_at_ms = 0;
+  ChangeTimes times;       // when its changes were captured, by column (none: the initial load)
   int attempts = 0;        // the most times one of its changes was claimed
   bool covered = false;    // every change predates this pass's initial load
 

@@ -91,8 +91,8 @@ Status Pusher::process_links(std::vector<Item>& items, PushStats& stats) {
         it.outcome = ChangeOutcome::synced;
         ++stats.associations;
         b.records.push_back({it.pg_key, "",
-                             {{kFromId, state::SyncedField{in.from_id, it.changed_at_ms, b.now}},
-                              {kToId, state::SyncedField{in.to_id, it.changed_at_ms, b.now}}}});
+                             {{kFromId, state::SyncedField{in.from_id, it.times.newest, b.now}},
+                              {kToId, state::SyncedField{in.to_id, it.times.newest, b.now}}}});
       } else if (o.error->retryable()) {
         it.retry_later = true;
         it.retry_delay_ms = opt_.transient_retry_ms;

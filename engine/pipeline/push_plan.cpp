@@ -114,7 +114,7 @@ bool Pusher::choose_fields(Batch& b, Write& w, const state::SyncedFields* base) 
       if (auto bf = base->find(f.id); bf != base->end()) fs.base = bf->second.value.value_or("");
     }
     fs.pg = w.compare[f.id];
-    fs.pg_changed_at_ms = it.changed_at_ms;
+    fs.pg_changed_at_ms = it.times.of(f.columns);
     auto d = reconcile::decide(fs, f.direction, f.conflict);
     if (d.action != reconcile::Action::write_hubspot) continue;
     w.sent_fields.push_back(f.id);

@@ -32,7 +32,7 @@ Status Pusher::record_intents(Batch& b, const std::vector<Write*>& writes) {
     Item& it = b.items[w->item];
     state::WriteIntent in{it.pg_key, it.hubspot_id, w->match_value, {}, b.now};
     for (const auto& f : w->sent_fields)
-      in.fields[f] = state::SyncedField{w->compare[f], it.changed_at_ms, 0};
+      in.fields[f] = state::SyncedField{w->compare[f], it.times.of(m_.field(f)->columns), 0};
     intents.push_back(std::move(in));
     it.intent = true;
   }
@@ -234,7 +234,7 @@ void Pusher::record_success(Batch& b, Write& w, const WriteOutcome& o) {
   for (const auto& [k, v] : o.stored)
     if (stored.count(k)) stored[k] = v;
   for (const auto& f : w.sent_fields) {
-    state::SyncedField base{w.compare[f], it.changed_at_ms, b.now};
+    state::SyncedField base{w.compare[f], it.times.of(m_.field(f)->columns), b.now};
     if (auto hs = m_.field(f)->compare_from_hubspot(stored); hs.ok() && *hs != w.compare[f])
       base.hs_value = *hs;
     rec.fields[f] = std::move(base);
