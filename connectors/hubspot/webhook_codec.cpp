@@ -38,7 +38,7 @@ model::Error field_error(std::size_t index, const char* what) {
 
 }  // namespace
 
-model::Result<webhook::DecodedBatch> decode_webhook_events(std::string_view body) {
+model::Result<webhook::DecodedBatch> decode_webhook_events(std::string_view body, std::int64_t portal_id) {
   try {
     rapidjson::Document doc;
     try {
@@ -78,6 +78,13 @@ model::Result<webhook::DecodedBatch> decode_webhook_events(std::string_view body
         object_type = std::move(t);
       }
 
+      if (portal_id != 0) {
+        const std::int64_t from = json::get_int(ev, "portalId", 0);
+        if (from != portal_id) {
+          out.other_portals.push_back(from);
+          continue;
+        }
+      }
       if (own_write(ev)) {
         ++out.own_writes;
         continue;

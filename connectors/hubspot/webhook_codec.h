@@ -4,6 +4,7 @@
 // receiver's EventDecoder port (engine/webhook/event_decoder.h). It lives
 // here because it parses JSON, and connectors/hubspot holds the project's
 // one RapidJSON wrapper (json.h); the engine never includes a connector.
+#include <cstdint>
 #include <string_view>
 
 #include "engine/model/result.h"
@@ -29,7 +30,9 @@ namespace hubsync::hubspot {
 ///   `sourceId`, `attemptNumber`...
 /// An event whose `changeSource` is INTEGRATION and whose `sourceId` is the
 /// event's own `appId` records a write of the receiving app (hubsync): it is
-/// counted in own_writes and not decoded.
+/// counted in own_writes and not decoded. With `portal_id` non-zero, a
+/// handled event whose `portalId` is another (or absent) is listed in
+/// other_portals and not decoded.
 /// Handled kinds: creation, deletion, propertyChange, merge, restore,
 /// associationChange, privacyDeletion. Other subscription types
 /// (conversation.*, line_item.*, product.*, unknown kinds) are listed in
@@ -38,6 +41,6 @@ namespace hubsync::hubspot {
 /// array; an element is not an object; a handled event lacks eventId,
 /// subscriptionType, an object id, or (object.*) objectTypeId. Messages name
 /// the element index and the field, never a value. Thread-safe; never throws.
-model::Result<webhook::DecodedBatch> decode_webhook_events(std::string_view body);
+model::Result<webhook::DecodedBatch> decode_webhook_events(std::string_view body, std::int64_t portal_id = 0);
 
 }  // namespace hubsync::hubspot

@@ -45,7 +45,7 @@ Endpoint::Endpoint(EndpointOptions options, Executor& executor, state::StateStor
   if (!opt_.log) opt_.log = ops::logger("actions");
   requests_ = &metrics.counter("hubsync_action_requests_total",
                                "Workflow action requests, by action and outcome (answered, replayed, blocked, "
-                               "forged, bad_request, unavailable).",
+                               "forged, bad_request, other_portal, unavailable).",
                                {"action", "outcome"});
 }
 
@@ -94,6 +94,9 @@ webhook::Response Endpoint::handle(const webhook::Request& request) {
   if (!action) return refuse(head, 400, "bad_request", "no action named '" + name + "' is declared");
   auto req = opt_.decoder(request.body);
   if (!req) return refuse(head, 400, "bad_request", req.error().message);
+  if (opt_.portal_id != 0 && req->portal_id != opt_.portal_id)
+    return refuse(head, 403, "other_portal",
+                  fmt::format("the call is from portal {}, not hubspot.portal_id {}", req->portal_id, opt_.portal_id));
   const std::string want = object_type_of(action->mapping->object);
   if (req->object_type != want && req->object_type != action->mapping->object.object_type_id)
     return refuse(head, 400, "bad_request", "action " + name + " takes " + want + " records, not " + req->object_type);

@@ -29,6 +29,10 @@ struct EndpointOptions {
   webhook::SecretProvider secrets;         ///< the app's client secret(s)
   std::int64_t max_skew_ms = 300000;       ///< v3 timestamps
   std::chrono::milliseconds answer_within{3000};
+  /// hubspot.portal_id: a call whose origin.portalId is another portal's is
+  /// refused (every portal that installs the app sends calls signed with the
+  /// same secret); 0: calls from any portal run.
+  std::int64_t portal_id = 0;
   RequestDecoder decoder;
   AnswerEncoder encoder;
   const ratelimit::Clock* clock = nullptr;  ///< nullptr: the system clock
@@ -44,10 +48,11 @@ class Endpoint {
   /// Handles one whole request on an io thread (thread-safe; blocks up to
   /// answer_within): 401 for a missing, forged, v1 or stale signature; 400
   /// for an unknown action, a body that is not an execution request, or an
-  /// object type the action's mapping does not sync; 503 when the state
+  /// object type the action's mapping does not sync; 403 for a call from
+  /// another portal than `portal_id` (when set); 503 when the state
   /// store or the run failed in a way HubSpot's retry can cure; else 200
   /// with {"outputFields": {...}}. Nothing is written before the signature
-  /// is verified.
+  /// is verified, nor anything read, written or stored for a refused call.
   webhook::Response handle(const webhook::Request& request);
 
  private:

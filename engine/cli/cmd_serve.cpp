@@ -123,6 +123,9 @@ std::unique_ptr<webhook::Server> start_endpoint(const config::Config& cfg, state
     o.secrets = [unknowable] { return std::vector<std::string>{unknowable}; };
     o.webhooks_on = false;
   }
+  if (cfg.hubspot.portal_id == 0 && (o.webhooks_on || any_actions))
+    ops::logger("serve")->warn("hubspot.portal_id is not set: webhooks and workflow action calls from any portal "
+                               "that installed the app (all signed with the same client secret) are accepted");
   o.decoder = hubspot::decode_webhook_events;
   o.store = &store;
   o.metrics = &registry;

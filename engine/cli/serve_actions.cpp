@@ -57,6 +57,7 @@ void ServeActions::attach(const std::vector<mapping::Mapping>& mappings, service
   eo.secrets = [secret] { return secret.empty() ? std::vector<std::string>{} : std::vector<std::string>{secret}; };
   eo.max_skew_ms = cfg_.webhook.max_skew_ms;
   eo.answer_within = std::chrono::milliseconds(cfg_.actions.answer_within_ms);
+  eo.portal_id = cfg_.hubspot.portal_id;
   eo.decoder = hubspot::decode_action_request;
   eo.encoder = hubspot::encode_action_answer;
   eo.log = log;

@@ -6,6 +6,7 @@
 // composition root injects it; engine/ never includes a connector.
 // Header-only: plain types and a std::function.
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -31,13 +32,20 @@ struct DecodedBatch {
   /// state already holds what it wrote; any other change to the object comes
   /// as an event of its own (and the sweep repairs a lost one).
   std::size_t own_writes = 0;
+  /// The `portalId` (0 when absent) of each event dropped because it came
+  /// from another portal than the one the decoder was asked for: not
+  /// decoded, not stored, in body order.
+  std::vector<std::int64_t> other_portals;
 };
 
 /// Decodes a webhook body. Error kind `invalid_record` when the body is not
 /// a JSON array of event objects, or an event lacks what every event must
 /// carry (eventId, subscriptionType, an object id; objectTypeId for
-/// `object.*`): the message says what, never quoting values. Must be
-/// thread-safe and must not throw.
-using EventDecoder = std::function<model::Result<DecodedBatch>(std::string_view body)>;
+/// `object.*`): the message says what, never quoting values. `portal_id`
+/// non-zero: an event whose `portalId` differs (or is missing) is listed in
+/// other_portals instead of decoded (an app's webhooks from every portal
+/// that installed it are signed with the same secret); 0: any portal. Must
+/// be thread-safe and must not throw.
+using EventDecoder = std::function<model::Result<DecodedBatch>(std::string_view body, std::int64_t portal_id)>;
 
 }  // namespace hubsync::webhook

@@ -77,6 +77,11 @@ Receiver::Receiver(ReceiverOptions options, ops::Registry& metrics) : opt_(std::
               .counter("hubsync_webhook_events_own_total",
                        "Events of hubsync's own writes (acknowledged, not stored: its state has them).")
               .get();
+  other_portal_ = &metrics
+                       .counter("hubsync_webhook_events_other_portal_total",
+                                "Events of another HubSpot portal than hubspot.portal_id (acknowledged, "
+                                "not stored).")
+                       .get();
   ignored_ = &metrics
                   .counter("hubsync_webhook_events_ignored_total",
                            "Events of subscription types hubsync does not handle (acknowledged, "
@@ -150,7 +155,7 @@ Response Receiver::handle(const Request& request) {
   if (v.verdict != Verdict::valid) return reject(head, bytes, Outcome::bad_signature, 401, v.reason);
 
   // 2. Decode.
-  auto decoded = opt_.decoder(request.body);
+  auto decoded = opt_.decoder(request.body, opt_.portal_id);
   if (!decoded) return reject(head, bytes, Outcome::malformed, 400, decoded.error().message);
   if (decoded->total > opt_.max_events) {
     return reject(head, bytes, Outcome::too_many_events, 400,
@@ -174,13 +179,21 @@ Response Receiver::handle(const Request& request) {
   stored_duplicate_->inc(duplicates);
   ignored_->inc(decoded->ignored_types.size());
   own_->inc(decoded->own_writes);
+  other_portal_->inc(decoded->other_portals.size());
+  // Signed with the app's secret, which every portal that installed the app
+  // shares: another portal's events are answered (HubSpot would retry them)
+  // but never reach the inbox.
+  if (!decoded->other_portals.empty())
+    opt_.log->warn("webhook events of another portal dropped n={} portal={} expected_portal={} remote={}",
+                   decoded->other_portals.size(), decoded->other_portals.front(), opt_.portal_id, head.remote);
   requests_[static_cast<std::size_t>(Outcome::accepted)]->inc();
   const double took =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - head.received_at).count();
   ack_latency_->observe(took);
-  opt_.log->info("webhook accepted signature={} events={} new={} duplicate={} own={} ignored={} took_ms={}",
-                 v.version, decoded->total, added, duplicates, decoded->own_writes, decoded->ignored_types.size(),
-                 static_cast<std::int64_t>(took * 1000));
+  opt_.log->info(
+      "webhook accepted signature={} events={} new={} duplicate={} own={} ignored={} other_portal={} took_ms={}",
+      v.version, decoded->total, added, duplicates, decoded->own_writes, decoded->ignored_types.size(),
+      decoded->other_portals.size(), static_cast<std::int64_t>(took * 1000));
   for (const auto& t : decoded->ignored_types)
     opt_.log->debug("webhook event ignored subscription_type={}", t);
 

@@ -55,6 +55,9 @@ struct ReceiverOptions {
   bool accept_v1_v2 = false;
   std::int64_t max_skew_ms = 300000;
   std::size_t max_events = 100;
+  /// hubspot.portal_id: events of any other portal are dropped (counted,
+  /// not stored, still answered 200); 0: events of every portal are stored.
+  std::int64_t portal_id = 0;
   EventDecoder decoder;
   state::StateStore* store = nullptr;  ///< must outlive the receiver
   /// Wall time for the timestamp window; nullptr: the system clock. Must
@@ -71,7 +74,8 @@ struct ReceiverOptions {
 /// body. Also counts `hubsync_webhook_events_received_total`,
 /// `hubsync_webhook_events_stored_total{result=new|duplicate}`,
 /// `hubsync_webhook_events_ignored_total`, `hubsync_webhook_events_own_total`
-/// (hubsync's own writes, not stored) and the histogram
+/// (hubsync's own writes, not stored), `hubsync_webhook_events_other_portal_total`
+/// (events of another portal than `portal_id`, not stored) and the histogram
 /// `hubsync_webhook_ack_latency_seconds` (header received to 200 ready).
 /// Thread-safe.
 class Receiver {
@@ -109,6 +113,7 @@ class Receiver {
   ops::Counter* stored_duplicate_;
   ops::Counter* ignored_;
   ops::Counter* own_;
+  ops::Counter* other_portal_;
   ops::Histogram* ack_latency_;
 };
 

@@ -80,6 +80,7 @@ ServerOptions options_from_config(const config::Config& c) {
   o.max_skew_ms = w.max_skew_ms;
   o.max_body_bytes = static_cast<std::size_t>(w.max_body_bytes);
   o.max_events = static_cast<std::size_t>(w.max_events);
+  o.portal_id = c.hubspot.portal_id;
   o.max_connections = static_cast<std::size_t>(w.max_connections);
   o.header_timeout = std::chrono::milliseconds(w.header_timeout_ms);
   o.body_timeout = std::chrono::milliseconds(w.body_timeout_ms);
@@ -266,6 +267,7 @@ model::Result<std::unique_ptr<Server>> Server::create(ServerOptions o) {
   ro.accept_v1_v2 = o.accept_v1_v2;
   ro.max_skew_ms = o.max_skew_ms;
   ro.max_events = o.max_events;
+  ro.portal_id = o.portal_id;
   ro.decoder = o.decoder;
   ro.store = o.store;
   ro.clock = o.clock;

@@ -51,6 +51,8 @@ struct ServerOptions {
   std::int64_t max_skew_ms = 300000;
   std::size_t max_body_bytes = 1024 * 1024;
   std::size_t max_events = 100;
+  /// hubspot.portal_id: events of other portals are dropped (ReceiverOptions).
+  std::int64_t portal_id = 0;
   std::size_t max_connections = 64;
   std::chrono::milliseconds header_timeout{5000};
   std::chrono::milliseconds body_timeout{5000};
@@ -84,7 +86,8 @@ struct ServerOptions {
 
 /// ServerOptions from the configuration's `webhook` section: listen, path,
 /// public_url, the secret (webhook.client_secret, else
-/// hubspot.client_secret), accept_v1_v2, max_skew_ms, limits and timeouts.
+/// hubspot.client_secret), accept_v1_v2, max_skew_ms, limits and timeouts,
+/// and hubspot.portal_id.
 /// The caller still sets decoder, store, readiness and metrics.
 ServerOptions options_from_config(const config::Config& config);
 

@@ -233,6 +233,58 @@ TEST_F(ServeActions, AForgedOrStaleRequestRunsNothing) {
   (void)ids;
 }
 
+TEST_F(ServeActions, ACallOrWebhookFromAnotherPortalIsRefusedAndTouchesNothing) {
+  apply_actions();
+  const auto contact = linked_person("hal@example.com", "Hal", "lead");
+  const auto updates = pg("SELECT count(*) FROM people_updates");
+  const std::string base = "http://127.0.0.1:" + std::to_string(listen_port_);
+  // Signed with the app's secret, as HubSpot signs every portal's calls.
+  const auto call = [&](const std::string& action, const std::string& inputs) {
+    const std::string path = "/hubspot/actions/" + action;
+    const std::string body = R"({"callbackId":"ap-77777-)" + action + R"(","origin":{"portalId":77777},)"
+                             R"("object":{"objectId":)" + contact + R"(,"objectType":"CONTACT"},"inputFields":)" +
+                             inputs + "}";
+    return http_post(listen_port_, path, body,
+                     "X-HubSpot-Signature: " + webhook::sign_v2(sim::kOAuthClientSecret, "POST", base + path, body) +
+                         "\r\nX-HubSpot-Signature-Version: v2\r\n");
+  };
+  const auto write = call("people_set_stage", R"({"lifecyclestage":"customer"})");
+  EXPECT_EQ(write.first, 403) << write.second;
+  EXPECT_NE(write.second.find("portal 77777, not hubspot.portal_id 62515"), std::string::npos) << write.second;
+  const auto lookup = call("people_lookup", "{}");
+  EXPECT_EQ(lookup.first, 403) << lookup.second;
+  EXPECT_EQ(lookup.second.find("Hal"), std::string::npos) << lookup.second;
+  EXPECT_EQ(pg("SELECT stage FROM people WHERE email = 'hal@example.com'"), "lead");
+  EXPECT_EQ(pg("SELECT count(*) FROM people_updates"), updates);
+  const auto status = hubsync("status --offline --json").out;
+  EXPECT_NE(status.find(R"("executions_24h":0)"), std::string::npos) << status;
+  // A webhook event of another portal is acknowledged, never stored.
+  const std::string event = R"([{"eventId":424242,"subscriptionId":5,"portalId":99999,"appId":1001,)"
+                            R"("occurredAt":1700000000000,"subscriptionType":"contact.propertyChange",)"
+                            R"("attemptNumber":0,"objectId":)" + contact +
+                            R"(,"propertyName":"firstname","propertyValue":"Mallory","changeSource":"CRM_UI"}])";
+  const std::string ts = std::to_string(ratelimit::SystemClock().wall_ms());
+  const auto hook = http_post(listen_port_, "/webhooks/hubspot", event,
+                              "X-HubSpot-Signature-v3: " +
+                                  webhook::sign_v3(sim::kOAuthClientSecret, "POST", base + "/webhooks/hubspot", event,
+                                                   ts) +
+                                  "\r\nX-HubSpot-Request-Timestamp: " + ts + "\r\n");
+  EXPECT_EQ(hook.first, 200) << hook.second;
+  EXPECT_EQ(hook.second, R"({"events":1,"new":0})");
+  const auto metrics = http_get(listen_port_, "/metrics").second;
+  EXPECT_NE(metrics.find(R"(hubsync_action_requests_total{action="people_set_stage",outcome="other_portal"} 1)"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find(R"(hubsync_action_requests_total{action="people_lookup",outcome="other_portal"} 1)"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("hubsync_webhook_events_other_portal_total 1"), std::string::npos) << metrics;
+  const auto log = log_tail(log_, 200);
+  EXPECT_NE(log.find("the call is from portal 77777, not hubspot.portal_id 62515"), std::string::npos) << log;
+  EXPECT_NE(log.find("portal=99999 expected_portal=62515"), std::string::npos) << log;
+  EXPECT_EQ(pg("SELECT name FROM people WHERE email = 'hal@example.com'"), "Hal");
+}
+
 /// Every run takes longer than serve may wait: answered BLOCK, completed
 /// through the callback API.
 class ServeActionsBlocked : public ServeActions {

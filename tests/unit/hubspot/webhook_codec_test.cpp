@@ -137,6 +137,27 @@ TEST(WebhookCodec, HubsyncsOwnWritesAreCountedNotDecoded) {
   EXPECT_EQ(r->events[2].event_id, "4") << "no appId: not known to be ours";
 }
 
+TEST(WebhookCodec, EventsOfAnotherPortalAreListedNotDecoded) {
+  const std::string body = R"([
+    {"eventId":1,"portalId":62515,"subscriptionType":"contact.creation","objectId":7},
+    {"eventId":2,"portalId":77777,"subscriptionType":"contact.propertyChange","objectId":7,
+     "propertyName":"firstname","propertyValue":"Mallory"},
+    {"eventId":3,"subscriptionType":"contact.creation","objectId":8},
+    {"eventId":4,"portalId":77777,"subscriptionType":"conversation.creation","objectId":9}])";
+  auto r = decode_webhook_events(body, 62515);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->total, 4u);
+  ASSERT_EQ(r->events.size(), 1u);
+  EXPECT_EQ(r->events[0].event_id, "1");
+  EXPECT_THAT(r->other_portals, ::testing::ElementsAre(77777, 0)) << "no portalId: not known to be ours";
+  EXPECT_THAT(r->ignored_types, ::testing::ElementsAre("conversation.creation"));
+  // No portal configured: every portal's events are decoded.
+  auto any = decode_webhook_events(body);
+  ASSERT_TRUE(any.ok()) << any.error().message;
+  EXPECT_EQ(any->events.size(), 3u);
+  EXPECT_TRUE(any->other_portals.empty());
+}
+
 TEST(WebhookCodec, MalformedBodiesAreInvalidRecordsWithoutValues) {
   const std::pair<const char*, const char*> cases[] = {
       {"", "webhook body"},

@@ -50,8 +50,10 @@ class ReceiverTest : public ::testing::Test {
     receiver_ = make(store_.get());
   }
 
-  std::unique_ptr<Receiver> make(state::StateStore* store, std::string public_url = kPublicUrl) {
+  std::unique_ptr<Receiver> make(state::StateStore* store, std::string public_url = kPublicUrl,
+                                 std::int64_t portal_id = 0) {
     ReceiverOptions o;
+    o.portal_id = portal_id;
     o.public_url = std::move(public_url);
     o.secrets = [] { return std::vector<std::string>{kSecret}; };
     o.decoder = hubspot::decode_webhook_events;
@@ -226,6 +228,23 @@ TEST_F(ReceiverTest, UnhandledTypesAreAcknowledgedAndCounted) {
   EXPECT_EQ(inbox(), 1u);
   EXPECT_EQ(metric("hubsync_webhook_events_ignored_total"), 1);
   EXPECT_EQ(metric("hubsync_webhook_events_received_total"), 2);
+}
+
+TEST_F(ReceiverTest, EventsOfAnotherPortalAreAcknowledgedCountedAndNotStored) {
+  auto ours = make(store_.get(), kPublicUrl, 62515);
+  std::string theirs = events_body(1, 2);
+  theirs.replace(theirs.find("62515"), 5, "77777");
+  const std::string body = events_body(1, 1).substr(0, events_body(1, 1).size() - 1) + "," + theirs.substr(1);
+  const auto resp = ours->handle(request(body));
+  EXPECT_EQ(resp.status, 200) << "HubSpot retries anything else";
+  EXPECT_EQ(resp.body, R"({"events":2,"new":1})");
+  auto claimed = store_->claim_inbox(10, clock_.wall_ms(), 1000);
+  ASSERT_TRUE(claimed.ok());
+  ASSERT_EQ(claimed->size(), 1u);
+  EXPECT_EQ(claimed->front().event_id, "1");
+  EXPECT_EQ(metric("hubsync_webhook_events_other_portal_total"), 1);
+  EXPECT_EQ(metric("hubsync_webhook_events_stored_total", {{"result", "new"}}), 1);
+  EXPECT_THAT(log_text_.str(), HasSubstr("portal=77777 expected_portal=62515"));
 }
 
 TEST_F(ReceiverTest, RefusalsAreCounted) {
