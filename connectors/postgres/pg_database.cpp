@@ -183,9 +183,9 @@ std::string PgDatabase::select_list(const mapping::Mapping& m, const Columns& co
   return sql + " AS in_filter, xmin::text AS row_version";
 }
 
-Status PgDatabase::enqueue(const mapping::Mapping& m, const std::vector<model::RecordKey>& keys,
-                           std::int64_t delay_ms) {
-  if (keys.empty()) return {};
+void enqueue_in(pqxx::transaction_base& tx, const mapping::Mapping& m, const std::vector<model::RecordKey>& keys,
+                std::int64_t delay_ms) {
+  if (keys.empty()) return;
   std::vector<std::string> pks;
   for (const auto& key : keys) {
     std::string obj = "{";
@@ -194,14 +194,20 @@ Status PgDatabase::enqueue(const mapping::Mapping& m, const std::vector<model::R
              model::json_quote(key.parts.at(k));
     pks.push_back(obj + "}");
   }
+  tx.exec_params(
+      "INSERT INTO hubsync.changelog (mapping, table_schema, table_name, pk, op, claimed_until) "
+      "SELECT $1, $2, $3, pk::jsonb, 'update', "
+      "  CASE WHEN $5 > 0 THEN clock_timestamp() + $5 * interval '1 millisecond' END "
+      "FROM unnest($4::text[]) AS pk",
+      m.name, m.table.schema, m.table.table, array_literal(pks), static_cast<long long>(delay_ms));
+}
+
+Status PgDatabase::enqueue(const mapping::Mapping& m, const std::vector<model::RecordKey>& keys,
+                           std::int64_t delay_ms) {
+  if (keys.empty()) return {};
   HUBSYNC_PG_TRY("mapping " + m.name + ": enqueueing rows", {
     pqxx::work tx(conn());
-    tx.exec_params(
-        "INSERT INTO hubsync.changelog (mapping, table_schema, table_name, pk, op, claimed_until) "
-        "SELECT $1, $2, $3, pk::jsonb, 'update', "
-        "  CASE WHEN $5 > 0 THEN clock_timestamp() + $5 * interval '1 millisecond' END "
-        "FROM unnest($4::text[]) AS pk",
-        m.name, m.table.schema, m.table.table, array_literal(pks), static_cast<long long>(delay_ms));
+    enqueue_in(tx, m, keys, delay_ms);
     tx.commit();
     return Status{};
   })

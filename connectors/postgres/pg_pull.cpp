@@ -213,6 +213,10 @@ Result<std::vector<pipeline::RowApplied>> PgDatabase::apply_rows(
     mark_own_write(tx, m);
     for (const auto& [shape, rows] : groups)
       apply_group(tx, m, **cols, shape.second, shape.first, writes, rows, out);
+    std::vector<model::RecordKey> to_push;
+    for (std::size_t i = 0; i < writes.size(); ++i)
+      if (writes[i].push && !out[i].error) to_push.push_back(out[i].key);
+    enqueue_in(tx, m, to_push, 0);
     tx.commit();
     return out;
   })
@@ -284,7 +288,7 @@ Status PgDatabase::delete_rows(const mapping::Mapping& m, const std::vector<mode
   std::vector<pipeline::RowWrite> doc;
   std::vector<std::size_t> all;
   for (std::size_t i = 0; i < keys.size(); ++i) {
-    doc.push_back({keys[i], {}, {}});
+    doc.push_back({keys[i], {}, {}, false});
     all.push_back(i);
   }
   std::vector<std::string> names, types;

@@ -17,6 +17,11 @@ struct PgDatabase::Conn {
 /// sets Row::error instead of failing the read.
 model::Result<pipeline::Row> to_row(const pqxx::row& r, const mapping::Mapping& m,
                                     const PgDatabase::Columns& cols);
+/// Appends changelog rows (op update) for `keys` of `m` inside `tx`, claimable
+/// after `delay_ms` (> 0) or at once: DatabasePort::enqueue, and the rows an
+/// apply_rows write asks to push, in the write's own transaction.
+void enqueue_in(pqxx::transaction_base& tx, const mapping::Mapping& m, const std::vector<model::RecordKey>& keys,
+                std::int64_t delay_ms);
 /// A new lease holder id, '<host>/<pid>/<random hex>' (pg_lease.cpp).
 std::string new_lease_holder();
 }  // namespace hubsync::postgres

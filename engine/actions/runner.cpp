@@ -96,16 +96,15 @@ model::Result<Outputs> Runner::write(const mapping::Mapping& m, const mapping::A
     }
   }
   if (changed.empty()) return outcome(kSuccess, "unchanged");
-  auto applied = d_.db.apply_rows(m, {pipeline::RowWrite{*k, changed, {}}});
+  // The write bypasses capture (hubsync's origin); a two-way column's new
+  // value still has to reach HubSpot: the row is queued for the push in the
+  // write's own transaction. Queued apart, a failed enqueue would leave the
+  // row written and never pushed (HubSpot's retry then finds it unchanged).
+  auto applied = d_.db.apply_rows(m, {pipeline::RowWrite{*k, changed, {}, two_way}});
   if (!applied) return std::move(applied).error();
   if (!applied->empty() && applied->front().error)
     return outcome(kFail, "rejected", applied->front().error->message);
-  // The write bypassed capture (hubsync's origin); a two-way column's new
-  // value still has to reach HubSpot: queue the row for the push.
-  if (two_way) {
-    if (auto q = d_.db.enqueue(m, {*k}, 0); !q) return std::move(q).error();
-    if (d_.push_soon) d_.push_soon(m.name);
-  }
+  if (two_way && d_.push_soon) d_.push_soon(m.name);
   d_.log->info("action write mapping={} key={} columns={}", m.name, key, changed.size());
   return outcome(kSuccess, "written");
 }

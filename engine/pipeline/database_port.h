@@ -50,6 +50,9 @@ struct RowWrite {
   /// update then fails alone (`conflict`, category ROW_CHANGED) when another
   /// writer changed or deleted the row since, instead of overwriting it.
   std::string expected_version;
+  /// Also queue the row for the push (a changelog row, op update, as
+  /// DatabasePort::enqueue makes) in the same transaction, when it lands.
+  bool push = false;
 };
 
 /// What applying one RowWrite did, in input order.
@@ -206,7 +209,10 @@ class DatabasePort {
   /// one whose `expected_version` the row no longer has (another writer
   /// changed it since it was read) fails alone with `conflict`, category
   /// ROW_CHANGED: hubsync never overwrites a change it has not merged.
-  /// Errors of the call as a whole: `transient` (retry), `fatal`.
+  /// Each landed write with `push` is queued for the push in that same
+  /// transaction: the rows and their changelog rows commit together or not
+  /// at all. Errors of the call as a whole (nothing written, nothing
+  /// queued): `transient` (retry), `fatal`.
   virtual model::Result<std::vector<RowApplied>> apply_rows(const mapping::Mapping& m,
                                                             const std::vector<RowWrite>& writes) = 0;
 

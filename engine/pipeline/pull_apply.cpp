@@ -39,12 +39,12 @@ Status Puller::apply_postgres(Batch& b) {
   for (auto& it : b.items) {
     if (it.done) continue;
     if (it.insert) {
-      writes.push_back({std::nullopt, it.pg_values, {}});
+      writes.push_back({std::nullopt, it.pg_values, {}, false});
     } else if (!it.pg_values.empty()) {
       auto key = model::RecordKey::decode(it.pg_key, m_.key.size());
       if (!key) continue;
       // Decided on the row as read: a writer that changed it since wins the race.
-      writes.push_back({*key, it.pg_values, it.row ? it.row->version : ""});
+      writes.push_back({*key, it.pg_values, it.row ? it.row->version : "", false});
     } else {
       continue;
     }

@@ -67,7 +67,7 @@ Status Puller::pull_foreign_keys(Batch& b) {
       if (!*fk) continue;
       auto key = model::RecordKey::decode(it->pg_key, m_.key.size());
       if (!key) continue;
-      writes.push_back({*key, {{a.column, **fk}}, it->row->version});
+      writes.push_back({*key, {{a.column, **fk}}, it->row->version, false});
       writing.push_back(it);
     }
     if (writes.empty()) continue;

@@ -104,7 +104,7 @@ Status Puller::plan_link_rows(const mapping::Mapping& link, const mapping::Mappi
       if (deleted->count({from_id, to_id})) continue;
       plan.inserts.push_back({std::nullopt, {{l.from_column, model::Value::text(fk->second)},
                                              {l.to_column, model::Value::text(to_key)}},
-                                            {}});
+                                            {}, false});
       plan.insert_pairs.emplace_back(from_id, to_id);
     }
   }

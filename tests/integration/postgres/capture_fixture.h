@@ -88,6 +88,14 @@ class CaptureFixture : public ::testing::Test {
     return std::move(*r.mapping);
   }
 
+  /// Creates public.people (id bigint key, email text); its contacts
+  /// mapping (email <-> email), not yet migrated.
+  mapping::Mapping create_people() {
+    db_->exec("CREATE TABLE people (id bigint PRIMARY KEY, email text)");
+    return compile("name: people\npostgres: {table: public.people, key: id}\n"
+                   "hubspot: {object: contacts, match: email}\nfields:\n  - {column: email, property: email}\n");
+  }
+
   /// The spec `hubsync migrate` derives from a mapping.
   static CaptureSpec spec_of(const mapping::Mapping& m) {
     return {m.name, m.table.schema, m.table.table, m.key, m.postgres_columns(), !m.pg_filter.empty()};

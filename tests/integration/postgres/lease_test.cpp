@@ -19,9 +19,7 @@ class Lease : public CaptureFixture {
   void SetUp() override {
     CaptureFixture::SetUp();
     if (HasFatalFailure() || IsSkipped()) return;
-    db_->exec("CREATE TABLE people (id bigint PRIMARY KEY, email text)");
-    people_ = compile("name: people\npostgres: {table: public.people, key: id}\n"
-                      "hubspot: {object: contacts, match: email}\nfields:\n  - {column: email, property: email}\n");
+    people_ = create_people();
     auto spec = spec_of(people_);
     spec.notify = true;  // the listener below is woken by the capture's NOTIFY
     migrate({spec});

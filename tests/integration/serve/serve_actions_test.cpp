@@ -170,6 +170,32 @@ TEST_F(ServeActions, AWriteRetriedByHubSpotChangesTheRowOnceAndReachesHubSpot) {
   EXPECT_NE(bad.output_fields.at("hubsync_reason").find("lifecyclestage"), std::string::npos);
 }
 
+TEST_F(ServeActions, AWriteWhosePushQueueFailsChangesNothingAndItsRetryReachesHubSpot) {
+  auto ids = apply_actions();
+  const auto contact = linked_person("ivy@example.com", "Ivy", "lead");
+  // The next row appended to the changelog fails once (as a dropped
+  // connection would fail it), then the trigger lets everything through. A
+  // sequence counts the attempts: unlike a table, a rollback keeps its count.
+  h_->db.exec("CREATE SEQUENCE changelog_inserts");
+  h_->db.exec(
+      "CREATE FUNCTION fail_changelog_once() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+      "IF nextval('public.changelog_inserts') = 1 THEN RAISE EXCEPTION 'injected changelog failure'; END IF; "
+      "RETURN NEW; END $$");
+  h_->db.exec("CREATE TRIGGER fail_once BEFORE INSERT ON hubsync.changelog FOR EACH ROW "
+              "EXECUTE FUNCTION fail_changelog_once()");
+  const auto x = run_action(ids["people_set_stage"], contact, R"({"lifecyclestage":"customer"})");
+  EXPECT_GE(std::stoi(pg("SELECT last_value FROM changelog_inserts")), 2) << "the failure was injected, then passed";
+  ASSERT_GE(x.statuses.size(), 2u) << log_tail(log_);
+  EXPECT_EQ(x.statuses.front(), 503);
+  EXPECT_EQ(x.state, "SUCCESS") << log_tail(log_);
+  // The failed attempt wrote nothing, so the retry wrote the row and queued it.
+  EXPECT_EQ(x.output_fields.at("hubsync_outcome"), "written");
+  EXPECT_EQ(pg("SELECT stage FROM people WHERE email = 'ivy@example.com'"), "customer");
+  EXPECT_TRUE(eventually([&] {
+    return h_->live_by("contacts", "email").at("ivy@example.com").props["lifecyclestage"] == "customer";
+  })) << log_tail(log_);
+}
+
 TEST_F(ServeActions, SyncNowBringsAUiEditToPostgresBeforeItAnswers) {
   auto ids = apply_actions();
   const auto contact = linked_person("cy@example.com", "Cy", "lead");
