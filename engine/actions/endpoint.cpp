@@ -114,16 +114,19 @@ webhook::Response Endpoint::handle(const webhook::Request& request) {
   // 4. Run it on the worker; wait a while, else answer BLOCK.
   auto pending = executor_.submit(*req, *action);
   const auto deadline = head.received_at + opt_.answer_within;
+  // The caller is told what the log says: never HubSpot's own message.
+  const auto failed = [&] {
+    return refuse(head, 503, "unavailable", pending->error ? model::describe(*pending->error) : "the run failed");
+  };
   if (pending->wait_until(deadline)) {
     std::lock_guard lock(pending->mu);
     if (pending->outputs) return answer(name, *pending->outputs, "answered");
-    return refuse(head, 503, "unavailable", pending->error ? pending->error->message : "the run failed");
+    return failed();
   }
   {
     std::lock_guard lock(pending->mu);
     if (pending->finished && pending->outputs) return answer(name, *pending->outputs, "answered");
-    if (pending->finished)
-      return refuse(head, 503, "unavailable", pending->error ? pending->error->message : "the run failed");
+    if (pending->finished) return failed();
     pending->blocked = true;
   }
   if (auto b = store_.block_action(req->callback_id); !b)

@@ -102,7 +102,7 @@ void Executor::run_one(Runner& runner, const std::shared_ptr<Pending>& p) {
     std::unique_lock lock(p->mu);
     if (!p->blocked) {
       log_->warn("action {} callback={} failed: {} (answered 503: HubSpot retries it)", p->action.spec->name,
-                 r.callback_id, out.error().message);
+                 r.callback_id, model::describe(out.error()));
       p->finished = true;
       p->error = out.error();
       lock.unlock();
@@ -113,7 +113,7 @@ void Executor::run_one(Runner& runner, const std::shared_ptr<Pending>& p) {
     }
   }
   log_->warn("action {} callback={} failed: {} (blocked: retried here)", p->action.spec->name, r.callback_id,
-             out.error().message);
+             model::describe(out.error()));
   std::lock_guard lock(mu_);
   auto it = queue_.find(r.callback_id);
   if (it != queue_.end()) it->second.due = clock_.monotonic() + backoff(++it->second.failures);
@@ -160,8 +160,9 @@ std::size_t Executor::deliver_callbacks() {
       next = refused && e.callback_attempts + 1 >= opt_.max_refusals
                  ? INT64_MAX
                  : clock_.wall_ms() + backoff(e.callback_attempts + 1).count();
+      // The state store keeps HubSpot's message (`error`); the log never does.
       log_->warn("action {} callback={}: completion failed (attempt {}): {}", e.action, e.callback_id,
-                 e.callback_attempts + 1, error);
+                 e.callback_attempts + 1, model::describe(s.error()));
     } else {
       log_->info("action {} callback={}: completed through the callback API", e.action, e.callback_id);
     }

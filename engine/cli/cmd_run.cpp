@@ -50,17 +50,6 @@ std::string line(const pipeline::PushStats& s) {
   return out;
 }
 
-// What a person (and a run summary) may see of an error: HubSpot's message
-// can quote field values, so it stays in dead letters; a transport error's
-// text is our own.
-std::string describe(const model::Error& e) {
-  if (e.http_status == 0) return e.message;
-  std::string out = "HTTP " + std::to_string(e.http_status);
-  if (!e.category.empty()) out += " " + e.category;
-  if (!e.code.empty()) out += " (" + e.code + ")";
-  return out;
-}
-
 bool unreachable(const model::Error& e) {
   return e.kind == model::ErrorKind::transient || e.kind == model::ErrorKind::rate_limited;
 }
@@ -92,7 +81,7 @@ struct RunTotals {
 // decide the exit code (2 when a dependency was unreachable, 1 otherwise).
 void report_failure(const config::Config& cfg, const std::string& what, const model::Error& e,
                     RunTotals& totals) {
-  const std::string why = config::redact(cfg, describe(e));
+  const std::string why = config::redact(cfg, model::describe(e));
   const char* cause = e.category == model::kPostgresUnreachable ? "PostgreSQL unreachable: "
                       : unreachable(e)                          ? "unreachable: "
                                                                 : "FAILED: ";
@@ -106,8 +95,8 @@ void report_failure(const config::Config& cfg, const std::string& what, const mo
 void report_unreachable(const std::string& what, const model::Error& e, RunTotals& totals) {
   // Work was left undone because HubSpot could not be reached: a cron job
   // must see that (exit 2), and which dependency it was.
-  std::cout << what << ": HubSpot unreachable: " << describe(e) << '\n';
-  totals.errors += what + ": HubSpot unreachable: " + describe(e) + "\n";
+  std::cout << what << ": HubSpot unreachable: " << model::describe(e) << '\n';
+  totals.errors += what + ": HubSpot unreachable: " + model::describe(e) + "\n";
   totals.rc = std::max<int>(totals.rc, kExitUnavailable);
 }
 
@@ -124,13 +113,13 @@ std::string pull_one(const config::Config& cfg, const mapping::Mapping& m, pipel
       totals.pull += done;
     }
     report_failure(cfg, what, stats.error(), totals);
-    return config::redact(cfg, describe(stats.error()));
+    return config::redact(cfg, model::describe(stats.error()));
   }
   std::cout << what << ": " << pull_line(*stats) << '\n';
   totals.pull += *stats;
   if (!stats->unreachable) return "";
   report_unreachable(what, *stats->unreachable, totals);
-  return "HubSpot unreachable: " + describe(*stats->unreachable);
+  return "HubSpot unreachable: " + model::describe(*stats->unreachable);
 }
 
 // Pushes one mapping and prints its line; returns what failed ("" when the
@@ -147,7 +136,7 @@ std::string push_one(const config::Config& cfg, const mapping::Mapping& m, pipel
       totals.push += done;
     }
     report_failure(cfg, what, stats.error(), totals);
-    return config::redact(cfg, describe(stats.error()));
+    return config::redact(cfg, model::describe(stats.error()));
   }
   std::cout << what << ": " << line(*stats);
   std::int64_t queued = 0;
@@ -158,7 +147,7 @@ std::string push_one(const config::Config& cfg, const mapping::Mapping& m, pipel
   totals.push += *stats;
   if (!stats->unreachable || queued == 0) return "";
   report_unreachable(what, *stats->unreachable, totals);
-  return "HubSpot unreachable: " + describe(*stats->unreachable);
+  return "HubSpot unreachable: " + model::describe(*stats->unreachable);
 }
 
 void record_run(state::StateStore& store, std::int64_t run_id, const RunTotals& t,

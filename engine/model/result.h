@@ -39,6 +39,13 @@ struct Error {
 /// summary names as "PostgreSQL unreachable".
 inline constexpr const char* kPostgresUnreachable = "POSTGRES_UNREACHABLE";
 
+/// What of `e` may be logged, or told a caller, at any level: an error of an
+/// HTTP exchange (http_status set) as "HTTP <status> <category> (<code>)",
+/// never its message, which can quote values the other side echoed (dead
+/// letters and the state store keep it); any other error (transport,
+/// Postgres, local) as its message, which is hubsync's own.
+std::string describe(const Error& e);
+
 inline Error make_error(ErrorKind kind, std::string message) {
   Error e;
   e.kind = kind;

@@ -17,6 +17,14 @@ const char* to_string(ErrorKind kind) {
   return "unknown";
 }
 
+std::string describe(const Error& e) {
+  if (e.http_status == 0) return e.message;
+  std::string out = "HTTP " + std::to_string(e.http_status);
+  if (!e.category.empty()) out += " " + e.category;
+  if (!e.code.empty()) out += " (" + e.code + ")";
+  return out;
+}
+
 const char* to_string(ValueType type) {
   switch (type) {
     case ValueType::null: return "null";

@@ -95,6 +95,28 @@ class ServeActions : public ServeFixture {
     });
   }
 
+  /// The simulator's batch reads answer after `ms`: a sync_now outlasts a short answer time.
+  static sim::FaultRule slow_reads(int ms) {
+    sim::FaultRule slow;
+    slow.route = "/crm/v3/objects/*/batch/read";
+    slow.latency_min_ms = slow.latency_max_ms = ms;
+    return slow;
+  }
+  /// HubSpot answers every callback completion 500, until the test lifts it.
+  static sim::FaultRule failing_callbacks() {
+    sim::FaultRule failing;
+    failing.route = "/automation/v4/actions/callbacks/*";
+    failing.pct_500 = 100;
+    return failing;
+  }
+  /// Enrolls the object in a workflow that calls `definition`; the callback id.
+  std::string enroll(const std::string& definition, const std::string& object_id) {
+    sim::WorkflowEnrollment e;
+    e.definition_id = definition;
+    e.object_id = object_id;
+    return h_->sim.enroll_in_workflow(e);
+  }
+
   int listen_port_ = 0;
 };
 
@@ -311,6 +333,38 @@ TEST_F(ServeActions, ACallOrWebhookFromAnotherPortalIsRefusedAndTouchesNothing) 
   EXPECT_EQ(pg("SELECT name FROM people WHERE email = 'hal@example.com'"), "Hal");
 }
 
+/// HubSpot calls give up after 1 s (hubspot.retry_for_s): a failing HubSpot
+/// fails an action within its answer time.
+class ServeActionsShortRetry : public ServeActions {
+ protected:
+  std::string hubspot_options() const override { return "retry_for_s: 1"; }
+};
+
+// HubSpot's error text can quote field values: README promises it is never
+// logged, and the caller of an action is told no more than the log.
+TEST_F(ServeActionsShortRetry, HubSpotsErrorMessageIsNeitherLoggedNorAnswered) {
+  apply_actions();
+  const auto contact = linked_person("kim@example.com", "Kim", "lead");
+  sim::FaultRule failing;
+  failing.route = "/crm/*";
+  failing.pct_500 = 100;  // answered "Internal error (injected by hubspot-sim)"
+  h_->sim.set_faults({failing});
+  const std::string path = "/hubspot/actions/people_sync";
+  const std::string body = R"({"callbackId":"ap-msg-1","origin":{"portalId":62515},"object":{"objectId":)" + contact +
+                           R"(,"objectType":"CONTACT"},"inputFields":{}})";
+  const std::string uri = "http://127.0.0.1:" + std::to_string(listen_port_) + path;
+  const auto r = http_post(listen_port_, path, body,
+                           "X-HubSpot-Signature: " + webhook::sign_v2(sim::kOAuthClientSecret, "POST", uri, body) +
+                               "\r\nX-HubSpot-Signature-Version: v2\r\n");
+  h_->sim.set_faults({});
+  EXPECT_EQ(r.first, 503) << r.second;
+  EXPECT_NE(r.second.find("HTTP 500"), std::string::npos) << r.second;
+  EXPECT_EQ(r.second.find("injected by hubspot-sim"), std::string::npos) << r.second;
+  const auto log = log_tail(log_, 400);
+  EXPECT_NE(log.find("callback=ap-msg-1 failed: HTTP 500"), std::string::npos) << log;
+  EXPECT_EQ(log.find("injected by hubspot-sim"), std::string::npos) << log;
+}
+
 /// Every run takes longer than serve may wait: answered BLOCK, completed
 /// through the callback API.
 class ServeActionsBlocked : public ServeActions {
@@ -321,10 +375,7 @@ class ServeActionsBlocked : public ServeActions {
 TEST_F(ServeActionsBlocked, ASlowRunIsAnsweredBlockAndCompletedThroughTheCallbackApi) {
   auto ids = apply_actions();
   const auto contact = linked_person("ed@example.com", "Ed", "lead");
-  sim::FaultRule slow;
-  slow.route = "/crm/v3/objects/*/batch/read";
-  slow.latency_min_ms = slow.latency_max_ms = 300;
-  h_->sim.set_faults({slow});
+  h_->sim.set_faults({slow_reads(300)});
   h_->sim.clear_webhook_subscriptions();  // only the action's sync may bring the edit (no race with a webhook)
   h_->sim.ui_edit("contacts", contact, {{"firstname", "Edward"}});
   const auto x = run_action(ids["people_sync"], contact);
@@ -338,17 +389,8 @@ TEST_F(ServeActionsBlocked, ASlowRunIsAnsweredBlockAndCompletedThroughTheCallbac
 TEST_F(ServeActionsBlocked, ACompletionHubSpotFailsIsRetriedUntilItIsAccepted) {
   auto ids = apply_actions();
   const auto contact = linked_person("flo@example.com", "Flo", "lead");
-  sim::FaultRule slow;
-  slow.route = "/crm/v3/objects/*/batch/read";
-  slow.latency_min_ms = slow.latency_max_ms = 100;
-  sim::FaultRule failing;
-  failing.route = "/automation/v4/actions/callbacks/*";
-  failing.pct_500 = 100;  // until the test lifts it
-  h_->sim.set_faults({slow, failing});
-  sim::WorkflowEnrollment e;
-  e.definition_id = ids["people_sync"];
-  e.object_id = contact;
-  const auto cb = h_->sim.enroll_in_workflow(e);
+  h_->sim.set_faults({slow_reads(100), failing_callbacks()});
+  const auto cb = enroll(ids["people_sync"], contact);
   const auto refused = [&] {
     std::int64_t n = 0;
     for (const auto& [route, by_status] : h_->sim.counters().requests)
@@ -370,7 +412,7 @@ TEST_F(ServeActionsBlocked, ACompletionHubSpotFailsIsRetriedUntilItIsAccepted) {
   EXPECT_NE(http_get(listen_port_, "/").second.find(R"(<span data-field="awaiting" class="bad">1</span>)"),
             std::string::npos)
       << http_get(listen_port_, "/").second;
-  h_->sim.set_faults({slow});
+  h_->sim.set_faults({slow_reads(100)});
   const auto x = h_->sim.wait_execution(cb, std::chrono::seconds(90),
                                         [](const sim::ActionExecution& a) { return a.state == "completed"; });
   EXPECT_EQ(x.state, "completed") << log_tail(log_);
@@ -385,14 +427,8 @@ TEST_F(ServeActionsBlocked, ABlockedRunCutShortByACrashIsRunAgainAndCompleted) {
   const auto contact = linked_person("gus@example.com", "Gus", "lead");
   h_->sim.clear_webhook_subscriptions();
   h_->sim.ui_edit("contacts", contact, {{"firstname", "Gustav"}});
-  sim::FaultRule slow;
-  slow.route = "/crm/v3/objects/*/batch/read";
-  slow.latency_min_ms = slow.latency_max_ms = 3000;
-  h_->sim.set_faults({slow});
-  sim::WorkflowEnrollment e;
-  e.definition_id = ids["people_sync"];
-  e.object_id = contact;
-  const auto cb = h_->sim.enroll_in_workflow(e);
+  h_->sim.set_faults({slow_reads(3000)});
+  const auto cb = enroll(ids["people_sync"], contact);
   ASSERT_EQ(h_->sim.wait_execution(cb, std::chrono::seconds(20), [](const sim::ActionExecution& a) {
                   return a.state == "blocked";
                 }).state,
@@ -407,6 +443,28 @@ TEST_F(ServeActionsBlocked, ABlockedRunCutShortByACrashIsRunAgainAndCompleted) {
   EXPECT_EQ(x.state, "completed") << log_tail(log_);
   EXPECT_EQ(x.output_fields.at("hubsync_outcome"), "synced");
   EXPECT_EQ(pg("SELECT name FROM people WHERE email = 'gus@example.com'"), "Gustav");
+}
+
+/// Blocked, and HubSpot calls give up after 1 s: a failed completion is
+/// logged within the test's patience.
+class ServeActionsBlockedShortRetry : public ServeActionsBlocked {
+ protected:
+  std::string hubspot_options() const override { return "retry_for_s: 1"; }
+};
+
+TEST_F(ServeActionsBlockedShortRetry, ACompletionHubSpotFailsIsLoggedWithoutHubSpotsMessage) {
+  auto ids = apply_actions();
+  const auto contact = linked_person("lou@example.com", "Lou", "lead");
+  h_->sim.set_faults({slow_reads(100), failing_callbacks()});  // answered "Internal error (injected by hubspot-sim)"
+  const auto cb = enroll(ids["people_sync"], contact);
+  EXPECT_TRUE(eventually([&] { return log_tail(log_, 400).find("completion failed (attempt 1): HTTP 500") !=
+                                      std::string::npos; }, std::chrono::seconds(30)))
+      << log_tail(log_);
+  h_->sim.set_faults({});
+  EXPECT_EQ(log_tail(log_, 400).find("injected by hubspot-sim"), std::string::npos) << log_tail(log_, 400);
+  const auto x = h_->sim.wait_execution(cb, std::chrono::seconds(60),
+                                        [](const sim::ActionExecution& a) { return a.state == "completed"; });
+  EXPECT_EQ(x.state, "completed") << log_tail(log_);
 }
 
 }  // namespace

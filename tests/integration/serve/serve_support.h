@@ -95,6 +95,7 @@ class ServeFixture : public ::testing::Test {
     config_ = h_->dir / "hubsync.yaml";
     std::string yaml = h_->config_yaml();
     yaml.replace(yaml.find("level: warn"), 11, "level: info");
+    if (!hubspot_options().empty()) yaml.insert(yaml.find("portal_id: "), hubspot_options() + ", ");
     std::ofstream(config_) << yaml << webhook_yaml()
                            << "serve: {poll_s: 3600, sweep_every_s: 3600, reconcile_every_s: 7200, "
                               "inbox_every_ms: 100}\n";
@@ -120,6 +121,8 @@ class ServeFixture : public ::testing::Test {
     return "CREATE TABLE people (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, name text)";
   }
   virtual std::string mapping_yaml() const { return kServePeople; }
+  /// Keys added to the config's hubspot section (e.g. "retry_for_s: 1").
+  virtual std::string hubspot_options() const { return ""; }
   /// The config's webhook section (and any other section a test adds). By
   /// default the simulator signs with its OAuth client secret and there is
   /// no public_url: the URL it calls is the one the server sees.
