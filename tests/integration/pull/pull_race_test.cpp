@@ -26,6 +26,23 @@ std::string people(const std::string& conflict) {
          "  - {column: company, property: company}\n";
 }
 
+std::unique_ptr<PushHarness> synced(const std::string& server, const std::string& conflict) {
+  auto h = quick_harness(server, kPeopleSql, {people(conflict)});
+  h->migrate();
+  push_ok(*h, "people");
+  pull_ok(*h, "people");
+  return h;
+}
+
+// Pulls the objects of every pending to_postgres letter again; how many.
+std::int64_t retry_letters(PushHarness& h) {
+  pipeline::Puller puller(h.mapping("people"), h.by_name, *h.pg, h.hubspot->crm, *h.store, h.clock,
+                          ops::logger("pull"), {});
+  auto retried = puller.retry_dead_letters(true);
+  EXPECT_TRUE(retried.ok()) << retried.error().message;
+  return retried.ok() ? *retried : -1;
+}
+
 // HubSpot edits `props` while an application transaction changes
 // `set_sql` on the row and commits only after the pull is blocked on it.
 pipeline::PullStats pull_racing(PushHarness& h, const std::map<std::string, std::string>& props,
@@ -43,10 +60,7 @@ pipeline::PullStats pull_racing(PushHarness& h, const std::map<std::string, std:
 
 TEST(PullRace, ARowChangedWhileThePullWaitsToWriteItIsNotOverwritten) {
   HUBSYNC_REQUIRE_PG(server);
-  auto h = quick_harness(server, kPeopleSql, {people("postgres")});
-  h->migrate();
-  push_ok(*h, "people");
-  pull_ok(*h, "people");
+  auto h = synced(server, "postgres");
 
   auto pulled = pull_racing(*h, {{"firstname", "Ann-HS"}}, "first_name = 'Ann-PG'");
   EXPECT_EQ(pulled.updated, 0);
@@ -59,11 +73,7 @@ TEST(PullRace, ARowChangedWhileThePullWaitsToWriteItIsNotOverwritten) {
   // and the retried pull finds both sides agreeing: the letter goes.
   EXPECT_EQ(push_ok(*h, "people").updated, 1);
   EXPECT_EQ(h->live_by("contacts", "email").at("ann@x.io").props.at("firstname"), "Ann-PG");
-  pipeline::Puller puller(h->mapping("people"), h->by_name, *h->pg, h->hubspot->crm, *h->store, h->clock,
-                          ops::logger("pull"), {});
-  auto retried = puller.retry_dead_letters(true);
-  ASSERT_TRUE(retried.ok()) << retried.error().message;
-  EXPECT_EQ(*retried, 1);
+  EXPECT_EQ(retry_letters(*h), 1);
   EXPECT_TRUE(h->store->list_dead_letters({})->empty());
   EXPECT_EQ(h->db.scalar("SELECT first_name FROM people"), "Ann-PG");
 }
@@ -73,18 +83,12 @@ TEST(PullRace, ARowChangedWhileThePullWaitsToWriteItIsNotOverwritten) {
 // beside the application's change (nothing lost on either side).
 TEST(PullRace, ARowWhoseOtherColumnChangedMeanwhileGetsHubSpotsEditAtTheRetry) {
   HUBSYNC_REQUIRE_PG(server);
-  auto h = quick_harness(server, kPeopleSql, {people("newest")});
-  h->migrate();
-  push_ok(*h, "people");
-  pull_ok(*h, "people");
+  auto h = synced(server, "newest");
 
   auto pulled = pull_racing(*h, {{"firstname", "Ann-HS"}}, "company = 'Beta'");
   EXPECT_EQ(pulled.changed_meanwhile, 1);
   EXPECT_EQ(h->db.scalar("SELECT first_name || '|' || company FROM people"), "Ann|Beta");
-  pipeline::Puller puller(h->mapping("people"), h->by_name, *h->pg, h->hubspot->crm, *h->store, h->clock,
-                          ops::logger("pull"), {});
-  auto retried = puller.retry_dead_letters(true);
-  ASSERT_TRUE(retried.ok()) << retried.error().message;
+  EXPECT_EQ(retry_letters(*h), 1);
   EXPECT_EQ(h->db.scalar("SELECT first_name || '|' || company FROM people"), "Ann-HS|Beta");
   push_ok(*h, "people");
   auto c = h->live_by("contacts", "email").at("ann@x.io");

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <sstream>
 #include <regex>
 #include <string>
 #include <thread>
@@ -34,6 +35,14 @@ fields:
 )";
 
 /// Polls `done` every `every` for up to `limit`; its last answer.
+/// The whole text of a file (a config to edit).
+inline std::string file_text(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream all;
+  all << in.rdbuf();
+  return all.str();
+}
+
 inline bool eventually(const std::function<bool()>& done,
                        std::chrono::milliseconds limit = std::chrono::seconds(20),
                        std::chrono::milliseconds every = std::chrono::milliseconds(20)) {

@@ -119,13 +119,7 @@ TEST_F(ServeWebhooks, SighupAppliesAGoodMappingAndKeepsTheOldOneWhenBroken) {
 }
 
 TEST_F(ServeWebhooks, SighupReloadsTheConfigAndKeepsItWhenBroken) {
-  std::string text;
-  {
-    std::ifstream in(config_);
-    std::stringstream all;
-    all << in.rdbuf();
-    text = all.str();
-  }
+  std::string text = file_text(config_);
   const auto log_has = [&](const std::string& s) { return log_tail(log_, 100000).find(s) != std::string::npos; };
   // A broken config: every finding with file:line:col, the old one kept.
   std::string broken = text;
@@ -236,13 +230,7 @@ TEST_F(ServeWebhooks, LostWebhooksAreRepairedByTheSweep) {
   // HubSpot loses 40% of the events; the sweep runs every second here.
   kill(pid_, SIGTERM);
   ASSERT_EQ(wait_for_exit(pid_, 30000), 0);
-  std::string text;
-  {
-    std::ifstream in(config_);
-    std::stringstream all;
-    all << in.rdbuf();
-    text = all.str();
-  }
+  std::string text = file_text(config_);
   text.replace(text.find("sweep_every_s: 3600"), 19, "sweep_every_s: 1");
   std::ofstream(config_) << text << "pull: {overlap_s: 0}\n";
   pid_ = spawn_hubsync(HUBSYNC_BIN, {"--config", config_.string(), "serve"}, log_);
@@ -333,13 +321,7 @@ TEST_F(ServeWebhooks, MetricsParseAndReadinessFollowsPostgres) {
 // the last success. Both did: readiness said 200 and the alert on the last
 // success never fired while HubSpot was gone.
 TEST_F(ServeWebhooks, ReadinessAndTheLastSuccessFollowHubSpotGoingAway) {
-  std::string yaml;
-  {
-    std::ifstream in(config_);
-    std::stringstream all;
-    all << in.rdbuf();
-    yaml = all.str();
-  }
+  std::string yaml = file_text(config_);
   yaml.replace(yaml.find("portal_id: 62515"), 16, "portal_id: 62515, retry_for_s: 1");
   std::ofstream(config_) << yaml;
   restart();
