@@ -114,8 +114,7 @@ bool Service::wait_for_work(milliseconds max) {
 void Service::passed(const std::string& mapping, state::Direction d, const model::Error* e) {
   std::string why;
   if (e != nullptr) {
-    // HubSpot's message can quote field values: only its status and category.
-    why = e->http_status > 0 ? "HTTP " + std::to_string(e->http_status) + " " + e->category : e->message;
+    why = model::describe(*e);  // never HubSpot's message, which can quote field values
     if (why.empty()) why = model::to_string(e->kind);
     if (opt_.redact) why = opt_.redact(why);
   }
@@ -124,11 +123,7 @@ void Service::passed(const std::string& mapping, state::Direction d, const model
 
 void Service::failed(const std::string& what, const model::Error& e) {
   ++stats_.failures;
-  // HubSpot's message can quote field values: only its status and category.
-  if (e.http_status > 0)
-    log_->warn("{} failed: HTTP {} {} kind={}", what, e.http_status, e.category, model::to_string(e.kind));
-  else
-    log_->warn("{} failed: {} kind={}", what, e.message, model::to_string(e.kind));
+  log_->warn("{} failed: {} kind={}", what, model::describe(e), model::to_string(e.kind));
   if (e.http_status > 0 || e.kind == model::ErrorKind::rate_limited) stats_.hubspot_ok = false;
 }
 
