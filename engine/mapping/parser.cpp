@@ -3,6 +3,7 @@
 #include <yaml-cpp/eventhandler.h>
 
 #include <fstream>
+#include <utility>
 #include <sstream>
 
 #include "engine/mapping/parse_parts.h"
@@ -192,7 +193,10 @@ class MappingParser {
     if (!node.IsMap()) return;
     if (auto it = e.find("object"); it != e.end()) {
       if (auto s = r_.scalar(it->second.value, "hubspot.object")) {
-        m_.object.name = *s;
+        // One name per standard object (`0-1` is `contacts`): the email
+        // rules and the checks of a set compare names.
+        const std::string standard = standard_object_name(*s);
+        m_.object.name = standard.empty() ? *s : standard;
         m_.object_mark = r_.mark(it->second.value);
         m_.object.object_type_id = standard_object_type_id(*s);
         if (m_.object.object_type_id.empty()) {
@@ -451,11 +455,20 @@ std::optional<YAML::Mark> second_document(const std::string& text) {
 
 }  // namespace
 
+namespace {
+constexpr std::pair<const char*, const char*> kStandardObjects[] = {
+    {"contacts", "0-1"}, {"companies", "0-2"}, {"deals", "0-3"}, {"tickets", "0-5"}};
+}  // namespace
+
 std::string standard_object_type_id(std::string_view name) {
-  if (name == "contacts" || name == "0-1") return "0-1";
-  if (name == "companies" || name == "0-2") return "0-2";
-  if (name == "deals" || name == "0-3") return "0-3";
-  if (name == "tickets" || name == "0-5") return "0-5";
+  for (const auto& [n, id] : kStandardObjects)
+    if (name == n || name == id) return id;
+  return {};
+}
+
+std::string standard_object_name(std::string_view name) {
+  for (const auto& [n, id] : kStandardObjects)
+    if (name == n || name == id) return n;
   return {};
 }
 

@@ -37,6 +37,9 @@ Findings validate_set(const std::vector<Mapping>& mappings);
 /// Standard HubSpot objects by name: {"contacts","0-1"}, ... Returns the
 /// object type id, or empty if `name` is not a standard object.
 std::string standard_object_type_id(std::string_view name);
+/// The name of a standard object given by name or id ("0-1" -> "contacts");
+/// empty if it is not one.
+std::string standard_object_name(std::string_view name);
 
 /// Properties HubSpot computes itself and never accepts writes to.
 bool is_known_read_only_property(std::string_view object, std::string_view property);

@@ -16,15 +16,24 @@ std::string joined(const std::vector<std::string>& names) {
 }
 
 // What the links name: rows of a table by key, objects of a type.
-std::string links_of(const mapping::Mapping& m) {
-  return m.table.display() + " (" + joined(m.key) + ") <-> " + m.object.path();
+std::string links_of(const mapping::Mapping& m, const std::string& object) {
+  return m.table.display() + " (" + joined(m.key) + ") <-> " + object;
+}
+std::string links_of(const mapping::Mapping& m) { return links_of(m, m.object.path()); }
+
+// Stored before a standard object written by its id (`0-1`) was read as
+// its name: the same objects.
+bool same_links(const mapping::Mapping& m, const std::string& stored) {
+  return stored == links_of(m) || (!m.object.custom && stored == links_of(m, m.object.object_type_id));
 }
 
 model::Status check_links(const mapping::Mapping& m, state::StateStore& state) {
   auto stored = state.get_checkpoint(m.name, kLinks);
   if (!stored.ok()) return std::move(stored).error();
   const std::string now = links_of(m);
-  if (*stored && (*stored)->value != now) {
+  if (*stored && (*stored)->value == now) return {};
+  if (*stored && same_links(m, (*stored)->value)) return state.set_checkpoint(m.name, kLinks, now);
+  if (*stored) {
     auto links = state.count_links(m.name);
     if (!links.ok()) return std::move(links).error();
     if (*links > 0)

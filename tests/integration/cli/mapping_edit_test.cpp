@@ -23,9 +23,9 @@ constexpr const char* kPeopleSql =
     "CREATE TABLE people (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, title text, ext_no int UNIQUE);"
     "INSERT INTO people (email, title, ext_no) VALUES ('a@x.io', 'CTO', 2), ('b@x.io', 'CEO', 1)";
 
-std::string people(const std::string& key, const std::string& title_property) {
+std::string people(const std::string& key, const std::string& title_property, const std::string& object = "contacts") {
   return "name: people\npostgres: {table: public.people, key: " + key + "}\n"
-         "hubspot: {object: contacts, match: email}\nconflict: newest\nfields:\n"
+         "hubspot: {object: " + object + ", match: email}\nconflict: newest\nfields:\n"
          "  - {column: email, property: email}\n  - {column: title, property: " + title_property + "}\n";
 }
 
@@ -96,6 +96,31 @@ TEST(MappingEdits, AChangedKeyStopsTheRunBeforeItTouchesAnything) {
   ASSERT_EQ(c.run("migrate").code, 0);
   EXPECT_EQ(c.run("run --once").code, 0);
   EXPECT_EQ(c.h->live_by("contacts", "email").at("a@x.io").props.at("jobtitle"), "Chief");
+}
+
+// `object: 0-1` is read as `contacts` (its email rules included). A state
+// store whose links were made when it was read as written goes on: the
+// same objects, whichever way the mapping spells them.
+TEST(MappingEdits, AStandardObjectWrittenByItsIdKeepsLinksMadeUnderThatSpelling) {
+  HUBSYNC_REQUIRE_PG(server);
+  Cli c = synced_cli(server);
+  {
+    state::SqliteOptions so;
+    so.path = (c.h->dir / "cli-state.db").string();
+    auto store = state::SqliteStateStore::open(so);
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->set_checkpoint("people", "fingerprint links", "public.people (id) <-> 0-1").ok());
+  }
+  c.write_mapping(people("id", "jobtitle", "0-1"));
+  ASSERT_EQ(c.run("migrate").code, 0);
+  c.h->db.exec("UPDATE people SET title = 'Chief', email = 'A@X.IO' WHERE email = 'a@x.io'");
+  auto run = c.run("run --once");
+  EXPECT_EQ(run.code, 0) << run.out;
+  auto live = c.h->live_by("contacts", "email");
+  EXPECT_EQ(live.size(), 2u);
+  EXPECT_EQ(live.at("a@x.io").props.at("jobtitle"), "Chief");
+  c.write_mapping(people("id", "jobtitle", "contacts"));
+  EXPECT_EQ(c.run("run --once").code, 0);
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // The compiled Mapping as the push/pull pipeline and the merge use it.
 #include <gtest/gtest.h>
 
+#include <regex>
+
 #include "engine/mapping/parser.h"
 #include "test_util.h"
 
@@ -195,6 +197,30 @@ TEST(MappingApi, CustomObjectPaths) {
   EXPECT_EQ(example("events").object.path(), "p_event");
   EXPECT_EQ(example("customers").object.path(), "contacts");
   EXPECT_EQ(example("customers").object.object_type_id, "0-1");
+}
+
+// A standard object written by its type id is that object: the same name,
+// path and email rules, and the set check sees two mappings of one table
+// and object however each spells it.
+TEST(MappingApi, AStandardObjectByItsIdIsThatObject) {
+  const std::string rest = "postgres: {table: people, key: id}\nhubspot: {object: 0-1, match: email}\n"
+                           "fields: [{column: email, property: email}]\n";
+  Mapping by_id = test::compile("name: by_id\n" + rest);
+  EXPECT_EQ(by_id.object.name, "contacts");
+  EXPECT_EQ(by_id.object.path(), "contacts");
+  EXPECT_EQ(by_id.object.object_type_id, "0-1");
+  EXPECT_FALSE(by_id.object.custom);
+  EXPECT_TRUE(by_id.match_field()->fold_case);
+  Mapping by_name = test::compile("name: by_name\n" + std::regex_replace(rest, std::regex("0-1"), "contacts"));
+  auto f = validate_set({by_name, by_id});
+  ASSERT_EQ(f.size(), 1u) << test::text(f);
+  EXPECT_NE(f[0].message.find("table public.people is already synced to contacts by mapping by_name"),
+            std::string::npos)
+      << f[0].message;
+  EXPECT_EQ(test::compile("name: t\npostgres: {table: t, key: id}\nhubspot: {object: 0-5, match: hs_object_id}\n"
+                          "direction: to_postgres\nfields: [{column: id, property: hs_object_id}]\n")
+                .object.path(),
+            "tickets");
 }
 
 TEST(MappingSet, AssociationAndLinkTargetsMustExist) {
