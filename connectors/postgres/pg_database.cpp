@@ -356,6 +356,13 @@ Result<std::int64_t> PgDatabase::count_rows(const mapping::Mapping& m) {
   })
 }
 
+Result<std::int64_t> PgDatabase::count_rows_holding(const mapping::Mapping& m, const std::string& column) {
+  HUBSYNC_PG_TRY("mapping " + m.name + ": counting rows with " + column, {
+    pqxx::nontransaction tx(conn());
+    return tx.exec("SELECT count(" + quote_ident(column) + ") FROM " + m.table.quoted())[0][0].as<std::int64_t>();
+  })
+}
+
 Result<pipeline::Row> to_row(const pqxx::row& r, const mapping::Mapping& m,
                              const PgDatabase::Columns& cols) {
   pipeline::Row row;

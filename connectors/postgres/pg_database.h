@@ -45,6 +45,7 @@ class PgDatabase final : public pipeline::DatabasePort {
   model::Result<std::int64_t> count_pending(const std::string& mapping) override;
   model::Result<std::int64_t> oldest_pending_ms(const std::string& mapping) override;
   model::Result<std::int64_t> count_rows(const mapping::Mapping& m) override;
+  model::Result<std::int64_t> count_rows_holding(const mapping::Mapping& m, const std::string& column) override;
   model::Result<std::map<std::string, pipeline::Row>> read_rows(
       const mapping::Mapping& m, const std::vector<model::RecordKey>& keys) override;
   model::Status scan_rows(const mapping::Mapping& m, const model::RecordKey& after,

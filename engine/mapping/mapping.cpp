@@ -340,6 +340,12 @@ std::string Mapping::match_column() const {
   return f && f->columns.size() == 1 ? f->columns[0] : std::string();
 }
 
+std::string Mapping::object_id_column() const {
+  const auto* f = field_for_property("hs_object_id");
+  return f && f->columns.size() == 1 && f->properties.size() == 1 && writes_postgres(f->direction) ? f->columns[0]
+                                                                                                   : std::string();
+}
+
 std::vector<std::string> Mapping::postgres_columns() const {
   std::vector<std::string> out;
   auto add = [&out](const std::string& c) {

@@ -207,6 +207,10 @@ struct Mapping {
   const FieldMapping* match_field() const;
   /// The column holding the match value (the match field's column).
   std::string match_column() const;
+  /// The column where a field keeps the object's id (`hs_object_id` to one
+  /// column, pulled): how a row names its object without the state store.
+  /// Empty when no field does.
+  std::string object_id_column() const;
 
   /// Every column the pipeline must read: key, fields, associations, soft delete.
   std::vector<std::string> postgres_columns() const;

@@ -129,6 +129,10 @@ class DatabasePort {
   /// How many rows the mapping's table holds (for progress).
   virtual model::Result<std::int64_t> count_rows(const mapping::Mapping& m) = 0;
 
+  /// How many rows of the mapping's table hold a value (not NULL) in
+  /// `column`, filter or not. Read-only.
+  virtual model::Result<std::int64_t> count_rows_holding(const mapping::Mapping& m, const std::string& column) = 0;
+
   /// Reads the current rows for `keys`; a key with no row is absent from the
   /// result (the row was deleted), and so is a key with the wrong number of
   /// parts (a truncate's empty key). Keys are RecordKey::encoded(). Key

@@ -63,6 +63,9 @@ class DryRunDatabase final : public DatabasePort {
     return real_.oldest_pending_ms(mapping);
   }
   model::Result<std::int64_t> count_rows(const mapping::Mapping& m) override { return real_.count_rows(m); }
+  model::Result<std::int64_t> count_rows_holding(const mapping::Mapping& m, const std::string& column) override {
+    return real_.count_rows_holding(m, column);
+  }
   model::Result<std::map<std::string, Row>> read_rows(const mapping::Mapping& m,
                                                       const std::vector<model::RecordKey>& keys) override;
   model::Status scan_rows(const mapping::Mapping& m, const model::RecordKey& after, std::size_t batch,

@@ -133,6 +133,8 @@ class Puller {
   model::Status resolve_links(Batch& b);
   model::Status follow_merges(Batch& b);
   model::Status match_rows(Batch& b);
+  model::Status take_row(Batch& b, Item& it, std::vector<Row*> found, const std::string& by);
+  model::Status match_recorded_ids(Batch& b);
   model::Status read_rows(Batch& b);
   model::Status plan_fields(Batch& b);
   model::Status read_hubspot_times(Batch& b);
@@ -184,6 +186,8 @@ class Puller {
   /// (the sweep, then the association pass) counts once.
   std::set<std::string> dead_lettered_;
   PullStats done_;
+  /// Whether rows hold object ids no link accounts for (asked once).
+  std::optional<bool> recorded_ids_unlinked_;
 };
 
 }  // namespace hubsync::pipeline

@@ -82,7 +82,7 @@ Status Puller::match_rows(Batch& b) {
     }
     values.push_back(match_key_of(m_, v->front().canonical()));
   }
-  if (values.empty()) return {};
+  if (values.empty()) return match_recorded_ids(b);
   auto rows = db_.read_rows_by(m_, m_.match_column(), values, folds_match_case(m_));
   if (!rows.ok()) return std::move(rows).error();
   std::map<std::string, std::vector<Row*>> by_match;
@@ -99,42 +99,97 @@ Status Puller::match_rows(Batch& b) {
       it.insert = true;
       continue;
     }
-    // Rows outside filter.postgres take no part in the sync: an object
-    // whose match value only such a row has is left alone (a new row would
-    // duplicate the match value; the row syncs once it enters the filter).
-    std::erase_if(found->second, [](const Row* r) { return !r->in_filter; });
-    if (found->second.empty()) {
-      log_->info("pull left an object alone mapping={} object={}: the row with its match value ({}) is "
-                 "outside filter.postgres",
-                 m_.name, it.record.hubspot_id, m_.match_property);
-      it.done = true;
-      ++b.stats.filtered;
-      continue;
+    if (auto st = take_row(b, it, found->second, "match value (" + m_.match_property + ")"); !st.ok()) return st;
+  }
+  return match_recorded_ids(b);
+}
+
+// The rows `found` for an unlinked object (by its match value, or by the
+// id a row recorded): the one it syncs with, if it may.
+Status Puller::take_row(Batch& b, Item& it, std::vector<Row*> found, const std::string& by) {
+  // Rows outside filter.postgres take no part in the sync: an object
+  // whose match value only such a row has is left alone (a new row would
+  // duplicate the match value; the row syncs once it enters the filter).
+  std::erase_if(found, [](const Row* r) { return !r->in_filter; });
+  if (found.empty()) {
+    log_->info("pull left an object alone mapping={} object={}: the row with its {} is outside filter.postgres",
+               m_.name, it.record.hubspot_id, by);
+    it.insert = false;
+    it.done = true;
+    ++b.stats.filtered;
+    return {};
+  }
+  if (found.size() > 1) {
+    auto e = model::make_error(ErrorKind::conflict, "several rows of " + m_.table.display() + " have the " + by +
+                                                        " of " + m_.object.path() + " " + it.record.hubspot_id);
+    e.category = "LINK_CONFLICT";
+    it.insert = false;
+    dead_letter(b, it, e);
+    return {};
+  }
+  Row& row = *found.front();
+  const std::string pg_key = row.key.encoded();
+  auto owner = state_.find_link_by_pg_key(m_.name, pg_key);
+  if (!owner.ok()) return std::move(owner).error();
+  if (*owner && (*owner)->hubspot_id != it.record.hubspot_id) {
+    auto e = model::make_error(ErrorKind::conflict,
+                               "the row with this " + by + ", key " + pg_key + ", already syncs " + m_.object.path() +
+                                   " " + (*owner)->hubspot_id + ": two objects cannot sync to one row");
+    e.category = "LINK_CONFLICT";
+    it.insert = false;
+    dead_letter(b, it, e);
+    return {};
+  }
+  it.insert = false;
+  it.pg_key = pg_key;
+  it.restore = soft_deleted(m_, row);
+  ++b.stats.linked;
+  return {};
+}
+
+// Objects no row has the match value of, when rows hold their object's id
+// (a to_postgres field on hs_object_id) that no link accounts for: the
+// state file was lost or replaced, or the mapping renamed, and a row's match
+// value may have changed since. Such a row is the object's row, not a new
+// one (which would duplicate it, and the push would then make a second
+// object for the row). Asked only until the mapping's first full sweep is
+// done (which such a loss starts again), and only while the table holds
+// more recorded ids than the mapping has links: a first backfill costs no
+// lookup, and a live pull no count.
+Status Puller::match_recorded_ids(Batch& b) {
+  const std::string column = m_.object_id_column();
+  if (column.empty()) return {};
+  std::vector<std::string> ids;
+  for (const auto& it : b.items)
+    if (it.insert && !it.done) ids.push_back(it.record.hubspot_id);
+  if (ids.empty()) return {};
+  if (!recorded_ids_unlinked_) {
+    auto swept = state_.get_checkpoint(m_.name, kArchivedCheckpoint);
+    if (!swept.ok()) return std::move(swept).error();
+    if (*swept) {
+      recorded_ids_unlinked_ = false;
+      return {};
     }
-    if (found->second.size() > 1) {
-      auto e = model::make_error(ErrorKind::conflict, "several rows of " + m_.table.display() +
-                                                          " have the match value (" + m_.match_property +
-                                                          ") of " + m_.object.path() + " " + it.record.hubspot_id);
-      e.category = "LINK_CONFLICT";
-      dead_letter(b, it, e);
-      continue;
-    }
-    Row& row = *found->second.front();
-    const std::string pg_key = row.key.encoded();
-    auto owner = state_.find_link_by_pg_key(m_.name, pg_key);
-    if (!owner.ok()) return std::move(owner).error();
-    if (*owner && (*owner)->hubspot_id != it.record.hubspot_id) {
-      auto e = model::make_error(ErrorKind::conflict,
-                                 "the row with this match value (" + m_.match_property + ", key " + pg_key +
-                                     ") already syncs " + m_.object.path() + " " + (*owner)->hubspot_id +
-                                     ": two objects cannot sync to one row");
-      e.category = "LINK_CONFLICT";
-      dead_letter(b, it, e);
-      continue;
-    }
-    it.pg_key = pg_key;
-    it.restore = soft_deleted(m_, row);
-    ++b.stats.linked;
+    auto recorded = db_.count_rows_holding(m_, column);
+    if (!recorded.ok()) return std::move(recorded).error();
+    auto links = state_.count_links(m_.name);
+    if (!links.ok()) return std::move(links).error();
+    recorded_ids_unlinked_ = *recorded > static_cast<std::int64_t>(*links);
+  }
+  if (!*recorded_ids_unlinked_) return {};
+  auto rows = db_.read_rows_by(m_, column, ids, false);
+  if (!rows.ok()) return std::move(rows).error();
+  std::map<std::string, std::vector<Row*>> by_id;
+  for (auto& r : *rows)
+    if (auto v = r.fields.find(column); v != r.fields.end() && !v->second.is_null())
+      by_id[v->second.canonical()].push_back(&r);
+  for (auto& it : b.items) {
+    if (!it.insert || it.done) continue;
+    auto found = by_id.find(it.record.hubspot_id);
+    if (found == by_id.end()) continue;
+    log_->info("pull found a row by the object id it recorded mapping={} object={} column={}", m_.name,
+               it.record.hubspot_id, column);
+    if (auto st = take_row(b, it, found->second, "recorded object id (" + column + ")"); !st.ok()) return st;
   }
   return {};
 }

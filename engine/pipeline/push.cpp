@@ -241,6 +241,7 @@ Status Pusher::process(std::vector<Item>& items, PushStats& stats) {
   Batch b{items, stats, clock_.wall_ms(), {}, {}, {}, {}, {}, {}, {}};
   if (auto st = load_links(b); !st.ok()) return st;
   for (std::size_t i = 0; i < items.size(); ++i) plan_item(b, i);
+  if (auto st = resolve_recorded_ids(b); !st.ok()) return st;
   if (auto st = resolve_match_owners(b); !st.ok()) return st;
   if (auto st = check_hubspot(b); !st.ok()) return st;
   if (auto st = send_updates(b, b.updates); !st.ok()) return st;

@@ -33,7 +33,7 @@ struct PushStats {
   std::int64_t deferred = 0;       ///< waiting for an associated row's HubSpot id
   std::int64_t associations = 0;   ///< associations created
   std::int64_t retried = 0;        ///< rows released after a transient failure
-  std::int64_t relinked = 0;       ///< rows that took over a deleted row's object, or followed a merge
+  std::int64_t relinked = 0;       ///< rows that took over a deleted row's object, followed a merge, or found theirs by the id they kept
   std::int64_t deleted_in_postgres = 0;  ///< rows deleted (or soft-deleted) because their object was deleted in HubSpot
   std::int64_t conflicts = 0;      ///< fields HubSpot had changed too, sent because the rule let Postgres win (recorded)
   std::int64_t left_to_pull = 0;   ///< fields not sent: HubSpot had changed them and wins (the pull applies and records them)
@@ -119,6 +119,12 @@ class Pusher {
   void plan_item(Batch& b, std::size_t i);
   void plan_gone(Batch& b, std::size_t i, const char* why);
   bool choose_fields(Batch& b, Write& w, const state::SyncedFields* base);
+  model::Status resolve_recorded_ids(Batch& b);
+  /// Reads the object of each of `writes` (`ids` in order, as `req` says);
+  /// `found` gets each one HubSpot has (not merged away). A write whose
+  /// read failed is released for a later pass (dropped).
+  model::Status read_each(Batch& b, const std::vector<Write*>& writes, const std::vector<std::string>& ids,
+                          const ReadRequest& req, const std::function<void(Write&, const model::Record&)>& found);
   model::Status resolve_match_owners(Batch& b);
   model::Status take_over(Batch& b, Write& w, const state::Link& owner);
   // push_check.cpp: HubSpot's values before overwriting them.

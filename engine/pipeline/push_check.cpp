@@ -41,10 +41,11 @@ void add_properties(const mapping::Mapping& m, const std::vector<std::string>& f
 Status Pusher::check_hubspot(Batch& b) {
   std::vector<Checked> checked;
   // Linked rows, by id. A row with no base yet sends no empty value, so a
-  // first link cannot clear anything; it is checked as an upsert would be.
+  // first link cannot clear anything; it is checked as an upsert would be,
+  // and one found by the id it kept is read by that id.
   std::vector<Write*> linked, unlinked;
   for (auto& w : b.updates)
-    if (!w.dropped && !b.items[w.item].base.empty()) linked.push_back(&w);
+    if (!w.dropped && (!b.items[w.item].base.empty() || w.by_recorded_id)) linked.push_back(&w);
   // Rows not linked yet whose match value may already name an object (made
   // in HubSpot since the last pull, or before a backfill that has not run):
   // read by match value. Not in an initial load that follows the backfill,
@@ -93,21 +94,25 @@ Status Pusher::read_checked(Batch& b, const std::vector<Write*>& writes, const s
     asking.push_back(w);
     ids.push_back(id_property.empty() ? b.items[w->item].hubspot_id : w->match_value);
   }
-  if (asking.empty()) return {};
-  auto read = crm_.read_objects(m_.object.path(), ids, ReadRequest{properties, {}, id_property, false});
+  return read_each(b, asking, ids, ReadRequest{properties, {}, id_property, false},
+                   [&](Write& w, const model::Record& record) {
+                     out.push_back(Checked{&w, record.hubspot_id, props_of(record.fields)});
+                   });
+}
+
+Status Pusher::read_each(Batch& b, const std::vector<Write*>& writes, const std::vector<std::string>& ids,
+                         const ReadRequest& req, const std::function<void(Write&, const model::Record&)>& found) {
+  if (writes.empty()) return {};
+  auto read = crm_.read_objects(m_.object.path(), ids, req);
   if (!read.ok()) return std::move(read).error();
-  for (std::size_t k = 0; k < asking.size(); ++k) {
-    Write& w = *asking[k];
+  for (std::size_t k = 0; k < writes.size(); ++k) {
     const auto& r = (*read)[k];
     if (r.error) {
-      handle_failure(b, w, WriteOutcome{"", false, r.error, ""});
-      w.dropped = true;
-      continue;
+      handle_failure(b, *writes[k], WriteOutcome{"", false, r.error, ""});
+      writes[k]->dropped = true;
+    } else if (r.record && r.merged_into.empty()) {
+      found(*writes[k], *r.record);
     }
-    if (!r.record || !r.merged_into.empty()) continue;
-    Checked c{&w, r.record->hubspot_id, {}};
-    c.hs = props_of(r.record->fields);
-    out.push_back(std::move(c));
   }
   return {};
 }

@@ -45,6 +45,7 @@ struct Pusher::Write {
   std::string match_value;                     // the match property's value
   std::string match_key;                       // normalised (e.g. lower-cased email)
   bool dropped = false;                        // decided against (conflict): not sent
+  bool by_recorded_id = false;                 // an unlinked row updating the object whose id it kept
   std::vector<std::string> needs_time;         // fields whose `newest` conflict needs HubSpot's time
 };
 

@@ -128,6 +128,47 @@ bool Pusher::choose_fields(Batch& b, Write& w, const state::SyncedFields* base) 
   return !w.sent_fields.empty();
 }
 
+// Rows not linked yet that kept their object's id (Mapping::
+// object_id_column): after a lost state file or a renamed mapping their
+// match value may have changed since, and an upsert by it would make a
+// second object. Such a row updates the object it names when HubSpot has it
+// and no other row syncs it (a first link: nothing empty is sent);
+// otherwise it is upserted as any new row. A failed read leaves the row for
+// a later pass rather than risk the duplicate.
+Status Pusher::resolve_recorded_ids(Batch& b) {
+  const std::string column = m_.object_id_column();
+  if (column.empty()) return {};
+  std::vector<Write*> asking;
+  std::vector<std::string> ids;
+  for (auto& w : b.upserts) {
+    const auto& fields = b.items[w.item].row->fields;
+    auto v = fields.find(column);
+    if (v == fields.end() || v->second.is_null() || v->second.canonical().empty()) continue;
+    auto owner = state_.find_link_by_hubspot_id(m_.name, v->second.canonical());
+    if (!owner.ok()) return std::move(owner).error();
+    if (*owner) continue;  // another row syncs it: the match value decides, as for any row
+    asking.push_back(&w);
+    ids.push_back(v->second.canonical());
+  }
+  std::vector<Write*> found;
+  auto st = read_each(b, asking, ids, ReadRequest{{m_.match_property}, {}, "", false},
+                      [&](Write& w, const model::Record& record) {
+                        Item& it = b.items[w.item];
+                        it.hubspot_id = record.hubspot_id;
+                        w.by_recorded_id = true;
+                        b.records.push_back({it.pg_key, it.hubspot_id, {}, w.match_key});  // whatever the merge sends
+                        ++b.stats.relinked;
+                        log_->info("relinked mapping={} key={} object={} by the id its row kept ({})", m_.name,
+                                   it.pg_key, it.hubspot_id, column);
+                        found.push_back(&w);
+                      });
+  for (Write* w : found) {
+    b.updates.push_back(std::move(*w));
+    w->dropped = true;
+  }
+  return st;
+}
+
 // A row not linked yet whose match value already names another row's object
 // (the same email, written in another case; a row deleted and inserted again
 // with a new key): if that other row is gone, this row takes its object
@@ -140,6 +181,7 @@ Status Pusher::resolve_match_owners(Batch& b) {
   std::vector<std::pair<Write*, state::Link>> owned;
   for (auto& w : b.updates) batch_match.emplace(w.match_key, b.items[w.item].pg_key);
   for (auto& w : b.upserts) {
+    if (w.dropped) continue;
     Item& it = b.items[w.item];
     auto [first, fresh] = batch_match.emplace(w.match_key, it.pg_key);
     if (!fresh) {
