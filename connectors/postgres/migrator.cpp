@@ -185,6 +185,7 @@ class Run {
       std::vector<std::string> sql;
       drop(mapping, inst.schema, inst.table, true, sql);
       sql.push_back("DELETE FROM hubsync.captures WHERE mapping = " + quote_literal(mapping));
+      carry_pending(mapping, inst, designs, sql, report);
       execute(sql, report);
       report.removed_triggers.push_back(mapping + " on " + inst.schema + "." + inst.table);
       if (!dry_run_)
@@ -195,6 +196,33 @@ class Run {
   }
 
  private:
+  // A mapping renamed (or replaced) is removed while a new one captures the
+  // same table by the same key: the removed one's pending changes are the
+  // table's, so each new mapping takes them over (copied in id order), and
+  // the push neither leaves them behind for good nor loses when they were
+  // captured (`conflict: newest` needs it).
+  void carry_pending(const std::string& mapping, const InstalledCapture& inst,
+                     const std::vector<CaptureDesign>& designs, std::vector<std::string>& sql,
+                     MigrateReport& report) {
+    std::vector<std::string> takers;
+    for (const auto& d : designs) {
+      if (state_.installed.count(d.mapping) || d.schema != inst.schema || d.table != inst.table) continue;
+      std::vector<std::string> keys;
+      for (const auto& k : d.keys) keys.push_back(k.name);
+      if (keys == inst.key_columns) takers.push_back(d.mapping);
+    }
+    if (takers.empty()) return;
+    for (const auto& to : takers) {
+      sql.push_back("INSERT INTO hubsync.changelog (mapping, table_schema, table_name, pk, op, changed_columns, "
+                    "txid, changed_at) SELECT " + quote_literal(to) + ", table_schema, table_name, pk, op, "
+                    "changed_columns, txid, changed_at FROM hubsync.changelog WHERE mapping = " +
+                    quote_literal(mapping) + " ORDER BY id");
+      report.carried_changes.push_back(mapping + " -> " + to);
+      if (!dry_run_) log_.info("pending changes carried from={} to={}", mapping, to);
+    }
+    sql.push_back("DELETE FROM hubsync.changelog WHERE mapping = " + quote_literal(mapping));
+  }
+
   // Appends the drops of a mapping's triggers on a table, noting them as gone.
   void drop(const std::string& mapping, const std::string& schema, const std::string& table,
             bool function, std::vector<std::string>& sql) {

@@ -30,6 +30,9 @@ struct MigrateReport {
   std::vector<std::string> applied_migrations;  ///< "0001_changelog", ...
   std::vector<std::string> installed_triggers;  ///< "mapping on schema.table"
   std::vector<std::string> removed_triggers;
+  /// "old -> new": a removed mapping's pending changes taken over by a new
+  /// mapping of the same table and key (a rename).
+  std::vector<std::string> carried_changes;
   std::vector<std::string> statements;          ///< every SQL statement, in order
   bool changed() const {
     return !applied_migrations.empty() || !installed_triggers.empty() || !removed_triggers.empty();

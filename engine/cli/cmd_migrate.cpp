@@ -29,6 +29,7 @@ int cmd_migrate(const GlobalOptions& global, bool dry_run) {
   for (const auto& m : report->applied_migrations) std::cout << "applied migration " << m << '\n';
   for (const auto& t : report->installed_triggers) std::cout << "installed capture triggers " << t << '\n';
   for (const auto& t : report->removed_triggers) std::cout << "removed capture triggers " << t << '\n';
+  for (const auto& c : report->carried_changes) std::cout << "pending changes carried over " << c << '\n';
   if (!report->changed()) std::cout << "up to date: nothing to do\n";
   // Every table, however small today: migrate is where indexes get planned.
   warn_unindexed_lookups(cfg, mappings, "", "migrate", 0);

@@ -38,10 +38,11 @@ struct Cli {
   void write_mapping(const std::string& yaml) { std::ofstream(h->dir / "mappings" / "people.yaml") << yaml; }
 };
 
-Cli synced_cli(const std::string& server) {
-  Cli c{quick_harness(server, kPeopleSql, {people("id", "jobtitle")}), {}};
+Cli synced_cli(const std::string& server, const std::string& mapping = people("id", "jobtitle"),
+               const std::string& sql = kPeopleSql) {
+  Cli c{quick_harness(server, sql, {mapping}), {}};
   fs::create_directories(c.h->dir / "mappings");
-  c.write_mapping(people("id", "jobtitle"));
+  c.write_mapping(mapping);
   c.config = c.h->dir / "hubsync.yaml";
   std::ofstream(c.config) << c.h->config_yaml() << "pull: {association_pass_every_s: 0}\n";
   EXPECT_EQ(c.run("migrate").code, 0);
@@ -121,6 +122,32 @@ TEST(MappingEdits, AStandardObjectWrittenByItsIdKeepsLinksMadeUnderThatSpelling)
   EXPECT_EQ(live.at("a@x.io").props.at("jobtitle"), "Chief");
   c.write_mapping(people("id", "jobtitle", "contacts"));
   EXPECT_EQ(c.run("run --once").code, 0);
+}
+
+// Renamed with an email change pending: `migrate` hands the change to the
+// new name, and the rows find their contacts by the id they keep. Neither
+// side gets a duplicate, and the newer Postgres email wins.
+TEST(MappingEdits, ARenamedMappingWithAPendingEmailChangeMakesNoDuplicate) {
+  HUBSYNC_REQUIRE_PG(server);
+  const std::string sql = std::string(kPeopleSql) + ";ALTER TABLE people ADD COLUMN hubspot_id text";
+  const std::string fields = "\npostgres: {table: public.people, key: id}\nhubspot: {object: contacts, match: email}\n"
+                             "fields:\n  - {column: email, property: email}\n  - {column: title, property: jobtitle}\n"
+                             "  - {column: hubspot_id, property: hs_object_id, direction: to_postgres}\n";
+  Cli c = synced_cli(server, "name: people" + fields, sql);
+  ASSERT_EQ(c.run("run --once").code, 0);  // the pull keeps each contact's id in its row
+  ASSERT_EQ(c.h->db.scalar("SELECT count(hubspot_id) FROM people"), "2");
+  c.h->db.exec("UPDATE people SET email = 'ann@x.io' WHERE email = 'a@x.io'");
+  fs::remove(c.h->dir / "mappings" / "people.yaml");
+  std::ofstream(c.h->dir / "mappings" / "contacts_sync.yaml") << "name: contacts_sync" + fields;
+  auto migrate = c.run("migrate");
+  EXPECT_THAT(migrate.out, HasSubstr("pending changes carried over people -> contacts_sync"));
+  auto run = c.run("run --once");
+  EXPECT_EQ(run.code, 0) << run.out;
+  EXPECT_EQ(c.h->db.scalar("SELECT string_agg(email, ',' ORDER BY email) FROM people"), "ann@x.io,b@x.io");
+  auto live = c.h->live_by("contacts", "email");
+  EXPECT_EQ(live.size(), 2u);
+  EXPECT_TRUE(live.count("ann@x.io"));
+  EXPECT_EQ(c.h->db.scalar("SELECT count(*) FROM hubsync.changelog WHERE mapping = 'people'"), "0");
 }
 
 }  // namespace

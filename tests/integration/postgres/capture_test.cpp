@@ -138,6 +138,31 @@ TEST_F(CaptureTest, TriggersFollowTheMappings) {
   EXPECT_EQ(db_->scalar("SELECT count(*) FROM hubsync.captures"), "0");
 }
 
+// A mapping renamed: the new name captures the same table by the same key,
+// so it takes the old name's pending changes over (their captured times
+// kept); a mapping of another table, or the same table by another key,
+// takes nothing, and a removal with no new mapping leaves its changes be.
+TEST_F(CaptureTest, ARenamedMappingTakesOverThePendingChangesOfItsOldName) {
+  migrate({customers});
+  db_->exec("INSERT INTO customers VALUES (1, 'a@x.com', 'Ann', NULL)");
+  db_->exec("UPDATE customers SET email = 'ann@x.com' WHERE id = 1");
+  const std::string captured = db_->scalar("SELECT string_agg(changed_at::text, ',' ORDER BY id) FROM hubsync.changelog");
+  auto renamed = customers;
+  renamed.mapping = "people";
+  CaptureSpec by_email{"by_email", "public", "customers", {"email"}, {"name"}};
+  auto report = migrate({renamed, by_email});
+  EXPECT_THAT(report.carried_changes, ::testing::ElementsAre("customers -> people"));
+  EXPECT_EQ(changes(),
+            "people insert {\"id\": \"1\"} -\n"
+            "people update {\"id\": \"1\"} email");
+  EXPECT_EQ(db_->scalar("SELECT string_agg(changed_at::text, ',' ORDER BY id) FROM hubsync.changelog"), captured);
+
+  db_->exec("UPDATE customers SET name = 'Anna' WHERE id = 1");
+  auto removed = migrate({by_email});
+  EXPECT_TRUE(removed.carried_changes.empty());
+  EXPECT_EQ(db_->scalar("SELECT count(*) FROM hubsync.changelog WHERE mapping = 'people'"), "3");
+}
+
 TEST_F(CaptureTest, ADroppedTriggerIsReinstalled) {
   migrate({customers});
   db_->exec("DROP TRIGGER hubsync_capture_customers_iud ON customers");
