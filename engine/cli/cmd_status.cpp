@@ -47,13 +47,15 @@ Reachability probe_hubspot(const config::Config& cfg, const std::vector<mapping:
   auto resp = hubspot.client.call(hubspot::HttpMethod::get, path, "", {.op = "status"});
   if (!resp.ok()) {
     r.reachable = resp.error().kind != model::ErrorKind::transient;
+    r.refused = resp.error().kind == model::ErrorKind::auth;
     r.detail = config::redact(cfg, resp.error().http_status > 0
                                        ? "HTTP " + std::to_string(resp.error().http_status) + " " + resp.error().category
                                        : resp.error().message);
     return r;
   }
   r.reachable = true;
-  if (resp->status == 401 || resp->status == 403) r.detail = "token refused (HTTP " + std::to_string(resp->status) + ")";
+  r.refused = resp->status == 401 || resp->status == 403;
+  if (r.refused) r.detail = "HTTP " + std::to_string(resp->status);
   const auto h = ratelimit::parse_rate_limit_headers(resp->headers);
   if (h.daily) report.daily_limit = *h.daily;
   if (h.daily && h.daily_remaining) report.daily_used = *h.daily - *h.daily_remaining;
@@ -90,7 +92,8 @@ int cmd_status(const GlobalOptions& global, bool json, bool offline) {
   collect_status(mappings, store.get(), report.postgres.reachable ? &db : nullptr, report);
   std::cout << (json ? status_json(report) : status_text(report)) << std::flush;
   const bool down = !report.postgres.reachable || (report.hubspot.checked && !report.hubspot.reachable);
-  return down ? kExitUnavailable : kExitOk;
+  // Refused credentials are the config's to fix (as `run` exits 1 for them).
+  return down ? kExitUnavailable : report.hubspot.refused ? kExitError : kExitOk;
 }
 
 }  // namespace hubsync::cli

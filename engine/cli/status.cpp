@@ -115,7 +115,7 @@ std::string seconds(std::optional<double> s) {
 std::string reach(const char* name, const Reachability& r) {
   if (!r.checked) return std::string(name) + ": not checked";
   return std::string(name) + ": " + (r.reachable ? "reachable" : "UNREACHABLE") +
-         (r.detail.empty() ? "" : " (" + r.detail + ")");
+         (r.refused ? ", CREDENTIALS REFUSED" : "") + (r.detail.empty() ? "" : " (" + r.detail + ")");
 }
 
 }  // namespace
@@ -171,7 +171,8 @@ std::string jtime(std::optional<state::TimeMs> t) {
 }
 std::string jreach(const Reachability& r) {
   return std::string("{\"checked\":") + (r.checked ? "true" : "false") + ",\"reachable\":" +
-         (r.reachable ? "true" : "false") + ",\"detail\":" + model::json_quote(r.detail) + "}";
+         (r.reachable ? "true" : "false") + ",\"refused\":" + (r.refused ? "true" : "false") +
+         ",\"detail\":" + model::json_quote(r.detail) + "}";
 }
 std::string jseconds(std::optional<double> s) {
   if (!s) return "null";

@@ -38,6 +38,8 @@ struct MappingStatus {
 struct Reachability {
   bool checked = false;
   bool reachable = false;
+  /// It answered, and refused hubsync's credentials (HubSpot's 401/403).
+  bool refused = false;
   std::string detail;  ///< no secrets
 };
 

@@ -368,6 +368,23 @@ TEST(CliStatus, ShowsBacklogConflictsAndBudgetPerDirectionAndWritesNothing) {
   EXPECT_THAT(text.out, HasSubstr("conflicts in the last 24 h 1"));
   EXPECT_THAT(text.out, Not(HasSubstr(sim::kHubsyncToken)));
 
+  // A token HubSpot refuses: reachable, but the config's to fix: exit 1.
+  std::string yaml = h->config_yaml();
+  yaml.replace(yaml.find(sim::kHubsyncToken), std::string(sim::kHubsyncToken).size(), "pat-revoked");
+  const fs::path refused_config = h->dir / "refused.yaml";
+  std::ofstream(refused_config) << yaml;
+  auto refused = status_cli(refused_config, "status --json");
+  EXPECT_EQ(refused.code, 1) << refused.out;
+  rapidjson::Document rd;
+  ASSERT_FALSE(rd.Parse(refused.out.c_str()).HasParseError()) << refused.out;
+  EXPECT_TRUE(rd["hubspot"]["reachable"].GetBool());
+  EXPECT_TRUE(rd["hubspot"]["refused"].GetBool());
+  EXPECT_FALSE(d["hubspot"]["refused"].GetBool());
+  auto refused_text = status_cli(refused_config, "status");
+  EXPECT_EQ(refused_text.code, 1);
+  EXPECT_THAT(refused_text.out, HasSubstr("hubspot: reachable, CREDENTIALS REFUSED (HTTP 401"));
+  EXPECT_THAT(refused_text.out, Not(HasSubstr("pat-revoked")));
+
   // HubSpot goes away: status still reports, says so, and exits 2.
   h->sim.stop();
   auto down = status_cli(config, "status --json");
