@@ -8,7 +8,7 @@
 namespace hubsync::cli {
 
 bool load_config_or_report(const GlobalOptions& global, config::Config& out) {
-  auto result = config::load_config(global.config_path, config::process_env());
+  auto result = config::load_config(global.config_path, config::process_env(), config::process_env_names());
   for (const auto& issue : result.issues) std::cerr << issue.format() << '\n';
   out = std::move(result.config);
   const std::string level = global.log_level.empty() ? out.log.level : global.log_level;

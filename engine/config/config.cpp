@@ -1,6 +1,7 @@
 #include "engine/config/config.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -8,6 +9,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <set>
 #include <regex>
 #include <sstream>
 #include <tuple>
@@ -104,7 +106,8 @@ std::string env_name(const std::string& section, const std::string& key) {
 
 class Loader {
  public:
-  Loader(std::string path, const EnvLookup& env) : path_(std::move(path)), env_(env) {}
+  Loader(std::string path, const EnvLookup& env, std::vector<std::string> env_names)
+      : path_(std::move(path)), env_(env), env_names_(std::move(env_names)) {}
 
   LoadResult run() {
     result_.config.file = path_;
@@ -115,6 +118,7 @@ class Loader {
       scrub_secrets();
       return std::move(result_);
     }
+    warn_unknown_overrides();
     read_env_overrides();
     apply();
     cross_check();
@@ -195,6 +199,13 @@ class Loader {
               mark.line + 1, mark.column + 1);
         continue;
       }
+      // YAML keeps both of a key given twice and lookups see the first:
+      // either way one of the two values would be dropped in silence.
+      if (auto first = section_marks_.find(section); first != section_marks_.end()) {
+        issue(section, "section given twice (first at line " + std::to_string(first->second.first) +
+                           "): merge them into one", mark.line + 1, mark.column + 1);
+        continue;
+      }
       section_marks_[section] = {mark.line + 1, mark.column + 1};
       if (entry.second.IsNull()) continue;
       if (!entry.second.IsMap()) {
@@ -213,6 +224,11 @@ class Loader {
                 km.line + 1, km.column + 1);
           continue;
         }
+        if (auto first = raw_.find(full); first != raw_.end()) {
+          issue(full, "set twice (first at line " + std::to_string(first->second.line) + "): keep one",
+                km.line + 1, km.column + 1);
+          continue;
+        }
         if (!kv.second.IsScalar()) {
           issue(full, "must be a single value", kv.second.Mark().line + 1,
                 kv.second.Mark().column + 1);
@@ -220,6 +236,28 @@ class Loader {
         }
         raw_[full] = {kv.second.Scalar(), kv.second.Mark().line + 1, kv.second.Mark().column + 1,
                       "file"};
+      }
+    }
+  }
+
+  void warn_unknown_overrides() {
+    std::set<std::string> known, own;
+    for (const auto& section : sections())
+      for (const auto& key : assignable_keys(section)) known.insert(env_name(section, key));
+    for (const auto& [key, raw] : raw_)
+      if (key.size() > 4 && key.compare(key.size() - 4, 4, "_env") == 0) own.insert(raw.value);
+    for (const auto& name : env_names_) {
+      if (name.rfind("HUBSYNC_", 0) != 0 || known.count(name) || own.count(name)) continue;
+      for (const auto& section : sections()) {
+        const std::string prefix = env_name(section, "");
+        if (name.rfind(prefix, 0) != 0 || name.size() == prefix.size()) continue;
+        std::vector<std::string> candidates;
+        for (const auto& key : assignable_keys(section)) candidates.push_back(env_name(section, key));
+        const std::string hint = model::closest_match(name, candidates);
+        issue(name, "not a setting: the environment override is ignored" +
+                        (hint.empty() ? std::string() : " (did you mean " + hint + "?)"),
+              0, 0, Severity::warning);
+        break;
       }
     }
   }
@@ -437,13 +475,25 @@ class Loader {
   LoadResult result_;
   std::map<std::string, Assignment> raw_;
   std::map<std::string, std::pair<int, int>> section_marks_;
+  std::vector<std::string> env_names_;
   std::vector<std::string> inline_secrets_;
 };
 
 }  // namespace
 
-LoadResult load_config(const std::string& path, const EnvLookup& env) {
-  return Loader(path, env).run();
+LoadResult load_config(const std::string& path, const EnvLookup& env) { return Loader(path, env, {}).run(); }
+
+LoadResult load_config(const std::string& path, const EnvLookup& env, const std::vector<std::string>& env_names) {
+  return Loader(path, env, env_names).run();
+}
+
+std::vector<std::string> process_env_names() {
+  std::vector<std::string> out;
+  for (char** e = environ; e && *e; ++e) {
+    const std::string_view entry(*e);
+    out.emplace_back(entry.substr(0, entry.find('=')));
+  }
+  return out;
 }
 
 }  // namespace hubsync::config

@@ -200,6 +200,15 @@ EnvLookup process_env();
 /// validates everything, collecting every issue rather than stopping at the
 /// first. A missing file is an issue too. Never throws.
 LoadResult load_config(const std::string& path, const EnvLookup& env);
+/// The same, also warning of each of `env_names` (the environment's
+/// variable names) that looks like an override and is none: HUBSYNC_
+/// followed by a section's name and a key it does not have, which would be
+/// ignored (`HUBSYNC_RATE_LIMIT_TEIR`). A name the file gives a secret's
+/// `*_env` is the user's own and never warned of.
+LoadResult load_config(const std::string& path, const EnvLookup& env, const std::vector<std::string>& env_names);
+
+/// The names of the process's environment variables.
+std::vector<std::string> process_env_names();
 
 /// The resolved configuration as `section.key = value` lines, secrets masked
 /// (a DSN keeps everything but its password). Safe to print and log.

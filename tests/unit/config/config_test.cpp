@@ -45,6 +45,48 @@ state:
   EXPECT_THAT(shown, HasSubstr("from file"));
 }
 
+// A key or a section given twice is an error naming both lines: YAML
+// keeps one of the two values and the other would be dropped in silence.
+TEST_F(ConfigTest, AKeyOrSectionGivenTwiceIsAnErrorNamingBothLines) {
+  env_["TOKEN"] = kSecretToken;
+  auto path = write("hubsync.yaml",
+                    "postgres: {dsn: 'postgresql://localhost/x'}\n"
+                    "hubspot: {token_env: TOKEN}\n"
+                    "serve:\n"
+                    "  poll_s: 5\n"
+                    "  poll_s: 7\n"
+                    "rate_limit: {tier: 190}\n"
+                    "rate_limit: {headroom: 0.2}\n");
+  auto r = load_config(path, env());
+  EXPECT_FALSE(r.ok());
+  const std::string all = all_issues(r);
+  EXPECT_THAT(all, HasSubstr(path + ":5:3: error: serve.poll_s: set twice (first at line 4): keep one"));
+  EXPECT_THAT(all, HasSubstr(path + ":7:1: error: rate_limit: section given twice (first at line 6)"));
+  auto once = write("once.yaml", "postgres: {dsn: 'postgresql://localhost/x'}\nhubspot: {token_env: TOKEN}\n"
+                                 "serve: {poll_s: 7}\n");
+  EXPECT_TRUE(load_config(once, env()).ok()) << all_issues(load_config(once, env()));
+}
+
+// HUBSYNC_<SECTION>_<KEY> misspelt is ignored like any variable: it is
+// warned of, with the nearest setting. A variable the file names for a
+// secret, or one that names no section, is the user's own.
+TEST_F(ConfigTest, AMisspeltEnvironmentOverrideIsWarnedOfWithTheNearestSetting) {
+  env_["TOKEN"] = kSecretToken;
+  env_["HUBSYNC_RATE_LIMIT_TEIR"] = "100";
+  auto path = write("hubsync.yaml", "postgres: {dsn_env: HUBSYNC_POSTGRES_URL}\nhubspot: {token_env: TOKEN}\n");
+  env_["HUBSYNC_POSTGRES_URL"] = "postgresql://localhost/x";
+  auto r = load_config(path, env(),
+                       {"HUBSYNC_RATE_LIMIT_TEIR", "HUBSYNC_POSTGRES_URL", "HUBSYNC_PG_DSN", "HUBSYNC_LOG_LEVEL", "PATH"});
+  ASSERT_TRUE(r.ok()) << all_issues(r);
+  const std::string all = all_issues(r);
+  EXPECT_THAT(all, HasSubstr("warning: HUBSYNC_RATE_LIMIT_TEIR: not a setting: the environment override is "
+                             "ignored (did you mean HUBSYNC_RATE_LIMIT_TIER?)"));
+  EXPECT_THAT(all, Not(HasSubstr("HUBSYNC_POSTGRES_URL")));
+  EXPECT_THAT(all, Not(HasSubstr("HUBSYNC_PG_DSN")));
+  EXPECT_THAT(all, Not(HasSubstr("HUBSYNC_LOG_LEVEL")));
+  EXPECT_EQ(r.config.rate_limit.tier, Config{}.rate_limit.tier);
+}
+
 TEST_F(ConfigTest, PullSettingsHaveDefaultsAndBounds) {
   env_["TOKEN"] = kSecretToken;
   auto path = write("hubsync.yaml",
