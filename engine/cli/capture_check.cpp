@@ -57,6 +57,12 @@ bool check_fingerprints(const std::vector<mapping::Mapping>& mappings, const std
       report("mapping " + m.name + ": field " + f + " since the last sync: its last agreed values are "
              "forgotten, and each row's next merge of it is a first link (a value on one side fills the "
              "other; different values are a conflict its rule decides)", false);
+    if (checked->reload_push)
+      report("mapping " + m.name + ": what it pushes changed since the last sync (filter.postgres, direction, "
+             "deletes or fields): every row is loaded again (rows in agreement cost no HubSpot call)", false);
+    if (checked->sweep_again)
+      report("mapping " + m.name + ": what it pulls changed since the last sync (filter.hubspot, direction or "
+             "fields): every object is swept again", false);
   }
   return ok;
 }

@@ -1,11 +1,15 @@
 #include "engine/pipeline/fingerprint.h"
 
+#include "engine/pipeline/sync_helpers.h"
+
 namespace hubsync::pipeline {
 
 namespace {
 
 constexpr const char* kPrefix = "fingerprint ";
 constexpr const char* kLinks = "fingerprint links";
+constexpr const char* kPushScope = "fingerprint push";
+constexpr const char* kPullScope = "fingerprint pull";
 
 std::string field_cursor(const std::string& field_id) { return kPrefix + std::string("field ") + field_id; }
 
@@ -48,6 +52,47 @@ model::Status check_links(const mapping::Mapping& m, state::StateStore& state) {
   return state.set_checkpoint(m.name, kLinks, now);
 }
 
+// Which rows and fields the push takes to HubSpot; empty when it does not push.
+std::string push_scope(const mapping::Mapping& m) {
+  if (!m.pushes()) return "";
+  std::string out = "rows where " + (m.pg_filter.empty() ? std::string("true") : m.pg_filter) + "; deletes " +
+                    mapping::to_string(m.deletes) + " " + m.soft_delete_column + "; fields";
+  for (const auto& f : m.fields)
+    if (f.to_hubspot()) out += " " + f.id;
+  return out;
+}
+
+// Which objects and fields the pull takes to Postgres; empty when it does not pull.
+std::string pull_scope(const mapping::Mapping& m) {
+  if (!m.pulls()) return "";
+  std::string out = "objects where";
+  for (const auto& f : m.hubspot_filters) {
+    out += " " + f.property + " " + mapping::to_string(f.op) + " " + f.value + " " + f.high_value;
+    for (const auto& v : f.values) out += " " + v;
+    out += ";";
+  }
+  out += " fields";
+  for (const auto& f : m.fields)
+    if (f.to_postgres()) out += " " + f.id;
+  return out;
+}
+
+// An edit that widens or narrows what a direction syncs (a filter, the
+// direction, a field added) changes no row, so no change would bring the
+// rows it concerns: the push loads every row again (linked rows in
+// agreement cost no HubSpot call) and the pull sweeps every object again.
+model::Result<bool> check_scope(const mapping::Mapping& m, state::StateStore& state, const char* cursor,
+                                const std::string& now, const char* restart) {
+  auto stored = state.get_checkpoint(m.name, cursor);
+  if (!stored.ok()) return std::move(stored).error();
+  if (*stored && (*stored)->value == now) return false;
+  const bool restarted = *stored && !now.empty();
+  if (restarted)
+    if (auto st = state.remove_checkpoint(m.name, restart); !st.ok()) return std::move(st).error();
+  if (auto st = state.set_checkpoint(m.name, cursor, now); !st.ok()) return std::move(st).error();
+  return restarted;
+}
+
 }  // namespace
 
 bool is_fingerprint_checkpoint(const std::string& cursor_name) { return cursor_name.rfind(kPrefix, 0) == 0; }
@@ -55,6 +100,12 @@ bool is_fingerprint_checkpoint(const std::string& cursor_name) { return cursor_n
 model::Result<FingerprintCheck> check_fingerprint(const mapping::Mapping& m, state::StateStore& state) {
   if (auto st = check_links(m, state); !st.ok()) return std::move(st).error();
   FingerprintCheck out;
+  auto push = check_scope(m, state, kPushScope, push_scope(m), kInitialLoad);
+  if (!push.ok()) return std::move(push).error();
+  out.reload_push = *push;
+  auto pull = check_scope(m, state, kPullScope, pull_scope(m), kSweepCheckpoint);
+  if (!pull.ok()) return std::move(pull).error();
+  out.sweep_again = *pull;
   for (const auto& f : m.fields) {
     auto stored = state.get_checkpoint(m.name, field_cursor(f.id));
     if (!stored.ok()) return std::move(stored).error();

@@ -17,6 +17,12 @@ struct FingerprintCheck {
   /// Fields whose HubSpot properties changed since their bases were stored
   /// ("first_name: jobtitle -> company"); their bases are forgotten.
   std::vector<std::string> forgotten;
+  /// What the push syncs changed (filter.postgres, direction, deletes, a
+  /// field to HubSpot added or removed): its initial load starts again.
+  bool reload_push = false;
+  /// What the pull syncs changed (filter.hubspot, direction, a field to
+  /// Postgres added or removed): its next sweep reads every object.
+  bool sweep_again = false;
 };
 
 /// Called before a mapping syncs (run, serve at start and on reload, plan).
@@ -28,7 +34,10 @@ struct FingerprintCheck {
 /// forget_field): each row's next merge of it is a first link (a value on
 /// one side fills the other; different values are a conflict), where the
 /// old base, taken for the new property's, read an empty property as a
-/// change that cleared the column. Then the current fingerprint is stored.
+/// change that cleared the column. An edit of what a direction syncs
+/// restarts it (FingerprintCheck::reload_push, sweep_again): no row
+/// changed, so no change would bring the rows and objects it concerns.
+/// Then the current fingerprint is stored.
 /// A mapping seen for the first time (or a state store from before
 /// fingerprints) just records it. Errors: the store's.
 model::Result<FingerprintCheck> check_fingerprint(const mapping::Mapping& m, state::StateStore& state);

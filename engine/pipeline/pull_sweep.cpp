@@ -11,6 +11,7 @@
 
 #include "engine/pipeline/pull.h"
 #include "engine/pipeline/sweep_windows.h"
+#include "engine/pipeline/sync_helpers.h"
 
 namespace hubsync::pipeline {
 
@@ -18,8 +19,6 @@ using model::Result;
 using model::Status;
 
 namespace {
-
-constexpr const char* kSweep = "sweep";
 
 // One window of the sweep and the page asked of it.
 struct Lane {
@@ -144,7 +143,7 @@ Lane* split(std::list<Lane>& lanes, std::list<Lane>::iterator it, int most, int 
 }  // namespace
 
 Status Puller::sweep(PullStats& stats) {
-  auto cp = state_.get_checkpoint(m_.name, kSweep);
+  auto cp = state_.get_checkpoint(m_.name, kSweepCheckpoint);
   if (!cp.ok()) return std::move(cp).error();
   auto swept = state_.get_checkpoint(m_.name, kArchivedCheckpoint);  // set once a sweep has completed
   if (!swept.ok()) return std::move(swept).error();
@@ -198,7 +197,7 @@ Status Puller::sweep(PullStats& stats) {
       if (auto* upper = split(lanes, it, opt_.sweep_windows, opt_.page_size, settled)) ask(*upper);
       ask(*it);
     }
-    if (auto st = state_.set_checkpoint(m_.name, kSweep, checkpoint_of(lanes)); !st.ok()) failed = st;
+    if (auto st = state_.set_checkpoint(m_.name, kSweepCheckpoint, checkpoint_of(lanes)); !st.ok()) failed = st;
   }
   if (!failed.ok()) return failed;
   if (stats.unreachable) return {};

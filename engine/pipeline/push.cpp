@@ -19,7 +19,6 @@ using model::Status;
 
 namespace {
 
-constexpr const char* kInitialLoad = "initial_load";
 constexpr const char* kDone = "done";
 constexpr std::size_t kLinkPage = 1000;
 

@@ -19,6 +19,10 @@ namespace hubsync::pipeline {
 /// The pull's checkpoint of the archived listing: set once a sweep has
 /// completed (the first time: the backfill).
 inline constexpr const char* kArchivedCheckpoint = "archived";
+/// The push's initial load: "done", or "after:<key>" to resume it.
+inline constexpr const char* kInitialLoad = "initial_load";
+/// The pull sweep's windows (none: the next sweep reads every object).
+inline constexpr const char* kSweepCheckpoint = "sweep";
 
 /// The base's field name of an association's foreign-key column.
 inline std::string assoc_field(const std::string& column) { return "assoc:" + column; }

@@ -308,4 +308,12 @@ Status SqliteStateStore::set_checkpoint(const std::string& mapping, const std::s
   return q->bind(mapping, cursor_name, value, now_ms()).run();
 }
 
+Status SqliteStateStore::remove_checkpoint(const std::string& mapping, const std::string& cursor_name) {
+  std::lock_guard lock(mu_);
+  if (auto w = check_writable(); !w) return w;
+  auto q = db_->prepare("DELETE FROM checkpoints WHERE mapping = ? AND cursor_name = ?");
+  if (!q) return std::move(q).error();
+  return q->bind(mapping, cursor_name).run();
+}
+
 }  // namespace hubsync::state

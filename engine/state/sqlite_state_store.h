@@ -86,6 +86,7 @@ class SqliteStateStore final : public StateStore {
                                                    const std::string& cursor_name) override;
   Status set_checkpoint(const std::string& mapping, const std::string& cursor_name,
                         const std::string& value) override;
+  Status remove_checkpoint(const std::string& mapping, const std::string& cursor_name) override;
 
   Status upsert_link(const std::string& mapping, const std::string& pg_key,
                      const std::string& hubspot_id) override;

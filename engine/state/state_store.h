@@ -309,6 +309,8 @@ class StateStore {
 
   /// Every checkpoint of `mapping`, ordered by cursor name.
   virtual Result<std::vector<Checkpoint>> list_checkpoints(const std::string& mapping) = 0;
+  /// Removes the cursor, as if it was never set. Idempotent.
+  virtual Status remove_checkpoint(const std::string& mapping, const std::string& cursor_name) = 0;
 
   // --- pass outcomes ---
 
