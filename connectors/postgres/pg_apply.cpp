@@ -1,5 +1,6 @@
 // PgDatabase: writes to mapped tables on behalf of HubSpot (as hubsync, so
-// the capture trigger ignores them), and changelog housekeeping.
+// the capture trigger ignores them), changelog housekeeping, and the
+// database's hubsync id.
 #include "connectors/postgres/pg_database.h"
 
 #include <pqxx/pqxx>
@@ -84,6 +85,20 @@ Status PgDatabase::apply_hubspot_deletes(const mapping::Mapping& m,
     exec_with(tx, sql, match.params);
     tx.commit();
     return Status{};
+  })
+}
+
+Result<std::string> PgDatabase::database_id() {
+  HUBSYNC_PG_TRY("reading this database's hubsync id", {
+    pqxx::read_transaction tx(conn());
+    const bool installed = !tx.exec("SELECT pg_catalog.to_regclass('hubsync.settings')")[0][0].is_null();
+    auto r = installed ? tx.exec("SELECT value FROM hubsync.settings WHERE key = 'database_id'") : pqxx::result();
+    if (r.empty())
+      return model::make_error(ErrorKind::fatal, std::string("this database has no hubsync database id (") +
+                                                     (installed ? "its hubsync schema predates it"
+                                                                : "hubsync is not installed in it") +
+                                                     "): run `hubsync migrate`");
+    return std::string(r[0][0].c_str());
   })
 }
 

@@ -29,6 +29,8 @@ class PgDatabase final : public pipeline::DatabasePort {
   PgDatabase(std::string dsn, std::shared_ptr<spdlog::logger> log);
   ~PgDatabase() override;
 
+  model::Result<std::string> database_id() override;
+
   // pg_lease.cpp
   model::Status lock_mapping(const std::string& mapping) override;
   model::Status release_mappings() override;

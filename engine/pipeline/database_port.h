@@ -73,6 +73,13 @@ class DatabasePort {
  public:
   virtual ~DatabasePort() = default;
 
+  /// The id `hubsync migrate` gave this database (hubsync.settings
+  /// `database_id`, made once and never changed; a restored dump keeps
+  /// it): what the state store's links were made with. Reads only.
+  /// Errors: `fatal` when hubsync is not installed or its schema has no id
+  /// yet (the message says to run `hubsync migrate`), `transient` as usual.
+  virtual model::Result<std::string> database_id() = 0;
+
   /// Makes this instance the only syncer of `mapping` (push and pull
   /// alike) with a lease row that expires unless renewed: calling it again
   /// renews it, and so does every claim and write this instance makes for

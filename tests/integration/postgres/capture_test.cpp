@@ -32,7 +32,7 @@ TEST_F(CaptureTest, InsertUpdateDeleteAreCapturedWithKeysAndChangedColumns) {
   auto report = migrate({customers});
   EXPECT_THAT(report.applied_migrations,
               ::testing::ElementsAre("0001_changelog", "0002_capture_per_mapping", "0003_leases",
-                                     "0004_capture_notify", "0005_capture_logical"));
+                                     "0004_capture_notify", "0005_capture_logical", "0006_database_id"));
   EXPECT_EQ(report.installed_triggers.size(), 1u);
 
   db_->exec("INSERT INTO customers VALUES (1, 'a@x.com', 'Ann', 'n')");
@@ -76,10 +76,14 @@ TEST_F(CaptureTest, SecondMigrateChangesNothing) {
   const std::string oids = "SELECT string_agg(oid::text, ',' ORDER BY tgname) FROM pg_trigger "
                            "WHERE tgname LIKE 'hubsync_capture_customers%'";
   auto before = db_->scalar(oids);
+  const std::string id_sql = "SELECT value FROM hubsync.settings WHERE key = 'database_id'";
+  const std::string id = db_->scalar(id_sql);
+  EXPECT_THAT(id, ::testing::MatchesRegex("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"));
   auto second = migrate({customers});
   EXPECT_FALSE(second.changed());
   EXPECT_TRUE(second.statements.empty());
   EXPECT_EQ(db_->scalar(oids), before);
+  EXPECT_EQ(db_->scalar(id_sql), id);  // the database's id is made once
   EXPECT_EQ(db_->scalar("SELECT count(*) FROM hubsync.schema_migrations"),
             std::to_string(migrations::embedded_migrations().size()));
 }

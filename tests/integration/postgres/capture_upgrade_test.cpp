@@ -1,9 +1,11 @@
 // Upgrading a database captured by hubsync's first, generic trigger, and
 // Migrator::check, which `hubsync run` uses to refuse to push while the
-// installed capture is not what the mappings need.
+// installed capture is not what the mappings need; the database's id, made
+// by the upgrade's migrate.
 #include <pqxx/pqxx>
 
 #include "connectors/postgres/migrations.h"
+#include "connectors/postgres/pg_database.h"
 #include "tests/integration/postgres/capture_fixture.h"
 
 namespace hubsync::postgres {
@@ -49,12 +51,14 @@ TEST_F(CaptureUpgradeTest, MigrateReplacesTheGenericTriggerAndKeepsTheChangelog)
   const std::string before = changes();
   ASSERT_EQ(before, "customers insert {\"id\": \"1\"} -\ncustomers update {\"id\": \"1\"} name");
   EXPECT_THAT(check({customers}),
-              ElementsAre(HasSubstr("lacks migration(s) 0002_capture_per_mapping, 0003_leases, 0004_capture_notify, 0005_capture_logical (needed by mapping(s) "
+              ElementsAre(HasSubstr("lacks migration(s) 0002_capture_per_mapping, 0003_leases, 0004_capture_notify, 0005_capture_logical, 0006_database_id (needed by mapping(s) "
                                     "customers): run `hubsync migrate`")));
 
   auto report = migrate({customers});
   EXPECT_THAT(report.applied_migrations, ElementsAre("0002_capture_per_mapping", "0003_leases", "0004_capture_notify",
-                                                     "0005_capture_logical"));
+                                                     "0005_capture_logical", "0006_database_id"));
+  // An upgraded database gets its id, beside the settings it had.
+  EXPECT_EQ(db_->scalar("SELECT count(*) FROM hubsync.settings WHERE key = 'database_id'"), "1");
   EXPECT_THAT(report.installed_triggers, ElementsAre("customers on public.customers"));
   EXPECT_EQ(changes(), before);
   EXPECT_EQ(db_->scalar("SELECT string_agg(tgname, ',' ORDER BY tgname) FROM pg_trigger "
@@ -129,6 +133,24 @@ TEST_F(CaptureUpgradeTest, CheckOfAFilteredMappingSeesNewColumns) {
   db_->exec("INSERT INTO customers (id, region) VALUES (1, 'eu')");
   db_->exec("UPDATE customers SET region = 'us'");
   EXPECT_EQ(changes(), "customers insert {\"id\": \"1\"} -\ncustomers update {\"id\": \"1\"} region");
+}
+
+TEST_F(CaptureUpgradeTest, TheDatabaseIdIsThereOnceMigrateHasRun) {
+  PgDatabase pg(db_->dsn(), ops::logger("postgres"));
+  auto none = pg.database_id();
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.error().kind, model::ErrorKind::fatal);
+  EXPECT_EQ(none.error().message,
+            "this database has no hubsync database id (hubsync is not installed in it): run `hubsync migrate`");
+  install_version_one();
+  auto old = pg.database_id();
+  ASSERT_FALSE(old.ok());
+  EXPECT_THAT(old.error().message, HasSubstr("(its hubsync schema predates it): run `hubsync migrate`"));
+  migrate({customers});
+  auto id = pg.database_id();
+  ASSERT_TRUE(id.ok()) << id.error().message;
+  EXPECT_EQ(*id, db_->scalar("SELECT value FROM hubsync.settings WHERE key = 'database_id'"));
+  EXPECT_EQ(id->size(), 36u);
 }
 
 TEST_F(CaptureUpgradeTest, CheckWithoutCapturesNeedsNoDatabase) {
