@@ -42,8 +42,20 @@ int check_capture(const config::Config& cfg, const std::vector<mapping::Mapping>
   return kExitError;
 }
 
-bool check_fingerprints(const std::vector<mapping::Mapping>& mappings, const std::string& only,
-                        state::StateStore& store, const Report& report) {
+int check_fingerprints(const config::Config& cfg, const std::vector<mapping::Mapping>& mappings,
+                       const std::string& only, state::StateStore& store, pipeline::DatabasePort& db,
+                       const Report& report) {
+  auto id = db.database_id();
+  if (!id.ok()) {
+    const bool down = id.error().kind == model::ErrorKind::transient;
+    report((down ? "PostgreSQL unreachable: " : "PostgreSQL: ") + config::redact(cfg, id.error().message), true);
+    return down ? kExitUnavailable : kExitError;
+  }
+  const std::string portal = cfg.hubspot.portal_id ? std::to_string(cfg.hubspot.portal_id) : "";
+  if (auto st = pipeline::check_store_identity({*id, portal, cfg.state.path}, store); !st.ok()) {
+    report(st.error().message, true);
+    return kExitError;
+  }
   bool ok = true;
   for (const auto& m : mappings) {
     if (!only.empty() && m.name != only) continue;
@@ -64,7 +76,7 @@ bool check_fingerprints(const std::vector<mapping::Mapping>& mappings, const std
       report("mapping " + m.name + ": what it pulls changed since the last sync (filter.hubspot, direction or "
              "fields): every object is swept again", false);
   }
-  return ok;
+  return ok ? kExitOk : kExitError;
 }
 
 void warn_unindexed_lookups(const config::Config& cfg, const std::vector<mapping::Mapping>& mappings,

@@ -9,6 +9,7 @@
 #include "connectors/postgres/migrator.h"
 #include "engine/cli/mappings.h"
 #include "engine/mapping/mapping.h"
+#include "engine/pipeline/database_port.h"
 #include "engine/state/state_store.h"
 
 namespace hubsync::cli {
@@ -32,13 +33,18 @@ std::vector<postgres::CaptureSpec> capture_specs(const std::vector<mapping::Mapp
 int check_capture(const config::Config& cfg, const std::vector<mapping::Mapping>& mappings,
                   const std::string& only, const char* command);
 
-/// Checks the fingerprint of each mapping of `mappings` (only `only`, when
-/// not empty) against what the state store's links and bases were made
-/// with (pipeline::check_fingerprint): a field whose properties changed is
-/// reported (`report`, not an error) as forgotten; a changed table, key or
-/// object type is an error. Returns false when a mapping must not sync.
-bool check_fingerprints(const std::vector<mapping::Mapping>& mappings, const std::string& only,
-                        state::StateStore& store, const Report& report);
+/// Checks, before anything syncs, that the state store's links were made
+/// with this database (`db`'s id) and, when hubspot.portal_id is set, this
+/// portal (pipeline::check_store_identity), then the fingerprint of each
+/// mapping of `mappings` (only `only`, when not empty) against what its
+/// links and bases were made with (pipeline::check_fingerprint): a field
+/// whose properties changed is reported (`report`, not an error) as
+/// forgotten; another database or portal, or a changed table, key or
+/// object type, is an error. Returns kExitOk, kExitError (nothing must
+/// sync) or kExitUnavailable (the database could not be asked).
+int check_fingerprints(const config::Config& cfg, const std::vector<mapping::Mapping>& mappings,
+                       const std::string& only, state::StateStore& store, pipeline::DatabasePort& db,
+                       const Report& report);
 
 /// Tables this large get a warning from run and serve when no index serves
 /// the pull's lookup by value (every page of a pull would scan them).

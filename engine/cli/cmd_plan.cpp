@@ -120,11 +120,12 @@ int cmd_plan(const GlobalOptions& global, const PlanOptions& options) {
   const auto to_stderr = [](const std::string& line, bool error) {
     std::cerr << "plan: " << (error ? "" : "warning: ") << line << '\n';
   };
-  if (!check_fingerprints(w.mappings, options.mapping, *store, to_stderr)) return kExitError;
-  ratelimit::SystemClock clock;
-  HubSpotStack hubspot(cfg, store.get(), clock);
   postgres::PgDatabase real_db(cfg.postgres.dsn.value, ops::logger("postgres"));
   real_db.skip_relay();  // a plan writes nothing, so changes the slot still holds are not in it
+  if (int rc = check_fingerprints(cfg, w.mappings, options.mapping, *store, real_db, to_stderr); rc != kExitOk)
+    return rc;
+  ratelimit::SystemClock clock;
+  HubSpotStack hubspot(cfg, store.get(), clock);
   pipeline::Plan plan;
   pipeline::DryRunDatabase db(real_db, plan);
   pipeline::DryRunCrm crm(hubspot.crm, plan);

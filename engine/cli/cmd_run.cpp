@@ -192,13 +192,13 @@ int cmd_run(const GlobalOptions& global, const RunOptions& options) {
   const auto to_stderr = [](const std::string& line, bool error) {
     std::cerr << "run: " << (error ? "" : "warning: ") << line << '\n';
   };
-  if (!check_fingerprints(mappings, options.mapping, *store, to_stderr)) {
+  postgres::PgDatabase db(cfg.postgres.dsn.value, ops::logger("postgres"));
+  if (int rc = check_fingerprints(cfg, mappings, options.mapping, *store, db, to_stderr); rc != kExitOk) {
     std::cerr << "run: nothing was synced\n";
-    return kExitError;
+    return rc;
   }
   ratelimit::SystemClock clock;
   HubSpotStack hubspot(cfg, store.get(), clock);
-  postgres::PgDatabase db(cfg.postgres.dsn.value, ops::logger("postgres"));
 
   const auto started = clock.monotonic();
   auto run_id = store->start_run("once", clock.wall_ms());

@@ -174,10 +174,10 @@ int cmd_serve(const GlobalOptions& global) {
   const auto to_stderr = [](const std::string& line, bool error) {
     std::cerr << "serve: " << (error ? "" : "warning: ") << line << '\n';
   };
-  if (!check_fingerprints(serving.mappings, "", *store, to_stderr)) return kExitError;
+  postgres::PgDatabase db(cfg.postgres.dsn.value, ops::logger("postgres"));
+  if (int rc = check_fingerprints(cfg, serving.mappings, "", *store, db, to_stderr); rc != kExitOk) return rc;
   ratelimit::SystemClock clock;
   HubSpotStack hubspot(cfg, store.get(), clock);
-  postgres::PgDatabase db(cfg.postgres.dsn.value, ops::logger("postgres"));
   // What wakes the pushes: the capture trigger's NOTIFY (postgres.notify),
   // else a look at the changelog every serve.change_poll_ms (which first
   // relays the slot's changes with postgres.capture: logical).

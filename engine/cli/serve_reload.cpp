@@ -2,6 +2,7 @@
 
 #include <functional>
 
+#include "connectors/postgres/pg_database.h"
 #include "engine/cli/capture_check.h"
 #include "engine/ops/logging.h"
 
@@ -85,8 +86,10 @@ std::optional<Serving> reload_serving(const GlobalOptions& global, const Serving
       if (error) log.error("{}", line);
       else log.warn("{}", line);
     };
+    // A connection of its own: the service's belongs to its worker thread.
+    postgres::PgDatabase db(next.config.postgres.dsn.value, ops::logger("postgres"));
     ok = load_serving(next.config, next.mappings, report) == kExitOk &&
-         check_fingerprints(next.mappings, "", store, report);
+         check_fingerprints(next.config, next.mappings, "", store, db, report) == kExitOk;
   }
   if (!ok) {
     log.error("reload refused: the findings above are errors; still serving the previous config and mappings");

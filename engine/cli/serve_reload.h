@@ -27,8 +27,9 @@ struct Serving {
 };
 
 /// SIGHUP: reads the config file and the mapping files again and validates
-/// both, and checks the mappings' fingerprints against `store`
-/// (check_fingerprints). Every finding is logged with its file:line:col
+/// both, and checks the store's identity (the database's id, the running
+/// portal) and the mappings' fingerprints against `store` (check_fingerprints).
+/// Every finding is logged with its file:line:col
 /// (errors at error level). Any error: nullopt, and the caller keeps what it runs. Valid: what
 /// to run now; keys that only a restart applies (connections, credentials,
 /// the listen address, the state file, the rate tier) keep their running

@@ -1,5 +1,7 @@
 #include "engine/pipeline/fingerprint.h"
 
+#include <map>
+
 #include "engine/pipeline/sync_helpers.h"
 
 namespace hubsync::pipeline {
@@ -93,7 +95,61 @@ model::Result<bool> check_scope(const mapping::Mapping& m, state::StateStore& st
   return restarted;
 }
 
+// The store-wide fingerprint lives under a mapping name no mapping can
+// have (names are non-empty), so status, which lists checkpoints per
+// mapping, never shows it.
+constexpr const char* kStore = "";
+constexpr const char* kDatabase = "fingerprint database";
+constexpr const char* kPortal = "fingerprint portal";
+
+// One recorded part of the store's identity and what it is now.
+struct IdentityPart {
+  const char* cursor;
+  std::string now;
+  const char* what;    // "database" / "HubSpot portal"
+  const char* now_is;  // where `now` comes from
+  const char* names;   // what the links name in it
+};
+
+std::string links_line(const std::map<std::string, std::size_t>& links) {
+  std::size_t total = 0;
+  std::string per;
+  for (const auto& [mapping, n] : links) {
+    total += n;
+    per += (per.empty() ? "" : ", ") + mapping + ": " + std::to_string(n);
+  }
+  return std::to_string(total) + " links (" + per + ")";
+}
+
+model::Status identity_mismatch(const IdentityPart& p, const std::string& stored, const StoreIdentity& now,
+                                const std::map<std::string, std::size_t>& links) {
+  const std::string store = now.state_path.empty() ? "the state store" : "the state store " + now.state_path;
+  return model::make_error(
+      model::ErrorKind::fatal,
+      store + " holds " + links_line(links) + " made with " + p.what + " " + stored + ", and " + p.now_is + " " +
+          p.now + ": the links name " + p.names + ", so they would name other records. Use the state file " +
+          "made with this " + p.what + " (state.path), or a new state file to link its records again by " +
+          "match value");
+}
+
 }  // namespace
+
+model::Status check_store_identity(const StoreIdentity& now, state::StateStore& state) {
+  std::vector<IdentityPart> parts = {{kDatabase, now.database_id, "database", "this database is", "rows by key value"}};
+  if (!now.portal_id.empty())
+    parts.push_back({kPortal, now.portal_id, "HubSpot portal", "hubspot.portal_id is", "objects by id"});
+  for (const auto& p : parts) {
+    auto stored = state.get_checkpoint(kStore, p.cursor);
+    if (!stored.ok()) return std::move(stored).error();
+    if (!*stored || (*stored)->value == p.now) continue;
+    auto links = state.count_links_by_mapping();
+    if (!links.ok()) return std::move(links).error();
+    if (!links->empty()) return identity_mismatch(p, (*stored)->value, now, *links);
+  }
+  for (const auto& p : parts)
+    if (auto st = state.set_checkpoint(kStore, p.cursor, p.now); !st.ok()) return st;
+  return {};
+}
 
 bool is_fingerprint_checkpoint(const std::string& cursor_name) { return cursor_name.rfind(kPrefix, 0) == 0; }
 

@@ -42,6 +42,28 @@ struct FingerprintCheck {
 /// fingerprints) just records it. Errors: the store's.
 model::Result<FingerprintCheck> check_fingerprint(const mapping::Mapping& m, state::StateStore& state);
 
+/// What a whole state store's links were made with: which database (the id
+/// `hubsync migrate` gave it, DatabasePort::database_id) and which HubSpot
+/// portal (config hubspot.portal_id).
+struct StoreIdentity {
+  std::string database_id;
+  std::string portal_id;   ///< empty: not configured, neither checked nor recorded
+  std::string state_path;  ///< the state file, for messages (may be empty)
+};
+
+/// Called before any mapping syncs (run, serve at start and on reload,
+/// plan), before check_fingerprint. The links name rows by key value and
+/// objects by id: made with another database (or portal) they name that
+/// one's rows (objects), and a run would overwrite this database's people's
+/// HubSpot objects with another's. So when links exist (of any mapping,
+/// configured or not) and the store recorded another database id or
+/// portal, this fails with `fatal` naming both, the state file and the
+/// way out, and records nothing. Otherwise the current identity is stored
+/// once for the whole store (a store holds one database's links): a first
+/// run, a store from before identities, or a store without links just
+/// records it. Errors: the store's.
+model::Status check_store_identity(const StoreIdentity& now, state::StateStore& state);
+
 /// The checkpoint names the fingerprint uses (status leaves them out).
 bool is_fingerprint_checkpoint(const std::string& cursor_name);
 

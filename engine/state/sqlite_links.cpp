@@ -119,6 +119,20 @@ Result<std::size_t> SqliteStateStore::count_links(const std::string& mapping) {
   return static_cast<std::size_t>(q->int64(0));
 }
 
+Result<std::map<std::string, std::size_t>> SqliteStateStore::count_links_by_mapping() {
+  std::lock_guard lock(mu_);
+  auto q = db_->prepare("SELECT mapping, count(*) FROM links GROUP BY mapping ORDER BY mapping");
+  if (!q) return std::move(q).error();
+  std::map<std::string, std::size_t> out;
+  while (true) {
+    auto r = q->step();
+    if (!r) return std::move(r).error();
+    if (!*r) break;
+    out[q->text(0)] = static_cast<std::size_t>(q->int64(1));
+  }
+  return out;
+}
+
 Result<std::vector<Link>> SqliteStateStore::list_links(const std::string& mapping,
                                                        const std::string& after,
                                                        std::size_t limit) {

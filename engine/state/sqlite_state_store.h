@@ -101,6 +101,7 @@ class SqliteStateStore final : public StateStore {
   Result<std::size_t> backfill_match_keys(const std::string& mapping, const std::string& field,
                                           bool fold_case) override;
   Result<std::size_t> count_links(const std::string& mapping) override;
+  Result<std::map<std::string, std::size_t>> count_links_by_mapping() override;
   Result<std::vector<Link>> list_links(const std::string& mapping, const std::string& after,
                                        std::size_t limit) override;
   Result<bool> remove_link(const std::string& mapping, const std::string& pg_key) override;

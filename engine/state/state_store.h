@@ -354,6 +354,9 @@ class StateStore {
                                                std::size_t limit) = 0;
   /// How many links the mapping has (progress of a pass over them).
   virtual Result<std::size_t> count_links(const std::string& mapping) = 0;
+  /// How many links each mapping holds, every mapping in the store (those
+  /// no longer configured too); mappings without links are absent.
+  virtual Result<std::map<std::string, std::size_t>> count_links_by_mapping() = 0;
   /// Removes the row's link (not its base values); true if there was one.
   /// Idempotent.
   virtual Result<bool> remove_link(const std::string& mapping, const std::string& pg_key) = 0;

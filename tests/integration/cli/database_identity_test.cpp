@@ -1,0 +1,217 @@
+// A state file belongs to one database and one HubSpot portal: its links
+// name rows by key value and objects by id. Pointed at another database
+// with the same schema (staging for production, another tenant's), a run
+// would overwrite the first database's contacts with the second's people;
+// at another portal, it would write to objects of the old one's ids. run,
+// plan and serve refuse both before anything syncs. A database restored
+// from a dump keeps its id (same rows), and so does one migrated again; a
+// state file from before the id was recorded is taken and records it.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <fstream>
+#include <utility>
+#include <vector>
+
+#include "tests/integration/push/push_harness.h"
+#include "tests/support/process.h"
+
+namespace hubsync::test {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
+using ::testing::Not;
+
+constexpr const char* kTable = "CREATE TABLE people (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, name text);";
+
+constexpr const char* kPeople = R"(name: people
+postgres: {table: public.people, key: id}
+hubspot: {object: contacts, match: email}
+conflict: newest
+fields:
+  - {column: email, property: email}
+  - {column: name, property: firstname}
+)";
+
+CommandOutput hubsync(const fs::path& config, const std::string& args) {
+  return run_command("'" HUBSYNC_BIN "' --config '" + config.string() + "' " + args + " 2>&1");
+}
+
+std::string database_id(const TempDatabase& db) {
+  return db.scalar("SELECT value FROM hubsync.settings WHERE key = 'database_id'");
+}
+
+// HubSpot's contacts as a user would read them: "id email firstname" each.
+std::string contacts(PushHarness& h) {
+  std::string out;
+  for (const auto& [email, o] : h.live_by("contacts", "email"))
+    out += o.id + " " + email + " " + o.props.at("firstname") + "\n";
+  return out;
+}
+
+std::string people(const TempDatabase& db) {
+  return db.scalar("SELECT string_agg(id || ' ' || email || ' ' || name, ', ' ORDER BY id) FROM people");
+}
+
+// Database A (the harness's, synced with state file S) and database B: the
+// same table, migrated, then people of its own written (and captured).
+struct TwoDatabases {
+  std::unique_ptr<PushHarness> h;
+  std::unique_ptr<TempDatabase> b;
+  fs::path config_a, config_b;  // the same state file S
+  fs::path state;
+
+  // A config like A's with each `from` replaced by its `to`.
+  fs::path config_like_a(const std::string& name,
+                         const std::vector<std::pair<std::string, std::string>>& replaced) const {
+    std::ifstream in(config_a);
+    std::string yaml((std::istreambuf_iterator<char>(in)), {});
+    for (const auto& [from, to] : replaced) yaml.replace(yaml.find(from), from.size(), to);
+    const fs::path out = h->dir / name;
+    std::ofstream(out) << yaml;
+    return out;
+  }
+};
+
+TwoDatabases synced_a(const std::string& server) {
+  TwoDatabases t;
+  t.h = quick_harness(server, std::string(kTable) + "INSERT INTO people (email, name) VALUES "
+                                                     "('ann@a.io', 'Ann'), ('bob@a.io', 'Bob')",
+                      {kPeople});
+  t.b = std::make_unique<TempDatabase>(server);
+  fs::create_directories(t.h->dir / "mappings");
+  std::ofstream(t.h->dir / "mappings" / "people.yaml") << kPeople;
+  t.config_a = t.h->dir / "a.yaml";
+  std::ofstream(t.config_a) << t.h->config_yaml();
+  t.config_b = t.config_like_a("b.yaml", {{t.h->db.dsn(), t.b->dsn()}});
+  t.state = t.h->dir / "cli-state.db";
+  EXPECT_EQ(hubsync(t.config_a, "migrate").code, 0);
+  auto first = hubsync(t.config_a, "run --once");
+  EXPECT_EQ(first.code, 0) << first.out;
+  t.b->exec(kTable);
+  EXPECT_EQ(hubsync(t.config_b, "migrate").code, 0);
+  t.b->exec("INSERT INTO people (email, name) VALUES ('cat@b.io', 'Cat'), ('dan@b.io', 'Dan')");
+  return t;
+}
+
+TEST(DatabaseIdentity, AStateFileOfAnotherDatabaseStopsRunPlanAndServeBeforeTheyTouchAnything) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto t = synced_a(server);
+  const std::string before = contacts(*t.h);
+  ASSERT_THAT(before, HasSubstr("ann@a.io Ann"));
+  const std::string a = database_id(t.h->db), b = database_id(*t.b);
+  ASSERT_THAT(a, MatchesRegex("[0-9a-f-]{36}"));
+  ASSERT_NE(a, b);
+
+  auto run = hubsync(t.config_b, "run --once");
+  EXPECT_EQ(run.code, 1) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("the state store " + t.state.string() + " holds 2 links (people: 2) made with "
+                                 "database " + a + ", and this database is " + b));
+  EXPECT_THAT(run.out, HasSubstr("or a new state file to link its records again by match value"));
+  EXPECT_THAT(run.out, HasSubstr("nothing was synced"));
+  auto plan = hubsync(t.config_b, "plan");
+  EXPECT_EQ(plan.code, 1) << plan.out;
+  EXPECT_THAT(plan.out, HasSubstr("made with database " + a + ", and this database is " + b));
+  // serve stops at start (with the check gone it would serve until killed).
+  const fs::path serving = t.config_like_a("serve-b.yaml", {{t.h->db.dsn(), t.b->dsn()}});
+  std::ofstream(serving, std::ios::app) << "webhook: {listen: '127.0.0.1:" << free_port() << "'}\n";
+  auto serve = run_command("timeout 20 '" HUBSYNC_BIN "' --config '" + serving.string() + "' serve 2>&1");
+  EXPECT_EQ(serve.code, 1) << serve.out;
+  EXPECT_THAT(serve.out, HasSubstr("made with database " + a));
+
+  // Nothing was written anywhere: HubSpot's contacts, B's rows.
+  EXPECT_EQ(contacts(*t.h), before);
+  EXPECT_EQ(people(*t.b), "1 cat@b.io Cat, 2 dan@b.io Dan");
+  // A with its own state file goes on; B with a new one links by match value.
+  t.h->db.exec("UPDATE people SET name = 'Ann2' WHERE email = 'ann@a.io'");
+  auto again = hubsync(t.config_a, "run --once");
+  EXPECT_EQ(again.code, 0) << again.out;
+  EXPECT_EQ(t.h->live_by("contacts", "email").at("ann@a.io").props.at("firstname"), "Ann2");
+  const fs::path fresh = t.config_like_a(
+      "b-own.yaml", {{t.h->db.dsn(), t.b->dsn()}, {t.state.string(), (t.h->dir / "b-state.db").string()}});
+  auto own = hubsync(fresh, "run --once");
+  EXPECT_EQ(own.code, 0) << own.out;
+  const auto live = t.h->live_by("contacts", "email");
+  EXPECT_EQ(live.size(), 4u);
+  EXPECT_EQ(live.at("bob@a.io").props.at("firstname"), "Bob");
+  EXPECT_EQ(live.at("cat@b.io").props.at("firstname"), "Cat");
+}
+
+TEST(DatabaseIdentity, MigrateKeepsTheIdAndARestoredDumpKeepsSyncingWithTheSameStateFile) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto t = synced_a(server);
+  const std::string id = database_id(t.h->db);
+  ASSERT_EQ(hubsync(t.config_a, "migrate").code, 0);
+  EXPECT_EQ(database_id(t.h->db), id);
+
+  TempDatabase restored(server);
+  auto copy = run_command("pg_dump --no-owner " + shell_quote(t.h->db.dsn()) + " | psql -q -v ON_ERROR_STOP=1 " +
+                          shell_quote(restored.dsn()) + " 2>&1");
+  ASSERT_EQ(copy.code, 0) << copy.out;
+  EXPECT_EQ(database_id(restored), id);
+  const fs::path config = t.config_like_a("restored.yaml", {{t.h->db.dsn(), restored.dsn()}});
+  restored.exec("UPDATE people SET name = 'Bob2' WHERE email = 'bob@a.io'");
+  auto run = hubsync(config, "run --once");
+  EXPECT_EQ(run.code, 0) << run.out;
+  const auto live = t.h->live_by("contacts", "email");
+  EXPECT_EQ(live.size(), 2u);
+  EXPECT_EQ(live.at("bob@a.io").props.at("firstname"), "Bob2");
+}
+
+// Deletes what the state file recorded of its database and portal: a
+// state file from before they were recorded.
+void forget_identity(const fs::path& state) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(state.c_str(), &db), SQLITE_OK);
+  char* err = nullptr;
+  const int rc = sqlite3_exec(db, "DELETE FROM checkpoints WHERE mapping = '' AND cursor_name LIKE 'fingerprint %'",
+                              nullptr, nullptr, &err);
+  EXPECT_EQ(rc, SQLITE_OK) << (err ? err : "");
+  EXPECT_EQ(sqlite3_changes(db), 2);
+  sqlite3_free(err);
+  sqlite3_close(db);
+}
+
+TEST(DatabaseIdentity, AnOldStateFileIsTakenAndRecordsItsDatabase) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto t = synced_a(server);
+  forget_identity(t.state);
+  t.h->db.exec("UPDATE people SET name = 'Ann2' WHERE email = 'ann@a.io'");
+  auto run = hubsync(t.config_a, "run --once");
+  EXPECT_EQ(run.code, 0) << run.out;
+  EXPECT_EQ(t.h->live_by("contacts", "email").at("ann@a.io").props.at("firstname"), "Ann2");
+  // Recorded again: B is refused.
+  const std::string before = contacts(*t.h);
+  auto other = hubsync(t.config_b, "run --once");
+  EXPECT_EQ(other.code, 1) << other.out;
+  EXPECT_THAT(other.out, HasSubstr("made with database " + database_id(t.h->db)));
+  EXPECT_EQ(contacts(*t.h), before);
+  // The recorded identity is no mapping's checkpoint: status does not list it.
+  EXPECT_THAT(hubsync(t.config_a, "status --offline").out, Not(HasSubstr("fingerprint")));
+}
+
+TEST(DatabaseIdentity, AnotherPortalIdStopsTheRunWhileLinksExist) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto t = synced_a(server);
+  const std::string before = contacts(*t.h);
+  const fs::path other = t.config_like_a("portal.yaml", {{"portal_id: 62515", "portal_id: 70001"}});
+  t.h->db.exec("UPDATE people SET name = 'Ann2' WHERE email = 'ann@a.io'");
+  auto run = hubsync(other, "run --once");
+  EXPECT_EQ(run.code, 1) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("holds 2 links (people: 2) made with HubSpot portal 62515, and "
+                                 "hubspot.portal_id is 70001"));
+  EXPECT_THAT(run.out, HasSubstr("nothing was synced"));
+  EXPECT_EQ(contacts(*t.h), before);
+  // Put back, the edit made meanwhile goes out.
+  auto back = hubsync(t.config_a, "run --once");
+  EXPECT_EQ(back.code, 0) << back.out;
+  EXPECT_EQ(t.h->live_by("contacts", "email").at("ann@a.io").props.at("firstname"), "Ann2");
+}
+
+}  // namespace
+}  // namespace hubsync::test

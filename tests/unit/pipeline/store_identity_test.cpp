@@ -1,0 +1,95 @@
+// pipeline::check_store_identity over a real SQLite state store: a store's
+// links were made with one database (and portal); another one is refused
+// while links exist, and nothing is recorded then.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "engine/pipeline/fingerprint.h"
+#include "tests/unit/state/state_test_util.h"
+
+namespace hubsync::pipeline {
+namespace {
+
+using ::testing::HasSubstr;
+
+class StoreIdentityTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = state::SqliteStateStore::open(state::testing::options_for(dir_.file("state.db"), nullptr));
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    store_ = std::move(*s);
+  }
+  model::Status check(const std::string& database, const std::string& portal = "") {
+    return check_store_identity({database, portal, dir_.file("state.db")}, *store_);
+  }
+  std::string recorded(const char* cursor) {
+    auto c = store_->get_checkpoint("", cursor);
+    EXPECT_TRUE(c.ok());
+    return c.ok() && *c ? (*c)->value : "(none)";
+  }
+  void link(const std::string& mapping, const std::string& key) {
+    ASSERT_TRUE(store_->upsert_link(mapping, key, "hs-" + mapping + key).ok());
+  }
+
+  state::testing::TempDir dir_;
+  std::unique_ptr<state::SqliteStateStore> store_;
+};
+
+TEST_F(StoreIdentityTest, AFirstRunRecordsTheDatabaseAndTheSameOnePasses) {
+  EXPECT_TRUE(check("db-a").ok());
+  EXPECT_EQ(recorded("fingerprint database"), "db-a");
+  EXPECT_EQ(recorded("fingerprint portal"), "(none)");  // not configured: not recorded
+  link("people", "1");
+  EXPECT_TRUE(check("db-a").ok());
+}
+
+TEST_F(StoreIdentityTest, AnotherDatabaseWithLinksIsFatalNamingBothAndRecordsNothing) {
+  ASSERT_TRUE(check("db-a").ok());
+  link("people", "1");
+  link("people", "2");
+  link("accounts", "9");
+  auto st = check("db-b", "62515");
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().kind, model::ErrorKind::fatal);
+  EXPECT_THAT(st.error().message, HasSubstr("the state store " + dir_.file("state.db") + " holds 3 links "
+                                            "(accounts: 1, people: 2) made with database db-a, and this "
+                                            "database is db-b"));
+  EXPECT_THAT(st.error().message, HasSubstr("Use the state file made with this database (state.path), or a new "
+                                            "state file to link its records again by match value"));
+  EXPECT_EQ(recorded("fingerprint database"), "db-a");
+  EXPECT_EQ(recorded("fingerprint portal"), "(none)");
+}
+
+TEST_F(StoreIdentityTest, WithoutLinksAnotherDatabaseIsRecorded) {
+  ASSERT_TRUE(check("db-a").ok());
+  EXPECT_TRUE(check("db-b").ok());
+  EXPECT_EQ(recorded("fingerprint database"), "db-b");
+}
+
+TEST_F(StoreIdentityTest, AStoreFromBeforeIdentitiesRecordsWhatItMeets) {
+  link("people", "1");
+  EXPECT_TRUE(check("db-a", "62515").ok());
+  EXPECT_EQ(recorded("fingerprint database"), "db-a");
+  EXPECT_EQ(recorded("fingerprint portal"), "62515");
+}
+
+TEST_F(StoreIdentityTest, AnotherPortalWithLinksIsFatalAndAnUnsetOneIsNotChecked) {
+  ASSERT_TRUE(check("db-a", "62515").ok());
+  link("people", "1");
+  auto st = check("db-a", "70001");
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().kind, model::ErrorKind::fatal);
+  EXPECT_THAT(st.error().message,
+              HasSubstr("made with HubSpot portal 62515, and hubspot.portal_id is 70001: the links name objects by id"));
+  EXPECT_TRUE(check("db-a").ok());  // portal_id unset: nothing to compare
+  EXPECT_EQ(recorded("fingerprint portal"), "62515");
+  EXPECT_TRUE(check("db-a", "62515").ok());
+}
+
+TEST_F(StoreIdentityTest, TheRecordsAreFingerprintCheckpoints) {
+  EXPECT_TRUE(is_fingerprint_checkpoint("fingerprint database"));
+  EXPECT_TRUE(is_fingerprint_checkpoint("fingerprint portal"));
+}
+
+}  // namespace
+}  // namespace hubsync::pipeline
