@@ -1,7 +1,7 @@
 // `hubsync serve` fed by the simulator's signed webhooks over loopback: UI
 // edits reach Postgres through the inbox (the sweep is set an hour away, so
 // only a webhook can explain them), repeated deliveries apply once, SIGHUP
-// reloads mappings or keeps them.
+// reloads mappings or keeps them (and refuses another database).
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
@@ -362,6 +362,21 @@ TEST_F(ServeWebhooks, SigtermInABurstOfEventsLosesAndDoublesNothing) {
       << pg("SELECT count(*) FROM people") << "\n" << log_tail(log_);
   EXPECT_EQ(pg("SELECT count(DISTINCT email) FROM people"), std::to_string(kN));
   EXPECT_EQ(h_->dump("contacts").size(), static_cast<std::size_t>(kN)) << "no object made twice";
+}
+
+// The database behind the running postgres.dsn is now another one (another
+// tenant's dump restored over it): the state store's links name its rows
+// by key value, so a reload is refused, naming both ids.
+TEST_F(ServeWebhooks, SighupRefusesADatabaseWhoseIdIsNotTheStateStores) {
+  h_->sim.ui_create("contacts", {{"email", "id@x.io"}, {"firstname", "A"}});
+  ASSERT_TRUE(eventually([&] { return pg("SELECT count(*) FROM people") == "1"; })) << log_tail(log_);
+  const std::string was = pg("SELECT value FROM hubsync.settings WHERE key = 'database_id'");
+  h_->db.exec("UPDATE hubsync.settings SET value = 'another-database' WHERE key = 'database_id'");
+  kill(pid_, SIGHUP);
+  const auto log_has = [&](const std::string& s) { return log_tail(log_, 100000).find(s) != std::string::npos; };
+  EXPECT_TRUE(eventually([&] { return log_has("reload refused"); })) << log_tail(log_);
+  EXPECT_TRUE(log_has("links (people: 1) made with database " + was + ", and this database is another-database"))
+      << log_tail(log_);
 }
 
 }  // namespace
