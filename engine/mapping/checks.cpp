@@ -4,6 +4,7 @@
 
 #include "engine/mapping/parse_parts.h"
 #include "engine/mapping/parser.h"
+#include "engine/mapping/property_value.h"
 
 namespace hubsync::mapping {
 
@@ -93,12 +94,10 @@ void check_schema(Reader& r, const Mapping& m) {
       if (p->type != "enumeration" || p->options.empty()) continue;
       for (const auto& t : f.transforms) {
         if (t.kind != TransformKind::value_map) continue;
-        for (const auto& [pg, hs] : t.map) {
-          bool found = false;
-          for (const auto& o : p->options) found = found || o.value == hs;
-          if (!found)
+        // value_map sends one option at a time (a multi-select item by item).
+        for (const auto& [pg, hs] : t.map)
+          if (!property_value_problem(p->type, "select", p->options, hs).empty())
             r.error(t.mark, "value_map sends `" + hs + "`, which is not an option of " + pname);
-        }
       }
     }
   }

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "engine/mapping/parser.h"
+#include "engine/mapping/property_value.h"
 #include "engine/model/suggest.h"
 
 namespace hubsync::mapping {
@@ -343,15 +344,12 @@ Findings check_hubspot(const Mapping& m, CrmCatalog& crm, const std::vector<Mapp
       if (p->type != "enumeration" || p->options.empty()) continue;
       for (const auto& t : f.transforms) {
         if (t.kind != TransformKind::value_map) continue;
+        // value_map sends one option at a time (a multi-select item by item).
         for (const auto& [pg, hs] : t.map) {
-          bool found = false;
+          if (property_value_problem(p->type, "select", p->options, hs).empty()) continue;
           std::vector<std::string> values;
-          for (const auto& o : p->options) {
-            found = found || o.value == hs;
-            values.push_back(o.value);
-          }
-          if (!found)
-            out.add(Severity::error, t.mark, "value_map sends `" + hs + "`, which is not an option of " + pname + hint(hs, values));
+          for (const auto& o : p->options) values.push_back(o.value);
+          out.add(Severity::error, t.mark, "value_map sends `" + hs + "`, which is not an option of " + pname + hint(hs, values));
         }
       }
     }
