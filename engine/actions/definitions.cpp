@@ -67,34 +67,11 @@ std::string default_description(const mapping::ActionSpec& a, const mapping::Map
 }
 
 struct Builder {
-  mapping::CrmCatalog& catalog;
+  PropertyBook props;
   const std::string& base_url;
-  std::map<std::string, std::map<std::string, mapping::CrmProperty>> props;  // object type -> name -> property
-
-  model::Result<const std::map<std::string, mapping::CrmProperty>*> properties_of(const mapping::Mapping& m) {
-    std::string type = m.object.custom && !m.object.object_type_id.empty() ? m.object.object_type_id : m.object.name;
-    if (m.object.custom && m.object.object_type_id.empty()) {
-      auto s = catalog.schema(m.object.name);
-      if (!s) return std::move(s).error();
-      if (!*s)
-        return model::make_error(ErrorKind::invalid_record,
-                                 "mapping " + m.name + ": custom object " + m.object.name + " does not exist in HubSpot");
-      type = (*s)->object_type_id;
-    }
-    if (auto it = props.find(type); it != props.end()) return &it->second;
-    auto list = catalog.properties(type);
-    if (!list) return std::move(list).error();
-    if (!*list)
-      return model::make_error(ErrorKind::invalid_record,
-                               "mapping " + m.name + ": object type " + type + " does not exist in HubSpot");
-    auto& by_name = props[type];
-    for (auto& p : **list) by_name[p.name] = p;
-    return &by_name;
-  }
 
   model::Result<std::vector<FieldDef>> fields(const mapping::Mapping& m, const mapping::ActionSpec& a,
-                                              const std::map<std::string, mapping::CrmProperty>& known,
-                                              bool required) {
+                                              const PropertyMap& known, bool required) {
     std::vector<FieldDef> out;
     for (const auto& id : a.fields) {
       const mapping::FieldMapping* f = m.field(id);
@@ -113,7 +90,7 @@ struct Builder {
   }
 
   model::Result<Definition> build(const mapping::Mapping& m, const mapping::ActionSpec& a) {
-    auto known = properties_of(m);
+    auto known = props.of(m);
     if (!known) return std::move(known).error();
     Definition d;
     d.name = a.name;
@@ -161,7 +138,7 @@ std::vector<std::string> differences(const Definition& want, const Definition& h
 model::Result<std::vector<Definition>> build_definitions(const std::vector<mapping::Mapping>& mappings,
                                                          mapping::CrmCatalog& catalog,
                                                          const std::string& base_url) {
-  Builder b{catalog, base_url, {}};
+  Builder b{PropertyBook(catalog), base_url};
   std::vector<Definition> out;
   for (const auto& m : mappings) {
     for (const auto& a : m.actions) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/actions/action_types.h"
+#include "engine/actions/properties.h"
 #include "engine/mapping/catalog.h"
 
 namespace hubsync::actions {

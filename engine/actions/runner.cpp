@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "engine/mapping/property_value.h"
+
 namespace hubsync::actions {
 
 using model::ErrorKind;
@@ -67,45 +69,106 @@ model::Result<Outputs> Runner::lookup(const mapping::Mapping& m, const mapping::
   return o;
 }
 
-model::Result<Outputs> Runner::write(const mapping::Mapping& m, const mapping::ActionSpec& a,
-                                     const ActionRequest& r, const std::string& key) {
-  auto k = model::RecordKey::decode(key, m.key.size());
-  if (!k) return model::make_error(ErrorKind::fatal, "mapping " + m.name + ": unreadable link key " + key);
-  auto rows = d_.db.read_rows(m, {*k});
-  if (!rows) return std::move(rows).error();
-  auto row = rows->find(key);
-  if (row == rows->end()) return outcome(kSuccess, "not_linked", "the linked row no longer exists");
-  model::Fields changed;
-  bool two_way = false;
+// What a write changes, decided on the row as read.
+struct WritePlan {
+  model::Fields changed;  // column -> new value, where it differs from the row
+  model::Fields after;    // the row's mapped columns once written
+  std::vector<const mapping::FieldMapping*> pushed;  // changed fields that sync both ways
+  std::string rejected;   // why the inputs cannot be written at all
+};
+
+namespace {
+
+WritePlan plan_write(const mapping::Mapping& m, const mapping::ActionSpec& a, const ActionRequest& r,
+                     const pipeline::Row& row) {
+  WritePlan plan;
+  plan.after = row.fields;
   for (const auto& id : a.fields) {
     const mapping::FieldMapping* f = m.field(id);
     if (f == nullptr) continue;
     mapping::Properties props;
     for (const auto& p : f->properties) {
       auto in = r.inputs.find(p);
-      if (in == r.inputs.end()) return outcome(kFail, "rejected", "input field " + p + " is missing");
+      if (in == r.inputs.end()) return WritePlan{{}, {}, {}, "input field " + p + " is missing"};
       props[p] = in->second;
     }
     auto values = f->pull(props);
-    if (!values) return outcome(kFail, "rejected", values.error().message);
+    if (!values) return WritePlan{{}, {}, {}, values.error().message};
+    bool changed = false;
     for (std::size_t i = 0; i < f->columns.size() && i < values->size(); ++i) {
-      auto cur = row->second.fields.find(f->columns[i]);
-      if (cur != row->second.fields.end() && cur->second == (*values)[i]) continue;
-      changed[f->columns[i]] = (*values)[i];
-      two_way = two_way || f->direction == mapping::Direction::both;
+      auto cur = row.fields.find(f->columns[i]);
+      if (cur != row.fields.end() && cur->second == (*values)[i]) continue;
+      plan.changed[f->columns[i]] = plan.after[f->columns[i]] = (*values)[i];
+      changed = true;
+    }
+    if (changed && f->direction == mapping::Direction::both) plan.pushed.push_back(f);
+  }
+  return plan;
+}
+
+// Why HubSpot would refuse what the push sends for `plan`'s fields, or "".
+std::string hubspot_problem(const WritePlan& plan, const PropertyMap& known) {
+  for (const mapping::FieldMapping* f : plan.pushed) {
+    auto values = f->push(plan.after);  // what the push will send, through the same transforms
+    if (!values) return values.error().message;
+    for (std::size_t i = 0; i < f->properties.size() && i < values->size(); ++i) {
+      const std::string& name = f->properties[i];
+      auto p = known.find(name);
+      if (p == known.end()) return "field " + f->id + ": property " + name + " does not exist in HubSpot";
+      const auto why = mapping::property_value_problem(p->second.type, p->second.field_type, p->second.options,
+                                                       (*values)[i]);
+      if (!why.empty()) return "field " + f->id + " (property " + name + "): " + why + "; HubSpot would refuse it";
     }
   }
-  if (changed.empty()) return outcome(kSuccess, "unchanged");
+  return {};
+}
+
+}  // namespace
+
+model::Result<std::string> Runner::refused_by_hubspot(const mapping::Mapping& m, const WritePlan& plan) {
+  if (plan.pushed.empty() || d_.properties == nullptr) return std::string();
+  for (const bool fresh : {false, true}) {
+    auto known = d_.properties->of(m, fresh);
+    if (!known && known.error().kind == ErrorKind::invalid_record) return known.error().message;
+    if (!known) return std::move(known).error();
+    auto why = hubspot_problem(plan, **known);
+    if (why.empty() || fresh) return why;
+  }
+  return std::string();
+}
+
+model::Result<Outputs> Runner::write(const mapping::Mapping& m, const mapping::ActionSpec& a,
+                                     const ActionRequest& r, const std::string& key) {
+  auto k = model::RecordKey::decode(key, m.key.size());
+  if (!k) return model::make_error(ErrorKind::fatal, "mapping " + m.name + ": unreadable link key " + key);
+  return write_once(m, a, r, *k);
+}
+
+model::Result<Outputs> Runner::write_once(const mapping::Mapping& m, const mapping::ActionSpec& a,
+                                          const ActionRequest& r, const model::RecordKey& k) {
+  auto rows = d_.db.read_rows(m, {k});
+  if (!rows) return std::move(rows).error();
+  auto row = rows->find(k.encoded());
+  if (row == rows->end()) return outcome(kSuccess, "not_linked", "the linked row no longer exists");
+  const WritePlan plan = plan_write(m, a, r, row->second);
+  if (!plan.rejected.empty()) return outcome(kFail, "rejected", plan.rejected);
+  if (plan.changed.empty()) return outcome(kSuccess, "unchanged");
+  // A value HubSpot would refuse is not written: the push would send it,
+  // and HubSpot's refusal would dead-letter the row with the rest of it.
+  auto refused = refused_by_hubspot(m, plan);
+  if (!refused) return std::move(refused).error();
+  if (!refused->empty()) return outcome(kFail, "rejected", *refused);
   // The write bypasses capture (hubsync's origin); a two-way column's new
   // value still has to reach HubSpot: the row is queued for the push in the
   // write's own transaction. Queued apart, a failed enqueue would leave the
   // row written and never pushed (HubSpot's retry then finds it unchanged).
-  auto applied = d_.db.apply_rows(m, {pipeline::RowWrite{*k, changed, {}, two_way}});
+  const bool push = !plan.pushed.empty();
+  auto applied = d_.db.apply_rows(m, {pipeline::RowWrite{k, plan.changed, {}, push}});
   if (!applied) return std::move(applied).error();
   if (!applied->empty() && applied->front().error)
     return outcome(kFail, "rejected", applied->front().error->message);
-  if (two_way && d_.push_soon) d_.push_soon(m.name);
-  d_.log->info("action write mapping={} key={} columns={}", m.name, key, changed.size());
+  if (push && d_.push_soon) d_.push_soon(m.name);
+  d_.log->info("action write mapping={} key={} columns={}", m.name, k.encoded(), plan.changed.size());
   return outcome(kSuccess, "written");
 }
 

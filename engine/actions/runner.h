@@ -13,6 +13,7 @@
 #include <spdlog/logger.h>
 
 #include "engine/actions/action_types.h"
+#include "engine/actions/properties.h"
 #include "engine/pipeline/crm_port.h"
 #include "engine/pipeline/database_port.h"
 #include "engine/pipeline/pull.h"
@@ -33,7 +34,12 @@ struct RunnerDeps {
   pipeline::PushOptions push;
   /// Asks for a push of the mapping soon (rows queued by a write). Empty: none.
   std::function<void(const std::string& mapping)> push_soon;
+  /// HubSpot's property definitions, which a write's values for the push
+  /// are checked against before anything is written; nullptr: not checked.
+  PropertyBook* properties = nullptr;
 };
+
+struct WritePlan;  // runner.cpp: what a write changes, decided on the row as read
 
 class Runner {
  public:
@@ -53,6 +59,14 @@ class Runner {
   model::Result<Outputs> lookup(const mapping::Mapping& m, const mapping::ActionSpec& a, const std::string& key);
   model::Result<Outputs> write(const mapping::Mapping& m, const mapping::ActionSpec& a, const ActionRequest& r,
                                const std::string& key);
+  /// A write decided on the row as read now.
+  model::Result<Outputs> write_once(const mapping::Mapping& m, const mapping::ActionSpec& a,
+                                    const ActionRequest& r, const model::RecordKey& key);
+  /// Empty when HubSpot takes every value the push would send for the
+  /// fields `plan` changes; else which field, which property and why. A
+  /// refusal is decided on properties read again for it (an option added
+  /// in HubSpot since the last read is taken). Errors: the catalog's.
+  model::Result<std::string> refused_by_hubspot(const mapping::Mapping& m, const WritePlan& plan);
   model::Result<Outputs> sync_now(const mapping::Mapping& m, const ActionRequest& r);
   /// The pg_key linked to the object, or nullopt.
   model::Result<std::optional<std::string>> linked_key(const mapping::Mapping& m, const std::string& object_id);

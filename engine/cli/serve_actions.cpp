@@ -8,6 +8,7 @@ namespace hubsync::cli {
 struct ServeActions::Current {
   std::vector<mapping::Mapping> mappings;  // a copy: a reload replaces serve's while requests may still run
   std::map<std::string, const mapping::Mapping*> by_name;
+  std::unique_ptr<actions::PropertyBook> properties;  // read again after a reload
   std::unique_ptr<actions::Executor> executor;
   std::unique_ptr<actions::Runner> runner;
   std::unique_ptr<actions::Endpoint> endpoint;
@@ -17,7 +18,8 @@ ServeActions::ServeActions(const config::Config& cfg, state::StateStore& store, 
                            HubSpotStack& hubspot)
     : cfg_(cfg), store_(store), registry_(registry),
       api_({cfg.hubspot.base_url, cfg.actions.app_id, cfg.actions.developer_api_key.value}, hubspot.transport,
-           &hubspot.client, ops::logger("hubspot")) {}
+           &hubspot.client, ops::logger("hubspot")),
+      catalog_(hubspot.client) {}
 
 ServeActions::~ServeActions() = default;
 
@@ -47,8 +49,9 @@ void ServeActions::attach(const std::vector<mapping::Mapping>& mappings, service
   auto log = ops::logger("actions");
   c->executor = std::make_unique<actions::Executor>(c->mappings, store_, &api_, clock, log);
   c->executor->set_waker(std::move(wake));
-  c->runner = std::make_unique<actions::Runner>(
-      actions::RunnerDeps{c->by_name, db, crm, store_, clock, log, options.pull, options.push, std::move(push_soon)});
+  c->properties = std::make_unique<actions::PropertyBook>(catalog_);
+  c->runner = std::make_unique<actions::Runner>(actions::RunnerDeps{
+      c->by_name, db, crm, store_, clock, log, options.pull, options.push, std::move(push_soon), c->properties.get()});
   actions::EndpointOptions eo;
   eo.public_base = config::actions_base_url(cfg_);
   eo.path = cfg_.actions.path;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "connectors/hubspot/actions_api.h"
+#include "connectors/hubspot/hubspot_catalog.h"
 #include "engine/actions/endpoint.h"
 #include "engine/actions/executor.h"
 #include "engine/actions/runner.h"
@@ -45,6 +46,7 @@ class ServeActions {
   state::StateStore& store_;
   ops::Registry& registry_;
   hubspot::HubSpotActions api_;
+  hubspot::HubSpotCatalog catalog_;  // the worker's only: property definitions for write actions
   mutable std::mutex mu_;
   std::shared_ptr<Current> current_;  // guarded by mu_
 };

@@ -73,6 +73,32 @@ TEST(ActionDefinitions, APropertyHubSpotLacksIsNamedWithTheAction) {
   EXPECT_EQ(build_definitions({customers()}, crm, kBase).error().kind, model::ErrorKind::transient);
 }
 
+// What serve checks a write's values against: read once, kept, read again
+// when asked (before a refusal), and kept as it was when HubSpot is down.
+TEST(PropertyBook, KeepsWhatItReadUntilAskedToReadAgain) {
+  mapping::test::FakeCrm crm;
+  PropertyBook book(crm);
+  const auto m = customers();
+  auto first = book.of(m);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_EQ((*first)->at("lifecyclestage").options.size(), 6u);
+  crm.objects["contacts"].push_back(mapping::test::FakeCrm::enumeration("lifecyclestage", {"lead", "gold"}));
+  crm.objects["contacts"].erase(crm.objects["contacts"].begin() + 4);  // the old lifecyclestage
+  EXPECT_EQ((*book.of(m))->at("lifecyclestage").options.size(), 6u) << "kept";
+  auto fresh = book.of(m, true);
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_EQ((*fresh)->at("lifecyclestage").options.size(), 2u);
+  crm.down = true;
+  EXPECT_EQ(book.of(m, true).error().kind, model::ErrorKind::transient);
+  EXPECT_EQ((*book.of(m))->at("lifecyclestage").options.size(), 2u) << "a failed read keeps the last one";
+  crm.objects.erase("contacts");
+  crm.down = false;
+  auto gone = book.of(m, true);
+  ASSERT_FALSE(gone.ok());
+  EXPECT_EQ(gone.error().kind, model::ErrorKind::invalid_record);
+  EXPECT_NE(gone.error().message.find("mapping customers"), std::string::npos) << gone.error().message;
+}
+
 TEST(ActionDefinitions, OwnershipIsTheActionUrlUnderTheBase) {
   EXPECT_EQ(owned_name(std::string(kBase) + "/customer_sync", kBase), "customer_sync");
   EXPECT_EQ(owned_name(std::string(kBase) + "/a/b", kBase), "");

@@ -1,0 +1,87 @@
+// A workflow's write action against what HubSpot accepts: a value HubSpot
+// would refuse at the push is refused before anything is written.
+#include <gtest/gtest.h>
+
+#include "tests/integration/serve/serve_actions_support.h"
+
+namespace hubsync::test {
+namespace {
+
+const std::string kPeopleWithTags = kPeopleWithStage + R"(  - {column: tags, property: hubsync_tags, type: multi_select}
+schema:
+  properties:
+    - {name: hubsync_tags, label: Tags, type: enumeration, field_type: checkbox, options: [vip, beta, partner]}
+actions:
+  - {name: people_set_tags, kind: write, columns: [tags]}
+  - {name: people_set_profile, kind: write, columns: [name, stage]}
+)";
+
+class ServeActionWrites : public ServeActions {
+ protected:
+  std::string table_sql() const override {
+    return "CREATE TABLE people (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, name text, stage text, "
+           "tags text[])";
+  }
+  std::string mapping_yaml() const override { return kPeopleWithTags; }
+
+  /// The tags property made in HubSpot, then the two actions registered; their ids.
+  std::map<std::string, std::string> set_up_actions() {
+    const auto schema = hubsync("schema apply");
+    EXPECT_EQ(schema.code, 0) << schema.out;
+    return apply_actions(2);
+  }
+  /// Changes of people captured and not yet pushed.
+  std::string queued() { return pg("SELECT count(*) FROM hubsync.changelog WHERE mapping = 'people'"); }
+  std::string row(const std::string& email) {
+    return pg("SELECT concat_ws('|', name, stage, array_to_string(tags, ';')) FROM people WHERE email = '" + email +
+              "'");
+  }
+  std::map<std::string, std::string> in_hubspot(const std::string& email) {
+    return h_->live_by("contacts", "email").at(email).props;
+  }
+};
+
+TEST_F(ServeActionWrites, AValueHubSpotWouldRefuseIsRefusedAndNothingIsWritten) {
+  auto ids = set_up_actions();
+  const auto contact = linked_person("ann@example.com", "Ann", "lead");
+  h_->db.exec("UPDATE people SET tags = '{vip}' WHERE email = 'ann@example.com'");
+  ASSERT_TRUE(eventually([&] { return in_hubspot("ann@example.com")["hubsync_tags"] == "vip" && queued() == "0"; }))
+      << log_tail(log_);
+  const auto updates = pg("SELECT count(*) FROM people_updates");
+
+  // `gold` is no option of the multi-select: HubSpot would refuse the push.
+  auto tags = run_action(ids["people_set_tags"], contact, R"({"hubsync_tags":"vip;gold"})");
+  EXPECT_EQ(tags.state, "FAIL_CONTINUE") << log_tail(log_);
+  EXPECT_EQ(tags.output_fields["hubsync_outcome"], "rejected");
+  EXPECT_EQ(tags.output_fields["hubsync_reason"],
+            "field tags (property hubsync_tags): 'gold' is not one of its options (vip, beta, partner); HubSpot "
+            "would refuse it");
+  // Nor is `gold` an option of the select: the valid name beside it is not written either.
+  auto stage = run_action(ids["people_set_profile"], contact, R"({"firstname":"Annie","lifecyclestage":"gold"})");
+  EXPECT_EQ(stage.state, "FAIL_CONTINUE");
+  EXPECT_EQ(stage.output_fields["hubsync_outcome"], "rejected");
+  EXPECT_NE(stage.output_fields["hubsync_reason"].find(
+                "field stage (property lifecyclestage): 'gold' is not one of its options (subscriber, lead"),
+            std::string::npos)
+      << stage.output_fields["hubsync_reason"];
+  // Nothing was written, nothing queued for the push, nothing dead-lettered.
+  EXPECT_EQ(row("ann@example.com"), "Ann|lead|vip");
+  EXPECT_EQ(pg("SELECT count(*) FROM people_updates"), updates);
+  EXPECT_EQ(queued(), "0");
+
+  // Valid values in the same deployment are written and reach HubSpot.
+  auto good = run_action(ids["people_set_tags"], contact, R"({"hubsync_tags":"vip;beta"})");
+  EXPECT_EQ(good.state, "SUCCESS") << log_tail(log_);
+  EXPECT_EQ(good.output_fields["hubsync_outcome"], "written");
+  EXPECT_EQ(row("ann@example.com"), "Ann|lead|vip;beta");
+  EXPECT_TRUE(eventually([&] {
+    const auto t = in_hubspot("ann@example.com")["hubsync_tags"];
+    return (t == "vip;beta" || t == "beta;vip") && queued() == "0";
+  })) << log_tail(log_);
+  const auto status = hubsync("status --offline --json").out;
+  EXPECT_NE(status.find(R"("dead_letters":0)"), std::string::npos) << status;
+  EXPECT_EQ(status.find(R"("dead_letters":1)"), std::string::npos) << status;
+}
+
+}  // namespace
+}  // namespace hubsync::test
