@@ -141,7 +141,18 @@ model::Result<Outputs> Runner::write(const mapping::Mapping& m, const mapping::A
                                      const ActionRequest& r, const std::string& key) {
   auto k = model::RecordKey::decode(key, m.key.size());
   if (!k) return model::make_error(ErrorKind::fatal, "mapping " + m.name + ": unreadable link key " + key);
-  return write_once(m, a, r, *k);
+  // The answer and the columns written are decided on the row as read; a
+  // row another writer changed in between is decided again, once, from a
+  // fresh read. Changed again: HubSpot retries the call.
+  auto out = write_once(m, a, r, *k);
+  if (out || out.error().category != "ROW_CHANGED") return out;
+  d_.log->info("action write mapping={} key={}: the row changed after it was read; deciding again", m.name, key);
+  out = write_once(m, a, r, *k);
+  if (out || out.error().category != "ROW_CHANGED") return out;
+  auto e = model::make_error(ErrorKind::conflict, m.table.display() + ": the linked row changed twice while the "
+                                                  "write was decided; nothing was written (HubSpot retries it)");
+  e.category = "ROW_CHANGED";
+  return e;
 }
 
 model::Result<Outputs> Runner::write_once(const mapping::Mapping& m, const mapping::ActionSpec& a,
@@ -163,10 +174,13 @@ model::Result<Outputs> Runner::write_once(const mapping::Mapping& m, const mappi
   // write's own transaction. Queued apart, a failed enqueue would leave the
   // row written and never pushed (HubSpot's retry then finds it unchanged).
   const bool push = !plan.pushed.empty();
-  auto applied = d_.db.apply_rows(m, {pipeline::RowWrite{k, plan.changed, {}, push}});
+  auto applied = d_.db.apply_rows(m, {pipeline::RowWrite{k, plan.changed, row->second.version, push}});
   if (!applied) return std::move(applied).error();
-  if (!applied->empty() && applied->front().error)
-    return outcome(kFail, "rejected", applied->front().error->message);
+  if (!applied->empty() && applied->front().error) {
+    const model::Error& e = *applied->front().error;
+    if (e.category == "ROW_CHANGED") return e;
+    return outcome(kFail, "rejected", e.message);
+  }
   if (push && d_.push_soon) d_.push_soon(m.name);
   d_.log->info("action write mapping={} key={} columns={}", m.name, k.encoded(), plan.changed.size());
   return outcome(kSuccess, "written");

@@ -49,17 +49,21 @@ class Runner {
   /// Runs action `a` of mapping `m` for `r` and returns its outputs, with
   /// hs_execution_state and hubsync_outcome always set: SUCCESS for found,
   /// written, unchanged, synced and not_linked; FAIL_CONTINUE with
-  /// hubsync_reason for a write Postgres refused (rejected) or an object
-  /// that was dead-lettered. Errors (nothing decided; the caller retries):
-  /// `transient`/`rate_limited` when Postgres or HubSpot is unreachable,
-  /// `conflict` when another process syncs the mapping, `auth`/`fatal`.
+  /// hubsync_reason for a write Postgres refused or whose value HubSpot
+  /// would refuse (rejected), or an object that was dead-lettered. Errors
+  /// (nothing decided; the caller retries): `transient`/`rate_limited`
+  /// when Postgres or HubSpot is unreachable,
+  /// `conflict` when another process syncs the mapping, or (category
+  /// ROW_CHANGED) when another writer changed a write's row between its
+  /// read and its write twice running, `auth`/`fatal`.
   model::Result<Outputs> run(const mapping::Mapping& m, const mapping::ActionSpec& a, const ActionRequest& r);
 
  private:
   model::Result<Outputs> lookup(const mapping::Mapping& m, const mapping::ActionSpec& a, const std::string& key);
   model::Result<Outputs> write(const mapping::Mapping& m, const mapping::ActionSpec& a, const ActionRequest& r,
                                const std::string& key);
-  /// A write decided on the row as read now.
+  /// One try of a write, decided on the row as read now and guarded by its
+  /// version: `conflict` ROW_CHANGED when another writer changed it since.
   model::Result<Outputs> write_once(const mapping::Mapping& m, const mapping::ActionSpec& a,
                                     const ActionRequest& r, const model::RecordKey& key);
   /// Empty when HubSpot takes every value the push would send for the

@@ -1,6 +1,10 @@
-// A workflow's write action against what HubSpot accepts: a value HubSpot
-// would refuse at the push is refused before anything is written.
+// A workflow's write action against what HubSpot accepts and against another
+// writer of its row: a value HubSpot would refuse at the push is refused
+// before anything is written, and a row changed between the write's read
+// and its write is decided again from what it then holds.
 #include <gtest/gtest.h>
+
+#include <pqxx/pqxx>
 
 #include "tests/integration/serve/serve_actions_support.h"
 
@@ -81,6 +85,39 @@ TEST_F(ServeActionWrites, AValueHubSpotWouldRefuseIsRefusedAndNothingIsWritten) 
   const auto status = hubsync("status --offline --json").out;
   EXPECT_NE(status.find(R"("dead_letters":0)"), std::string::npos) << status;
   EXPECT_EQ(status.find(R"("dead_letters":1)"), std::string::npos) << status;
+}
+
+// The write is decided on the row as read (which columns differ, written or
+// unchanged): an application transaction that renames the row while the
+// write waits for it must not leave the action's name unwritten.
+TEST_F(ServeActionWrites, ARowChangedWhileTheWriteWaitsIsDecidedAgainFromWhatItHolds) {
+  auto ids = set_up_actions();
+  const auto contact = linked_person("bo@example.com", "Bo", "lead");
+  pqxx::connection app{h_->db.dsn()};
+  pqxx::work tx{app};
+  tx.exec("UPDATE people SET name = 'Robert' WHERE email = 'bo@example.com'");
+  sim::WorkflowEnrollment e;
+  e.definition_id = ids["people_set_profile"];
+  e.object_id = contact;
+  e.input_fields_json = R"({"firstname":"Bo","lifecyclestage":"customer"})";
+  const auto cb = h_->sim.enroll_in_workflow(e);
+  // serve read the row as committed (its name already Bo), and waits to write the stage.
+  EXPECT_TRUE(eventually([&] {
+    return pg("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE%people%'") ==
+           "1";
+  })) << log_tail(log_);
+  tx.commit();
+  auto x = h_->sim.wait_execution(cb, std::chrono::seconds(30), [](const sim::ActionExecution& a) {
+    return a.state != "pending" && a.state != "running" && a.state != "blocked";
+  });
+  EXPECT_EQ(x.state, "SUCCESS") << log_tail(log_);
+  EXPECT_EQ(x.output_fields["hubsync_outcome"], "written");
+  EXPECT_EQ(row("bo@example.com"), "Bo|customer") << "decided again on the renamed row: both values written";
+  EXPECT_NE(log_tail(log_, 400).find("the row changed after it was read; deciding again"), std::string::npos);
+  EXPECT_TRUE(eventually([&] {
+    const auto c = in_hubspot("bo@example.com");
+    return c.at("firstname") == "Bo" && c.at("lifecyclestage") == "customer" && queued() == "0";
+  })) << log_tail(log_);
 }
 
 }  // namespace
