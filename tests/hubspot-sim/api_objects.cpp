@@ -45,6 +45,7 @@ WriteInput parse_input(const rapidjson::Value& v) {
   in.trace_id = get_string(v, "objectWriteTraceId");
   if (auto it = v.FindMember("properties"); it != v.MemberEnd()) {
     if (!it->value.IsObject()) throw make_api_error(400, "VALIDATION_ERROR", "Invalid input JSON: properties must be an object");
+    in.props.reserve(it->value.MemberCount() + 1);  // + an upsert's idProperty
     for (const auto& m : it->value.GetObject())
       in.props[std::string(m.name.GetString(), m.name.GetStringLength())] = scalar_to_string(m.value);
   }
@@ -355,6 +356,7 @@ HttpResponse Simulator::Impl::handle_objects(HttpRequest& req, const std::vector
     auto out = portal.write(type_ref, wop, in, partial, source_for(c), events);
     emit(events);
     std::vector<ObjectView> views;
+    views.reserve(out.size());
     std::vector<ApiError> errors;
     for (auto& o : out) {
       if (o.view) views.push_back(std::move(*o.view));

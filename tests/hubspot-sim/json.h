@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #ifndef RAPIDJSON_ASSERT
@@ -28,7 +29,7 @@ inline std::string to_json(const rapidjson::Value& v) {
   return {sb.GetString(), sb.GetSize()};
 }
 
-inline void write_str(JsonWriter& w, const std::string& s) {
+inline void write_str(JsonWriter& w, std::string_view s) {
   w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
 }
 

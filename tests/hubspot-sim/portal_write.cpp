@@ -215,6 +215,7 @@ std::vector<WriteOutcome> Portal::write(const std::string& type, WriteOp op, std
   std::vector<WriteOutcome> out;
   out.reserve(inputs.size());
   dead.reserve(2 * inputs.size());
+  if (partial || inputs.size() > 1) keys.reserve(2 * inputs.size());
   std::unique_lock lock(mu_);
   ObjectType& t = type_locked(type);
   std::int64_t now = now_();

@@ -2,6 +2,7 @@
 // counters) and the C++ test-knob API.
 #include "tests/hubspot-sim/simulator.h"
 
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <stdexcept>
@@ -202,62 +203,79 @@ rapidjson::Document parse_body(const std::string& body) {
   return d;
 }
 
-void write_object(JsonWriter& w, const ObjectView& v, const std::vector<std::string>& props,
-                  const std::vector<std::string>& default_props, bool with_new) {
-  w.StartObject();
-  w.Key("id");
-  write_str(w, std::to_string(v.id));
-  w.Key("properties");
+namespace {
+
+// HubSpot always includes these (those the type has), after the ones asked for.
+constexpr std::string_view kAlwaysProps[] = {"hs_object_id", "createdate", "hs_createdate", "lastmodifieddate",
+                                             "hs_lastmodifieddate"};
+
+void write_properties(JsonWriter& w, const Props& values, const std::vector<std::string>& props,
+                      const std::vector<std::string>& default_props) {
   w.StartObject();
   const auto& wanted = props.empty() ? default_props : props;
   for (const auto& p : wanted) {
     write_str(w, p);
-    auto it = v.props->find(p);
-    if (it == v.props->end()) w.Null();
+    auto it = values.find(p);
+    if (it == values.end()) w.Null();
     else write_str(w, it->second);
   }
   if (!props.empty()) {
-    // HubSpot always includes these three.
-    for (const char* always : {"hs_object_id", "createdate", "hs_createdate", "lastmodifieddate", "hs_lastmodifieddate"}) {
-      if (std::find(props.begin(), props.end(), always) != props.end()) continue;
-      auto it = v.props->find(always);
-      if (it == v.props->end()) continue;
-      w.Key(always);
+    for (std::string_view always : kAlwaysProps) {
+      auto it = values.find(always);
+      if (it == values.end() || std::find(props.begin(), props.end(), always) != props.end()) continue;
+      write_str(w, always);
       write_str(w, it->second);
     }
   }
   w.EndObject();
+}
+
+void write_history(JsonWriter& w, const std::map<std::string, std::vector<HistoryEntry>>& history) {
+  w.StartObject();
+  for (const auto& [name, entries] : history) {
+    write_str(w, name);
+    w.StartArray();
+    for (const auto& h : entries) {
+      w.StartObject();
+      w.Key("value");
+      write_str(w, h.value);
+      w.Key("timestamp");
+      write_str(w, iso_ms(h.timestamp_ms).view());
+      w.Key("sourceType");
+      write_str(w, h.source_type);
+      w.Key("sourceId");
+      write_str(w, h.source_id);
+      w.EndObject();
+    }
+    w.EndArray();
+  }
+  w.EndObject();
+}
+
+}  // namespace
+
+void write_object(JsonWriter& w, const ObjectView& v, const std::vector<std::string>& props,
+                  const std::vector<std::string>& default_props, bool with_new) {
+  w.StartObject();
+  w.Key("id");
+  char id[24];
+  auto id_end = std::to_chars(id, id + sizeof id, v.id).ptr;
+  write_str(w, std::string_view(id, static_cast<std::size_t>(id_end - id)));
+  w.Key("properties");
+  write_properties(w, *v.props, props, default_props);
   if (!v.history.empty()) {
     w.Key("propertiesWithHistory");
-    w.StartObject();
-    for (const auto& [name, entries] : v.history) {
-      write_str(w, name);
-      w.StartArray();
-      for (const auto& h : entries) {
-        w.StartObject();
-        w.Key("value");
-        write_str(w, h.value);
-        w.Key("timestamp");
-        write_str(w, format_iso_ms(h.timestamp_ms));
-        w.Key("sourceType");
-        write_str(w, h.source_type);
-        w.Key("sourceId");
-        write_str(w, h.source_id);
-        w.EndObject();
-      }
-      w.EndArray();
-    }
-    w.EndObject();
+    write_history(w, v.history);
   }
   w.Key("createdAt");
-  write_str(w, format_iso_ms(v.created_ms));
+  write_str(w, iso_ms(v.created_ms).view());
   w.Key("updatedAt");
-  write_str(w, format_iso_ms(v.updated_ms));
+  write_str(w, iso_ms(v.updated_ms).view());
   w.Key("archived");
   w.Bool(v.archived);
   if (v.archived) {
     w.Key("archivedAt");
-    write_str(w, format_iso_ms(v.archived_ms));
+    write_str(w, iso_ms(v.archived_ms).view());
   }
   if (with_new) {
     w.Key("new");

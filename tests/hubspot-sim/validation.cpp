@@ -61,27 +61,30 @@ bool read_int(const std::string& s, size_t pos, size_t len, int& out) {
 
 }  // namespace
 
-std::string format_iso_ms(std::int64_t ms) {
+IsoMs iso_ms(std::int64_t ms) {
   std::int64_t days = ms >= 0 ? ms / 86400000 : (ms - 86399999) / 86400000;
   std::int64_t rem = ms - days * 86400000;
   int y = 0;
   unsigned m = 0, d = 0;
   civil_from_days(days, y, m, d);
+  IsoMs out;
+  if (y < 0 || y > 9999) {
+    int n = std::snprintf(out.text, sizeof out.text, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", y, m, d,
+                          static_cast<int>(rem / 3600000), static_cast<int>(rem / 60000 % 60),
+                          static_cast<int>(rem / 1000 % 60), static_cast<int>(rem % 1000));
+    out.size = static_cast<std::size_t>(std::clamp(n, 0, static_cast<int>(sizeof out.text) - 1));
+    return out;
+  }
   // Hand-rolled: this runs three times per object in every response.
-  std::string out = "0000-00-00T00:00:00.000Z";
+  static constexpr char kForm[] = "0000-00-00T00:00:00.000Z";
+  std::copy(kForm, kForm + sizeof kForm, out.text);
+  out.size = sizeof kForm - 1;
   auto put = [&](size_t pos, unsigned value, int width) {
     for (int i = width - 1; i >= 0; --i) {
-      out[pos + static_cast<size_t>(i)] = static_cast<char>('0' + value % 10);
+      out.text[pos + static_cast<size_t>(i)] = static_cast<char>('0' + value % 10);
       value /= 10;
     }
   };
-  if (y < 0 || y > 9999) {
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", y, m, d,
-                  static_cast<int>(rem / 3600000), static_cast<int>(rem / 60000 % 60),
-                  static_cast<int>(rem / 1000 % 60), static_cast<int>(rem % 1000));
-    return buf;
-  }
   put(0, static_cast<unsigned>(y), 4);
   put(5, m, 2);
   put(8, d, 2);
@@ -91,6 +94,8 @@ std::string format_iso_ms(std::int64_t ms) {
   put(20, static_cast<unsigned>(rem % 1000), 3);
   return out;
 }
+
+std::string format_iso_ms(std::int64_t ms) { return std::string(iso_ms(ms).view()); }
 
 std::string format_date(std::int64_t ms) { return format_iso_ms(ms).substr(0, 10); }
 

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "tests/hubspot-sim/model.h"
 
@@ -10,6 +11,14 @@ namespace hubsync::sim {
 
 /// "2024-01-02T03:04:05.678Z" for epoch milliseconds.
 std::string format_iso_ms(std::int64_t ms);
+/// The same text in a buffer of its own: no allocation, for the writers
+/// of JSON that format a few times per object.
+struct IsoMs {
+  char text[40];
+  std::size_t size = 0;
+  std::string_view view() const { return {text, size}; }
+};
+IsoMs iso_ms(std::int64_t ms);
 /// "2024-01-02" for epoch milliseconds.
 std::string format_date(std::int64_t ms);
 /// Parses epoch-ms digits, "YYYY-MM-DD", or ISO-8601 date-time (Z or ±hh:mm).
