@@ -12,6 +12,7 @@
 
 #include "tests/hubspot-sim/props.h"
 #include "tests/hubspot-sim/search_index.h"
+#include "tests/hubspot-sim/unique_values.h"
 
 namespace hubsync::sim {
 
@@ -106,7 +107,7 @@ struct ObjectType {
   /// unique property -> (email lower-cased) value -> live record. Records
   /// live in a std::map, so the pointers stay valid until the record is
   /// erased, and every erase drops its index entries first.
-  std::unordered_map<std::string, std::unordered_map<std::string, Record*>> unique_index;
+  std::unordered_map<std::string, UniqueValues> unique_index;
   /// `records` ordered by search-visible last-modified time; the Portal
   /// keeps it in step with every change of a record's indexed/pending
   /// versions and every erase (search_index.h).

@@ -96,10 +96,7 @@ Record* Portal::find_locked(ObjectType& t, const std::string& id, const std::str
     throw make_api_error(400, "VALIDATION_ERROR",
                          "Property " + id_property + " is not a unique identifier property");
   auto idx = t.unique_index.find(id_property);
-  if (idx == t.unique_index.end()) return nullptr;
-  auto it = idx->second.find(unique_key(*d, id));
-  if (it == idx->second.end()) return nullptr;
-  return it->second;
+  return idx == t.unique_index.end() ? nullptr : idx->second.find(unique_key(*d, id));
 }
 
 ObjectView Portal::get(const std::string& type, const std::string& id, const std::string& id_property,
@@ -194,15 +191,13 @@ ObjectView Portal::restore(const std::string& type, const std::string& id, const
   for (const auto& [name, value] : *r->props) {
     const PropertyDef* d = t.find_property(name);
     if (!d || !d->has_unique_value) continue;
-    auto& idx = t.unique_index[name];
-    auto it = idx.find(unique_key(*d, value));
-    if (it != idx.end())
+    if (const Record* holder = t.unique_index[name].find(unique_key(*d, value)))
       throw make_api_error(409, "CONFLICT",
-                           "Cannot restore: " + name + " is in use. Existing ID: " + std::to_string(it->second->id));
+                           "Cannot restore: " + name + " is in use. Existing ID: " + std::to_string(holder->id));
   }
   for (const auto& [name, value] : *r->props) {
     const PropertyDef* d = t.find_property(name);
-    if (d && d->has_unique_value) t.unique_index[name][unique_key(*d, value)] = r;
+    if (d && d->has_unique_value) t.unique_index[name].set(unique_key(*d, value), r);
   }
   r->archived = false;
   r->archived_ms = 0;
@@ -264,7 +259,7 @@ ObjectView Portal::merge(const std::string& type, const std::string& primary, co
   r = std::move(survivor);
   for (const auto& [name, value] : *r.props) {
     const PropertyDef* d = t.find_property(name);
-    if (d && d->has_unique_value) t.unique_index[name][unique_key(*d, value)] = &r;
+    if (d && d->has_unique_value) t.unique_index[name].set(unique_key(*d, value), &r);
   }
   reindex_locked(t, r, now);
   ChangeEvent e = event_locked(t, "merge", new_id, src, now);
@@ -334,7 +329,7 @@ void Portal::import_record(const std::string& type, std::uint64_t id, Props prop
   if (!archived)
     for (const auto& [name, value] : *r.props) {
       const PropertyDef* d = t.find_property(name);
-      if (d && d->has_unique_value) t.unique_index[name][unique_key(*d, value)] = &r;
+      if (d && d->has_unique_value) t.unique_index[name].set(unique_key(*d, value), &r);
     }
   r.indexed = IndexVersion{0, r.props, archived};
   t.search_index.note(t, r);

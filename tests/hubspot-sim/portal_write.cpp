@@ -93,15 +93,15 @@ void Portal::check_unique_locked(ObjectType& t, const Prepared& p, BatchKeys* ba
     if (!d->has_unique_value || value.empty()) continue;
     auto& idx = t.unique_index[name];
     std::string key = unique_key(*d, value);
-    auto it = idx.find(key);
-    if (it != idx.end() && (!p.target || it->second != p.target)) {
+    const Record* holder = idx.find(key);
+    if (holder && (!p.target || holder != p.target)) {
       std::string msg = t.object_type_id == "0-1" && name == "email"
-                            ? "Contact already exists. Existing ID: " + std::to_string(it->second->id)
+                            ? "Contact already exists. Existing ID: " + std::to_string(holder->id)
                             : "A " + to_lower(t.label_singular) + " with " + name + " \"" + value +
-                                  "\" already exists. Existing ID: " + std::to_string(it->second->id);
+                                  "\" already exists. Existing ID: " + std::to_string(holder->id);
       throw make_api_error(409, "CONFLICT", msg);
     }
-    if (batch_keys && (!p.target || it == idx.end()) &&
+    if (batch_keys && (!p.target || !holder) &&
         !batch_keys->insert("unique\x1f" + name + "\x1f" + key).second)
       throw make_api_error(400, "VALIDATION_ERROR", "Duplicate " + name + " in batch input: " + value);
   }
@@ -164,7 +164,7 @@ ObjectView Portal::apply_locked(ObjectType& t, Prepared& p, const WriteContext& 
     if (d->has_unique_value) {
       auto& idx = t.unique_index[name];
       if (!old.empty()) idx.erase(unique_key(*d, old));
-      if (!value.empty()) idx[unique_key(*d, value)] = r;
+      if (!value.empty()) idx.set(unique_key(*d, value), r);
     }
     if (!next) next = std::make_shared<Props>(*r->props);
     auto& h = r->history[name];  // oldest first; trimmed in bulk
