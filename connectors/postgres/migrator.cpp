@@ -371,9 +371,9 @@ model::Result<MigrateReport> Migrator::run(const std::vector<CaptureSpec>& captu
     // The advisory lock is a session lock: closing the connection releases it.
     return report;
   } catch (const pqxx::pqxx_exception& e) {
-    return translate_exception(e.base(), "migrate");
+    return translate_exception(e.base(), "installing hubsync's schema and change capture");
   } catch (const std::exception& e) {
-    return model::make_error(model::ErrorKind::fatal, "migrate: " + std::string(e.what()));
+    return model::make_error(model::ErrorKind::fatal, e.what());
   }
 }
 

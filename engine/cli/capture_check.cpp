@@ -21,7 +21,11 @@ std::vector<postgres::CaptureSpec> capture_specs(const std::vector<mapping::Mapp
 }
 
 int check_capture(const config::Config& cfg, const std::vector<mapping::Mapping>& mappings,
-                  const std::string& only, const char* command) {
+                  const std::string& only, const char* command, const Report* report) {
+  const auto say = [&](const std::string& line) {
+    if (report) (*report)(line, true);
+    else std::cerr << command << ": " << line << '\n';
+  };
   std::vector<postgres::CaptureSpec> specs;
   for (auto& spec : capture_specs(mappings, cfg.postgres))
     if (only.empty() || spec.mapping == only) specs.push_back(std::move(spec));
@@ -29,16 +33,16 @@ int check_capture(const config::Config& cfg, const std::vector<mapping::Mapping>
   auto problems = migrator.check(specs);
   if (!problems.ok()) {
     const bool down = problems.error().kind == model::ErrorKind::transient;
-    std::cerr << command << ": " << (down ? "PostgreSQL unreachable: " : "PostgreSQL: ")
-              << config::redact(cfg, problems.error().message) << '\n';
+    say((down ? "PostgreSQL unreachable: " : "PostgreSQL: ") + config::redact(cfg, problems.error().message));
     return down ? kExitUnavailable : kExitError;
   }
-  for (const auto& p : *problems) std::cerr << command << ": " << p << '\n';
+  for (const auto& p : *problems) say(p);
   if (problems->empty()) {
     warn_unindexed_lookups(cfg, mappings, only, command, kLargeTable);
     return kExitOk;
   }
-  std::cerr << command << ": nothing was synced: the change capture is not current\n";
+  say(report ? "the change capture is not current (run `hubsync migrate`)"
+             : "nothing was synced: the change capture is not current");
   return kExitError;
 }
 

@@ -28,10 +28,13 @@ std::vector<postgres::CaptureSpec> capture_specs(const std::vector<mapping::Mapp
 /// to stderr. Returns kExitOk when all is current, kExitError when not
 /// (nothing must be pushed: changes would be lost in silence),
 /// kExitUnavailable when the database could not be asked.
-/// Messages start with `command` ("run", "serve"); libpq's text is shown
-/// with the config's secrets masked.
+/// Messages start with `command` ("run", "serve") and end, when something
+/// is not current, with "nothing was synced"; libpq's text is shown with
+/// the config's secrets masked. With `report` (serve's reload, which keeps
+/// serving what it ran), each problem goes there as an error instead, and
+/// the caller says what it does about them.
 int check_capture(const config::Config& cfg, const std::vector<mapping::Mapping>& mappings,
-                  const std::string& only, const char* command);
+                  const std::string& only, const char* command, const Report* report = nullptr);
 
 /// Checks, before anything syncs, that the state store's links were made
 /// with this database (`db`'s id) and, when hubspot.portal_id is set, this

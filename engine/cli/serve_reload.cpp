@@ -55,7 +55,7 @@ const std::vector<std::pair<const char*, std::function<bool(const Config&, const
 int load_serving(const Config& cfg, std::vector<mapping::Mapping>& out, const Report& report) {
   std::vector<mapping::Mapping> mappings;
   if (!load_mappings(cfg.mappings.dir, {}, mappings, report)) return kExitError;
-  if (int rc = check_capture(cfg, mappings, "", "serve"); rc != kExitOk) return rc;
+  if (int rc = check_capture(cfg, mappings, "", "serve", report ? &report : nullptr); rc != kExitOk) return rc;
   out = std::move(mappings);
   return kExitOk;
 }

@@ -108,6 +108,13 @@ TEST_F(ServeWebhooks, SighupAppliesAGoodMappingAndKeepsTheOldOneWhenBroken) {
   std::string good = kServePeople;
   good.replace(good.find("{column: name, property: firstname}"), 35, "{column: nick, property: firstname}");
   std::ofstream(h_->dir / "mappings" / "people.yaml") << good;
+  // Before `migrate` its capture is not current: refused, and said so as a
+  // reload's refusal, not as a run that synced nothing.
+  kill(pid_, SIGHUP);
+  EXPECT_TRUE(eventually([&] {
+    return log_tail(log_, 100000).find("the change capture is not current (run `hubsync migrate`)") != std::string::npos;
+  })) << log_tail(log_);
+  EXPECT_EQ(log_tail(log_, 100000).find("nothing was synced"), std::string::npos) << log_tail(log_);
   const std::string cmd = "'" HUBSYNC_BIN "' --config '" + config_.string() + "' migrate >/dev/null 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   kill(pid_, SIGHUP);
