@@ -49,7 +49,8 @@ int cmd_dead_letters_retry(const GlobalOptions& global, const std::vector<std::i
   if (!load_config_or_report(global, cfg)) return kExitError;
   std::vector<mapping::Mapping> mappings;
   if (!load_mappings(cfg.mappings.dir, {}, mappings)) return kExitError;
-  auto store = open_state(cfg, /*read_only=*/false);
+  bool beside = false;  // serve holds the store: it retries them
+  auto store = open_state_for_edit(cfg, beside);
   if (!store) return kExitUnavailable;
   std::vector<state::DeadLetter> letters;
   if (all) {
@@ -90,7 +91,9 @@ int cmd_dead_letters_retry(const GlobalOptions& global, const std::vector<std::i
     }
     total += *n;
   }
-  std::cout << "requeued " << total << " dead letter(s); the next `hubsync run --once` retries them\n";
+  std::cout << "requeued " << total << " dead letter(s); "
+            << (beside ? "the running hubsync process (serve) retries them\n"
+                       : "the next `hubsync run --once` (or serve) retries them\n");
   return kExitOk;
 }
 
@@ -98,7 +101,8 @@ int cmd_dead_letters_discard(const GlobalOptions& global, const std::vector<std:
                              const std::string& reason) {
   config::Config cfg;
   if (!load_config_or_report(global, cfg)) return kExitError;
-  auto store = open_state(cfg, /*read_only=*/false);
+  bool beside = false;
+  auto store = open_state_for_edit(cfg, beside);
   if (!store) return kExitUnavailable;
   for (auto id : ids) {
     if (auto st = store->discard_dead_letter(id, reason); !st.ok()) {

@@ -11,6 +11,11 @@ namespace hubsync::cli {
 /// Opens the state store named by the config, printing the reason to stderr
 /// on failure (another process holding it names its pid).
 std::unique_ptr<state::SqliteStateStore> open_state(const config::Config& cfg, bool read_only);
+/// Opens the state store to change a few rows (`dead-letters retry`,
+/// `discard`): as its writer when no other hubsync process holds it, else
+/// beside that process (`serve`), setting `beside`. Errors are printed;
+/// nullptr then.
+std::unique_ptr<state::SqliteStateStore> open_state_for_edit(const config::Config& cfg, bool& beside);
 
 /// The pull's options the config sets (pull.overlap_s, which is also how
 /// far HubSpot's search may lag: no sweep window but the newest ends

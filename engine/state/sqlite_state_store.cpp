@@ -98,6 +98,8 @@ Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::open(const SqliteOpt
                                     options.path));
     }
     flags |= SQLITE_OPEN_READONLY;
+  } else if (options.beside_writer) {
+    flags |= SQLITE_OPEN_READWRITE;
   } else {
     auto l = sqlite::PidLock::acquire(options.path + ".lock");
     if (!l) return std::move(l).error();
@@ -113,13 +115,14 @@ Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::open(const SqliteOpt
 
   std::unique_ptr<SqliteStateStore> store(
       new SqliteStateStore(std::move(db).value(), std::move(lock), options));
-  if (auto s = options.read_only ? store->check_schema_current() : store->migrate(); !s) {
+  const bool own_schema = !options.read_only && !options.beside_writer;
+  if (auto s = own_schema ? store->migrate() : store->check_schema_current(); !s) {
     return std::move(s).error();
   }
   auto version = store->schema_version();
   if (!version) return std::move(version).error();
   store->log_->info("state store open path={} mode={} schema_version={}", options.path,
-                    options.read_only ? "read_only" : "read_write", *version);
+                    options.read_only ? "read_only" : options.beside_writer ? "beside_writer" : "read_write", *version);
   return store;
 }
 

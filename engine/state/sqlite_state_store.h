@@ -38,6 +38,11 @@ struct SqliteOptions {
   /// Read-only: no write lock, no migrations (the schema must be current);
   /// writes fail with `fatal`. For `hubsync status` next to a running engine.
   bool read_only = false;
+  /// Writes beside the process that holds the write lock (`dead-letters
+  /// retry` next to `serve`): no lock taken, no migrations (the schema must
+  /// be current); each write waits `busy_timeout` for the holder's
+  /// transactions, which SQLite keeps apart. For a few rows' edits only.
+  bool beside_writer = false;
   Synchronous synchronous = Synchronous::normal;
   /// How long a statement waits for a lock held by a reader or checkpointer.
   std::chrono::milliseconds busy_timeout{5000};

@@ -38,11 +38,13 @@ model::Result<PidLock> PidLock::acquire(const std::string& lock_path) {
     if (err == EWOULDBLOCK) {
       const std::string holder = read_holder(fd);
       ::close(fd);
-      return model::make_error(
+      auto e = model::make_error(
           model::ErrorKind::fatal,
           fmt::format("state store is in use: another hubsync process (pid {}) holds the write "
                       "lock {}; stop it, or open the store read-only",
                       holder, lock_path));
+      e.category = "IN_USE";
+      return e;
     }
     ::close(fd);
     return os_error(lock_path, "cannot lock", err);

@@ -2,6 +2,7 @@
 // edits reach Postgres through the inbox (the sweep is set an hour away, so
 // only a webhook can explain them), repeated deliveries apply once, SIGHUP
 // reloads mappings or keeps them (and refuses another database).
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
@@ -384,6 +385,40 @@ TEST_F(ServeWebhooks, SighupRefusesADatabaseWhoseIdIsNotTheStateStores) {
   EXPECT_TRUE(eventually([&] { return log_has("reload refused"); })) << log_tail(log_);
   EXPECT_TRUE(log_has("links (people: 1) made with database " + was + ", and this database is another-database"))
       << log_tail(log_);
+}
+
+// The troubleshooting table's way out of a dead letter, with serve
+// running (the service deployment): `dead-letters retry` and `discard`
+// change the state store beside serve, which holds it, and serve retries.
+TEST_F(ServeWebhooks, DeadLettersAreRetriedAndDiscardedBesideServe) {
+  const auto cli = [&](const std::string& args) {
+    return run_command("'" HUBSYNC_BIN "' --config '" + config_.string() + "' " + args + " 2>&1");
+  };
+  // How many times serve pushed the row and HubSpot refused it.
+  const auto refusals = [&] {
+    const std::string log = log_tail(log_, 1'000'000);
+    std::size_t n = 0;
+    for (auto at = log.find("dead-lettered mapping=people"); at != std::string::npos;
+         at = log.find("dead-lettered mapping=people", at + 1))
+      ++n;
+    return n;
+  };
+  h_->db.exec("INSERT INTO people (email, name) VALUES ('not-an-email', 'X')");
+  ASSERT_TRUE(eventually([&] { return refusals() > 0; })) << log_tail(log_);
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  const std::size_t before = refusals();  // its own next retry is a minute away
+  const auto listed = cli("dead-letters list").out;
+  const std::string id = listed.substr(listed.find('#') + 1, listed.find(' ', listed.find('#')) - listed.find('#') - 1);
+
+  auto retried = cli("dead-letters retry " + id);
+  EXPECT_EQ(retried.code, 0) << retried.out;
+  EXPECT_THAT(retried.out, ::testing::HasSubstr("the running hubsync process (serve) retries them"));
+  EXPECT_TRUE(eventually([&] { return refusals() > before; })) << log_tail(log_);  // retried now
+
+  auto discarded = cli("dead-letters discard " + id + " --reason 'bad data'");
+  EXPECT_EQ(discarded.code, 0) << discarded.out;
+  EXPECT_THAT(cli("dead-letters list").out, ::testing::HasSubstr("no dead letters"));
+  EXPECT_EQ(kill(pid_, 0), 0) << "serve still running";
 }
 
 }  // namespace
