@@ -135,12 +135,27 @@ std::optional<model::Fields> DryRunCrm::known(const std::string& key) {
   return it == seen_.end() ? std::nullopt : std::optional<model::Fields>(it->second);
 }
 
+void DryRunCrm::written(const std::string& key, const model::Fields& properties) {
+  std::lock_guard lock(seen_mu_);
+  for (const auto& [name, v] : properties) written_[key][name] = v;
+}
+
+void DryRunCrm::overlay(const std::string& type, model::Record& r) {
+  std::lock_guard lock(seen_mu_);
+  auto w = written_.find(type + "/" + r.hubspot_id);
+  if (w == written_.end()) return;
+  for (const auto& [name, v] : w->second) r.fields[name] = v;
+}
+
 Result<std::vector<ReadOutcome>> DryRunCrm::read_objects(const std::string& type, const std::vector<std::string>& ids,
                                                          const ReadRequest& request) {
   auto out = real_.read_objects(type, ids, request);
   if (out.ok())
-    for (const auto& o : *out)
-      if (o.record) remember(type, *o.record);
+    for (auto& o : *out)
+      if (o.record) {
+        remember(type, *o.record);
+        overlay(type, *o.record);
+      }
   return out;
 }
 
@@ -149,7 +164,10 @@ Result<SweepPage> DryRunCrm::sweep(const std::string& type, const SweepCursor& f
                                    const std::vector<mapping::HubspotFilter>& filters) {
   auto page = real_.sweep(type, from, properties, page_size, filters);
   if (page.ok())
-    for (const auto& r : page->records) remember(type, r);
+    for (auto& r : page->records) {
+      remember(type, r);
+      overlay(type, r);
+    }
   return page;
 }
 
@@ -170,6 +188,7 @@ Result<std::vector<WriteOutcome>> DryRunCrm::upsert(const std::string& type, con
     plan_.changes.push_back({"hubspot", o.created ? "create" : "update",
                              type + " " + id_property + "=" + inputs[i].match_value,
                              fields_of(inputs[i].properties, read ? &*read : nullptr)});
+    if (!o.created) written(type + "/" + o.hubspot_id, inputs[i].properties);
     out.push_back(std::move(o));
   }
   return out;
@@ -180,6 +199,7 @@ Result<std::vector<WriteOutcome>> DryRunCrm::update(const std::string& type, con
   for (const auto& in : inputs) {
     const auto read = known(type + "/" + in.id);
     plan_.changes.push_back({"hubspot", "update", type + " " + in.id, fields_of(in.properties, read ? &*read : nullptr)});
+    written(type + "/" + in.id, in.properties);
     WriteOutcome o;
     o.hubspot_id = in.id;
     out.push_back(std::move(o));

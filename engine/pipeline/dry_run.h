@@ -144,10 +144,15 @@ class DryRunCrm final : public CrmPort {
   void remember(const std::string& type, const model::Record& r);
   /// The properties read of "type/id", if any.
   std::optional<model::Fields> known(const std::string& key);
+  /// Records a planned write of "type/id", and lays the planned writes
+  /// over a record read since, as the run would read it after writing.
+  void written(const std::string& key, const model::Fields& properties);
+  void overlay(const std::string& type, model::Record& r);
   CrmPort& real_;
   Plan& plan_;
   std::mutex seen_mu_;
-  std::map<std::string, model::Fields> seen_;  // "type/id" -> properties as read
+  std::map<std::string, model::Fields> seen_;     // "type/id" -> properties as read
+  std::map<std::string, model::Fields> written_;  // "type/id" -> properties the plan writes
   std::int64_t next_id_ = 0;
 };
 

@@ -237,6 +237,25 @@ TEST(CliRun, APullBackfillShowsABarWithItsRateOnATerminal) {
   EXPECT_EQ(h->db.scalar("SELECT count(*) FROM people"), "2000");
 }
 
+// A plan's later reads see its own recorded HubSpot writes, as the run's
+// would see them made: the association pass (every run here) re-reads an
+// object whose Postgres edit the pull had just written back, and must not
+// take HubSpot's old value for a change that reverts the edit.
+TEST(CliRun, PlanReadsItsOwnHubSpotWritesAsTheRunWouldSeeThem) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto [h, config] = two_way_cli(server, std::string(kPeopleTable) + "INSERT INTO people (email, name) VALUES ('a@x.io', 'A')");
+  std::ofstream(config, std::ios::app) << "pull: {association_pass_every_s: 0}\n";
+  ASSERT_EQ(run_cli(config, "run --once").code, 0);
+  ASSERT_EQ(run_cli(config, "run --once").code, 0);
+  h->db.exec("UPDATE people SET name = 'A2' WHERE email = 'a@x.io'");
+  auto plan = run_cli(config, "plan --show-values");
+  ASSERT_EQ(plan.code, 0) << plan.out;
+  EXPECT_THAT(plan.out, Not(HasSubstr("name \"A2\" -> \"A\""))) << plan.out;
+  EXPECT_THAT(plan.out, testing::ContainsRegex("to HubSpot:  update contacts [0-9]+: firstname \"A\" -> \"A2\"")) << plan.out;
+  ASSERT_EQ(run_cli(config, "run --once").code, 0);
+  EXPECT_EQ(h->db.scalar("SELECT name FROM people"), "A2");
+}
+
 // `plan` says what `run --once` would do, both ways, with field-level
 // samples, and provably writes nothing: HubSpot's write counters, the
 // changelog (claims and leases included), the table and the state file are
