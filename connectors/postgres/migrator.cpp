@@ -168,8 +168,13 @@ class Run {
       if (capture_differences(d, state_).empty()) continue;
       std::vector<std::string> sql;
       auto old = state_.installed.find(d.mapping);
-      if (old != state_.installed.end() && (old->second.schema != d.schema || old->second.table != d.table))
+      if (old != state_.installed.end() && (old->second.schema != d.schema || old->second.table != d.table)) {
         drop(d.mapping, old->second.schema, old->second.table, false, sql);
+        // Its old table's changes are no longer its own (it would read its
+        // new table's rows by their keys): a new mapping of that table takes
+        // them, or they go.
+        carry_pending(d.mapping, old->second, designs, sql, report, /*drop_untaken=*/true);
+      }
       drop(d.mapping, d.schema, d.table, true, sql);
       auto install = d.logical ? std::vector<std::string>{} : install_capture_sql(d);
       sql.insert(sql.end(), install.begin(), install.end());
@@ -196,14 +201,15 @@ class Run {
   }
 
  private:
-  // A mapping renamed (or replaced) is removed while a new one captures the
-  // same table by the same key: the removed one's pending changes are the
-  // table's, so each new mapping takes them over (copied in id order), and
+  // A mapping renamed (or replaced) is removed, or its name now captures
+  // another table, while a new one captures its table by the same key: the
+  // pending changes of that table are the table's, so each new mapping
+  // takes them over (copied in id order), and
   // the push neither leaves them behind for good nor loses when they were
   // captured (`conflict: newest` needs it).
   void carry_pending(const std::string& mapping, const InstalledCapture& inst,
                      const std::vector<CaptureDesign>& designs, std::vector<std::string>& sql,
-                     MigrateReport& report) {
+                     MigrateReport& report, bool drop_untaken = false) {
     std::vector<std::string> takers;
     for (const auto& d : designs) {
       if (state_.installed.count(d.mapping) || d.schema != inst.schema || d.table != inst.table) continue;
@@ -211,16 +217,19 @@ class Run {
       for (const auto& k : d.keys) keys.push_back(k.name);
       if (keys == inst.key_columns) takers.push_back(d.mapping);
     }
-    if (takers.empty()) return;
+    if (takers.empty() && !drop_untaken) return;
+    // Only the changes of that table: a mapping's name may have served
+    // another table before (renamed, then reused).
+    const std::string of_table = " WHERE mapping = " + quote_literal(mapping) + " AND table_schema = " +
+                                 quote_literal(inst.schema) + " AND table_name = " + quote_literal(inst.table);
     for (const auto& to : takers) {
       sql.push_back("INSERT INTO hubsync.changelog (mapping, table_schema, table_name, pk, op, changed_columns, "
                     "txid, changed_at) SELECT " + quote_literal(to) + ", table_schema, table_name, pk, op, "
-                    "changed_columns, txid, changed_at FROM hubsync.changelog WHERE mapping = " +
-                    quote_literal(mapping) + " ORDER BY id");
+                    "changed_columns, txid, changed_at FROM hubsync.changelog" + of_table + " ORDER BY id");
       report.carried_changes.push_back(mapping + " -> " + to);
       if (!dry_run_) log_.info("pending changes carried from={} to={}", mapping, to);
     }
-    sql.push_back("DELETE FROM hubsync.changelog WHERE mapping = " + quote_literal(mapping));
+    sql.push_back("DELETE FROM hubsync.changelog" + of_table);
   }
 
   // Appends the drops of a mapping's triggers on a table, noting them as gone.

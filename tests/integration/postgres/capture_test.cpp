@@ -167,6 +167,28 @@ TEST_F(CaptureTest, ARenamedMappingTakesOverThePendingChangesOfItsOldName) {
   EXPECT_EQ(db_->scalar("SELECT count(*) FROM hubsync.changelog WHERE mapping = 'people'"), "3");
 }
 
+// The name renamed away from, then reused for another table in the same
+// edit: its old table's changes go to the mapping that now captures that
+// table, and none stays under the name (whose push would read the new
+// table's rows by their keys).
+TEST_F(CaptureTest, ANameReusedForAnotherTableHandsItsOldTablesChangesToTheRenamedMapping) {
+  migrate({customers});
+  db_->exec("INSERT INTO customers VALUES (1, 'a@x.com', 'Ann', NULL)");
+  auto renamed = customers;
+  renamed.mapping = "folks";
+  CaptureSpec reused{"customers", "Sales", "Order Items", {"Order Id", "line"}, {"qty"}};
+  auto report = migrate({renamed, reused});
+  EXPECT_THAT(report.carried_changes, ::testing::ElementsAre("customers -> folks"));
+  EXPECT_EQ(changes(), "folks insert {\"id\": \"1\"} -");
+  // Renamed again (as the run's refusal advises): nothing of customers' table is left to carry.
+  db_->exec("INSERT INTO \"Sales\".\"Order Items\" VALUES (7, 1, 2)");
+  reused.mapping = "order_items";
+  auto again = migrate({renamed, reused});
+  EXPECT_THAT(again.carried_changes, ::testing::ElementsAre("customers -> order_items"));
+  EXPECT_EQ(db_->scalar("SELECT string_agg(mapping || ' ' || table_name, ',' ORDER BY id) FROM hubsync.changelog"),
+            "folks customers,order_items Order Items");
+}
+
 TEST_F(CaptureTest, ADroppedTriggerIsReinstalled) {
   migrate({customers});
   db_->exec("DROP TRIGGER hubsync_capture_customers_iud ON customers");
