@@ -102,6 +102,14 @@ Result<std::string> PgDatabase::database_id() {
   })
 }
 
+Result<std::int64_t> PgDatabase::change_position() {
+  HUBSYNC_PG_TRY("reading this database's change counter", {
+    pqxx::read_transaction tx(conn());
+    return tx.exec("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM hubsync.changelog_id_seq")[0][0]
+        .as<std::int64_t>();
+  })
+}
+
 Result<std::int64_t> PgDatabase::prune_archive() {
   HUBSYNC_PG_TRY("pruning the changelog archive", {
     pqxx::nontransaction tx(conn());

@@ -30,6 +30,7 @@ class PgDatabase final : public pipeline::DatabasePort {
   ~PgDatabase() override;
 
   model::Result<std::string> database_id() override;
+  model::Result<std::int64_t> change_position() override;
 
   // pg_lease.cpp
   model::Status lock_mapping(const std::string& mapping) override;
@@ -113,7 +114,8 @@ class PgDatabase final : public pipeline::DatabasePort {
   model::Status catch_up();
   /// Marks `tx` as hubsync's own write of m's table, for both loop guards:
   /// `hubsync.origin` (the trigger) and, with wal_level logical, a
-  /// transactional logical decoding message (the relay).
+  /// transactional logical decoding message (the relay). Advances the
+  /// change counter (change_position) as a captured change would.
   void mark_own_write(pqxx::transaction_base& tx, const mapping::Mapping& m);
   /// Renews this instance's lease on `mapping` inside `tx` when it holds
   /// one; an error (`conflict`) when the lease was lost (it expired and

@@ -56,7 +56,12 @@ int check_fingerprints(const config::Config& cfg, const std::vector<mapping::Map
     return down ? kExitUnavailable : kExitError;
   }
   const std::string portal = cfg.hubspot.portal_id ? std::to_string(cfg.hubspot.portal_id) : "";
-  if (auto st = pipeline::check_store_identity({*id, portal, cfg.state.path}, store); !st.ok()) {
+  auto position = db.change_position();
+  if (!position.ok()) {
+    report("PostgreSQL: " + config::redact(cfg, position.error().message), true);
+    return position.error().kind == model::ErrorKind::transient ? kExitUnavailable : kExitError;
+  }
+  if (auto st = pipeline::check_store_identity({*id, portal, cfg.state.path, *position}, store); !st.ok()) {
     report(st.error().message, true);
     return kExitError;
   }

@@ -80,6 +80,13 @@ class DatabasePort {
   /// yet (the message says to run `hubsync migrate`), `transient` as usual.
   virtual model::Result<std::string> database_id() = 0;
 
+  /// How far this database's change counter has gone: the changelog's id
+  /// sequence, which every captured change and every batch hubsync writes
+  /// (apply_rows) advances. It only grows, so a database reporting less
+  /// than before went back: restored from an older backup. 0 before
+  /// anything advanced it. Reads only. Errors: as database_id().
+  virtual model::Result<std::int64_t> change_position() = 0;
+
   /// Makes this instance the only syncer of `mapping` (push and pull
   /// alike) with a lease row that expires unless renewed: calling it again
   /// renews it, and so does every claim and write this instance makes for

@@ -101,6 +101,7 @@ model::Result<bool> check_scope(const mapping::Mapping& m, state::StateStore& st
 constexpr const char* kStore = "";
 constexpr const char* kDatabase = "fingerprint database";
 constexpr const char* kPortal = "fingerprint portal";
+constexpr const char* kPosition = "fingerprint change position";
 
 // One recorded part of the store's identity and what it is now.
 struct IdentityPart {
@@ -132,6 +133,36 @@ model::Status identity_mismatch(const IdentityPart& p, const std::string& stored
           "match value");
 }
 
+// The database's change counter only grows: one behind the store's record
+// went back to an older backup, whose rows are older than the links and
+// last agreed values (a row's old value would read as a Postgres edit, and
+// rows inserted since would reuse keys linked to other people's objects).
+model::Status check_position(const StoreIdentity& now, state::StateStore& state) {
+  if (now.change_position < 0) return {};
+  auto stored = state.get_checkpoint(kStore, kPosition);
+  if (!stored.ok()) return std::move(stored).error();
+  if (!*stored) return {};
+  std::int64_t was = 0;
+  try {
+    was = std::stoll((*stored)->value);
+  } catch (const std::exception&) {
+    return {};  // unreadable: recorded again
+  }
+  if (now.change_position >= was) return {};
+  auto links = state.count_links_by_mapping();
+  if (!links.ok()) return std::move(links).error();
+  if (links->empty()) return {};
+  const std::string store = now.state_path.empty() ? "the state store" : "the state store " + now.state_path;
+  return model::make_error(
+      model::ErrorKind::fatal,
+      "this database went back: its change counter is at " + std::to_string(now.change_position) + ", and " + store +
+          " (" + links_line(*links) + ") saw it at " + std::to_string(was) +
+          ". It was restored from an older backup: the store's links and last agreed values are newer than its "
+          "rows, so old values would overwrite HubSpot and new rows take other people's objects. Use the state "
+          "file backed up together with this database (state.path), or a new state file to link its rows again "
+          "(by match value, or the object id a row keeps)");
+}
+
 }  // namespace
 
 model::Status check_store_identity(const StoreIdentity& now, state::StateStore& state) {
@@ -146,9 +177,11 @@ model::Status check_store_identity(const StoreIdentity& now, state::StateStore& 
     if (!links.ok()) return std::move(links).error();
     if (!links->empty()) return identity_mismatch(p, (*stored)->value, now, *links);
   }
+  if (auto st = check_position(now, state); !st.ok()) return st;
   for (const auto& p : parts)
     if (auto st = state.set_checkpoint(kStore, p.cursor, p.now); !st.ok()) return st;
-  return {};
+  if (now.change_position < 0) return {};
+  return state.set_checkpoint(kStore, kPosition, std::to_string(now.change_position));
 }
 
 bool is_fingerprint_checkpoint(const std::string& cursor_name) { return cursor_name.rfind(kPrefix, 0) == 0; }

@@ -49,6 +49,8 @@ struct StoreIdentity {
   std::string database_id;
   std::string portal_id;   ///< empty: not configured, neither checked nor recorded
   std::string state_path;  ///< the state file, for messages (may be empty)
+  /// DatabasePort::change_position; negative: unknown, not checked.
+  std::int64_t change_position = -1;
 };
 
 /// Called before any mapping syncs (run, serve at start and on reload,
@@ -61,7 +63,11 @@ struct StoreIdentity {
 /// way out, and records nothing. Otherwise the current identity is stored
 /// once for the whole store (a store holds one database's links): a first
 /// run, a store from before identities, or a store without links just
-/// records it. Errors: the store's.
+/// records it. The database's change counter is recorded too: one lower
+/// than recorded, while links exist, means the database went back (restored
+/// from an older backup, with the same id) while the store kept the newer
+/// links and last agreed values; that fails the same way.
+/// Errors: the store's.
 model::Status check_store_identity(const StoreIdentity& now, state::StateStore& state);
 
 /// The checkpoint names the fingerprint uses (status leaves them out).

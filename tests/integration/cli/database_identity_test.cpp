@@ -163,6 +163,34 @@ TEST(DatabaseIdentity, MigrateKeepsTheIdAndARestoredDumpKeepsSyncingWithTheSameS
   EXPECT_EQ(live.at("bob@a.io").props.at("firstname"), "Bob2");
 }
 
+// A backup restored after the database moved on (changes captured and
+// synced since) has the same id but an older change counter: its rows are
+// older than the store's links and last agreed values. The run refuses
+// before an old value overwrites HubSpot or a new row takes another's
+// contact by a reused key.
+TEST(DatabaseIdentity, ADatabaseRestoredFromAnOlderBackupIsRefused) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto t = synced_a(server);
+  TempDatabase older(server);
+  auto copy = run_command("pg_dump --no-owner " + shell_quote(t.h->db.dsn()) + " | psql -q -v ON_ERROR_STOP=1 " +
+                          shell_quote(older.dsn()) + " 2>&1");
+  ASSERT_EQ(copy.code, 0) << copy.out;
+  t.h->db.exec("UPDATE people SET name = 'Ann-new' WHERE email = 'ann@a.io'");
+  t.h->db.exec("INSERT INTO people (email, name) VALUES ('eve@a.io', 'Eve')");
+  ASSERT_EQ(hubsync(t.config_a, "run --once").code, 0);
+  const std::string before = contacts(*t.h);
+
+  const fs::path config = t.config_like_a("older.yaml", {{t.h->db.dsn(), older.dsn()}});
+  older.exec("INSERT INTO people (email, name) VALUES ('fay@a.io', 'Fay')");  // id 3, Eve's in the store
+  auto run = hubsync(config, "run --once");
+  EXPECT_EQ(run.code, 1) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("this database went back: its change counter is at"));
+  EXPECT_THAT(run.out, HasSubstr("restored from an older backup"));
+  EXPECT_EQ(contacts(*t.h), before);
+  // The database it was taken from goes on.
+  EXPECT_EQ(hubsync(t.config_a, "run --once").code, 0);
+}
+
 // Deletes what the state file recorded of its database and portal: a
 // state file from before they were recorded.
 void forget_identity(const fs::path& state) {
@@ -172,7 +200,7 @@ void forget_identity(const fs::path& state) {
   const int rc = sqlite3_exec(db, "DELETE FROM checkpoints WHERE mapping = '' AND cursor_name LIKE 'fingerprint %'",
                               nullptr, nullptr, &err);
   EXPECT_EQ(rc, SQLITE_OK) << (err ? err : "");
-  EXPECT_EQ(sqlite3_changes(db), 2);
+  EXPECT_EQ(sqlite3_changes(db), 3);  // the database, the portal, the change counter
   sqlite3_free(err);
   sqlite3_close(db);
 }
