@@ -159,9 +159,18 @@ Status Puller::take_row(Batch& b, Item& it, std::vector<Row*> found, const std::
 Status Puller::match_recorded_ids(Batch& b) {
   const std::string column = m_.object_id_column();
   if (column.empty()) return {};
+  // An object's own id, and those it absorbed in a merge since (a row may
+  // keep one of them).
+  const auto ids_of = [](const Item& it) {
+    std::vector<std::string> out{it.record.hubspot_id};
+    if (auto merged = it.props.find("hs_merged_object_ids"); merged != it.props.end())
+      for (auto& id : split_ids(merged->second)) out.push_back(std::move(id));
+    return out;
+  };
   std::vector<std::string> ids;
   for (const auto& it : b.items)
-    if (it.insert && !it.done) ids.push_back(it.record.hubspot_id);
+    if (it.insert && !it.done)
+      for (auto& id : ids_of(it)) ids.push_back(std::move(id));
   if (ids.empty()) return {};
   if (!recorded_ids_unlinked_) {
     auto swept = state_.get_checkpoint(m_.name, kArchivedCheckpoint);
@@ -185,11 +194,15 @@ Status Puller::match_recorded_ids(Batch& b) {
       by_id[v->second.canonical()].push_back(&r);
   for (auto& it : b.items) {
     if (!it.insert || it.done) continue;
-    auto found = by_id.find(it.record.hubspot_id);
-    if (found == by_id.end()) continue;
+    std::vector<Row*> found;
+    for (const auto& id : ids_of(it))
+      if (auto f = by_id.find(id); f != by_id.end())
+        for (Row* r : f->second)
+          if (std::find(found.begin(), found.end(), r) == found.end()) found.push_back(r);
+    if (found.empty()) continue;
     log_->info("pull found a row by the object id it recorded mapping={} object={} column={}", m_.name,
                it.record.hubspot_id, column);
-    if (auto st = take_row(b, it, found->second, "recorded object id (" + column + ")"); !st.ok()) return st;
+    if (auto st = take_row(b, it, std::move(found), "recorded object id (" + column + ")"); !st.ok()) return st;
   }
   return {};
 }

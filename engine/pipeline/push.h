@@ -121,10 +121,11 @@ class Pusher {
   bool choose_fields(Batch& b, Write& w, const state::SyncedFields* base);
   model::Status resolve_recorded_ids(Batch& b);
   /// Reads the object of each of `writes` (`ids` in order, as `req` says);
-  /// `found` gets each one HubSpot has (not merged away). A write whose
-  /// read failed is released for a later pass (dropped).
+  /// `found` gets each one HubSpot has (by id: the survivor of a merge,
+  /// with `merged_into` set). A write whose read failed is released for a
+  /// later pass (dropped).
   model::Status read_each(Batch& b, const std::vector<Write*>& writes, const std::vector<std::string>& ids,
-                          const ReadRequest& req, const std::function<void(Write&, const model::Record&)>& found);
+                          const ReadRequest& req, const std::function<void(Write&, const ReadOutcome&)>& found);
   model::Status resolve_match_owners(Batch& b);
   model::Status take_over(Batch& b, Write& w, const state::Link& owner);
   // push_check.cpp: HubSpot's values before overwriting them.

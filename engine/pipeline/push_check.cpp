@@ -95,13 +95,14 @@ Status Pusher::read_checked(Batch& b, const std::vector<Write*>& writes, const s
     ids.push_back(id_property.empty() ? b.items[w->item].hubspot_id : w->match_value);
   }
   return read_each(b, asking, ids, ReadRequest{properties, {}, id_property, false},
-                   [&](Write& w, const model::Record& record) {
-                     out.push_back(Checked{&w, record.hubspot_id, props_of(record.fields)});
+                   [&](Write& w, const ReadOutcome& o) {
+                     // An object merged away has nothing of its own to lose.
+                     if (o.merged_into.empty()) out.push_back(Checked{&w, o.record->hubspot_id, props_of(o.record->fields)});
                    });
 }
 
 Status Pusher::read_each(Batch& b, const std::vector<Write*>& writes, const std::vector<std::string>& ids,
-                         const ReadRequest& req, const std::function<void(Write&, const model::Record&)>& found) {
+                         const ReadRequest& req, const std::function<void(Write&, const ReadOutcome&)>& found) {
   if (writes.empty()) return {};
   auto read = crm_.read_objects(m_.object.path(), ids, req);
   if (!read.ok()) return std::move(read).error();
@@ -110,8 +111,8 @@ Status Pusher::read_each(Batch& b, const std::vector<Write*>& writes, const std:
     if (r.error) {
       handle_failure(b, *writes[k], WriteOutcome{"", false, r.error, ""});
       writes[k]->dropped = true;
-    } else if (r.record && r.merged_into.empty()) {
-      found(*writes[k], *r.record);
+    } else if (r.record) {
+      found(*writes[k], r);
     }
   }
   return {};

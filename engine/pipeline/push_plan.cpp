@@ -150,11 +150,17 @@ Status Pusher::resolve_recorded_ids(Batch& b) {
     asking.push_back(&w);
     ids.push_back(v->second.canonical());
   }
+  // Merged into another object since: the survivor, unless another row
+  // syncs it.
   std::vector<Write*> found;
   auto st = read_each(b, asking, ids, ReadRequest{{m_.match_property}, {}, "", false},
-                      [&](Write& w, const model::Record& record) {
+                      [&](Write& w, const ReadOutcome& o) {
+                        if (!o.merged_into.empty()) {
+                          auto owner = state_.find_link_by_hubspot_id(m_.name, o.record->hubspot_id);
+                          if (!owner.ok() || *owner) return;
+                        }
                         Item& it = b.items[w.item];
-                        it.hubspot_id = record.hubspot_id;
+                        it.hubspot_id = o.record->hubspot_id;
                         w.by_recorded_id = true;
                         b.records.push_back({it.pg_key, it.hubspot_id, {}, w.match_key});  // whatever the merge sends
                         ++b.stats.relinked;

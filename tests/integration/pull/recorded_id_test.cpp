@@ -118,6 +118,28 @@ TEST(RecordedId, AnObjectWhoseEmailChangedInHubSpotFindsItsRowByItsId) {
   EXPECT_EQ(h->live_by("contacts", "email").size(), 2u);
 }
 
+// Ann's contact merged into a HubSpot-only one while the links were lost:
+// the survivor lists Ann's old id among those it absorbed, so the pull
+// links it to Ann's row (no new row), and the push updates it (no new
+// contact).
+TEST(RecordedId, AMergeMadeWhileTheLinksWereLostIsFollowedThroughTheKeptId) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = synced(server);
+  const std::string ann_id = h->db.scalar("SELECT hubspot_id FROM people WHERE email = 'ann@x.io'");
+  const std::string x = h->sim.ui_create("contacts", {{"email", "x@x.io"}, {"firstname", "X"}});
+  const std::string survivor = h->sim.ui_merge("contacts", x, ann_id);
+  auto old = lose_state(*h);
+
+  auto pulled = pull_ok(*h, "people");
+  EXPECT_EQ(pulled.created, 0);
+  EXPECT_EQ(push_ok(*h, "people").created, 0);
+  EXPECT_EQ(h->db.scalar("SELECT count(*) FROM people"), "2");
+  EXPECT_EQ(h->live_by("contacts", "email").size(), 2u);  // the survivor and Bob
+  auto link = h->store->find_link_by_hubspot_id("people", survivor);
+  ASSERT_TRUE(link.ok() && *link);
+  EXPECT_EQ((*link)->pg_key, h->db.scalar("SELECT id FROM people WHERE hubspot_id = " + survivor));
+}
+
 // The id a row kept is a hint, not a link: a row outside filter.postgres
 // is not taken (nor duplicated by a new row).
 TEST(RecordedId, ARowOutsideTheFilterIsNotTakenByTheIdItKept) {
