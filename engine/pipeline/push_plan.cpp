@@ -4,6 +4,7 @@
 #include "engine/pipeline/push_item.h"
 
 #include <algorithm>
+#include <set>
 
 #include "engine/pipeline/sync_helpers.h"
 #include "engine/reconcile/merge.h"
@@ -151,14 +152,17 @@ Status Pusher::resolve_recorded_ids(Batch& b) {
     ids.push_back(v->second.canonical());
   }
   // Merged into another object since: the survivor, unless another row
-  // syncs it.
+  // syncs it. Two rows keeping one id: the first takes it, the other goes
+  // by its match value.
   std::vector<Write*> found;
+  std::set<std::string> taken;
   auto st = read_each(b, asking, ids, ReadRequest{{m_.match_property}, {}, "", false},
                       [&](Write& w, const ReadOutcome& o) {
                         if (!o.merged_into.empty()) {
                           auto owner = state_.find_link_by_hubspot_id(m_.name, o.record->hubspot_id);
                           if (!owner.ok() || *owner) return;
                         }
+                        if (!taken.insert(o.record->hubspot_id).second) return;
                         Item& it = b.items[w.item];
                         it.hubspot_id = o.record->hubspot_id;
                         w.by_recorded_id = true;

@@ -140,6 +140,25 @@ TEST(RecordedId, AMergeMadeWhileTheLinksWereLostIsFollowedThroughTheKeptId) {
   EXPECT_EQ((*link)->pg_key, h->db.scalar("SELECT id FROM people WHERE hubspot_id = " + survivor));
 }
 
+// Two rows keep one id (a row copied with its hubspot_id) when the links
+// are lost: one row takes the object, the other goes by its own email,
+// and the push neither fails nor links one object twice.
+TEST(RecordedId, TwoRowsKeepingOneIdMakeOneLinkAndTheOtherGoesByItsEmail) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = synced(server);
+  const std::string ann_id = h->db.scalar("SELECT hubspot_id FROM people WHERE email = 'ann@x.io'");
+  h->db.exec("INSERT INTO people (email, first_name, hubspot_id) VALUES ('cy@x.io', 'Cy', " + ann_id + ")");
+  auto old = lose_state(*h);
+
+  auto pushed = h->push("people");
+  ASSERT_TRUE(pushed.ok()) << pushed.error().message;
+  EXPECT_EQ(pushed->dead_lettered, 0);
+  auto live = h->live_by("contacts", "email");
+  EXPECT_EQ(live.size(), 3u);  // Ann's, Bob's, and a new one for Cy
+  EXPECT_EQ(live.at("ann@x.io").id, ann_id);
+  EXPECT_TRUE(live.count("cy@x.io"));
+}
+
 // The id a row kept is a hint, not a link: a row outside filter.postgres
 // is not taken (nor duplicated by a new row).
 TEST(RecordedId, ARowOutsideTheFilterIsNotTakenByTheIdItKept) {
