@@ -13,6 +13,7 @@
 #include "engine/cli/mappings.h"
 #include "engine/cli/runtime.h"
 #include "engine/cli/status.h"
+#include "engine/pipeline/fingerprint.h"
 #include "engine/ops/logging.h"
 
 namespace hubsync::cli {
@@ -62,6 +63,20 @@ Reachability probe_hubspot(const config::Config& cfg, const std::vector<mapping:
   return r;
 }
 
+// Whether run and serve would refuse the state store for this database or
+// portal (check_store_identity, without recording anything).
+void check_identity(const config::Config& cfg, pipeline::DatabasePort& db, state::StateStore& store,
+                    Reachability& r) {
+  auto id = db.database_id();
+  auto position = db.change_position();
+  if (!id.ok() || !position.ok()) return;  // not migrated yet: run says so
+  const std::string portal = cfg.hubspot.portal_id ? std::to_string(cfg.hubspot.portal_id) : "";
+  auto st = pipeline::check_store_identity({*id, portal, cfg.state.path, *position}, store, /*record=*/false);
+  if (st.ok()) return;
+  r.refused = true;
+  r.detail = st.error().message;
+}
+
 }  // namespace
 
 int cmd_status(const GlobalOptions& global, bool json, bool offline) {
@@ -88,12 +103,14 @@ int cmd_status(const GlobalOptions& global, bool json, bool offline) {
   if (report.postgres.reachable)
     if (auto slot = db.capture_slot(); slot.ok() && *slot)
       report.capture_slot = StatusReport::CaptureSlot{(*slot)->slot, (*slot)->retained_bytes, (*slot)->exists};
+  if (store && report.postgres.reachable) check_identity(cfg, db, *store, report.state);
   if (!offline) report.hubspot = probe_hubspot(cfg, mappings, store.get(), report);
   collect_status(mappings, store.get(), report.postgres.reachable ? &db : nullptr, report);
   std::cout << (json ? status_json(report) : status_text(report)) << std::flush;
   const bool down = !report.postgres.reachable || (report.hubspot.checked && !report.hubspot.reachable);
-  // Refused credentials are the config's to fix (as `run` exits 1 for them).
-  return down ? kExitUnavailable : report.hubspot.refused ? kExitError : kExitOk;
+  // Refused credentials, or a state store run would refuse, are the
+  // config's to fix (as `run` exits 1 for them).
+  return down ? kExitUnavailable : report.hubspot.refused || report.state.refused ? kExitError : kExitOk;
 }
 
 }  // namespace hubsync::cli

@@ -112,10 +112,11 @@ std::string seconds(std::optional<double> s) {
   return buf;
 }
 
-std::string reach(const char* name, const Reachability& r) {
+// `refused_as`: what Reachability::refused means for this dependency.
+std::string reach(const char* name, const Reachability& r, const char* refused_as = "REFUSED") {
   if (!r.checked) return std::string(name) + ": not checked";
   return std::string(name) + ": " + (r.reachable ? "reachable" : "UNREACHABLE") +
-         (r.refused ? ", CREDENTIALS REFUSED" : "") + (r.detail.empty() ? "" : " (" + r.detail + ")");
+         (r.refused ? std::string(", ") + refused_as : "") + (r.detail.empty() ? "" : " (" + r.detail + ")");
 }
 
 }  // namespace
@@ -123,8 +124,9 @@ std::string reach(const char* name, const Reachability& r) {
 std::string status_text(const StatusReport& r) {
   std::ostringstream out;
   out << "hubsync status at " << model::format_datetime({r.generated_at_ms}) << "\n"
-      << "  " << reach("postgres", r.postgres) << "\n  " << reach("hubspot", r.hubspot) << "\n  "
-      << reach("state store", r.state) << "\n";
+      << "  " << reach("postgres", r.postgres) << "\n  " << reach("hubspot", r.hubspot, "CREDENTIALS REFUSED")
+      << "\n  " << reach("state store", r.state, "NOT MADE WITH THIS DATABASE OR PORTAL: run and serve refuse it")
+      << "\n";
   if (r.daily_used)
     out << "  HubSpot budget today: " << *r.daily_used << " of " << count(r.daily_limit) << " requests used\n";
   else

@@ -38,7 +38,8 @@ struct MappingStatus {
 struct Reachability {
   bool checked = false;
   bool reachable = false;
-  /// It answered, and refused hubsync's credentials (HubSpot's 401/403).
+  /// It answered, and refused: HubSpot hubsync's credentials (401/403);
+  /// the state store this database or portal (run and serve would stop).
   bool refused = false;
   std::string detail;  ///< no secrets
 };

@@ -165,7 +165,7 @@ model::Status check_position(const StoreIdentity& now, state::StateStore& state)
 
 }  // namespace
 
-model::Status check_store_identity(const StoreIdentity& now, state::StateStore& state) {
+model::Status check_store_identity(const StoreIdentity& now, state::StateStore& state, bool record) {
   std::vector<IdentityPart> parts = {{kDatabase, now.database_id, "database", "this database is", "rows by key value"}};
   if (!now.portal_id.empty())
     parts.push_back({kPortal, now.portal_id, "HubSpot portal", "hubspot.portal_id is", "objects by id"});
@@ -178,6 +178,7 @@ model::Status check_store_identity(const StoreIdentity& now, state::StateStore& 
     if (!links->empty()) return identity_mismatch(p, (*stored)->value, now, *links);
   }
   if (auto st = check_position(now, state); !st.ok()) return st;
+  if (!record) return {};
   for (const auto& p : parts)
     if (auto st = state.set_checkpoint(kStore, p.cursor, p.now); !st.ok()) return st;
   if (now.change_position < 0) return {};

@@ -67,8 +67,9 @@ struct StoreIdentity {
 /// than recorded, while links exist, means the database went back (restored
 /// from an older backup, with the same id) while the store kept the newer
 /// links and last agreed values; that fails the same way.
+/// With `record` false (`status`, on a read-only store) it only checks.
 /// Errors: the store's.
-model::Status check_store_identity(const StoreIdentity& now, state::StateStore& state);
+model::Status check_store_identity(const StoreIdentity& now, state::StateStore& state, bool record = true);
 
 /// The checkpoint names the fingerprint uses (status leaves them out).
 bool is_fingerprint_checkpoint(const std::string& cursor_name);

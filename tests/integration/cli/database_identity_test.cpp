@@ -114,6 +114,11 @@ TEST(DatabaseIdentity, AStateFileOfAnotherDatabaseStopsRunPlanAndServeBeforeThey
                                  "database " + a + ", and this database is " + b));
   EXPECT_THAT(run.out, HasSubstr("or a new state file to link its records again by match value"));
   EXPECT_THAT(run.out, HasSubstr("nothing was synced"));
+  // status, which a health check runs, says what run and serve would do.
+  auto status = hubsync(t.config_b, "status --offline");
+  EXPECT_EQ(status.code, 1) << status.out;
+  EXPECT_THAT(status.out, HasSubstr("state store: reachable, NOT MADE WITH THIS DATABASE OR PORTAL"));
+  EXPECT_EQ(hubsync(t.config_a, "status --offline").code, 0);
   auto plan = hubsync(t.config_b, "plan");
   EXPECT_EQ(plan.code, 1) << plan.out;
   EXPECT_THAT(plan.out, HasSubstr("made with database " + a + ", and this database is " + b));
