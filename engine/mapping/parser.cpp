@@ -205,10 +205,11 @@ class MappingParser {
                          s->find_first_not_of("0123456789", 2) == std::string::npos;
           if (id_form) {
             m_.object.object_type_id = *s;
-          } else if (!is_name(*s)) {
+          } else if (!is_name(*s) || s->rfind("0-", 0) == 0) {  // 0-<n>: HubSpot's ids of its own objects
             r_.error(it->second.value, "hubspot.object `" + *s +
                                            "` is neither a standard object (contacts, companies, "
-                                           "deals, tickets), a custom object name nor 2-<n>");
+                                           "deals, tickets, or by id 0-1, 0-2, 0-3, 0-5), a custom "
+                                           "object name nor 2-<n>");
           } else {
             std::string near = Reader::hint(*s, {"contacts", "companies", "deals", "tickets"});
             if (!near.empty())

@@ -71,8 +71,9 @@ std::map<std::string, Entry> Reader::entries(const YAML::Node& node, const std::
                      "; expected one of: " + join(allowed));
       continue;
     }
-    if (out.count(name)) {
-      error(key, "duplicate key `" + name + "` in " + context);
+    if (auto first = out.find(name); first != out.end()) {
+      error(key, "duplicate key `" + name + "` in " + context + " (first at line " +
+                     std::to_string(first->second.key.Mark().line + 1) + ")");
       continue;
     }
     out.emplace(name, Entry{key, it->second});

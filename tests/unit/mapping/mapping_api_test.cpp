@@ -221,6 +221,13 @@ TEST(MappingApi, AStandardObjectByItsIdIsThatObject) {
                           "direction: to_postgres\nfields: [{column: id, property: hs_object_id}]\n")
                 .object.path(),
             "tickets");
+  // Another 0-<n> is no custom object name: named an error, with the ids it could mean.
+  auto typo = parse_mapping("name: t\n" + std::regex_replace(rest, std::regex("0-1"), "0-01"), "t.yaml");
+  EXPECT_FALSE(typo.ok());
+  EXPECT_NE(test::text(typo.findings).find("t.yaml:3:19: error: hubspot.object `0-01` is neither a standard object "
+                                           "(contacts, companies, deals, tickets, or by id 0-1, 0-2, 0-3, 0-5)"),
+            std::string::npos)
+      << test::text(typo.findings);
 }
 
 TEST(MappingSet, AssociationAndLinkTargetsMustExist) {
