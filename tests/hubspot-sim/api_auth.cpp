@@ -1,5 +1,6 @@
 // OAuth 2.0: authorize (auto-consent), token (authorization_code and
-// rotating refresh_token), token introspection.
+// rotating refresh_token), token introspection; and the account details a
+// token of either kind reads (/account-info/v3/details).
 #include "tests/hubspot-sim/impl.h"
 #include "tests/hubspot-sim/validation.h"
 
@@ -135,6 +136,30 @@ HttpResponse Simulator::Impl::handle_oauth(HttpRequest& req, const std::vector<s
     return json_response(200, std::string(sb.GetString(), sb.GetSize()));
   }
   return error_response(make_api_error(404, "OBJECT_NOT_FOUND", "Unknown OAuth route " + req.path), correlation_id());
+}
+
+// GET /account-info/v3/details: the portal the calling token is for (a
+// private app's: this simulator's portal; an OAuth token's: the portal
+// chosen on the consent page), with the fields HubSpot documents as
+// always present.
+HttpResponse Simulator::Impl::handle_account_details(const HttpRequest& req, const Caller& c) {
+  if (req.method != "GET")
+    return error_response(make_api_error(405, "METHOD_NOT_ALLOWED", req.method + " is not allowed on " + req.path),
+                          correlation_id());
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  w.StartObject();
+  w.Key("portalId"); w.Int64(c.hub_id);
+  w.Key("accountType"); w.String("STANDARD");
+  w.Key("timeZone"); w.String("US/Eastern");
+  w.Key("companyCurrency"); w.String("USD");
+  w.Key("additionalCurrencies"); w.StartArray(); w.EndArray();
+  w.Key("utcOffset"); w.String("-05:00");
+  w.Key("utcOffsetMilliseconds"); w.Int64(-18000000);
+  w.Key("uiDomain"); w.String("app.hubspot.com");
+  w.Key("dataHostingLocation"); w.String("na1");
+  w.EndObject();
+  return json_response(200, std::string(sb.GetString(), sb.GetSize()));
 }
 
 }  // namespace hubsync::sim

@@ -27,6 +27,7 @@ namespace hubsync::sim {
 struct Caller {
   std::int64_t app_id = 0;
   bool oauth = false;
+  std::int64_t hub_id = 0;  ///< the portal the token is for
 };
 
 struct OAuthToken {
@@ -65,6 +66,7 @@ struct Simulator::Impl {
   HttpResponse handle_v4_object_associations(HttpRequest& req, const std::vector<std::string>& seg,
                                              const Caller& c);
   HttpResponse handle_oauth(HttpRequest& req, const std::vector<std::string>& seg);
+  HttpResponse handle_account_details(const HttpRequest& req, const Caller& c);
   HttpResponse handle_admin(HttpRequest& req, const std::vector<std::string>& seg);
   HttpResponse handle_admin_workflows(HttpRequest& req, const std::vector<std::string>& seg,
                                       const rapidjson::Value& body);

@@ -316,13 +316,14 @@ Caller Simulator::Impl::authenticate(const HttpRequest& req) {
                          "Authentication credentials not found. This API supports OAuth 2.0 authentication and you "
                          "can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview");
   std::lock_guard lock(auth_mu);
-  if (auto it = private_tokens.find(token); it != private_tokens.end()) return Caller{it->second, false};
+  if (auto it = private_tokens.find(token); it != private_tokens.end())
+    return Caller{it->second, false, opts.portal_id};
   if (auto it = access_tokens.find(token); it != access_tokens.end()) {
     if (now() >= it->second.expires_at_ms)
       throw make_api_error(401, "EXPIRED_AUTHENTICATION",
                            "The OAuth token used to make this call expired " +
                                std::to_string((now() - it->second.expires_at_ms) / 1000) + " second(s) ago.");
-    return Caller{it->second.app_id, true};
+    return Caller{it->second.app_id, true, it->second.hub_id};
   }
   throw make_api_error(401, "INVALID_AUTHENTICATION",
                        "Authentication credentials not found. This API supports OAuth 2.0 authentication and you "
@@ -450,6 +451,8 @@ HttpResponse Simulator::Impl::route(HttpRequest& req, const std::string& key) {
       resp = handle_v4_object_associations(req, seg, caller);
     } else if (seg.size() >= 5 && seg[0] == "automation" && seg[1] == "v4" && seg[2] == "actions") {
       resp = handle_action_callbacks(req, seg);
+    } else if (seg.size() == 3 && seg[0] == "account-info" && seg[1] == "v3" && seg[2] == "details") {
+      resp = handle_account_details(req, caller);
     } else {
       resp = error_response(make_api_error(404, "OBJECT_NOT_FOUND", "Unknown route " + req.method + " " + req.path), correlation_id());
     }
