@@ -46,22 +46,32 @@ int check_capture(const config::Config& cfg, const std::vector<mapping::Mapping>
   return kExitError;
 }
 
+pipeline::StoreIdentity store_identity(const config::Config& cfg, const std::string& database_id,
+                                       const PortalIdentity& portal, std::int64_t position) {
+  pipeline::StoreIdentity id;
+  id.database_id = database_id;
+  id.portal_id = portal.portal;
+  id.portal_from = portal.from_token ? "the HubSpot token is for portal" : "hubspot.portal_id is";
+  id.state_path = cfg.state.path;
+  id.change_position = position;
+  return id;
+}
+
 int check_fingerprints(const config::Config& cfg, const std::vector<mapping::Mapping>& mappings,
                        const std::string& only, state::StateStore& store, pipeline::DatabasePort& db,
-                       const Report& report) {
+                       const PortalIdentity& portal, const Report& report) {
   auto id = db.database_id();
   if (!id.ok()) {
     const bool down = id.error().kind == model::ErrorKind::transient;
     report((down ? "PostgreSQL unreachable: " : "PostgreSQL: ") + config::redact(cfg, id.error().message), true);
     return down ? kExitUnavailable : kExitError;
   }
-  const std::string portal = cfg.hubspot.portal_id ? std::to_string(cfg.hubspot.portal_id) : "";
   auto position = db.change_position();
   if (!position.ok()) {
     report("PostgreSQL: " + config::redact(cfg, position.error().message), true);
     return position.error().kind == model::ErrorKind::transient ? kExitUnavailable : kExitError;
   }
-  if (auto st = pipeline::check_store_identity({*id, portal, cfg.state.path, *position}, store); !st.ok()) {
+  if (auto st = pipeline::check_store_identity(store_identity(cfg, *id, portal, *position), store); !st.ok()) {
     report(st.error().message, true);
     return kExitError;
   }

@@ -8,8 +8,10 @@
 
 #include "connectors/postgres/migrator.h"
 #include "engine/cli/mappings.h"
+#include "engine/cli/token_portal.h"
 #include "engine/mapping/mapping.h"
 #include "engine/pipeline/database_port.h"
+#include "engine/pipeline/fingerprint.h"
 #include "engine/state/state_store.h"
 
 namespace hubsync::cli {
@@ -36,9 +38,14 @@ std::vector<postgres::CaptureSpec> capture_specs(const std::vector<mapping::Mapp
 int check_capture(const config::Config& cfg, const std::vector<mapping::Mapping>& mappings,
                   const std::string& only, const char* command, const Report* report = nullptr);
 
+/// What check_store_identity compares: this database's id and change
+/// position, and `portal` (where it came from says the message).
+pipeline::StoreIdentity store_identity(const config::Config& cfg, const std::string& database_id,
+                                       const PortalIdentity& portal, std::int64_t position);
+
 /// Checks, before anything syncs, that the state store's links were made
-/// with this database (`db`'s id) and, when hubspot.portal_id is set, this
-/// portal (pipeline::check_store_identity), then the fingerprint of each
+/// with this database (`db`'s id) and, when known, `portal` (learn_portal:
+/// the token's, else hubspot.portal_id) (pipeline::check_store_identity), then the fingerprint of each
 /// mapping of `mappings` (only `only`, when not empty) against what its
 /// links and bases were made with (pipeline::check_fingerprint): a field
 /// whose properties changed is reported (`report`, not an error) as
@@ -47,7 +54,7 @@ int check_capture(const config::Config& cfg, const std::vector<mapping::Mapping>
 /// sync) or kExitUnavailable (the database could not be asked).
 int check_fingerprints(const config::Config& cfg, const std::vector<mapping::Mapping>& mappings,
                        const std::string& only, state::StateStore& store, pipeline::DatabasePort& db,
-                       const Report& report);
+                       const PortalIdentity& portal, const Report& report);
 
 /// Tables this large get a warning from run and serve when no index serves
 /// the pull's lookup by value (every page of a pull would scan them).

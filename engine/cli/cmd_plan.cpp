@@ -122,10 +122,13 @@ int cmd_plan(const GlobalOptions& global, const PlanOptions& options) {
   };
   postgres::PgDatabase real_db(cfg.postgres.dsn.value, ops::logger("postgres"));
   real_db.skip_relay();  // a plan writes nothing, so changes the slot still holds are not in it
-  if (int rc = check_fingerprints(cfg, w.mappings, options.mapping, *store, real_db, to_stderr); rc != kExitOk)
-    return rc;
   ratelimit::SystemClock clock;
   HubSpotStack hubspot(cfg, store.get(), clock);
+  PortalIdentity portal;
+  if (int rc = learn_portal(cfg, hubspot.client, store.get(), /*record=*/true, to_stderr, portal); rc != kExitOk) return rc;
+  if (int rc = check_fingerprints(cfg, w.mappings, options.mapping, *store, real_db, portal, to_stderr);
+      rc != kExitOk)
+    return rc;
   pipeline::Plan plan;
   pipeline::DryRunDatabase db(real_db, plan);
   pipeline::DryRunCrm crm(hubspot.crm, plan);

@@ -193,12 +193,15 @@ int cmd_run(const GlobalOptions& global, const RunOptions& options) {
     std::cerr << "run: " << (error ? "" : "warning: ") << line << '\n';
   };
   postgres::PgDatabase db(cfg.postgres.dsn.value, ops::logger("postgres"));
-  if (int rc = check_fingerprints(cfg, mappings, options.mapping, *store, db, to_stderr); rc != kExitOk) {
+  ratelimit::SystemClock clock;
+  HubSpotStack hubspot(cfg, store.get(), clock);
+  PortalIdentity portal;
+  int rc = learn_portal(cfg, hubspot.client, store.get(), /*record=*/true, to_stderr, portal);
+  if (rc == kExitOk) rc = check_fingerprints(cfg, mappings, options.mapping, *store, db, portal, to_stderr);
+  if (rc != kExitOk) {
     std::cerr << "run: nothing was synced\n";
     return rc;
   }
-  ratelimit::SystemClock clock;
-  HubSpotStack hubspot(cfg, store.get(), clock);
 
   const auto started = clock.monotonic();
   auto run_id = store->start_run("once", clock.wall_ms());

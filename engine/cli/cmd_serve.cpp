@@ -161,6 +161,18 @@ std::unique_ptr<webhook::Server> start_endpoint(const config::Config& cfg, state
   return std::move(*server);
 }
 
+// The portal the state store is checked against (learn_portal). A token
+// new to the store is asked of HubSpot by a client that gives up within
+// seconds: a serve that cannot start exits at once, and systemd's restart
+// asks again. The probe holds no OAuth tokens (learn_portal asks nothing
+// for an OAuth login): a second token provider could rotate the refresh
+// token under the service's.
+int serve_portal(const config::Config& cfg, state::StateStore& store, const Report& report, PortalIdentity& out) {
+  ratelimit::SystemClock clock;
+  HubSpotStack probe(cfg, nullptr, clock, std::nullopt, /*interactive=*/true);
+  return learn_portal(cfg, probe.client, &store, /*record=*/true, report, out);
+}
+
 }  // namespace
 
 int cmd_serve(const GlobalOptions& global) {
@@ -175,7 +187,9 @@ int cmd_serve(const GlobalOptions& global) {
     std::cerr << "serve: " << (error ? "" : "warning: ") << line << '\n';
   };
   postgres::PgDatabase db(cfg.postgres.dsn.value, ops::logger("postgres"));
-  if (int rc = check_fingerprints(cfg, serving.mappings, "", *store, db, to_stderr); rc != kExitOk) return rc;
+  if (int rc = serve_portal(cfg, *store, to_stderr, serving.portal); rc != kExitOk) return rc;
+  if (int rc = check_fingerprints(cfg, serving.mappings, "", *store, db, serving.portal, to_stderr); rc != kExitOk)
+    return rc;
   ratelimit::SystemClock clock;
   HubSpotStack hubspot(cfg, store.get(), clock);
   // What wakes the pushes: the capture trigger's NOTIFY (postgres.notify),

@@ -9,6 +9,7 @@
 
 #include "connectors/postgres/pg_database.h"
 #include "engine/cli/app.h"
+#include "engine/cli/capture_check.h"
 #include "engine/cli/hubspot_stack.h"
 #include "engine/cli/mappings.h"
 #include "engine/cli/runtime.h"
@@ -31,10 +32,28 @@ Reachability probe_postgres(const config::Config& cfg, const std::vector<mapping
   return r;
 }
 
+// Which portal the token is for (learn_portal): another than
+// hubspot.portal_id is refused, as run and serve refuse it.
+void probe_portal(const config::Config& cfg, hubspot::HubSpotClient& client, state::StateStore* store, Reachability& r,
+                  StatusReport& report, PortalIdentity& portal) {
+  std::string said;
+  const auto keep = [&said](const std::string& line, bool) { said = line; };
+  const int rc = learn_portal(cfg, client, store, /*record=*/false, keep, portal);
+  if (portal.from_token) report.hubspot_portal = std::stoll(portal.portal);
+  if (rc == kExitError) {
+    r.refused = report.other_portal = true;
+    r.detail = said;
+  } else if (!said.empty()) {
+    r.detail = said;
+  } else if (portal.from_token) {
+    r.detail = "the token is for portal " + portal.portal;
+  }
+}
+
 // One GET on the first mapped object type: reachability, and the daily
-// budget from HubSpot's own headers.
+// budget from HubSpot's own headers; then which portal the token is for.
 Reachability probe_hubspot(const config::Config& cfg, const std::vector<mapping::Mapping>& mappings,
-                           state::StateStore* store, StatusReport& report) {
+                           state::StateStore* store, StatusReport& report, PortalIdentity& portal) {
   Reachability r;
   r.checked = true;
   std::string path = "/crm/v3/objects/contacts?limit=1";
@@ -60,18 +79,18 @@ Reachability probe_hubspot(const config::Config& cfg, const std::vector<mapping:
   const auto h = ratelimit::parse_rate_limit_headers(resp->headers);
   if (h.daily) report.daily_limit = *h.daily;
   if (h.daily && h.daily_remaining) report.daily_used = *h.daily - *h.daily_remaining;
+  if (!r.refused) probe_portal(cfg, hubspot.client, store, r, report, portal);
   return r;
 }
 
 // Whether run and serve would refuse the state store for this database or
 // portal (check_store_identity, without recording anything).
 void check_identity(const config::Config& cfg, pipeline::DatabasePort& db, state::StateStore& store,
-                    Reachability& r) {
+                    const PortalIdentity& portal, Reachability& r) {
   auto id = db.database_id();
   auto position = db.change_position();
   if (!id.ok() || !position.ok()) return;  // not migrated yet: run says so
-  const std::string portal = cfg.hubspot.portal_id ? std::to_string(cfg.hubspot.portal_id) : "";
-  auto st = pipeline::check_store_identity({*id, portal, cfg.state.path, *position}, store, /*record=*/false);
+  auto st = pipeline::check_store_identity(store_identity(cfg, *id, portal, *position), store, /*record=*/false);
   if (st.ok()) return;
   r.refused = true;
   r.detail = st.error().message;
@@ -103,8 +122,9 @@ int cmd_status(const GlobalOptions& global, bool json, bool offline) {
   if (report.postgres.reachable)
     if (auto slot = db.capture_slot(); slot.ok() && *slot)
       report.capture_slot = StatusReport::CaptureSlot{(*slot)->slot, (*slot)->retained_bytes, (*slot)->exists};
-  if (store && report.postgres.reachable) check_identity(cfg, db, *store, report.state);
-  if (!offline) report.hubspot = probe_hubspot(cfg, mappings, store.get(), report);
+  PortalIdentity portal = configured_portal(cfg);
+  if (!offline) report.hubspot = probe_hubspot(cfg, mappings, store.get(), report, portal);
+  if (store && report.postgres.reachable) check_identity(cfg, db, *store, portal, report.state);
   collect_status(mappings, store.get(), report.postgres.reachable ? &db : nullptr, report);
   std::cout << (json ? status_json(report) : status_text(report)) << std::flush;
   const bool down = !report.postgres.reachable || (report.hubspot.checked && !report.hubspot.reachable);

@@ -75,7 +75,7 @@ std::optional<Serving> reload_serving(const GlobalOptions& global, const Serving
     if (issue.severity == config::Severity::error) log.error("{}", issue.format());
     else log.warn("{}", issue.format());
   }
-  Serving next{running.config, {}};
+  Serving next{running.config, {}, running.portal};
   if (ok) {
     // Only what can change while running is taken from the new file.
     next.config.pull = loaded.config.pull;
@@ -89,7 +89,7 @@ std::optional<Serving> reload_serving(const GlobalOptions& global, const Serving
     // A connection of its own: the service's belongs to its worker thread.
     postgres::PgDatabase db(next.config.postgres.dsn.value, ops::logger("postgres"));
     ok = load_serving(next.config, next.mappings, report) == kExitOk &&
-         check_fingerprints(next.config, next.mappings, "", store, db, report) == kExitOk;
+         check_fingerprints(next.config, next.mappings, "", store, db, next.portal, report) == kExitOk;
   }
   if (!ok) {
     log.error("reload refused: the findings above are errors; still serving the previous config and mappings");

@@ -8,6 +8,7 @@
 
 #include "engine/cli/app.h"
 #include "engine/cli/mappings.h"
+#include "engine/cli/token_portal.h"
 #include "engine/config/config.h"
 #include "engine/mapping/mapping.h"
 #include "engine/state/state_store.h"
@@ -24,6 +25,7 @@ int load_serving(const config::Config& cfg, std::vector<mapping::Mapping>& out, 
 struct Serving {
   config::Config config;
   std::vector<mapping::Mapping> mappings;
+  PortalIdentity portal;  ///< learned at start; the token cannot change before a restart
 };
 
 /// SIGHUP: reads the config file and the mapping files again and validates

@@ -124,7 +124,8 @@ std::string reach(const char* name, const Reachability& r, const char* refused_a
 std::string status_text(const StatusReport& r) {
   std::ostringstream out;
   out << "hubsync status at " << model::format_datetime({r.generated_at_ms}) << "\n"
-      << "  " << reach("postgres", r.postgres) << "\n  " << reach("hubspot", r.hubspot, "CREDENTIALS REFUSED")
+      << "  " << reach("postgres", r.postgres) << "\n  "
+      << reach("hubspot", r.hubspot, r.other_portal ? "TOKEN OF ANOTHER PORTAL" : "CREDENTIALS REFUSED")
       << "\n  " << reach("state store", r.state, "NOT MADE WITH THIS DATABASE OR PORTAL: run and serve refuse it")
       << "\n";
   if (r.daily_used)
@@ -228,7 +229,8 @@ std::string status_json(const StatusReport& r) {
            (r.capture_slot->exists ? "true" : "false") +
            ",\"retained_bytes\":" + std::to_string(r.capture_slot->retained_bytes) + "}";
   return "{\"version\":1,\"generated_at\":" + jtime(r.generated_at_ms) + ",\"postgres\":" + jreach(r.postgres) +
-         ",\"hubspot\":" + jreach(r.hubspot) + ",\"state_store\":" + jreach(r.state) +
+         ",\"hubspot\":" + jreach(r.hubspot) + ",\"hubspot_portal\":" + jnum(r.hubspot_portal) +
+         ",\"state_store\":" + jreach(r.state) +
          ",\"hubspot_daily_budget\":{\"used\":" + jnum(r.daily_used) + ",\"limit\":" + jnum(r.daily_limit) +
          "},\"capture_slot\":" + slot + ",\"last_run\":" + run + ",\"actions\":" + actions +
          ",\"mappings\":[" + maps + "\n]}\n";

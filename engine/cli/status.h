@@ -51,6 +51,11 @@ struct StatusReport {
   Reachability postgres, hubspot, state;
   std::optional<std::int64_t> daily_used;   ///< HubSpot requests counted today (HubSpot's own count)
   std::optional<std::int64_t> daily_limit;  ///< the portal's daily limit
+  /// The portal HubSpot says the token is for (unset: not asked or not said).
+  std::optional<std::int64_t> hubspot_portal;
+  /// hubspot.refused because the token is another portal's than
+  /// hubspot.portal_id (run and serve would stop), not refused by HubSpot.
+  bool other_portal = false;
   std::optional<state::RunRecord> last_run;
   /// Workflow action executions of the last 24 h and those waiting for their
   /// callback; set when a mapping declares actions and the store is open.

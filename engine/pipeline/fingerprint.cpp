@@ -108,7 +108,7 @@ struct IdentityPart {
   const char* cursor;
   std::string now;
   const char* what;    // "database" / "HubSpot portal"
-  const char* now_is;  // where `now` comes from
+  std::string now_is;  // where `now` comes from
   const char* names;   // what the links name in it
 };
 
@@ -168,19 +168,22 @@ model::Status check_position(const StoreIdentity& now, state::StateStore& state)
 model::Status check_store_identity(const StoreIdentity& now, state::StateStore& state, bool record) {
   std::vector<IdentityPart> parts = {{kDatabase, now.database_id, "database", "this database is", "rows by key value"}};
   if (!now.portal_id.empty())
-    parts.push_back({kPortal, now.portal_id, "HubSpot portal", "hubspot.portal_id is", "objects by id"});
+    parts.push_back({kPortal, now.portal_id, "HubSpot portal", now.portal_from, "objects by id"});
+  std::vector<const IdentityPart*> unrecorded;  // new, or another with no links
   for (const auto& p : parts) {
     auto stored = state.get_checkpoint(kStore, p.cursor);
     if (!stored.ok()) return std::move(stored).error();
-    if (!*stored || (*stored)->value == p.now) continue;
+    if (*stored && (*stored)->value == p.now) continue;
+    unrecorded.push_back(&p);
+    if (!*stored) continue;
     auto links = state.count_links_by_mapping();
     if (!links.ok()) return std::move(links).error();
     if (!links->empty()) return identity_mismatch(p, (*stored)->value, now, *links);
   }
   if (auto st = check_position(now, state); !st.ok()) return st;
   if (!record) return {};
-  for (const auto& p : parts)
-    if (auto st = state.set_checkpoint(kStore, p.cursor, p.now); !st.ok()) return st;
+  for (const auto* p : unrecorded)
+    if (auto st = state.set_checkpoint(kStore, p->cursor, p->now); !st.ok()) return st;
   if (now.change_position < 0) return {};
   return state.set_checkpoint(kStore, kPosition, std::to_string(now.change_position));
 }

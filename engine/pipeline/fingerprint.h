@@ -44,13 +44,16 @@ model::Result<FingerprintCheck> check_fingerprint(const mapping::Mapping& m, sta
 
 /// What a whole state store's links were made with: which database (the id
 /// `hubsync migrate` gave it, DatabasePort::database_id) and which HubSpot
-/// portal (config hubspot.portal_id).
+/// portal (the one HubSpot says the token is for, else config
+/// hubspot.portal_id).
 struct StoreIdentity {
   std::string database_id;
-  std::string portal_id;   ///< empty: not configured, neither checked nor recorded
+  std::string portal_id;   ///< empty: unknown, neither checked nor recorded
   std::string state_path;  ///< the state file, for messages (may be empty)
   /// DatabasePort::change_position; negative: unknown, not checked.
   std::int64_t change_position = -1;
+  /// Where portal_id comes from, for messages: "<portal_from> <portal_id>".
+  std::string portal_from = "hubspot.portal_id is";
 };
 
 /// Called before any mapping syncs (run, serve at start and on reload,

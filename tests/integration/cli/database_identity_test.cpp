@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "tests/integration/push/push_harness.h"
+#include "tests/hubspot-sim/simulator.h"
 #include "tests/support/process.h"
 
 namespace hubsync::test {
@@ -205,7 +206,7 @@ void forget_identity(const fs::path& state) {
   const int rc = sqlite3_exec(db, "DELETE FROM checkpoints WHERE mapping = '' AND cursor_name LIKE 'fingerprint %'",
                               nullptr, nullptr, &err);
   EXPECT_EQ(rc, SQLITE_OK) << (err ? err : "");
-  EXPECT_EQ(sqlite3_changes(db), 3);  // the database, the portal, the change counter
+  EXPECT_EQ(sqlite3_changes(db), 4);  // the database, the portal, the change counter, the token's portal
   sqlite3_free(err);
   sqlite3_close(db);
 }
@@ -228,7 +229,7 @@ TEST(DatabaseIdentity, AnOldStateFileIsTakenAndRecordsItsDatabase) {
   EXPECT_THAT(hubsync(t.config_a, "status --offline").out, Not(HasSubstr("fingerprint")));
 }
 
-TEST(DatabaseIdentity, AnotherPortalIdStopsTheRunWhileLinksExist) {
+TEST(DatabaseIdentity, AnotherPortalIdThanTheTokensStopsTheRun) {
   HUBSYNC_REQUIRE_PG(server);
   auto t = synced_a(server);
   const std::string before = contacts(*t.h);
@@ -236,14 +237,134 @@ TEST(DatabaseIdentity, AnotherPortalIdStopsTheRunWhileLinksExist) {
   t.h->db.exec("UPDATE people SET name = 'Ann2' WHERE email = 'ann@a.io'");
   auto run = hubsync(other, "run --once");
   EXPECT_EQ(run.code, 1) << run.out;
-  EXPECT_THAT(run.out, HasSubstr("holds 2 links (people: 2) made with HubSpot portal 62515, and "
+  EXPECT_THAT(run.out, HasSubstr("the HubSpot token (config file) is for HubSpot portal 62515, but "
                                  "hubspot.portal_id is 70001"));
   EXPECT_THAT(run.out, HasSubstr("nothing was synced"));
+  EXPECT_THAT(run.out, Not(HasSubstr(sim::kHubsyncToken)));
   EXPECT_EQ(contacts(*t.h), before);
   // Put back, the edit made meanwhile goes out.
   auto back = hubsync(t.config_a, "run --once");
   EXPECT_EQ(back.code, 0) << back.out;
   EXPECT_EQ(t.h->live_by("contacts", "email").at("ann@a.io").props.at("firstname"), "Ann2");
+}
+
+// A private app token is one portal's, whatever the config says. The same
+// config and state file given the token of another portal (a sandbox
+// seeded with the same people, a second brand) would update the old
+// portal's object ids there: each answers 404, reads as deleted, and the
+// edited row is deleted in Postgres. run, plan, serve and status ask HubSpot
+// which portal the token is for (GET /account-info/v3/details): another than
+// hubspot.portal_id is refused, and with hubspot.portal_id unset, another
+// than the one the links were made with.
+constexpr const char* kSandboxToken = "pat-sim-sandbox";
+
+TEST(DatabaseIdentity, ATokenOfAnotherPortalStopsRunPlanServeAndStatus) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto t = synced_a(server);
+  sim::SimulatorOptions so;
+  so.portal_id = 70001;
+  so.tokens = {{kSandboxToken, sim::kHubsyncAppId}};  // a token is one portal's
+  so.rate_limits = false;
+  so.index_lag_ms = 0;
+  sim::Simulator sandbox(so);
+  sandbox.start();
+  sandbox.ui_create("contacts", {{"email", "ann@a.io"}, {"firstname", "Ann"}});
+  const auto sandbox_before = sandbox.dump_json("contacts");
+  t.h->db.exec("UPDATE people SET name = 'Ann2' WHERE email = 'ann@a.io'");
+  const std::string rows = people(t.h->db);
+
+  // hubspot.portal_id still says the old portal: the token contradicts it.
+  const fs::path swapped = t.config_like_a("sandbox.yaml", {{t.h->sim.base_url(), sandbox.base_url()}, {sim::kHubsyncToken, kSandboxToken}});
+  auto run = hubsync(swapped, "run --once");
+  EXPECT_EQ(run.code, 1) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("is for HubSpot portal 70001, but hubspot.portal_id is 62515"));
+  auto plan = hubsync(swapped, "plan");
+  EXPECT_EQ(plan.code, 1) << plan.out;
+  EXPECT_THAT(plan.out, HasSubstr("is for HubSpot portal 70001, but hubspot.portal_id is 62515"));
+  auto status = hubsync(swapped, "status");
+  EXPECT_EQ(status.code, 1) << status.out;
+  EXPECT_THAT(status.out, HasSubstr("hubspot: reachable, TOKEN OF ANOTHER PORTAL"));
+
+  // hubspot.portal_id unset: the links' portal is the one checked.
+  const fs::path unset = t.config_like_a(
+      "sandbox-unset.yaml",
+      {{t.h->sim.base_url(), sandbox.base_url()}, {sim::kHubsyncToken, kSandboxToken}, {"portal_id: 62515, ", ""}});
+  auto unset_run = hubsync(unset, "run --once");
+  EXPECT_EQ(unset_run.code, 1) << unset_run.out;
+  EXPECT_THAT(unset_run.out, HasSubstr("holds 2 links (people: 2) made with HubSpot portal 62515, and the "
+                                       "HubSpot token is for portal 70001"));
+  auto unset_status = hubsync(unset, "status --json");
+  EXPECT_EQ(unset_status.code, 1) << unset_status.out;
+  EXPECT_THAT(unset_status.out, HasSubstr("\"hubspot_portal\":70001"));
+  std::ofstream(unset, std::ios::app) << "webhook: {listen: '127.0.0.1:" << free_port() << "'}\n";
+  auto serve = run_command("timeout 20 '" HUBSYNC_BIN "' --config '" + unset.string() + "' serve 2>&1");
+  EXPECT_EQ(serve.code, 1) << serve.out;
+  EXPECT_THAT(serve.out, HasSubstr("made with HubSpot portal 62515, and the HubSpot token is for portal 70001"));
+
+  // Nothing was written on either side.
+  EXPECT_EQ(sandbox.dump_json("contacts"), sandbox_before);
+  EXPECT_EQ(people(t.h->db), rows);
+  // The right portal's token, with portal_id unset, syncs and is recorded.
+  const fs::path home = t.config_like_a("home-unset.yaml", {{"portal_id: 62515, ", ""}});
+  auto back = hubsync(home, "run --once");
+  EXPECT_EQ(back.code, 0) << back.out;
+  EXPECT_EQ(t.h->live_by("contacts", "email").at("ann@a.io").props.at("firstname"), "Ann2");
+  auto home_status = hubsync(home, "status");
+  EXPECT_EQ(home_status.code, 0) << home_status.out;
+  EXPECT_THAT(home_status.out, HasSubstr("hubspot: reachable (the token is for portal 62515)"));
+}
+
+// HubSpot is asked once per token: the answer is kept in the state store
+// under a one-way fingerprint of the token. A token new to a store with
+// links, while HubSpot cannot say whose it is, syncs nothing (exit 2, as
+// for any unreachable dependency); the same token as before goes on.
+TEST(DatabaseIdentity, ANewTokenIsAskedOnceAndNothingSyncsWhileHubSpotCannotSayWhoseItIs) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto t = synced_a(server);
+  const auto asked = [&t] {
+    std::int64_t n = 0;
+    for (const auto& [route, statuses] : t.h->sim.counters().requests)
+      if (route.find("/account-info/") != std::string::npos)
+        for (const auto& [status, count] : statuses) n += count;
+    return n;
+  };
+  sim::FaultRule down;
+  down.route = "/account-info/*";
+  down.pct_500 = 100;
+  t.h->sim.set_faults({down});
+  t.h->sim.reset_counters();
+  // The token of the first run: known, HubSpot is not asked.
+  t.h->db.exec("UPDATE people SET name = 'Ann2' WHERE email = 'ann@a.io'");
+  auto same = hubsync(t.config_a, "run --once");
+  EXPECT_EQ(same.code, 0) << same.out;
+  EXPECT_EQ(asked(), 0);
+  EXPECT_EQ(t.h->live_by("contacts", "email").at("ann@a.io").props.at("firstname"), "Ann2");
+
+  // Another token (another app of the same portal), HubSpot will not answer.
+  const fs::path other = t.config_like_a(
+      "other-token.yaml", {{sim::kHubsyncToken, sim::kOtherToken}, {"portal_id: 62515,", "portal_id: 62515, retry_for_s: 1,"}});
+  t.h->db.exec("UPDATE people SET name = 'Ann3' WHERE email = 'ann@a.io'");
+  auto run = hubsync(other, "run --once");
+  EXPECT_EQ(run.code, 2) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("HubSpot unreachable while asking which portal the HubSpot token (config file) is "
+                                 "for (HTTP 500"));
+  EXPECT_THAT(run.out, HasSubstr("it is new to this state store"));
+  EXPECT_THAT(run.out, HasSubstr("nothing was synced"));
+  EXPECT_EQ(t.h->live_by("contacts", "email").at("ann@a.io").props.at("firstname"), "Ann2");
+  std::ofstream(other, std::ios::app) << "webhook: {listen: '127.0.0.1:" << free_port() << "'}\n";
+  auto serve = run_command("timeout 20 '" HUBSYNC_BIN "' --config '" + other.string() + "' serve 2>&1");
+  EXPECT_EQ(serve.code, 2) << serve.out;
+  EXPECT_THAT(serve.out, HasSubstr("serve: HubSpot unreachable while asking which portal"));
+
+  // HubSpot answers: the same portal, so the run goes on and the answer is kept.
+  t.h->sim.set_faults({});
+  const auto before = asked();
+  auto answered = hubsync(other, "run --once");
+  EXPECT_EQ(answered.code, 0) << answered.out;
+  EXPECT_EQ(asked(), before + 1);
+  EXPECT_EQ(t.h->live_by("contacts", "email").at("ann@a.io").props.at("firstname"), "Ann3");
+  EXPECT_EQ(hubsync(other, "run --once").code, 0);
+  EXPECT_EQ(asked(), before + 1);
 }
 
 }  // namespace
