@@ -96,6 +96,10 @@ void Executor::run_one(Runner& runner, const std::shared_ptr<Pending>& p) {
                out->count(kOutcome) ? out->at(kOutcome) : "?");
     return finish(p, std::move(*out));
   }
+  // status and the health page count it as failing until a run finishes it.
+  if (auto s = store_.fail_action(r.callback_id, model::describe(out.error())); !s)
+    log_->warn("action {} callback={}: its failure could not be recorded: {}", p->action.spec->name, r.callback_id,
+               s.error().message);
   {
     // Decided under the execution's lock: a request about to answer BLOCK
     // either sees it finished (and answers 503) or leaves it to us.

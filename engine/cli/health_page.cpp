@@ -121,7 +121,12 @@ std::string actions_section(state::StateStore& store, std::int64_t now_ms) {
   if (a->executions == 0 && a->awaiting_callback == 0) return "";
   std::string out = "<h2>Workflow actions</h2><p id=\"actions\"><span data-field=\"executions\">" +
                     std::to_string(a->executions) + "</span> execution(s) in the last 24 h (" +
-                    std::to_string(a->running) + " running); <span data-field=\"awaiting\" class=\"" +
+                    std::to_string(a->running) + " running" +
+                    (a->failing > 0 ? ", <span data-field=\"failing\" class=\"bad\">" + std::to_string(a->failing) +
+                                          "</span> failed at their last run, retried (last error: " +
+                                          html_escape(a->last_failure) + ")"
+                                    : std::string()) +
+                    "); <span data-field=\"awaiting\" class=\"" +
                     (a->awaiting_callback > 0 ? "bad" : "ok") + "\">" + std::to_string(a->awaiting_callback) +
                     "</span> waiting for HubSpot to accept their callback";
   if (a->awaiting_callback > 0) out += " (oldest since " + format_when(a->oldest_awaiting_ms) + ")";

@@ -145,8 +145,10 @@ std::string status_text(const StatusReport& r) {
         << (r.last_run->errors.empty() ? "" : ", with errors") << "\n";
   if (r.actions) {
     const auto& a = *r.actions;
-    out << "  workflow actions: " << a.executions << " execution(s) in the last 24 h (" << a.running
-        << " running); " << a.awaiting_callback << " waiting for HubSpot to accept their callback";
+    out << "  workflow actions: " << a.executions << " execution(s) in the last 24 h (" << a.running << " running";
+    if (a.failing > 0)
+      out << ", " << a.failing << " FAILED at their last run, retried (last error: " << a.last_failure << ")";
+    out << "); " << a.awaiting_callback << " waiting for HubSpot to accept their callback";
     if (a.awaiting_callback > 0) out << " (oldest since " << format_when(a.oldest_awaiting_ms) << ")";
     out << "\n";
     if (!a.last_error.empty()) out << "    last callback failure: " << a.last_error << "\n";
@@ -217,7 +219,10 @@ std::string status_json(const StatusReport& r) {
   std::string actions = "null";
   if (r.actions)
     actions = "{\"executions_24h\":" + std::to_string(r.actions->executions) + ",\"running\":" +
-              std::to_string(r.actions->running) + ",\"awaiting_callback\":" +
+              std::to_string(r.actions->running) + ",\"failing\":" + std::to_string(r.actions->failing) +
+              ",\"last_failure\":" +
+              (r.actions->last_failure.empty() ? "null" : model::json_quote(r.actions->last_failure)) +
+              ",\"awaiting_callback\":" +
               std::to_string(r.actions->awaiting_callback) + ",\"oldest_awaiting\":" +
               jtime(r.actions->awaiting_callback > 0 ? std::optional<state::TimeMs>(r.actions->oldest_awaiting_ms)
                                                      : std::nullopt) +

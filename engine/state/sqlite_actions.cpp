@@ -114,6 +114,21 @@ Status SqliteStateStore::finish_action(const std::string& callback_id,
   });
 }
 
+Status SqliteStateStore::fail_action(const std::string& callback_id, const std::string& error) {
+  std::lock_guard lock(mu_);
+  if (auto w = check_writable(); !w) return w;
+  auto q = db_->prepare(
+      "UPDATE action_executions SET last_error = ?1, updated_at_ms = ?2 WHERE callback_id = ?3 AND state = 'running'");
+  if (!q) return std::move(q).error();
+  if (auto r = q->bind(error.empty() ? std::string("failed") : error, now_ms(), callback_id).run(); !r) return r;
+  if (db_->changes() > 0) return {};
+  auto existing = action_locked(callback_id);
+  if (!existing) return std::move(existing).error();
+  if (*existing) return {};  // done: its answer stands
+  return model::make_error(model::ErrorKind::invalid_record,
+                           fmt::format("state store {}: no action execution {}", path_, callback_id));
+}
+
 Status SqliteStateStore::block_action(const std::string& callback_id) {
   std::lock_guard lock(mu_);
   if (auto w = check_writable(); !w) return w;
@@ -188,10 +203,15 @@ Result<ActionSummary> SqliteStateStore::action_summary(TimeMs since_ms) {
   std::lock_guard lock(mu_);
   auto q = db_->prepare(
       "SELECT (SELECT count(*) FROM action_executions WHERE created_at_ms >= ?1), "
-      "(SELECT count(*) FROM action_executions WHERE created_at_ms >= ?1 AND state = 'running'), "
+      "(SELECT count(*) FROM action_executions WHERE created_at_ms >= ?1 AND state = 'running' "
+      " AND last_error = ''), "
       "count(*), min(created_at_ms), "
-      "(SELECT last_error FROM action_executions WHERE blocked = 1 AND delivered = 0 AND last_error <> '' "
-      " ORDER BY updated_at_ms DESC LIMIT 1) "
+      "(SELECT last_error FROM action_executions WHERE state = 'done' AND blocked = 1 AND delivered = 0 "
+      " AND last_error <> '' ORDER BY updated_at_ms DESC LIMIT 1), "
+      "(SELECT count(*) FROM action_executions WHERE created_at_ms >= ?1 AND state = 'running' "
+      " AND last_error <> ''), "
+      "(SELECT last_error FROM action_executions WHERE created_at_ms >= ?1 AND state = 'running' "
+      " AND last_error <> '' ORDER BY updated_at_ms DESC LIMIT 1) "
       "FROM action_executions WHERE state = 'done' AND blocked = 1 AND delivered = 0");
   if (!q) return std::move(q).error();
   q->bind(since_ms);
@@ -204,6 +224,8 @@ Result<ActionSummary> SqliteStateStore::action_summary(TimeMs since_ms) {
   s.awaiting_callback = q->int64(2);
   s.oldest_awaiting_ms = q->opt_int64(3).value_or(0);
   s.last_error = q->opt_text(4).value_or("");
+  s.failing = q->int64(5);
+  s.last_failure = q->opt_text(6).value_or("");
   return s;
 }
 

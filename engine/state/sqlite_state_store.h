@@ -175,6 +175,7 @@ class SqliteStateStore final : public StateStore {
   Status finish_action(const std::string& callback_id,
                        const std::map<std::string, std::string>& outputs) override;
   Status block_action(const std::string& callback_id) override;
+  Status fail_action(const std::string& callback_id, const std::string& error) override;
   Result<std::vector<ActionExecution>> due_callbacks(TimeMs now_ms, std::size_t limit) override;
   Status callback_attempted(const std::string& callback_id, const std::string& error,
                             TimeMs next_at_ms) override;

@@ -263,7 +263,11 @@ struct ActionExecution {
 /// `hubsync status` and the health page.
 struct ActionSummary {
   std::int64_t executions = 0;  ///< created since
-  std::int64_t running = 0;     ///< of those, not finished yet
+  std::int64_t running = 0;     ///< of those, not finished yet and not failed
+  /// Of those, not finished and failed at their last run (fail_action):
+  /// HubSpot retries them, or gave up on them (it does not say which).
+  std::int64_t failing = 0;
+  std::string last_failure;     ///< the latest failing one's error; no secrets
   /// Blocked executions (any age) finished but whose completion HubSpot has
   /// not accepted yet: their workflows wait.
   std::int64_t awaiting_callback = 0;
@@ -528,6 +532,12 @@ class StateStore {
   /// It was answered BLOCK: once done, its outputs are due for the callback
   /// API at once. Idempotent.
   virtual Status block_action(const std::string& callback_id) = 0;
+  /// A run of a not-done execution failed: answered 503 (HubSpot retries
+  /// it, up to its own limit) or, blocked, retried here. `error` (no
+  /// secrets, no values) is kept as its last error, and it counts as
+  /// failing (ActionSummary) until it finishes. A done execution is left as
+  /// it is. `invalid_record` if callback_id is unknown.
+  virtual Status fail_action(const std::string& callback_id, const std::string& error) = 0;
   /// Done, blocked executions whose completion is not yet accepted and whose
   /// next attempt is due at `now_ms`, soonest first.
   virtual Result<std::vector<ActionExecution>> due_callbacks(TimeMs now_ms, std::size_t limit) = 0;
@@ -539,8 +549,8 @@ class StateStore {
   /// Deletes executions created before `before_ms` (HubSpot retries an
   /// execution for three days at most); returns how many.
   virtual Result<std::size_t> purge_actions(TimeMs before_ms) = 0;
-  /// Counts of executions created since `since_ms` and of those still
-  /// waiting for their callback (ActionSummary). Read-only.
+  /// Counts of executions created since `since_ms` (running, failing) and of
+  /// those still waiting for their callback (ActionSummary). Read-only.
   virtual Result<ActionSummary> action_summary(TimeMs since_ms) = 0;
 
   // --- OAuth tokens ---

@@ -110,6 +110,46 @@ TEST_F(ServeActions, AWriteWhosePushQueueFailsChangesNothingAndItsRetryReachesHu
   })) << log_tail(log_);
 }
 
+// An execution that fails (answered 503: HubSpot retries it, up to its own
+// limit, then gives up without telling hubsync) is shown as failed, with
+// its error, by status and the health page, until a retry finishes it.
+// Before, it counted as "running" for good.
+TEST_F(ServeActions, AFailingExecutionIsShownAsFailedUntilARetryFinishesIt) {
+  auto ids = apply_actions();
+  const auto contact = linked_person("uma@example.com", "Uma", "lead");
+  h_->db.exec("CREATE FUNCTION fail_changelog() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+              "RAISE EXCEPTION 'injected changelog failure'; END $$");
+  h_->db.exec("CREATE TRIGGER fail_all BEFORE INSERT ON hubsync.changelog FOR EACH ROW "
+              "EXECUTE FUNCTION fail_changelog()");
+  sim::WorkflowEnrollment e;
+  e.definition_id = ids["people_set_stage"];
+  e.object_id = contact;
+  e.input_fields_json = R"({"lifecyclestage":"customer"})";
+  const auto cb = h_->sim.enroll_in_workflow(e);
+  const auto actions = [&] {  // the "actions" object of status --json
+    const auto s = run_command("'" HUBSYNC_BIN "' --config '" + config_.string() + "' status --offline --json").out;
+    const auto at = s.find(R"("actions":{)");
+    return at == std::string::npos ? s : s.substr(at, s.find('}', at) - at + 1);
+  };
+  EXPECT_TRUE(eventually([&] { return actions().find(R"("running":0,"failing":1,"last_failure":")") != std::string::npos; },
+                         std::chrono::seconds(20), std::chrono::milliseconds(50)))
+      << actions() << log_tail(log_);
+  EXPECT_NE(actions().find("injected changelog failure"), std::string::npos) << actions();
+  const auto text = run_command("'" HUBSYNC_BIN "' --config '" + config_.string() + "' status --offline").out;
+  EXPECT_NE(text.find("1 FAILED at their last run, retried (last error: "), std::string::npos) << text;
+  EXPECT_NE(http_get(listen_port_, "/").second.find(R"(<span data-field="failing" class="bad">1</span>)"),
+            std::string::npos)
+      << http_get(listen_port_, "/").second;
+
+  h_->db.exec("DROP TRIGGER fail_all ON hubsync.changelog");
+  const auto x = h_->sim.wait_execution(cb, std::chrono::seconds(60), [](const sim::ActionExecution& a) {
+    return a.state != "pending" && a.state != "running";
+  });
+  EXPECT_EQ(x.state, "SUCCESS") << log_tail(log_);
+  EXPECT_TRUE(eventually([&] { return actions().find(R"("running":0,"failing":0,"last_failure":null)") != std::string::npos; }))
+      << actions();
+}
+
 TEST_F(ServeActions, SyncNowBringsAUiEditToPostgresBeforeItAnswers) {
   auto ids = apply_actions();
   const auto contact = linked_person("cy@example.com", "Cy", "lead");

@@ -106,6 +106,30 @@ TEST_F(ActionStoreTest, PurgeDeletesOldExecutionsWithTheirOutputs) {
   EXPECT_FALSE(store_->get_action("old").value()->done);
 }
 
+TEST_F(ActionStoreTest, AFailedRunCountsAsFailingUntilTheExecutionFinishes) {
+  begin("failed");
+  begin("running");
+  ASSERT_TRUE(store_->fail_action("failed", "postgres: connection refused").ok());
+  auto s = store_->action_summary(kT0);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(s->executions, 2);
+  EXPECT_EQ(s->running, 1);
+  EXPECT_EQ(s->failing, 1);
+  EXPECT_EQ(s->last_failure, "postgres: connection refused");
+  EXPECT_EQ(s->last_error, "");  // no callback failed
+  // A retry finishes it: it is done, and a late failure does not undo that.
+  ASSERT_TRUE(store_->finish_action("failed", {{"hubsync_outcome", "written"}}).ok());
+  ASSERT_TRUE(store_->fail_action("failed", "too late").ok());
+  s = store_->action_summary(kT0);
+  EXPECT_EQ(s->running, 1);
+  EXPECT_EQ(s->failing, 0);
+  EXPECT_EQ(s->last_failure, "");
+  EXPECT_TRUE(store_->get_action("failed").value()->done);
+  auto unknown = store_->fail_action("nobody", "x");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().kind, model::ErrorKind::invalid_record);
+}
+
 // What `hubsync status` shows: the executions since a time, those running,
 // and the blocked ones whose workflow still waits for an accepted callback.
 TEST_F(ActionStoreTest, TheSummaryCountsRecentExecutionsAndCallbacksStillWaiting) {
