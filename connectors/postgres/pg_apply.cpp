@@ -110,6 +110,20 @@ Result<std::int64_t> PgDatabase::change_position() {
   })
 }
 
+Result<std::int64_t> PgDatabase::advance_position() {
+  HUBSYNC_PG_TRY("moving this database's change counter on", {
+    pqxx::work tx(conn());
+    // txid_current() gives the transaction an id, so its commit is flushed,
+    // and waited for even where the application's commits are not: what it
+    // flushes covers every change before it.
+    tx.exec("SET LOCAL synchronous_commit = on");
+    const auto at = tx.exec("SELECT pg_catalog.nextval('hubsync.changelog_id_seq'), pg_catalog.txid_current()")[0][0]
+                        .as<std::int64_t>();
+    tx.commit();
+    return at;
+  })
+}
+
 Result<std::int64_t> PgDatabase::prune_archive() {
   HUBSYNC_PG_TRY("pruning the changelog archive", {
     pqxx::nontransaction tx(conn());

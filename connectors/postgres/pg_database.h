@@ -31,6 +31,7 @@ class PgDatabase final : public pipeline::DatabasePort {
 
   model::Result<std::string> database_id() override;
   model::Result<std::int64_t> change_position() override;
+  model::Result<std::int64_t> advance_position() override;
 
   // pg_lease.cpp
   model::Status lock_mapping(const std::string& mapping) override;

@@ -1,6 +1,8 @@
 #include "engine/cli/capture_check.h"
 
+#include <chrono>
 #include <iostream>
+#include <memory>
 
 #include "connectors/postgres/pg_database.h"
 #include "engine/cli/app.h"
@@ -55,6 +57,44 @@ pipeline::StoreIdentity store_identity(const config::Config& cfg, const std::str
   id.state_path = cfg.state.path;
   id.change_position = position;
   return id;
+}
+
+std::function<model::Status(bool record)> identity_guard(const config::Config& cfg, pipeline::DatabasePort& db,
+                                                         state::StateStore& store, const PortalIdentity& portal) {
+  struct Seen {
+    std::int64_t durable = -1;  // the counter as last moved on by a commit of ours
+    std::chrono::steady_clock::time_point at{};
+  };
+  auto seen = std::make_shared<Seen>();
+  return [&cfg, &db, &store, portal, seen](bool record) -> model::Status {
+    auto id = db.database_id();
+    auto position = id.ok() ? db.change_position() : model::Result<std::int64_t>(id.error());
+    if (!position.ok())
+      return model::make_error(model::ErrorKind::transient, config::redact(cfg, position.error().message));
+    if (*position < seen->durable) {
+      auto e = model::make_error(
+          model::ErrorKind::fatal,
+          "this database went back while serve ran: its change counter is at " + std::to_string(*position) +
+              ", and serve moved it to " + std::to_string(seen->durable) + " in a commit. It was restored from a "
+              "backup: its rows are older than the state store's links and last "
+              "agreed values, and nothing more was synced. Use the state file backed up together with this "
+              "database (state.path), or a new state file to link its rows again");
+      e.category = pipeline::kIdentityCategory;
+      return e;
+    }
+    // Changes since our last mark: mark again (a commit, at most 5 a second),
+    // so that a backup taken now reads as older than what serve saw.
+    const auto now = std::chrono::steady_clock::now();
+    if (*position > seen->durable && now - seen->at >= std::chrono::milliseconds(200)) {
+      auto moved = db.advance_position();
+      if (!moved.ok()) return model::make_error(model::ErrorKind::transient, config::redact(cfg, moved.error().message));
+      seen->durable = *moved;
+      seen->at = now;
+    }
+    auto st = pipeline::check_store_identity(store_identity(cfg, *id, portal, *position), store, record);
+    if (st.ok() || st.error().category == pipeline::kIdentityCategory) return st;
+    return model::make_error(model::ErrorKind::transient, st.error().message);
+  };
 }
 
 int check_fingerprints(const config::Config& cfg, const std::vector<mapping::Mapping>& mappings,

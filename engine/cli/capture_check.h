@@ -3,6 +3,7 @@
 #include "engine/config/config.h"
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,17 @@ int check_capture(const config::Config& cfg, const std::vector<mapping::Mapping>
 /// position, and `portal` (where it came from says the message).
 pipeline::StoreIdentity store_identity(const config::Config& cfg, const std::string& database_id,
                                        const PortalIdentity& portal, std::int64_t position);
+
+/// For a running serve (service::ServiceOptions::check_identity):
+/// check_store_identity of this database's id and change counter and
+/// `portal` against `store` (recording them when asked), and the counter
+/// against the highest it moved it to in a commit of its own
+/// (DatabasePort::advance_position, after changes, at most 5 times a
+/// second), which catches a restore from a backup taken since. Only those mismatches
+/// are `fatal`; a database that cannot be asked is `transient` (the step's
+/// own calls meet it). Runs on the service's worker: `db` is its connection.
+std::function<model::Status(bool record)> identity_guard(const config::Config& cfg, pipeline::DatabasePort& db,
+                                                         state::StateStore& store, const PortalIdentity& portal);
 
 /// Checks, before anything syncs, that the state store's links were made
 /// with this database (`db`'s id) and, when known, `portal` (learn_portal:

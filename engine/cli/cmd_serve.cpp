@@ -233,6 +233,7 @@ int cmd_serve(const GlobalOptions& global) {
   ops::StepCarrier progress([&printer](const std::string& what, const std::string& m, std::int64_t d,
                                        std::int64_t t) { printer.update(what, m, d, t); });
   std::atomic<service::Service*> running{nullptr};  // what an action's submit wakes
+  int rc = kExitOk;
   while (!signals.stop) {
     auto options = service_options(serving.config);
     options.push.progress = options.pull.progress = [&progress](const std::string& what, const std::string& m,
@@ -247,6 +248,7 @@ int cmd_serve(const GlobalOptions& global) {
       board.record(clock.wall_ms(), s, snap);
     };
     options.stats = &stats;
+    options.check_identity = identity_guard(serving.config, db, *store, serving.portal);
     actions.attach(
         serving.mappings, options, db, hubspot.crm, clock,
         [&running] {
@@ -261,6 +263,11 @@ int cmd_serve(const GlobalOptions& global) {
     svc.run();
     running = nullptr;
     signals.attach(nullptr);
+    if (svc.fatal_error()) {
+      std::cerr << "serve: " << svc.fatal_error()->message << '\n';
+      rc = kExitError;
+      break;
+    }
     if (signals.stop) break;
     if (signals.reload.exchange(false)) {
       if (auto next = reload_serving(global, serving, *store, *log)) serving = std::move(*next);
@@ -269,7 +276,7 @@ int cmd_serve(const GlobalOptions& global) {
   server->stop();
   if (capture_stream) capture_stream->stop();  // writes what it decoded first
   std::cout << "hubsync serve: stopped" << std::endl;
-  return kExitOk;
+  return rc;
 }
 
 }  // namespace hubsync::cli

@@ -87,6 +87,17 @@ class DatabasePort {
   /// anything advanced it. Reads only. Errors: as database_id().
   virtual model::Result<std::int64_t> change_position() = 0;
 
+  /// Moves the change counter on by one, in a transaction of its own that
+  /// commits with synchronous_commit on (a bare nextval's step, or an
+  /// asynchronous commit's, can be lost in a crash, and the counter would
+  /// read as gone back; the flush also covers every change before it), and
+  /// returns where it now is. A running service marks the counter this way
+  /// after changes, so that a database restored from a backup taken since
+  /// reads as gone back even after the application wrote again (its own
+  /// changes alone could bring the counter back to the same figure).
+  /// Errors: as database_id().
+  virtual model::Result<std::int64_t> advance_position() = 0;
+
   /// Makes this instance the only syncer of `mapping` (push and pull
   /// alike) with a lease row that expires unless renewed: calling it again
   /// renews it, and so does every claim and write this instance makes for

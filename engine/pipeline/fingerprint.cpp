@@ -112,6 +112,13 @@ struct IdentityPart {
   const char* names;   // what the links name in it
 };
 
+// A fatal error tagged kIdentityCategory: the store is not this database's.
+model::Error identity_error(model::ErrorKind kind, std::string message) {
+  auto e = model::make_error(kind, std::move(message));
+  e.category = kIdentityCategory;
+  return e;
+}
+
 std::string links_line(const std::map<std::string, std::size_t>& links) {
   std::size_t total = 0;
   std::string per;
@@ -125,7 +132,7 @@ std::string links_line(const std::map<std::string, std::size_t>& links) {
 model::Status identity_mismatch(const IdentityPart& p, const std::string& stored, const StoreIdentity& now,
                                 const std::map<std::string, std::size_t>& links) {
   const std::string store = now.state_path.empty() ? "the state store" : "the state store " + now.state_path;
-  return model::make_error(
+  return identity_error(
       model::ErrorKind::fatal,
       store + " holds " + links_line(links) + " made with " + p.what + " " + stored + ", and " + p.now_is + " " +
           p.now + ": the links name " + p.names + ", so they would name other records. Use the state file " +
@@ -153,7 +160,7 @@ model::Status check_position(const StoreIdentity& now, state::StateStore& state)
   if (!links.ok()) return std::move(links).error();
   if (links->empty()) return {};
   const std::string store = now.state_path.empty() ? "the state store" : "the state store " + now.state_path;
-  return model::make_error(
+  return identity_error(
       model::ErrorKind::fatal,
       "this database went back: its change counter is at " + std::to_string(now.change_position) + ", and " + store +
           " (" + links_line(*links) + ") saw it at " + std::to_string(was) +

@@ -74,6 +74,10 @@ struct StoreIdentity {
 /// Errors: the store's.
 model::Status check_store_identity(const StoreIdentity& now, state::StateStore& state, bool record = true);
 
+/// The category of check_store_identity's own refusals (another database or
+/// portal, a database gone back), as against the store's errors.
+inline constexpr const char* kIdentityCategory = "STORE_IDENTITY";
+
 /// The checkpoint names the fingerprint uses (status leaves them out).
 bool is_fingerprint_checkpoint(const std::string& cursor_name);
 

@@ -95,6 +95,16 @@ struct ServiceOptions {
   /// Masks secrets in error text before it is recorded in the state store's
   /// pass outcomes (libpq can quote a DSN). Empty: the text as it is.
   std::function<std::string(std::string)> redact;
+  /// Called on the worker before every step's work: whether the database
+  /// (and portal) are still the ones the state store's links were made with
+  /// (cmd_serve: the database's id and change counter, as check_store_identity
+  /// compares them), recording them when `record` (at most every
+  /// identity_record_every). A `fatal` error stops the service before it
+  /// writes anything (fatal_error()): a database swapped or restored from a
+  /// backup under a running service must get no write. Other errors are left
+  /// to the step's own calls. Empty: never checked.
+  std::function<model::Status(bool record)> check_identity;
+  milliseconds identity_record_every{30'000};
 };
 
 /// What pushes and pulls of one mapping did, summed since the start.
@@ -162,6 +172,9 @@ class Service {
   void push_soon(const std::string& mapping);
 
   const ServiceStats& stats() const { return stats_; }
+  /// Why run() stopped by itself (ServiceOptions::check_identity), if it
+  /// did. Read after run() returns.
+  const std::optional<model::Error>& fatal_error() const { return fatal_; }
 
  private:
   void listen_loop();
@@ -188,6 +201,8 @@ class Service {
   void housekeeping();
   void publish();
   bool step();
+  /// False when check_identity failed fatally: fatal_ is set and the service stops.
+  bool identity_holds(ratelimit::Clock::Duration now);
   bool push_due(ratelimit::Clock::Duration now);
   void idle();
   void failed(const std::string& what, const model::Error& e);
@@ -227,9 +242,10 @@ class Service {
   std::set<std::string> push_more_;       // pushes that yielded with changes left (pushed again at once)
   struct Timers {                         // monotonic times; 0: not set
     ratelimit::Clock::Duration next_sweep{0}, next_reconcile{0}, next_renew{0}, next_poll{0}, next_inbox{0},
-        next_publish{0}, next_push_retry{0}, first_notified{0};
+        next_publish{0}, next_push_retry{0}, first_notified{0}, next_identity_record{0};
   };
   Timers t_;                              // the worker's schedule
+  std::optional<model::Error> fatal_;     // set by the worker, then it stops
 };
 
 }  // namespace hubsync::service

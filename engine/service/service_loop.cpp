@@ -174,10 +174,26 @@ void Service::run() {
   log_->info("stopped");
 }
 
-// Leases, the inbox, pushes, then one step of a safety net. True when more
-// work is waiting (no sleep before the next step).
+bool Service::identity_holds(Duration now) {
+  if (!opt_.check_identity) return true;
+  const bool record = now >= t_.next_identity_record;
+  auto st = opt_.check_identity(record);
+  if (st.ok()) {
+    if (record) t_.next_identity_record = now + opt_.identity_record_every;
+    return true;
+  }
+  if (st.error().kind != model::ErrorKind::fatal) return true;  // the step's own calls meet it
+  log_->error("stopping: {}", st.error().message);
+  fatal_ = st.error();
+  stop();
+  return false;
+}
+
+// The identity, leases, the inbox, pushes, then one step of a safety net.
+// True when more work is waiting (no sleep before the next step).
 bool Service::step() {
   const auto now = clock_.monotonic();
+  if (!identity_holds(now)) return false;
   {
     std::lock_guard lock(mu_);
     if (woken_) t_.next_inbox = std::min(t_.next_inbox, now);  // events came in: drain them now

@@ -13,6 +13,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -195,6 +196,45 @@ TEST(DatabaseIdentity, ADatabaseRestoredFromAnOlderBackupIsRefused) {
   EXPECT_EQ(contacts(*t.h), before);
   // The database it was taken from goes on.
   EXPECT_EQ(hubsync(t.config_a, "run --once").code, 0);
+}
+
+// The same restore under a running serve: it checks the database before
+// every step's work, so the first step after the restore stops it (exit 1)
+// before the backup's rows reach HubSpot or a reused key takes another
+// person's contact. Before, only a start or a SIGHUP checked.
+TEST(DatabaseIdentity, ADatabaseRestoredUnderARunningServeStopsIt) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto t = synced_a(server);
+  const fs::path dump = t.h->dir / "backup.sql";
+  auto backup = run_command("pg_dump --no-owner -f " + shell_quote(dump.string()) + " " + shell_quote(t.h->db.dsn()) +
+                            " 2>&1");
+  ASSERT_EQ(backup.code, 0) << backup.out;
+  const fs::path serving = t.config_like_a("serve-a.yaml", {});
+  std::ofstream(serving, std::ios::app) << "webhook: {listen: '127.0.0.1:" << free_port() << "'}\n"
+                                        << "serve: {change_poll_ms: 100}\n";
+  CommandOutput serve;
+  std::thread runner([&] {
+    serve = run_command("timeout 60 '" HUBSYNC_BIN "' --config '" + serving.string() + "' serve 2>&1");
+  });
+  // serve syncs what happened after the backup: Eve takes key 3.
+  t.h->db.exec("INSERT INTO people (email, name) VALUES ('eve@a.io', 'Eve')");
+  const auto synced = [&] { return t.h->live_by("contacts", "email").count("eve@a.io") == 1; };
+  for (int i = 0; i < 200 && !synced(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(synced()) << "serve did not sync the new row";
+  const std::string before = contacts(*t.h);
+
+  // The backup is restored into the same database while serve runs, and the
+  // application goes on: a new person takes key 3, Eve's in the store.
+  t.h->db.exec("DROP SCHEMA hubsync CASCADE; DROP TABLE public.people CASCADE");
+  auto restore = run_command("psql -q -v ON_ERROR_STOP=1 -f " + shell_quote(dump.string()) + " " +
+                             shell_quote(t.h->db.dsn()) + " 2>&1");
+  ASSERT_EQ(restore.code, 0) << restore.out;
+  t.h->db.exec("INSERT INTO people (email, name) VALUES ('fay@a.io', 'Fay')");
+  ASSERT_EQ(t.h->db.scalar("SELECT id FROM people WHERE email = 'fay@a.io'"), "3");
+  runner.join();
+  EXPECT_EQ(serve.code, 1) << serve.out;
+  EXPECT_THAT(serve.out, HasSubstr("this database went back"));
+  EXPECT_EQ(contacts(*t.h), before);  // Eve's contact is Eve's
 }
 
 // Deletes what the state file recorded of its database and portal: a
