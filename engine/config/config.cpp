@@ -322,7 +322,9 @@ class Loader {
       const std::string& var = forms[1]->value;
       auto v = env_(var);
       if (!v || v->empty()) {
-        issue(base + "_env", "environment variable " + var + " is not set" + where(*forms[1]),
+        // Set but empty is what a secret store that failed to inject leaves.
+        issue(base + "_env", "environment variable " + var + (v ? " is set but empty" : " is not set") +
+                                 where(*forms[1]),
               forms[1]->line, forms[1]->column);
         return;
       }

@@ -296,6 +296,16 @@ TEST_F(ConfigTest, UnsetEnvVarAndUnreadableFileAreErrors) {
   EXPECT_EQ(r.issues.size(), 2u) << text;
 }
 
+TEST_F(ConfigTest, AnEmptyEnvVarIsToldFromAnUnsetOne) {
+  env_["HS_TOKEN"] = "";
+  env_["PG_DSN"] = "host=db.internal dbname=app";
+  auto path = write("hubsync.yaml", "postgres:\n  dsn_env: PG_DSN\nhubspot:\n  token_env: HS_TOKEN\n");
+  auto text = all_issues(load_config(path, env()));
+  EXPECT_THAT(text, HasSubstr(":4:14: error: hubspot.token_env: environment variable HS_TOKEN is set but empty"));
+  EXPECT_THAT(text, Not(HasSubstr("is not set")));
+  EXPECT_THAT(text, Not(HasSubstr("postgres.dsn")));
+}
+
 TEST_F(ConfigTest, InlineSecretWarnsButWorks) {
   auto path = write("hubsync.yaml", std::string("postgres: {dsn: 'host=x'}\nhubspot: {token: ") +
                                         kSecretToken + "}\n");
