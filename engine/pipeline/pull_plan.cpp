@@ -15,13 +15,6 @@ using model::Status;
 
 namespace {
 
-bool soft_deleted(const mapping::Mapping& m, const Row& row) {
-  if (m.deletes != mapping::DeletePolicy::soft || m.soft_delete_column.empty()) return false;
-  auto f = row.fields.find(m.soft_delete_column);
-  if (f == row.fields.end() || f->second.is_null()) return false;
-  return f->second.type() != model::ValueType::boolean || f->second.as_boolean();
-}
-
 std::vector<std::string> split_ids(const std::string& s) {
   std::vector<std::string> out;
   for (const auto& part : model::split_list(s))

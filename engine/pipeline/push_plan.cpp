@@ -16,16 +16,6 @@ using model::Status;
 
 namespace {
 
-// A soft-delete column marks a row deleted when it is true (boolean) or set
-// (a timestamp or any other type).
-bool soft_deleted(const mapping::Mapping& m, const Row& row) {
-  if (m.deletes != mapping::DeletePolicy::soft || m.soft_delete_column.empty()) return false;
-  auto f = row.fields.find(m.soft_delete_column);
-  if (f == row.fields.end() || f->second.is_null()) return false;
-  if (f->second.type() == model::ValueType::boolean) return f->second.as_boolean();
-  return true;
-}
-
 // The row is no longer one the mapping syncs (deleted, soft-deleted, or
 // outside the filter).
 bool row_gone(const mapping::Mapping& m, const std::optional<Row>& row) {

@@ -11,6 +11,7 @@
 
 #include "engine/mapping/mapping.h"
 #include "engine/pipeline/crm_port.h"
+#include "engine/pipeline/database_port.h"
 #include "engine/reconcile/merge.h"
 #include "engine/state/state_store.h"
 
@@ -23,6 +24,15 @@ inline constexpr const char* kArchivedCheckpoint = "archived";
 inline constexpr const char* kInitialLoad = "initial_load";
 /// The pull sweep's windows (none: the next sweep reads every object).
 inline constexpr const char* kSweepCheckpoint = "sweep";
+
+/// Whether `row` is soft-deleted under `m` (deletes: soft): its column is
+/// true (a boolean) or set (a timestamp or any other type).
+inline bool soft_deleted(const mapping::Mapping& m, const Row& row) {
+  if (m.deletes != mapping::DeletePolicy::soft || m.soft_delete_column.empty()) return false;
+  auto f = row.fields.find(m.soft_delete_column);
+  if (f == row.fields.end() || f->second.is_null()) return false;
+  return f->second.type() != model::ValueType::boolean || f->second.as_boolean();
+}
 
 /// The base's field name of an association's foreign-key column.
 inline std::string assoc_field(const std::string& column) { return "assoc:" + column; }
