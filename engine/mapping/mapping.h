@@ -190,6 +190,9 @@ struct Mapping {
   std::vector<HubspotFilter> hubspot_filters;
   DeletePolicy deletes = DeletePolicy::archive;
   std::string soft_delete_column;
+  /// Deletions (archives in HubSpot, rows deleted in Postgres) allowed
+  /// within an hour before the rest are held (engine/pipeline/delete_guard.h).
+  DeleteLimit max_deletes;
   std::vector<FieldMapping> fields;
   std::vector<AssociationMapping> associations;
   std::optional<LinkMapping> link;

@@ -17,7 +17,7 @@ using model::Value;
 namespace {
 
 const std::vector<std::string> kTopKeys = {"name",    "postgres", "hubspot",      "direction",
-                                           "conflict", "filter",  "deletes",      "fields",
+                                           "conflict", "filter",  "deletes",      "max_deletes", "fields",
                                            "associations", "schema", "link", "actions"};
 const std::vector<std::string> kFieldKeys = {"column", "columns",   "property", "properties",
                                              "type",   "direction", "conflict", "transform",
@@ -133,7 +133,7 @@ class MappingParser {
       m_.kind = MappingKind::link;
       m_.link = detail::parse_link(r_, it->second.value);
       for (const char* k : {"hubspot", "fields", "associations", "schema", "filter", "deletes",
-                            "conflict", "actions"})
+                            "max_deletes", "conflict", "actions"})
         if (auto other = top.find(k); other != top.end())
           r_.error(other->second.key, std::string("`") + k + "` does not apply to a link mapping");
       return;
@@ -144,6 +144,7 @@ class MappingParser {
       r_.error(root, "missing `hubspot` (object and match)");
     if (auto it = top.find("filter"); it != top.end()) parse_filter(it->second.value);
     if (auto it = top.find("deletes"); it != top.end()) parse_deletes(it->second.value);
+    if (auto it = top.find("max_deletes"); it != top.end()) parse_max_deletes(it->second.value);
     if (auto it = top.find("fields"); it != top.end())
       parse_fields(it->second.value);
     else
@@ -293,6 +294,16 @@ class MappingParser {
         r_.error(v, "missing `column` in `deletes.soft`");
     }
     if (col) m_.soft_delete_column = *col;
+  }
+
+  void parse_max_deletes(const YAML::Node& node) {
+    auto s = r_.scalar(node, "max_deletes");
+    if (!s) return;
+    if (auto limit = parse_delete_limit(*s))
+      m_.max_deletes = *limit;
+    else
+      r_.error(node, "`max_deletes: " + *s + "` is not a count (100), a percentage of the linked records "
+                     "(10%, 1 to 100) or off");
   }
 
   void parse_fields(const YAML::Node& node) {

@@ -46,6 +46,7 @@ std::string Mapping::summary() const {
   }
   o << " conflict " << to_string(conflict) << " deletes " << to_string(deletes);
   if (deletes == DeletePolicy::soft) o << "(" << soft_delete_column << ")";
+  if (max_deletes.to_string() != DeleteLimit{}.to_string()) o << " max_deletes " << max_deletes.to_string();
   o << "\n";
   o << "hubspot " << object.name << " path " << object.path() << " match " << match_property << "\n";
   if (!pg_filter.empty()) o << "filter postgres " << pg_filter << "\n";

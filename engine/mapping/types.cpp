@@ -1,5 +1,8 @@
 #include "engine/mapping/types.h"
 
+#include <algorithm>
+#include <limits>
+
 namespace hubsync::mapping {
 
 std::string SourceMark::to_string() const {
@@ -51,6 +54,30 @@ const char* to_string(DeletePolicy d) {
     case DeletePolicy::soft: return "soft";
   }
   return "?";
+}
+
+std::int64_t DeleteLimit::of(std::int64_t linked) const {
+  switch (kind) {
+    case Kind::off: return std::numeric_limits<std::int64_t>::max();
+    case Kind::count: return value;
+    case Kind::percent: return std::max(kPercentFloor, (std::max<std::int64_t>(linked, 0) * value + 99) / 100);
+  }
+  return value;
+}
+
+std::string DeleteLimit::to_string() const {
+  if (kind == Kind::off) return "off";
+  return std::to_string(value) + (kind == Kind::percent ? "%" : "");
+}
+
+std::optional<DeleteLimit> parse_delete_limit(std::string_view s) {
+  if (s == "off") return DeleteLimit{DeleteLimit::Kind::off, 0};
+  const bool percent = !s.empty() && s.back() == '%';
+  if (percent) s.remove_suffix(1);
+  if (s.empty() || s.size() > 12 || s.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
+  const std::int64_t v = std::stoll(std::string(s));
+  if (percent && (v < 1 || v > 100)) return std::nullopt;
+  return DeleteLimit{percent ? DeleteLimit::Kind::percent : DeleteLimit::Kind::count, v};
 }
 
 const char* to_string(FieldType t) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +17,22 @@ enum class ConflictPolicy { postgres, hubspot, newest };
 
 /// What a deletion on one side does to the other.
 enum class DeletePolicy { archive, ignore, soft };
+
+/// How many records a mapping may delete on either side within an hour
+/// before hubsync holds the rest for an operator (mapping `max_deletes`).
+struct DeleteLimit {
+  enum class Kind { off, count, percent };
+  Kind kind = Kind::percent;
+  std::int64_t value = 10;  ///< the count, or the percentage of linked records
+  /// A percentage limit never holds this many or fewer.
+  static constexpr std::int64_t kPercentFloor = 100;
+  /// The limit for a mapping with `linked` linked records (INT64_MAX: off).
+  std::int64_t of(std::int64_t linked) const;
+  /// "100", "10%" or "off", as written in a mapping.
+  std::string to_string() const;
+};
+/// Parses "off", a count ("100") or a percentage ("10%", 1..100).
+std::optional<DeleteLimit> parse_delete_limit(std::string_view s);
 
 /// The declared type of a field's Postgres-side value.
 enum class FieldType { text, integer, decimal, boolean, date, datetime, enumeration, multi_select, json };
