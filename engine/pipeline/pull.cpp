@@ -37,6 +37,7 @@ PullStats& PullStats::operator+=(const PullStats& o) {
   deferred += o.deferred;
   changed_meanwhile += o.changed_meanwhile;
   read += o.read;
+  held += o.held;
   if (o.unreachable) unreachable = o.unreachable;
   more = more || o.more;
   return *this;
@@ -51,6 +52,8 @@ Puller::Puller(const mapping::Mapping& m,
 
 Result<PullStats> Puller::run() {
   done_ = {};
+  guard_.reset();
+  held_keys_.clear();
   PullStats& stats = done_;
   if (!m_.pulls()) return stats;
   if (auto st = db_.lock_mapping(m_.name); !st.ok()) return std::move(st).error();
@@ -65,7 +68,27 @@ Result<PullStats> Puller::run() {
     if (auto st = follow_archived(stats); !st.ok()) return std::move(st).error();
   }
   if (auto st = association_pass(stats); !st.ok()) return std::move(st).error();
+  // A run that saw everything and held nothing: an earlier hold is over.
+  if (m_.kind == mapping::MappingKind::object && !stats.unreachable)
+    if (auto st = guard().finish(0); !st.ok()) return std::move(st).error();
   return stats;
+}
+
+DeleteGuard& Puller::guard() {
+  if (!guard_) guard_.emplace(m_, state::Direction::to_postgres, state_, clock_, log_, opt_.allow_deletes);
+  return *guard_;
+}
+
+Result<bool> Puller::admit_deletes(const std::vector<std::string>& pg_keys, PullStats& stats) {
+  if (m_.deletes == mapping::DeletePolicy::ignore || pg_keys.empty()) return true;
+  auto room = guard().room();
+  if (!room.ok()) return std::move(room).error();
+  if (static_cast<std::int64_t>(pg_keys.size()) <= *room) return true;
+  // The archived listing and the association pass can meet the same rows.
+  for (const auto& k : pg_keys)
+    if (held_keys_.insert(k).second) ++stats.held;
+  if (auto st = guard().hold(static_cast<std::int64_t>(held_keys_.size())); !st.ok()) return std::move(st).error();
+  return false;
 }
 
 std::vector<std::string> properties_of(const mapping::Mapping& m) {
@@ -112,7 +135,9 @@ Result<PullStats> Puller::pull_ids(const std::vector<std::string>& hubspot_ids) 
     if (!link.ok()) return std::move(link).error();
     if (*link && (*link)->hubspot_id == id) keys.push_back((*link)->pg_key);
   }
-  if (!keys.empty()) {
+  auto admitted = admit_deletes(keys, stats);
+  if (!admitted.ok()) return std::move(admitted).error();
+  if (!keys.empty() && *admitted) {  // held: the archived listing or the next pass finds them again
     Batch b{{}, stats, clock_.wall_ms(), {}, {}, {}, {}, {}, {}, {}};
     if (auto st = apply_deletes(b, keys, "archived in HubSpot"); !st.ok()) return std::move(st).error();
     if (auto st = commit(b); !st.ok()) return std::move(st).error();
@@ -149,6 +174,9 @@ Status Puller::follow_archived(PullStats& stats) {
     }
     after = page->next_after;
   } while (!after.empty());
+  auto admitted = admit_deletes(keys, stats);
+  if (!admitted.ok()) return std::move(admitted).error();
+  if (!*admitted) return {};  // held: the checkpoint stays, so the next run lists them again
   if (!keys.empty()) {
     Batch b{{}, stats, clock_.wall_ms(), {}, {}, {}, {}, {}, {}, {}};
     if (auto st = apply_deletes(b, keys, "archived in HubSpot"); !st.ok()) return st;

@@ -16,6 +16,7 @@
 #include "engine/pipeline/crm_port.h"
 #include "engine/pipeline/progress.h"
 #include "engine/pipeline/database_port.h"
+#include "engine/pipeline/delete_guard.h"
 #include "engine/ratelimit/clock.h"
 #include "engine/state/state_store.h"
 
@@ -38,6 +39,7 @@ struct PullStats {
   /// overwritten, merged again with what they hold at their retry.
   std::int64_t changed_meanwhile = 0;
   std::int64_t read = 0;             ///< objects read from HubSpot
+  std::int64_t held = 0;             ///< row deletions held by the mass-deletion guard (delete_guard.h)
   /// Set when HubSpot could not be reached and work was left undone.
   std::optional<model::Error> unreachable;
   /// The sweep stopped after PullOptions::max_sweep_pages with more to read
@@ -76,6 +78,9 @@ struct PullOptions {
   /// to_postgres`): nothing is written to HubSpot; such fields keep their
   /// base and wait for a push, their changes still in the changelog.
   bool write_hubspot = true;
+  /// Every deletion of this pass goes ahead, whatever the mapping's
+  /// `max_deletes` (`run --allow-deletes`).
+  bool allow_deletes = false;
   /// Progress of the sweep ("pull backfill" the first time, "pull sweep"
   /// after) and of the association pass. Empty: none.
   ProgressFn progress;
@@ -146,6 +151,11 @@ class Puller {
   model::Status apply_postgres(Batch& b);
   model::Status apply_hubspot(Batch& b);
   model::Status apply_deletes(Batch& b, const std::vector<std::string>& pg_keys, const char* why);
+  /// Whether these rows' deletions may go ahead (the mass-deletion guard); false:
+  /// they are held (counted in `stats`), and the caller leaves them to be
+  /// found again.
+  model::Result<bool> admit_deletes(const std::vector<std::string>& pg_keys, PullStats& stats);
+  DeleteGuard& guard();
   /// The Postgres edits that deleting these rows discards (changed since
   /// their base, not pushed yet), as conflicts the deletion wins.
   model::Result<std::vector<state::ConflictRecord>> edits_lost(const Batch& b,
@@ -186,6 +196,8 @@ class Puller {
   /// (the sweep, then the association pass) counts once.
   std::set<std::string> dead_lettered_;
   PullStats done_;
+  std::optional<DeleteGuard> guard_;  ///< this run's (or this pull_ids call's)
+  std::set<std::string> held_keys_;   ///< rows whose deletion this run held
   /// Whether rows hold object ids no link accounts for (asked once).
   std::optional<bool> recorded_ids_unlinked_;
 };

@@ -165,6 +165,7 @@ Status Puller::apply_deletes(Batch& b, const std::vector<std::string>& pg_keys, 
       return {};
     }
     b.stats.deleted += static_cast<std::int64_t>(keys.size());
+    if (auto made = guard().made(static_cast<std::int64_t>(keys.size())); !made.ok()) return made;
     for (auto& c : *lost) {
       log_->info("conflict mapping={} key={} object={} field={}: edited in Postgres, {}; the deletion wins",
                  m_.name, c.pg_key, c.hubspot_id, c.field, why);

@@ -58,6 +58,7 @@ PushStats& PushStats::operator+=(const PushStats& o) {
   deleted_in_postgres += o.deleted_in_postgres;
   conflicts += o.conflicts;
   left_to_pull += o.left_to_pull;
+  held += o.held;
   if (o.unreachable) unreachable = o.unreachable;
   more = more || o.more;
   return *this;
@@ -85,8 +86,12 @@ Result<PushStats> Pusher::run() {
     if (auto st = recover_postgres_intents(m_, db_, state_, clock_.wall_ms(), *log_); !st.ok())
       return std::move(st).error();
   }
+  if (auto st = begin_guard(); !st.ok()) return std::move(st).error();
   if (auto st = initial_load(stats); !st.ok()) return std::move(st).error();
   if (auto st = drain_changelog(stats); !st.ok()) return std::move(st).error();
+  // A pass that drained the changelog and held nothing: an earlier hold is over.
+  if (!stats.more && !stats.unreachable)
+    if (auto st = guard_->finish(opt_.held_retry_ms); !st.ok()) return std::move(st).error();
   return stats;
 }
 
@@ -102,8 +107,10 @@ Status Pusher::initial_load(PushStats& stats) {
   loading_after_backfill_ = swept->has_value() && m_.hubspot_filters.empty();
   struct Done {
     bool& flag;
-    ~Done() { flag = false; }
-  } done_loading{loading_after_backfill_};
+    bool& loading;
+    ~Done() { flag = loading = false; }
+  } done_loading{loading_after_backfill_, loading_};
+  loading_ = true;
   model::RecordKey after;
   if (*cp && (*cp)->value.rfind("after:", 0) == 0) {
     auto decoded = model::RecordKey::decode((*cp)->value.substr(6), m_.key.size());

@@ -14,6 +14,7 @@
 #include "engine/pipeline/assoc_types.h"
 #include "engine/pipeline/crm_port.h"
 #include "engine/pipeline/database_port.h"
+#include "engine/pipeline/delete_guard.h"
 #include "engine/pipeline/progress.h"
 #include "engine/ratelimit/clock.h"
 #include "engine/state/state_store.h"
@@ -37,6 +38,7 @@ struct PushStats {
   std::int64_t deleted_in_postgres = 0;  ///< rows deleted (or soft-deleted) because their object was deleted in HubSpot
   std::int64_t conflicts = 0;      ///< fields HubSpot had changed too, sent because the rule let Postgres win (recorded)
   std::int64_t left_to_pull = 0;   ///< fields not sent: HubSpot had changed them and wins (the pull applies and records them)
+  std::int64_t held = 0;           ///< archives (or row deletions for objects gone from HubSpot) held by the mass-deletion guard (delete_guard.h)
   /// Why rows were released after a transient failure (the last such error):
   /// set means a dependency was unreachable and work was left undone.
   std::optional<model::Error> unreachable;
@@ -66,6 +68,12 @@ struct PushOptions {
   /// steady stream of Postgres edits cannot hold other work (serve's webhook
   /// inbox) back. Empty: the pass drains the changelog.
   std::function<bool()> yield;
+  /// Every deletion of this pass goes ahead, whatever the mapping's
+  /// `max_deletes` (`run --allow-deletes`).
+  bool allow_deletes = false;
+  /// Changes whose archive the guard held wait this long before a pass
+  /// decides them again (at once after an operator allows them).
+  std::int64_t held_retry_ms = 60'000;
 };
 
 /// The Postgres -> HubSpot path of one mapping (docs/architecture.md, Push):
@@ -154,6 +162,15 @@ class Pusher {
   model::Status follow_gone(Batch& b, std::vector<Write*>& gone, std::vector<Write>& survivors);
   model::Status send_upserts(Batch& b);
   model::Status send_archives(Batch& b);
+  // push_guard.cpp: the mass-deletion guard.
+  model::Status begin_guard();
+  /// Lets the batch's archives go, or holds them (and every other archive
+  /// of this pass) when the mapping's pending departures exceed the room.
+  model::Status admit_archives(Batch& b);
+  model::Result<std::int64_t> pending_departures(bool every_link);
+  /// Whether rows whose object HubSpot deleted may be deleted now (the
+  /// to_postgres guard); false: they are held for a later pass.
+  model::Result<bool> admit_postgres_deletes(Batch& b, const std::vector<Write*>& deleted);
   void record_success(Batch& b, Write& w, const WriteOutcome& o);
   /// Records edits a deletion discarded (`what` says which side did what).
   void record_lost_edits(Batch& b, std::vector<state::ConflictRecord> lost, const std::string& what);
@@ -188,6 +205,13 @@ class Pusher {
   /// rows of the changelog, are).
   bool loading_after_backfill_ = false;
   PushStats done_;  ///< the current or last run()'s counts
+  std::optional<DeleteGuard> guard_;        ///< this pass's
+  std::optional<std::int64_t> archive_room_;  ///< the guard's room, taken at the pass's first archive
+  std::int64_t archives_sent_ = 0;          ///< archives this pass let go
+  bool holding_ = false;                    ///< this pass holds every further archive
+  bool loading_ = false;                    ///< the initial load is running
+  std::optional<DeleteGuard> pg_guard_;     ///< rows deleted for objects HubSpot deleted (follow_gone)
+  std::int64_t held_gone_ = 0;              ///< of those, held this pass
 };
 
 /// Puts dead-lettered rows of `m` (to_hubspot, pending) back on the

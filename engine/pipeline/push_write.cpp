@@ -112,6 +112,9 @@ Status Pusher::follow_gone(Batch& b, std::vector<Write*>& gone, std::vector<Writ
   }
   if (deleted.empty()) return {};
   if (m_.pulls() && m_.deletes != mapping::DeletePolicy::ignore) {
+    auto admitted = admit_postgres_deletes(b, deleted);
+    if (!admitted.ok()) return std::move(admitted).error();
+    if (!*admitted) return {};  // held: the rows wait, their objects stay deleted
     std::vector<model::RecordKey> keys;
     for (Write* w : deleted) keys.push_back(b.items[w->item].key);
     auto st = db_.apply_hubspot_deletes(m_, keys);
@@ -188,6 +191,7 @@ Status Pusher::send_upserts(Batch& b) {
 }
 
 Status Pusher::send_archives(Batch& b) {
+  if (auto st = admit_archives(b); !st.ok()) return st;
   if (b.archives.empty()) return {};
   auto lost = edits_lost_in_hubspot(b);
   if (!lost.ok()) return std::move(lost).error();
@@ -195,12 +199,14 @@ Status Pusher::send_archives(Batch& b) {
   for (auto i : b.archives) ids.push_back(b.items[i].hubspot_id);
   auto out = crm_.archive(m_.object.path(), ids);
   if (!out.ok()) return std::move(out).error();
+  std::int64_t archived = 0;
   for (std::size_t k = 0; k < b.archives.size(); ++k) {
     Item& it = b.items[b.archives[k]];
     const auto& o = (*out)[k];
     if (o.ok() || o.error->http_status == 404) {
       it.outcome = ChangeOutcome::archived;
       ++b.stats.archived;
+      ++archived;
       b.removed.push_back(it.pg_key);
       record_lost_edits(b, (*lost)[k], "row " + it.detail + " in Postgres, edited in HubSpot");
     } else if (o.error->retryable()) {
@@ -212,7 +218,7 @@ Status Pusher::send_archives(Batch& b) {
       dead_letter(b, it, *o.error, "{}");
     }
   }
-  return {};
+  return guard_->made(archived);
 }
 
 void Pusher::record_lost_edits(Batch& b, std::vector<state::ConflictRecord> lost, const std::string& what) {
