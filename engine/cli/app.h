@@ -16,6 +16,7 @@ enum ExitCode : int {
   kExitError = 1,        ///< invalid input (config, mapping) or a fatal error
   kExitUnavailable = 2,  ///< could not check or run: a dependency was unreachable; or bad usage
   kExitPartial = 3,      ///< ran, but some records were dead-lettered
+  kExitHeld = 4,         ///< ran, but deletions over a mapping's max_deletes were held
 };
 
 /// Options shared by every command.
@@ -44,6 +45,7 @@ int load_workload(const GlobalOptions& global, const std::string& only, const ch
 struct RunOptions {
   std::string mapping;            ///< empty: every mapping
   std::string direction = "both"; ///< both | to_hubspot | to_postgres
+  bool allow_deletes = false;     ///< every deletion goes ahead, whatever max_deletes says
 };
 
 struct PlanOptions {
@@ -73,6 +75,11 @@ int cmd_dead_letters_retry(const GlobalOptions& global, const std::vector<std::i
 /// `hubsync status`: read-only, beside a running serve; exit 2 when Postgres
 /// or HubSpot is unreachable (the report still prints). `offline` skips HubSpot.
 int cmd_status(const GlobalOptions& global, bool json, bool offline);
+/// `hubsync deletes list`: deletions the mass-deletion guard holds.
+int cmd_deletes_list(const GlobalOptions& global, const std::string& mapping);
+/// `hubsync deletes allow`: lets the held deletions (of `mapping`, of
+/// `direction`; empty: all) go ahead within the next hour.
+int cmd_deletes_allow(const GlobalOptions& global, const std::string& mapping, const std::string& direction);
 int cmd_conflicts_list(const GlobalOptions& global, const std::string& mapping,
                        const std::string& since, bool json);
 int cmd_dead_letters_discard(const GlobalOptions& global, const std::vector<std::int64_t>& ids,

@@ -102,7 +102,10 @@ bool plan_one(const config::Config& cfg, const std::string& what, pipeline::Plan
   for (std::size_t i = from; i < plan.changes.size(); ++i)
     ++(plan.changes[i].side == "hubspot" ? hubspot_kinds : postgres_kinds)[plan.changes[i].kind];
   std::cout << what << ": Postgres " << counts(postgres_kinds) << "; HubSpot " << counts(hubspot_kinds)
-            << "; conflicts " << s->conflicts << ", dead letters " << s->dead_lettered << '\n';
+            << "; conflicts " << s->conflicts << ", dead letters " << s->dead_lettered;
+  if (s->held > 0)
+    std::cout << "; " << s->held << " deletion(s) would be HELD (over max_deletes: `hubsync deletes list` after a run)";
+  std::cout << '\n';
   return true;
 }
 

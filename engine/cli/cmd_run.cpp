@@ -47,6 +47,7 @@ std::string line(const pipeline::PushStats& s) {
   if (s.relinked > 0) out += ", relinked " + std::to_string(s.relinked);
   if (s.deleted_in_postgres > 0)
     out += ", deleted in Postgres (gone from HubSpot) " + std::to_string(s.deleted_in_postgres);
+  if (s.held > 0) out += ", archives HELD (over max_deletes) " + std::to_string(s.held);
   return out;
 }
 
@@ -65,6 +66,7 @@ std::string pull_line(const pipeline::PullStats& s) {
   if (s.deferred > 0) out += ", waiting for a parent " + std::to_string(s.deferred);
   if (s.changed_meanwhile > 0)
     out += ", changed in Postgres meanwhile (merged again later) " + std::to_string(s.changed_meanwhile);
+  if (s.held > 0) out += ", deletes HELD (over max_deletes) " + std::to_string(s.held);
   return out;
 }
 
@@ -72,6 +74,8 @@ struct RunTotals {
   pipeline::PushStats push;
   pipeline::PullStats pull;
   std::int64_t queued = 0;
+  std::int64_t held = 0;   ///< deletions held after the run (the store's records)
+  std::string held_where;  ///< "people to_hubspot 5, ..."
   std::string errors;
   int rc = kExitOk;
   bool hubspot_down() const { return push.unreachable.has_value() || pull.unreachable.has_value(); }
@@ -165,6 +169,23 @@ void record_run(state::StateStore& store, std::int64_t run_id, const RunTotals& 
   (void)store.finish_run(run_id, summary);
 }
 
+// Deletions held once the run is over: those this run held, and those
+// held before that wait out their delay.
+void count_held(state::StateStore& store, const std::vector<mapping::Mapping>& mappings, const RunOptions& o,
+                RunTotals& t) {
+  for (const auto& m : mappings) {
+    if (!o.mapping.empty() && m.name != o.mapping) continue;
+    for (auto d : {state::Direction::to_hubspot, state::Direction::to_postgres}) {
+      if (o.direction != "both" && o.direction != state::to_string(d)) continue;
+      auto held = pipeline::held_deletes(store, m.name, d);
+      if (!held.ok() || !*held) continue;
+      t.held += (*held)->count;
+      t.held_where += (t.held_where.empty() ? "" : ", ") + m.name + " " + state::to_string(d) + " " +
+                      std::to_string((*held)->count);
+    }
+  }
+}
+
 void print_totals(const RunTotals& t, std::chrono::milliseconds took) {
   std::cout << "total: pulled " << t.pull.created + t.pull.updated + t.pull.deleted << " ("
             << pull_line(t.pull) << "); pushed " << t.push.pushed() << " (" << line(t.push) << ") in "
@@ -173,6 +194,10 @@ void print_totals(const RunTotals& t, std::chrono::milliseconds took) {
   if (dead > 0) std::cout << dead << " record(s) dead-lettered: see `hubsync dead-letters list`\n";
   if (t.pull.conflicts + t.push.conflicts > 0)
     std::cout << t.pull.conflicts + t.push.conflicts << " conflict(s) decided by the mappings' rules: see `hubsync conflicts list`\n";
+  if (t.held > 0)
+    std::cout << t.held << " deletion(s) HELD (" << t.held_where << "): more than the mapping's max_deletes within "
+              << "an hour; nothing was deleted. See `hubsync deletes list`; if they are meant: `hubsync deletes "
+              << "allow` (or `hubsync run --once --allow-deletes`); if not, undo them at their source\n";
   if (t.queued > 0)
     std::cout << t.queued << " change(s) wait for a later run (an associated row not yet in "
               << "HubSpot, a transient error's retry, or the claim of a run that stopped, which lapses by "
@@ -211,9 +236,11 @@ int cmd_run(const GlobalOptions& global, const RunOptions& options) {
   pipeline::PushOptions push_options;
   push_options.worker = "hubsync-" + std::to_string(getpid());
   push_options.progress = progress;
+  push_options.allow_deletes = options.allow_deletes;
   pipeline::PullOptions pull_options = cli::pull_options(cfg);
   pull_options.write_hubspot = options.direction != "to_postgres";  // a pull-only run writes no HubSpot
   pull_options.progress = progress;
+  pull_options.allow_deletes = options.allow_deletes;
 
   RunTotals totals;
   // Parents before the mappings that point at them; per mapping, what
@@ -239,9 +266,11 @@ int cmd_run(const GlobalOptions& global, const RunOptions& options) {
   if (auto pruned = db.prune_archive(); pruned.ok() && *pruned > 0)
     ops::logger("postgres")->info("pruned changelog archive rows={}", *pruned);
 
+  count_held(*store, mappings, options, totals);
   const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(clock.monotonic() - started);
   print_totals(totals, took);
   if (run_id.ok()) record_run(*store, *run_id, totals, clock.wall_ms(), took.count());
+  if (totals.rc == kExitOk && totals.held > 0) return kExitHeld;
   if (totals.rc == kExitOk && totals.push.dead_lettered + totals.pull.dead_lettered > 0) return kExitPartial;
   return totals.rc;
 }

@@ -56,7 +56,8 @@ std::string directions_table(const service::HealthView& v, state::StateStore& st
     for (const auto& dl : *l) ++dead[{dl.mapping, state::to_string(dl.direction)}];
   std::string out =
       "<table id=\"directions\"><tr><th>mapping</th><th>direction</th><th>lag</th><th>backlog</th>"
-      "<th>written, last hour</th><th></th><th>dead letters</th><th>last success</th><th>last failure</th></tr>";
+      "<th>written, last hour</th><th></th><th>dead letters</th><th>deletions held</th><th>last success</th>"
+      "<th>last failure</th></tr>";
   for (const auto& d : v.directions) {
     std::int64_t hour = 0;
     for (auto n : d.per_minute) hour += n;
@@ -70,6 +71,10 @@ std::string directions_table(const service::HealthView& v, state::StateStore& st
     out += "<td>" + chart(d.per_minute, d.mapping + " " + d.direction + ": records written per minute") + "</td>";
     const std::int64_t letters = dead[{d.mapping, d.direction}];
     out += cell("dead_letters", std::to_string(letters), letters > 0 ? "n bad" : "n");
+    std::int64_t held = 0;  // over the mapping's max_deletes: `hubsync deletes allow`
+    if (auto dir = state::direction_from_string(d.direction))
+      if (auto h = pipeline::held_deletes(store, d.mapping, *dir); h.ok() && *h) held = (*h)->count;
+    out += cell("held", std::to_string(held), held > 0 ? "n bad" : "n");
     out += cell("last_ok", format_when(pass == passes.end() ? std::nullopt : pass->second.last_ok_ms), "");
     out += cell("last_error",
                 failing ? format_when(pass->second.last_error_ms) + ": " + html_escape(pass->second.last_error) : "none",

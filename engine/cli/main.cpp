@@ -44,6 +44,8 @@ int main(int argc, char** argv) {
                   "both, or only to_hubspot (Postgres -> HubSpot) or to_postgres (HubSpot -> Postgres)")
       ->check(CLI::IsMember({"both", "to_hubspot", "to_postgres"}))
       ->capture_default_str();
+  run->add_flag("--allow-deletes", run_options.allow_deletes,
+                "Make every deletion, even over a mapping's max_deletes (held ones too)");
   run->callback([&] { rc = cmd_run(global, run_options); });
 
   auto* plan = app.add_subcommand("plan", "What run --once would do now, both ways; writes nothing anywhere");
@@ -123,6 +125,18 @@ int main(int argc, char** argv) {
   cf_list->add_option("--since", cf_since, "Only those decided within this long (90s, 30m, 24h, 7d)");
   cf_list->add_flag("--json", cf_json, "One JSON array, for scripts");
   cf_list->callback([&] { rc = cmd_conflicts_list(global, cf_mapping, cf_since, cf_json); });
+
+  auto* deletes = app.add_subcommand("deletes", "Deletions held over a mapping's max_deletes: list, allow");
+  deletes->require_subcommand(1);
+  std::string del_mapping, del_direction;
+  auto* del_list = deletes->add_subcommand("list", "List held deletions per mapping and direction");
+  del_list->add_option("--mapping", del_mapping, "Only this mapping");
+  del_list->callback([&] { rc = cmd_deletes_list(global, del_mapping); });
+  auto* del_allow = deletes->add_subcommand("allow", "Let the held deletions go ahead (within the next hour)");
+  del_allow->add_option("--mapping", del_mapping, "Only this mapping");
+  del_allow->add_option("--direction", del_direction, "Only to_hubspot (archives) or to_postgres (row deletes)")
+      ->check(CLI::IsMember({"to_hubspot", "to_postgres"}));
+  del_allow->callback([&] { rc = cmd_deletes_allow(global, del_mapping, del_direction); });
 
   auto* status = app.add_subcommand(
       "status", "Backlog, lag, last success, dead letters, conflicts and checkpoints per mapping and direction; "

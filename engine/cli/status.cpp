@@ -36,6 +36,8 @@ void collect_state(const mapping::Mapping& m, state::StateStore& store, const st
     f.status = state::DeadLetterStatus::pending;
     f.limit = 1'000'000;
     if (auto dl = store.list_dead_letters(f); dl.ok()) d.dead_letters = static_cast<std::int64_t>(dl->size());
+    if (auto held = pipeline::held_deletes(store, m.name, d.direction); held.ok()) d.held = *held;
+    d.max_deletes = m.max_deletes.to_string();
     for (const auto& p : passes) {
       if (p.mapping != m.name || p.direction != d.direction) continue;
       d.last_ok_ms = p.last_ok_ms;
@@ -55,7 +57,8 @@ void collect_state(const mapping::Mapping& m, state::StateStore& store, const st
     out.conflicts_24h = std::count_if(c->begin(), c->end(), [&](const auto& r) { return r.decided_at_ms >= now - kDayMs; });
   if (auto cps = store.list_checkpoints(m.name); cps.ok())
     for (auto& c : *cps)
-      if (!pipeline::is_fingerprint_checkpoint(c.cursor_name)) out.checkpoints.push_back(std::move(c));
+      if (!pipeline::is_fingerprint_checkpoint(c.cursor_name) && c.cursor_name.rfind("deletes ", 0) != 0)
+        out.checkpoints.push_back(std::move(c));
 }
 
 }  // namespace
@@ -161,6 +164,11 @@ std::string status_text(const StatusReport& r) {
           << seconds(d.lag_seconds) << ", dead letters " << d.dead_letters << ", last success "
           << format_when(d.last_ok_ms) << "\n";
       if (d.last_error_ms) out << "    last failure " << format_when(d.last_error_ms) << ": " << d.last_error << "\n";
+      if (d.held)
+        out << "    DELETIONS HELD: " << d.held->count
+            << (d.direction == state::Direction::to_hubspot ? " HubSpot objects to archive" : " Postgres rows to delete")
+            << ", over max_deletes " << d.max_deletes << " (" << d.held->limit << " an hour), since "
+            << format_when(d.held->at_ms) << ": `hubsync deletes allow` if they are meant\n";
     }
     for (const auto& c : m.checkpoints)
       out << "  checkpoint " << c.cursor_name << " = " << c.value << " (saved " << format_when(c.updated_at_ms) << ")\n";
@@ -191,7 +199,12 @@ std::string json_direction(const DirectionStatus& d) {
          ",\"backlog\":" + jnum(d.backlog) + ",\"lag_seconds\":" + jseconds(d.lag_seconds) +
          ",\"dead_letters\":" + std::to_string(d.dead_letters) + ",\"last_success\":" + jtime(d.last_ok_ms) +
          ",\"last_failure\":" + jtime(d.last_error_ms) + ",\"last_error\":" +
-         (d.last_error_ms ? model::json_quote(d.last_error) : "null") + "}";
+         (d.last_error_ms ? model::json_quote(d.last_error) : "null") + ",\"max_deletes\":" +
+         model::json_quote(d.max_deletes) + ",\"held_deletes\":" +
+         (d.held ? "{\"count\":" + std::to_string(d.held->count) + ",\"limit\":" + std::to_string(d.held->limit) +
+                       ",\"since\":" + jtime(d.held->at_ms) + "}"
+                 : std::string("null")) +
+         "}";
 }
 
 std::string json_mapping(const MappingStatus& m) {

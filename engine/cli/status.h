@@ -7,6 +7,7 @@
 
 #include "engine/mapping/mapping.h"
 #include "engine/pipeline/database_port.h"
+#include "engine/pipeline/delete_guard.h"
 #include "engine/state/state_store.h"
 
 namespace hubsync::cli {
@@ -22,6 +23,9 @@ struct DirectionStatus {
   std::optional<state::TimeMs> last_error_ms;  ///< a failure since the last success
   std::string last_error;
   std::int64_t dead_letters = 0;  ///< pending
+  /// Deletions the mass-deletion guard holds (nullopt: none).
+  std::optional<pipeline::HeldDeletes> held;
+  std::string max_deletes;  ///< the mapping's limit, as written ("10%")
 };
 
 struct MappingStatus {

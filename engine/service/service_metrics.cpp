@@ -67,13 +67,14 @@ void ServiceMetrics::publish_records(const ServiceStats& s) {
     const std::pair<const char*, std::int64_t> to_hubspot[] = {
         {"created", p.created},   {"updated", p.updated},         {"unchanged", p.unchanged},
         {"archived", p.archived}, {"filtered", p.filtered},       {"dead_lettered", p.dead_lettered},
-        {"deferred", p.deferred}, {"written_back", t.pull.hubspot_updates}};
+        {"deferred", p.deferred}, {"written_back", t.pull.hubspot_updates}, {"held", p.held}};
     for (const auto& [outcome, n] : to_hubspot) count("hubsync_records_total", help, names, {m, "to_hubspot", outcome}, n);
     const auto& q = t.pull;
     const std::pair<const char*, std::int64_t> to_postgres[] = {
         {"created", q.created},   {"updated", q.updated},   {"linked", q.linked},
         {"deleted", q.deleted + p.deleted_in_postgres},     {"unchanged", q.unchanged},
-        {"filtered", q.filtered}, {"dead_lettered", q.dead_lettered}, {"deferred", q.deferred}};
+        {"filtered", q.filtered}, {"dead_lettered", q.dead_lettered}, {"deferred", q.deferred},
+        {"held", q.held}};
     for (const auto& [outcome, n] : to_postgres) count("hubsync_records_total", help, names, {m, "to_postgres", outcome}, n);
     count("hubsync_changes_captured_total", "Captured Postgres changes taken from the changelog, per mapping",
           {"mapping"}, {m}, p.captured);

@@ -183,5 +183,46 @@ TEST(MappingEdits, AFilterRemovedOrAFieldAddedReachesRowsNoChangeWouldBring) {
   EXPECT_THAT(again.out, ::testing::Not(HasSubstr("changed since the last sync")));
 }
 
+// A scope edit that leaves most rows out would archive their objects (the
+// push loads every row again). Over max_deletes nothing is archived: run
+// exits 4 and says so, deletes list and status show the hold, and
+// `deletes allow` lets the next run make them; reverting the edit instead
+// would have archived none.
+TEST(MappingEdits, AScopeEditThatDropsMostRowsIsHeldUntilAllowed) {
+  HUBSYNC_REQUIRE_PG(server);
+  const std::string head = "name: people\npostgres: {table: public.people, key: id}\n"
+                           "hubspot: {object: contacts, match: email}\nmax_deletes: 2\n";
+  const std::string email = "fields:\n  - {column: email, property: email}\n";
+  Cli c = synced_cli(server, head + email,
+                     std::string(kPeopleSql) + ";INSERT INTO people (email, title) SELECT 'p' || g || '@x.io', 'T'"
+                                               " FROM generate_series(1, 4) g");
+  ASSERT_EQ(c.h->live_by("contacts", "email").size(), 6u);
+
+  c.write_mapping(head + "filter: {postgres: \"title = 'CEO'\"}\n" + email);  // meant: title <> 'CEO'
+  ASSERT_EQ(c.run("migrate").code, 0);
+  auto run = c.run("run --once");
+  EXPECT_EQ(run.code, 4) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("archives HELD (over max_deletes) 5"));
+  EXPECT_THAT(run.out, HasSubstr("5 deletion(s) HELD"));
+  EXPECT_EQ(c.h->live_by("contacts", "email").size(), 6u);
+  EXPECT_THAT(c.run("deletes list").out,
+              HasSubstr("people  to_hubspot  held 5 HubSpot objects to archive (max_deletes 2: 2 an hour"));
+  EXPECT_THAT(c.run("status --offline").out, HasSubstr("DELETIONS HELD: 5 HubSpot objects to archive"));
+  EXPECT_THAT(c.run("status --offline --json").out, HasSubstr("\"held_deletes\":{\"count\":5,\"limit\":2,"));
+  // Held again, not made, by the next run (the changes wait in the changelog).
+  EXPECT_EQ(c.run("run --once").code, 4);
+  EXPECT_EQ(c.h->live_by("contacts", "email").size(), 6u);
+
+  auto allow = c.run("deletes allow --mapping people");
+  EXPECT_EQ(allow.code, 0) << allow.out;
+  EXPECT_THAT(allow.out, HasSubstr("people  to_hubspot  allowed 5 HubSpot objects to archive"));
+  auto made = c.run("run --once");
+  EXPECT_EQ(made.code, 0) << made.out;
+  EXPECT_THAT(made.out, HasSubstr("archived 5"));
+  EXPECT_EQ(c.h->live_by("contacts", "email").size(), 1u);
+  EXPECT_THAT(c.run("deletes list").out, HasSubstr("no deletions held"));
+  EXPECT_THAT(c.run("status --offline --json").out, HasSubstr("\"held_deletes\":null"));
+}
+
 }  // namespace
 }  // namespace hubsync::test

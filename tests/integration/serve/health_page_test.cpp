@@ -94,6 +94,9 @@ TEST_F(HealthPage, RendersInChromiumWithTheFiguresStatusShowsAndNoConsoleError) 
       EXPECT_EQ(page_figure(page.dom, dir_name, "backlog"), std::to_string(d["backlog"].GetInt64())) << dir_name;
       EXPECT_EQ(page_figure(page.dom, dir_name, "dead_letters"), std::to_string(d["dead_letters"].GetInt64()))
           << dir_name;
+      EXPECT_EQ(page_figure(page.dom, dir_name, "held"),
+                d["held_deletes"].IsNull() ? "0" : std::to_string(d["held_deletes"]["count"].GetInt64()))
+          << dir_name;
     }
   EXPECT_EQ(rows, 2);
   // The dead letter's reason, the refused row's key; the chart; the budget.

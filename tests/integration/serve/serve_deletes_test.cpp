@@ -1,0 +1,56 @@
+// The mass-deletion guard in a running `serve`: a bulk DELETE is held (the
+// objects stay in HubSpot while serve runs on), and `hubsync deletes allow`,
+// run beside it, lets serve archive them at its next poll.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "tests/integration/serve/serve_support.h"
+
+namespace hubsync::test {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+
+class ServeDeletes : public ServeFixture {
+ protected:
+  std::string mapping_yaml() const override { return std::string(kServePeople) + "max_deletes: 2\n"; }
+  CommandOutput cli(const std::string& args) {
+    return run_command("'" HUBSYNC_BIN "' --config '" + config_.string() + "' " + args + " 2>&1");
+  }
+};
+
+TEST_F(ServeDeletes, ABulkDeleteIsHeldWhileServeRunsOnAndDeletesAllowLetsItThrough) {
+  // Held changes are decided again at the poll: one a second here.
+  std::string yaml = file_text(config_);
+  yaml.replace(yaml.find("poll_s: 3600"), 12, "poll_s: 1");
+  std::ofstream(config_) << yaml;
+  restart();
+  h_->db.exec("INSERT INTO people (email, name) SELECT 'd' || g || '@x.io', 'D' FROM generate_series(1, 5) g");
+  ASSERT_TRUE(eventually([&] { return h_->live_by("contacts", "email").size() == 5; }, 20s)) << log_tail(log_);
+
+  h_->db.exec("DELETE FROM people WHERE id > 1");
+  ASSERT_TRUE(eventually([&] { return cli("deletes list").out.find("held 4 HubSpot objects") != std::string::npos; },
+                         20s))
+      << cli("deletes list").out << log_tail(log_);
+  // Serve goes on: an edit still reaches HubSpot, the four objects stay.
+  h_->db.exec("UPDATE people SET name = 'Still' WHERE id = 1");
+  ASSERT_TRUE(eventually([&] { return h_->live_by("contacts", "email").at("d1@x.io").props["firstname"] == "Still"; },
+                         20s))
+      << log_tail(log_);
+  EXPECT_EQ(h_->live_by("contacts", "email").size(), 5u);
+  EXPECT_THAT(log_tail(log_, 200), HasSubstr("deletions held mapping=people direction=to_hubspot pending=4"));
+
+  auto allow = cli("deletes allow");
+  EXPECT_EQ(allow.code, 0) << allow.out;
+  EXPECT_THAT(allow.out, HasSubstr("allowed 4 HubSpot objects to archive"));
+  EXPECT_THAT(allow.out, HasSubstr("the running serve makes them"));
+  ASSERT_TRUE(eventually([&] { return h_->live_by("contacts", "email").size() == 1; }, 20s)) << log_tail(log_);
+  ASSERT_TRUE(eventually([&] { return cli("deletes list").out.find("no deletions held") != std::string::npos; }, 20s))
+      << cli("deletes list").out;
+}
+
+}  // namespace
+}  // namespace hubsync::test
