@@ -134,6 +134,7 @@ class Pusher {
   /// later pass (dropped).
   model::Status read_each(Batch& b, const std::vector<Write*>& writes, const std::vector<std::string>& ids,
                           const ReadRequest& req, const std::function<void(Write&, const ReadOutcome&)>& found);
+  model::Status follow_kept_deleted(Batch& b, const std::vector<Write*>& missing, const std::vector<std::string>& ids);
   model::Status resolve_match_owners(Batch& b);
   model::Status take_over(Batch& b, Write& w, const state::Link& owner);
   // push_check.cpp: HubSpot's values before overwriting them.
@@ -160,6 +161,7 @@ class Pusher {
   model::Status record_intents(Batch& b, const std::vector<Write*>& writes);
   model::Status send_updates(Batch& b, std::vector<Write>& writes, bool follow_gone = true);
   model::Status follow_gone(Batch& b, std::vector<Write*>& gone, std::vector<Write>& survivors);
+  model::Status delete_rows_of_deleted(Batch& b, const std::vector<Write*>& deleted);
   model::Status send_upserts(Batch& b);
   model::Status send_archives(Batch& b);
   // push_guard.cpp: the mass-deletion guard.

@@ -162,11 +162,37 @@ Status Pusher::resolve_recorded_ids(Batch& b) {
                                    it.pg_key, it.hubspot_id, column);
                         found.push_back(&w);
                       });
+  if (!st.ok()) return st;
+  std::vector<Write*> missing;
+  std::vector<std::string> missing_ids;
+  for (std::size_t k = 0; k < asking.size(); ++k)
+    if (!asking[k]->dropped && std::find(found.begin(), found.end(), asking[k]) == found.end()) {
+      missing.push_back(asking[k]);
+      missing_ids.push_back(ids[k]);
+    }
   for (Write* w : found) {
     b.updates.push_back(std::move(*w));
     w->dropped = true;
   }
-  return st;
+  return follow_kept_deleted(b, missing, missing_ids);
+}
+
+// Rows that kept the id of an object HubSpot no longer has live: one it
+// archived (found among this portal's archived objects) was deleted there,
+// and a mapping that pulls deletes follows that, as it would have with the
+// link (else the row would come back as a new object). An id HubSpot does
+// not know at all (another portal's, purged) says nothing: the row goes by
+// its match value.
+Status Pusher::follow_kept_deleted(Batch& b, const std::vector<Write*>& missing, const std::vector<std::string>& ids) {
+  if (missing.empty() || !m_.pulls() || m_.deletes == mapping::DeletePolicy::ignore) return {};
+  std::vector<Write*> archived;
+  auto st = read_each(b, missing, ids, ReadRequest{{m_.match_property}, {}, "", true},
+                      [&](Write& w, const ReadOutcome&) { archived.push_back(&w); });
+  if (!st.ok()) return st;
+  for (Write* w : archived)
+    log_->info("kept id of a deleted object mapping={} key={} object={}: deleted in HubSpot, so the row follows",
+               m_.name, b.items[w->item].pg_key, ids[std::find(missing.begin(), missing.end(), w) - missing.begin()]);
+  return archived.empty() ? Status{} : delete_rows_of_deleted(b, archived);
 }
 
 // A row not linked yet whose match value already names another row's object

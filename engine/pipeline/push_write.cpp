@@ -111,32 +111,7 @@ Status Pusher::follow_gone(Batch& b, std::vector<Write*>& gone, std::vector<Writ
     }
   }
   if (deleted.empty()) return {};
-  if (m_.pulls() && m_.deletes != mapping::DeletePolicy::ignore) {
-    auto admitted = admit_postgres_deletes(b, deleted);
-    if (!admitted.ok()) return std::move(admitted).error();
-    if (!*admitted) return {};  // held: the rows wait, their objects stay deleted
-    std::vector<model::RecordKey> keys;
-    for (Write* w : deleted) keys.push_back(b.items[w->item].key);
-    auto st = db_.apply_hubspot_deletes(m_, keys);
-    if (!st.ok() && st.error().kind != ErrorKind::invalid_record) return st;
-    for (Write* w : deleted) {
-      Item& it = b.items[w->item];
-      if (!st.ok()) {
-        dead_letter(b, it, st.error(), "{}");
-        continue;
-      }
-      record_lost_edits(b, edits_lost_to_deletion(m_, it.pg_key, it.hubspot_id, it.base, w->compare,
-                                                  /*postgres_kept=*/true, b.now),
-                        "edited in Postgres, deleted in HubSpot");
-      b.removed.push_back(it.pg_key);
-      it.hubspot_id.clear();
-      ++b.stats.deleted_in_postgres;
-      mark_unchanged(it, b.stats, m_.deletes == mapping::DeletePolicy::soft
-                                      ? "deleted in HubSpot: row soft-deleted"
-                                      : "deleted in HubSpot: row deleted");
-    }
-    return {};
-  }
+  if (m_.pulls() && m_.deletes != mapping::DeletePolicy::ignore) return delete_rows_of_deleted(b, deleted);
   for (Write* w : deleted) {
     // Postgres is the source: make the object again with what the row has.
     Item& it = b.items[w->item];
@@ -145,6 +120,36 @@ Status Pusher::follow_gone(Batch& b, std::vector<Write*>& gone, std::vector<Writ
     it.base.clear();
     choose_fields(b, *w, nullptr);
     b.upserts.push_back(*w);
+  }
+  return {};
+}
+
+// Rows whose object was deleted in HubSpot, in a mapping that pulls and
+// propagates deletes: deleted (or soft-deleted) in Postgres, through the
+// mass-deletion guard (held: the rows wait, their objects stay deleted).
+Status Pusher::delete_rows_of_deleted(Batch& b, const std::vector<Write*>& deleted) {
+  for (Write* w : deleted) w->dropped = true;  // nothing to write for them any more
+  auto admitted = admit_postgres_deletes(b, deleted);
+  if (!admitted.ok()) return std::move(admitted).error();
+  if (!*admitted) return {};
+  std::vector<model::RecordKey> keys;
+  for (Write* w : deleted) keys.push_back(b.items[w->item].key);
+  auto st = db_.apply_hubspot_deletes(m_, keys);
+  if (!st.ok() && st.error().kind != ErrorKind::invalid_record) return st;
+  for (Write* w : deleted) {
+    Item& it = b.items[w->item];
+    if (!st.ok()) {
+      dead_letter(b, it, st.error(), "{}");
+      continue;
+    }
+    record_lost_edits(b, edits_lost_to_deletion(m_, it.pg_key, it.hubspot_id, it.base, w->compare,
+                                                /*postgres_kept=*/true, b.now),
+                      "edited in Postgres, deleted in HubSpot");
+    b.removed.push_back(it.pg_key);
+    it.hubspot_id.clear();
+    ++b.stats.deleted_in_postgres;
+    mark_unchanged(it, b.stats, m_.deletes == mapping::DeletePolicy::soft ? "deleted in HubSpot: row soft-deleted"
+                                                                        : "deleted in HubSpot: row deleted");
   }
   return {};
 }

@@ -93,13 +93,42 @@ TEST(RecordedId, APushBeforeAnyPullUpdatesTheObjectTheRowKeptTheIdOf) {
   ASSERT_TRUE(link.ok() && *link);
   EXPECT_EQ((*link)->hubspot_id, ann_id);
 
-  // A row whose kept id names an object HubSpot no longer has is pushed as new.
+  // A row whose kept id names an object deleted in HubSpot follows the
+  // deletion, as it would have with its link: it is not made again.
   h->sim.ui_delete("contacts", ann_id);
   h->db.exec("UPDATE people SET first_name = 'Anne'");
   auto old2 = lose_state(*h);
   pushed = push_ok(*h, "people");
+  EXPECT_EQ(pushed.created, 0);
+  EXPECT_EQ(pushed.deleted_in_postgres, 1);
+  EXPECT_EQ(h->db.scalar("SELECT count(*) FROM people WHERE hubspot_id = " + ann_id), "0");
+  EXPECT_EQ(h->live_by("contacts", "email").size(), 1u);
+  EXPECT_EQ(h->dump("contacts").size(), 2u);  // Ann's stays archived, no third contact
+}
+
+// An id HubSpot has never had (copied from another portal's sync, or made
+// up) says nothing about a deletion: the row goes by its match value. With
+// `deletes: ignore` a deleted object's row is pushed as new, as with a link.
+TEST(RecordedId, AKeptIdHubSpotNeverHadOrADeletionIgnoredPushesTheRowAsNew) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = synced(server);
+  h->db.exec("INSERT INTO people (email, first_name, hubspot_id) VALUES ('cy@x.io', 'Cy', 987654321)");
+  auto pushed = push_ok(*h, "people");
   EXPECT_EQ(pushed.created, 1);
-  EXPECT_EQ(h->live_by("contacts", "email").size(), 2u);
+  EXPECT_EQ(pushed.deleted_in_postgres, 0);
+  EXPECT_EQ(h->db.scalar("SELECT count(*) FROM people"), "3");
+  EXPECT_EQ(h->live_by("contacts", "email").count("cy@x.io"), 1u);
+
+  auto g = synced(server, "deletes: ignore\n");
+  const std::string ann_id = g->db.scalar("SELECT hubspot_id FROM people WHERE email = 'ann@x.io'");
+  g->sim.ui_delete("contacts", ann_id);
+  g->db.exec("UPDATE people SET first_name = 'Anne' WHERE email = 'ann@x.io'");
+  auto old = lose_state(*g);
+  pushed = push_ok(*g, "people");
+  EXPECT_EQ(pushed.created, 1);
+  EXPECT_EQ(pushed.deleted_in_postgres, 0);
+  EXPECT_EQ(g->db.scalar("SELECT count(*) FROM people"), "2");
+  EXPECT_EQ(g->live_by("contacts", "email").at("ann@x.io").props.at("firstname"), "Anne");
 }
 
 // HubSpot changed the email while the links were lost: the object still
