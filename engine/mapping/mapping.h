@@ -187,6 +187,9 @@ struct Mapping {
   Direction direction = Direction::both;
   ConflictPolicy conflict = ConflictPolicy::newest;
   std::string pg_filter;         ///< SQL boolean expression; empty = every row
+  /// filter.leaving: keep: a row leaving the filter stops syncing and keeps
+  /// its object (and link); archive (false, the default): as a deletion.
+  bool keep_leaving = false;
   std::vector<HubspotFilter> hubspot_filters;
   DeletePolicy deletes = DeletePolicy::archive;
   std::string soft_delete_column;

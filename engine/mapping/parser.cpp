@@ -237,9 +237,14 @@ class MappingParser {
       set_pg_filter(node);
       return;
     }
-    auto e = r_.entries(node, "`filter`", {"postgres", "hubspot"});
+    auto e = r_.entries(node, "`filter`", {"postgres", "hubspot", "leaving"});
     if (auto it = e.find("postgres"); it != e.end()) set_pg_filter(it->second.value);
     if (auto it = e.find("hubspot"); it != e.end()) detail::parse_hubspot_filters(r_, it->second.value, m_);
+    if (auto it = e.find("leaving"); it != e.end()) {
+      if (auto s = r_.one_of(it->second.value, "filter.leaving", {"archive", "keep"})) m_.keep_leaving = *s == "keep";
+      if (e.find("postgres") == e.end())
+        r_.error(it->second.key, "`filter.leaving` says what a row leaving filter.postgres does; there is none");
+    }
   }
 
   void set_pg_filter(const YAML::Node& node) {

@@ -49,7 +49,7 @@ std::string Mapping::summary() const {
   if (max_deletes.to_string() != DeleteLimit{}.to_string()) o << " max_deletes " << max_deletes.to_string();
   o << "\n";
   o << "hubspot " << object.name << " path " << object.path() << " match " << match_property << "\n";
-  if (!pg_filter.empty()) o << "filter postgres " << pg_filter << "\n";
+  if (!pg_filter.empty()) o << "filter postgres " << pg_filter << (keep_leaving ? " leaving keep" : "") << "\n";
   for (const auto& f : hubspot_filters) {
     o << "filter hubspot " << f.property << " " << to_string(f.op);
     if (!f.value.empty()) o << " " << f.value;

@@ -58,7 +58,8 @@ model::Status check_links(const mapping::Mapping& m, state::StateStore& state) {
 std::string push_scope(const mapping::Mapping& m) {
   if (!m.pushes()) return "";
   std::string out = "rows where " + (m.pg_filter.empty() ? std::string("true") : m.pg_filter) + "; deletes " +
-                    mapping::to_string(m.deletes) + " " + m.soft_delete_column + "; fields";
+                    mapping::to_string(m.deletes) + " " + m.soft_delete_column +
+                    (m.keep_leaving ? "; leaving keep" : "") + "; fields";
   for (const auto& f : m.fields)
     if (f.to_hubspot()) out += " " + f.id;
   return out;

@@ -19,7 +19,7 @@ namespace {
 // The row is no longer one the mapping syncs (deleted, soft-deleted, or
 // outside the filter).
 bool row_gone(const mapping::Mapping& m, const std::optional<Row>& row) {
-  return !row || soft_deleted(m, *row) || (!row->error && !row->in_filter);
+  return !row || soft_deleted(m, *row) || (!row->error && !row->in_filter && !m.keep_leaving);
 }
 
 
@@ -73,7 +73,7 @@ void Pusher::plan_item(Batch& b, std::size_t i) {
 void Pusher::plan_gone(Batch& b, std::size_t i, const char* why) {
   Item& it = b.items[i];
   const bool left_filter = std::string(why) == "left the filter";
-  if (m_.deletes == mapping::DeletePolicy::ignore) {
+  if (m_.deletes == mapping::DeletePolicy::ignore || (left_filter && m_.keep_leaving)) {
     it.outcome = left_filter ? ChangeOutcome::filtered : ChangeOutcome::ignored;
     ++(left_filter ? b.stats.filtered : b.stats.ignored);
     return;

@@ -160,5 +160,47 @@ TEST(PushEdge, AFirstRunCountsEachRowOnceWhateverWasCapturedBeforeIt) {
   EXPECT_EQ(push_ok(*h, "people").unchanged, 1);
 }
 
+// `filter.leaving: keep`: a row leaving the filter stops syncing and keeps
+// its object (a customer who churned stays in HubSpot with its history);
+// back in the filter it updates the same object. A deletion still archives.
+// Two-way: HubSpot's edits of such an object do not reach the row either.
+TEST(PushEdge, ARowLeavingAFilterThatKeepsStopsSyncingAndComesBackToItsObject) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = quick_harness(server,
+                         "CREATE TABLE members (id bigint PRIMARY KEY, email text NOT NULL, name text,"
+                         " active boolean NOT NULL DEFAULT true);"
+                         "INSERT INTO members SELECT g, 'm' || g || '@x.io', 'M' || g FROM generate_series(1, 3) g",
+                         {"name: members\npostgres: {table: public.members, key: id}\n"
+                          "hubspot: {object: contacts, match: email}\n"
+                          "filter: {postgres: active, leaving: keep}\n"
+                          "fields:\n  - {column: email, property: email}\n  - {column: name, property: firstname}\n"});
+  h->migrate();
+  EXPECT_EQ(push_ok(*h, "members").created, 3);
+  pull_ok(*h, "members");
+  const std::string m2 = h->live_by("contacts", "email").at("m2@x.io").id;
+
+  h->db.exec("UPDATE members SET active = false WHERE id = 2");
+  auto left = push_ok(*h, "members");
+  EXPECT_EQ(left.archived, 0);
+  EXPECT_EQ(left.filtered, 1);
+  h->db.exec("UPDATE members SET name = 'Gone quiet' WHERE id = 2");
+  EXPECT_EQ(push_ok(*h, "members").pushed(), 0);
+  h->sim.ui_edit("contacts", m2, {{"firstname", "Edited in HubSpot"}});
+  pull_ok(*h, "members");
+  EXPECT_EQ(h->db.scalar("SELECT name FROM members WHERE id = 2"), "Gone quiet");
+  EXPECT_EQ(h->live_by("contacts", "email").at("m2@x.io").props.at("firstname"), "Edited in HubSpot");
+
+  h->db.exec("UPDATE members SET active = true, name = 'Back' WHERE id = 2");
+  auto back = push_ok(*h, "members");
+  EXPECT_EQ(back.updated, 1);
+  EXPECT_EQ(back.created, 0);
+  EXPECT_EQ(h->live_by("contacts", "email").at("m2@x.io").id, m2);
+  EXPECT_EQ(h->live_by("contacts", "email").at("m2@x.io").props.at("firstname"), "Back");
+  EXPECT_EQ(h->dump("contacts").size(), 3u);
+
+  h->db.exec("DELETE FROM members WHERE id = 3");
+  EXPECT_EQ(push_ok(*h, "members").archived, 1);
+}
+
 }  // namespace
 }  // namespace hubsync::test
