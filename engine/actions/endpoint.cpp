@@ -96,7 +96,8 @@ webhook::Response Endpoint::handle(const webhook::Request& request) {
   if (!req) return refuse(head, 400, "bad_request", req.error().message);
   if (opt_.portal_id != 0 && req->portal_id != opt_.portal_id)
     return refuse(head, 403, "other_portal",
-                  fmt::format("the call is from portal {}, not hubspot.portal_id {}", req->portal_id, opt_.portal_id));
+                  fmt::format("the call is from portal {}, not portal {} that hubsync syncs", req->portal_id,
+                              opt_.portal_id));
   const std::string want = object_type_of(action->mapping->object);
   if (req->object_type != want && req->object_type != action->mapping->object.object_type_id)
     return refuse(head, 400, "bad_request", "action " + name + " takes " + want + " records, not " + req->object_type);

@@ -22,6 +22,7 @@
 #include "engine/cli/runtime.h"
 #include "engine/cli/serve_actions.h"
 #include "engine/cli/serve_reload.h"
+#include "engine/model/value.h"
 #include "engine/ops/logging.h"
 #include "engine/ops/metrics.h"
 #include "engine/ops/progress.h"
@@ -109,8 +110,9 @@ class Signals {
 std::unique_ptr<webhook::Server> start_endpoint(const config::Config& cfg, state::StateStore& store,
                                                 ops::Registry& registry, const service::ServiceStats& stats,
                                                 const service::HealthBoard& board, ServeActions& actions,
-                                                bool any_actions) {
+                                                bool any_actions, std::int64_t portal_id) {
   auto o = webhook::options_from_config(cfg);
+  o.portal_id = portal_id;
   if (!o.secrets) {
     // No app secret (a private-app setup): nothing can sign a webhook, so
     // HubSpot's changes come by the sweep alone. The endpoint still serves
@@ -123,9 +125,10 @@ std::unique_ptr<webhook::Server> start_endpoint(const config::Config& cfg, state
     o.secrets = [unknowable] { return std::vector<std::string>{unknowable}; };
     o.webhooks_on = false;
   }
-  if (cfg.hubspot.portal_id == 0 && (o.webhooks_on || any_actions))
-    ops::logger("serve")->warn("hubspot.portal_id is not set: webhooks and workflow action calls from any portal "
-                               "that installed the app (all signed with the same client secret) are accepted");
+  if (portal_id == 0 && (o.webhooks_on || any_actions))
+    ops::logger("serve")->warn("hubspot.portal_id is not set, and HubSpot did not say whose the token is: webhooks "
+                               "and workflow action calls from any portal that installed the app (all signed with "
+                               "the same client secret) are accepted");
   o.decoder = hubspot::decode_webhook_events;
   o.store = &store;
   o.metrics = &registry;
@@ -219,10 +222,15 @@ int cmd_serve(const GlobalOptions& global) {
   service::ServiceMetrics metrics(registry);
   service::ServiceStats stats;  // outlives every Service: /readyz reads it
   service::HealthBoard board;   // the health page's figures
-  ServeActions actions(cfg, *store, registry, hubspot);
+  // Webhooks and action calls of another portal are refused: that of
+  // hubspot.portal_id, else the one HubSpot said the token is for.
+  std::int64_t portal_id = cfg.hubspot.portal_id;
+  if (portal_id == 0 && serving.portal.from_token)
+    if (auto learned = model::parse_integer(serving.portal.portal); learned.ok()) portal_id = *learned;
+  ServeActions actions(cfg, *store, registry, hubspot, portal_id);
   bool any_actions = false;
   for (const auto& m : serving.mappings) any_actions = any_actions || !m.actions.empty();
-  auto server = start_endpoint(cfg, *store, registry, stats, board, actions, any_actions);
+  auto server = start_endpoint(cfg, *store, registry, stats, board, actions, any_actions, portal_id);
   if (!server) return kExitError;
   signals.on_stop = [&] { server->begin_drain(); };
   std::cout << "hubsync serve: syncing " << serving.mappings.size() << " mapping(s)" << std::endl;

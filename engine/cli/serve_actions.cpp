@@ -15,8 +15,8 @@ struct ServeActions::Current {
 };
 
 ServeActions::ServeActions(const config::Config& cfg, state::StateStore& store, ops::Registry& registry,
-                           HubSpotStack& hubspot)
-    : cfg_(cfg), store_(store), registry_(registry),
+                           HubSpotStack& hubspot, std::int64_t portal_id)
+    : cfg_(cfg), portal_id_(portal_id), store_(store), registry_(registry),
       api_({cfg.hubspot.base_url, cfg.actions.app_id, cfg.actions.developer_api_key.value}, hubspot.transport,
            &hubspot.client, ops::logger("hubspot")),
       catalog_(hubspot.client) {}
@@ -60,7 +60,7 @@ void ServeActions::attach(const std::vector<mapping::Mapping>& mappings, service
   eo.secrets = [secret] { return secret.empty() ? std::vector<std::string>{} : std::vector<std::string>{secret}; };
   eo.max_skew_ms = cfg_.webhook.max_skew_ms;
   eo.answer_within = std::chrono::milliseconds(cfg_.actions.answer_within_ms);
-  eo.portal_id = cfg_.hubspot.portal_id;
+  eo.portal_id = portal_id_;
   eo.decoder = hubspot::decode_action_request;
   eo.encoder = hubspot::encode_action_answer;
   eo.log = log;

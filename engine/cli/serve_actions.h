@@ -23,7 +23,9 @@ namespace hubsync::cli {
 class ServeActions {
  public:
   /// Every reference must outlive this.
-  ServeActions(const config::Config& cfg, state::StateStore& store, ops::Registry& registry, HubSpotStack& hubspot);
+  /// `portal_id`: the portal whose calls are served (0: any).
+  ServeActions(const config::Config& cfg, state::StateStore& store, ops::Registry& registry, HubSpotStack& hubspot,
+               std::int64_t portal_id);
   ~ServeActions();
 
   /// ServerOptions::actions: any io thread. 400 when no mapping declares
@@ -43,6 +45,7 @@ class ServeActions {
  private:
   struct Current;
   const config::Config& cfg_;
+  std::int64_t portal_id_;
   state::StateStore& store_;
   ops::Registry& registry_;
   hubspot::HubSpotActions api_;

@@ -79,8 +79,8 @@ Receiver::Receiver(ReceiverOptions options, ops::Registry& metrics) : opt_(std::
               .get();
   other_portal_ = &metrics
                        .counter("hubsync_webhook_events_other_portal_total",
-                                "Events of another HubSpot portal than hubspot.portal_id (acknowledged, "
-                                "not stored).")
+                                "Events of another HubSpot portal than the one hubsync syncs (hubspot.portal_id, "
+                                "or the token's; acknowledged, not stored).")
                        .get();
   ignored_ = &metrics
                   .counter("hubsync_webhook_events_ignored_total",

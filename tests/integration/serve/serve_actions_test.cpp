@@ -230,7 +230,7 @@ TEST_F(ServeActions, ACallOrWebhookFromAnotherPortalIsRefusedAndTouchesNothing) 
   };
   const auto write = call("people_set_stage", R"({"lifecyclestage":"customer"})");
   EXPECT_EQ(write.first, 403) << write.second;
-  EXPECT_NE(write.second.find("portal 77777, not hubspot.portal_id 62515"), std::string::npos) << write.second;
+  EXPECT_NE(write.second.find("portal 77777, not portal 62515 that hubsync syncs"), std::string::npos) << write.second;
   const auto lookup = call("people_lookup", "{}");
   EXPECT_EQ(lookup.first, 403) << lookup.second;
   EXPECT_EQ(lookup.second.find("Hal"), std::string::npos) << lookup.second;
@@ -260,7 +260,7 @@ TEST_F(ServeActions, ACallOrWebhookFromAnotherPortalIsRefusedAndTouchesNothing) 
       << metrics;
   EXPECT_NE(metrics.find("hubsync_webhook_events_other_portal_total 1"), std::string::npos) << metrics;
   const auto log = log_tail(log_, 200);
-  EXPECT_NE(log.find("the call is from portal 77777, not hubspot.portal_id 62515"), std::string::npos) << log;
+  EXPECT_NE(log.find("the call is from portal 77777, not portal 62515 that hubsync syncs"), std::string::npos) << log;
   EXPECT_NE(log.find("portal=99999 expected_portal=62515"), std::string::npos) << log;
   EXPECT_EQ(pg("SELECT name FROM people WHERE email = 'hal@example.com'"), "Hal");
 }

@@ -22,6 +22,7 @@
 #include <sstream>
 #include <thread>
 
+#include "engine/webhook/signature.h"
 #include "tests/integration/push/push_harness.h"
 #include "tests/integration/serve/serve_support.h"
 #include "tests/support/prom_text.h"
@@ -54,6 +55,37 @@ TEST_F(ServeWebhooks, AHundredUiEditsReachPostgresThroughWebhooks) {
   EXPECT_EQ(pg("SELECT count(*) FROM people"), "1");
   // Nothing pulled was echoed back as a change to push.
   EXPECT_EQ(pg("SELECT count(*) FROM hubsync.changelog"), "0");
+}
+
+// With hubspot.portal_id unset, the portal HubSpot says the token is for is
+// the one served: another portal's events (the app installed there too,
+// signing with the same secret) are acknowledged and never stored.
+TEST_F(ServeWebhooks, WithoutAPortalIdTheTokensPortalIsTheOneWhoseEventsAreStored) {
+  std::string yaml = file_text(config_);
+  const std::string configured = "portal_id: 62515, ";
+  ASSERT_NE(yaml.find(configured), std::string::npos) << yaml;
+  yaml.erase(yaml.find(configured), configured.size());
+  std::ofstream(config_) << yaml;
+  restart();
+  const std::string url = "http://127.0.0.1/webhooks/hubspot";  // as http_post's Host header names it
+  const auto post = [&](const std::string& portal, int event_id) {
+    const std::string body = R"([{"eventId":)" + std::to_string(event_id) + R"(,"subscriptionId":5,"portalId":)" +
+                             portal + R"(,"appId":1001,"occurredAt":1700000000000,"subscriptionType":"contact.creation",)"
+                             R"("attemptNumber":0,"objectId":4242}])";
+    const std::string ts = std::to_string(ratelimit::SystemClock().wall_ms());
+    return http_post(port_, "/webhooks/hubspot", body,
+                     "X-HubSpot-Signature-v3: " + webhook::sign_v3(sim::kOAuthClientSecret, "POST", url, body, ts) +
+                         "\r\nX-HubSpot-Request-Timestamp: " + ts + "\r\n");
+  };
+  const auto other = post("99999", 1);
+  EXPECT_EQ(other.first, 200) << other.second;
+  EXPECT_EQ(other.second, R"({"events":1,"new":0})");
+  const auto own = post("62515", 2);
+  EXPECT_EQ(own.first, 200) << own.second;
+  EXPECT_EQ(own.second, R"({"events":1,"new":1})");
+  EXPECT_THAT(log_tail(log_, 400), testing::HasSubstr("webhook events of another portal dropped n=1 portal=99999 "
+                                                      "expected_portal=62515"));
+  EXPECT_THAT(log_tail(log_, 400), testing::Not(testing::HasSubstr("hubspot.portal_id is not set")));
 }
 
 TEST_F(ServeWebhooks, DeletesAndRedeliveredBatchesApplyOnce) {
