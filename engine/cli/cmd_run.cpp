@@ -237,6 +237,7 @@ int cmd_run(const GlobalOptions& global, const RunOptions& options) {
   push_options.worker = "hubsync-" + std::to_string(getpid());
   push_options.progress = progress;
   push_options.allow_deletes = options.allow_deletes;
+  push_options.recount_holds = true;  // a hold undone at its source ends with this run
   pipeline::PullOptions pull_options = cli::pull_options(cfg);
   pull_options.write_hubspot = options.direction != "to_postgres";  // a pull-only run writes no HubSpot
   pull_options.progress = progress;

@@ -89,9 +89,8 @@ Result<PushStats> Pusher::run() {
   if (auto st = begin_guard(); !st.ok()) return std::move(st).error();
   if (auto st = initial_load(stats); !st.ok()) return std::move(st).error();
   if (auto st = drain_changelog(stats); !st.ok()) return std::move(st).error();
-  // A pass that drained the changelog and held nothing: an earlier hold is over.
   if (!stats.more && !stats.unreachable)
-    if (auto st = guard_->finish(opt_.held_retry_ms); !st.ok()) return std::move(st).error();
+    if (auto st = end_guard(); !st.ok()) return std::move(st).error();
   return stats;
 }
 

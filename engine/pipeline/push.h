@@ -74,6 +74,11 @@ struct PushOptions {
   /// Changes whose archive the guard held wait this long before a pass
   /// decides them again (at once after an operator allows them).
   std::int64_t held_retry_ms = 60'000;
+  /// A pass that held nothing counts the pending departures when an earlier
+  /// hold is recorded, and ends it at once when none is left (the rows came
+  /// back) rather than after held_retry_ms: for `run`, whose next run may
+  /// come sooner. Off for serve, whose passes come often (each would count).
+  bool recount_holds = false;
 };
 
 /// The Postgres -> HubSpot path of one mapping (docs/architecture.md, Push):
@@ -166,6 +171,7 @@ class Pusher {
   model::Status send_archives(Batch& b);
   // push_guard.cpp: the mass-deletion guard.
   model::Status begin_guard();
+  model::Status end_guard();
   /// Lets the batch's archives go, or holds them (and every other archive
   /// of this pass) when the mapping's pending departures exceed the room.
   model::Status admit_archives(Batch& b);

@@ -86,6 +86,22 @@ Status Pusher::begin_guard() {
   }
 }
 
+// A pass that drained the changelog and held nothing: an earlier hold is
+// over once its changes came due (or, recounting, when none is left).
+Status Pusher::end_guard() {
+  std::int64_t settle = opt_.held_retry_ms;
+  if (opt_.recount_holds && !guard_->held()) {
+    auto held = held_deletes(state_, m_.name, state::Direction::to_hubspot);
+    if (!held.ok()) return std::move(held).error();
+    if (*held) {
+      auto left = pending_departures(false);
+      if (!left.ok()) return std::move(left).error();
+      if (*left == 0) settle = 0;
+    }
+  }
+  return guard_->finish(settle);
+}
+
 // The pass's first archive decides for all it would make: every pending
 // departure (and in an initial load every linked row's) is counted, unless
 // the cheap bound of changes (or links) already fits the room. Later

@@ -200,6 +200,7 @@ TEST(MappingEdits, AScopeEditThatDropsMostRowsIsHeldUntilAllowed) {
 
   c.write_mapping(head + "filter: {postgres: \"title = 'CEO'\"}\n" + email);  // meant: title <> 'CEO'
   ASSERT_EQ(c.run("migrate").code, 0);
+  EXPECT_THAT(c.run("plan").out, HasSubstr("5 deletion(s) would be HELD"));
   auto run = c.run("run --once");
   EXPECT_EQ(run.code, 4) << run.out;
   EXPECT_THAT(run.out, HasSubstr("archives HELD (over max_deletes) 5"));

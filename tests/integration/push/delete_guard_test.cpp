@@ -60,9 +60,9 @@ TEST(DeleteGuard, ATruncateOverTheLimitArchivesNothingAndItsReloadReleasesTheHol
   // The reload (a separate transaction, as ETL jobs do): every row is back,
   // nothing was archived or made twice, and the hold is over.
   h->db.exec(kReload);
-  pipeline::PushOptions settled;
-  settled.held_retry_ms = 0;  // as if the held changes had come due: the hold may end
-  auto reload = push_with(*h, settled);
+  pipeline::PushOptions once;
+  once.recount_holds = true;  // as `run` does: no departure is left, so the hold ends now
+  auto reload = push_with(*h, once);
   EXPECT_EQ(reload.archived, 0);
   EXPECT_EQ(reload.created, 0);
   EXPECT_EQ(reload.held, 0);
