@@ -86,16 +86,23 @@ int cmd_schema(const GlobalOptions& global, bool apply) {
       std::cout << m.name << ": up to date\n";
       continue;
     }
-    for (const auto& line : plan.describe()) std::cout << m.name << ": " << line << '\n';
-    if (!apply || mapping::has_errors(plan.findings)) continue;
-    auto done = mapping::apply_schema(plan, crm);
+    if (!apply || mapping::has_errors(plan.findings)) {
+      for (const auto& line : plan.describe()) std::cout << m.name << ": " << line << '\n';
+      continue;
+    }
+    // Each change as it ended: done, failed, or not tried after a failure.
+    int made = 0;
+    auto done = mapping::apply_schema(plan, crm, &made);
+    for (const auto& line : plan.describe_applied(made, done.ok() ? nullptr : &done.error()))
+      std::cout << m.name << ": " << config::redact(cfg, line) << '\n';
+    changes += made;
     if (!done.ok()) {
-      std::cerr << m.name << ": schema apply failed: " << done.error().message << '\n';
+      std::cerr << m.name << ": schema apply failed after " << made << " change(s): "
+                << config::redact(cfg, done.error().message) << '\n';
       rc = done.error().kind == model::ErrorKind::transient ? kExitUnavailable : kExitError;
       continue;
     }
-    changes += *done;
-    std::cout << m.name << ": applied " << *done << " change(s)\n";
+    std::cout << m.name << ": applied " << made << " change(s)\n";
   }
   if (!apply) std::cout << "plan only: run `hubsync schema apply` to make these changes\n";
   else std::cout << changes << " change(s) applied\n";

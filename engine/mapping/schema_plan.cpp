@@ -1,5 +1,7 @@
 #include "engine/mapping/schema_plan.h"
 
+#include <algorithm>
+
 #include "engine/mapping/live_check.h"
 #include "engine/mapping/parser.h"
 
@@ -80,6 +82,17 @@ std::vector<std::string> SchemaPlan::describe() const {
   return out;
 }
 
+std::vector<std::string> SchemaPlan::describe_applied(int made, const model::Error* failed) const {
+  auto lines = describe();
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    const auto k = static_cast<std::size_t>(std::max(made, 0));
+    if (i < k) lines[i] += " (done)";
+    else if (i == k && failed) lines[i] += " FAILED: " + failed->message;
+    else lines[i] += " (not tried)";
+  }
+  return lines;
+}
+
 SchemaPlan plan_schema(const Mapping& m, CrmCatalog& crm) {
   SchemaPlan plan;
   plan.mapping = m.name;
@@ -144,11 +157,13 @@ SchemaPlan plan_schema(const Mapping& m, CrmCatalog& crm) {
   return plan;
 }
 
-model::Result<int> apply_schema(const SchemaPlan& plan, SchemaWriter& writer) {
+model::Result<int> apply_schema(const SchemaPlan& plan, SchemaWriter& writer, int* made) {
+  int ignored = 0;
+  int& done = made ? *made : ignored;
+  done = 0;
   if (has_errors(plan.findings))
     return model::make_error(model::ErrorKind::fatal,
                              "schema plan for " + plan.mapping + " has errors; nothing applied");
-  int done = 0;
   if (plan.create_object) {
     auto id = writer.create_schema(plan.create_object->spec, plan.create_object->associated_object_type_ids);
     if (!id) return std::move(id).error();

@@ -37,6 +37,10 @@ struct SchemaPlan {
   bool empty() const { return !create_object && add_properties.empty() && add_associations.empty(); }
   /// One line per change, e.g. "create object event (5 properties)".
   std::vector<std::string> describe() const;
+  /// describe()'s lines after apply_schema made the first `made` changes
+  /// (" (done)"); with `failed`, the next one failed (" FAILED: <why>") and
+  /// the rest were not tried (" (not tried)").
+  std::vector<std::string> describe_applied(int made, const model::Error* failed) const;
 };
 
 /// Diffs a mapping's schema block against HubSpot. A mapping without a
@@ -45,8 +49,9 @@ SchemaPlan plan_schema(const Mapping& m, CrmCatalog& crm);
 
 /// Applies a plan in order (object, properties, associations) and returns
 /// how many changes were made. Stops at the first failure and returns it;
-/// what was done stays done, and planning again picks up the rest. A plan
-/// with error findings is refused (kind fatal) without writing anything.
-model::Result<int> apply_schema(const SchemaPlan& plan, SchemaWriter& writer);
+/// what was done stays done (`made`, when given, says how many, failure or
+/// not), and planning again picks up the rest. A plan with error findings
+/// is refused (kind fatal) without writing anything.
+model::Result<int> apply_schema(const SchemaPlan& plan, SchemaWriter& writer, int* made = nullptr);
 
 }  // namespace hubsync::mapping

@@ -40,6 +40,7 @@ class FakeCrm : public CrmCatalog, public SchemaWriter {
   std::map<std::pair<std::string, std::string>, std::vector<CrmAssociationType>> associations;
   int writes = 0;
   bool down = false;
+  int fail_property = 0;  ///< the n-th create_property fails (1-based; 0: none)
 
   FakeCrm() {
     objects["contacts"] = {prop("email", "string", "text"), prop("firstname", "string", "text"),
@@ -126,6 +127,8 @@ class FakeCrm : public CrmCatalog, public SchemaWriter {
     if (it == objects.end()) return model::make_error(model::ErrorKind::fatal, "no object " + type);
     for (const auto& p : it->second)
       if (p.name == spec.name) return model::make_error(model::ErrorKind::conflict, "property exists");
+    if (fail_property > 0 && --fail_property == 0)
+      return model::make_error(model::ErrorKind::transient, "HTTP 503 from HubSpot");
     ++writes;
     it->second.push_back(from_spec(spec));
     return {};

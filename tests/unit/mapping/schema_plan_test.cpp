@@ -43,6 +43,36 @@ TEST(SchemaPlan, AddsMissingPropertiesToStandardObjects) {
   EXPECT_EQ(accounts.describe(), std::vector<std::string>{"add property companies.hubsync_account_code (string/text, unique)"});
 }
 
+// A change that fails stops the apply: what was made, what failed and
+// what was not tried are told apart (the plan's lines alone listed a
+// property that was never made as if applying it).
+TEST(SchemaPlan, AFailedApplySaysWhichChangesWereMadeAndWhichNot) {
+  FakeCrm crm;
+  crm.fail_property = 1;
+  auto plan = plan_schema(example("customers"), crm);
+  int made = -1;
+  auto applied = apply_schema(plan, crm, &made);
+  ASSERT_FALSE(applied.ok());
+  EXPECT_EQ(made, 0);
+  EXPECT_EQ(plan.describe_applied(made, &applied.error()),
+            (std::vector<std::string>{"add property contacts.hubsync_mrr (number/number) FAILED: HTTP 503 from HubSpot",
+                                      "add property contacts.hubsync_tags (enumeration/checkbox) (not tried)"}));
+  crm.fail_property = 2;
+  auto rest = plan_schema(example("customers"), crm);
+  applied = apply_schema(rest, crm, &made);
+  ASSERT_FALSE(applied.ok());
+  EXPECT_EQ(made, 1);
+  EXPECT_EQ(rest.describe_applied(made, &applied.error()),
+            (std::vector<std::string>{"add property contacts.hubsync_mrr (number/number) (done)",
+                                      "add property contacts.hubsync_tags (enumeration/checkbox) FAILED: HTTP 503 from HubSpot"}));
+  auto last = plan_schema(example("customers"), crm);
+  applied = apply_schema(last, crm, &made);
+  ASSERT_TRUE(applied.ok());
+  EXPECT_EQ(made, 1);
+  EXPECT_EQ(last.describe_applied(made, nullptr),
+            std::vector<std::string>{"add property contacts.hubsync_tags (enumeration/checkbox) (done)"});
+}
+
 TEST(SchemaPlan, ExistingObjectGetsMissingPropertiesAndAssociations) {
   FakeCrm crm;
   Mapping events = example("events");
