@@ -1,4 +1,6 @@
+#include <filesystem>
 #include <iostream>
+#include <set>
 
 #include "connectors/hubspot/hubspot_catalog.h"
 #include "connectors/postgres/pg_catalog.h"
@@ -18,6 +20,30 @@ namespace {
 // the DSN: every secret of `cfg` is scrubbed.
 void print(const mapping::Findings& findings, const config::Config& cfg) {
   for (const auto& f : findings) std::cout << config::redact(cfg, f.to_string()) << '\n';
+}
+
+// The mappings the named files join: the other files of the mappings
+// directory (`dir`; empty: each named file's own directory), less those
+// named and those of a name a named file gives (a draft replaces the
+// mapping it edits). Their own findings are not this command's to report.
+std::vector<mapping::Mapping> context_of(const std::vector<std::string>& files, const std::string& dir,
+                                         const std::vector<mapping::Mapping>& named) {
+  namespace fs = std::filesystem;
+  std::set<std::string> dirs, skip, names;
+  std::error_code ec;
+  for (const auto& f : files) {
+    skip.insert(fs::weakly_canonical(f, ec).string());
+    dirs.insert(dir.empty() ? fs::path(f).parent_path().string() : dir);
+  }
+  for (const auto& m : named) names.insert(m.name);
+  std::vector<mapping::Mapping> out;
+  for (const auto& d : dirs)
+    for (const auto& path : mapping_files(d.empty() ? "." : d)) {
+      if (skip.count(fs::weakly_canonical(path, ec).string())) continue;
+      auto parsed = mapping::load_mapping_file(path);
+      if (parsed.ok() && !names.count(parsed.mapping->name)) out.push_back(std::move(*parsed.mapping));
+    }
+  return out;
 }
 
 }  // namespace
@@ -40,8 +66,15 @@ int cmd_validate(const GlobalOptions& global, const std::vector<std::string>& fi
     all.insert(all.end(), parsed.findings.begin(), parsed.findings.end());
     if (parsed.ok()) mappings.push_back(std::move(*parsed.mapping));
   }
-  auto set = mapping::validate_set(mappings);
-  all.insert(all.end(), set.begin(), set.end());
+  // Named files are checked as members of their set (an association's
+  // target may be in another file); only their own findings are reported.
+  std::vector<mapping::Mapping> set_members = mappings;
+  if (!files.empty())
+    for (auto& m : context_of(files, need_config ? cfg.mappings.dir : "", mappings)) set_members.push_back(std::move(m));
+  std::set<std::string> named_files;
+  for (const auto& m : mappings) named_files.insert(m.mark.file);
+  for (auto& f : mapping::validate_set(set_members))
+    if (files.empty() || f.mark.file.empty() || named_files.count(f.mark.file)) all.push_back(std::move(f));
 
   if (offline) {
     all.push_back({mapping::Severity::info, {}, "remote checks skipped (--offline): "
@@ -54,7 +87,7 @@ int cmd_validate(const GlobalOptions& global, const std::vector<std::string>& fi
     for (const auto& m : mappings) {
       auto p = mapping::check_postgres(m, pg);
       all.insert(all.end(), p.begin(), p.end());
-      auto h = mapping::check_hubspot(m, crm, mappings);
+      auto h = mapping::check_hubspot(m, crm, set_members);
       all.insert(all.end(), h.begin(), h.end());
     }
   }

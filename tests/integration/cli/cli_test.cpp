@@ -240,6 +240,31 @@ TEST_F(CliTest, MigrateWithABrokenMappingNamesFileAndLine) {
 
 namespace {
 
+// A file named alone is checked as a member of its set: an association to
+// a mapping in another file is valid, another file's own errors are not
+// reported, and a wrong target is still refused.
+TEST_F(CliTest, ValidateChecksANamedFileAsAMemberOfItsSet) {
+  fs::create_directories(dir_ / "mappings");
+  write("mappings/orgs.yaml", "name: orgs\npostgres: {table: public.orgs, key: id}\n"
+                              "hubspot: {object: companies, match: domain}\nfields:\n  - {column: domain, property: domain}\n");
+  const std::string staff = "name: staff\npostgres: {table: public.staff, key: id}\n"
+                            "hubspot: {object: contacts, match: email}\nfields:\n  - {column: email, property: email}\n"
+                            "associations:\n  - {column: org_id, to: orgs}\n";
+  write("mappings/staff.yaml", staff);
+  write("mappings/broken.yaml", "name: broken\n");
+  auto one = run("validate --offline mappings/staff.yaml");
+  EXPECT_EQ(one.code, 0) << one.out;
+  EXPECT_THAT(one.out, HasSubstr("1 file(s): valid"));
+  EXPECT_THAT(one.out, Not(HasSubstr("broken.yaml")));
+  std::string wrong = staff;
+  wrong.replace(wrong.find("to: orgs"), 8, "to: teams");
+  write("mappings/staff.yaml", wrong);
+  auto refused = run("validate --offline mappings/staff.yaml");
+  EXPECT_EQ(refused.code, 1) << refused.out;
+  EXPECT_THAT(refused.out, HasSubstr("mappings/staff.yaml:7:"));
+  EXPECT_THAT(refused.out, HasSubstr("teams"));
+}
+
 TEST_F(CliTest, ValidateChecksTheLiveDatabaseAndSaysWhenItCannotCheck) {
   HUBSYNC_REQUIRE_PG(server);
   hubsync::test::TempDatabase db(server);
