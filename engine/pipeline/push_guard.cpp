@@ -29,9 +29,7 @@ Result<std::int64_t> Pusher::pending_departures(bool every_link) {
     for (const auto& key : keys) {
       const std::string pg_key = key.encoded();
       auto r = rows->find(pg_key);
-      const bool gone = r == rows->end() || soft_deleted(m_, r->second) ||
-                        (!r->second.error && !r->second.in_filter && !m_.keep_leaving);
-      if (!gone) continue;
+      if (!row_gone(m_, r == rows->end() ? std::nullopt : std::optional<Row>(r->second))) continue;
       auto link = state_.find_link_by_pg_key(m_.name, pg_key);
       if (!link.ok()) return std::move(link).error();
       if (*link) ++departures;

@@ -14,17 +14,6 @@ namespace hubsync::pipeline {
 using model::ErrorKind;
 using model::Status;
 
-namespace {
-
-// The row is no longer one the mapping syncs (deleted, soft-deleted, or
-// outside the filter).
-bool row_gone(const mapping::Mapping& m, const std::optional<Row>& row) {
-  return !row || soft_deleted(m, *row) || (!row->error && !row->in_filter && !m.keep_leaving);
-}
-
-
-}  // namespace
-
 Status Pusher::load_links(Batch& b) {
   std::vector<std::string> pg_keys;
   for (const auto& it : b.items) pg_keys.push_back(it.pg_key);

@@ -34,6 +34,13 @@ inline bool soft_deleted(const mapping::Mapping& m, const Row& row) {
   return f->second.type() != model::ValueType::boolean || f->second.as_boolean();
 }
 
+/// Whether the row is no longer one the mapping syncs, so its object would
+/// be archived: deleted (nullopt), soft-deleted, or outside the filter
+/// (unless `filter.leaving: keep`). An unreadable row is not gone.
+inline bool row_gone(const mapping::Mapping& m, const std::optional<Row>& row) {
+  return !row || soft_deleted(m, *row) || (!row->error && !row->in_filter && !m.keep_leaving);
+}
+
 /// The base's field name of an association's foreign-key column.
 inline std::string assoc_field(const std::string& column) { return "assoc:" + column; }
 
