@@ -33,12 +33,6 @@ struct HeldDeletes {
   std::int64_t at_ms = 0;  ///< when they were last held
 };
 
-/// Deletions an operator allowed beyond the limit (`hubsync deletes allow`).
-struct AllowedDeletes {
-  std::int64_t count = 0;
-  std::int64_t until_ms = 0;
-};
-
 inline constexpr std::int64_t kDeleteWindowMs = 3'600'000;
 
 /// The checkpoint names the guard keeps under the mapping, per direction.
