@@ -53,10 +53,11 @@ struct PushStats {
 struct PushOptions {
   std::size_t wave = 1000;          ///< rows handled per round trip set (several batches in flight)
   std::int64_t lease_ms = 300'000;  ///< how long a claimed change is ours
-  std::int64_t defer_ms = 60'000;   ///< retry delay for rows waiting on a parent
+  std::int64_t defer_ms = 60'000;   ///< retry delay for rows waiting on a parent or on another row's move
   std::int64_t transient_retry_ms = 30'000;
-  /// A row waiting for an associated row's HubSpot id is dead-lettered
-  /// (and retried on the dead-letter schedule) after this many tries.
+  /// A row waiting for an associated row's HubSpot id, or for another row
+  /// to move its object off this row's match value, is dead-lettered (and
+  /// retried on the dead-letter schedule) after this many tries.
   int max_defers = 5;
   /// HubSpot's clock and ours may differ by this much when telling whether a
   /// write interrupted by a crash reached HubSpot (property history times).
@@ -121,6 +122,7 @@ class Pusher {
   struct Item;
   struct Write;
   struct Batch;
+  struct UpdateRounds;
 
  private:
   model::Status initial_load(PushStats& stats);
@@ -165,6 +167,14 @@ class Pusher {
   // push_write.cpp: the HubSpot writes.
   model::Status record_intents(Batch& b, const std::vector<Write*>& writes);
   model::Status send_updates(Batch& b, std::vector<Write>& writes, bool follow_gone = true);
+  /// Sends `sending` once: successes recorded, 404s (with `follow`) and unique-value refusals
+  /// collected in `r` for the caller, other failures handled.
+  model::Status update_once(Batch& b, const std::vector<Write*>& sending, bool follow, UpdateRounds& r);
+  /// Ends writes still refused for a unique value another object holds: deferred while that
+  /// object's row is moving to another value, else dead-lettered (a swap named as one).
+  model::Status settle_blocked(Batch& b, UpdateRounds& r);
+  model::Result<bool> moved_away(const Batch& b, const std::string& pg_key, const std::string& match_key);
+  model::Error exchange_conflict(const Item& it, const state::Link& holder) const;
   model::Status follow_gone(Batch& b, std::vector<Write*>& gone, std::vector<Write>& survivors);
   model::Status delete_rows_of_deleted(Batch& b, const std::vector<Write*>& deleted);
   model::Status send_upserts(Batch& b);

@@ -3,6 +3,7 @@
 // Internal to the push pipeline (push*.cpp).
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,18 @@ struct Pusher::Batch {
   std::vector<state::SyncedRecord> records;
   std::vector<std::string> removed;  // rows whose link and base go
   std::vector<state::ConflictRecord> conflicts;
+};
+
+/// What the rounds of one send_updates call collect.
+struct Pusher::UpdateRounds {
+  struct Blocked {
+    Write* w = nullptr;
+    WriteOutcome o;  // HubSpot's refusal, existing_id naming the holder
+  };
+  std::vector<Write*> gone;                        // answered 404: deleted or merged in HubSpot
+  std::vector<Blocked> blocked;                    // refused: another object holds a unique value
+  std::set<std::string> landed;                    // objects updated so far
+  std::set<std::pair<Write*, std::string>> tried;  // (write, holder) already sent again
 };
 
 /// Ends an item with nothing to write. Changes the initial load of this

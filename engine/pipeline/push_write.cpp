@@ -41,37 +41,135 @@ Status Pusher::record_intents(Batch& b, const std::vector<Write*>& writes) {
 
 Status Pusher::send_updates(Batch& b, std::vector<Write>& writes, bool follow) {
   std::vector<Write*> sending;
-  std::vector<UpdateInput> inputs;
   for (auto& w : writes) {
     if (w.dropped) continue;
-    Item& it = b.items[w.item];
     if (w.sent_fields.empty()) {
-      if (!it.outcome) mark_unchanged(it, b.stats);
+      if (Item& it = b.items[w.item]; !it.outcome) mark_unchanged(it, b.stats);
       continue;
     }
-    inputs.push_back({it.hubspot_id, as_fields(w.props)});
     sending.push_back(&w);
   }
-  if (inputs.empty()) return {};
+  UpdateRounds r;
+  while (!sending.empty()) {
+    if (auto st = update_once(b, sending, follow, r); !st.ok()) return st;
+    // HubSpot checks each input's unique values against what it holds
+    // before any input lands: a value one row takes from another that moves
+    // away in the same batch is refused until that move has landed. Such
+    // writes go again once their holder's update has (once per holder).
+    sending.clear();
+    std::vector<UpdateRounds::Blocked> still;
+    for (auto& x : r.blocked) {
+      if (r.landed.count(x.o.existing_id) && r.tried.insert({x.w, x.o.existing_id}).second)
+        sending.push_back(x.w);
+      else
+        still.push_back(std::move(x));
+    }
+    r.blocked = std::move(still);
+  }
+  if (auto st = settle_blocked(b, r); !st.ok()) return st;
+  if (r.gone.empty()) return {};
+  std::vector<Write> survivors;
+  if (auto st = follow_gone(b, r.gone, survivors); !st.ok()) return st;
+  // A survivor that is gone too waits for the next pass (merges chain rarely).
+  return survivors.empty() ? Status{} : send_updates(b, survivors, false);
+}
+
+Status Pusher::update_once(Batch& b, const std::vector<Write*>& sending, bool follow, UpdateRounds& r) {
+  std::vector<UpdateInput> inputs;
+  for (Write* w : sending) inputs.push_back({b.items[w->item].hubspot_id, as_fields(w->props)});
   if (auto st = record_intents(b, sending); !st.ok()) return st;
   auto out = crm_.update(m_.object.path(), inputs);
   if (!out.ok()) return std::move(out).error();
-  std::vector<Write*> gone;
   for (std::size_t k = 0; k < sending.size(); ++k) {
     const auto& o = (*out)[k];
     if (o.ok()) {
       record_success(b, *sending[k], o);
+      r.landed.insert(b.items[sending[k]->item].hubspot_id);
     } else if (o.error->http_status == 404 && follow) {
-      gone.push_back(sending[k]);
+      r.gone.push_back(sending[k]);
+    } else if (o.error->kind == ErrorKind::conflict && !o.existing_id.empty()) {
+      r.blocked.push_back({sending[k], o});
     } else {
       handle_failure(b, *sending[k], o);
     }
   }
-  if (gone.empty()) return {};
-  std::vector<Write> survivors;
-  if (auto st = follow_gone(b, gone, survivors); !st.ok()) return st;
-  // A survivor that is gone too waits for the next pass (merges chain rarely).
-  return survivors.empty() ? Status{} : send_updates(b, survivors, false);
+  return {};
+}
+
+// Writes HubSpot still refuses because another object holds a unique value
+// they set. When that value is the row's match value and the holder is the
+// object of another row: if that row has moved to another value it has not
+// pushed yet (a later batch or pass), the write waits for it, as an upsert
+// does (resolve_match_owners); if that row's own write was refused in turn,
+// the rows exchanged values, which HubSpot cannot take in any order. Any
+// other refusal is a duplicate, dead-lettered naming the row that holds it.
+Status Pusher::settle_blocked(Batch& b, UpdateRounds& r) {
+  std::map<std::string, std::string> refused;  // object -> the object holding what it was refused
+  for (const auto& x : r.blocked) refused[b.items[x.w->item].hubspot_id] = x.o.existing_id;
+  // Objects refused one another's values round a cycle (a swap, a rotation).
+  auto in_cycle = [](const std::map<std::string, std::string>& holders, const std::string& from) {
+    std::string at = from;
+    for (std::size_t step = 0; step < holders.size(); ++step) {
+      auto next = holders.find(at);
+      if (next == holders.end()) return false;
+      if (next->second == from) return true;
+      at = next->second;
+    }
+    return false;
+  };
+  for (auto& x : r.blocked) {
+    Write& w = *x.w;
+    Item& it = b.items[w.item];
+    auto holder = state_.find_link_by_match_key(m_.name, w.match_key);
+    if (!holder.ok()) return std::move(holder).error();
+    if (!*holder || (*holder)->hubspot_id != x.o.existing_id || (*holder)->pg_key == it.pg_key) {
+      handle_failure(b, w, x.o);
+      continue;
+    }
+    if (in_cycle(refused, it.hubspot_id)) {
+      dead_letter(b, it, exchange_conflict(it, **holder), props_json(w.props));
+      continue;
+    }
+    auto moving = moved_away(b, (*holder)->pg_key, w.match_key);
+    if (!moving.ok()) return std::move(moving).error();
+    if (!*moving || it.attempts >= opt_.max_defers) {  // not moving, or not for max_defers tries
+      handle_failure(b, w, x.o);
+      continue;
+    }
+    it.retry_later = true;
+    it.retry_delay_ms = opt_.defer_ms;
+    ++b.stats.deferred;
+    log_->info("deferred mapping={} key={}: its {} is still on {}'s object {}, which moves to another value",
+               m_.name, it.pg_key, m_.match_property, describe((*holder)->pg_key), x.o.existing_id);
+  }
+  return {};
+}
+
+// Whether the row `pg_key` (this batch's copy, else read now) is alive with
+// a match value other than `match_key`.
+model::Result<bool> Pusher::moved_away(const Batch& b, const std::string& pg_key, const std::string& match_key) {
+  std::optional<Row> row;
+  auto in_batch = std::find_if(b.items.begin(), b.items.end(), [&](const Item& i) { return i.pg_key == pg_key; });
+  if (in_batch != b.items.end()) {
+    row = in_batch->row;
+  } else if (auto key = model::RecordKey::decode(pg_key, m_.key.size())) {
+    auto rows = db_.read_rows(m_, {*key});
+    if (!rows.ok()) return std::move(rows).error();
+    if (auto found = rows->find(pg_key); found != rows->end()) row = found->second;
+  }
+  return !row_gone(m_, row) && current_match_key(*row) != match_key;
+}
+
+model::Error Pusher::exchange_conflict(const Item& it, const state::Link& holder) const {
+  auto e = model::make_error(
+      ErrorKind::conflict,
+      describe(it.pg_key) + " takes the " + m_.match_property + " that " + describe(holder.pg_key) +
+          " has in HubSpot (" + m_.object.path() + " " + holder.hubspot_id + "), while " +
+          describe(holder.pg_key) + " takes another row's: HubSpot checks each write against the values " +
+          "it holds, so rows that exchange unique values cannot be written in any order. Clear " +
+          m_.match_property + " on one of their objects in HubSpot, then `hubsync dead-letters retry`");
+  e.category = "UNIQUE_VALUE_EXCHANGE";
+  return e;
 }
 
 // Updates HubSpot answered 404 for: the object was merged into another (the

@@ -202,5 +202,102 @@ TEST(PushEdge, ARowLeavingAFilterThatKeepsStopsSyncingAndComesBackToItsObject) {
   EXPECT_EQ(push_ok(*h, "members").archived, 1);
 }
 
+
+// --- unique match values passed from row to row ---
+
+std::unique_ptr<PushHarness> linked_people(const std::string& server, int n) {
+  auto h = quick_harness(server,
+                         "CREATE TABLE people (id bigint PRIMARY KEY, email text NOT NULL, name text);"
+                         "INSERT INTO people SELECT g, 'p' || g || '@x.io', 'P' || g FROM generate_series(1, " +
+                             std::to_string(n) + ") g",
+                         {kPeople});
+  h->migrate();
+  EXPECT_EQ(push_ok(*h, "people").created, n);
+  return h;
+}
+
+std::vector<state::DeadLetter> letters(PushHarness& h) {
+  auto list = h.store->list_dead_letters({});
+  EXPECT_TRUE(list.ok());
+  return list.ok() ? *list : std::vector<state::DeadLetter>{};
+}
+
+TEST(PushEdge, RowsPassingEmailsAlongLandInOnePassWhateverTheirOrder) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = linked_people(server, 4);
+  const auto ids = h->live_by("contacts", "email");
+  // One statement, rows in key order: each row takes the email of one that
+  // comes after it, which HubSpot still holds when this row's write goes.
+  h->db.exec("UPDATE people SET email = CASE id WHEN 4 THEN 'p4b@x.io' ELSE 'p' || (id + 1) || '@x.io' END");
+  auto r = push_ok(*h, "people");
+  EXPECT_EQ(r.updated, 4);
+  EXPECT_EQ(r.dead_lettered, 0);
+  EXPECT_EQ(r.deferred, 0);
+  auto live = h->live_by("contacts", "email");
+  ASSERT_EQ(live.size(), 4u);
+  EXPECT_EQ(live.at("p2@x.io").id, ids.at("p1@x.io").id);
+  EXPECT_EQ(live.at("p3@x.io").id, ids.at("p2@x.io").id);
+  EXPECT_EQ(live.at("p4@x.io").id, ids.at("p3@x.io").id);
+  EXPECT_EQ(live.at("p4b@x.io").id, ids.at("p4@x.io").id);
+  EXPECT_TRUE(letters(*h).empty());
+}
+
+TEST(PushEdge, ARowWhoseEmailIsStillOnAMovingRowsObjectWaitsForThatMove) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = linked_people(server, 2);
+  const auto ids = h->live_by("contacts", "email");
+  h->db.exec("UPDATE people SET email = 'p2@x.io' WHERE id = 1; UPDATE people SET email = 'p2b@x.io' WHERE id = 2");
+  pipeline::PushOptions one_at_a_time;
+  one_at_a_time.wave = 1;  // row 1's write goes before row 2's is claimed
+  auto r = h->push("people", one_at_a_time);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->deferred, 1);
+  EXPECT_EQ(r->updated, 1);
+  EXPECT_EQ(r->dead_lettered, 0);
+  EXPECT_EQ(h->live_by("contacts", "email").at("p2b@x.io").id, ids.at("p2@x.io").id);
+  // Its turn comes again: the email is free now.
+  h->db.exec("UPDATE hubsync.changelog SET claimed_until = now() - interval '1 second'");
+  auto again = push_ok(*h, "people");
+  EXPECT_EQ(again.updated, 1);
+  EXPECT_EQ(h->live_by("contacts", "email").at("p2@x.io").id, ids.at("p1@x.io").id);
+  EXPECT_TRUE(letters(*h).empty());
+}
+
+TEST(PushEdge, RowsSwappingEmailsAreDeadLetteredNamingEachOtherAndTheWayOut) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = linked_people(server, 3);
+  const auto ids = h->live_by("contacts", "email");
+  h->db.exec("UPDATE people SET email = CASE id WHEN 1 THEN 'p2@x.io' ELSE 'p1@x.io' END, name = 'S'"
+             " WHERE id IN (1, 2); UPDATE people SET name = 'Three' WHERE id = 3");
+  auto r = push_ok(*h, "people");
+  EXPECT_EQ(r.dead_lettered, 2);
+  EXPECT_EQ(r.updated, 1);
+  auto dead = letters(*h);
+  ASSERT_EQ(dead.size(), 2u);
+  for (const auto& dl : dead) {
+    EXPECT_EQ(dl.category, "UNIQUE_VALUE_EXCHANGE");
+    const std::string other = dl.pg_key == "1" ? "2" : "1";
+    EXPECT_THAT(dl.message, HasSubstr("id=" + dl.pg_key + " takes the email that id=" + other));
+    EXPECT_THAT(dl.message, HasSubstr("contacts " + ids.at("p" + other + "@x.io").id));
+    EXPECT_THAT(dl.message, HasSubstr("hubsync dead-letters retry"));
+  }
+  EXPECT_EQ(h->live_by("contacts", "email").at("p1@x.io").props.at("firstname"), "P1");  // nothing half-written
+  // The way out the letter names: clear one object's email, then retry.
+  auto cleared = h->hubspot->crm.client().call(
+      hubspot::HttpMethod::patch, "/crm/v3/objects/contacts/" + ids.at("p1@x.io").id,
+      "{\"properties\":{\"email\":\"\"}}", {});
+  ASSERT_TRUE(cleared.ok() && cleared->status == 200) << (cleared.ok() ? cleared->body : cleared.error().message);
+  auto queued = pipeline::requeue_dead_letters(h->mapping("people"), *h->pg, *h->store, dead);
+  ASSERT_TRUE(queued.ok() && *queued == 2);
+  auto retried = push_ok(*h, "people");
+  EXPECT_EQ(retried.updated, 2);
+  EXPECT_EQ(retried.dead_lettered, 0);
+  auto live = h->live_by("contacts", "email");
+  EXPECT_EQ(live.at("p2@x.io").id, ids.at("p1@x.io").id);
+  EXPECT_EQ(live.at("p1@x.io").id, ids.at("p2@x.io").id);
+  EXPECT_EQ(live.at("p1@x.io").props.at("firstname"), "S");
+  for (const auto& dl : letters(*h)) EXPECT_NE(dl.status, state::DeadLetterStatus::pending) << dl.message;
+}
+
 }  // namespace
 }  // namespace hubsync::test
