@@ -148,7 +148,14 @@ class Puller {
   void plan_item(Batch& b, Item& it);
   // pull_apply.cpp
   model::Status record_postgres_intents(Batch& b, const std::vector<Item*>& writing);
+  /// Whether the object `hubspot_id` is in batch `b` with a match value other than `row`'s
+  /// (its row moves off that value in this batch).
+  bool moves_off(const Batch& b, const std::string& hubspot_id, const Row& row) const;
   model::Status apply_postgres(Batch& b);
+  /// One apply_rows call for `writing`: landed rows counted in `landed`, rows a unique index
+  /// refused collected in `clashed` (apply_postgres sends them again), other refusals handled.
+  model::Status apply_rows_once(Batch& b, const std::vector<Item*>& writing,
+                                std::vector<std::pair<Item*, model::Error>>& clashed, std::size_t& landed);
   model::Status apply_hubspot(Batch& b);
   model::Status apply_deletes(Batch& b, const std::vector<std::string>& pg_keys, const char* why);
   /// Whether these rows' deletions may go ahead (the mass-deletion guard); false:

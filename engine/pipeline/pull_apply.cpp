@@ -11,6 +11,10 @@ namespace hubsync::pipeline {
 using model::ErrorKind;
 using model::Status;
 
+namespace {
+constexpr const char* kUniqueViolation = "23505";  // SQLSTATE unique_violation
+}  // namespace
+
 // Before the Postgres transaction: the values the updated rows will hold,
 // synced, so a crash before the commit below cannot leave Postgres with
 // HubSpot's values and a base that lacks them (recover_postgres_intents).
@@ -35,32 +39,52 @@ Status Puller::record_postgres_intents(Batch& b, const std::vector<Item*>& writi
 
 Status Puller::apply_postgres(Batch& b) {
   std::vector<Item*> writing;
-  std::vector<RowWrite> writes;
   for (auto& it : b.items) {
-    if (it.done) continue;
-    if (it.insert) {
-      writes.push_back({std::nullopt, it.pg_values, {}, false});
-    } else if (!it.pg_values.empty()) {
-      auto key = model::RecordKey::decode(it.pg_key, m_.key.size());
-      if (!key) continue;
-      // Decided on the row as read: a writer that changed it since wins the race.
-      writes.push_back({*key, it.pg_values, it.row ? it.row->version : "", false});
-    } else {
-      continue;
-    }
+    if (it.done || !(it.insert || !it.pg_values.empty())) continue;
+    if (!it.insert && !model::RecordKey::decode(it.pg_key, m_.key.size())) continue;
     writing.push_back(&it);
   }
-  if (writes.empty()) return {};
+  if (writing.empty()) return {};
   if (auto st = record_postgres_intents(b, writing); !st.ok()) return st;
+  // A value one row takes from another that gives it up in the same batch
+  // (emails passed along in HubSpot) clashes with a unique index when its
+  // write comes first: rows refused so go again while others land.
+  while (!writing.empty()) {
+    std::vector<std::pair<Item*, model::Error>> clashed;
+    std::size_t landed = 0;
+    if (auto st = apply_rows_once(b, writing, clashed, landed); !st.ok()) return st;
+    writing.clear();
+    for (auto& [it, e] : clashed) {
+      if (landed > 0) writing.push_back(it);
+      else write_refused(b, *it, e);
+    }
+  }
+  return {};
+}
+
+Status Puller::apply_rows_once(Batch& b, const std::vector<Item*>& writing,
+                               std::vector<std::pair<Item*, model::Error>>& clashed, std::size_t& landed) {
+  std::vector<RowWrite> writes;
+  for (Item* it : writing) {
+    if (it->insert) {
+      writes.push_back({std::nullopt, it->pg_values, {}, false});
+    } else {
+      // Decided on the row as read: a writer that changed it since wins the race.
+      writes.push_back({*model::RecordKey::decode(it->pg_key, m_.key.size()), it->pg_values,
+                        it->row ? it->row->version : "", false});
+    }
+  }
   auto out = db_.apply_rows(m_, writes);
   if (!out.ok()) return std::move(out).error();
   for (std::size_t k = 0; k < writing.size(); ++k) {
     Item& it = *writing[k];
     const RowApplied& r = (*out)[k];
     if (r.error) {
-      write_refused(b, it, *r.error);
+      if (r.error->code == kUniqueViolation) clashed.emplace_back(&it, *r.error);
+      else write_refused(b, it, *r.error);
       continue;
     }
+    ++landed;
     it.row->version = r.version;
     if (it.insert) {
       it.pg_key = r.key.encoded();

@@ -97,6 +97,22 @@ Status Puller::match_rows(Batch& b) {
   return match_recorded_ids(b);
 }
 
+// Whether the object `hubspot_id` is in this batch with a match value
+// other than `row`'s: its row takes that value here, freeing this one.
+bool Puller::moves_off(const Batch& b, const std::string& hubspot_id, const Row& row) const {
+  const auto* field = m_.match_field();
+  if (!field->to_postgres()) return false;  // the row keeps its value whatever the object holds
+  auto held = row.fields.find(m_.match_column());
+  if (held == row.fields.end() || held->second.is_null()) return false;
+  for (const auto& other : b.items) {
+    if (other.record.hubspot_id != hubspot_id) continue;
+    auto v = field->pull(other.props);
+    return v.ok() && !v->empty() && !v->front().is_null() &&
+           match_key_of(m_, v->front().canonical()) != match_key_of(m_, held->second.canonical());
+  }
+  return false;
+}
+
 // The rows `found` for an unlinked object (by its match value, or by the
 // id a row recorded): the one it syncs with, if it may.
 Status Puller::take_row(Batch& b, Item& it, std::vector<Row*> found, const std::string& by) {
@@ -124,6 +140,10 @@ Status Puller::take_row(Batch& b, Item& it, std::vector<Row*> found, const std::
   const std::string pg_key = row.key.encoded();
   auto owner = state_.find_link_by_pg_key(m_.name, pg_key);
   if (!owner.ok()) return std::move(owner).error();
+  if (*owner && (*owner)->hubspot_id != it.record.hubspot_id && moves_off(b, (*owner)->hubspot_id, row)) {
+    it.insert = true;  // the row follows its object to another value in this batch: this one gets a row
+    return {};
+  }
   if (*owner && (*owner)->hubspot_id != it.record.hubspot_id) {
     auto e = model::make_error(ErrorKind::conflict,
                                "the row with this " + by + ", key " + pg_key + ", already syncs " + m_.object.path() +

@@ -450,5 +450,34 @@ TEST(Pull, AMappingOfMorePropertiesThanOneSearchBodyTakesSyncsEveryOneBothWays) 
   EXPECT_EQ(pull_ok(*h, "wide").updated, 0);
 }
 
+
+TEST(Pull, EmailsPassedAlongInHubSpotLandInOnePastTheUniqueIndex) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = synced_people(server, kPeopleSql, people(), kFourPeople);
+  auto live = h->live_by("contacts", "email");
+  // In an order HubSpot accepts: each email is given up before another
+  // contact takes it. Postgres writes the takers first (they change other
+  // columns, written in a statement of their own that comes first), while
+  // the unique index still holds the value they take.
+  h->sim.ui_edit("contacts", live.at("p2@x.io").id, {{"email", "p2b@x.io"}, {"lastname", "Two"}});
+  h->sim.ui_edit("contacts", live.at("p1@x.io").id, {{"email", "p2@x.io"}, {"firstname", "One"}});
+  h->sim.ui_edit("contacts", live.at("p4@x.io").id, {{"email", "p4b@x.io"}, {"lastname", "Four"}});
+  h->sim.ui_edit("contacts", live.at("p3@x.io").id, {{"email", "p4@x.io"}, {"firstname", "Three"}});
+  const std::string fresh = h->sim.ui_create("contacts", {{"email", "p1@x.io"}, {"firstname", "New"}});
+  auto r = h->pull("people");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->updated, 4);
+  EXPECT_EQ(r->created, 1);
+  EXPECT_EQ(r->dead_lettered, 0);
+  EXPECT_EQ(table(*h), contacts(*h));
+  EXPECT_EQ(h->db.scalar("SELECT first_name FROM people WHERE email = 'p2@x.io'"), "One");
+  EXPECT_EQ(h->db.scalar("SELECT first_name FROM people WHERE email = 'p1@x.io'"), "New");
+  auto dead = h->store->list_dead_letters({});
+  ASSERT_TRUE(dead.ok());
+  EXPECT_TRUE(dead->empty());
+  EXPECT_EQ(pull_ok(*h, "people").updated, 0);  // nothing left over
+  (void)fresh;
+}
+
 }  // namespace
 }  // namespace hubsync::test
