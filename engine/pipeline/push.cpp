@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <functional>
 #include <set>
+#include <utility>
 
 #include "engine/model/record.h"
 #include "engine/pipeline/intents.h"
@@ -243,7 +244,7 @@ Status Pusher::recheck_all_links(PushStats& stats) {
 
 Status Pusher::process(std::vector<Item>& items, PushStats& stats) {
   if (m_.kind == mapping::MappingKind::link) return process_links(items, stats);
-  Batch b{items, stats, clock_.wall_ms(), {}, {}, {}, {}, {}, {}, {}};
+  Batch b{items, stats, clock_.wall_ms(), {}, {}, {}, {}, {}, {}, {}, {}};
   if (auto st = load_links(b); !st.ok()) return st;
   for (std::size_t i = 0; i < items.size(); ++i) plan_item(b, i);
   if (auto st = resolve_recorded_ids(b); !st.ok()) return st;
@@ -252,6 +253,7 @@ Status Pusher::process(std::vector<Item>& items, PushStats& stats) {
   if (auto st = send_updates(b, b.updates); !st.ok()) return st;
   if (auto st = send_upserts(b); !st.ok()) return st;
   if (auto st = send_archives(b); !st.ok()) return st;
+  if (auto st = update_rounds(b, std::exchange(b.after_archives, {}), false, true); !st.ok()) return st;
   if (auto st = push_associations(b); !st.ok()) return st;
   return finish(b);
 }

@@ -167,13 +167,18 @@ class Pusher {
   // push_write.cpp: the HubSpot writes.
   model::Status record_intents(Batch& b, const std::vector<Write*>& writes);
   model::Status send_updates(Batch& b, std::vector<Write>& writes, bool follow_gone = true);
+  /// Sends `sending` until no write refused for a unique value can land any more (update_once,
+  /// then settle_blocked), then follows objects gone from HubSpot (with `follow`). Before the
+  /// batch's archives are sent, a write whose value a pending archive frees waits for them.
+  model::Status update_rounds(Batch& b, std::vector<Write*> sending, bool follow, bool archives_sent = false);
   /// Sends `sending` once: successes recorded, 404s (with `follow`) and unique-value refusals
   /// collected in `r` for the caller, other failures handled.
   model::Status update_once(Batch& b, const std::vector<Write*>& sending, bool follow, UpdateRounds& r);
   /// Ends writes still refused for a unique value another object holds: deferred while that
-  /// object's row is moving to another value, else dead-lettered (a swap named as one).
+  /// object's row gives the value up (moving, or gone), else dead-lettered (a swap named as one).
   model::Status settle_blocked(Batch& b, UpdateRounds& r);
-  model::Result<bool> moved_away(const Batch& b, const std::string& pg_key, const std::string& match_key);
+  bool archive_pending(const Batch& b, const std::string& pg_key) const;
+  model::Result<bool> frees_value(const Batch& b, const std::string& pg_key, const std::string& match_key);
   model::Error exchange_conflict(const Item& it, const state::Link& holder) const;
   model::Status follow_gone(Batch& b, std::vector<Write*>& gone, std::vector<Write>& survivors);
   model::Status delete_rows_of_deleted(Batch& b, const std::vector<Write*>& deleted);

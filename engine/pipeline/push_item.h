@@ -58,6 +58,7 @@ struct Pusher::Batch {
   std::vector<Write> updates;   // linked rows (also those with nothing to send)
   std::vector<Write> upserts;   // rows not linked yet
   std::vector<std::size_t> archives;
+  std::vector<Write*> after_archives;  // updates whose unique value an archive of this batch frees
   std::vector<state::DeadLetter> dead;
   std::vector<state::SyncedRecord> records;
   std::vector<std::string> removed;  // rows whose link and base go
@@ -74,6 +75,7 @@ struct Pusher::UpdateRounds {
   std::vector<Blocked> blocked;                    // refused: another object holds a unique value
   std::set<std::string> landed;                    // objects updated so far
   std::set<std::pair<Write*, std::string>> tried;  // (write, holder) already sent again
+  bool archives_sent = false;                      // the batch's archives are done: none to wait for
 };
 
 /// Ends an item with nothing to write. Changes the initial load of this

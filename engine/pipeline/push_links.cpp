@@ -32,7 +32,7 @@ Status Pusher::process_links(std::vector<Item>& items, PushStats& stats) {
   auto type = types_.get(m_.name, from.object.path(), to.object.path(), link.type_id, link.type_label);
   if (!type.ok()) return std::move(type).error();
 
-  Batch b{items, stats, clock_.wall_ms(), {}, {}, {}, {}, {}, {}, {}};
+  Batch b{items, stats, clock_.wall_ms(), {}, {}, {}, {}, {}, {}, {}, {}};
   if (auto st = load_links(b); !st.ok()) return st;
   std::vector<AssociationInput> creates, removes;
   std::vector<std::pair<std::size_t, AssociationInput>> pending;  // item -> pair to record

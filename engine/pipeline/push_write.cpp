@@ -49,7 +49,12 @@ Status Pusher::send_updates(Batch& b, std::vector<Write>& writes, bool follow) {
     }
     sending.push_back(&w);
   }
+  return update_rounds(b, std::move(sending), follow);
+}
+
+Status Pusher::update_rounds(Batch& b, std::vector<Write*> sending, bool follow, bool archives_sent) {
   UpdateRounds r;
+  r.archives_sent = archives_sent;
   while (!sending.empty()) {
     if (auto st = update_once(b, sending, follow, r); !st.ok()) return st;
     // HubSpot checks each input's unique values against what it holds
@@ -98,11 +103,14 @@ Status Pusher::update_once(Batch& b, const std::vector<Write*>& sending, bool fo
 
 // Writes HubSpot still refuses because another object holds a unique value
 // they set. When that value is the row's match value and the holder is the
-// object of another row: if that row has moved to another value it has not
-// pushed yet (a later batch or pass), the write waits for it, as an upsert
-// does (resolve_match_owners); if that row's own write was refused in turn,
-// the rows exchanged values, which HubSpot cannot take in any order. Any
-// other refusal is a duplicate, dead-lettered naming the row that holds it.
+// object of another row:
+// - that row's own write was refused in turn: the rows exchanged values,
+//   which HubSpot cannot take in any order (dead-lettered, named so);
+// - that row is deleted in this batch: the write goes after the archive;
+// - that row has moved to another value it has not pushed yet (a later
+//   batch or pass), or is gone with its archive held: the write waits for
+//   it, as an upsert does (resolve_match_owners).
+// Any other refusal is a duplicate, dead-lettered naming the row holding it.
 Status Pusher::settle_blocked(Batch& b, UpdateRounds& r) {
   std::map<std::string, std::string> refused;  // object -> the object holding what it was refused
   for (const auto& x : r.blocked) refused[b.items[x.w->item].hubspot_id] = x.o.existing_id;
@@ -130,7 +138,11 @@ Status Pusher::settle_blocked(Batch& b, UpdateRounds& r) {
       dead_letter(b, it, exchange_conflict(it, **holder), props_json(w.props));
       continue;
     }
-    auto moving = moved_away(b, (*holder)->pg_key, w.match_key);
+    if (!r.archives_sent && archive_pending(b, (*holder)->pg_key)) {
+      b.after_archives.push_back(&w);  // the holder's row is gone: its archive frees the value
+      continue;
+    }
+    auto moving = frees_value(b, (*holder)->pg_key, w.match_key);
     if (!moving.ok()) return std::move(moving).error();
     if (!*moving || it.attempts >= opt_.max_defers) {  // not moving, or not for max_defers tries
       handle_failure(b, w, x.o);
@@ -139,15 +151,23 @@ Status Pusher::settle_blocked(Batch& b, UpdateRounds& r) {
     it.retry_later = true;
     it.retry_delay_ms = opt_.defer_ms;
     ++b.stats.deferred;
-    log_->info("deferred mapping={} key={}: its {} is still on {}'s object {}, which moves to another value",
+    log_->info("deferred mapping={} key={}: its {} is still on {}'s object {}, which gives it up later",
                m_.name, it.pg_key, m_.match_property, describe((*holder)->pg_key), x.o.existing_id);
   }
   return {};
 }
 
-// Whether the row `pg_key` (this batch's copy, else read now) is alive with
-// a match value other than `match_key`.
-model::Result<bool> Pusher::moved_away(const Batch& b, const std::string& pg_key, const std::string& match_key) {
+// Whether the row `pg_key` is in this batch with an archive not sent yet.
+bool Pusher::archive_pending(const Batch& b, const std::string& pg_key) const {
+  return std::any_of(b.archives.begin(), b.archives.end(), [&](std::size_t i) {
+    return b.items[i].pg_key == pg_key && !b.items[i].outcome;
+  });
+}
+
+// Whether the row `pg_key` (this batch's copy, else read now) gives up the
+// value `match_key`: it is alive with another, or gone (its object's archive
+// is due, or held by the mass-deletion guard).
+model::Result<bool> Pusher::frees_value(const Batch& b, const std::string& pg_key, const std::string& match_key) {
   std::optional<Row> row;
   auto in_batch = std::find_if(b.items.begin(), b.items.end(), [&](const Item& i) { return i.pg_key == pg_key; });
   if (in_batch != b.items.end()) {
@@ -157,7 +177,7 @@ model::Result<bool> Pusher::moved_away(const Batch& b, const std::string& pg_key
     if (!rows.ok()) return std::move(rows).error();
     if (auto found = rows->find(pg_key); found != rows->end()) row = found->second;
   }
-  return !row_gone(m_, row) && current_match_key(*row) != match_key;
+  return row_gone(m_, row) || current_match_key(*row) != match_key;
 }
 
 model::Error Pusher::exchange_conflict(const Item& it, const state::Link& holder) const {

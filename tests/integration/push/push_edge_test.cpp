@@ -299,5 +299,53 @@ TEST(PushEdge, RowsSwappingEmailsAreDeadLetteredNamingEachOtherAndTheWayOut) {
   for (const auto& dl : letters(*h)) EXPECT_NE(dl.status, state::DeadLetterStatus::pending) << dl.message;
 }
 
+TEST(PushEdge, ARowTakingTheEmailOfADuplicateDeletedInTheSameRunLandsAfterTheArchive) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = linked_people(server, 3);
+  const auto ids = h->live_by("contacts", "email");
+  // A clean-up: row 2 was a duplicate of row 1 under its work email.
+  h->db.exec("UPDATE people SET email = 'p2@x.io', name = 'Merged' WHERE id = 1; DELETE FROM people WHERE id = 2");
+  auto r = push_ok(*h, "people");
+  EXPECT_EQ(r.archived, 1);
+  EXPECT_EQ(r.updated, 1);
+  EXPECT_EQ(r.dead_lettered, 0);
+  auto live = h->live_by("contacts", "email");
+  ASSERT_EQ(live.size(), 2u);
+  EXPECT_EQ(live.at("p2@x.io").id, ids.at("p1@x.io").id);
+  EXPECT_EQ(live.at("p2@x.io").props.at("firstname"), "Merged");
+  EXPECT_TRUE(letters(*h).empty());
+}
+
+TEST(PushEdge, ARowTakingTheEmailOfADuplicateWhoseArchiveIsHeldWaitsForIt) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = quick_harness(server,
+                         "CREATE TABLE people (id bigint PRIMARY KEY, email text NOT NULL, name text);"
+                         "INSERT INTO people SELECT g, 'p' || g || '@x.io', 'P' || g FROM generate_series(1, 3) g",
+                         {std::string(kPeople) + "max_deletes: 1\n"});
+  h->migrate();
+  ASSERT_EQ(push_ok(*h, "people").created, 3);
+  const auto ids = h->live_by("contacts", "email");
+  h->db.exec("UPDATE people SET email = 'p2@x.io' WHERE id = 1; DELETE FROM people WHERE id IN (2, 3)");
+  auto held = push_ok(*h, "people");
+  EXPECT_EQ(held.held, 2);
+  EXPECT_EQ(held.archived, 0);
+  EXPECT_EQ(held.deferred, 1);  // waits with the archive, not dead-lettered
+  EXPECT_EQ(held.dead_lettered, 0);
+  EXPECT_EQ(h->live_by("contacts", "email").at("p1@x.io").id, ids.at("p1@x.io").id);
+  // The operator lets the deletions through: the email is freed, row 1 takes it.
+  h->db.exec("UPDATE hubsync.changelog SET claimed_until = now() - interval '1 second'");
+  pipeline::PushOptions allow;
+  allow.allow_deletes = true;
+  auto r = h->push("people", allow);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->archived, 2);
+  EXPECT_EQ(r->updated, 1);
+  EXPECT_EQ(r->dead_lettered, 0);
+  auto live = h->live_by("contacts", "email");
+  ASSERT_EQ(live.size(), 1u);
+  EXPECT_EQ(live.at("p2@x.io").id, ids.at("p1@x.io").id);
+  EXPECT_TRUE(letters(*h).empty());
+}
+
 }  // namespace
 }  // namespace hubsync::test
