@@ -205,12 +205,13 @@ TEST(PushEdge, ARowLeavingAFilterThatKeepsStopsSyncingAndComesBackToItsObject) {
 
 // --- unique match values passed from row to row ---
 
-std::unique_ptr<PushHarness> linked_people(const std::string& server, int n) {
+// `n` people pushed once; `extra`: more mapping keys.
+std::unique_ptr<PushHarness> linked_people(const std::string& server, int n, const std::string& extra = "") {
   auto h = quick_harness(server,
                          "CREATE TABLE people (id bigint PRIMARY KEY, email text NOT NULL, name text);"
                          "INSERT INTO people SELECT g, 'p' || g || '@x.io', 'P' || g FROM generate_series(1, " +
                              std::to_string(n) + ") g",
-                         {kPeople});
+                         {std::string(kPeople) + extra});
   h->migrate();
   EXPECT_EQ(push_ok(*h, "people").created, n);
   return h;
@@ -318,12 +319,7 @@ TEST(PushEdge, ARowTakingTheEmailOfADuplicateDeletedInTheSameRunLandsAfterTheArc
 
 TEST(PushEdge, ARowTakingTheEmailOfADuplicateWhoseArchiveIsHeldWaitsForIt) {
   HUBSYNC_REQUIRE_PG(server);
-  auto h = quick_harness(server,
-                         "CREATE TABLE people (id bigint PRIMARY KEY, email text NOT NULL, name text);"
-                         "INSERT INTO people SELECT g, 'p' || g || '@x.io', 'P' || g FROM generate_series(1, 3) g",
-                         {std::string(kPeople) + "max_deletes: 1\n"});
-  h->migrate();
-  ASSERT_EQ(push_ok(*h, "people").created, 3);
+  auto h = linked_people(server, 3, "max_deletes: 1\n");
   const auto ids = h->live_by("contacts", "email");
   h->db.exec("UPDATE people SET email = 'p2@x.io' WHERE id = 1; DELETE FROM people WHERE id IN (2, 3)");
   auto held = push_ok(*h, "people");
