@@ -154,6 +154,9 @@ class Puller {
   model::Status apply_postgres(Batch& b);
   /// One apply_rows call for `writing`: landed rows counted in `landed`, rows a unique index
   /// refused collected in `clashed` (apply_postgres sends them again), other refusals handled.
+  /// The refusals of `clashed` rows that take one another's match values round a cycle,
+  /// reworded to say so (UNIQUE_VALUE_EXCHANGE); other rows are absent.
+  std::map<Item*, model::Error> exchanged(const std::vector<std::pair<Item*, model::Error>>& clashed) const;
   model::Status apply_rows_once(Batch& b, const std::vector<Item*>& writing,
                                 std::vector<std::pair<Item*, model::Error>>& clashed, std::size_t& landed);
   model::Status apply_hubspot(Batch& b);

@@ -54,12 +54,61 @@ Status Puller::apply_postgres(Batch& b) {
     std::size_t landed = 0;
     if (auto st = apply_rows_once(b, writing, clashed, landed); !st.ok()) return st;
     writing.clear();
+    if (landed > 0) {
+      for (auto& [it, e] : clashed) writing.push_back(it);
+      continue;
+    }
+    const auto exchanges = exchanged(clashed);
     for (auto& [it, e] : clashed) {
-      if (landed > 0) writing.push_back(it);
-      else write_refused(b, *it, e);
+      auto x = exchanges.find(it);
+      write_refused(b, *it, x == exchanges.end() ? e : x->second);
     }
   }
   return {};
+}
+
+// Rows a unique index still refuses, each taking the match value another of
+// them holds, round a cycle (a swap made in HubSpot through a temporary
+// value): no order of one-row writes lands them. Their letters say so.
+std::map<Puller::Item*, model::Error> Puller::exchanged(
+    const std::vector<std::pair<Item*, model::Error>>& clashed) const {
+  const std::string& column = m_.match_column();
+  auto key_of = [&](const model::Fields& f) -> std::string {
+    auto v = f.find(column);
+    return v == f.end() || v->second.is_null() ? std::string() : match_key_of(m_, v->second.canonical());
+  };
+  std::map<std::string, Item*> holding;  // the match key a refused row holds now -> that row
+  const std::string& field = m_.match_field()->id;
+  for (const auto& [it, e] : clashed) {
+    if (it->insert) continue;
+    auto held = it->pg_compare.find(field);  // the row as read (its fields hold what it becomes)
+    if (held != it->pg_compare.end() && !held->second.empty()) holding[match_key_of(m_, held->second)] = it;
+  }
+  std::map<Item*, model::Error> out;
+  for (const auto& [it, e] : clashed) {
+    const std::string wanted = key_of(it->pg_values);
+    Item* at = it;
+    for (std::size_t step = 0; step <= clashed.size(); ++step) {
+      const std::string k = key_of(at->pg_values);
+      auto next = k.empty() ? holding.end() : holding.find(k);
+      if (next == holding.end()) break;
+      if (next->second == it) {
+        auto holder = holding.find(wanted)->second;
+        model::Error x = e;
+        x.message = describe_row(m_, it->pg_key) + " takes the " + column + " that " +
+                    describe_row(m_, holder->pg_key) + " holds in " + m_.table.display() + ", while " +
+                    describe_row(m_, holder->pg_key) + " takes another row's (" + e.message +
+                    "): a unique index is checked row by row, so rows that exchange values cannot be "
+                    "written in any order. Exchange them in Postgres in one transaction (through a "
+                    "temporary value), then `hubsync dead-letters retry`";
+        x.category = "UNIQUE_VALUE_EXCHANGE";
+        out.emplace(it, std::move(x));
+        break;
+      }
+      at = next->second;
+    }
+  }
+  return out;
 }
 
 Status Puller::apply_rows_once(Batch& b, const std::vector<Item*>& writing,

@@ -336,17 +336,7 @@ Status Pusher::finish(Batch& b) {
   return {};
 }
 
-std::string Pusher::describe(const std::string& pg_key) const {
-  auto key = model::RecordKey::decode(pg_key, m_.key.size());
-  if (!key || m_.key.size() != key->parts.size()) return "key " + pg_key;
-  if (m_.key.size() == 1) return m_.key[0] + "=" + key->parts[0];
-  std::string cols, vals;
-  for (std::size_t i = 0; i < m_.key.size(); ++i) {
-    cols += (i ? ", " : "") + m_.key[i];
-    vals += (i ? ", " : "") + key->parts[i];
-  }
-  return "(" + cols + ")=(" + vals + ")";
-}
+std::string Pusher::describe(const std::string& pg_key) const { return describe_row(m_, pg_key); }
 
 Result<std::int64_t> Pusher::requeue_dead_letters(bool all) {
   state::DeadLetterFilter filter;

@@ -41,6 +41,20 @@ inline bool row_gone(const mapping::Mapping& m, const std::optional<Row>& row) {
   return !row || soft_deleted(m, *row) || (!row->error && !row->in_filter && !m.keep_leaving);
 }
 
+/// A row as an operator reads it: "id=42", or "(a, b)=(1, x)" for a
+/// composite key ("key <pg_key>" when it cannot be decoded).
+inline std::string describe_row(const mapping::Mapping& m, const std::string& pg_key) {
+  auto key = model::RecordKey::decode(pg_key, m.key.size());
+  if (!key || m.key.size() != key->parts.size()) return "key " + pg_key;
+  if (m.key.size() == 1) return m.key[0] + "=" + key->parts[0];
+  std::string cols, vals;
+  for (std::size_t i = 0; i < m.key.size(); ++i) {
+    cols += (i ? ", " : "") + m.key[i];
+    vals += (i ? ", " : "") + key->parts[i];
+  }
+  return "(" + cols + ")=(" + vals + ")";
+}
+
 /// The base's field name of an association's foreign-key column.
 inline std::string assoc_field(const std::string& column) { return "assoc:" + column; }
 

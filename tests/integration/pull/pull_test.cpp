@@ -479,5 +479,42 @@ TEST(Pull, EmailsPassedAlongInHubSpotLandInOnePastTheUniqueIndex) {
   (void)fresh;
 }
 
+TEST(Pull, EmailsSwappedInHubSpotAreDeadLetteredNamingEachOtherAndTheWayOut) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = synced_people(server, kPeopleSql, people(), kFourPeople);
+  auto live = h->live_by("contacts", "email");
+  // HubSpot takes a swap only through a temporary value; Postgres gets the
+  // end state, which no order of one-row writes reaches past the index.
+  h->sim.ui_edit("contacts", live.at("p1@x.io").id, {{"email", "tmp@x.io"}});
+  h->sim.ui_edit("contacts", live.at("p2@x.io").id, {{"email", "p1@x.io"}});
+  h->sim.ui_edit("contacts", live.at("p1@x.io").id, {{"email", "p2@x.io"}});
+  h->sim.ui_edit("contacts", live.at("p3@x.io").id, {{"city", "Three"}});
+  auto r = h->pull("people");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->updated, 1);
+  EXPECT_EQ(r->dead_lettered, 2);
+  auto dead = h->store->list_dead_letters({});
+  ASSERT_TRUE(dead.ok());
+  ASSERT_EQ(dead->size(), 2u);
+  for (const auto& dl : *dead) {
+    EXPECT_EQ(dl.category, "UNIQUE_VALUE_EXCHANGE");
+    EXPECT_EQ(dl.direction, state::Direction::to_postgres);
+    const std::string other = dl.pg_key == "1" ? "2" : "1";
+    EXPECT_THAT(dl.message, HasSubstr("id=" + dl.pg_key + " takes the email that id=" + other + " holds"));
+    EXPECT_THAT(dl.message, HasSubstr("people_email_key"));  // the constraint, as PostgreSQL named it
+    EXPECT_THAT(dl.message, HasSubstr("hubsync dead-letters retry"));
+  }
+  EXPECT_EQ(h->db.scalar("SELECT email FROM people WHERE id = 1"), "p1@x.io");  // nothing half-written
+  // The way out the letters give: exchange them in one transaction.
+  h->db.exec("BEGIN; UPDATE people SET email = 'tmp@x.io' WHERE id = 1; UPDATE people SET email = 'p1@x.io'"
+             " WHERE id = 2; UPDATE people SET email = 'p2@x.io' WHERE id = 1; COMMIT");
+  pull_ok(*h, "people");
+  push_ok(*h, "people");
+  EXPECT_EQ(table(*h), contacts(*h));
+  dead = h->store->list_dead_letters({});
+  ASSERT_TRUE(dead.ok());
+  for (const auto& dl : *dead) EXPECT_NE(dl.status, state::DeadLetterStatus::pending) << dl.message;
+}
+
 }  // namespace
 }  // namespace hubsync::test
