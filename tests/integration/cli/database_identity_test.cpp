@@ -13,6 +13,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -213,7 +214,15 @@ TEST(DatabaseIdentity, ADatabaseRestoredUnderARunningServeStopsIt) {
   std::ofstream(serving, std::ios::app) << "webhook: {listen: '127.0.0.1:" << free_port() << "'}\n"
                                         << "serve: {change_poll_ms: 100}\n";
   CommandOutput serve;
-  std::thread runner([&] {
+  struct ShowOnFailure {  // destroyed after `runner` has joined: serve's whole output
+    const CommandOutput& out;
+    ~ShowOnFailure() {
+      if (::testing::Test::HasFailure()) std::cerr << "serve exited " << out.code << ":\n" << out.out << '\n';
+    }
+  } show{serve};
+  // Joined on every way out (an ASSERT below returns early): a joinable
+  // std::thread would abort the whole test binary and lose its report.
+  std::jthread runner([&] {
     serve = run_command("timeout 60 '" HUBSYNC_BIN "' --config '" + serving.string() + "' serve 2>&1");
   });
   // serve syncs what happened after the backup: Eve takes key 3.
