@@ -119,8 +119,21 @@ Result<std::int64_t> PgDatabase::advance_position() {
     tx.exec("SET LOCAL synchronous_commit = on");
     const auto at = tx.exec("SELECT pg_catalog.nextval('hubsync.changelog_id_seq'), pg_catalog.txid_current()")[0][0]
                         .as<std::int64_t>();
+    // The mark itself, which no write of the application moves (the
+    // highest of any two services marking one database).
+    tx.exec_params("INSERT INTO hubsync.settings (key, value) VALUES ('serve_mark', $1) ON CONFLICT (key) DO "
+                   "UPDATE SET value = EXCLUDED.value WHERE hubsync.settings.value::bigint < EXCLUDED.value::bigint",
+                   std::to_string(at));
     tx.commit();
     return at;
+  })
+}
+
+Result<std::int64_t> PgDatabase::last_mark() {
+  HUBSYNC_PG_TRY("reading this database's last mark", {
+    pqxx::read_transaction tx(conn());
+    auto r = tx.exec("SELECT value::bigint FROM hubsync.settings WHERE key = 'serve_mark'");
+    return r.empty() ? std::int64_t{0} : r[0][0].as<std::int64_t>();
   })
 }
 

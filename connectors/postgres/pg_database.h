@@ -32,6 +32,7 @@ class PgDatabase final : public pipeline::DatabasePort {
   model::Result<std::string> database_id() override;
   model::Result<std::int64_t> change_position() override;
   model::Result<std::int64_t> advance_position() override;
+  model::Result<std::int64_t> last_mark() override;
 
   // pg_lease.cpp
   model::Status lock_mapping(const std::string& mapping) override;

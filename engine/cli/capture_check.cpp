@@ -69,12 +69,19 @@ std::function<model::Status(bool record)> identity_guard(const config::Config& c
   return [&cfg, &db, &store, portal, seen](bool record) -> model::Status {
     auto id = db.database_id();
     auto position = id.ok() ? db.change_position() : model::Result<std::int64_t>(id.error());
-    if (!position.ok())
-      return model::make_error(model::ErrorKind::transient, config::redact(cfg, position.error().message));
-    if (*position < seen->durable) {
+    // The database's own record of serve's last mark: the application's
+    // writes after a restore can bring the counter past the mark, never this.
+    auto mark = position.ok() && seen->durable >= 0 ? db.last_mark() : model::Result<std::int64_t>(seen->durable);
+    if (!position.ok() || !mark.ok()) {
+      const auto& e = !position.ok() ? position.error() : mark.error();
+      return model::make_error(model::ErrorKind::transient, config::redact(cfg, e.message));
+    }
+    if (*position < seen->durable || *mark < seen->durable) {
       auto e = model::make_error(
           model::ErrorKind::fatal,
-          "this database went back while serve ran: its change counter is at " + std::to_string(*position) +
+          "this database went back while serve ran: " +
+              (*position < seen->durable ? "its change counter is at " + std::to_string(*position)
+                                         : "the last mark it holds is " + std::to_string(*mark)) +
               ", and serve moved it to " + std::to_string(seen->durable) + " in a commit. It was restored from a "
               "backup: its rows are older than the state store's links and last "
               "agreed values, and nothing more was synced. Use the state file backed up together with this "

@@ -98,6 +98,14 @@ class DatabasePort {
   /// Errors: as database_id().
   virtual model::Result<std::int64_t> advance_position() = 0;
 
+  /// The highest position advance_position() has returned for this
+  /// database, as the database itself records it (in the same commit); 0
+  /// before any. No application write moves it, so a service whose last
+  /// mark reads higher than this knows the database went back, however far
+  /// the application's writes have moved the counter since. Reads only.
+  /// Errors: as database_id().
+  virtual model::Result<std::int64_t> last_mark() = 0;
+
   /// Makes this instance the only syncer of `mapping` (push and pull
   /// alike) with a lease row that expires unless renewed: calling it again
   /// renews it, and so does every claim and write this instance makes for

@@ -48,6 +48,7 @@ class DryRunDatabase final : public DatabasePort {
   model::Result<std::string> database_id() override { return real_.database_id(); }
   model::Result<std::int64_t> change_position() override { return real_.change_position(); }
   model::Result<std::int64_t> advance_position() override { return real_.change_position(); }  // writes nothing
+  model::Result<std::int64_t> last_mark() override { return real_.last_mark(); }
   model::Status lock_mapping(const std::string&) override { return {}; }
   model::Status release_mappings() override { return {}; }
   model::Status enqueue(const mapping::Mapping&, const std::vector<model::RecordKey>&, std::int64_t) override {

@@ -13,6 +13,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <thread>
 #include <utility>
@@ -100,6 +101,55 @@ TwoDatabases synced_a(const std::string& server) {
   EXPECT_EQ(hubsync(t.config_b, "migrate").code, 0);
   t.b->exec("INSERT INTO people (email, name) VALUES ('cat@b.io', 'Cat'), ('dan@b.io', 'Dan')");
   return t;
+}
+
+// `serve` on A's database under `timeout`, on a thread joined on every way
+// out (an ASSERT returning early would otherwise abort the whole binary and
+// lose its report); its exit code and output are printed when the test fails.
+class ServeOnA {
+ public:
+  ServeOnA(const TwoDatabases& t, int timeout_s) : config_(t.config_like_a("serve-a.yaml", {})) {
+    std::ofstream(config_, std::ios::app) << "webhook: {listen: '127.0.0.1:" << free_port() << "'}\n"
+                                          << "serve: {change_poll_ms: 100}\n";
+    thread_ = std::thread([this, timeout_s] {
+      out_ = run_command("timeout " + std::to_string(timeout_s) + " '" HUBSYNC_BIN "' --config '" +
+                         config_.string() + "' serve 2>&1");
+    });
+  }
+  ~ServeOnA() {
+    wait();
+    if (::testing::Test::HasFailure()) std::cerr << "serve exited " << out_.code << ":\n" << out_.out << '\n';
+  }
+  const CommandOutput& wait() {
+    if (thread_.joinable()) thread_.join();
+    return out_;
+  }
+
+ private:
+  fs::path config_;
+  CommandOutput out_;
+  std::thread thread_;
+};
+
+// A's database dumped to a file, and later restored from it in place.
+fs::path dump_a(const TwoDatabases& t) {
+  const fs::path dump = t.h->dir / "backup.sql";
+  auto backup = run_command("pg_dump --no-owner -f " + shell_quote(dump.string()) + " " + shell_quote(t.h->db.dsn()) +
+                            " 2>&1");
+  EXPECT_EQ(backup.code, 0) << backup.out;
+  return dump;
+}
+bool restore_a(const TwoDatabases& t, const fs::path& dump) {
+  t.h->db.exec("DROP SCHEMA hubsync CASCADE; DROP TABLE public.people CASCADE");
+  auto restore = run_command("psql -q -v ON_ERROR_STOP=1 -f " + shell_quote(dump.string()) + " " +
+                             shell_quote(t.h->db.dsn()) + " 2>&1");
+  EXPECT_EQ(restore.code, 0) << restore.out;
+  return restore.code == 0;
+}
+
+bool eventually(const std::function<bool()>& done) {
+  for (int i = 0; i < 200 && !done(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  return done();
 }
 
 TEST(DatabaseIdentity, AStateFileOfAnotherDatabaseStopsRunPlanAndServeBeforeTheyTouchAnything) {
@@ -206,44 +256,54 @@ TEST(DatabaseIdentity, ADatabaseRestoredFromAnOlderBackupIsRefused) {
 TEST(DatabaseIdentity, ADatabaseRestoredUnderARunningServeStopsIt) {
   HUBSYNC_REQUIRE_PG(server);
   auto t = synced_a(server);
-  const fs::path dump = t.h->dir / "backup.sql";
-  auto backup = run_command("pg_dump --no-owner -f " + shell_quote(dump.string()) + " " + shell_quote(t.h->db.dsn()) +
-                            " 2>&1");
-  ASSERT_EQ(backup.code, 0) << backup.out;
-  const fs::path serving = t.config_like_a("serve-a.yaml", {});
-  std::ofstream(serving, std::ios::app) << "webhook: {listen: '127.0.0.1:" << free_port() << "'}\n"
-                                        << "serve: {change_poll_ms: 100}\n";
-  CommandOutput serve;
-  struct ShowOnFailure {  // destroyed after `runner` has joined: serve's whole output
-    const CommandOutput& out;
-    ~ShowOnFailure() {
-      if (::testing::Test::HasFailure()) std::cerr << "serve exited " << out.code << ":\n" << out.out << '\n';
-    }
-  } show{serve};
-  // Joined on every way out (an ASSERT below returns early): a joinable
-  // std::thread would abort the whole test binary and lose its report.
-  std::jthread runner([&] {
-    serve = run_command("timeout 60 '" HUBSYNC_BIN "' --config '" + serving.string() + "' serve 2>&1");
-  });
+  const fs::path dump = dump_a(t);
+  ServeOnA serve(t, 60);
   // serve syncs what happened after the backup: Eve takes key 3.
   t.h->db.exec("INSERT INTO people (email, name) VALUES ('eve@a.io', 'Eve')");
-  const auto synced = [&] { return t.h->live_by("contacts", "email").count("eve@a.io") == 1; };
-  for (int i = 0; i < 200 && !synced(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  ASSERT_TRUE(synced()) << "serve did not sync the new row";
+  ASSERT_TRUE(eventually([&] { return t.h->live_by("contacts", "email").count("eve@a.io") == 1; }))
+      << "serve did not sync the new row";
   const std::string before = contacts(*t.h);
 
   // The backup is restored into the same database while serve runs, and the
   // application goes on: a new person takes key 3, Eve's in the store.
-  t.h->db.exec("DROP SCHEMA hubsync CASCADE; DROP TABLE public.people CASCADE");
-  auto restore = run_command("psql -q -v ON_ERROR_STOP=1 -f " + shell_quote(dump.string()) + " " +
-                             shell_quote(t.h->db.dsn()) + " 2>&1");
-  ASSERT_EQ(restore.code, 0) << restore.out;
+  ASSERT_TRUE(restore_a(t, dump));
   t.h->db.exec("INSERT INTO people (email, name) VALUES ('fay@a.io', 'Fay')");
   ASSERT_EQ(t.h->db.scalar("SELECT id FROM people WHERE email = 'fay@a.io'"), "3");
-  runner.join();
-  EXPECT_EQ(serve.code, 1) << serve.out;
-  EXPECT_THAT(serve.out, HasSubstr("this database went back"));
+  const auto& out = serve.wait();
+  EXPECT_EQ(out.code, 1) << out.out;
+  EXPECT_THAT(out.out, HasSubstr("this database went back"));
   EXPECT_EQ(contacts(*t.h), before);  // Eve's contact is Eve's
+}
+
+// A backup taken while serve ran, restored after serve marked the database
+// again, then written to by the application faster than serve looks: the
+// change counter is soon past serve's last mark, but the mark the database
+// holds is the backup's, older than serve's, so serve still stops.
+TEST(DatabaseIdentity, ARestoreThatTheApplicationsWritesCarryPastServesMarkStillStopsIt) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto t = synced_a(server);
+  ServeOnA serve(t, 30);
+  const auto mark = [&] {
+    return std::stoll("0" + t.h->db.scalar("SELECT coalesce(max(value), '') FROM hubsync.settings "
+                                           "WHERE key = 'serve_mark'"));
+  };
+  t.h->db.exec("INSERT INTO people (email, name) VALUES ('eve@a.io', 'Eve')");
+  ASSERT_TRUE(eventually([&] { return t.h->live_by("contacts", "email").count("eve@a.io") == 1 && mark() > 0; }));
+  const fs::path dump = dump_a(t);
+  // serve syncs a change after the backup, and marks the database again.
+  const auto backed_up = mark();
+  t.h->db.exec("INSERT INTO people (email, name) VALUES ('gus@a.io', 'Gus')");
+  ASSERT_TRUE(eventually([&] { return t.h->live_by("contacts", "email").count("gus@a.io") == 1 && mark() > backed_up; }));
+  const std::string before = contacts(*t.h);
+
+  // Restored, then 50 writes of the application at once: the counter is
+  // past serve's mark before serve's next look.
+  ASSERT_TRUE(restore_a(t, dump));
+  t.h->db.exec("INSERT INTO people (email, name) SELECT 'x' || g || '@a.io', 'X' FROM generate_series(1, 50) g");
+  const auto& out = serve.wait();
+  EXPECT_EQ(out.code, 1) << out.out;
+  EXPECT_THAT(out.out, HasSubstr("this database went back while serve ran"));
+  EXPECT_EQ(contacts(*t.h), before);  // Gus's contact is Gus's
 }
 
 // Deletes what the state file recorded of its database and portal: a
