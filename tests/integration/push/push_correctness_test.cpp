@@ -14,12 +14,6 @@ namespace {
 using ::testing::HasSubstr;
 
 
-std::vector<state::DeadLetter> dead_letters(PushHarness& h) {
-  auto list = h.store->list_dead_letters({});
-  EXPECT_TRUE(list.ok());
-  return list.ok() ? *list : std::vector<state::DeadLetter>{};
-}
-
 std::string contact_mapping(const std::string& name, const std::string& table,
                             const std::string& extra, const std::string& direction = "to_hubspot") {
   return "name: " + name + "\npostgres: {table: public." + table + ", key: id}\n"

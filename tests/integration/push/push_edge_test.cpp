@@ -217,12 +217,6 @@ std::unique_ptr<PushHarness> linked_people(const std::string& server, int n, con
   return h;
 }
 
-std::vector<state::DeadLetter> letters(PushHarness& h) {
-  auto list = h.store->list_dead_letters({});
-  EXPECT_TRUE(list.ok());
-  return list.ok() ? *list : std::vector<state::DeadLetter>{};
-}
-
 TEST(PushEdge, RowsPassingEmailsAlongLandInOnePassWhateverTheirOrder) {
   HUBSYNC_REQUIRE_PG(server);
   auto h = linked_people(server, 4);
@@ -240,7 +234,7 @@ TEST(PushEdge, RowsPassingEmailsAlongLandInOnePassWhateverTheirOrder) {
   EXPECT_EQ(live.at("p3@x.io").id, ids.at("p2@x.io").id);
   EXPECT_EQ(live.at("p4@x.io").id, ids.at("p3@x.io").id);
   EXPECT_EQ(live.at("p4b@x.io").id, ids.at("p4@x.io").id);
-  EXPECT_TRUE(letters(*h).empty());
+  EXPECT_TRUE(dead_letters(*h).empty());
 }
 
 TEST(PushEdge, ARowWhoseEmailIsStillOnAMovingRowsObjectWaitsForThatMove) {
@@ -261,7 +255,7 @@ TEST(PushEdge, ARowWhoseEmailIsStillOnAMovingRowsObjectWaitsForThatMove) {
   auto again = push_ok(*h, "people");
   EXPECT_EQ(again.updated, 1);
   EXPECT_EQ(h->live_by("contacts", "email").at("p2@x.io").id, ids.at("p1@x.io").id);
-  EXPECT_TRUE(letters(*h).empty());
+  EXPECT_TRUE(dead_letters(*h).empty());
 }
 
 TEST(PushEdge, RowsSwappingEmailsAreDeadLetteredNamingEachOtherAndTheWayOut) {
@@ -273,7 +267,7 @@ TEST(PushEdge, RowsSwappingEmailsAreDeadLetteredNamingEachOtherAndTheWayOut) {
   auto r = push_ok(*h, "people");
   EXPECT_EQ(r.dead_lettered, 2);
   EXPECT_EQ(r.updated, 1);
-  auto dead = letters(*h);
+  auto dead = dead_letters(*h);
   ASSERT_EQ(dead.size(), 2u);
   for (const auto& dl : dead) {
     EXPECT_EQ(dl.category, "UNIQUE_VALUE_EXCHANGE");
@@ -297,7 +291,7 @@ TEST(PushEdge, RowsSwappingEmailsAreDeadLetteredNamingEachOtherAndTheWayOut) {
   EXPECT_EQ(live.at("p2@x.io").id, ids.at("p1@x.io").id);
   EXPECT_EQ(live.at("p1@x.io").id, ids.at("p2@x.io").id);
   EXPECT_EQ(live.at("p1@x.io").props.at("firstname"), "S");
-  for (const auto& dl : letters(*h)) EXPECT_NE(dl.status, state::DeadLetterStatus::pending) << dl.message;
+  for (const auto& dl : dead_letters(*h)) EXPECT_NE(dl.status, state::DeadLetterStatus::pending) << dl.message;
 }
 
 TEST(PushEdge, ARowTakingTheEmailOfADuplicateDeletedInTheSameRunLandsAfterTheArchive) {
@@ -314,7 +308,7 @@ TEST(PushEdge, ARowTakingTheEmailOfADuplicateDeletedInTheSameRunLandsAfterTheArc
   ASSERT_EQ(live.size(), 2u);
   EXPECT_EQ(live.at("p2@x.io").id, ids.at("p1@x.io").id);
   EXPECT_EQ(live.at("p2@x.io").props.at("firstname"), "Merged");
-  EXPECT_TRUE(letters(*h).empty());
+  EXPECT_TRUE(dead_letters(*h).empty());
 }
 
 TEST(PushEdge, ARowTakingTheEmailOfADuplicateWhoseArchiveIsHeldWaitsForIt) {
@@ -340,7 +334,7 @@ TEST(PushEdge, ARowTakingTheEmailOfADuplicateWhoseArchiveIsHeldWaitsForIt) {
   auto live = h->live_by("contacts", "email");
   ASSERT_EQ(live.size(), 1u);
   EXPECT_EQ(live.at("p2@x.io").id, ids.at("p1@x.io").id);
-  EXPECT_TRUE(letters(*h).empty());
+  EXPECT_TRUE(dead_letters(*h).empty());
 }
 
 }  // namespace

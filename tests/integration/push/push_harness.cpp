@@ -191,6 +191,12 @@ pipeline::PullStats pull_ok(PushHarness& h, const std::string& mapping) {
   return r.ok() ? *r : pipeline::PullStats{};
 }
 
+std::vector<state::DeadLetter> dead_letters(PushHarness& h) {
+  auto list = h.store->list_dead_letters({});
+  EXPECT_TRUE(list.ok());
+  return list.ok() ? *list : std::vector<state::DeadLetter>{};
+}
+
 std::map<std::string, std::string> conflict_rules(PushHarness& h, const std::string& mapping) {
   auto recorded = h.store->list_conflicts(mapping, 10);
   EXPECT_TRUE(recorded.ok());

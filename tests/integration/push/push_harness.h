@@ -87,6 +87,9 @@ pipeline::PushStats push_ok(PushHarness& h, const std::string& mapping);
 /// Pulls one mapping (no sweep overlap: tests run faster than search lags);
 /// a failure fails the test.
 pipeline::PullStats pull_ok(PushHarness& h, const std::string& mapping);
+/// Every dead letter in the harness's state store (either direction, any
+/// status); a failed read fails the test.
+std::vector<state::DeadLetter> dead_letters(PushHarness& h);
 /// The conflicts recorded for a mapping (its first 10): field id ->
 /// "rule:winner" (several of one field run together).
 std::map<std::string, std::string> conflict_rules(PushHarness& h, const std::string& mapping);
