@@ -41,7 +41,11 @@ class OwnCluster {
     state_ = fs::temp_directory_path() / ("hubsync-outage-" + std::to_string(rd()));
     ok_ = script("start") == 0;
   }
-  ~OwnCluster() { script("stop"); }
+  ~OwnCluster() {
+    script("stop");
+    std::error_code ec;  // the script leaves the emptied directory
+    fs::remove_all(state_, ec);
+  }
   bool ok() const { return ok_; }
   int script(const std::string& cmd) const {
     return std::system(("bash '" + source_dir() + "/tests/pg/throwaway-pg.sh' " + cmd + " '" +

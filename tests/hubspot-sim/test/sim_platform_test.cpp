@@ -215,6 +215,16 @@ TEST_F(SimPlatform, LatencyDelaysResponses) {
 TEST_F(SimPlatform, SnapshotSurvivesRestart) {
   std::string file = ::testing::TempDir() + "hubspot_sim_snapshot_" + std::to_string(::getpid()) + ".json";
   std::remove(file.c_str());
+  // The simulator writes the file when it stops: stop it before the file
+  // goes, however the test ends (the fixture's teardown wrote it again).
+  struct Cleanup {
+    std::unique_ptr<Simulator>& sim;
+    std::string file;
+    ~Cleanup() {
+      if (sim) sim->stop();
+      std::remove(file.c_str());
+    }
+  } cleanup{sim_, file};
   SimulatorOptions o;
   o.snapshot_file = file;
   start(o);
@@ -234,7 +244,6 @@ TEST_F(SimPlatform, SnapshotSurvivesRestart) {
   EXPECT_EQ(client_->get("/crm/v3/objects/pets").json()["results"].Size(), 1u);
   auto fresh = client_->post("/crm/v3/objects/contacts", R"({"properties":{"email":"new@x.com"}})").json();
   EXPECT_GT(std::stoull(fresh["id"].GetString()), std::stoull(id)) << "ids continue after the saved ones";
-  std::remove(file.c_str());
 }
 
 }  // namespace
