@@ -88,25 +88,30 @@ Status PgDatabase::apply_hubspot_deletes(const mapping::Mapping& m,
   })
 }
 
-Result<std::string> PgDatabase::database_id() {
-  HUBSYNC_PG_TRY("reading this database's hubsync id", {
-    pqxx::read_transaction tx(conn());
-    const bool installed = !tx.exec("SELECT pg_catalog.to_regclass('hubsync.settings')")[0][0].is_null();
-    auto r = installed ? tx.exec("SELECT value FROM hubsync.settings WHERE key = 'database_id'") : pqxx::result();
-    if (r.empty())
-      return model::make_error(ErrorKind::fatal, std::string("this database has no hubsync database id (") +
-                                                     (installed ? "its hubsync schema predates it"
-                                                                : "hubsync is not installed in it") +
-                                                     "): run `hubsync migrate`");
-    return std::string(r[0][0].c_str());
-  })
-}
-
-Result<std::int64_t> PgDatabase::change_position() {
-  HUBSYNC_PG_TRY("reading this database's change counter", {
-    pqxx::read_transaction tx(conn());
-    return tx.exec("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM hubsync.changelog_id_seq")[0][0]
-        .as<std::int64_t>();
+Result<pipeline::DatabaseIdentity> PgDatabase::identity() {
+  HUBSYNC_PG_TRY("reading this database's hubsync id and change counter", {
+    // One statement, outside a transaction: one round trip (serve asks
+    // before every step of work).
+    pqxx::nontransaction tx(conn());
+    const auto no_id = [](const char* why) -> Result<pipeline::DatabaseIdentity> {
+      return model::make_error(ErrorKind::fatal,
+                               std::string("this database has no hubsync database id (") + why + "): run `hubsync migrate`");
+    };
+    pqxx::result r;
+    try {
+      r = tx.exec(
+          "SELECT (SELECT value FROM hubsync.settings WHERE key = 'database_id'), "
+          "(SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM hubsync.changelog_id_seq), "
+          "(SELECT value::bigint FROM hubsync.settings WHERE key = 'sync_mark')");
+    } catch (const pqxx::undefined_table&) {
+      return no_id("hubsync is not installed in it");
+    }
+    if (r[0][0].is_null()) return no_id("its hubsync schema predates it");
+    pipeline::DatabaseIdentity id;
+    id.id = r[0][0].c_str();
+    id.position = r[0][1].as<std::int64_t>();
+    id.mark = r[0][2].is_null() ? 0 : r[0][2].as<std::int64_t>();
+    return id;
   })
 }
 
@@ -120,20 +125,12 @@ Result<std::int64_t> PgDatabase::advance_position() {
     const auto at = tx.exec("SELECT pg_catalog.nextval('hubsync.changelog_id_seq'), pg_catalog.txid_current()")[0][0]
                         .as<std::int64_t>();
     // The mark itself, which no write of the application moves (the
-    // highest of any two services marking one database).
-    tx.exec_params("INSERT INTO hubsync.settings (key, value) VALUES ('serve_mark', $1) ON CONFLICT (key) DO "
+    // highest of any two processes marking one database).
+    tx.exec_params("INSERT INTO hubsync.settings (key, value) VALUES ('sync_mark', $1) ON CONFLICT (key) DO "
                    "UPDATE SET value = EXCLUDED.value WHERE hubsync.settings.value::bigint < EXCLUDED.value::bigint",
                    std::to_string(at));
     tx.commit();
     return at;
-  })
-}
-
-Result<std::int64_t> PgDatabase::last_mark() {
-  HUBSYNC_PG_TRY("reading this database's last mark", {
-    pqxx::read_transaction tx(conn());
-    auto r = tx.exec("SELECT value::bigint FROM hubsync.settings WHERE key = 'serve_mark'");
-    return r.empty() ? std::int64_t{0} : r[0][0].as<std::int64_t>();
   })
 }
 

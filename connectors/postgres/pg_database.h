@@ -29,10 +29,8 @@ class PgDatabase final : public pipeline::DatabasePort {
   PgDatabase(std::string dsn, std::shared_ptr<spdlog::logger> log);
   ~PgDatabase() override;
 
-  model::Result<std::string> database_id() override;
-  model::Result<std::int64_t> change_position() override;
+  model::Result<pipeline::DatabaseIdentity> identity() override;
   model::Result<std::int64_t> advance_position() override;
-  model::Result<std::int64_t> last_mark() override;
 
   // pg_lease.cpp
   model::Status lock_mapping(const std::string& mapping) override;
@@ -117,7 +115,7 @@ class PgDatabase final : public pipeline::DatabasePort {
   /// Marks `tx` as hubsync's own write of m's table, for both loop guards:
   /// `hubsync.origin` (the trigger) and, with wal_level logical, a
   /// transactional logical decoding message (the relay). Advances the
-  /// change counter (change_position) as a captured change would.
+  /// change counter (identity().position) as a captured change would.
   void mark_own_write(pqxx::transaction_base& tx, const mapping::Mapping& m);
   /// Renews this instance's lease on `mapping` inside `tx` when it holds
   /// one; an error (`conflict`) when the lease was lost (it expired and

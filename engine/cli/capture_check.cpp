@@ -48,40 +48,36 @@ int check_capture(const config::Config& cfg, const std::vector<mapping::Mapping>
   return kExitError;
 }
 
-pipeline::StoreIdentity store_identity(const config::Config& cfg, const std::string& database_id,
-                                       const PortalIdentity& portal, std::int64_t position) {
+pipeline::StoreIdentity store_identity(const config::Config& cfg, const pipeline::DatabaseIdentity& database,
+                                       const PortalIdentity& portal) {
   pipeline::StoreIdentity id;
-  id.database_id = database_id;
+  id.database_id = database.id;
   id.portal_id = portal.portal;
   id.portal_from = portal.from_token ? "the HubSpot token is for portal" : "hubspot.portal_id is";
   id.state_path = cfg.state.path;
-  id.change_position = position;
+  id.change_position = database.position;
+  id.mark = database.mark;
   return id;
 }
 
 std::function<model::Status(bool record)> identity_guard(const config::Config& cfg, pipeline::DatabasePort& db,
                                                          state::StateStore& store, const PortalIdentity& portal) {
   struct Seen {
-    std::int64_t durable = -1;  // the counter as last moved on by a commit of ours
+    std::int64_t durable = -1;  // the mark this serve last made
     std::chrono::steady_clock::time_point at{};
   };
   auto seen = std::make_shared<Seen>();
   return [&cfg, &db, &store, portal, seen](bool record) -> model::Status {
-    auto id = db.database_id();
-    auto position = id.ok() ? db.change_position() : model::Result<std::int64_t>(id.error());
-    // The database's own record of serve's last mark: the application's
-    // writes after a restore can bring the counter past the mark, never this.
-    auto mark = position.ok() && seen->durable >= 0 ? db.last_mark() : model::Result<std::int64_t>(seen->durable);
-    if (!position.ok() || !mark.ok()) {
-      const auto& e = !position.ok() ? position.error() : mark.error();
-      return model::make_error(model::ErrorKind::transient, config::redact(cfg, e.message));
-    }
-    if (*position < seen->durable || *mark < seen->durable) {
+    auto now = db.identity();
+    if (!now.ok()) return model::make_error(model::ErrorKind::transient, config::redact(cfg, now.error().message));
+    // The database's own record of the last mark: the application's writes
+    // after a restore can bring the counter past it, never the mark.
+    if (now->position < seen->durable || now->mark < seen->durable) {
       auto e = model::make_error(
           model::ErrorKind::fatal,
           "this database went back while serve ran: " +
-              (*position < seen->durable ? "its change counter is at " + std::to_string(*position)
-                                         : "the last mark it holds is " + std::to_string(*mark)) +
+              (now->position < seen->durable ? "its change counter is at " + std::to_string(now->position)
+                                             : "the last mark it holds is " + std::to_string(now->mark)) +
               ", and serve moved it to " + std::to_string(seen->durable) + " in a commit. It was restored from a "
               "backup: its rows are older than the state store's links and last "
               "agreed values, and nothing more was synced. Use the state file backed up together with this "
@@ -89,36 +85,34 @@ std::function<model::Status(bool record)> identity_guard(const config::Config& c
       e.category = pipeline::kIdentityCategory;
       return e;
     }
-    // Changes since our last mark: mark again (a commit, at most 5 a second),
-    // so that a backup taken now reads as older than what serve saw.
-    const auto now = std::chrono::steady_clock::now();
-    if (*position > seen->durable && now - seen->at >= std::chrono::milliseconds(200)) {
-      auto moved = db.advance_position();
-      if (!moved.ok()) return model::make_error(model::ErrorKind::transient, config::redact(cfg, moved.error().message));
-      seen->durable = *moved;
-      seen->at = now;
+    auto st = pipeline::check_store_identity(store_identity(cfg, *now, portal), store, record);
+    if (!st.ok())
+      return st.error().category == pipeline::kIdentityCategory ? st
+                                                                : model::make_error(model::ErrorKind::transient,
+                                                                                    st.error().message);
+    // Changes since the last mark: mark again (a commit, at most 5 a
+    // second), so that a backup taken now reads as older than what serve saw.
+    const auto at = std::chrono::steady_clock::now();
+    if (now->position > seen->durable && at - seen->at >= std::chrono::milliseconds(200)) {
+      auto marked = pipeline::mark_database(db, store);
+      if (!marked.ok()) return model::make_error(model::ErrorKind::transient, config::redact(cfg, marked.error().message));
+      seen->durable = *marked;
+      seen->at = at;
     }
-    auto st = pipeline::check_store_identity(store_identity(cfg, *id, portal, *position), store, record);
-    if (st.ok() || st.error().category == pipeline::kIdentityCategory) return st;
-    return model::make_error(model::ErrorKind::transient, st.error().message);
+    return {};
   };
 }
 
 int check_fingerprints(const config::Config& cfg, const std::vector<mapping::Mapping>& mappings,
                        const std::string& only, state::StateStore& store, pipeline::DatabasePort& db,
                        const PortalIdentity& portal, const Report& report) {
-  auto id = db.database_id();
+  auto id = db.identity();
   if (!id.ok()) {
     const bool down = id.error().kind == model::ErrorKind::transient;
     report((down ? "PostgreSQL unreachable: " : "PostgreSQL: ") + config::redact(cfg, id.error().message), true);
     return down ? kExitUnavailable : kExitError;
   }
-  auto position = db.change_position();
-  if (!position.ok()) {
-    report("PostgreSQL: " + config::redact(cfg, position.error().message), true);
-    return position.error().kind == model::ErrorKind::transient ? kExitUnavailable : kExitError;
-  }
-  if (auto st = pipeline::check_store_identity(store_identity(cfg, *id, portal, *position), store); !st.ok()) {
+  if (auto st = pipeline::check_store_identity(store_identity(cfg, *id, portal), store); !st.ok()) {
     report(st.error().message, true);
     return kExitError;
   }

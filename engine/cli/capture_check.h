@@ -39,19 +39,20 @@ std::vector<postgres::CaptureSpec> capture_specs(const std::vector<mapping::Mapp
 int check_capture(const config::Config& cfg, const std::vector<mapping::Mapping>& mappings,
                   const std::string& only, const char* command, const Report* report = nullptr);
 
-/// What check_store_identity compares: this database's id and change
-/// position, and `portal` (where it came from says the message).
-pipeline::StoreIdentity store_identity(const config::Config& cfg, const std::string& database_id,
-                                       const PortalIdentity& portal, std::int64_t position);
+/// What check_store_identity compares: this database's id, change counter
+/// and mark, and `portal` (where it came from says the message).
+pipeline::StoreIdentity store_identity(const config::Config& cfg, const pipeline::DatabaseIdentity& database,
+                                       const PortalIdentity& portal);
 
-/// For a running serve (service::ServiceOptions::check_identity):
-/// check_store_identity of this database's id and change counter and
-/// `portal` against `store` (recording them when asked), and the counter
-/// against the highest it moved it to in a commit of its own
-/// (DatabasePort::advance_position, after changes, at most 5 times a
-/// second), which catches a restore from a backup taken since. Only those mismatches
-/// are `fatal`; a database that cannot be asked is `transient` (the step's
-/// own calls meet it). Runs on the service's worker: `db` is its connection.
+/// For a running serve (service::ServiceOptions::check_identity), one query
+/// of the database per call: its counter and mark against the highest mark
+/// this serve made (which catches a restore from a backup taken since,
+/// however far the application's writes carried the counter), then
+/// check_store_identity against `store` (recording them when asked); after
+/// changes it marks the database again (pipeline::mark_database, at most 5
+/// times a second). Only those mismatches are `fatal`; a database that
+/// cannot be asked is `transient` (the step's own calls meet it). Runs on
+/// the service's worker: `db` is its connection.
 std::function<model::Status(bool record)> identity_guard(const config::Config& cfg, pipeline::DatabasePort& db,
                                                          state::StateStore& store, const PortalIdentity& portal);
 

@@ -13,6 +13,7 @@
 #include "engine/cli/runtime.h"
 #include "engine/ops/logging.h"
 #include "engine/ops/progress.h"
+#include "engine/pipeline/fingerprint.h"
 #include "engine/pipeline/pull.h"
 #include "engine/pipeline/push.h"
 
@@ -266,6 +267,13 @@ int cmd_run(const GlobalOptions& global, const RunOptions& options) {
   }
   if (auto pruned = db.prune_archive(); pruned.ok() && *pruned > 0)
     ops::logger("postgres")->info("pruned changelog archive rows={}", *pruned);
+  // After the run's writes: a backup taken before now holds an older mark,
+  // so the next run knows it went back however far the application's
+  // writes carry the counter after it is restored.
+  if (auto marked = pipeline::mark_database(db, *store); !marked.ok())
+    ops::logger("postgres")->warn("could not mark the database after the run (the next run's check of a "
+                                  "restored backup rests on the change counter alone): {}",
+                                  config::redact(cfg, model::describe(marked.error())));
 
   count_held(*store, mappings, options, totals);
   const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(clock.monotonic() - started);

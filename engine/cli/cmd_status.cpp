@@ -87,10 +87,9 @@ Reachability probe_hubspot(const config::Config& cfg, const std::vector<mapping:
 // portal (check_store_identity, without recording anything).
 void check_identity(const config::Config& cfg, pipeline::DatabasePort& db, state::StateStore& store,
                     const PortalIdentity& portal, Reachability& r) {
-  auto id = db.database_id();
-  auto position = db.change_position();
-  if (!id.ok() || !position.ok()) return;  // not migrated yet: run says so
-  auto st = pipeline::check_store_identity(store_identity(cfg, *id, portal, *position), store, /*record=*/false);
+  auto id = db.identity();
+  if (!id.ok()) return;  // not migrated yet: run says so
+  auto st = pipeline::check_store_identity(store_identity(cfg, *id, portal), store, /*record=*/false);
   if (st.ok()) return;
   r.refused = true;
   r.detail = st.error().message;

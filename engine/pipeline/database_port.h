@@ -62,6 +62,13 @@ struct RowApplied {
   std::string version;                ///< the row's version after the write (Row::version)
 };
 
+/// A database as DatabasePort::identity() reads it.
+struct DatabaseIdentity {
+  std::string id;             ///< hubsync.settings `database_id`
+  std::int64_t position = 0;  ///< the change counter
+  std::int64_t mark = 0;      ///< the last mark advance_position() recorded
+};
+
 /// The database side of the engine (docs/architecture.md): the changelog, row
 /// reads and (for pulls) writes. Implemented by connectors/postgres.
 ///
@@ -73,38 +80,34 @@ class DatabasePort {
  public:
   virtual ~DatabasePort() = default;
 
-  /// The id `hubsync migrate` gave this database (hubsync.settings
-  /// `database_id`, made once and never changed; a restored dump keeps
-  /// it): what the state store's links were made with. Reads only.
-  /// Errors: `fatal` when hubsync is not installed or its schema has no id
-  /// yet (the message says to run `hubsync migrate`), `transient` as usual.
-  virtual model::Result<std::string> database_id() = 0;
-
-  /// How far this database's change counter has gone: the changelog's id
-  /// sequence, which every captured change and every batch hubsync writes
-  /// (apply_rows) advances. It only grows, so a database reporting less
-  /// than before went back: restored from an older backup. 0 before
-  /// anything advanced it. Reads only. Errors: as database_id().
-  virtual model::Result<std::int64_t> change_position() = 0;
+  /// What this database is and how far it has gone, read in one query:
+  /// - `id`: the id `hubsync migrate` gave it (hubsync.settings
+  ///   `database_id`, made once and never changed; a restored dump keeps
+  ///   it), what the state store's links were made with;
+  /// - `position`: its change counter, the changelog's id sequence, which
+  ///   every captured change and every batch hubsync writes (apply_rows)
+  ///   advances. It only grows, so a database reporting less than before
+  ///   went back (restored from an older backup); 0 before anything moved it;
+  /// - `mark`: the highest position advance_position() has returned for it,
+  ///   as it records itself (hubsync.settings `sync_mark`); 0 before any. No
+  ///   application write moves it, so a store that recorded a higher mark
+  ///   knows the database went back, however far the application's writes
+  ///   have carried the counter since.
+  /// Reads only. Errors: `fatal` when hubsync is not installed or its
+  /// schema has no id yet (the message says to run `hubsync migrate`),
+  /// `transient` as usual.
+  virtual model::Result<DatabaseIdentity> identity() = 0;
 
   /// Moves the change counter on by one, in a transaction of its own that
   /// commits with synchronous_commit on (a bare nextval's step, or an
   /// asynchronous commit's, can be lost in a crash, and the counter would
-  /// read as gone back; the flush also covers every change before it), and
-  /// returns where it now is. A running service marks the counter this way
-  /// after changes, so that a database restored from a backup taken since
-  /// reads as gone back even after the application wrote again (its own
-  /// changes alone could bring the counter back to the same figure).
-  /// Errors: as database_id().
+  /// read as gone back; the flush also covers every change before it),
+  /// records it as the mark (identity().mark, the higher of two marks
+  /// when two processes mark one database) in the same commit, and returns
+  /// it. run and serve mark the database after their changes, so that a
+  /// database restored from a backup taken before reads as gone back even
+  /// after the application wrote again. Errors: as identity().
   virtual model::Result<std::int64_t> advance_position() = 0;
-
-  /// The highest position advance_position() has returned for this
-  /// database, as the database itself records it (in the same commit); 0
-  /// before any. No application write moves it, so a service whose last
-  /// mark reads higher than this knows the database went back, however far
-  /// the application's writes have moved the counter since. Reads only.
-  /// Errors: as database_id().
-  virtual model::Result<std::int64_t> last_mark() = 0;
 
   /// Makes this instance the only syncer of `mapping` (push and pull
   /// alike) with a lease row that expires unless renewed: calling it again

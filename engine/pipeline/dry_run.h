@@ -45,10 +45,12 @@ struct Plan {
 class DryRunDatabase final : public DatabasePort {
  public:
   DryRunDatabase(DatabasePort& real, Plan& plan) : real_(real), plan_(plan) {}
-  model::Result<std::string> database_id() override { return real_.database_id(); }
-  model::Result<std::int64_t> change_position() override { return real_.change_position(); }
-  model::Result<std::int64_t> advance_position() override { return real_.change_position(); }  // writes nothing
-  model::Result<std::int64_t> last_mark() override { return real_.last_mark(); }
+  model::Result<DatabaseIdentity> identity() override { return real_.identity(); }
+  model::Result<std::int64_t> advance_position() override {  // writes nothing
+    auto now = real_.identity();
+    if (!now.ok()) return std::move(now).error();
+    return now->position;
+  }
   model::Status lock_mapping(const std::string&) override { return {}; }
   model::Status release_mappings() override { return {}; }
   model::Status enqueue(const mapping::Mapping&, const std::vector<model::RecordKey>&, std::int64_t) override {

@@ -1,6 +1,7 @@
 #include "engine/pipeline/fingerprint.h"
 
 #include <map>
+#include <optional>
 
 #include "engine/pipeline/sync_helpers.h"
 
@@ -103,6 +104,7 @@ constexpr const char* kStore = "";
 constexpr const char* kDatabase = "fingerprint database";
 constexpr const char* kPortal = "fingerprint portal";
 constexpr const char* kPosition = "fingerprint change position";
+constexpr const char* kMark = "fingerprint mark";
 
 // One recorded part of the store's identity and what it is now.
 struct IdentityPart {
@@ -141,30 +143,50 @@ model::Status identity_mismatch(const IdentityPart& p, const std::string& stored
           "match value");
 }
 
-// The database's change counter only grows: one behind the store's record
-// went back to an older backup, whose rows are older than the links and
-// last agreed values (a row's old value would read as a Postgres edit, and
-// rows inserted since would reuse keys linked to other people's objects).
-model::Status check_position(const StoreIdentity& now, state::StateStore& state) {
-  if (now.change_position < 0) return {};
-  auto stored = state.get_checkpoint(kStore, kPosition);
+// A number the store recorded under `cursor`; nullopt when none (or
+// unreadable: recorded again).
+model::Result<std::optional<std::int64_t>> recorded(state::StateStore& state, const char* cursor) {
+  auto stored = state.get_checkpoint(kStore, cursor);
   if (!stored.ok()) return std::move(stored).error();
-  if (!*stored) return {};
-  std::int64_t was = 0;
+  if (!*stored) return std::optional<std::int64_t>();
   try {
-    was = std::stoll((*stored)->value);
+    return std::optional<std::int64_t>(std::stoll((*stored)->value));
   } catch (const std::exception&) {
-    return {};  // unreadable: recorded again
+    return std::optional<std::int64_t>();
   }
-  if (now.change_position >= was) return {};
+}
+
+// The database's change counter only grows, and so does the mark it
+// holds: one behind the store's record went back to an older backup, whose
+// rows are older than the links and last agreed values (a row's old value
+// would read as a Postgres edit, and rows inserted since would reuse keys
+// linked to other people's objects). The mark catches a backup the
+// application's writes since the restore carried past the counter.
+model::Status check_position(const StoreIdentity& now, state::StateStore& state) {
+  std::string behind;
+  if (now.change_position >= 0) {
+    auto was = recorded(state, kPosition);
+    if (!was.ok()) return std::move(was).error();
+    if (*was && now.change_position < **was)
+      behind = "its change counter is at " + std::to_string(now.change_position) + ", and {store} saw it at " +
+               std::to_string(**was);
+  }
+  if (behind.empty() && now.mark >= 0) {
+    auto was = recorded(state, kMark);
+    if (!was.ok()) return std::move(was).error();
+    if (*was && now.mark < **was)
+      behind = "the last mark it holds is " + std::to_string(now.mark) + ", and {store} marked it at " +
+               std::to_string(**was);
+  }
+  if (behind.empty()) return {};
   auto links = state.count_links_by_mapping();
   if (!links.ok()) return std::move(links).error();
   if (links->empty()) return {};
   const std::string store = now.state_path.empty() ? "the state store" : "the state store " + now.state_path;
+  behind.replace(behind.find("{store}"), 7, store + " (" + links_line(*links) + ")");
   return identity_error(
       model::ErrorKind::fatal,
-      "this database went back: its change counter is at " + std::to_string(now.change_position) + ", and " + store +
-          " (" + links_line(*links) + ") saw it at " + std::to_string(was) +
+      "this database went back: " + behind +
           ". It was restored from an older backup: the store's links and last agreed values are newer than its "
           "rows, so old values would overwrite HubSpot and new rows take other people's objects. Use the state "
           "file backed up together with this database (state.path), or a new state file to link its rows again "
@@ -219,6 +241,13 @@ model::Result<FingerprintCheck> check_fingerprint(const mapping::Mapping& m, sta
     if (auto st = state.set_checkpoint(m.name, field_cursor(f.id), now); !st.ok()) return std::move(st).error();
   }
   return out;
+}
+
+model::Result<std::int64_t> mark_database(DatabasePort& db, state::StateStore& state) {
+  auto mark = db.advance_position();
+  if (!mark.ok()) return mark;
+  if (auto st = state.set_checkpoint(kStore, kMark, std::to_string(*mark)); !st.ok()) return std::move(st).error();
+  return mark;
 }
 
 }  // namespace hubsync::pipeline

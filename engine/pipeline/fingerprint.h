@@ -8,6 +8,7 @@
 
 #include "engine/mapping/mapping.h"
 #include "engine/model/result.h"
+#include "engine/pipeline/database_port.h"
 #include "engine/state/state_store.h"
 
 namespace hubsync::pipeline {
@@ -43,15 +44,17 @@ struct FingerprintCheck {
 model::Result<FingerprintCheck> check_fingerprint(const mapping::Mapping& m, state::StateStore& state);
 
 /// What a whole state store's links were made with: which database (the id
-/// `hubsync migrate` gave it, DatabasePort::database_id) and which HubSpot
+/// `hubsync migrate` gave it, DatabasePort::identity) and which HubSpot
 /// portal (the one HubSpot says the token is for, else config
 /// hubspot.portal_id).
 struct StoreIdentity {
   std::string database_id;
   std::string portal_id;   ///< empty: unknown, neither checked nor recorded
   std::string state_path;  ///< the state file, for messages (may be empty)
-  /// DatabasePort::change_position; negative: unknown, not checked.
+  /// DatabasePort::identity().position; negative: unknown, not checked.
   std::int64_t change_position = -1;
+  /// DatabasePort::identity().mark; negative: unknown, not checked.
+  std::int64_t mark = -1;
   /// Where portal_id comes from, for messages: "<portal_from> <portal_id>".
   std::string portal_from = "hubspot.portal_id is";
 };
@@ -67,12 +70,23 @@ struct StoreIdentity {
 /// once for the whole store (a store holds one database's links): a first
 /// run, a store from before identities, or a store without links just
 /// records it. The database's change counter is recorded too: one lower
-/// than recorded, while links exist, means the database went back (restored
-/// from an older backup, with the same id) while the store kept the newer
-/// links and last agreed values; that fails the same way.
+/// than recorded, or a mark lower than mark_database() recorded, while
+/// links exist, means the database went back (restored from an older
+/// backup, with the same id) while the store kept the newer links and last
+/// agreed values; that fails the same way.
 /// With `record` false (`status`, on a read-only store) it only checks.
 /// Errors: the store's.
 model::Status check_store_identity(const StoreIdentity& now, state::StateStore& state, bool record = true);
+
+/// Marks the database (DatabasePort::advance_position: its counter moved on
+/// and recorded as its mark, in a synchronous commit) and records that mark
+/// in the store, so that check_store_identity knows a database restored
+/// from any backup taken before as gone back, however far the
+/// application's writes carry its counter after the restore. run calls it
+/// after its syncing, serve after changes. Returns the mark. Errors: the
+/// database's (`transient` as usual), then the store's; a mark the store
+/// failed to record only weakens the next check.
+model::Result<std::int64_t> mark_database(DatabasePort& db, state::StateStore& state);
 
 /// The category of check_store_identity's own refusals (another database or
 /// portal, a database gone back), as against the store's errors.

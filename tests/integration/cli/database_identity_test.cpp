@@ -249,6 +249,39 @@ TEST(DatabaseIdentity, ADatabaseRestoredFromAnOlderBackupIsRefused) {
   EXPECT_EQ(hubsync(t.config_a, "run --once").code, 0);
 }
 
+// A backup restored between two runs, then written to by the application
+// (50 rows) before the next run: the counter is past what the store saw,
+// but the mark the database holds is the backup's, older than the one the
+// last run made after its writes, so the next run still refuses. Without
+// the mark it pushed the restored rows: a reused key took Eve's contact.
+TEST(DatabaseIdentity, ABackupRestoredBetweenRunsIsRefusedHoweverFarTheApplicationsWritesCarryTheCounter) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto t = synced_a(server);
+  const fs::path dump = dump_a(t);
+  t.h->db.exec("INSERT INTO people (email, name) VALUES ('eve@a.io', 'Eve')");  // key 3
+  auto second = hubsync(t.config_a, "run --once");
+  ASSERT_EQ(second.code, 0) << second.out;
+  const std::string before = contacts(*t.h);
+  ASSERT_THAT(before, HasSubstr("eve@a.io Eve"));
+  const std::string marked = t.h->db.scalar("SELECT value FROM hubsync.settings WHERE key = 'sync_mark'");
+
+  ASSERT_TRUE(restore_a(t, dump));
+  EXPECT_LT(std::stoll("0" + t.h->db.scalar("SELECT coalesce(max(value), '') FROM hubsync.settings "
+                                            "WHERE key = 'sync_mark'")),
+            std::stoll(marked));
+  t.h->db.exec("INSERT INTO people (email, name) SELECT 'x' || g || '@a.io', 'X' FROM generate_series(1, 50) g");
+  ASSERT_EQ(t.h->db.scalar("SELECT email FROM people WHERE id = 3"), "x1@a.io");  // Eve's key in the store
+  auto run = hubsync(t.config_a, "run --once");
+  EXPECT_EQ(run.code, 1) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("this database went back: the last mark it holds is"));
+  EXPECT_THAT(run.out, HasSubstr("marked it at " + marked));
+  EXPECT_THAT(run.out, HasSubstr("nothing was synced"));
+  EXPECT_EQ(contacts(*t.h), before);  // Eve's contact is Eve's
+  auto status = hubsync(t.config_a, "status --offline");
+  EXPECT_EQ(status.code, 1) << status.out;
+  EXPECT_THAT(status.out, HasSubstr("NOT MADE WITH THIS DATABASE OR PORTAL"));
+}
+
 // The same restore under a running serve: it checks the database before
 // every step's work, so the first step after the restore stops it (exit 1)
 // before the backup's rows reach HubSpot or a reused key takes another
@@ -285,7 +318,7 @@ TEST(DatabaseIdentity, ARestoreThatTheApplicationsWritesCarryPastServesMarkStill
   ServeOnA serve(t, 30);
   const auto mark = [&] {
     return std::stoll("0" + t.h->db.scalar("SELECT coalesce(max(value), '') FROM hubsync.settings "
-                                           "WHERE key = 'serve_mark'"));
+                                           "WHERE key = 'sync_mark'"));
   };
   t.h->db.exec("INSERT INTO people (email, name) VALUES ('eve@a.io', 'Eve')");
   ASSERT_TRUE(eventually([&] { return t.h->live_by("contacts", "email").count("eve@a.io") == 1 && mark() > 0; }));
@@ -315,7 +348,7 @@ void forget_identity(const fs::path& state) {
   const int rc = sqlite3_exec(db, "DELETE FROM checkpoints WHERE mapping = '' AND cursor_name LIKE 'fingerprint %'",
                               nullptr, nullptr, &err);
   EXPECT_EQ(rc, SQLITE_OK) << (err ? err : "");
-  EXPECT_EQ(sqlite3_changes(db), 4);  // the database, the portal, the change counter, the token's portal
+  EXPECT_EQ(sqlite3_changes(db), 5);  // the database, the portal, the change counter, its mark, the token's portal
   sqlite3_free(err);
   sqlite3_close(db);
 }

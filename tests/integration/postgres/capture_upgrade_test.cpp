@@ -137,20 +137,30 @@ TEST_F(CaptureUpgradeTest, CheckOfAFilteredMappingSeesNewColumns) {
 
 TEST_F(CaptureUpgradeTest, TheDatabaseIdIsThereOnceMigrateHasRun) {
   PgDatabase pg(db_->dsn(), ops::logger("postgres"));
-  auto none = pg.database_id();
+  auto none = pg.identity();
   ASSERT_FALSE(none.ok());
   EXPECT_EQ(none.error().kind, model::ErrorKind::fatal);
   EXPECT_EQ(none.error().message,
             "this database has no hubsync database id (hubsync is not installed in it): run `hubsync migrate`");
   install_version_one();
-  auto old = pg.database_id();
+  auto old = pg.identity();
   ASSERT_FALSE(old.ok());
   EXPECT_THAT(old.error().message, HasSubstr("(its hubsync schema predates it): run `hubsync migrate`"));
   migrate({customers});
-  auto id = pg.database_id();
+  auto id = pg.identity();
   ASSERT_TRUE(id.ok()) << id.error().message;
-  EXPECT_EQ(*id, db_->scalar("SELECT value FROM hubsync.settings WHERE key = 'database_id'"));
-  EXPECT_EQ(id->size(), 36u);
+  EXPECT_EQ(id->id, db_->scalar("SELECT value FROM hubsync.settings WHERE key = 'database_id'"));
+  EXPECT_EQ(id->id.size(), 36u);
+  EXPECT_EQ(id->mark, 0);  // never marked
+  // A mark moves the counter and is the mark; a captured change moves only the counter.
+  auto marked = pg.advance_position();
+  ASSERT_TRUE(marked.ok()) << marked.error().message;
+  EXPECT_GT(*marked, id->position);
+  db_->exec("INSERT INTO customers (id, email) VALUES (7, 'g@x.com')");
+  auto after = pg.identity();
+  ASSERT_TRUE(after.ok()) << after.error().message;
+  EXPECT_EQ(after->mark, *marked);
+  EXPECT_GT(after->position, *marked);
 }
 
 TEST_F(CaptureUpgradeTest, CheckWithoutCapturesNeedsNoDatabase) {

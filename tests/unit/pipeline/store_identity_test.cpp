@@ -86,6 +86,32 @@ TEST_F(StoreIdentityTest, AnotherPortalWithLinksIsFatalAndAnUnsetOneIsNotChecked
   EXPECT_TRUE(check("db-a", "62515").ok());
 }
 
+// The mark run and serve record after their writes (mark_database): a
+// database holding a lower one went back, whatever its counter says.
+TEST_F(StoreIdentityTest, AMarkBelowTheRecordedOneWithLinksIsFatalWhateverTheCounterSays) {
+  StoreIdentity now{"db-a", "", dir_.file("state.db")};
+  now.change_position = 100;
+  now.mark = 40;
+  ASSERT_TRUE(check_store_identity(now, *store_).ok());
+  ASSERT_TRUE(store_->set_checkpoint("", "fingerprint mark", "41").ok());
+  EXPECT_TRUE(check_store_identity(now, *store_).ok()) << "no links: nothing to protect";
+  link("people", "1");
+  now.change_position = 500;  // the application's writes since the restore
+  auto st = check_store_identity(now, *store_);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().kind, model::ErrorKind::fatal);
+  EXPECT_EQ(st.error().category, kIdentityCategory);
+  EXPECT_THAT(st.error().message, HasSubstr("this database went back: the last mark it holds is 40, and the state "
+                                            "store " + dir_.file("state.db") + " (1 links (people: 1)) marked it "
+                                            "at 41. It was restored from an older backup"));
+  EXPECT_EQ(recorded("fingerprint change position"), "100") << "a refused check records nothing";
+  now.mark = 41;
+  EXPECT_TRUE(check_store_identity(now, *store_).ok());
+  now.mark = -1;  // unknown: not checked
+  now.change_position = 600;
+  EXPECT_TRUE(check_store_identity(now, *store_).ok());
+}
+
 TEST_F(StoreIdentityTest, TheRecordsAreFingerprintCheckpoints) {
   EXPECT_TRUE(is_fingerprint_checkpoint("fingerprint database"));
   EXPECT_TRUE(is_fingerprint_checkpoint("fingerprint portal"));
