@@ -388,6 +388,22 @@ Result<pipeline::Row> to_row(const pqxx::row& r, const mapping::Mapping& m,
 }
 
 
+std::string mapped_columns_sql(const mapping::Mapping& m, const PgDatabase::Columns& cols, const std::string& alias) {
+  std::string sql;
+  for (const auto& col : m.postgres_columns()) sql += (sql.empty() ? "" : ", ") + alias + "." + read_expr(col, cols.at(col));
+  return sql;
+}
+
+model::Fields mapped_fields(const pqxx::row& r, int at, const mapping::Mapping& m, const PgDatabase::Columns& cols) {
+  model::Fields out;
+  for (const auto& col : m.postgres_columns()) {
+    auto v = convert(r[at++], cols.at(col), col);
+    if (!v.ok()) return {};
+    out.emplace(col, std::move(*v));
+  }
+  return out;
+}
+
 Result<std::map<std::string, pipeline::Row>> PgDatabase::read_rows(
     const mapping::Mapping& m, const std::vector<model::RecordKey>& keys) {
   std::map<std::string, pipeline::Row> out;

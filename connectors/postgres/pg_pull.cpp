@@ -44,12 +44,14 @@ std::string record_type(const std::vector<std::string>& names, const std::vector
   return out;
 }
 
-// The written row's key, then its new version (Row::version).
+// The written row's key, its new version (Row::version), then its mapped
+// columns as Postgres holds them (RowApplied::fields).
 std::string key_returning(const mapping::Mapping& m, const PgDatabase::Columns& cols) {
   std::string out;
   for (std::size_t k = 0; k < m.key.size(); ++k)
     out += key_text_sql("t." + quote_ident(m.key[k]), cols.at(m.key[k]).typname) + ", ";
-  return out + "t.xmin::text";
+  const std::string mapped = mapped_columns_sql(m, cols, "t");
+  return out + "t.xmin::text" + (mapped.empty() ? "" : ", " + mapped);
 }
 
 model::RecordKey key_of(const pqxx::row& r, std::size_t n) {
@@ -248,17 +250,24 @@ void PgDatabase::apply_group(pqxx::work& tx, const mapping::Mapping& m, const Co
     const int version_at = static_cast<int>(m.key.size());
     if (insert) {
       for (std::size_t j = 0; j < part.size() && j < r.size(); ++j) {
-        out[part[j]].key = key_of(r[static_cast<int>(j)], m.key.size());
-        out[part[j]].version = r[static_cast<int>(j)][version_at].c_str();
+        const auto row = r[static_cast<int>(j)];
+        out[part[j]].key = key_of(row, m.key.size());
+        out[part[j]].version = row[version_at].c_str();
+        out[part[j]].fields = mapped_fields(row, version_at + 1, m, cols);
       }
       return;
     }
-    std::map<std::string, std::string> found;  // key -> new version
-    for (const auto& row : r) found[key_of(row, m.key.size()).encoded()] = row[version_at].c_str();
+    std::map<std::string, pqxx::row> found;  // by key
+    for (const auto& row : r) found.emplace(key_of(row, m.key.size()).encoded(), row);
     for (std::size_t i : part) {
       out[i].key = *writes[i].key;
-      if (auto f = found.find(writes[i].key->encoded()); f != found.end()) out[i].version = f->second;
-      else out[i].error = not_written(m, writes[i]);
+      auto f = found.find(writes[i].key->encoded());
+      if (f == found.end()) {
+        out[i].error = not_written(m, writes[i]);
+        continue;
+      }
+      out[i].version = f->second[version_at].c_str();
+      out[i].fields = mapped_fields(f->second, version_at + 1, m, cols);
     }
   };
   try {

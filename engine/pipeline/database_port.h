@@ -60,6 +60,10 @@ struct RowApplied {
   model::RecordKey key;               ///< the row's key (for an insert: as Postgres made it)
   std::optional<model::Error> error;  ///< Postgres refused this row (invalid_record: the constraint, the column)
   std::string version;                ///< the row's version after the write (Row::version)
+  /// The mapped columns as Postgres holds them after the write: what it
+  /// filled in (defaults) and how it stored what was written (a numeric's
+  /// scale, a timestamp's precision). Empty when not read back.
+  model::Fields fields;
 };
 
 /// A database as DatabasePort::identity() reads it.

@@ -109,7 +109,7 @@ Result<std::vector<RowApplied>> DryRunDatabase::apply_rows(const mapping::Mappin
     plan_.changes.push_back({"postgres", w.key ? "update" : "create", target(m, key),
                              fields_of(w.values, known == rows_.end() ? nullptr : &known->second)});
     for (const auto& [c, v] : w.values) written_[id][c] = v;
-    out.push_back({key, std::nullopt, {}});
+    out.push_back({key, std::nullopt, {}, {}});
   }
   return out;
 }

@@ -135,6 +135,10 @@ Status Puller::apply_rows_once(Batch& b, const std::vector<Item*>& writing,
     }
     ++landed;
     it.row->version = r.version;
+    // What Postgres holds, not what was sent: a column that rounds (a
+    // numeric's scale) or fills in (a default) would otherwise read as an
+    // edit in Postgres against the base, and go back to HubSpot.
+    for (const auto& [col, v] : r.fields) it.row->fields[col] = v;
     if (it.insert) {
       it.pg_key = r.key.encoded();
       it.row->key = r.key;

@@ -158,15 +158,22 @@ std::string PushHarness::config_yaml(bool logical_capture, const std::string& po
 
 void PushHarness::create_text_property(const std::string& type, const std::string& name,
                                        bool unique) {
+  create_property(type, name, "string", "text", {}, unique);
+}
+
+void PushHarness::create_property(const std::string& type, const std::string& name, const std::string& hs_type,
+                                  const std::string& field_type,
+                                  const std::vector<hubspot::PropertyOption>& options, bool unique) {
   hubspot::PropertyDef d;
   d.name = name;
   d.label = name;
-  d.type = "string";
-  d.field_type = "text";
+  d.type = hs_type;
+  d.field_type = field_type;
+  d.options = options;
   d.group_name = type == "companies" ? "companyinformation" : "contactinformation";
   d.has_unique_value = unique;
   auto created = hubspot->crm.properties().create(type, d);
-  ASSERT_TRUE(created.ok()) << created.error().message;
+  ASSERT_TRUE(created.ok()) << name << ": " << created.error().message;
 }
 
 std::unique_ptr<PushHarness> quick_harness(const std::string& server_dsn, const std::string& sql,

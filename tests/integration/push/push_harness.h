@@ -64,6 +64,11 @@ class PushHarness {
   /// Creates a string property in HubSpot (`unique`: hasUniqueValue), e.g.
   /// a custom match property. Fails the test on error.
   void create_text_property(const std::string& type, const std::string& name, bool unique);
+  /// Creates a property of `hs_type` / `field_type` ("number"/"number",
+  /// "bool"/"booleancheckbox" with `options`) in HubSpot. Fails the test on error.
+  void create_property(const std::string& type, const std::string& name, const std::string& hs_type,
+                       const std::string& field_type, const std::vector<hubspot::PropertyOption>& options = {},
+                       bool unique = false);
 
   TempDatabase db;
   sim::Simulator sim;

@@ -6,7 +6,6 @@
 #include "connectors/hubspot/properties.h"
 #include "engine/ops/logging.h"
 #include "engine/ratelimit/fake_clock.h"
-#include <tuple>
 #include "tests/integration/push/push_harness.h"
 
 namespace hubsync::test {
@@ -441,16 +440,8 @@ fields:
   - {column: score, property: score, type: decimal}
 )"},
                 so);
-  for (auto [name, type, field] : {std::tuple{"seen_at", "datetime", "date"}, std::tuple{"score", "number", "number"}}) {
-    hubspot::PropertyDef d;
-    d.name = name;
-    d.label = name;
-    d.type = type;
-    d.field_type = field;
-    d.group_name = "contactinformation";
-    auto created = h.hubspot->crm.properties().create("contacts", d);
-    ASSERT_TRUE(created.ok()) << created.error().message;
-  }
+  h.create_property("contacts", "seen_at", "datetime", "date");
+  h.create_property("contacts", "score", "number", "number");
   h.db.exec("SET TIME ZONE 'America/New_York';"  // the writer's zone must not matter
             "INSERT INTO visits VALUES (1, 'a@x.example', '2024-03-01 07:00:00.123-05', 1.25),"
             " (2, 'b@x.example', 'infinity', 2), (3, 'c@x.example', NULL, 'NaN'),"

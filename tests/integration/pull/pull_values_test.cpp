@@ -1,0 +1,103 @@
+// Typed values made in HubSpot, pulled into the Postgres types users map
+// them to (date, timestamptz and timestamp across DST, numeric with a
+// scale, integer, boolean NOT NULL DEFAULT false, text[], jsonb), with the
+// database's zone not UTC; then neither side moves again (no value the
+// column rounds or reformats reads as an edit and flaps back).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "tests/integration/push/push_harness.h"
+
+namespace hubsync::test {
+namespace {
+
+constexpr const char* kFactsSql =
+    "CREATE TABLE facts (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, born date, seen_at timestamptz,"
+    " local_at timestamp, score numeric(12,4), qty integer, active boolean NOT NULL DEFAULT false, tags text[],"
+    " meta jsonb)";
+
+constexpr const char* kFacts = R"(name: facts
+postgres: {table: public.facts, key: id}
+hubspot: {object: contacts, match: email}
+fields:
+  - {column: email, property: email}
+  - {column: born, property: born, type: date}
+  - {column: seen_at, property: seen_at, type: datetime}
+  - {column: local_at, property: local_at, type: datetime}
+  - {column: score, property: score, type: decimal}
+  - {column: qty, property: qty, type: integer}
+  - {column: active, property: active, type: boolean}
+  - {column: tags, property: tags, type: multi_select}
+  - {column: meta, property: meta, type: json}
+)";
+
+void make_properties(PushHarness& h) {
+  for (const char* name : {"born", "seen_at", "local_at"})
+    h.create_property("contacts", name, std::string(name) == "born" ? "date" : "datetime", "date");
+  h.create_property("contacts", "score", "number", "number");
+  h.create_property("contacts", "qty", "number", "number");
+  h.create_property("contacts", "active", "bool", "booleancheckbox", {{"Yes", "true"}, {"No", "false"}});
+  h.create_property("contacts", "tags", "enumeration", "checkbox",
+                    {{"VIP", "vip"}, {"Beta", "beta"}, {"Partner", "partner"}});
+  h.create_property("contacts", "meta", "string", "textarea");
+}
+
+std::string row(PushHarness& h, const std::string& email) {
+  return h.db.scalar(
+      "SELECT concat_ws('|', born, to_char(seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS'), local_at, score,"
+      " qty, active, array_to_string(tags, ';'), meta::text) FROM facts WHERE email = '" + email + "'");
+}
+
+TEST(PullValues, TypedValuesMadeInHubSpotLandInTheirColumnsAndStayPut) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = quick_harness(server, kFactsSql, {kFacts});
+  h->db.exec("DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET timezone = %L', current_database(), "
+             "'America/New_York'); END $$");
+  make_properties(*h);
+  h->migrate();
+  h->sim.ui_create("contacts", {{"email", "a@x.io"},
+                                {"born", "2024-03-10"},
+                                {"seen_at", "2024-03-10T07:30:00.125Z"},   // 03:30 EDT, the morning DST began
+                                {"local_at", "2024-11-03T06:30:00.000Z"},  // 01:30, the hour that repeats
+                                {"score", "1234.56785"},
+                                {"qty", "42"},
+                                {"active", "true"},
+                                {"tags", "vip;beta"},
+                                {"meta", R"({"plan": "pro", "seats": 3})"}});
+  h->sim.ui_create("contacts", {{"email", "b@x.io"}});
+  h->sim.ui_create("contacts", {{"email", "c@x.io"}, {"active", "false"}, {"score", "0.1"}, {"qty", "7"}});
+  auto pulled = pull_ok(*h, "facts");
+  EXPECT_EQ(pulled.created, 3);
+  EXPECT_EQ(pulled.dead_lettered, 0);
+  for (const auto& dl : dead_letters(*h)) ADD_FAILURE() << dl.pg_key << ": " << dl.message;
+  EXPECT_EQ(row(*h, "a@x.io"),
+            "2024-03-10|2024-03-10 07:30:00.125|2024-11-03 06:30:00|1234.5679|42|t|vip;beta|"
+            "{\"plan\": \"pro\", \"seats\": 3}");
+  EXPECT_EQ(row(*h, "b@x.io"), "f");
+  EXPECT_EQ(row(*h, "c@x.io"), "0.1000|7|f");
+
+  // Nothing flaps: the push sends nothing back, the next pull writes nothing.
+  const auto pushed = push_ok(*h, "facts");
+  EXPECT_EQ(pushed.created + pushed.updated, 0);
+  EXPECT_EQ(pushed.dead_lettered, 0);
+  const auto again = pull_ok(*h, "facts");
+  EXPECT_EQ(again.updated + again.created, 0);
+  auto live = h->live_by("contacts", "email");
+  EXPECT_EQ(live.at("a@x.io").props["score"], "1234.56785") << "HubSpot keeps its own precision";
+
+  // Later: a precise edit in HubSpot is rounded by the column; an edit of
+  // another column in Postgres then sends that column only.
+  h->sim.ui_edit("contacts", live.at("a@x.io").id, {{"score", "2.718281828"}});
+  EXPECT_EQ(pull_ok(*h, "facts").updated, 1);
+  EXPECT_EQ(h->db.scalar("SELECT score FROM facts WHERE email = 'a@x.io'"), "2.7183");
+  h->db.exec("UPDATE facts SET qty = 43 WHERE email = 'a@x.io'");
+  EXPECT_EQ(push_ok(*h, "facts").updated, 1);
+  live = h->live_by("contacts", "email");
+  EXPECT_EQ(live.at("a@x.io").props["qty"], "43");
+  EXPECT_EQ(live.at("a@x.io").props["score"], "2.718281828") << "the rounding is no Postgres edit";
+  EXPECT_EQ(pull_ok(*h, "facts").updated, 0);
+  EXPECT_EQ(h->db.scalar("SELECT score FROM facts WHERE email = 'a@x.io'"), "2.7183");
+}
+
+}  // namespace
+}  // namespace hubsync::test
