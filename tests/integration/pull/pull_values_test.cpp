@@ -99,5 +99,32 @@ TEST(PullValues, TypedValuesMadeInHubSpotLandInTheirColumnsAndStayPut) {
   EXPECT_EQ(h->db.scalar("SELECT score FROM facts WHERE email = 'a@x.io'"), "2.7183");
 }
 
+// The other way: values Postgres holds in more detail than HubSpot keeps
+// (microseconds, trailing zeros of a scale) are pushed, and the pull that
+// reads them back finds nothing to write.
+TEST(PullValues, TypedValuesPushedFromPostgresComeBackAsNoEdit) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = quick_harness(server, kFactsSql, {kFacts});
+  make_properties(*h);
+  h->db.exec("INSERT INTO facts (email, born, seen_at, local_at, score, qty, active, tags, meta) VALUES "
+             "('a@x.io', '2024-03-10', '2024-03-10 02:30:00.123456-05', '2024-11-03 01:30:00.5', 1.5000, 0, true,"
+             " '{beta,vip}', '{\"b\": [1, 2], \"a\": null}'), "
+             "('b@x.io', NULL, NULL, NULL, NULL, NULL, false, '{}', NULL)");
+  h->migrate();
+  const auto pushed = push_ok(*h, "facts");
+  EXPECT_EQ(pushed.created, 2);
+  EXPECT_EQ(pushed.dead_lettered, 0);
+  for (const auto& dl : dead_letters(*h)) ADD_FAILURE() << dl.pg_key << ": " << dl.message;
+  const std::string before = row(*h, "a@x.io") + "/" + row(*h, "b@x.io");
+  const auto pulled = pull_ok(*h, "facts");
+  EXPECT_EQ(pulled.updated + pulled.created, 0);
+  EXPECT_EQ(pulled.dead_lettered, 0);
+  EXPECT_EQ(row(*h, "a@x.io") + "/" + row(*h, "b@x.io"), before);
+  EXPECT_EQ(push_ok(*h, "facts").updated, 0);
+  auto live = h->live_by("contacts", "email");
+  EXPECT_EQ(live.at("a@x.io").props["seen_at"].substr(0, 23), "2024-03-10T07:30:00.123");
+  EXPECT_EQ(live.at("a@x.io").props["qty"], "0");
+}
+
 }  // namespace
 }  // namespace hubsync::test
