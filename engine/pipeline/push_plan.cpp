@@ -50,10 +50,15 @@ void Pusher::plan_item(Batch& b, std::size_t i) {
     return;
   }
   if (w.match_value.empty()) {
-    return dead_letter(b, it,
-                       model::make_error(ErrorKind::invalid_record,
-                                         "match property " + m_.match_property + " is empty"),
-                       props_json(w.all_props));
+    // The filter that leaves such rows out, spelt for a plain column name.
+    const std::string col = m_.match_column();
+    const bool plain = !col.empty() && std::all_of(col.begin(), col.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+    });
+    const std::string how = "match property " + m_.match_property + " is empty: a row needs one to be matched "
+                            "with a HubSpot object; leave such rows out of the sync with filter.postgres" +
+                            (plain ? " (\"" + col + " IS NOT NULL AND " + col + " <> ''\")" : std::string());
+    return dead_letter(b, it, model::make_error(ErrorKind::invalid_record, how), props_json(w.all_props));
   }
   choose_fields(b, w, nullptr);
   b.upserts.push_back(std::move(w));

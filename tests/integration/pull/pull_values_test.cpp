@@ -2,7 +2,8 @@
 // them to (date, timestamptz and timestamp across DST, numeric with a
 // scale, integer, boolean NOT NULL DEFAULT false, text[], jsonb), with the
 // database's zone not UTC; then neither side moves again (no value the
-// column rounds or reformats reads as an edit and flaps back).
+// column rounds or reformats reads as an edit and flaps back). And match
+// values as users' tables hold them.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -124,6 +125,45 @@ TEST(PullValues, TypedValuesPushedFromPostgresComeBackAsNoEdit) {
   auto live = h->live_by("contacts", "email");
   EXPECT_EQ(live.at("a@x.io").props["seen_at"].substr(0, 23), "2024-03-10T07:30:00.123");
   EXPECT_EQ(live.at("a@x.io").props["qty"], "0");
+}
+
+// Match values as users' tables hold them, on a first two-way sync with
+// contacts HubSpot already had: a case variant links to its contact (and
+// takes the value Postgres lacked) instead of making a second one, a
+// unicode email is its own contact, and a row with no email at all is
+// dead-lettered saying how to leave such rows out.
+TEST(PullValues, CaseVariantsLinkUnicodeSyncsAndRowsWithoutAnEmailSayHowToLeaveThemOut) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = quick_harness(server, "CREATE TABLE people (id bigserial PRIMARY KEY, email text UNIQUE, name text, city text)",
+                         {"name: people\npostgres: {table: public.people, key: id}\n"
+                          "hubspot: {object: contacts, match: email}\nfields:\n  - {column: email, property: email}\n"
+                          "  - {column: name, property: firstname}\n  - {column: city, property: city}\n"});
+  h->db.exec("INSERT INTO people (email, name) VALUES ('Ann@X.io', 'Ann'), ('', 'Empty'), (NULL, 'Nobody'),"
+             " ('zoë@x.io', 'Zoë')");
+  const auto ann = h->sim.ui_create("contacts", {{"email", "ann@x.io"}, {"city", "Paris"}});
+  h->migrate();
+  const auto pulled = pull_ok(*h, "people");
+  EXPECT_EQ(pulled.created, 0);
+  EXPECT_EQ(pulled.updated, 1);
+  const auto pushed = push_ok(*h, "people");
+  EXPECT_EQ(pushed.created, 1);
+  EXPECT_EQ(pushed.dead_lettered, 2);
+  EXPECT_EQ(h->db.scalar("SELECT string_agg(coalesce(email, '-') || '|' || name || '|' || coalesce(city, ''), ', '"
+                         " ORDER BY id) FROM people"),
+            "Ann@X.io|Ann|Paris, |Empty|, -|Nobody|, zoë@x.io|Zoë|");
+  const auto live = h->live_by("contacts", "email");
+  ASSERT_EQ(live.size(), 2u);
+  EXPECT_EQ(live.at("ann@x.io").id, ann);
+  EXPECT_EQ(live.at("ann@x.io").props.at("firstname"), "Ann");
+  EXPECT_EQ(live.at("zoë@x.io").props.at("firstname"), "Zoë");
+  const auto letters = dead_letters(*h);
+  ASSERT_EQ(letters.size(), 2u);
+  for (const auto& dl : letters)
+    EXPECT_EQ(dl.message, "match property email is empty: a row needs one to be matched with a HubSpot object; "
+                          "leave such rows out of the sync with filter.postgres (\"email IS NOT NULL AND email <> "
+                          "''\")");
+  EXPECT_EQ(pull_ok(*h, "people").updated, 0);
+  EXPECT_EQ(push_ok(*h, "people").updated, 0);
 }
 
 }  // namespace
