@@ -86,13 +86,14 @@ Reachability probe_hubspot(const config::Config& cfg, const std::vector<mapping:
 // Whether run and serve would refuse the state store for this database or
 // portal (check_store_identity, without recording anything).
 void check_identity(const config::Config& cfg, pipeline::DatabasePort& db, state::StateStore& store,
-                    const PortalIdentity& portal, Reachability& r) {
+                    const PortalIdentity& portal, StatusReport& report) {
   auto id = db.identity();
   if (!id.ok()) return;  // not migrated yet: run says so
   auto st = pipeline::check_store_identity(store_identity(cfg, *id, portal), store, /*record=*/false);
   if (st.ok()) return;
-  r.refused = true;
-  r.detail = st.error().message;
+  report.state.refused = true;
+  report.state.detail = st.error().message;
+  report.database_went_back = st.error().code == pipeline::kWentBackCode;
 }
 
 }  // namespace
@@ -123,7 +124,7 @@ int cmd_status(const GlobalOptions& global, bool json, bool offline) {
       report.capture_slot = StatusReport::CaptureSlot{(*slot)->slot, (*slot)->retained_bytes, (*slot)->exists};
   PortalIdentity portal = configured_portal(cfg);
   if (!offline) report.hubspot = probe_hubspot(cfg, mappings, store.get(), report, portal);
-  if (store && report.postgres.reachable) check_identity(cfg, db, *store, portal, report.state);
+  if (store && report.postgres.reachable) check_identity(cfg, db, *store, portal, report);
   collect_status(mappings, store.get(), report.postgres.reachable ? &db : nullptr, report);
   std::cout << (json ? status_json(report) : status_text(report)) << std::flush;
   const bool down = !report.postgres.reachable || (report.hubspot.checked && !report.hubspot.reachable);

@@ -129,7 +129,10 @@ std::string status_text(const StatusReport& r) {
   out << "hubsync status at " << model::format_datetime({r.generated_at_ms}) << "\n"
       << "  " << reach("postgres", r.postgres) << "\n  "
       << reach("hubspot", r.hubspot, r.other_portal ? "TOKEN OF ANOTHER PORTAL" : "CREDENTIALS REFUSED")
-      << "\n  " << reach("state store", r.state, "NOT MADE WITH THIS DATABASE OR PORTAL: run and serve refuse it")
+      << "\n  "
+      << reach("state store", r.state,
+               r.database_went_back ? "NEWER THAN THIS DATABASE (restored from an older backup): run and serve refuse it"
+                                    : "NOT MADE WITH THIS DATABASE OR PORTAL: run and serve refuse it")
       << "\n";
   if (r.daily_used)
     out << "  HubSpot budget today: " << *r.daily_used << " of " << count(r.daily_limit) << " requests used\n";

@@ -60,6 +60,9 @@ struct StatusReport {
   /// hubspot.refused because the token is another portal's than
   /// hubspot.portal_id (run and serve would stop), not refused by HubSpot.
   bool other_portal = false;
+  /// state.refused because this database went back (restored from a backup
+  /// older than the store's links), not because it is another one.
+  bool database_went_back = false;
   std::optional<state::RunRecord> last_run;
   /// Workflow action executions of the last 24 h and those waiting for their
   /// callback; set when a mapping declares actions and the store is open.

@@ -184,13 +184,15 @@ model::Status check_position(const StoreIdentity& now, state::StateStore& state)
   if (links->empty()) return {};
   const std::string store = now.state_path.empty() ? "the state store" : "the state store " + now.state_path;
   behind.replace(behind.find("{store}"), 7, store + " (" + links_line(*links) + ")");
-  return identity_error(
+  auto e = identity_error(
       model::ErrorKind::fatal,
       "this database went back: " + behind +
           ". It was restored from an older backup: the store's links and last agreed values are newer than its "
           "rows, so old values would overwrite HubSpot and new rows take other people's objects. Use the state "
           "file backed up together with this database (state.path), or a new state file to link its rows again "
           "(by match value, or the object id a row keeps)");
+  e.code = kWentBackCode;
+  return e;
 }
 
 }  // namespace

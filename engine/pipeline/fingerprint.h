@@ -91,6 +91,9 @@ model::Result<std::int64_t> mark_database(DatabasePort& db, state::StateStore& s
 /// The category of check_store_identity's own refusals (another database or
 /// portal, a database gone back), as against the store's errors.
 inline constexpr const char* kIdentityCategory = "STORE_IDENTITY";
+/// The code of a refusal because the database went back (its counter or
+/// mark below the store's: restored from an older backup).
+inline constexpr const char* kWentBackCode = "DATABASE_WENT_BACK";
 
 /// The checkpoint names the fingerprint uses (status leaves them out).
 bool is_fingerprint_checkpoint(const std::string& cursor_name);

@@ -279,7 +279,8 @@ TEST(DatabaseIdentity, ABackupRestoredBetweenRunsIsRefusedHoweverFarTheApplicati
   EXPECT_EQ(contacts(*t.h), before);  // Eve's contact is Eve's
   auto status = hubsync(t.config_a, "status --offline");
   EXPECT_EQ(status.code, 1) << status.out;
-  EXPECT_THAT(status.out, HasSubstr("NOT MADE WITH THIS DATABASE OR PORTAL"));
+  EXPECT_THAT(status.out, HasSubstr("state store: reachable, NEWER THAN THIS DATABASE (restored from an older backup)"));
+  EXPECT_THAT(status.out, HasSubstr("this database went back: the last mark it holds is"));
 }
 
 // The same restore under a running serve: it checks the database before
