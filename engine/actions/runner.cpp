@@ -79,6 +79,16 @@ struct WritePlan {
 
 namespace {
 
+// A field's error named by the property its input came in as, as
+// hubspot_problem names it: "field score (property hubsync_score): ...".
+std::string input_problem(const mapping::FieldMapping& f, const std::string& message) {
+  const std::string prefix = "field " + f.id + ": ";
+  const std::string why = message.rfind(prefix, 0) == 0 ? message.substr(prefix.size()) : message;
+  std::string props;
+  for (const auto& p : f.properties) props += (props.empty() ? "" : ", ") + p;
+  return "field " + f.id + (f.properties.size() > 1 ? " (properties " : " (property ") + props + "): " + why;
+}
+
 WritePlan plan_write(const mapping::Mapping& m, const mapping::ActionSpec& a, const ActionRequest& r,
                      const pipeline::Row& row) {
   WritePlan plan;
@@ -93,7 +103,7 @@ WritePlan plan_write(const mapping::Mapping& m, const mapping::ActionSpec& a, co
       props[p] = in->second;
     }
     auto values = f->pull(props);
-    if (!values) return WritePlan{{}, {}, {}, values.error().message};
+    if (!values) return WritePlan{{}, {}, {}, input_problem(*f, values.error().message)};
     bool changed = false;
     for (std::size_t i = 0; i < f->columns.size() && i < values->size(); ++i) {
       auto cur = row.fields.find(f->columns[i]);

@@ -2,6 +2,7 @@
 // writer of its row: a value HubSpot would refuse at the push is refused
 // before anything is written, and a row changed between the write's read
 // and its write is decided again from what it then holds.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <pqxx/pqxx>
@@ -12,27 +13,30 @@ namespace hubsync::test {
 namespace {
 
 const std::string kPeopleWithTags = kPeopleWithStage + R"(  - {column: tags, property: hubsync_tags, type: multi_select}
+  - {column: score, property: hubsync_score, type: decimal}
 schema:
   properties:
     - {name: hubsync_tags, label: Tags, type: enumeration, field_type: checkbox, options: [vip, beta, partner]}
+    - {name: hubsync_score, label: Score, type: number, field_type: number}
 actions:
   - {name: people_set_tags, kind: write, columns: [tags]}
   - {name: people_set_profile, kind: write, columns: [name, stage]}
+  - {name: people_set_score, kind: write, columns: [score]}
 )";
 
 class ServeActionWrites : public ServeActions {
  protected:
   std::string table_sql() const override {
     return "CREATE TABLE people (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, name text, stage text, "
-           "tags text[])";
+           "tags text[], score numeric)";
   }
   std::string mapping_yaml() const override { return kPeopleWithTags; }
 
-  /// The tags property made in HubSpot, then the two actions registered; their ids.
+  /// The tags and score properties made in HubSpot, then the three actions registered; their ids.
   std::map<std::string, std::string> set_up_actions() {
     const auto schema = hubsync("schema apply");
     EXPECT_EQ(schema.code, 0) << schema.out;
-    return apply_actions(2);
+    return apply_actions(3);
   }
   /// Changes of people captured and not yet pushed.
   std::string queued() { return pg("SELECT count(*) FROM hubsync.changelog WHERE mapping = 'people'"); }
@@ -68,6 +72,12 @@ TEST_F(ServeActionWrites, AValueHubSpotWouldRefuseIsRefusedAndNothingIsWritten) 
                 "field stage (property lifecyclestage): 'gold' is not one of its options (subscriber, lead"),
             std::string::npos)
       << stage.output_fields["hubsync_reason"];
+  // A value that is no number for a decimal column, named by its property.
+  auto score = run_action(ids["people_set_score"], contact, R"({"hubsync_score":"lots"})");
+  EXPECT_EQ(score.state, "FAIL_CONTINUE");
+  EXPECT_EQ(score.output_fields["hubsync_outcome"], "rejected");
+  EXPECT_THAT(score.output_fields["hubsync_reason"], ::testing::StartsWith("field score (property hubsync_score): "));
+  EXPECT_THAT(score.output_fields["hubsync_reason"], ::testing::HasSubstr("lots"));
   // Nothing was written, nothing queued for the push, nothing dead-lettered.
   EXPECT_EQ(row("ann@example.com"), "Ann|lead|vip");
   EXPECT_EQ(pg("SELECT count(*) FROM people_updates"), updates);
