@@ -209,6 +209,13 @@ class ActionParser {
         r_.error(node, who(a) + ": a workflow cannot write field " + f->id + " because " + why);
         return false;
       }
+      // Pulled only: nothing takes the write to HubSpot, whose value stays
+      // the field's source and comes back with its next change there.
+      if (!f->to_hubspot())
+        r_.warning(r_.mark(node), who(a) + ": field " + f->id + " is direction to_postgres: what a workflow writes "
+                                  "stays in Postgres while HubSpot keeps its own value, and the next change of it "
+                                  "in HubSpot overwrites the write; set the property in the workflow instead, or "
+                                  "make the field direction both");
     }
     a.fields.push_back(*s);
     return true;

@@ -130,6 +130,28 @@ TEST(MappingActions, EachErrorPointsAtItsNode) {
   }
 }
 
+// A field HubSpot alone feeds may be written, but the write never reaches
+// HubSpot and is lost at its next change there: said where it is declared.
+TEST(MappingActions, WritingAFieldPulledOnlyIsAllowedWithAWarningThatSaysWhy) {
+  const std::string head = R"(name: customers
+postgres: {table: public.customers, key: id}
+hubspot: {object: contacts, match: email}
+fields:
+  - {column: email, property: email}
+  - {column: stage, property: lifecyclestage, direction: to_postgres}
+  - {column: name, property: firstname}
+actions:
+  - {name: set_both, kind: write, columns: [name, stage]}
+)";
+  auto r = parse_mapping(head, "test.yaml");
+  ASSERT_TRUE(r.ok()) << test::text(r.findings);
+  EXPECT_EQ(test::text(r.findings),
+            "test.yaml:9:51: warning: action set_both: field stage is direction to_postgres: what a workflow writes "
+            "stays in Postgres while HubSpot keeps its own value, and the next change of it in HubSpot overwrites "
+            "the write; set the property in the workflow instead, or make the field direction both\n");
+  EXPECT_EQ(r.mapping->actions.at(0).fields, (std::vector<std::string>{"name", "stage"}));
+}
+
 TEST(MappingActions, DuplicateNameInOneFileNamesTheFirst) {
   auto r = with_action("{name: a, kind: sync_now}\n  - {name: a, kind: sync_now}");
   ASSERT_FALSE(r.ok());
