@@ -126,7 +126,7 @@ Result<std::optional<std::int64_t>> PgDatabase::capture_retained_wal() {
 
 void PgDatabase::mark_own_write(pqxx::transaction_base& tx, const mapping::Mapping& m) {
   tx.exec("SET LOCAL hubsync.origin = 'hubsync'");
-  tx.exec("SELECT pg_catalog.nextval('hubsync.changelog_id_seq')");  // change_position() moves with it
+  tx.exec("SELECT pg_catalog.nextval('hubsync.changelog_id_seq')");  // identity().position moves with it
   if (conn_->logical_wal)
     tx.exec("SELECT pg_catalog.pg_logical_emit_message(true, " + quote_literal(kOwnWriteMessage) + ", " +
             quote_literal(quote_qualified(m.table.schema, m.table.table)) + ")");
