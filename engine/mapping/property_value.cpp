@@ -27,6 +27,17 @@ bool is_number(const std::string& s) {
   return end == s.c_str() + s.size() && std::isfinite(v);
 }
 
+bool has_outer_space(std::string_view s) { return model::trim_space(s).size() != s.size(); }
+
+// Since 2025 HubSpot refuses (LEADING_TRAILING_WHITESPACE) whitespace around
+// the value of any property but a string, and around a multi-select's item.
+bool spaced(std::string_view type, std::string_view field_type, const std::string& value) {
+  if (type == "string" || type == "phone_number") return false;
+  if (field_type != "checkbox") return has_outer_space(value);
+  const auto items = model::split_list(value);
+  return std::any_of(items.begin(), items.end(), [](const std::string& i) { return has_outer_space(i); });
+}
+
 bool is_bool(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s == "true" || s == "false";
@@ -57,6 +68,9 @@ std::string property_value_problem(std::string_view type, std::string_view field
                                    const std::vector<PropertyOption>& options, const std::string& value) {
   if (value.empty()) return {};
   if (value.size() > kMaxLength) return "the value is longer than HubSpot's 65,536 characters";
+  if (spaced(type, field_type, value))
+    return value_shown(value) + " has whitespace around it, which HubSpot refuses in a " + std::string(type) +
+           " property";
   if (type == "number" && !is_number(value)) return value_shown(value) + " is not a number";
   if (type == "bool" && !is_bool(value)) return value_shown(value) + " is not true or false";
   if (type == "date" && !model::parse_date(value))

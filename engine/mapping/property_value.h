@@ -20,8 +20,10 @@ namespace hubsync::mapping {
 /// or scientific notation), bool (true/false, any case), date (YYYY-MM-DD
 /// or epoch ms at UTC midnight), datetime (ISO 8601 or epoch ms),
 /// enumeration (each `;`-separated item of a checkbox, or the whole value,
-/// is an option's value; not checked when `options` is empty), and any
-/// value at most 65,536 characters. The reason quotes at most 64
+/// is an option's value; not checked when `options` is empty), no
+/// whitespace around the value (or a multi-select's item) of any type but
+/// string and phone_number (HubSpot's LEADING_TRAILING_WHITESPACE, no-break
+/// and zero-width spaces included), and any value at most 65,536 characters. The reason quotes at most 64
 /// characters of the value. Pure, thread-safe.
 std::string property_value_problem(std::string_view type, std::string_view field_type,
                                    const std::vector<PropertyOption>& options, const std::string& value);

@@ -36,13 +36,7 @@ std::string ascii_upper(std::string s) {
   return s;
 }
 
-std::string trim_ws(const std::string& s) {
-  auto is_ws = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
-  std::size_t b = 0, e = s.size();
-  while (b < e && is_ws(s[b])) ++b;
-  while (e > b && is_ws(s[e - 1])) --e;
-  return s.substr(b, e - b);
-}
+std::string trim_ws(const std::string& s) { return std::string(model::trim_space(s)); }
 
 // Applies a text function to a text value, or to each item of a list.
 template <class F>

@@ -1,5 +1,6 @@
 #include "engine/model/value.h"
 
+#include <cctype>
 #include <charconv>
 #include <cstdio>
 
@@ -294,6 +295,28 @@ Result<DateTime> parse_datetime(std::string_view s) {
     if (pos != s.size()) return bad("datetime", s);
   }
   return DateTime{days_from_civil(y, mo, d) * kMsPerDay + ms_of_day - offset_ms};
+}
+
+namespace {
+
+// The length of the whitespace `s` starts with (or, `from_end`, ends with).
+std::size_t outer_space(std::string_view s, bool from_end) {
+  static constexpr std::string_view kWide[] = {
+      "\u00A0", "\u2000", "\u2001", "\u2002", "\u2003", "\u2004", "\u2005", "\u2006", "\u2007", "\u2008",
+      "\u2009", "\u200A", "\u200B", "\u200C", "\u200D", "\u202F", "\u205F", "\u3000", "\uFEFF"};
+  if (s.empty()) return 0;
+  if (std::isspace(static_cast<unsigned char>(from_end ? s.back() : s.front()))) return 1;
+  for (auto w : kWide)
+    if (from_end ? s.ends_with(w) : s.starts_with(w)) return w.size();
+  return 0;
+}
+
+}  // namespace
+
+std::string_view trim_space(std::string_view s) {
+  while (auto n = outer_space(s, false)) s.remove_prefix(n);
+  while (auto n = outer_space(s, true)) s.remove_suffix(n);
+  return s;
 }
 
 std::vector<std::string> split_list(std::string_view s, char sep) {

@@ -87,6 +87,12 @@ Result<Date> parse_date(std::string_view s);
 /// ISO-8601 (`T` or space, optional seconds/fraction, `Z` or ±HH[:MM] or none
 /// meaning UTC) or epoch milliseconds.
 Result<DateTime> parse_datetime(std::string_view s);
+/// `s` without the whitespace around it, as HubSpot counts whitespace when it
+/// refuses it around a value (LEADING_TRAILING_WHITESPACE): ASCII blanks and
+/// controls, no-break and typographic spaces (U+00A0, U+2000-U+200A,
+/// U+202F, U+205F, U+3000), zero-width characters (U+200B-U+200D) and the
+/// byte-order mark (U+FEFF), in UTF-8. A view into `s`.
+std::string_view trim_space(std::string_view s);
 /// Splits a ';'-joined multi-select value; empty string gives an empty list.
 std::vector<std::string> split_list(std::string_view s, char sep = ';');
 

@@ -386,6 +386,10 @@ void Pusher::handle_failure(Batch& b, Write& w, const WriteOutcome& o) {
     return;
   }
   model::Error err = e;
+  if (err.code == "LEADING_TRAILING_WHITESPACE")
+    err.message += "; HubSpot refuses whitespace around a value of a number, bool, date, datetime or enumeration "
+                   "property: trim the column in Postgres (UPDATE ... SET <column> = btrim(<column>)), or give "
+                   "its field `transform: trim` with `direction: to_hubspot`";
   if (!o.existing_id.empty()) {
     // A unique value another object holds: name the row that syncs it.
     auto owner = state_.find_link_by_hubspot_id(m_.name, o.existing_id);

@@ -176,8 +176,49 @@ bool is_valid_email(const std::string& s) {
   return true;
 }
 
+namespace {
+
+// The length of the whitespace `s` starts (or, with `from_end`, ends) with:
+// ASCII spaces and controls, and the invisible Unicode HubSpot counts too
+// (no-break and typographic spaces, zero-width characters, the BOM).
+std::size_t outer_space(std::string_view s, bool from_end) {
+  static constexpr std::string_view kWide[] = {
+      "\xC2\xA0",                                                   // U+00A0
+      "\xE2\x80\x80", "\xE2\x80\x81", "\xE2\x80\x82", "\xE2\x80\x83",  // U+2000..
+      "\xE2\x80\x84", "\xE2\x80\x85", "\xE2\x80\x86", "\xE2\x80\x87",
+      "\xE2\x80\x88", "\xE2\x80\x89", "\xE2\x80\x8A", "\xE2\x80\x8B",  // ..U+200B
+      "\xE2\x80\x8C", "\xE2\x80\x8D", "\xE2\x80\xAF", "\xE2\x81\x9F",  // ZWNJ ZWJ NNBSP MMSP
+      "\xE3\x80\x80", "\xEF\xBB\xBF"};                                // U+3000, BOM
+  const char c = from_end ? s.back() : s.front();
+  if (std::isspace(static_cast<unsigned char>(c))) return 1;
+  for (auto w : kWide)
+    if (from_end ? s.ends_with(w) : s.starts_with(w)) return w.size();
+  return 0;
+}
+
+// Since 2025 HubSpot refuses a value of a property other than a string
+// with whitespace around it (or around an item of a multi-select).
+std::optional<ValueProblem> whitespace_problem(const PropertyDef& def, const std::string& value) {
+  if (def.type == "string" || def.type == "phone_number") return std::nullopt;
+  auto bad = [](std::string_view item) {
+    return !item.empty() && (outer_space(item, false) > 0 || outer_space(item, true) > 0);
+  };
+  bool found = bad(value);
+  if (!found && def.field_type == "checkbox")
+    for (std::size_t start = 0; start <= value.size() && !found;) {
+      std::size_t semi = std::min(value.find(';', start), value.size());
+      found = bad(std::string_view(value).substr(start, semi - start));
+      start = semi + 1;
+    }
+  if (!found) return std::nullopt;
+  return ValueProblem{"LEADING_TRAILING_WHITESPACE", "\"" + value + "\" includes leading or trailing whitespace."};
+}
+
+}  // namespace
+
 std::optional<ValueProblem> normalize_value(const PropertyDef& def, std::string& value) {
   if (value.empty()) return std::nullopt;
+  if (auto problem = whitespace_problem(def, value)) return problem;
   if (def.name == "email") {
     std::string lowered = to_lower(value);
     if (!is_valid_email(lowered))

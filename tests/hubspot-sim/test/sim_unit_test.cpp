@@ -99,6 +99,41 @@ TEST(SimValidation, NumbersDatesBooleansEnumerations) {
   EXPECT_FALSE(normalize_value(def("mrr", "number", "number"), empty)) << "\"\" clears, always valid";
 }
 
+// HubSpot's change of 2025 ("enhanced validations for non-string properties"):
+// whitespace around a value, or around an item of a multi-select, is refused;
+// a string property keeps it.
+TEST(SimValidation, WhitespaceAroundAValueOfANonStringPropertyIsRefused) {
+  PropertyDef e = def("stage", "enumeration", "select");
+  e.options = {{"Lead", "lead", 0, false}, {"Customer", "customer", 1, false}};
+  PropertyDef multi = e;
+  multi.field_type = "checkbox";
+  const std::vector<std::pair<PropertyDef, std::string>> refused = {
+      {def("mrr", "number", "number"), " 12"},
+      {def("mrr", "number", "number"), "12\n"},
+      {def("b", "bool", "booleancheckbox"), "true "},
+      {def("d", "date", "date"), "2024-02-29\t"},
+      {def("dt", "datetime", "date"), "\xC2\xA0" "2024-02-29T00:00:00Z"},  // no-break space
+      {e, "lead "},
+      {e, "\xE2\x80\x8B" "lead"},  // zero-width space
+      {e, "lead\xEF\xBB\xBF"},     // BOM
+      {multi, "lead; customer"},
+      {multi, " "}};
+  for (const auto& [d, value] : refused) {
+    std::string v = value;
+    auto p = normalize_value(d, v);
+    ASSERT_TRUE(p) << d.type << " [" << value << "]";
+    EXPECT_EQ(p->code, "LEADING_TRAILING_WHITESPACE") << value;
+    EXPECT_EQ(p->message, "\"" + value + "\" includes leading or trailing whitespace.");
+  }
+  std::string inner = "lead;customer", text = " Ann ", phone = " +33 1 ";
+  EXPECT_FALSE(normalize_value(multi, inner));
+  EXPECT_FALSE(normalize_value(def("firstname", "string"), text));
+  EXPECT_EQ(text, " Ann ") << "a string property keeps its spaces";
+  EXPECT_FALSE(normalize_value(def("phone", "phone_number", "phonenumber"), phone));
+  std::string spaced_email = " ann@x.io";
+  EXPECT_EQ(normalize_value(def("email", "string"), spaced_email)->code, "INVALID_EMAIL");
+}
+
 TEST(SimValidation, ErrorEmbedsPerPropertyJsonInMessage) {
   ApiError e = validation_error({{"foo", {"PROPERTY_DOESNT_EXIST", "Property \"foo\" does not exist"}}}, 62515);
   EXPECT_EQ(e.http_status, 400);

@@ -337,5 +337,64 @@ TEST(PushEdge, ARowTakingTheEmailOfADuplicateWhoseArchiveIsHeldWaitsForIt) {
   EXPECT_TRUE(dead_letters(*h).empty());
 }
 
+// HubSpot refuses whitespace around the value of a property that is not a
+// string (LEADING_TRAILING_WHITESPACE, since 2025): an option typed with a
+// trailing space, or after a no-break space, is dead-lettered saying how to
+// trim it, and the other rows land. Either way out the letter names works:
+// the column trimmed in Postgres, or the field given `transform: trim`.
+constexpr const char* kTiersSql =
+    "CREATE TABLE people (id bigint PRIMARY KEY, email text NOT NULL, name text, tier text);"
+    "INSERT INTO people VALUES (1, 'a@x.io', 'A', 'gold'), (2, 'b@x.io', 'B', 'gold '),"
+    " (3, 'c@x.io', 'C', E'\\u00A0silver'), (4, 'd@x.io', 'D', 'silver')";
+
+void expect_tiers_landed(PushHarness& h) {
+  const auto live = h.live_by("contacts", "email");
+  ASSERT_EQ(live.size(), 4u);
+  EXPECT_EQ(live.at("b@x.io").props.at("tier"), "gold");
+  EXPECT_EQ(live.at("c@x.io").props.at("tier"), "silver");
+  EXPECT_EQ(push_ok(h, "people").updated, 0) << "nothing moves again";
+}
+
+TEST(PushEdge, AnOptionWithSpacesAroundItIsDeadLetteredSayingHowToTrimIt) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = quick_harness(server, kTiersSql,
+                         {std::string(kPeople) + "  - {column: tier, property: tier, type: enumeration}\n"});
+  h->create_property("contacts", "tier", "enumeration", "select", {{"Gold", "gold"}, {"Silver", "silver"}});
+  h->migrate();
+  const auto first = push_ok(*h, "people");
+  EXPECT_EQ(first.created, 2);
+  EXPECT_EQ(first.dead_lettered, 2);
+  auto letters = dead_letters(*h);
+  ASSERT_EQ(letters.size(), 2u);
+  std::vector<std::int64_t> ids;
+  for (const auto& dl : letters) {
+    ids.push_back(dl.id);
+    EXPECT_THAT(dl.message, HasSubstr("code=LEADING_TRAILING_WHITESPACE"));
+    EXPECT_THAT(dl.message, HasSubstr("includes leading or trailing whitespace"));
+    EXPECT_THAT(dl.message, HasSubstr("trim the column in Postgres (UPDATE ... SET <column> = btrim(<column>)), "
+                                      "or give its field `transform: trim` with `direction: to_hubspot`"));
+  }
+  h->db.exec("UPDATE people SET tier = btrim(tier, E' \\u00A0')");
+  ASSERT_TRUE(h->store->reschedule_dead_letters(ids, h->clock.wall_ms()).ok());
+  const auto fixed = push_ok(*h, "people");
+  EXPECT_EQ(fixed.created, 2);
+  EXPECT_EQ(fixed.dead_lettered, 0);
+  EXPECT_TRUE(dead_letters(*h).empty()) << "a row that synced keeps no letter";
+  expect_tiers_landed(*h);
+}
+
+TEST(PushEdge, AnOptionWithSpacesAroundItLandsTrimmedThroughTheTransform) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = quick_harness(server, kTiersSql,
+                         {std::string(kPeople) +
+                          "  - {column: tier, property: tier, type: enumeration, transform: trim, direction: to_hubspot}\n"});
+  h->create_property("contacts", "tier", "enumeration", "select", {{"Gold", "gold"}, {"Silver", "silver"}});
+  h->migrate();
+  const auto first = push_ok(*h, "people");
+  EXPECT_EQ(first.created, 4);
+  EXPECT_EQ(first.dead_lettered, 0);
+  expect_tiers_landed(*h);
+}
+
 }  // namespace
 }  // namespace hubsync::test

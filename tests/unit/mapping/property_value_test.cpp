@@ -53,6 +53,21 @@ TEST(PropertyValue, NumbersBoolsDatesAndDatetimesAreCheckedByTheirType) {
   EXPECT_EQ(problem("string", "text", "anything at all"), "");
 }
 
+// HubSpot refuses these with LEADING_TRAILING_WHITESPACE (since 2025).
+TEST(PropertyValue, WhitespaceAroundAValueIsRefusedForEveryTypeButStrings) {
+  EXPECT_EQ(problem("number", "number", " 12"), "' 12' has whitespace around it, which HubSpot refuses in a number property");
+  EXPECT_NE(problem("bool", "booleancheckbox", "true\n"), "");
+  EXPECT_NE(problem("date", "date", "2024-02-29 "), "");
+  EXPECT_NE(problem("datetime", "date", "\u00A0" "2024-02-29T10:30:00Z"), "");
+  EXPECT_EQ(problem("enumeration", "select", "vip ", kTags),
+            "'vip ' has whitespace around it, which HubSpot refuses in a enumeration property");
+  EXPECT_NE(problem("enumeration", "select", "\u200B" "vip"), "") << "checked with no options known too";
+  EXPECT_NE(problem("enumeration", "checkbox", "vip; beta", kTags), "") << "an item's spaces count";
+  EXPECT_EQ(problem("enumeration", "checkbox", "vip;beta", kTags), "");
+  EXPECT_EQ(problem("string", "text", " Ann "), "") << "a string keeps its spaces";
+  EXPECT_EQ(problem("phone_number", "phonenumber", " +33 1 "), "");
+}
+
 TEST(PropertyValue, TooLongIsRefusedAndTheValueIsQuotedShort) {
   EXPECT_EQ(problem("string", "text", std::string(65'536, 'x')), "");
   EXPECT_EQ(problem("string", "text", std::string(65'537, 'x')), "the value is longer than HubSpot's 65,536 characters");
