@@ -45,9 +45,11 @@ WriteInput parse_input(const rapidjson::Value& v) {
   in.trace_id = get_string(v, "objectWriteTraceId");
   if (auto it = v.FindMember("properties"); it != v.MemberEnd()) {
     if (!it->value.IsObject()) throw make_api_error(400, "VALIDATION_ERROR", "Invalid input JSON: properties must be an object");
-    in.props.reserve(it->value.MemberCount() + 1);  // + an upsert's idProperty
+    std::vector<Props::value_type> values;
+    values.reserve(it->value.MemberCount());
     for (const auto& m : it->value.GetObject())
-      in.props[std::string(m.name.GetString(), m.name.GetStringLength())] = scalar_to_string(m.value);
+      values.emplace_back(std::string(m.name.GetString(), m.name.GetStringLength()), scalar_to_string(m.value));
+    in.props = Props::from_unsorted(std::move(values));  // with room for an upsert's idProperty
   }
   if (auto it = v.FindMember("associations"); it != v.MemberEnd() && it->value.IsArray()) {
     for (const auto& a : it->value.GetArray()) {

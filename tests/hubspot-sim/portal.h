@@ -259,6 +259,8 @@ class Portal {
   void resolve_assocs_locked(const ObjectType& t, const WriteInput& in, Prepared& p) const;
   Record* create_locked(ObjectType& t, const WriteContext& ctx);
   ObjectView apply_locked(ObjectType& t, Prepared& p, const WriteContext& ctx);
+  void record_change_locked(ObjectType& t, Record& r, const PropertyDef& d, const std::string& old,
+                            const std::string& value, const WriteContext& ctx);
   void link_locked(const ObjectType& t, std::uint64_t rid, const std::vector<Prepared::Assoc>& assocs);
   ChangeEvent event_locked(const ObjectType& t, const std::string& kind, std::uint64_t id,
                            const WriteSource& src, std::int64_t now) const;

@@ -144,7 +144,9 @@ Record* Portal::create_locked(ObjectType& t, const WriteContext& ctx) {
 
 // Sets the changed values on a copy of the record's properties (readers and
 // search hold the old snapshot), with one history entry per change — as
-// HubSpot keeps propertiesWithHistory for every write.
+// HubSpot keeps propertiesWithHistory for every write. The copy is a merge
+// of the sorted input into the sorted snapshot, begun at the first change:
+// a write that changes nothing copies nothing.
 ObjectView Portal::apply_locked(ObjectType& t, Prepared& p, const WriteContext& ctx) {
   Record* r = p.target;
   bool create = r == nullptr;
@@ -153,34 +155,33 @@ ObjectView Portal::apply_locked(ObjectType& t, Prepared& p, const WriteContext& 
   written.reserve(p.normalized.size() + 1);
   for (const auto& [name, value] : p.normalized) written.push_back(name);
   if (!p.id_property.empty() && !p.normalized.count(p.id_property)) written.push_back(p.id_property);
-  std::shared_ptr<Props> next;
+  const Props& cur = *r->props;
+  auto c = cur.begin();
+  std::shared_ptr<Props> next;  // set at the first change: holds cur's values before `c`
+  auto pass = [&](std::string_view upto) {  // moves `c` to `upto`, keeping what it passes
+    auto from = c;
+    while (c != cur.end() && c->first < upto) ++c;
+    if (next) next->append(from, c);
+  };
   std::size_t i = 0;
   for (auto& [name, value] : p.normalized) {
     const PropertyDef* d = p.defs[i++];
-    const Props& cur_props = next ? *next : *r->props;
-    auto cur = cur_props.find(name);
-    const std::string& old = cur == cur_props.end() ? kEmpty : cur->second;
-    if (old == value) continue;
-    if (d->has_unique_value) {
-      auto& idx = t.unique_index[name];
-      if (!old.empty()) idx.erase(unique_key(*d, old));
-      if (!value.empty()) idx.set(unique_key(*d, value), r);
+    pass(name);
+    const bool had = c != cur.end() && c->first == name;
+    const std::string& old = had ? c->second : kEmpty;
+    if (old == value) continue;  // `pass` keeps it
+    if (!next) {
+      next = std::make_shared<Props>();
+      next->reserve(cur.size() + p.normalized.size() + 1);
+      next->append(cur.begin(), c);
     }
-    if (!next) next = std::make_shared<Props>(*r->props);
-    auto& h = r->history[name];  // oldest first; trimmed in bulk
-    h.push_back(HistoryEntry{value, ctx.now, ctx.src.change_source, ctx.src.source_id});
-    if (h.size() >= 2 * kMaxHistory) h.erase(h.begin(), h.end() - static_cast<std::ptrdiff_t>(kMaxHistory));
-    if (ctx.events) {
-      ChangeEvent e = event_locked(t, "propertyChange", r->id, ctx.src, ctx.now);
-      e.property_name = name;
-      e.property_value = value;
-      ctx.events->push_back(std::move(e));
-    }
-    if (value.empty()) next->erase(name);
-    else (*next)[name] = std::move(value);
+    record_change_locked(t, *r, *d, old, value, ctx);
+    if (had) ++c;
+    if (!value.empty()) next->append({name, std::move(value)});
   }
+  if (next) next->append(c, cur.end());
   if (next || create) {
-    if (!next) next = std::make_shared<Props>(*r->props);
+    if (!next) next = std::make_shared<Props>(cur);
     (*next)[t.last_modified_prop] = ctx.now_iso;
     r->updated_ms = ctx.now;
     ctx.dead->push_back(std::move(r->props));
@@ -192,6 +193,26 @@ ObjectView Portal::apply_locked(ObjectType& t, Prepared& p, const WriteContext& 
   v.is_new = p.is_new;
   v.written = std::move(written);
   return v;
+}
+
+// One property's change from `old` to `value`: the unique index, the
+// history entry and the propertyChange event.
+void Portal::record_change_locked(ObjectType& t, Record& r, const PropertyDef& d, const std::string& old,
+                                  const std::string& value, const WriteContext& ctx) {
+  if (d.has_unique_value) {
+    auto& idx = t.unique_index[d.name];
+    if (!old.empty()) idx.erase(unique_key(d, old));
+    if (!value.empty()) idx.set(unique_key(d, value), &r);
+  }
+  auto& h = r.history[d.name];  // oldest first; trimmed in bulk
+  h.push_back(HistoryEntry{value, ctx.now, ctx.src.change_source, ctx.src.source_id});
+  if (h.size() >= 2 * kMaxHistory) h.erase(h.begin(), h.end() - static_cast<std::ptrdiff_t>(kMaxHistory));
+  if (ctx.events) {
+    ChangeEvent e = event_locked(t, "propertyChange", r.id, ctx.src, ctx.now);
+    e.property_name = d.name;
+    e.property_value = value;
+    ctx.events->push_back(std::move(e));
+  }
 }
 
 void Portal::link_locked(const ObjectType& t, std::uint64_t rid, const std::vector<Prepared::Assoc>& assocs) {

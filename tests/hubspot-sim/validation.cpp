@@ -12,6 +12,8 @@
 
 namespace hubsync::sim {
 
+using namespace std::string_view_literals;  // name == "x"sv compares sizes first
+
 ApiError make_api_error(int status, std::string category, std::string message) {
   ApiError e;
   e.http_status = status;
@@ -199,12 +201,12 @@ std::size_t outer_space(std::string_view s, bool from_end) {
 // Since 2025 HubSpot refuses a value of a property other than a string
 // with whitespace around it (or around an item of a multi-select).
 std::optional<ValueProblem> whitespace_problem(const PropertyDef& def, const std::string& value) {
-  if (def.type == "string" || def.type == "phone_number") return std::nullopt;
+  if (def.type == "string"sv || def.type == "phone_number"sv) return std::nullopt;
   auto bad = [](std::string_view item) {
     return !item.empty() && (outer_space(item, false) > 0 || outer_space(item, true) > 0);
   };
   bool found = bad(value);
-  if (!found && def.field_type == "checkbox")
+  if (!found && def.field_type == "checkbox"sv)
     for (std::size_t start = 0; start <= value.size() && !found;) {
       std::size_t semi = std::min(value.find(';', start), value.size());
       found = bad(std::string_view(value).substr(start, semi - start));
@@ -219,26 +221,26 @@ std::optional<ValueProblem> whitespace_problem(const PropertyDef& def, const std
 std::optional<ValueProblem> normalize_value(const PropertyDef& def, std::string& value) {
   if (value.empty()) return std::nullopt;
   if (auto problem = whitespace_problem(def, value)) return problem;
-  if (def.name == "email") {
+  if (def.name == "email"sv) {
     std::string lowered = to_lower(value);
     if (!is_valid_email(lowered))
       return ValueProblem{"INVALID_EMAIL", "Email address " + value + " is invalid"};
     value = lowered;
     return std::nullopt;
   }
-  if (def.type == "number") {
+  if (def.type == "number"sv) {
     if (!parse_number(value))
       return ValueProblem{"INVALID_INTEGER", value + " was not a valid number."};
     return std::nullopt;
   }
-  if (def.type == "bool") {
+  if (def.type == "bool"sv) {
     std::string l = to_lower(value);
     if (l != "true" && l != "false")
       return ValueProblem{"INVALID_BOOLEAN", value + " was not a valid boolean value."};
     value = l;
     return std::nullopt;
   }
-  if (def.type == "date") {
+  if (def.type == "date"sv) {
     auto ms = parse_time_ms(value);
     if (!ms) return ValueProblem{"INVALID_DATE", value + " was not a valid date."};
     if (*ms % 86400000 != 0)
@@ -247,15 +249,15 @@ std::optional<ValueProblem> normalize_value(const PropertyDef& def, std::string&
     value = format_date(*ms);
     return std::nullopt;
   }
-  if (def.type == "datetime") {
+  if (def.type == "datetime"sv) {
     auto ms = parse_time_ms(value);
     if (!ms) return ValueProblem{"INVALID_DATETIME", value + " was not a valid datetime."};
     value = format_iso_ms(*ms);
     return std::nullopt;
   }
-  if (def.type == "enumeration") {
+  if (def.type == "enumeration"sv) {
     std::vector<std::string> parts;
-    if (def.field_type == "checkbox") {
+    if (def.field_type == "checkbox"sv) {
       size_t start = 0;
       while (start <= value.size()) {
         auto semi = value.find(';', start);

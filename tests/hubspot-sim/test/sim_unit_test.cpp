@@ -1,6 +1,8 @@
 // Pure parts of the simulator: signatures, validation, search, rate limits.
 #include <gtest/gtest.h>
 
+#include "tests/hubspot-sim/json.h"
+#include "tests/hubspot-sim/props.h"
 #include "tests/hubspot-sim/rate_limiter.h"
 #include "tests/hubspot-sim/search.h"
 #include "tests/hubspot-sim/signatures.h"
@@ -36,6 +38,59 @@ TEST(SimSignatures, V3ChangesWithEveryInput) {
   EXPECT_NE(base, signature_v3(kSecret, "POST", "http://a/c", "x", 1));
   EXPECT_NE(base, signature_v3(kSecret, "POST", "http://a/b", "x", 2));
   EXPECT_NE(base, signature_v3("other", "POST", "http://a/b", "x", 1));
+}
+
+// The writer's fast path for strings with nothing to escape writes what
+// RapidJSON's own writer does, byte for byte: escapes found in either part
+// of the eight-at-a-time scan, or in the tail, fall back to RapidJSON.
+TEST(SimJson, TheFastWriterWritesWhatRapidJsonWrites) {
+  std::vector<std::string> samples = {"", "a", "firstname", "exactly8", "sixteen chars ok", "Zoë 😀 ünïcode",
+                                      "del\x7f", std::string("nul\0byte", 8), "\x1f", "tab\there"};
+  for (std::size_t at : {0, 3, 7, 8, 9, 15, 16, 20})
+    for (char c : {'"', '\\', '\n', '\x01'}) {
+      std::string v(21, 'x');
+      v[at] = c;
+      samples.push_back(v);
+    }
+  auto write = [&](auto& w) {
+    w.StartObject();
+    for (const auto& v : samples) {
+      w.Key(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+      w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+    }
+    w.Key("list");
+    w.StartArray();
+    for (const auto& v : samples) w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+    w.EndArray();
+    w.EndObject();
+  };
+  rapidjson::StringBuffer fast_out, plain_out;
+  JsonWriter fast(fast_out);
+  JsonWriter::Base plain(plain_out);
+  write(fast);
+  write(plain);
+  EXPECT_EQ(std::string(fast_out.GetString(), fast_out.GetSize()), std::string(plain_out.GetString(), plain_out.GetSize()));
+  const std::string out(fast_out.GetString(), fast_out.GetSize());
+  EXPECT_NE(out.find(R"("xxx\"xxxxx)"), std::string::npos) << "escapes still escaped";
+  EXPECT_NE(out.find(R"("nul\u0000byte")"), std::string::npos);
+}
+
+// Props keeps std::string's order whatever its first bytes, and takes values
+// in any order with the last of equal keys counting.
+TEST(SimProps, LookupsKeepStringOrderAndUnsortedInputKeepsTheLastValue) {
+  Props p = Props::from_unsorted({{"lastname", "L"}, {"city", "Oslo"}, {"Zeta", "z"}, {"city", "Bergen"},
+                                  {"\xC3\xA9t\xC3\xA9", "e"}, {"", "empty"}, {"cit", "c"}});
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : p) keys.push_back(k);
+  EXPECT_EQ(keys, (std::vector<std::string>{"", "Zeta", "cit", "city", "lastname", "\xC3\xA9t\xC3\xA9"}));
+  EXPECT_EQ(p.find("city")->second, "Bergen");
+  for (const auto& k : keys) EXPECT_NE(p.find(k), p.end()) << k;
+  EXPECT_EQ(p.find("cityx"), p.end());
+  EXPECT_EQ(p.find("\xC3\xA9"), p.end());
+  p["b"] = "B";
+  p["\xC3\xA9z"] = "after";
+  EXPECT_EQ(std::prev(p.end())->first, "\xC3\xA9z") << "bytes above 0x7f sort last, as std::string has them";
+  EXPECT_EQ(p.size(), 8u);
 }
 
 TEST(SimTime, FormatsAndParsesIso) {
