@@ -35,9 +35,10 @@ CREATE TABLE public.customers (
   hubspot_id   text,
   updated_at   timestamptz NOT NULL DEFAULT now()
 );
--- The pull finds a contact's row by lower(email) (HubSpot's emails are
--- case-insensitive); the UNIQUE index on email does not serve that lookup.
-CREATE INDEX customers_email_lower_idx ON public.customers (lower(email));
+-- The pull finds a contact's row by its email as HubSpot compares emails
+-- (without the whitespace around it, lower-cased); the UNIQUE index on
+-- email does not serve that lookup.
+CREATE INDEX customers_email_lower_idx ON public.customers (lower(btrim(email, E' \t\n\r')));
 
 -- events <-> the custom object `event` (events.yaml).
 CREATE TABLE public.events (

@@ -371,7 +371,7 @@ Result<std::vector<std::string>> PgDatabase::unindexed_lookups(const std::vector
     if (rows < min_rows || served) continue;
     const std::string index = lookup_index_sql(quote_ident(column), type, fold);
     std::string line = "mapping " + m.name + ": no index serves the pull's lookup of " + m.table.display() +
-                       " (about " + std::to_string(rows) + " rows) by " + column + (fold ? " (lower-cased)" : "") +
+                       " (about " + std::to_string(rows) + " rows) by " + column + (fold ? " (as an email: trimmed, lower-cased)" : "") +
                        ": every page of a pull scans the table; ";
     line += index.empty() ? "no index can serve it on a " + (*c)->type + " column (its key text is computed): use a text, integer or uuid column"
                           : "create one: CREATE INDEX CONCURRENTLY ON " + m.table.quoted() + " (" + index + ")";

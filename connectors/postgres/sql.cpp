@@ -131,6 +131,15 @@ bool canonical_text_of(const std::string& v, const std::string& typname) {
   return true;
 }
 
+// mapping::email_form in SQL: the text expression `text` without the
+// whitespace around it (mapping::kEmailSpace), lower-cased.
+std::string email_form_sql(const std::string& text) {
+  std::string chars;
+  for (const char* c = mapping::kEmailSpace; *c; ++c)
+    chars += *c == '\t' ? "\\t" : *c == '\n' ? "\\n" : *c == '\r' ? "\\r" : std::string(1, *c);
+  return "pg_catalog.lower(pg_catalog.btrim(" + text + ", E'" + chars + "'))";
+}
+
 }  // namespace
 
 KeyLookup key_lookup_sql(const std::string& column, const std::string& typname,
@@ -143,14 +152,14 @@ KeyLookup key_lookup_sql(const std::string& column, const std::string& typname,
     return {column + " = ANY(" + p + "::pg_catalog." + typname + "[])", array_literal(kept)};
   }
   std::string expr = compared_as_text(typname) ? column + "::text" : key_text_sql(column, typname);
-  if (fold_case) expr = "pg_catalog.lower(" + expr + ")";
+  if (fold_case) expr = email_form_sql(expr);
   return {expr + " = ANY(" + p + "::text[])", array_literal(values)};
 }
 
 std::string lookup_index_sql(const std::string& column, const std::string& typname, bool fold_case) {
   const bool plain = compared_in_own_type(typname) || compared_as_text(typname);
   const bool cast = typname == "bpchar" || typname == "citext";  // key text: column::text
-  if (fold_case) return plain || cast ? "pg_catalog.lower(" + column + "::text)" : "";
+  if (fold_case) return plain || cast ? email_form_sql(column + "::text") : "";
   if (plain) return column;
   return cast ? "(" + column + "::text)" : "";
 }

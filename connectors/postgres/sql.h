@@ -58,7 +58,8 @@ std::string key_text_sql(const std::string& expr, const std::string& typname);
 
 /// A condition finding the rows whose `column` (a reference such as
 /// t."email", of type `typname`), read as its key text (key_text_sql;
-/// lower()ed when `fold_case`), is one of `values`, and the text[] literal
+/// in mapping::email_form when `fold_case`), is one of `values` (in that
+/// form too), and the text[] literal
 /// to bind as `$<param>`. Where the type allows, it compares in the
 /// column's own type so that a plain index on the column serves it:
 /// int2/int4/int8 and uuid, with the values that are no canonical key text
@@ -75,7 +76,8 @@ KeyLookup key_lookup_sql(const std::string& column, const std::string& typname,
 
 /// What goes between the parentheses of a CREATE INDEX that serves
 /// key_lookup_sql on `column` (an unqualified, quoted column name) of type
-/// `typname`: the column itself; lower(column::text) with `fold_case`;
+/// `typname`: the column itself; with `fold_case` (an email)
+/// lower(btrim(column::text, E' \t\n\r')), mapping::email_form in SQL;
 /// (column::text) for bpchar and citext. Empty when no index can serve it
 /// (the key text of numeric, date and timestamps is written with functions
 /// an index may not use).

@@ -66,16 +66,28 @@ model::Error field_error(const FieldMapping& f, const model::Error& e) {
   return make_error(ErrorKind::invalid_record, "field " + f.id + ": " + e.message);
 }
 
+std::string_view without_email_space(std::string_view email) {
+  const auto first = email.find_first_not_of(kEmailSpace);
+  if (first == std::string_view::npos) return {};
+  return email.substr(first, email.find_last_not_of(kEmailSpace) - first + 1);
+}
+
+}  // namespace
+
+std::string email_form(std::string_view email) {
+  std::string out(without_email_space(email));
+  for (auto& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+namespace {
+
 // The comparison form of one HubSpot string of field f.
 Result<std::string> normalised(const FieldMapping& f, const std::string& raw) {
   auto v = parse_hubspot(raw, f.hs_kind);
   if (!v) return std::move(v).error();
-  if (f.fold_case && v->type() == ValueType::text) {
-    std::string folded = v->as_text();
-    for (auto& c : folded)
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return folded;
-  }
+  if (f.fold_case && v->type() == ValueType::text) return email_form(v->as_text());
   if (f.type == FieldType::json && f.hs_kind == ValueType::text && !v->is_null()) {
     // Text that is not strictly one JSON document (jsonb would refuse it)
     // still compares the same way from both sides, minified.
@@ -235,6 +247,7 @@ Result<std::vector<std::string>> FieldMapping::push(const model::Fields& row) co
     v = std::move(*r);
   }
   std::string out = format_hubspot(v);
+  if (fold_case) out = std::string(without_email_space(out));  // HubSpot refuses the whitespace
   if (properties.size() > 1) return split_parts(out, separator, properties.size());
   return std::vector<std::string>{out};
 }

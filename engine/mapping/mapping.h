@@ -62,6 +62,16 @@ struct HubspotFilter {
   bool matches(const Properties& props) const;
 };
 
+/// The whitespace an email may carry around it in Postgres that HubSpot
+/// does not keep (a form's stray space, a CSV's carriage return): what
+/// email_form() drops, and what the pull's lookup drops in SQL (btrim).
+inline constexpr const char* kEmailSpace = " \t\n\r";
+
+/// An email as HubSpot tells emails apart: without the whitespace around it
+/// (kEmailSpace) and ASCII lower-cased, as SQLite's and PostgreSQL's lower()
+/// agree on. Pure.
+std::string email_form(std::string_view email);
+
 /// One field: one or more columns <-> one or more properties (at most one
 /// side has several; the other side is split/joined by `separator`).
 struct FieldMapping {
@@ -76,9 +86,10 @@ struct FieldMapping {
   std::vector<Transform> transforms;
   std::string separator;                 ///< for split/join fields
   std::optional<model::Value> default_value;  ///< Postgres-side value used for null/empty
-  /// Compared without ASCII case: HubSpot stores this property lower-cased
-  /// (contacts' email), so `Ann@X.io` in Postgres is no change from HubSpot's
-  /// `ann@x.io`. Set by the parser.
+  /// An email as HubSpot holds one (contacts' email): compared in
+  /// email_form(), so `Ann@X.io` and ` ann@x.io ` in Postgres are no change
+  /// from HubSpot's `ann@x.io`, and sent without the whitespace around it,
+  /// which HubSpot refuses. Set by the parser.
   bool fold_case = false;
   SourceMark mark;
 

@@ -66,13 +66,10 @@ inline bool folds_match_case(const mapping::Mapping& m) {
 }
 
 /// The match value as HubSpot tells values apart: two rows with equal keys
-/// map to one object. ASCII case folding, like SQLite's lower() used to
-/// backfill older links.
+/// map to one object. Emails in mapping::email_form (no whitespace around,
+/// ASCII case folded, like SQLite's lower() used to backfill older links).
 inline std::string match_key_of(const mapping::Mapping& m, std::string value) {
-  if (folds_match_case(m))
-    for (auto& c : value)
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return value;
+  return folds_match_case(m) ? mapping::email_form(value) : value;
 }
 
 /// The record of a conflict `d` decided on `field` of the row `pg_key` and

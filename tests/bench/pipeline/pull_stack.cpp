@@ -22,7 +22,7 @@ constexpr const char* kTable =
     " last_name text, city text, phone text, job_title text)";
 
 // The index the pull's match lookup needs (hubsync migrate warns without it).
-constexpr const char* kMatchIndex = "CREATE INDEX people_email_lower_idx ON public.people (lower(email))";
+constexpr const char* kMatchIndex = "CREATE INDEX people_email_lower_idx ON public.people (lower(btrim(email, E' \\t\\n\\r')))";
 
 constexpr const char* kMapping = R"(name: people
 postgres: {table: public.people, key: id}

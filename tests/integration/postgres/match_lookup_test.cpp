@@ -3,7 +3,8 @@
 // that lookup must be served by an index, or every page scans the table.
 // Integer and uuid columns are compared in their own type (a plain index
 // serves them), with values no row's key text could equal left out; the
-// email of contacts is compared lower-cased (an index on lower(email)).
+// email of contacts is compared as HubSpot compares emails, trimmed and
+// lower-cased (an index on that expression).
 // PgDatabase::unindexed_lookups names each lookup no index serves, and the
 // CREATE INDEX it prints is the one that makes it served.
 #include <algorithm>
@@ -26,7 +27,7 @@ class MatchLookupTest : public CaptureFixture {
     if (!db_) return;
     db_->exec(
         "CREATE TABLE people (id bigint PRIMARY KEY, email text);"
-        "INSERT INTO people VALUES (1, 'Ann@X.com'), (2, 'bob@x.com'), (3, NULL);"
+        "INSERT INTO people VALUES (1, 'Ann@X.com'), (2, 'bob@x.com'), (3, NULL), (4, E' Carl@x.com\r\n');"
         "CREATE TABLE accounts (id serial PRIMARY KEY, ext bigint, small int4, tag uuid, code varchar(20),"
         "                       ratio numeric);"
         "INSERT INTO accounts (ext, small, tag, code, ratio) VALUES"
@@ -91,8 +92,9 @@ TEST_F(MatchLookupTest, IntegerAndUuidValuesMatchOnlyTheirCanonicalTextAndNothin
   EXPECT_THAT(found(pg, account_by("ratio"), "ratio", {"1.5", "2", "2.0"}, false), ElementsAre("1", "2"));
   // Only values no row can have: an empty array, no error.
   EXPECT_THAT(found(pg, account_by("ext"), "ext", {"abc"}, false), IsEmpty());
-  // Lower-cased by the caller, as the pull does (match_key_of).
-  EXPECT_THAT(found(pg, people(), "email", {"ann@x.com", "bob@x.com"}, true), ElementsAre("1", "2"));
+  // In email form (trimmed, lower-cased) by the caller, as the pull does (match_key_of).
+  EXPECT_THAT(found(pg, people(), "email", {"ann@x.com", "bob@x.com", "carl@x.com"}, true),
+              ElementsAre("1", "2", "4"));
 }
 
 TEST_F(MatchLookupTest, EachUnservedLookupIsNamedAndItsCreateIndexMakesItServed) {
@@ -104,9 +106,9 @@ TEST_F(MatchLookupTest, EachUnservedLookupIsNamedAndItsCreateIndexMakesItServed)
   // members' primary key starts with staff_id: already served.
   ASSERT_THAT(*lines, SizeIs(5));
   EXPECT_THAT((*lines)[0], HasSubstr("mapping people: no index serves the pull's lookup of public.people"));
-  EXPECT_THAT((*lines)[0], HasSubstr("by email (lower-cased): every page of a pull scans the table; create one: "
-                                     "CREATE INDEX CONCURRENTLY ON \"public\".\"people\" "
-                                     "(pg_catalog.lower(\"email\"::text))"));
+  EXPECT_THAT((*lines)[0], HasSubstr("by email (as an email: trimmed, lower-cased): every page of a pull scans the "
+                                     "table; create one: CREATE INDEX CONCURRENTLY ON \"public\".\"people\" "
+                                     "(pg_catalog.lower(pg_catalog.btrim(\"email\"::text, E' \\t\\n\\r')))"));
   EXPECT_THAT((*lines)[1], HasSubstr("CREATE INDEX CONCURRENTLY ON \"public\".\"accounts\" (\"ext\")"));
   EXPECT_THAT((*lines)[4], HasSubstr("mapping badges: no index serves the pull's lookup of public.badges"));
   EXPECT_THAT((*lines)[4], HasSubstr("(\"staff_id\")"));

@@ -127,6 +127,14 @@ TEST(PullValues, TypedValuesPushedFromPostgresComeBackAsNoEdit) {
   EXPECT_EQ(live.at("a@x.io").props["qty"], "0");
 }
 
+// A two-way mapping of people (email, name, city) to contacts, by email.
+std::unique_ptr<PushHarness> people_harness(const std::string& server_dsn) {
+  return quick_harness(server_dsn, "CREATE TABLE people (id bigserial PRIMARY KEY, email text UNIQUE, name text, city text)",
+                       {"name: people\npostgres: {table: public.people, key: id}\n"
+                        "hubspot: {object: contacts, match: email}\nfields:\n  - {column: email, property: email}\n"
+                        "  - {column: name, property: firstname}\n  - {column: city, property: city}\n"});
+}
+
 // Match values as users' tables hold them, on a first two-way sync with
 // contacts HubSpot already had: a case variant links to its contact (and
 // takes the value Postgres lacked) instead of making a second one, a
@@ -134,10 +142,7 @@ TEST(PullValues, TypedValuesPushedFromPostgresComeBackAsNoEdit) {
 // dead-lettered saying how to leave such rows out.
 TEST(PullValues, CaseVariantsLinkUnicodeSyncsAndRowsWithoutAnEmailSayHowToLeaveThemOut) {
   HUBSYNC_REQUIRE_PG(server);
-  auto h = quick_harness(server, "CREATE TABLE people (id bigserial PRIMARY KEY, email text UNIQUE, name text, city text)",
-                         {"name: people\npostgres: {table: public.people, key: id}\n"
-                          "hubspot: {object: contacts, match: email}\nfields:\n  - {column: email, property: email}\n"
-                          "  - {column: name, property: firstname}\n  - {column: city, property: city}\n"});
+  auto h = people_harness(server);
   h->db.exec("INSERT INTO people (email, name) VALUES ('Ann@X.io', 'Ann'), ('', 'Empty'), (NULL, 'Nobody'),"
              " ('zoë@x.io', 'Zoë')");
   const auto ann = h->sim.ui_create("contacts", {{"email", "ann@x.io"}, {"city", "Paris"}});
@@ -163,6 +168,45 @@ TEST(PullValues, CaseVariantsLinkUnicodeSyncsAndRowsWithoutAnEmailSayHowToLeaveT
                           "leave such rows out of the sync with filter.postgres (\"email IS NOT NULL AND email <> "
                           "''\")");
   EXPECT_EQ(pull_ok(*h, "people").updated, 0);
+  EXPECT_EQ(push_ok(*h, "people").updated, 0);
+}
+
+// Emails typed with whitespace around them (a form's stray space, a CSV's
+// "\r\n"): HubSpot holds each without it, so the pull links the contacts it
+// already had to those rows instead of adding rows beside them, the push
+// sends the emails trimmed (HubSpot refuses the spaces), and neither side
+// moves again while Postgres keeps its text.
+TEST(PullValues, EmailsWithSpacesAroundThemLinkAndSyncWithoutADuplicate) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = people_harness(server);
+  h->db.exec("INSERT INTO people (email, name) VALUES (' bob@x.io ', 'Bob'), (E'carl@x.io\r\n', 'Carl'),"
+             " (E'\t Dee@X.io', 'Dee'), ('eve@x.io  ', 'Eve')");
+  const auto bob = h->sim.ui_create("contacts", {{"email", "bob@x.io"}, {"city", "Paris"}});
+  const auto dee = h->sim.ui_create("contacts", {{"email", "dee@x.io"}, {"city", "Rome"}});
+  h->migrate();
+  const auto pulled = pull_ok(*h, "people");
+  EXPECT_EQ(pulled.created, 0) << "no row beside the ones Postgres has";
+  EXPECT_EQ(pulled.updated, 2);
+  const auto pushed = push_ok(*h, "people");
+  EXPECT_EQ(pushed.created, 2);
+  EXPECT_EQ(pushed.dead_lettered, 0);
+  EXPECT_TRUE(dead_letters(*h).empty());
+  EXPECT_EQ(h->db.scalar("SELECT string_agg(replace(replace(email, E'\\r', '\\r'), E'\\n', '\\n') || '|' || name ||"
+                         " '|' || coalesce(city, ''), ', ' ORDER BY id) FROM people"),
+            " bob@x.io |Bob|Paris, carl@x.io\\r\\n|Carl|, \t Dee@X.io|Dee|Rome, eve@x.io  |Eve|")
+      << "Postgres keeps its text";
+  auto live = h->live_by("contacts", "email");
+  ASSERT_EQ(live.size(), 4u);
+  EXPECT_EQ(live.at("bob@x.io").id, bob);
+  EXPECT_EQ(live.at("bob@x.io").props.at("firstname"), "Bob");
+  EXPECT_EQ(live.at("dee@x.io").id, dee);
+  EXPECT_EQ(live.at("carl@x.io").props.at("firstname"), "Carl");
+  EXPECT_EQ(live.at("eve@x.io").props.at("firstname"), "Eve");
+  EXPECT_EQ(pull_ok(*h, "people").updated, 0);
+  EXPECT_EQ(push_ok(*h, "people").updated, 0) << "the spaces are no edit";
+  h->sim.ui_edit("contacts", bob, {{"email", "robert@x.io"}});
+  EXPECT_EQ(pull_ok(*h, "people").updated, 1);
+  EXPECT_EQ(h->db.scalar("SELECT email FROM people WHERE name = 'Bob'"), "robert@x.io");
   EXPECT_EQ(push_ok(*h, "people").updated, 0);
 }
 

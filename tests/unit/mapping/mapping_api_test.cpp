@@ -69,6 +69,28 @@ TEST(MappingApi, ComparesBothSidesInOneDomain) {
   EXPECT_EQ((*pg)["mrr_cents"], "1299.5");
 }
 
+// A contact's email as HubSpot tells emails apart: the case and the
+// spaces, tabs and line ends around it make no difference, and it goes to
+// HubSpot without the whitespace, which HubSpot refuses.
+TEST(MappingApi, AnEmailComparesAndGoesWithoutTheWhitespaceAroundIt) {
+  EXPECT_EQ(email_form(" Ann@X.io\r\n"), "ann@x.io");
+  EXPECT_EQ(email_form("\t a b@X.io "), "a b@x.io") << "only the whitespace around it";
+  EXPECT_EQ(email_form(" \t "), "");
+  EXPECT_EQ(email_form("\xC2\xA0zo\xC3\xAB@x.io"), "\xC2\xA0zo\xC3\xAB@x.io") << "ASCII whitespace only";
+  Mapping m = example("customers");
+  auto row = customer_row();
+  row["email"] = Value::text("  Ada@Acme.example\r\n");
+  auto props = m.to_hubspot(row);
+  ASSERT_TRUE(props.ok()) << props.error().message;
+  EXPECT_EQ((*props)["email"], "Ada@Acme.example") << "sent without the whitespace, its case as typed";
+  auto pg = m.compare_from_postgres(row);
+  auto hs = m.compare_from_hubspot({{"email", "ada@acme.example"}});
+  ASSERT_TRUE(pg.ok() && hs.ok());
+  EXPECT_EQ((*pg)["email"], (*hs)["email"]);
+  row["first_name"] = Value::text(" Ada ");
+  EXPECT_EQ(m.to_hubspot(row)->at("firstname"), " Ada ") << "other strings keep their spaces";
+}
+
 // A jsonb column gives back its own spelling of what HubSpot holds: keys
 // in its order, one of duplicate keys, escapes decoded. Compared as text,
 // each pull found the two sides apart and wrote Postgres's spelling back
