@@ -1,6 +1,7 @@
 #include "connectors/postgres/pg_database.h"
 
 #include <algorithm>
+#include <set>
 
 #include <pqxx/pqxx>
 
@@ -388,15 +389,28 @@ Result<pipeline::Row> to_row(const pqxx::row& r, const mapping::Mapping& m,
 }
 
 
-std::string mapped_columns_sql(const mapping::Mapping& m, const PgDatabase::Columns& cols, const std::string& alias) {
+std::vector<std::string> read_back_columns(const mapping::Mapping& m, const PgDatabase::Columns& cols,
+                                           const std::vector<std::string>& written, bool insert) {
+  static const std::set<std::string> kExact = {"text", "varchar", "int2", "int4", "int8", "bool"};
+  std::vector<std::string> out;
+  for (const auto& col : m.postgres_columns()) {
+    const bool wrote = std::find(written.begin(), written.end(), col) != written.end();
+    if (wrote ? !kExact.count(cols.at(col).typname) : insert) out.push_back(col);
+  }
+  return out;
+}
+
+std::string mapped_columns_sql(const std::vector<std::string>& columns, const PgDatabase::Columns& cols,
+                               const std::string& alias) {
   std::string sql;
-  for (const auto& col : m.postgres_columns()) sql += (sql.empty() ? "" : ", ") + alias + "." + read_expr(col, cols.at(col));
+  for (const auto& col : columns) sql += (sql.empty() ? "" : ", ") + alias + "." + read_expr(col, cols.at(col));
   return sql;
 }
 
-model::Fields mapped_fields(const pqxx::row& r, int at, const mapping::Mapping& m, const PgDatabase::Columns& cols) {
+model::Fields mapped_fields(const pqxx::row& r, int at, const std::vector<std::string>& columns,
+                            const PgDatabase::Columns& cols) {
   model::Fields out;
-  for (const auto& col : m.postgres_columns()) {
+  for (const auto& col : columns) {
     auto v = convert(r[at++], cols.at(col), col);
     if (!v.ok()) return {};
     out.emplace(col, std::move(*v));

@@ -44,13 +44,14 @@ std::string record_type(const std::vector<std::string>& names, const std::vector
   return out;
 }
 
-// The written row's key, its new version (Row::version), then its mapped
-// columns as Postgres holds them (RowApplied::fields).
-std::string key_returning(const mapping::Mapping& m, const PgDatabase::Columns& cols) {
+// The written row's key, its new version (Row::version), then the mapped
+// columns `read_back` as Postgres holds them (RowApplied::fields).
+std::string key_returning(const mapping::Mapping& m, const PgDatabase::Columns& cols,
+                          const std::vector<std::string>& read_back) {
   std::string out;
   for (std::size_t k = 0; k < m.key.size(); ++k)
     out += key_text_sql("t." + quote_ident(m.key[k]), cols.at(m.key[k]).typname) + ", ";
-  const std::string mapped = mapped_columns_sql(m, cols, "t");
+  const std::string mapped = mapped_columns_sql(read_back, cols, "t");
   return out + "t.xmin::text" + (mapped.empty() ? "" : ", " + mapped);
 }
 
@@ -146,7 +147,8 @@ std::string PgDatabase::group_sql(const mapping::Mapping& m, const Columns& cols
     const std::string target = columns.empty() ? " DEFAULT VALUES" : " (" + list + ") SELECT " + select +
         " FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (" + record_type(columns, columns, cols) +
         ")) WITH ORDINALITY AS v(" + names + "ord) ORDER BY v.ord";
-    return "INSERT INTO " + table + " AS t" + target + " RETURNING " + key_returning(m, cols);
+    return "INSERT INTO " + table + " AS t" + target + " RETURNING " +
+           key_returning(m, cols, read_back_columns(m, cols, columns, true));
   }
   std::vector<std::string> names, types;
   std::string set, where;
@@ -166,7 +168,7 @@ std::string PgDatabase::group_sql(const mapping::Mapping& m, const Columns& cols
   where += " AND (v.\"$version\" IS NULL OR t.xmin::text = v.\"$version\")";
   return "UPDATE " + table + " AS t SET " + set + " FROM jsonb_to_recordset($1::jsonb) AS v(" +
          record_type(names, types, cols) + ", \"$version\" text) WHERE " + where + " RETURNING " +
-         key_returning(m, cols);
+         key_returning(m, cols, read_back_columns(m, cols, columns, false));
 }
 
 std::string PgDatabase::group_json(const mapping::Mapping& m, const Columns& cols,
@@ -232,6 +234,7 @@ void PgDatabase::apply_group(pqxx::work& tx, const mapping::Mapping& m, const Co
                              const std::vector<std::size_t>& rows,
                              std::vector<pipeline::RowApplied>& out) {
   const std::string sql = group_sql(m, cols, columns, insert);
+  const auto read_back = read_back_columns(m, cols, columns, insert);  // as group_sql returns them
   // Each attempt in a savepoint: a refused statement rolls back only itself.
   auto run = [&](const std::vector<std::size_t>& part) {
     tx.exec("SAVEPOINT hubsync_rows");
@@ -253,7 +256,7 @@ void PgDatabase::apply_group(pqxx::work& tx, const mapping::Mapping& m, const Co
         const auto row = r[static_cast<int>(j)];
         out[part[j]].key = key_of(row, m.key.size());
         out[part[j]].version = row[version_at].c_str();
-        out[part[j]].fields = mapped_fields(row, version_at + 1, m, cols);
+        out[part[j]].fields = mapped_fields(row, version_at + 1, read_back, cols);
       }
       return;
     }
@@ -267,7 +270,7 @@ void PgDatabase::apply_group(pqxx::work& tx, const mapping::Mapping& m, const Co
         continue;
       }
       out[i].version = f->second[version_at].c_str();
-      out[i].fields = mapped_fields(f->second, version_at + 1, m, cols);
+      out[i].fields = mapped_fields(f->second, version_at + 1, read_back, cols);
     }
   };
   try {

@@ -17,12 +17,22 @@ struct PgDatabase::Conn {
 /// sets Row::error instead of failing the read.
 model::Result<pipeline::Row> to_row(const pqxx::row& r, const mapping::Mapping& m,
                                     const PgDatabase::Columns& cols);
-/// The mapped columns of `m` (postgres_columns order) read as to_row reads
-/// them, each qualified by `alias` ("t"), for a RETURNING list.
-std::string mapped_columns_sql(const mapping::Mapping& m, const PgDatabase::Columns& cols, const std::string& alias);
+/// Of the mapped columns of `m` (postgres_columns order), those a write of
+/// `written` may leave holding other than what it wrote: the ones it left
+/// out of an insert (their defaults), and written ones whose type can store
+/// a value otherwise (numeric's scale, timestamps' precision, char(n)'s
+/// padding, jsonb's form, a domain...). Text, varchar, integers and
+/// booleans store the text written exactly, and are not read back.
+std::vector<std::string> read_back_columns(const mapping::Mapping& m, const PgDatabase::Columns& cols,
+                                           const std::vector<std::string>& written, bool insert);
+/// `columns` read as to_row reads them, each qualified by `alias` ("t"),
+/// for a RETURNING list.
+std::string mapped_columns_sql(const std::vector<std::string>& columns, const PgDatabase::Columns& cols,
+                               const std::string& alias);
 /// Those columns of result row `r`, from column `at` on; empty when one
 /// cannot be read (the caller keeps what it wrote).
-model::Fields mapped_fields(const pqxx::row& r, int at, const mapping::Mapping& m, const PgDatabase::Columns& cols);
+model::Fields mapped_fields(const pqxx::row& r, int at, const std::vector<std::string>& columns,
+                            const PgDatabase::Columns& cols);
 /// Appends changelog rows (op update) for `keys` of `m` inside `tx`, claimable
 /// after `delay_ms` (> 0) or at once: DatabasePort::enqueue, and the rows an
 /// apply_rows write asks to push, in the write's own transaction.
