@@ -62,29 +62,12 @@ pipeline::StoreIdentity store_identity(const config::Config& cfg, const pipeline
 
 std::function<model::Status(bool record)> identity_guard(const config::Config& cfg, pipeline::DatabasePort& db,
                                                          state::StateStore& store, const PortalIdentity& portal) {
-  struct Seen {
-    std::int64_t durable = -1;  // the mark this serve last made
-    std::chrono::steady_clock::time_point at{};
-  };
-  auto seen = std::make_shared<Seen>();
-  return [&cfg, &db, &store, portal, seen](bool record) -> model::Status {
+  auto last_mark = std::make_shared<std::chrono::steady_clock::time_point>();
+  return [&cfg, &db, &store, portal, last_mark](bool record) -> model::Status {
     auto now = db.identity();
     if (!now.ok()) return model::make_error(model::ErrorKind::transient, config::redact(cfg, now.error().message));
-    // The database's own record of the last mark: the application's writes
-    // after a restore can bring the counter past it, never the mark.
-    if (now->position < seen->durable || now->mark < seen->durable) {
-      auto e = model::make_error(
-          model::ErrorKind::fatal,
-          "this database went back while serve ran: " +
-              (now->position < seen->durable ? "its change counter is at " + std::to_string(now->position)
-                                             : "the last mark it holds is " + std::to_string(now->mark)) +
-              ", and serve moved it to " + std::to_string(seen->durable) + " in a commit. It was restored from a "
-              "backup: its rows are older than the state store's links and last "
-              "agreed values, and nothing more was synced. Use the state file backed up together with this "
-              "database (state.path), or a new state file to link its rows again");
-      e.category = pipeline::kIdentityCategory;
-      return e;
-    }
+    // The store holds the last mark serve made (mark_database): a database
+    // restored while serve ran holds an older one, whatever its counter.
     auto st = pipeline::check_store_identity(store_identity(cfg, *now, portal), store, record);
     if (!st.ok())
       return st.error().category == pipeline::kIdentityCategory ? st
@@ -93,11 +76,10 @@ std::function<model::Status(bool record)> identity_guard(const config::Config& c
     // Changes since the last mark: mark again (a commit, at most 5 a
     // second), so that a backup taken now reads as older than what serve saw.
     const auto at = std::chrono::steady_clock::now();
-    if (now->position > seen->durable && at - seen->at >= std::chrono::milliseconds(200)) {
+    if (now->position > now->mark && at - *last_mark >= std::chrono::milliseconds(200)) {
       auto marked = pipeline::mark_database(db, store);
       if (!marked.ok()) return model::make_error(model::ErrorKind::transient, config::redact(cfg, marked.error().message));
-      seen->durable = *marked;
-      seen->at = at;
+      *last_mark = at;
     }
     return {};
   };

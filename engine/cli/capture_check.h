@@ -45,11 +45,11 @@ pipeline::StoreIdentity store_identity(const config::Config& cfg, const pipeline
                                        const PortalIdentity& portal);
 
 /// For a running serve (service::ServiceOptions::check_identity), one query
-/// of the database per call: its counter and mark against the highest mark
-/// this serve made (which catches a restore from a backup taken since,
-/// however far the application's writes carried the counter), then
-/// check_store_identity against `store` (recording them when asked); after
-/// changes it marks the database again (pipeline::mark_database, at most 5
+/// of the database per call, then check_store_identity against `store`
+/// (recording what it sees when asked), whose record of the last mark
+/// catches a restore from a backup taken since, however far the
+/// application's writes carried the counter; after changes since the last
+/// mark it marks the database again (pipeline::mark_database, at most 5
 /// times a second). Only those mismatches are `fatal`; a database that
 /// cannot be asked is `transient` (the step's own calls meet it). Runs on
 /// the service's worker: `db` is its connection.

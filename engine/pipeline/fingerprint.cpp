@@ -163,27 +163,30 @@ model::Result<std::optional<std::int64_t>> recorded(state::StateStore& state, co
 // linked to other people's objects). The mark catches a backup the
 // application's writes since the restore carried past the counter.
 model::Status check_position(const StoreIdentity& now, state::StateStore& state) {
-  std::string behind;
+  // What went back, in two parts around the name of the store.
+  std::string held, recorded_as;
   if (now.change_position >= 0) {
     auto was = recorded(state, kPosition);
     if (!was.ok()) return std::move(was).error();
-    if (*was && now.change_position < **was)
-      behind = "its change counter is at " + std::to_string(now.change_position) + ", and {store} saw it at " +
-               std::to_string(**was);
+    if (*was && now.change_position < **was) {
+      held = "its change counter is at " + std::to_string(now.change_position);
+      recorded_as = " saw it at " + std::to_string(**was);
+    }
   }
-  if (behind.empty() && now.mark >= 0) {
+  if (held.empty() && now.mark >= 0) {
     auto was = recorded(state, kMark);
     if (!was.ok()) return std::move(was).error();
-    if (*was && now.mark < **was)
-      behind = "the last mark it holds is " + std::to_string(now.mark) + ", and {store} marked it at " +
-               std::to_string(**was);
+    if (*was && now.mark < **was) {
+      held = "the last mark it holds is " + std::to_string(now.mark);
+      recorded_as = " marked it at " + std::to_string(**was);
+    }
   }
-  if (behind.empty()) return {};
+  if (held.empty()) return {};
   auto links = state.count_links_by_mapping();
   if (!links.ok()) return std::move(links).error();
   if (links->empty()) return {};
   const std::string store = now.state_path.empty() ? "the state store" : "the state store " + now.state_path;
-  behind.replace(behind.find("{store}"), 7, store + " (" + links_line(*links) + ")");
+  const std::string behind = held + ", and " + store + " (" + links_line(*links) + ")" + recorded_as;
   auto e = identity_error(
       model::ErrorKind::fatal,
       "this database went back: " + behind +
