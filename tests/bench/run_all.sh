@@ -239,7 +239,7 @@ if has pipeline.b.headroom_005.of_bound; then
 fi
 if has pull.backfill.objects_per_s; then
   row "unthrottled pull: backfill of $(num "${R[pull.backfill.objects]}") contacts (latency and limits off)" \
-      "$(num "${R[pull.backfill.objects_per_s]}") objects/s ($(num "${R[pull.backfill.own_objects_per_s]}") of hubsync's own time; $(num "${R[pull.backfill.hubspot_wait_share]}" 2) of the wall time waiting for the simulator), $(num "${R[pull.backfill.cpu_us_per_object]}" 1) µs CPU per object, peak RSS $(num "${R[pull.backfill.peak_rss_mib]}") MiB; without the index on lower(email) the match lookup needs, $(num "${R[pull.backfill.no_index.objects]:-0}") contacts: $(num "${R[pull.backfill.no_index.objects_per_s]:-0}") objects/s" \
+      "$(num "${R[pull.backfill.objects_per_s]}") objects/s ($(num "${R[pull.backfill.own_objects_per_s]}") of hubsync's own time; $(num "${R[pull.backfill.hubspot_wait_share]}" 2) of the wall time waiting for the simulator), $(num "${R[pull.backfill.cpu_us_per_object]}" 1) µs CPU per object, peak RSS $(num "${R[pull.backfill.peak_rss_mib]}") MiB; without the index on the email form the match lookup needs, $(num "${R[pull.backfill.no_index.objects]:-0}") contacts: $(num "${R[pull.backfill.no_index.objects_per_s]:-0}") objects/s" \
       "—" "—" "$(cmd pull)"
 else
   not_measured "unthrottled pull: backfill" pull "—"

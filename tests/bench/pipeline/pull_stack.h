@@ -78,7 +78,7 @@ class PullStack {
   /// Creates the table and installs hubsync's schema and capture. `limits`
   /// replaces the limiter the configuration's defaults give (nullopt: the
   /// CLI's own). Without `match_index` the table lacks the index on
-  /// lower(email) the pull's match lookup needs (what hubsync migrate warns
+  /// lower(btrim(email)) the pull's match lookup needs (what hubsync migrate warns
   /// of). Throws std::runtime_error on failure.
   PullStack(const std::string& server_dsn, const std::string& sim_url,
             std::optional<ratelimit::LimiterConfig> limits, bool match_index = true);
