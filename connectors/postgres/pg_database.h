@@ -123,8 +123,10 @@ class PgDatabase final : public pipeline::DatabasePort {
   std::optional<model::Error> renew_lease(pqxx::transaction_base& tx, const std::string& mapping);
   model::Result<const Columns*> columns_of(const mapping::Mapping& m);
   std::string select_list(const mapping::Mapping& m, const Columns& cols) const;
-  std::string group_sql(const mapping::Mapping& m, const Columns& cols,
-                        const std::vector<std::string>& columns, bool insert) const;
+  /// The statement writing a group of rows with `columns`, returning each
+  /// row's key, version and the columns `read_back` (read_back_columns).
+  std::string group_sql(const mapping::Mapping& m, const Columns& cols, const std::vector<std::string>& columns,
+                        bool insert, const std::vector<std::string>& read_back) const;
   std::string group_json(const mapping::Mapping& m, const Columns& cols,
                          const std::vector<std::string>& columns,
                          const std::vector<pipeline::RowWrite>& writes,

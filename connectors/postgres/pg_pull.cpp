@@ -134,7 +134,8 @@ bool served_by_index(pqxx::transaction_base& tx, const std::string& table, const
 // FROM jsonb_to_recordset, or an INSERT ... SELECT in input order (rows come
 // back in the order they were inserted, as Postgres returns them).
 std::string PgDatabase::group_sql(const mapping::Mapping& m, const Columns& cols,
-                                  const std::vector<std::string>& columns, bool insert) const {
+                                  const std::vector<std::string>& columns, bool insert,
+                                  const std::vector<std::string>& read_back) const {
   const std::string table = m.table.quoted();
   if (insert) {
     std::string list, select;
@@ -147,8 +148,7 @@ std::string PgDatabase::group_sql(const mapping::Mapping& m, const Columns& cols
     const std::string target = columns.empty() ? " DEFAULT VALUES" : " (" + list + ") SELECT " + select +
         " FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (" + record_type(columns, columns, cols) +
         ")) WITH ORDINALITY AS v(" + names + "ord) ORDER BY v.ord";
-    return "INSERT INTO " + table + " AS t" + target + " RETURNING " +
-           key_returning(m, cols, read_back_columns(m, cols, columns, true));
+    return "INSERT INTO " + table + " AS t" + target + " RETURNING " + key_returning(m, cols, read_back);
   }
   std::vector<std::string> names, types;
   std::string set, where;
@@ -168,7 +168,7 @@ std::string PgDatabase::group_sql(const mapping::Mapping& m, const Columns& cols
   where += " AND (v.\"$version\" IS NULL OR t.xmin::text = v.\"$version\")";
   return "UPDATE " + table + " AS t SET " + set + " FROM jsonb_to_recordset($1::jsonb) AS v(" +
          record_type(names, types, cols) + ", \"$version\" text) WHERE " + where + " RETURNING " +
-         key_returning(m, cols, read_back_columns(m, cols, columns, false));
+         key_returning(m, cols, read_back);
 }
 
 std::string PgDatabase::group_json(const mapping::Mapping& m, const Columns& cols,
@@ -233,8 +233,8 @@ void PgDatabase::apply_group(pqxx::work& tx, const mapping::Mapping& m, const Co
                              const std::vector<pipeline::RowWrite>& writes,
                              const std::vector<std::size_t>& rows,
                              std::vector<pipeline::RowApplied>& out) {
-  const std::string sql = group_sql(m, cols, columns, insert);
-  const auto read_back = read_back_columns(m, cols, columns, insert);  // as group_sql returns them
+  const auto read_back = read_back_columns(m, cols, columns, insert);
+  const std::string sql = group_sql(m, cols, columns, insert, read_back);
   // Each attempt in a savepoint: a refused statement rolls back only itself.
   auto run = [&](const std::vector<std::size_t>& part) {
     tx.exec("SAVEPOINT hubsync_rows");

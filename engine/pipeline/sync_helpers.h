@@ -58,9 +58,9 @@ inline std::string describe_row(const mapping::Mapping& m, const std::string& pg
 /// The base's field name of an association's foreign-key column.
 inline std::string assoc_field(const std::string& column) { return "assoc:" + column; }
 
-/// True when HubSpot compares the mapping's match values without regard to
-/// case (contacts' email: HubSpot stores emails lower-cased), so `A@x` and
-/// `a@x` name one object.
+/// True when the mapping's match values are emails, which HubSpot compares
+/// in mapping::email_form (contacts' email: stored lower-cased, without the
+/// whitespace around it), so `A@x`, ` a@x ` and `a@x` name one object.
 inline bool folds_match_case(const mapping::Mapping& m) {
   return m.match_property == "email" && m.object.path() == "contacts";
 }
