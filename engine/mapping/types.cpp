@@ -60,7 +60,11 @@ std::int64_t DeleteLimit::of(std::int64_t linked) const {
   switch (kind) {
     case Kind::off: return std::numeric_limits<std::int64_t>::max();
     case Kind::count: return value;
-    case Kind::percent: return std::max(kPercentFloor, (std::max<std::int64_t>(linked, 0) * value + 99) / 100);
+    case Kind::percent: {
+      const std::int64_t n = std::max<std::int64_t>(linked, 0);
+      const std::int64_t floor = std::min(kPercentFloor, std::max<std::int64_t>(1, n / 2));
+      return std::max(floor, (n * value + 99) / 100);
+    }
   }
   return value;
 }

@@ -24,7 +24,9 @@ struct DeleteLimit {
   enum class Kind { off, count, percent };
   Kind kind = Kind::percent;
   std::int64_t value = 10;  ///< the count, or the percentage of linked records
-  /// A percentage limit never holds this many or fewer.
+  /// A percentage limit never holds this many or fewer, nor half the linked
+  /// records or fewer when that is less: a small table's ordinary deletes
+  /// pass, and emptying it is held all the same.
   static constexpr std::int64_t kPercentFloor = 100;
   /// The limit for a mapping with `linked` linked records (INT64_MAX: off).
   std::int64_t of(std::int64_t linked) const;

@@ -106,30 +106,38 @@ Result<std::int64_t> DeleteGuard::made_within_hour() {
   return sum;
 }
 
-Result<std::int64_t> DeleteGuard::room() {
-  if (allow_all_ || m_.max_deletes.kind == mapping::DeleteLimit::Kind::off) return kUnlimited;
+// A percentage counts the records linked as the hour began, so the hour's
+// own deletions do not shrink the limit they count against.
+Result<std::int64_t> DeleteGuard::limit(std::int64_t made) {
   auto linked = store_.count_links(m_.name);
   if (!linked.ok()) return std::move(linked).error();
-  std::int64_t limit = m_.max_deletes.of(static_cast<std::int64_t>(*linked));
+  return m_.max_deletes.of(static_cast<std::int64_t>(*linked) + made);
+}
+
+Result<std::int64_t> DeleteGuard::room() {
+  if (allow_all_ || m_.max_deletes.kind == mapping::DeleteLimit::Kind::off) return kUnlimited;
+  auto made = made_within_hour();
+  if (!made.ok()) return std::move(made).error();
+  auto limited = limit(*made);
+  if (!limited.ok()) return limited;
+  std::int64_t room = *limited - *made;
   auto allowed = store_.get_checkpoint(m_.name, deletes_allowed_checkpoint(dir_));
   if (!allowed.ok()) return std::move(allowed).error();
   if (*allowed) {
     const auto v = numbers((*allowed)->value, 2);
-    if (v[1] > clock_.wall_ms()) limit += v[0];
+    if (v[1] > clock_.wall_ms()) room += v[0];
   }
-  auto made = made_within_hour();
-  if (!made.ok()) return std::move(made).error();
-  return std::max<std::int64_t>(0, limit - *made);
+  return std::max<std::int64_t>(0, room);
 }
 
 Status DeleteGuard::hold(std::int64_t pending) {
   if (pending <= held_) return {};
   held_ = pending;
-  auto linked = store_.count_links(m_.name);
-  if (!linked.ok()) return std::move(linked).error();
   auto made = made_within_hour();
   if (!made.ok()) return std::move(made).error();
-  const std::int64_t limit = m_.max_deletes.of(static_cast<std::int64_t>(*linked));
+  auto limited = limit(*made);
+  if (!limited.ok()) return std::move(limited).error();
+  const std::int64_t limit = *limited;
   const bool to_hubspot = dir_ == state::Direction::to_hubspot;
   log_->warn("deletions held mapping={} direction={} pending={} made_in_last_hour={} max_deletes={} ({}): "
              "{} would be {}; nothing was deleted. If they are meant, allow them: `hubsync deletes allow {}` "

@@ -63,8 +63,9 @@ class DeleteGuard {
   /// claimable now instead of after their hold delay.
   model::Result<bool> begin();
   /// How many more deletions may go ahead now: the limit (from the
-  /// mapping's linked records), plus an operator's allowance, less those
-  /// made within the hour. INT64_MAX when the guard is off or allowed all.
+  /// mapping's linked records as the hour began: those linked now and
+  /// those deleted since), plus an operator's allowance, less those made
+  /// within the hour. INT64_MAX when the guard is off or allowed all.
   model::Result<std::int64_t> room();
   /// Records that `pending` deletions were held (room() was smaller), logs
   /// a warning naming the way out, and returns the held record. Idempotent
@@ -83,6 +84,8 @@ class DeleteGuard {
 
  private:
   model::Result<std::int64_t> made_within_hour();
+  /// The mapping's limit when `made` deletions were made within the hour.
+  model::Result<std::int64_t> limit(std::int64_t made);
 
   const mapping::Mapping& m_;
   state::Direction dir_;

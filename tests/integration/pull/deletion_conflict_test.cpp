@@ -18,6 +18,7 @@ std::unique_ptr<PushHarness> synced(const std::string& server, const std::string
   auto h = quick_harness(server, kPeopleSql,
                          {"name: people\npostgres: {table: public.people, key: id}\n"
                           "hubspot: {object: contacts, match: email}\nconflict: " + conflict + "\n"
+                          "max_deletes: off\n"  // both records go, more than the default lets a table of 2
                           "fields:\n  - {column: email, property: email}\n"
                           "  - {column: first_name, property: firstname}\n  - {column: phone, property: phone}\n"});
   h->migrate();

@@ -134,6 +134,44 @@ TEST(DeleteGuard, ABulkDeleteInHubSpotDeletesNoRowUntilAllowed) {
   EXPECT_EQ(pull_ok(*h, "people").deleted, 1);
 }
 
+// The default limit, 10 %, is at least 100 but never more than half the
+// linked records: on a table of 10, half may go within the hour, and
+// emptying it on either side is held.
+TEST(DeleteGuard, EmptyingASmallTableIsHeldByTheDefaultLimitOnEitherSide) {
+  HUBSYNC_REQUIRE_PG(server);
+  std::string mapping = people("both", "");
+  mapping.erase(mapping.find("max_deletes: 4\n"), 15);
+  auto h = quick_harness(server, kPeopleSql, {mapping});
+  h->migrate();
+  ASSERT_EQ(push_ok(*h, "people").created, 10);
+  pull_ok(*h, "people");
+  h->db.exec("TRUNCATE people");
+  auto truncated = push_ok(*h, "people");
+  EXPECT_EQ(truncated.archived, 0);
+  EXPECT_EQ(truncated.held, 10);
+  ASSERT_TRUE(held(*h, state::Direction::to_hubspot));
+  EXPECT_EQ(held(*h, state::Direction::to_hubspot)->limit, 5);
+  EXPECT_EQ(h->live_by("contacts", "email").size(), 10u);
+  h->db.exec(kReload);
+  pipeline::PushOptions once;
+  once.recount_holds = true;
+  EXPECT_EQ(push_with(*h, once).held, 0);
+  EXPECT_FALSE(held(*h, state::Direction::to_hubspot));
+  // Every contact deleted in HubSpot's UI: no row goes.
+  auto live = h->live_by("contacts", "email");
+  for (const auto& [email, c] : live) h->sim.ui_delete("contacts", c.id);
+  auto emptied = pull_ok(*h, "people");
+  EXPECT_EQ(emptied.deleted, 0);
+  EXPECT_EQ(emptied.held, 10);
+  EXPECT_EQ(h->db.scalar("SELECT count(*) FROM people"), "10");
+  for (const auto& [email, c] : live) h->sim.ui_restore("contacts", c.id);
+  EXPECT_EQ(pull_ok(*h, "people").held, 0);
+  // Half of it goes at once.
+  h->db.exec("DELETE FROM people WHERE id <= 5");
+  EXPECT_EQ(push_ok(*h, "people").archived, 5);
+  EXPECT_EQ(h->live_by("contacts", "email").size(), 5u);
+}
+
 // Rows edited in Postgres whose objects were deleted in HubSpot meet the
 // deletion through the push (its update answers 404): the same guard holds
 // their deletion, and the objects are not made again either.

@@ -21,7 +21,7 @@ fields:
   - {column: name, property: firstname}
 )";
 
-TEST(PushEdge, TruncateArchivesEveryObjectAndTruncateThenReloadArchivesNone) {
+TEST(PushEdge, TruncateThenReloadArchivesNoneAndTruncateForGoodIsHeldUntilAllowed) {
   HUBSYNC_REQUIRE_PG(server);
   auto h = quick_harness(server,
                    "CREATE TABLE people (id bigint PRIMARY KEY, email text NOT NULL, name text);"
@@ -38,10 +38,17 @@ TEST(PushEdge, TruncateArchivesEveryObjectAndTruncateThenReloadArchivesNone) {
   EXPECT_EQ(reload.archived, 0);
   EXPECT_EQ(reload.updated, 1);
   EXPECT_EQ(h->live_by("contacts", "email").at("p3@x.io").props.at("firstname"), "Q");
-  // Emptied for good: every object is archived.
+  // Emptied for good: more than half of the table goes, which the default
+  // max_deletes holds; allowed, every object is archived.
   h->db.exec("TRUNCATE people");
-  auto gone = push_ok(*h, "people");
-  EXPECT_EQ(gone.archived, 5);
+  auto held = push_ok(*h, "people");
+  EXPECT_EQ(held.archived, 0);
+  EXPECT_EQ(held.held, 5);
+  pipeline::PushOptions allow;
+  allow.allow_deletes = true;
+  auto gone = h->push("people", allow);
+  ASSERT_TRUE(gone.ok());
+  EXPECT_EQ(gone->archived, 5);
   EXPECT_TRUE(h->live_by("contacts", "email").empty());
 }
 

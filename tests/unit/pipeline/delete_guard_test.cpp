@@ -22,10 +22,20 @@ TEST(DeleteLimitTest, ParsesCountsPercentagesAndOffAndRefusesTheRest) {
   EXPECT_EQ(mapping::parse_delete_limit("250")->of(1'000'000), 250);
   EXPECT_EQ(mapping::parse_delete_limit("0")->of(10), 0);
   EXPECT_EQ(mapping::parse_delete_limit("off")->of(10), std::numeric_limits<std::int64_t>::max());
-  // A percentage of the linked records, never below the floor of 100.
+  // A percentage of the linked records, never below the floor of 100...
   EXPECT_EQ(mapping::parse_delete_limit("5%")->of(1'000'000), 50'000);
-  EXPECT_EQ(mapping::parse_delete_limit("5%")->of(30), DeleteLimit::kPercentFloor);
+  EXPECT_EQ(mapping::parse_delete_limit("5%")->of(500), DeleteLimit::kPercentFloor);
+  EXPECT_EQ(mapping::parse_delete_limit("5%")->of(200), DeleteLimit::kPercentFloor);
   EXPECT_EQ(mapping::parse_delete_limit("10%")->of(1'001), 101);  // rounded up
+  // ...unless that is more than half of them: emptying a small table is held.
+  EXPECT_EQ(mapping::parse_delete_limit("5%")->of(199), 99);
+  EXPECT_EQ(mapping::parse_delete_limit("10%")->of(30), 15);
+  EXPECT_EQ(mapping::parse_delete_limit("10%")->of(3), 1);
+  EXPECT_EQ(mapping::parse_delete_limit("10%")->of(2), 1);
+  EXPECT_EQ(mapping::parse_delete_limit("10%")->of(1), 1);  // a table's only row can go
+  EXPECT_EQ(mapping::parse_delete_limit("10%")->of(0), 1);
+  EXPECT_EQ(mapping::parse_delete_limit("60%")->of(30), 18);  // above half when asked
+  EXPECT_EQ(mapping::parse_delete_limit("100%")->of(30), 30);
   EXPECT_EQ(DeleteLimit{}.to_string(), "10%");                    // the default
   for (const char* bad : {"", "%", "0%", "101%", "1.5", "-3", "ten", "10 %", "99999999999999"})
     EXPECT_FALSE(mapping::parse_delete_limit(bad)) << bad;
@@ -143,6 +153,23 @@ TEST_F(DeleteGuardTest, APercentageCountsTheMappingsLinkedRecords) {
   EXPECT_EQ(room(g), 200);
   ASSERT_TRUE(store_->upsert_link("other", "1", "x").ok());
   EXPECT_EQ(room(g), 200);
+}
+
+// The hour's own deletions do not shrink the limit they count against: a
+// percentage is of the records linked as the hour began.
+TEST_F(DeleteGuardTest, APercentageCountsTheRecordsTheHoursDeletionsUnlinkedToo) {
+  m_.max_deletes = *mapping::parse_delete_limit("10%");
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(store_->upsert_link("people", std::to_string(i), "hs" + std::to_string(i)).ok());
+  auto g = guard();
+  EXPECT_EQ(room(g), 5);  // half of a small table
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(store_->remove_link("people", std::to_string(i)).ok());
+  ASSERT_TRUE(g.made(3).ok());
+  EXPECT_EQ(room(g), 2);  // of 10, not of the 7 left
+  ASSERT_TRUE(g.hold(4).ok());
+  ASSERT_TRUE(held());
+  EXPECT_EQ(held()->limit, 5);
+  clock_.advance(milliseconds(61 * 60'000));
+  EXPECT_EQ(room(g), 3);  // a new hour: half of the 7
 }
 
 }  // namespace
