@@ -146,8 +146,6 @@ std::unique_ptr<webhook::Server> start_endpoint(const config::Config& cfg, state
   o.page_auth = cfg.serve.health_auth.value;
   o.actions_path = cfg.actions.path;
   o.actions = [&actions](const webhook::Request& r) { return actions.handle(r); };
-  // An action waits on its io thread for up to actions.answer_within_ms.
-  if (any_actions) o.io_threads = 4;
   auto server = webhook::Server::create(std::move(o));
   if (!server.ok()) {
     std::cerr << "serve: " << server.error().message << '\n';

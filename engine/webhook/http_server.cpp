@@ -71,6 +71,7 @@ struct HttpServer::Impl {
   std::optional<tcp::acceptor> acceptor;
   std::optional<asio::steady_timer> accept_retry;
   std::vector<std::thread> threads;
+  std::optional<asio::thread_pool> workers;  // for requests the handler says block
   std::atomic<std::size_t> open{0};
   std::atomic<bool> stopping{false};
   std::mutex mu;
@@ -261,10 +262,21 @@ class Session : public std::enable_shared_from_this<Session> {
       }
       return;
     }
-    Request req;
-    req.head = std::move(head_);
-    req.body = std::move(parser_->get().body());
-    Response resp = server_.handler.on_request(req);
+    auto req = std::make_shared<Request>();
+    req->head = std::move(head_);
+    req->body = std::move(parser_->get().body());
+    if (server_.workers && server_.handler.blocks(req->head)) {
+      // Answered on a worker; the answer is written on this session's strand.
+      asio::post(*server_.workers, [self = shared_from_this(), req] {
+        auto resp = std::make_shared<Response>(self->server_.handler.on_request(*req));
+        asio::post(self->stream_.get_executor(), [self, resp] { self->answer(std::move(*resp)); });
+      });
+      return;
+    }
+    answer(server_.handler.on_request(*req));
+  }
+
+  void answer(Response resp) {
     const bool close = resp.close || !keep_alive_ || server_.stopping.load();
     write(std::move(resp), close);
   }
@@ -400,6 +412,7 @@ model::Result<std::uint16_t> HttpServer::start() {
   const std::uint16_t bound = d.acceptor->local_endpoint().port();
   d.accept();
   d.started = true;
+  if (d.opt.worker_threads > 0) d.workers.emplace(static_cast<std::size_t>(d.opt.worker_threads));
   for (int i = 0; i < std::max(1, d.opt.io_threads); ++i) d.threads.emplace_back([&d] { d.ioc->run(); });
   return bound;
 }
@@ -428,6 +441,13 @@ void HttpServer::stop() {
   d.ioc->stop();
   for (auto& t : d.threads) t.join();
   d.threads.clear();
+  if (d.workers) {
+    // Requests being answered finish their handler call; those still
+    // waiting for a worker are dropped unanswered, like the io threads' own.
+    d.workers->stop();
+    d.workers->join();
+    d.workers.reset();
+  }
   // Pending handlers own the sessions: destroy them (and the sockets) now,
   // while everything they refer to is still alive.
   d.accept_retry.reset();

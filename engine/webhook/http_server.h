@@ -32,6 +32,10 @@ struct HttpServerOptions {
   /// Open connections at most; one more is answered 503 and closed.
   std::size_t max_connections = 64;
   int io_threads = 2;
+  /// Threads for the requests HttpHandler::blocks says may block; more
+  /// such requests wait for one (at most max_connections are open). 0:
+  /// they run on an io thread like the rest.
+  int worker_threads = 0;
 };
 
 /// A small HTTP/1.1 server (keep-alive, Content-Length and chunked bodies,
@@ -58,8 +62,9 @@ class HttpServer {
   /// Closes the listening socket: new connections are refused by the OS;
   /// open ones keep being served. Idempotent, thread-safe.
   void stop_accepting();
-  /// Closes every connection and joins the io threads; a request being
-  /// handled finishes its handler call first, its answer may be lost.
+  /// Closes every connection and joins the io and worker threads; a request
+  /// being handled finishes its handler call first, its answer may be lost;
+  /// one still waiting for a worker is dropped unanswered.
   /// Idempotent; must not be called from a handler.
   void stop();
   /// Connections open now (thread-safe).

@@ -69,6 +69,14 @@ class HttpHandler {
   virtual std::optional<Response> on_head(const RequestHead& head) = 0;
   /// The whole request is read (body within the server's limit).
   virtual Response on_request(const Request& request) = 0;
+  /// Whether on_request may block for this request (it waits on other
+  /// work): then the server calls it on one of its worker threads
+  /// (HttpServerOptions::worker_threads), so that the io threads go on
+  /// answering every other request meanwhile. Called on an io thread.
+  virtual bool blocks(const RequestHead& head) const {
+    (void)head;
+    return false;
+  }
   /// A request ended without on_request (`head` is null when its header
   /// block never completed), or a connection was refused.
   virtual void on_abort(const RequestHead* head, AbortReason reason) = 0;

@@ -157,6 +157,8 @@ struct Server::Impl final : HttpHandler {
     return plain(404, "not found\n");
   }
 
+  bool blocks(const RequestHead& head) const override { return is_action_path(head.path); }
+
   static Response unavailable() {
     auto r = plain(503, "stopping\n");
     r.headers.emplace_back("Retry-After", "5");
@@ -245,8 +247,9 @@ model::Result<std::unique_ptr<Server>> Server::create(ServerOptions o) {
   if (o.store == nullptr) problems.push_back("no state store");
   if (!o.secrets) problems.push_back("no webhook secret (webhook.client_secret)");
   if (o.max_body_bytes == 0 || o.max_events == 0 || o.max_connections == 0 || o.io_threads < 1 ||
+      (o.actions && o.action_threads < 1) ||
       o.header_timeout.count() <= 0 || o.body_timeout.count() <= 0)
-    problems.push_back("limits, timeouts and io_threads must be positive");
+    problems.push_back("limits, timeouts, io_threads and action_threads must be positive");
   if (!problems.empty()) {
     std::string all;
     for (const auto& p : problems) all += (all.empty() ? "" : "; ") + p;
@@ -282,6 +285,7 @@ model::Result<std::unique_ptr<Server>> Server::create(ServerOptions o) {
   ho.body_timeout = o.body_timeout;
   ho.max_connections = o.max_connections;
   ho.io_threads = o.io_threads;
+  ho.worker_threads = o.actions ? o.action_threads : 0;
   if (!o.page_auth.empty()) impl->page_credentials = "Basic " + base64(o.page_auth);
   impl->page_allowed = is_loopback(hp->host) || !o.page_auth.empty();
   impl->opt = std::move(o);

@@ -76,10 +76,13 @@ struct ServerOptions {
   /// time); empty: none (loopback only).
   std::string page_auth;
   /// POST {actions_path}/{name}: HubSpot workflow actions, answered by
-  /// `actions` on an io thread (it may block up to its answer time; it
-  /// authenticates requests itself). Empty `actions`: no such route.
+  /// `actions` on one of `action_threads` threads of their own (it may
+  /// block up to its answer time, and a burst of them must not delay
+  /// webhooks or health checks; it authenticates requests itself). Empty
+  /// `actions`: no such route.
   std::string actions_path;
   std::function<Response(const Request&)> actions;
+  int action_threads = 16;
   const ratelimit::Clock* clock = nullptr;  ///< nullptr: the system clock
   std::shared_ptr<spdlog::logger> logger;   ///< nullptr: the "webhook" logger
 };

@@ -6,7 +6,10 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include "engine/config/config.h"
 #include "engine/webhook/signature.h"
@@ -170,6 +173,54 @@ TEST_F(ServerTest, ServiceEndpointsReadinessAndDrain) {
   EXPECT_TRUE(drained.has_header("Retry-After")) << drained.head;
   EXPECT_EQ(inbox(), 0u);
   EXPECT_EQ(outcome("unavailable"), 1);
+}
+
+// Workflow actions may wait seconds for their answer. However many wait at
+// once, webhooks, health checks and metrics are answered meanwhile: the
+// actions wait on threads of their own, not on the io threads.
+TEST_F(ServerTest, ActionsWaitingForTheirAnswerDelayNoOtherRequest) {
+  std::mutex mu;
+  std::condition_variable cv;
+  int waiting = 0;
+  bool release = false;
+  auto o = options();
+  o.actions_path = "/hubspot/actions";
+  o.actions = [&](const Request&) {
+    std::unique_lock lock(mu);
+    ++waiting;
+    cv.notify_all();
+    cv.wait_for(lock, std::chrono::seconds(20), [&] { return release; });
+    Response r;
+    r.content_type = "application/json";
+    r.body = R"({"outputFields":{"hs_execution_state":"SUCCESS"}})";
+    return r;
+  };
+  start(std::move(o));
+  constexpr int kActions = 6;  // more than the io threads
+  std::vector<Reply> answers(kActions);
+  std::vector<std::thread> callers;
+  for (int i = 0; i < kActions; ++i)
+    callers.emplace_back([&, i] { answers[i] = roundtrip(port_, raw_request("POST", "/hubspot/actions/a", "{}")); });
+  {
+    std::unique_lock lock(mu);
+    EXPECT_TRUE(cv.wait_for(lock, std::chrono::seconds(5), [&] { return waiting == kActions; }))
+        << waiting << " of " << kActions << " actions reached their handler at once";
+  }
+  EXPECT_EQ(get("/healthz").status, 200);
+  EXPECT_EQ(get("/readyz").status, 200);
+  EXPECT_EQ(post_signed(events_body(2), now_ms()).status, 200);
+  EXPECT_EQ(inbox(), 2u);
+  EXPECT_GE(scrape().value("hubsync_http_connections_open").value_or(0), kActions);  // and the scrape's own
+  {
+    std::lock_guard lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  for (auto& t : callers) t.join();
+  for (const auto& a : answers) {
+    EXPECT_EQ(a.status, 200);
+    EXPECT_THAT(a.body, HasSubstr("SUCCESS"));
+  }
 }
 
 // The health page shows record keys and dead letters' reasons: served on a
