@@ -137,15 +137,14 @@ Status DeleteGuard::hold(std::int64_t pending) {
   if (!made.ok()) return std::move(made).error();
   auto limited = limit(*made);
   if (!limited.ok()) return std::move(limited).error();
-  const std::int64_t limit = *limited;
   const bool to_hubspot = dir_ == state::Direction::to_hubspot;
   log_->warn("deletions held mapping={} direction={} pending={} made_in_last_hour={} max_deletes={} ({}): "
              "{} would be {}; nothing was deleted. If they are meant, allow them: `hubsync deletes allow {}` "
              "(or `hubsync run --allow-deletes`); if not, undo them at their source and they are never made",
-             m_.name, dir_name(dir_), pending, *made, limit, m_.max_deletes.to_string(), pending,
+             m_.name, dir_name(dir_), pending, *made, *limited, m_.max_deletes.to_string(), pending,
              to_hubspot ? "HubSpot objects archived" : "Postgres rows deleted", m_.name);
   return store_.set_checkpoint(m_.name, deletes_held_checkpoint(dir_),
-                               std::to_string(pending) + " " + std::to_string(limit) + " " +
+                               std::to_string(pending) + " " + std::to_string(*limited) + " " +
                                    std::to_string(*made) + " " + std::to_string(clock_.wall_ms()));
 }
 

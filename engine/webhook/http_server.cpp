@@ -262,18 +262,18 @@ class Session : public std::enable_shared_from_this<Session> {
       }
       return;
     }
-    auto req = std::make_shared<Request>();
-    req->head = std::move(head_);
-    req->body = std::move(parser_->get().body());
-    if (server_.workers && server_.handler.blocks(req->head)) {
+    Request req;
+    req.head = std::move(head_);
+    req.body = std::move(parser_->get().body());
+    if (server_.workers && server_.handler.blocks(req.head)) {
       // Answered on a worker; the answer is written on this session's strand.
-      asio::post(*server_.workers, [self = shared_from_this(), req] {
-        auto resp = std::make_shared<Response>(self->server_.handler.on_request(*req));
-        asio::post(self->stream_.get_executor(), [self, resp] { self->answer(std::move(*resp)); });
+      asio::post(*server_.workers, [self = shared_from_this(), req = std::move(req)] {
+        asio::post(self->stream_.get_executor(),
+                   [self, resp = self->server_.handler.on_request(req)]() mutable { self->answer(std::move(resp)); });
       });
       return;
     }
-    answer(server_.handler.on_request(*req));
+    answer(server_.handler.on_request(req));
   }
 
   void answer(Response resp) {

@@ -73,10 +73,7 @@ class HttpHandler {
   /// work): then the server calls it on one of its worker threads
   /// (HttpServerOptions::worker_threads), so that the io threads go on
   /// answering every other request meanwhile. Called on an io thread.
-  virtual bool blocks(const RequestHead& head) const {
-    (void)head;
-    return false;
-  }
+  virtual bool blocks(const RequestHead& /*head*/) const { return false; }
   /// A request ended without on_request (`head` is null when its header
   /// block never completed), or a connection was refused.
   virtual void on_abort(const RequestHead* head, AbortReason reason) = 0;
