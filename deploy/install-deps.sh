@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
   # toolchain
-  g++ cmake ninja-build pkg-config make
+  g++ cmake ninja-build pkg-config make lld
   # libraries (Boost 1.81 only: libboost-dev/libboost-all-dev pull 1.74 and conflict)
   libpqxx-dev libpq-dev libcurl4-openssl-dev rapidjson-dev libboost1.81-dev
   libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev libsqlite3-dev libssl-dev

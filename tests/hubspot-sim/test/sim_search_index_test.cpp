@@ -15,6 +15,7 @@
 #include "tests/hubspot-sim/portal.h"
 #include "tests/hubspot-sim/search_index.h"
 #include "tests/hubspot-sim/validation.h"
+#include "tests/support/sanitized.h"
 
 namespace hubsync::sim {
 
@@ -268,7 +269,8 @@ TEST_P(SimSearchIndex, MatchesTheScanUnderRandomChanges) {
     create(100);
     now_ += static_cast<std::int64_t>(rng_() % 3);  // batches share timestamps
   }
-  for (int round = 0; round < 30; ++round) {
+  const int rounds = hubsync::test::kSanitized ? 10 : 30;
+  for (int round = 0; round < rounds; ++round) {
     for (int i = 0; i < 50; ++i) {
       random_change();
       // Mostly within the lag, now and then past it.
