@@ -78,9 +78,10 @@ std::string changed_columns_sql(const CaptureDesign& d) {
          "]::pg_catalog.text[], NULL)";
 }
 
-std::string insert_sql(const CaptureDesign& d, const std::vector<std::string>& rows, bool changed) {
+// `extra`: the column the rows' last values fill (changed_columns, moved_to), or none.
+std::string insert_sql(const CaptureDesign& d, const std::vector<std::string>& rows, const char* extra = nullptr) {
   std::string sql = "INSERT INTO hubsync.changelog (mapping, table_schema, table_name, pk, op" +
-                    std::string(changed ? ", changed_columns" : "") + ")\n      VALUES ";
+                    (extra ? std::string(", ") + extra : std::string()) + ")\n      VALUES ";
   const std::string head = "(" + quote_literal(d.mapping) + ", " + quote_literal(d.schema) + ", " +
                            quote_literal(d.table) + ", ";
   for (std::size_t i = 0; i < rows.size(); ++i)
@@ -104,16 +105,18 @@ std::string function_body(const CaptureDesign& d) {
          "  END IF;          -- makes of it elsewhere (depth > 1) is still captured\n"
          "  IF TG_OP" + eq + "'UPDATE' THEN\n"
          "    IF " + joined(key_changed, " OR ") + " THEN\n"
-         "      " + insert_sql(d, {pk_sql(d, "OLD") + ", 'delete'", pk_sql(d, "NEW") + ", 'insert'"}, false) + "\n"
+         "      " + insert_sql(d, {pk_sql(d, "OLD") + ", 'delete', " + pk_sql(d, "NEW"), pk_sql(d, "NEW") + ", 'insert', NULL"},
+                                "moved_to") + "\n"
          "    ELSE\n"
-         "      " + insert_sql(d, {pk_sql(d, "NEW") + ", 'update',\n              " + changed_columns_sql(d)}, true) + "\n"
+         "      " + insert_sql(d, {pk_sql(d, "NEW") + ", 'update',\n              " + changed_columns_sql(d)},
+                                "changed_columns") + "\n"
          "    END IF;\n"
          "  ELSIF TG_OP" + eq + "'INSERT' THEN\n"
-         "    " + insert_sql(d, {pk_sql(d, "NEW") + ", 'insert'"}, false) + "\n"
+         "    " + insert_sql(d, {pk_sql(d, "NEW") + ", 'insert'"}) + "\n"
          "  ELSIF TG_OP" + eq + "'DELETE' THEN\n"
-         "    " + insert_sql(d, {pk_sql(d, "OLD") + ", 'delete'"}, false) + "\n"
+         "    " + insert_sql(d, {pk_sql(d, "OLD") + ", 'delete'"}) + "\n"
          "  ELSE  -- TRUNCATE\n"
-         "    " + insert_sql(d, {"'{}', 'truncate'"}, false) + "\n"
+         "    " + insert_sql(d, {"'{}', 'truncate'"}) + "\n"
          "  END IF;\n" +
          (d.notify ? "  -- Wakes `hubsync serve` (LISTEN hubsync_changes) at commit; PostgreSQL\n"
                      "  -- sends one notification per transaction for equal payloads.\n"

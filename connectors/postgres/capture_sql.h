@@ -16,7 +16,8 @@ namespace hubsync::postgres {
 /// v4: the capture also pg_notify()s channel hubsync_changes with the mapping.
 /// v5: only when asked (CaptureDesign::notify, recorded in hubsync.captures).
 /// v6: no `SET search_path` on the function; its body qualifies every name.
-constexpr int kCaptureGeneratorVersion = 6;
+/// v7: a key change records the new key on its delete (changelog.moved_to).
+constexpr int kCaptureGeneratorVersion = 7;
 
 /// A column as the generated capture reads it.
 struct CaptureColumn {

@@ -224,8 +224,9 @@ class Run {
                                  quote_literal(inst.schema) + " AND table_name = " + quote_literal(inst.table);
     for (const auto& to : takers) {
       sql.push_back("INSERT INTO hubsync.changelog (mapping, table_schema, table_name, pk, op, changed_columns, "
-                    "txid, changed_at) SELECT " + quote_literal(to) + ", table_schema, table_name, pk, op, "
-                    "changed_columns, txid, changed_at FROM hubsync.changelog" + of_table + " ORDER BY id");
+                    "txid, changed_at, moved_to) SELECT " + quote_literal(to) + ", table_schema, table_name, pk, "
+                    "op, changed_columns, txid, changed_at, moved_to FROM hubsync.changelog" + of_table +
+                    " ORDER BY id");
       report.carried_changes.push_back(mapping + " -> " + to);
       if (!dry_run_) log_.info("pending changes carried from={} to={}", mapping, to);
     }

@@ -221,11 +221,13 @@ namespace {
 constexpr const char* kChangeColumns =
     "c.id, c.op, c.table_schema || '.' || c.table_name, "
     "(SELECT array_agg(c.pk ->> k ORDER BY o) FROM unnest($KEYS::text[]) WITH ORDINALITY u(k, o)), "
-    "c.changed_columns, c.txid, (extract(epoch from c.changed_at) * 1000)::bigint, c.attempts";
+    "c.changed_columns, c.txid, (extract(epoch from c.changed_at) * 1000)::bigint, c.attempts, "
+    "CASE WHEN c.moved_to IS NOT NULL THEN "
+    "(SELECT array_agg(c.moved_to ->> k ORDER BY o) FROM unnest($KEYS::text[]) WITH ORDINALITY u(k, o)) END";
 
 std::string change_columns(const char* keys_param) {
   std::string s = kChangeColumns;
-  s.replace(s.find("$KEYS"), 5, keys_param);
+  for (auto at = s.find("$KEYS"); at != std::string::npos; at = s.find("$KEYS")) s.replace(at, 5, keys_param);
   return s;
 }
 
@@ -247,6 +249,7 @@ std::vector<model::Change> changes_of(const pqxx::result& r, const std::string& 
     c.txid = row[5].as<std::int64_t>();
     c.committed_at_ms = row[6].as<std::int64_t>();
     c.attempts = row[7].as<int>();
+    if (!row[8].is_null() && c.op == model::ChangeOp::del) c.moved_to = model::RecordKey{parse_array(row[8].c_str())};
     out.push_back(std::move(c));
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
@@ -304,11 +307,11 @@ Status PgDatabase::complete_changes(const std::vector<pipeline::CompletedChange>
         "WITH done AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[]) AS d(id, outcome, detail)), "
         "moved AS (DELETE FROM hubsync.changelog c USING done WHERE c.id = done.id "
         "  RETURNING c.id, c.mapping, c.table_schema, c.table_name, c.pk, c.op, c.changed_columns, "
-        "  c.txid, c.changed_at, done.outcome, done.detail) "
+        "  c.txid, c.changed_at, c.moved_to, done.outcome, done.detail) "
         "INSERT INTO hubsync.changelog_archive (id, mapping, table_schema, table_name, pk, op, "
-        "  changed_columns, txid, changed_at, outcome, detail) "
+        "  changed_columns, txid, changed_at, moved_to, outcome, detail) "
         "SELECT id, mapping, table_schema, table_name, pk, op, changed_columns, txid, changed_at, "
-        "  outcome, nullif(detail, '') FROM moved ON CONFLICT (id) DO NOTHING",
+        "  moved_to, outcome, nullif(detail, '') FROM moved ON CONFLICT (id) DO NOTHING",
         array_literal(ids), array_literal(outcomes), array_literal(details));
     tx.commit();
     return Status{};

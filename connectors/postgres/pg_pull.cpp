@@ -166,9 +166,14 @@ std::string PgDatabase::group_sql(const mapping::Mapping& m, const Columns& cols
   // COMMITTED a row another transaction changes first is tested again in
   // its new version, which fails the test: the write waits, then skips it.
   where += " AND (v.\"$version\" IS NULL OR t.xmin::text = v.\"$version\")";
+  // Last, the key the write was addressed to: a write of a key column
+  // returns the row's new key first (RowApplied::key).
+  std::string addressed;
+  for (std::size_t k = 0; k < m.key.size(); ++k)
+    addressed += ", " + key_text_sql("v.k" + std::to_string(k), cols.at(m.key[k]).typname);
   return "UPDATE " + table + " AS t SET " + set + " FROM jsonb_to_recordset($1::jsonb) AS v(" +
          record_type(names, types, cols) + ", \"$version\" text) WHERE " + where + " RETURNING " +
-         key_returning(m, cols, read_back);
+         key_returning(m, cols, read_back) + addressed;
 }
 
 std::string PgDatabase::group_json(const mapping::Mapping& m, const Columns& cols,
@@ -260,8 +265,13 @@ void PgDatabase::apply_group(pqxx::work& tx, const mapping::Mapping& m, const Co
       }
       return;
     }
-    std::map<std::string, pqxx::row> found;  // by key
-    for (const auto& row : r) found.emplace(key_of(row, m.key.size()).encoded(), row);
+    std::map<std::string, pqxx::row> found;  // by the key addressed (the row's last columns)
+    const auto n = m.key.size();
+    for (const auto& row : r) {
+      model::RecordKey addressed;
+      for (std::size_t k = 0; k < n; ++k) addressed.parts.push_back(row[static_cast<int>(row.size() - n + k)].c_str());
+      found.emplace(addressed.encoded(), row);
+    }
     for (std::size_t i : part) {
       out[i].key = *writes[i].key;
       auto f = found.find(writes[i].key->encoded());
@@ -269,6 +279,7 @@ void PgDatabase::apply_group(pqxx::work& tx, const mapping::Mapping& m, const Co
         out[i].error = not_written(m, writes[i]);
         continue;
       }
+      out[i].key = key_of(f->second, n);  // the row's key now: new if a key column was written
       out[i].version = f->second[version_at].c_str();
       out[i].fields = mapped_fields(f->second, version_at + 1, read_back, cols);
     }

@@ -12,28 +12,30 @@ using pgoutput::Message;
 
 namespace {
 
+// A key change's delete (moved "t") takes the next row's key, its insert's,
+// as moved_to (migration 0007).
 template <class Rows>
 void insert_rows(pqxx::work& tx, const RelayTarget& t, const Rows& r) {
   if (r.ops.empty()) return;
-  std::string columns = "op, xid, us", arrays = "$4::text[], $5::bigint[], $6::bigint[]", pk;
+  std::string columns = "op, xid, us, moved", arrays = "$4::text[], $5::bigint[], $6::bigint[], $7::boolean[]", pk;
   for (std::size_t k = 0; k < t.key_columns.size(); ++k) {
     const std::string name = "k" + std::to_string(k);
     columns += ", " + name;
-    arrays += ", $" + std::to_string(7 + k) + "::text[]";
+    arrays += ", $" + std::to_string(8 + k) + "::text[]";
     pk += (k ? ", " : "") + quote_literal(t.key_columns[k]) + ", " +
           key_text_sql("(c." + name + ")::" + t.key_types[k], t.key_typnames[k]);
   }
   const std::string sql =
-      "INSERT INTO hubsync.changelog (mapping, table_schema, table_name, pk, op, txid, changed_at)\n"
-      "SELECT $1, $2, $3, CASE WHEN c.op = 'truncate' THEN '{}'::jsonb ELSE jsonb_build_object(" +
-      pk +
-      ") END,\n"
-      "       c.op::hubsync.change_op, c.xid,\n"
-      "       timestamptz '2000-01-01 00:00:00+00' + c.us * interval '1 microsecond'\n"
-      "FROM unnest(" +
-      arrays + ") WITH ORDINALITY AS c(" + columns + ", o) ORDER BY c.o";
-  std::vector<std::string> params = {
-      t.mapping, t.schema, t.table, array_literal(r.ops), array_literal(r.xids), array_literal(r.times)};
+      "INSERT INTO hubsync.changelog (mapping, table_schema, table_name, pk, op, txid, changed_at, moved_to)\n"
+      "SELECT $1, $2, $3, r.pk, r.op::hubsync.change_op, r.xid,\n"
+      "       timestamptz '2000-01-01 00:00:00+00' + r.us * interval '1 microsecond',\n"
+      "       CASE WHEN r.moved THEN lead(r.pk) OVER (ORDER BY r.o) END\n"
+      "FROM (SELECT CASE WHEN c.op = 'truncate' THEN '{}'::jsonb ELSE jsonb_build_object(" + pk + ") END AS pk,\n"
+      "             c.op, c.xid, c.us, c.moved, c.o\n"
+      "      FROM unnest(" + arrays + ") WITH ORDINALITY AS c(" + columns + ", o)) r ORDER BY r.o";
+  std::vector<std::string> params = {t.mapping,          t.schema,           t.table,
+                                     array_literal(r.ops), array_literal(r.xids), array_literal(r.times),
+                                     array_literal(r.moved)};
   for (const auto& k : r.keys) params.push_back(array_literal(k));
   tx.exec_params(sql, pqxx::prepare::make_dynamic_params(params));
 }
@@ -130,7 +132,7 @@ std::size_t RelayBatch::emit_change(std::size_t t, const Message& rel, const Mes
   auto now = key_of(t, rel, c.new_tuple, 0, old);
   if (old) {
     auto before = key_of(t, rel, c.old_tuple, c.old_kind, nullptr);
-    if (before != now) return add(t, "delete", std::move(before)) + add(t, "insert", std::move(now));
+    if (before != now) return add(t, "delete", std::move(before), true) + add(t, "insert", std::move(now));
   }
   return add(t, "update", std::move(now));
 }
@@ -162,9 +164,10 @@ std::vector<std::optional<std::string>> RelayBatch::key_of(std::size_t t, const 
   return key;
 }
 
-std::size_t RelayBatch::add(std::size_t t, const char* op, std::vector<std::optional<std::string>> key) {
+std::size_t RelayBatch::add(std::size_t t, const char* op, std::vector<std::optional<std::string>> key, bool moved) {
   auto& r = rows_[t];
   r.ops.emplace_back(op);
+  r.moved.emplace_back(moved ? "t" : "f");
   r.xids.push_back(std::to_string(txn_.xid));
   r.times.push_back(std::to_string(txn_.commit_us));
   for (std::size_t k = 0; k < key.size(); ++k) r.keys[k].push_back(std::move(key[k]));

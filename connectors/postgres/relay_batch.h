@@ -49,7 +49,7 @@ class RelayBatch {
 
  private:
   struct TargetRows {  // one mapping's rows, column by column (unnest's arrays)
-    std::vector<std::string> ops, xids, times;
+    std::vector<std::string> ops, xids, times, moved;  // moved: "t" on a key change's delete
     std::vector<std::vector<std::optional<std::string>>> keys;  // [key column][row]
   };
   struct Txn {  // the transaction being received
@@ -66,7 +66,9 @@ class RelayBatch {
   std::vector<std::optional<std::string>> key_of(std::size_t t, const pgoutput::Message& rel,
                                                  const pgoutput::Tuple& tuple, char kind,
                                                  const pgoutput::Tuple* fallback) const;
-  std::size_t add(std::size_t t, const char* op, std::vector<std::optional<std::string>> key);
+  /// Adds one changelog row; `moved`: the delete of a key change, whose
+  /// insert is the next row added (the new key, moved_to).
+  std::size_t add(std::size_t t, const char* op, std::vector<std::optional<std::string>> key, bool moved = false);
 
   std::vector<RelayTarget> targets_;
   std::uint64_t relayed_;

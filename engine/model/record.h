@@ -52,6 +52,9 @@ struct Change {
   std::int64_t txid = 0;
   std::int64_t committed_at_ms = 0;
   int attempts = 0;  ///< how many times it has been claimed (this claim included)
+  /// A delete that is half of a key change (an UPDATE of a key column): the
+  /// row's new key, whose insert follows. nullopt on every other change.
+  std::optional<RecordKey> moved_to;
 };
 
 /// Quotes a string as a JSON string literal (used for encoded keys and logs).

@@ -57,7 +57,7 @@ struct RowWrite {
 
 /// What applying one RowWrite did, in input order.
 struct RowApplied {
-  model::RecordKey key;               ///< the row's key (for an insert: as Postgres made it)
+  model::RecordKey key;               ///< the row's key after the write: as Postgres made it (an insert), new (a key column written)
   std::optional<model::Error> error;  ///< Postgres refused this row (invalid_record: the constraint, the column)
   std::string version;                ///< the row's version after the write (Row::version)
   /// The mapped columns as Postgres holds them after the write: what it

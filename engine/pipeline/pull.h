@@ -159,6 +159,10 @@ class Puller {
   std::map<Item*, model::Error> exchanged(const std::vector<std::pair<Item*, model::Error>>& clashed) const;
   model::Status apply_rows_once(Batch& b, const std::vector<Item*>& writing,
                                 std::vector<std::pair<Item*, model::Error>>& clashed, std::size_t& landed);
+  /// A landed update wrote a key column (HubSpot changed the value the key
+  /// holds): `it` takes the row's new key, and its old key's link and base
+  /// are removed at the commit, which links the new one.
+  void follow_new_key(Batch& b, Item& it, const model::RecordKey& key);
   model::Status apply_hubspot(Batch& b);
   model::Status apply_deletes(Batch& b, const std::vector<std::string>& pg_keys, const char* why);
   /// Whether these rows' deletions may go ahead (the mass-deletion guard); false:

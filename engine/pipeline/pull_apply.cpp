@@ -144,10 +144,21 @@ Status Puller::apply_rows_once(Batch& b, const std::vector<Item*>& writing,
       it.row->key = r.key;
       ++b.stats.created;
     } else {
+      if (r.key.encoded() != it.pg_key) follow_new_key(b, it, r.key);
       ++b.stats.updated;
     }
   }
   return {};
+}
+
+// HubSpot changed a value the row's key holds (its email, where the email
+// is the key): the row's link and base go to its new key at the commit.
+void Puller::follow_new_key(Batch& b, Item& it, const model::RecordKey& key) {
+  log_->info("key changed mapping={} object={} key={} new_key={}: its link moves with it", m_.name,
+             it.record.hubspot_id, it.pg_key, key.encoded());
+  b.removed.push_back(it.pg_key);
+  it.pg_key = key.encoded();
+  it.row->key = key;
 }
 
 namespace {

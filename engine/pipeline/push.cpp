@@ -182,6 +182,10 @@ Status Pusher::drain_changelog(PushStats& stats) {
       }
       if (auto st = db_.complete_changes(truncates); !st.ok()) return st;
     }
+    if (auto st = follow_key_changes(*claimed); !st.ok()) {
+      (void)db_.release_changes(ids_of(*claimed), 0);
+      return st;
+    }
     // Coalesce: one item per key, carrying every change id; the row's
     // current state decides what to do, so the order of ops is irrelevant.
     std::map<std::string, std::size_t> by_key;
@@ -239,6 +243,18 @@ Status Pusher::recheck_all_links(PushStats& stats) {
   }
   log_->warn("table truncated mapping={} table={} rechecking={}", m_.name, m_.table.display(), queued);
   (void)stats;
+  return {};
+}
+
+Status Pusher::follow_key_changes(const std::vector<model::Change>& claimed) {
+  if (m_.kind == mapping::MappingKind::link) return {};  // a link row's key is its association
+  for (const auto& c : claimed) {
+    if (c.op != model::ChangeOp::del || !c.moved_to || c.moved_to->parts.size() != m_.key.size()) continue;
+    const std::string from = c.key.encoded(), to = c.moved_to->encoded();
+    auto moved = state_.move_link(m_.name, from, to);
+    if (!moved.ok()) return std::move(moved).error();
+    if (*moved) log_->info("key changed mapping={} key={} new_key={}: its link moves with it", m_.name, from, to);
+  }
   return {};
 }
 

@@ -128,6 +128,11 @@ class Pusher {
   model::Status initial_load(PushStats& stats);
   model::Status drain_changelog(PushStats& stats);
   model::Status recheck_all_links(PushStats& stats);
+  /// Moves the link (base, intents) of every row of an object mapping whose
+  /// key changed in `claimed` (a delete with moved_to) to its new key, before
+  /// the batch is planned: the row is then updated in its object by id, and
+  /// the old key, linked no more, archives nothing.
+  model::Status follow_key_changes(const std::vector<model::Change>& claimed);
   model::Status process(std::vector<Item>& items, PushStats& stats);
   // push_plan.cpp: what each row needs.
   model::Status load_links(Batch& b);

@@ -42,8 +42,12 @@ Result<std::int64_t> Pusher::pending_departures(bool every_link) {
     if (page->empty()) break;
     after = page->back().id;
     std::vector<model::RecordKey> keys;
-    for (const auto& c : *page)
-      if (c.op != model::ChangeOp::truncate && seen.insert(c.key.encoded()).second) keys.push_back(c.key);
+    for (const auto& c : *page) {
+      if (c.op == model::ChangeOp::truncate) continue;
+      // A key change's old key: its link moves to the new one (follow_key_changes).
+      if (c.moved_to && m_.kind != mapping::MappingKind::link) seen.insert(c.key.encoded());
+      if (seen.insert(c.key.encoded()).second) keys.push_back(c.key);
+    }
     if (auto st = count(keys); !st.ok()) return std::move(st).error();
   }
   for (std::string after; every_link;) {

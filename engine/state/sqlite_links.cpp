@@ -189,6 +189,36 @@ Result<bool> SqliteStateStore::remove_link(const std::string& mapping, const std
   return db_->changes() > 0;
 }
 
+Result<bool> SqliteStateStore::move_link(const std::string& mapping, const std::string& from_pg_key,
+                                         const std::string& to_pg_key) {
+  std::lock_guard lock(mu_);
+  if (auto w = check_writable(); !w) return std::move(w).error();
+  return in_txn([&]() -> Result<bool> {
+    auto from = link_by_pg_key_locked(mapping, from_pg_key);
+    if (!from) return std::move(from).error();
+    auto taken = link_by_pg_key_locked(mapping, to_pg_key);
+    if (!taken) return std::move(taken).error();
+    if (!*from || *taken) return false;
+    auto run = [&](const std::string& sql, auto... args) -> Status {
+      auto q = db_->prepare(sql.c_str());
+      if (!q) return std::move(q).error();
+      if (auto st = q->bind(args...).run(); !st) return std::move(st).error();
+      return {};
+    };
+    // What an unlinked row under the new key left behind gives way first.
+    for (const char* table : {"synced", "write_intents", "write_intent_fields", "postgres_intents"})
+      if (auto st = run(std::string("DELETE FROM ") + table + " WHERE mapping = ? AND pg_key = ?", mapping, to_pg_key);
+          !st.ok())
+        return std::move(st).error();
+    for (const char* table : {"links", "synced", "write_intents", "write_intent_fields", "postgres_intents"})
+      if (auto st = run(std::string("UPDATE ") + table + " SET pg_key = ? WHERE mapping = ? AND pg_key = ?",
+                        to_pg_key, mapping, from_pg_key);
+          !st.ok())
+        return std::move(st).error();
+    return true;
+  });
+}
+
 Result<MergeOutcome> SqliteStateStore::repoint_merged(const std::string& mapping,
                                                       const std::vector<std::string>& absorbed_ids,
                                                       const std::string& survivor_id,

@@ -110,6 +110,8 @@ class SqliteStateStore final : public StateStore {
   Result<std::vector<Link>> list_links(const std::string& mapping, const std::string& after,
                                        std::size_t limit) override;
   Result<bool> remove_link(const std::string& mapping, const std::string& pg_key) override;
+  Result<bool> move_link(const std::string& mapping, const std::string& from_pg_key,
+                         const std::string& to_pg_key) override;
   Result<MergeOutcome> repoint_merged(const std::string& mapping,
                                       const std::vector<std::string>& absorbed_ids,
                                       const std::string& survivor_id,

@@ -364,6 +364,13 @@ class StateStore {
   /// Removes the row's link (not its base values); true if there was one.
   /// Idempotent.
   virtual Result<bool> remove_link(const std::string& mapping, const std::string& pg_key) = 0;
+  /// Moves a row's link, base values and pending write intents from
+  /// `from_pg_key` to `to_pg_key` (the row's key changed: an UPDATE of a key
+  /// column), in one transaction. True if it moved; false, changing
+  /// nothing, when `from_pg_key` has no link or `to_pg_key` already has one.
+  /// Idempotent.
+  virtual Result<bool> move_link(const std::string& mapping, const std::string& from_pg_key,
+                                 const std::string& to_pg_key) = 0;
   /// After HubSpot merged `absorbed_ids` into `survivor_id`: records every
   /// absorbed id as an alias of the survivor (so later events about them
   /// resolve) and re-points links. If the survivor is already linked, links

@@ -117,6 +117,9 @@ TEST_F(CaptureLogicalTest, RelaysEveryKindOfChangeInCommitOrderWithNothingInTheW
             "customers insert {\"id\": \"3\"} -\n"
             "customers insert {\"id\": \"4\"} -\n"
             "customers truncate {} -");
+  // A key change's delete names the new key, as the trigger's does.
+  EXPECT_EQ(db_->scalar("SELECT string_agg(coalesce(moved_to::text, '-'), ' ' ORDER BY id) FROM hubsync.changelog"),
+            "- - {\"id\": \"2\"} - - - - -");
   // Each row keeps its writer's commit time, not the relay's.
   EXPECT_EQ(db_->scalar("SELECT bool_and(changed_at < now()) FROM hubsync.changelog"), "t");
   // Relayed once: a second relay writes nothing.
@@ -166,6 +169,8 @@ TEST_F(CaptureLogicalTest, TheStreamRelaysEachChangeOnceAcrossRestartsAndConfirm
             "customers delete {\"id\": \"2\"} -\n"
             "customers insert {\"id\": \"7\"} -\n"
             "customers truncate {} -");
+  EXPECT_EQ(db_->scalar("SELECT string_agg(coalesce(moved_to::text, '-'), ' ' ORDER BY id) FROM hubsync.changelog"),
+            "- {\"id\": \"2\"} - - - -");
   EXPECT_EQ(db_->scalar("SELECT confirmed_flush_lsn >= (SELECT relayed_lsn FROM hubsync.capture_relay) "
                         "FROM pg_replication_slots WHERE slot_name = '" + slot_ + "'"),
             "t");

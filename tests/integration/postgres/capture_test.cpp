@@ -32,7 +32,8 @@ TEST_F(CaptureTest, InsertUpdateDeleteAreCapturedWithKeysAndChangedColumns) {
   auto report = migrate({customers});
   EXPECT_THAT(report.applied_migrations,
               ::testing::ElementsAre("0001_changelog", "0002_capture_per_mapping", "0003_leases",
-                                     "0004_capture_notify", "0005_capture_logical", "0006_database_id"));
+                                     "0004_capture_notify", "0005_capture_logical", "0006_database_id",
+                                     "0007_changelog_moved_to"));
   EXPECT_EQ(report.installed_triggers.size(), 1u);
 
   db_->exec("INSERT INTO customers VALUES (1, 'a@x.com', 'Ann', 'n')");
@@ -68,6 +69,11 @@ TEST_F(CaptureTest, KeyChangeIsDeleteOfOldKeyPlusInsertOfNew) {
             "customers insert {\"id\": \"5\"} -\n"
             "customers delete {\"id\": \"5\"} -\n"
             "customers insert {\"id\": \"6\"} -");
+  // The delete names the new key (the push moves the row's link to it); a
+  // plain delete names none.
+  db_->exec("DELETE FROM customers WHERE id = 6");
+  EXPECT_EQ(db_->scalar("SELECT string_agg(coalesce(moved_to::text, '-'), ' ' ORDER BY id) FROM hubsync.changelog"),
+            "- {\"id\": \"6\"} - -");
 }
 
 TEST_F(CaptureTest, SecondMigrateChangesNothing) {
@@ -307,7 +313,7 @@ TEST_F(CaptureTest, TheFunctionIsASecurityDefinerOwnedByTheMigratorWithNoSetting
             "EXECUTE FUNCTION hubsync.capture_customers()");
   EXPECT_EQ(db_->scalar("SELECT watch_all::text || ' ' || generator_version || ' ' || key_types::text || ' ' || "
                         "watched_columns::text || ' ' || notify::text FROM hubsync.captures"),
-            "false 6 {int8} {email,name} false");
+            "false 7 {int8} {email,name} false");
 }
 
 // postgres.notify decides whether the function NOTIFYs hubsync_changes;

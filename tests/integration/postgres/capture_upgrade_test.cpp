@@ -51,12 +51,13 @@ TEST_F(CaptureUpgradeTest, MigrateReplacesTheGenericTriggerAndKeepsTheChangelog)
   const std::string before = changes();
   ASSERT_EQ(before, "customers insert {\"id\": \"1\"} -\ncustomers update {\"id\": \"1\"} name");
   EXPECT_THAT(check({customers}),
-              ElementsAre(HasSubstr("lacks migration(s) 0002_capture_per_mapping, 0003_leases, 0004_capture_notify, 0005_capture_logical, 0006_database_id (needed by mapping(s) "
+              ElementsAre(HasSubstr("lacks migration(s) 0002_capture_per_mapping, 0003_leases, 0004_capture_notify, 0005_capture_logical, 0006_database_id, 0007_changelog_moved_to (needed by mapping(s) "
                                     "customers): run `hubsync migrate`")));
 
   auto report = migrate({customers});
   EXPECT_THAT(report.applied_migrations, ElementsAre("0002_capture_per_mapping", "0003_leases", "0004_capture_notify",
-                                                     "0005_capture_logical", "0006_database_id"));
+                                                     "0005_capture_logical", "0006_database_id",
+                                     "0007_changelog_moved_to"));
   // An upgraded database gets its id, beside the settings it had.
   EXPECT_EQ(db_->scalar("SELECT count(*) FROM hubsync.settings WHERE key = 'database_id'"), "1");
   EXPECT_THAT(report.installed_triggers, ElementsAre("customers on public.customers"));

@@ -1,0 +1,157 @@
+// A row's key changes: an UPDATE of a key column in Postgres (an email
+// that is the table's key, ids renumbered), a HubSpot edit of the value the
+// key holds, a table reloaded under new keys. The row keeps its HubSpot
+// object either way: nothing is archived, created or held, and later edits
+// of either side still reach the other.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "tests/integration/push/push_harness.h"
+
+namespace hubsync::test {
+namespace {
+
+std::string people_mapping(const std::string& table, const std::string& key, const std::string& direction) {
+  return "name: " + table + "\npostgres: {table: public." + table + ", key: " + key + "}\n"
+         "hubspot: {object: contacts, match: email}\ndirection: " + direction + "\n"
+         "fields:\n  - {column: email, property: email}\n  - {column: name, property: firstname}\n";
+}
+
+// Every live contact's id by email.
+std::map<std::string, std::string> ids_by_email(PushHarness& h) {
+  std::map<std::string, std::string> out;
+  for (const auto& [email, o] : h.live_by("contacts", "email")) out[email] = o.id;
+  return out;
+}
+
+// A harness whose table people (key id of `key_type`) holds `n` rows,
+// pushed to HubSpot (to_hubspot).
+std::unique_ptr<PushHarness> pushed_people(const std::string& server, const std::string& key_type, int n) {
+  auto h = quick_harness(server,
+                         "CREATE TABLE people (id " + key_type + " PRIMARY KEY, email text NOT NULL, name text);"
+                         "INSERT INTO people (id, email, name) SELECT g, 'p' || g || '@x.io', 'P'"
+                         " FROM generate_series(1, " + std::to_string(n) + ") g",
+                         {people_mapping("people", "id", "to_hubspot")});
+  h->migrate();
+  EXPECT_EQ(push_ok(*h, "people").created, n);
+  return h;
+}
+
+// What a pass after the one under test finds: nothing to do, nothing refused.
+void expect_settled(PushHarness& h, const std::string& mapping) {
+  auto again = push_ok(h, mapping);
+  EXPECT_EQ(again.pushed() + again.archived + again.held, 0);
+  EXPECT_TRUE(dead_letters(h).empty());
+}
+
+TEST(KeyChange, AnEmailThatIsTheKeyChangesOnEitherSideAndTheContactStaysTheSame) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = quick_harness(server,
+                         "CREATE TABLE subs (email text PRIMARY KEY, name text);"
+                         "INSERT INTO subs VALUES ('a@x.io', 'A'), ('b@x.io', 'B'), ('c@x.io', 'C')",
+                         {people_mapping("subs", "email", "both")});
+  h->migrate();
+  EXPECT_EQ(push_ok(*h, "subs").created, 3);
+  pull_ok(*h, "subs");
+  const auto ids = ids_by_email(*h);
+  const auto emails = [&] { return h->db.scalar("SELECT string_agg(email || ':' || name, ',' ORDER BY email) FROM subs"); };
+
+  // In Postgres: the contact's email changes, nothing is archived or made.
+  h->db.exec("UPDATE subs SET email = 'a2@x.io' WHERE email = 'a@x.io'");
+  // A pull first (serve's order): the old key's row is gone, but its
+  // deletion is the push's to decide; the new key's row is not the pull's.
+  auto before = pull_ok(*h, "subs");
+  EXPECT_EQ(before.updated + before.created + before.deleted + before.hubspot_updates, 0);
+  auto moved = push_ok(*h, "subs");
+  EXPECT_EQ(moved.archived, 0);
+  EXPECT_EQ(moved.created, 0);
+  EXPECT_EQ(moved.held, 0);
+  EXPECT_EQ(moved.updated, 1);
+  auto now = ids_by_email(*h);
+  EXPECT_EQ(now.size(), 3u);
+  EXPECT_EQ(now["a2@x.io"], ids.at("a@x.io")) << "the same contact, its email changed";
+  EXPECT_EQ(h->dump("contacts").size(), 3u) << "no contact archived";
+  EXPECT_FALSE(h->store->find_link_by_pg_key("subs", model::RecordKey{{"a@x.io"}}.encoded())->has_value());
+  auto link = h->store->find_link_by_pg_key("subs", model::RecordKey{{"a2@x.io"}}.encoded());
+  ASSERT_TRUE(link.ok() && link->has_value());
+  EXPECT_EQ((*link)->hubspot_id, ids.at("a@x.io"));
+  // The pull agrees: nothing to write either way.
+  auto agreed = pull_ok(*h, "subs");
+  EXPECT_EQ(agreed.updated + agreed.created + agreed.deleted + agreed.hubspot_updates, 0);
+
+  // In HubSpot: the row's key follows the contact's new email, and the
+  // contact's later edits still reach it.
+  h->sim.ui_edit("contacts", ids.at("b@x.io"), {{"email", "b2@x.io"}});
+  pull_ok(*h, "subs");
+  EXPECT_EQ(emails(), "a2@x.io:A,b2@x.io:B,c@x.io:C");
+  h->sim.ui_edit("contacts", ids.at("b@x.io"), {{"firstname", "Bee"}});
+  pull_ok(*h, "subs");
+  EXPECT_EQ(emails(), "a2@x.io:A,b2@x.io:Bee,c@x.io:C");
+  // And the row's later edits reach the contact.
+  h->db.exec("UPDATE subs SET name = 'Beatrice' WHERE email = 'b2@x.io'");
+  EXPECT_EQ(push_ok(*h, "subs").updated, 1);
+  now = ids_by_email(*h);
+  EXPECT_EQ(now.size(), 3u);
+  EXPECT_EQ(now["b2@x.io"], ids.at("b@x.io"));
+  EXPECT_EQ(h->live_by("contacts", "email").at("b2@x.io").props.at("firstname"), "Beatrice");
+  expect_settled(*h, "subs");
+}
+
+// Ids renumbered in one statement: as many key changes as rows. None is a
+// deletion, so the default max_deletes (5 of 11) holds nothing, and the
+// one row deleted beside them is archived.
+TEST(KeyChange, RenumberingEveryIdMovesEveryLinkAndArchivesAndHoldsNothing) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = pushed_people(server, "bigint", 11);
+  const auto ids = ids_by_email(*h);
+  // The email changes with the id in three rows: no match value ties them.
+  h->db.exec("BEGIN; DELETE FROM people WHERE id = 11;"
+             "UPDATE people SET id = id + 1000, email = CASE WHEN id <= 3 THEN 'n' || id || '@x.io' ELSE email END;"
+             "COMMIT");
+  // Small batches: the deletion's archive comes while most key changes
+  // still wait in the changelog, and the guard counts what is pending.
+  pipeline::PushOptions small;
+  small.wave = 4;
+  auto pushed = h->push("people", small);
+  ASSERT_TRUE(pushed.ok()) << pushed.error().message;
+  const auto& st = *pushed;
+  EXPECT_EQ(st.archived, 1);
+  EXPECT_EQ(st.held, 0);
+  EXPECT_EQ(st.created, 0);
+  EXPECT_EQ(st.updated, 3);
+  const auto now = ids_by_email(*h);
+  ASSERT_EQ(now.size(), 10u);
+  EXPECT_FALSE(now.count("p11@x.io"));
+  for (int i = 1; i <= 10; ++i) {
+    const std::string was = "p" + std::to_string(i) + "@x.io";
+    const std::string is = i <= 3 ? "n" + std::to_string(i) + "@x.io" : was;
+    EXPECT_EQ(now.count(is) ? now.at(is) : "", ids.at(was)) << was;
+    auto link = h->store->find_link_by_pg_key("people", model::RecordKey{{std::to_string(1000 + i)}}.encoded());
+    ASSERT_TRUE(link.ok() && link->has_value()) << i;
+    EXPECT_EQ((*link)->hubspot_id, ids.at(was));
+  }
+  EXPECT_EQ(h->dump("contacts").size(), 11u) << "one archived, none made";
+  expect_settled(*h, "people");
+}
+
+// Emptied and loaded again with new ids (a serial restarted, or ids made
+// by another system): each row takes over the object of its email.
+TEST(KeyChange, AReloadUnderNewKeysRelinksEveryObjectByItsEmail) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = pushed_people(server, "bigint", 10);
+  const auto ids = ids_by_email(*h);
+  h->db.exec("BEGIN; TRUNCATE people;"
+             "INSERT INTO people SELECT g + 100, 'p' || g || '@x.io', 'P' FROM generate_series(1, 10) g; COMMIT");
+  auto reload = push_ok(*h, "people");
+  EXPECT_EQ(reload.archived, 0);
+  EXPECT_EQ(reload.created, 0);
+  EXPECT_EQ(reload.held, 0);
+  EXPECT_EQ(reload.relinked, 10);
+  EXPECT_EQ(ids_by_email(*h), ids);
+  expect_settled(*h, "people");
+}
+
+}  // namespace
+}  // namespace hubsync::test
