@@ -78,6 +78,7 @@ std::function<model::Status(bool record)> identity_guard(const config::Config& c
     const auto at = std::chrono::steady_clock::now();
     if (now->position > now->mark && at - *last_mark >= std::chrono::milliseconds(200)) {
       auto marked = pipeline::mark_database(db, store);
+      if (!marked.ok() && marked.error().category == pipeline::kIdentityCategory) return std::move(marked).error();
       if (!marked.ok()) return model::make_error(model::ErrorKind::transient, config::redact(cfg, marked.error().message));
       *last_mark = at;
     }

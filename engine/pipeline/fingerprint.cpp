@@ -251,6 +251,12 @@ model::Result<FingerprintCheck> check_fingerprint(const mapping::Mapping& m, sta
 model::Result<std::int64_t> mark_database(DatabasePort& db, state::StateStore& state) {
   auto mark = db.advance_position();
   if (!mark.ok()) return mark;
+  // Below the store's mark: the database went back since it was last
+  // checked (restored under a running serve). Recorded, the lower mark
+  // would make the restored database pass every later check.
+  StoreIdentity marked;
+  marked.mark = *mark;
+  if (auto st = check_position(marked, state); !st.ok()) return std::move(st).error();
   if (auto st = state.set_checkpoint(kStore, kMark, std::to_string(*mark)); !st.ok()) return std::move(st).error();
   return mark;
 }

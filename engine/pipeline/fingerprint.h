@@ -84,8 +84,11 @@ model::Status check_store_identity(const StoreIdentity& now, state::StateStore& 
 /// from any backup taken before as gone back, however far the
 /// application's writes carry its counter after the restore. run calls it
 /// after its syncing, serve after changes. Returns the mark. Errors: the
-/// database's (`transient` as usual), then the store's; a mark the store
-/// failed to record only weakens the next check.
+/// database's (`transient` as usual); a mark below the one the store holds
+/// (the database was restored since it was last checked) is refused as
+/// check_store_identity refuses it (`fatal`, kIdentityCategory) and not
+/// recorded; then the store's, where a mark the store failed to record
+/// only weakens the next check.
 model::Result<std::int64_t> mark_database(DatabasePort& db, state::StateStore& state);
 
 /// The category of check_store_identity's own refusals (another database or

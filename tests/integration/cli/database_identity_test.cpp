@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/pipeline/fingerprint.h"
 #include "tests/integration/push/push_harness.h"
 #include "tests/hubspot-sim/simulator.h"
 #include "tests/support/process.h"
@@ -307,6 +308,32 @@ TEST(DatabaseIdentity, ADatabaseRestoredUnderARunningServeStopsIt) {
   EXPECT_EQ(out.code, 1) << out.out;
   EXPECT_THAT(out.out, HasSubstr("this database went back"));
   EXPECT_EQ(contacts(*t.h), before);  // Eve's contact is Eve's
+}
+
+// The race behind a restore under a running serve: serve checked the
+// database, then it was restored, then serve marked it. The mark the
+// restored database gives is below the one the store holds; recorded, it
+// would let the restored database pass every later check.
+TEST(DatabaseIdentity, AMarkMadeOnADatabaseRestoredSinceItsLastCheckIsRefusedNotRecorded) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto t = synced_a(server);
+  ASSERT_TRUE(t.h->store->upsert_link("people", model::RecordKey{{"1"}}.encoded(), "1000001").ok());
+  const fs::path dump = dump_a(t);
+  t.h->db.exec("INSERT INTO people (email, name) VALUES ('eve@a.io', 'Eve')");
+  auto first = pipeline::mark_database(*t.h->pg, *t.h->store);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  const auto recorded_mark = [&] {
+    auto c = t.h->store->get_checkpoint("", "fingerprint mark");
+    return c.ok() && *c ? (*c)->value : std::string("(none)");
+  };
+  ASSERT_EQ(recorded_mark(), std::to_string(*first));
+
+  ASSERT_TRUE(restore_a(t, dump));
+  auto again = pipeline::mark_database(*t.h->pg, *t.h->store);
+  ASSERT_FALSE(again.ok()) << "marked the restored database at " << *again;
+  EXPECT_EQ(again.error().category, pipeline::kIdentityCategory);
+  EXPECT_THAT(again.error().message, HasSubstr("this database went back: the last mark it holds is"));
+  EXPECT_EQ(recorded_mark(), std::to_string(*first)) << "the store keeps the higher mark";
 }
 
 // A backup taken while serve ran, restored after serve marked the database
