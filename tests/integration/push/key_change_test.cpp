@@ -46,13 +46,17 @@ void expect_settled(PushHarness& h, const std::string& mapping) {
   EXPECT_TRUE(dead_letters(h).empty());
 }
 
-TEST(KeyChange, AnEmailThatIsTheKeyChangesOnEitherSideAndTheContactStaysTheSame) {
+// With the capture trigger, and with capture by logical decoding (the
+// relay writes the changelog, moved_to included, at each claim).
+class KeyChangeCaptured : public ::testing::TestWithParam<bool> {};
+
+TEST_P(KeyChangeCaptured, AnEmailThatIsTheKeyChangesOnEitherSideAndTheContactStaysTheSame) {
   HUBSYNC_REQUIRE_PG(server);
   auto h = quick_harness(server,
                          "CREATE TABLE subs (email text PRIMARY KEY, name text);"
                          "INSERT INTO subs VALUES ('a@x.io', 'A'), ('b@x.io', 'B'), ('c@x.io', 'C')",
                          {people_mapping("subs", "email", "both")});
-  h->migrate();
+  h->migrate(GetParam());
   EXPECT_EQ(push_ok(*h, "subs").created, 3);
   pull_ok(*h, "subs");
   const auto ids = ids_by_email(*h);
@@ -98,6 +102,9 @@ TEST(KeyChange, AnEmailThatIsTheKeyChangesOnEitherSideAndTheContactStaysTheSame)
   EXPECT_EQ(h->live_by("contacts", "email").at("b2@x.io").props.at("firstname"), "Beatrice");
   expect_settled(*h, "subs");
 }
+
+INSTANTIATE_TEST_SUITE_P(Capture, KeyChangeCaptured, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& p) { return p.param ? "Logical" : "Trigger"; });
 
 // Ids renumbered in one statement: as many key changes as rows. None is a
 // deletion, so the default max_deletes (5 of 11) holds nothing, and the
