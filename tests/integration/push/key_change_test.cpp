@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <sstream>
 #include <string>
 
 #include "tests/integration/push/push_harness.h"
@@ -142,6 +143,69 @@ TEST(KeyChange, RenumberingEveryIdMovesEveryLinkAndArchivesAndHoldsNothing) {
   EXPECT_EQ(h->dump("contacts").size(), 11u) << "one archived, none made";
   expect_settled(*h, "people");
 }
+
+// A key of each type changes in every row at once (two of them composite),
+// with the email: every row keeps its object, found again under its new key.
+struct KeyShape {
+  const char* name;
+  const char* columns;  // the key's column definitions
+  const char* key;      // the mapping's key
+  const char* values;   // the key's values for row g
+  const char* change;   // the UPDATE's SET
+  const char* pg_key;   // the new key's text as hubsync writes it (parts joined by '|')
+};
+
+void PrintTo(const KeyShape& k, std::ostream* os) { *os << k.name; }
+
+class KeyChangeOfType : public ::testing::TestWithParam<KeyShape> {};
+
+TEST_P(KeyChangeOfType, EveryRowKeepsItsObjectUnderItsNewKey) {
+  HUBSYNC_REQUIRE_PG(server);
+  const KeyShape& k = GetParam();
+  auto h = quick_harness(server,
+                         std::string("CREATE TABLE people (") + k.columns + ", email text NOT NULL, name text, "
+                         "PRIMARY KEY (" + k.key + "));"
+                         "INSERT INTO people SELECT " + k.values + ", 'p' || g || '@x.io', 'P' FROM generate_series(1, 6) g",
+                         {"name: people\npostgres: {table: public.people, key: [" + std::string(k.key) + "]}\n"
+                          "hubspot: {object: contacts, match: email}\ndirection: to_hubspot\n"
+                          "fields:\n  - {column: email, property: email}\n  - {column: name, property: firstname}\n"});
+  h->migrate();
+  EXPECT_EQ(push_ok(*h, "people").created, 6);
+  const auto ids = ids_by_email(*h);
+  // The email changes too: only the key change ties a row to its object.
+  h->db.exec(std::string("UPDATE people SET ") + k.change + ", email = 'n' || email");
+  auto st = push_ok(*h, "people");
+  EXPECT_EQ(st.archived + st.created + st.held + st.dead_lettered, 0);
+  EXPECT_EQ(st.updated, 6);
+  std::map<std::string, std::string> renamed;
+  for (const auto& [email, id] : ids) renamed["n" + email] = id;
+  EXPECT_EQ(ids_by_email(*h), renamed);
+  EXPECT_EQ(h->dump("contacts").size(), 6u);
+  // Each row's link is under its new key, naming its own contact.
+  std::istringstream rows(h->db.scalar(std::string("SELECT string_agg(email || ' ' || ") + k.pg_key +
+                                       ", E'\\n' ORDER BY email) FROM people"));
+  for (std::string line; std::getline(rows, line);) {
+    const auto space = line.find(' ');
+    model::RecordKey key;
+    std::istringstream parts(line.substr(space + 1));
+    for (std::string part; std::getline(parts, part, '|');) key.parts.push_back(part);
+    auto link = h->store->find_link_by_pg_key("people", key.encoded());
+    ASSERT_TRUE(link.ok() && link->has_value()) << line;
+    EXPECT_EQ((*link)->hubspot_id, renamed.at(line.substr(0, space))) << line;
+  }
+  expect_settled(*h, "people");
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Keys, KeyChangeOfType,
+    ::testing::Values(
+        KeyShape{"Text", "id text", "id", "'k' || g", "id = id || '-new'", "id"},
+        KeyShape{"Uuid", "id uuid", "id", "gen_random_uuid()", "id = gen_random_uuid()", "id::text"},
+        KeyShape{"Numeric", "id numeric", "id", "g + 0.5", "id = id * 10", "trim_scale(id)::text"},
+        KeyShape{"Composite", "tenant text, id int", "tenant, id", "'t1', g", "tenant = 't2'", "tenant || '|' || id"},
+        KeyShape{"CompositeBoth", "tenant text, id int", "tenant, id", "'t1', g", "tenant = 't' || id, id = id + 100",
+                 "tenant || '|' || id"}),
+    [](const ::testing::TestParamInfo<KeyShape>& p) { return std::string(p.param.name); });
 
 // Emptied and loaded again with new ids (a serial restarted, or ids made
 // by another system): each row takes over the object of its email.
