@@ -185,23 +185,43 @@ std::string PgDatabase::select_list(const mapping::Mapping& m, const Columns& co
   return sql + " AS in_filter, xmin::text AS row_version";
 }
 
+namespace {
+
+// A key as the changelog's pk holds it: {"key column": "value as text"}.
+std::string pk_json(const mapping::Mapping& m, const model::RecordKey& key) {
+  std::string obj = "{";
+  for (std::size_t k = 0; k < m.key.size(); ++k)
+    obj += std::string(k ? "," : "") + model::json_quote(m.key[k]) + ":" + model::json_quote(key.parts.at(k));
+  return obj + "}";
+}
+
+}  // namespace
+
 void enqueue_in(pqxx::transaction_base& tx, const mapping::Mapping& m, const std::vector<model::RecordKey>& keys,
                 std::int64_t delay_ms) {
   if (keys.empty()) return;
   std::vector<std::string> pks;
-  for (const auto& key : keys) {
-    std::string obj = "{";
-    for (std::size_t k = 0; k < m.key.size(); ++k)
-      obj += std::string(k ? "," : "") + model::json_quote(m.key[k]) + ":" +
-             model::json_quote(key.parts.at(k));
-    pks.push_back(obj + "}");
-  }
+  for (const auto& key : keys) pks.push_back(pk_json(m, key));
   tx.exec_params(
       "INSERT INTO hubsync.changelog (mapping, table_schema, table_name, pk, op, claimed_until) "
       "SELECT $1, $2, $3, pk::jsonb, 'update', "
       "  CASE WHEN $5 > 0 THEN clock_timestamp() + $5 * interval '1 millisecond' END "
       "FROM unnest($4::text[]) AS pk",
       m.name, m.table.schema, m.table.table, array_literal(pks), static_cast<long long>(delay_ms));
+}
+
+void enqueue_moves_in(pqxx::transaction_base& tx, const mapping::Mapping& m,
+                      const std::vector<std::pair<model::RecordKey, model::RecordKey>>& moves) {
+  if (moves.empty()) return;
+  std::vector<std::string> from, to;
+  for (const auto& [was, is] : moves) {
+    from.push_back(pk_json(m, was));
+    to.push_back(pk_json(m, is));
+  }
+  tx.exec_params(
+      "INSERT INTO hubsync.changelog (mapping, table_schema, table_name, pk, op, moved_to) "
+      "SELECT $1, $2, $3, f::jsonb, 'delete', t::jsonb FROM unnest($4::text[], $5::text[]) AS u(f, t)",
+      m.name, m.table.schema, m.table.table, array_literal(from), array_literal(to));
 }
 
 Status PgDatabase::enqueue(const mapping::Mapping& m, const std::vector<model::RecordKey>& keys,

@@ -223,9 +223,14 @@ Result<std::vector<pipeline::RowApplied>> PgDatabase::apply_rows(
     for (const auto& [shape, rows] : groups)
       apply_group(tx, m, **cols, shape.second, shape.first, writes, rows, out);
     std::vector<model::RecordKey> to_push;
-    for (std::size_t i = 0; i < writes.size(); ++i)
+    std::vector<std::pair<model::RecordKey, model::RecordKey>> moved;
+    for (std::size_t i = 0; i < writes.size(); ++i) {
       if (writes[i].push && !out[i].error) to_push.push_back(out[i].key);
+      if (writes[i].key && !out[i].error && out[i].key.encoded() != writes[i].key->encoded())
+        moved.emplace_back(*writes[i].key, out[i].key);
+    }
     enqueue_in(tx, m, to_push, 0);
+    if (m.pushes()) enqueue_moves_in(tx, m, moved);
     tx.commit();
     return out;
   })

@@ -38,6 +38,13 @@ model::Fields mapped_fields(const pqxx::row& r, int at, const std::vector<std::s
 /// apply_rows write asks to push, in the write's own transaction.
 void enqueue_in(pqxx::transaction_base& tx, const mapping::Mapping& m, const std::vector<model::RecordKey>& keys,
                 std::int64_t delay_ms);
+/// Records in `tx` that rows' keys changed (pairs of old and new key) as
+/// the capture records an UPDATE of a key column: a delete of the old key
+/// with moved_to, for the push (Pusher::follow_key_changes). The pull's own
+/// key writes are not captured; this keeps its link move safe if the state
+/// commit after `tx` never happens.
+void enqueue_moves_in(pqxx::transaction_base& tx, const mapping::Mapping& m,
+                      const std::vector<std::pair<model::RecordKey, model::RecordKey>>& moves);
 /// A new lease holder id, '<host>/<pid>/<random hex>' (pg_lease.cpp).
 std::string new_lease_holder();
 }  // namespace hubsync::postgres

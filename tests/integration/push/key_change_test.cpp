@@ -104,6 +104,39 @@ TEST_P(KeyChangeCaptured, AnEmailThatIsTheKeyChangesOnEitherSideAndTheContactSta
   expect_settled(*h, "subs");
 }
 
+// A pull that changed a row's key and stopped before its state commit
+// (killed): the link is still on the old key. The pull's write recorded the
+// key change in the changelog with the write, so the push moves the link.
+TEST(KeyChange, APullStoppedBeforeItsStateCommitLeavesTheKeyChangeToThePush) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = quick_harness(server,
+                         "CREATE TABLE subs (email text PRIMARY KEY, name text);"
+                         "INSERT INTO subs VALUES ('a@x.io', 'A'), ('b@x.io', 'B')",
+                         {people_mapping("subs", "email", "both")});
+  h->migrate();
+  EXPECT_EQ(push_ok(*h, "subs").created, 2);
+  const auto ids = ids_by_email(*h);
+  h->sim.ui_edit("contacts", ids.at("b@x.io"), {{"email", "b2@x.io"}});
+  pull_ok(*h, "subs");
+  ASSERT_EQ(h->db.scalar("SELECT string_agg(email, ',' ORDER BY email) FROM subs"), "a@x.io,b2@x.io");
+  EXPECT_EQ(h->db.scalar("SELECT pk::text || ' ' || op || ' ' || moved_to::text FROM hubsync.changelog"),
+            R"({"email": "b@x.io"} delete {"email": "b2@x.io"})");
+  // The store as the stopped pull left it.
+  const std::string old_key = model::RecordKey{{"b@x.io"}}.encoded(), new_key = model::RecordKey{{"b2@x.io"}}.encoded();
+  ASSERT_TRUE(h->store->move_link("subs", new_key, old_key).value());
+
+  auto st = push_ok(*h, "subs");
+  EXPECT_EQ(st.archived + st.created + st.held, 0);
+  auto link = h->store->find_link_by_pg_key("subs", new_key);
+  ASSERT_TRUE(link.ok() && link->has_value());
+  EXPECT_EQ((*link)->hubspot_id, ids.at("b@x.io"));
+  h->sim.ui_edit("contacts", ids.at("b@x.io"), {{"firstname", "Bee"}});
+  pull_ok(*h, "subs");
+  EXPECT_EQ(h->db.scalar("SELECT name FROM subs WHERE email = 'b2@x.io'"), "Bee");
+  EXPECT_EQ(ids_by_email(*h).size(), 2u);
+  expect_settled(*h, "subs");
+}
+
 INSTANTIATE_TEST_SUITE_P(Capture, KeyChangeCaptured, ::testing::Bool(),
                          [](const ::testing::TestParamInfo<bool>& p) { return p.param ? "Logical" : "Trigger"; });
 
