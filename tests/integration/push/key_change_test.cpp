@@ -40,6 +40,16 @@ std::unique_ptr<PushHarness> pushed_people(const std::string& server, const std:
   return h;
 }
 
+// A harness whose table subs, keyed by email, holds `rows` (SQL VALUES),
+// pushed to HubSpot by a two-way mapping; `logical`: capture by logical decoding.
+std::unique_ptr<PushHarness> pushed_subs(const std::string& server, const std::string& rows, bool logical) {
+  auto h = quick_harness(server, "CREATE TABLE subs (email text PRIMARY KEY, name text); INSERT INTO subs VALUES " + rows,
+                         {people_mapping("subs", "email", "both")});
+  h->migrate(logical);
+  EXPECT_GT(push_ok(*h, "subs").created, 0);
+  return h;
+}
+
 // What a pass after the one under test finds: nothing to do, nothing refused.
 void expect_settled(PushHarness& h, const std::string& mapping) {
   auto again = push_ok(h, mapping);
@@ -53,12 +63,7 @@ class KeyChangeCaptured : public ::testing::TestWithParam<bool> {};
 
 TEST_P(KeyChangeCaptured, AnEmailThatIsTheKeyChangesOnEitherSideAndTheContactStaysTheSame) {
   HUBSYNC_REQUIRE_PG(server);
-  auto h = quick_harness(server,
-                         "CREATE TABLE subs (email text PRIMARY KEY, name text);"
-                         "INSERT INTO subs VALUES ('a@x.io', 'A'), ('b@x.io', 'B'), ('c@x.io', 'C')",
-                         {people_mapping("subs", "email", "both")});
-  h->migrate(GetParam());
-  EXPECT_EQ(push_ok(*h, "subs").created, 3);
+  auto h = pushed_subs(server, "('a@x.io', 'A'), ('b@x.io', 'B'), ('c@x.io', 'C')", GetParam());
   pull_ok(*h, "subs");
   const auto ids = ids_by_email(*h);
   const auto emails = [&] { return h->db.scalar("SELECT string_agg(email || ':' || name, ',' ORDER BY email) FROM subs"); };
@@ -109,12 +114,7 @@ TEST_P(KeyChangeCaptured, AnEmailThatIsTheKeyChangesOnEitherSideAndTheContactSta
 // key change in the changelog with the write, so the push moves the link.
 TEST(KeyChange, APullStoppedBeforeItsStateCommitLeavesTheKeyChangeToThePush) {
   HUBSYNC_REQUIRE_PG(server);
-  auto h = quick_harness(server,
-                         "CREATE TABLE subs (email text PRIMARY KEY, name text);"
-                         "INSERT INTO subs VALUES ('a@x.io', 'A'), ('b@x.io', 'B')",
-                         {people_mapping("subs", "email", "both")});
-  h->migrate();
-  EXPECT_EQ(push_ok(*h, "subs").created, 2);
+  auto h = pushed_subs(server, "('a@x.io', 'A'), ('b@x.io', 'B')", false);
   const auto ids = ids_by_email(*h);
   h->sim.ui_edit("contacts", ids.at("b@x.io"), {{"email", "b2@x.io"}});
   pull_ok(*h, "subs");
