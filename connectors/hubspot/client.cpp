@@ -3,12 +3,14 @@
 #include <spdlog/spdlog.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <optional>
 #include <random>
 #include <thread>
 #include <vector>
 
 #include "connectors/hubspot/errors.h"
+#include "connectors/hubspot/http_date.h"
 #include "connectors/hubspot/routes.h"
 
 namespace hubsync::hubspot {
@@ -77,7 +79,9 @@ model::Result<HttpResponse> HubSpotClient::call(HttpMethod method, const std::st
       return e;
     }
     ++c_.attempts;
+    const std::int64_t sent_ms = clock_.wall_ms();
     auto sent = transport_.send(req);
+    if (sent.ok()) read_clock(sent_ms, *sent);
     // Over, answered or not: the portal may have counted it as late as now.
     limiter_.settle(*permit);
     {
@@ -171,6 +175,19 @@ model::Result<HttpResponse> HubSpotClient::call(HttpMethod method, const std::st
       waited += wait;
     }
   }
+}
+
+void HubSpotClient::read_clock(std::int64_t sent_ms, const HttpResponse& resp) {
+  const auto date = parse_http_date(find_header(resp.headers, "Date"));
+  if (!date) return;
+  clock_offset_.add(model::ClockReading{sent_ms, clock_.wall_ms(), *date, 1000});
+  const std::int64_t correction = clock_offset_.current()->correction_ms();
+  // Once per change of a second or more: a clock set right again is told too.
+  std::int64_t told = told_correction_ms_.load();
+  if (std::abs(correction - told) < 1000 || !told_correction_ms_.compare_exchange_strong(told, correction)) return;
+  log_->warn("hubspot clock differs from this host's: hubspot_minus_local_ms={} (conflict: newest compares "
+             "HubSpot's times less this; keep both clocks on NTP)",
+             correction);
 }
 
 void HubSpotClient::log_refusal(const HttpResponse& resp, const CallOptions& opt) {

@@ -7,11 +7,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <tuple>
 
 #include "connectors/hubspot/auth.h"
 #include "connectors/hubspot/http_transport.h"
+#include "engine/model/clock_offset.h"
 #include "engine/model/result.h"
 #include "engine/ratelimit/backoff.h"
 #include "engine/ratelimit/clock.h"
@@ -94,6 +96,11 @@ class HubSpotClient {
   void run_parallel(std::size_t n, const std::function<void(std::size_t)>& task);
 
   ClientCounters counters() const;
+  /// HubSpot's clock against `clock` (HubSpot's − ours), as the Date headers
+  /// of its recent answers bound it; nullopt before the first answer
+  /// carrying one. Logs a warning each time the correction it proves moves
+  /// by a second or more. Thread-safe.
+  std::optional<model::ClockOffset> clock_offset() const { return clock_offset_.current(); }
   const ClientConfig& config() const { return config_; }
   ratelimit::RateLimiter& limiter() { return limiter_; }
   spdlog::logger& log() { return *log_; }
@@ -107,6 +114,8 @@ class HubSpotClient {
   std::shared_ptr<spdlog::logger> log_;
   ratelimit::Backoff backoff_;
 
+  // Adds the Date header of an answer to clock_offset_.
+  void read_clock(std::int64_t sent_ms, const HttpResponse& resp);
   // A final non-2xx answer, at debug, by status and codes: never its text.
   void log_refusal(const HttpResponse& resp, const CallOptions& opt);
 
@@ -115,6 +124,8 @@ class HubSpotClient {
         retries_server_error{0}, retries_locked{0}, retries_transport{0}, retries_auth{0}, failures{0};
   };
   AtomicCounters c_;
+  model::ClockOffsetEstimate clock_offset_;
+  std::atomic<std::int64_t> told_correction_ms_{0};
   mutable std::mutex exchanges_mu_;
   RouteCounts exchanges_;  // guarded by exchanges_mu_
 };

@@ -56,6 +56,8 @@ class HubSpotCrm final : public pipeline::CrmPort {
                                                                            const std::string& to_type,
                                                                            const std::string& label) override;
 
+  std::optional<model::ClockOffset> clock_offset() const override { return client_.clock_offset(); }
+
   ObjectsApi& objects() { return objects_; }
   SearchApi& search() { return search_; }
   AssociationsApi& associations_api() { return associations_; }

@@ -134,6 +134,14 @@ Result<std::int64_t> PgDatabase::advance_position() {
   })
 }
 
+Result<std::int64_t> PgDatabase::server_clock_ms() {
+  HUBSYNC_PG_TRY("reading the database server's clock", {
+    pqxx::nontransaction tx(conn());
+    return tx.exec("SELECT pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp()) * 1000)::bigint")
+        [0][0].as<std::int64_t>();
+  })
+}
+
 Result<std::int64_t> PgDatabase::prune_archive() {
   HUBSYNC_PG_TRY("pruning the changelog archive", {
     pqxx::nontransaction tx(conn());

@@ -31,6 +31,7 @@ class PgDatabase final : public pipeline::DatabasePort {
 
   model::Result<pipeline::DatabaseIdentity> identity() override;
   model::Result<std::int64_t> advance_position() override;
+  model::Result<std::int64_t> server_clock_ms() override;  // pg_apply.cpp
 
   // pg_lease.cpp
   model::Status lock_mapping(const std::string& mapping) override;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/mapping/mapping.h"
+#include "engine/model/clock_offset.h"
 #include "engine/model/record.h"
 #include "engine/model/result.h"
 
@@ -290,6 +291,12 @@ class CrmPort {
   virtual model::Result<std::optional<AssociationType>> association_type(const std::string& from_type,
                                                                          const std::string& to_type,
                                                                          const std::string& label) = 0;
+
+  /// HubSpot's clock against this process's Clock (HubSpot's − ours), as
+  /// the answers HubSpot gave so far bound it; nullopt before the first.
+  /// Times HubSpot stamps (property versions, modification times) are on
+  /// its clock: `conflict: newest` compares them less this. No call made.
+  virtual std::optional<model::ClockOffset> clock_offset() const = 0;
 };
 
 // "ms:after_id:tie", then ":id,id,..." when `seen` has ids (HubSpot ids are

@@ -113,6 +113,13 @@ class DatabasePort {
   /// after the application wrote again. Errors: as identity().
   virtual model::Result<std::int64_t> advance_position() = 0;
 
+  /// The database server's clock now (clock_timestamp()), in ms since the
+  /// epoch, truncated. The times the capture stamps on changes come from
+  /// it: the caller brackets this call with its own clock to learn how far
+  /// the server's is (`conflict: newest`). Reads only. Errors: `transient`
+  /// as usual.
+  virtual model::Result<std::int64_t> server_clock_ms() = 0;
+
   /// Makes this instance the only syncer of `mapping` (push and pull
   /// alike) with a lease row that expires unless renewed: calling it again
   /// renews it, and so does every claim and write this instance makes for

@@ -51,6 +51,7 @@ class DryRunDatabase final : public DatabasePort {
     if (!now.ok()) return std::move(now).error();
     return now->position;
   }
+  model::Result<std::int64_t> server_clock_ms() override { return real_.server_clock_ms(); }
   model::Status lock_mapping(const std::string&) override { return {}; }
   model::Status release_mappings() override { return {}; }
   model::Status enqueue(const mapping::Mapping&, const std::vector<model::RecordKey>&, std::int64_t) override {
@@ -143,6 +144,7 @@ class DryRunCrm final : public CrmPort {
                                                                  const std::string& label) override {
     return real_.association_type(from_type, to_type, label);
   }
+  std::optional<model::ClockOffset> clock_offset() const override { return real_.clock_offset(); }
 
  private:
   /// Sweeps of several windows read at once: `seen_` takes a lock.

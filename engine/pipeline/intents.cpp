@@ -99,6 +99,9 @@ Status recover_write_intents(const mapping::Mapping& m, CrmPort& crm, state::Sta
 
   state::BatchCommit commit{m.name, {}, {}, {}};
   std::size_t adopted = 0;
+  // The intent started on our clock; HubSpot's history is on its own.
+  const auto offset = crm.clock_offset();
+  const std::int64_t hs_correction = offset ? offset->correction_ms() : 0;
   for (std::size_t i = 0; i < intents->size(); ++i) {
     const auto& in = (*intents)[i];
     commit.intents_done.push_back(in.pg_key);
@@ -114,7 +117,7 @@ Status recover_write_intents(const mapping::Mapping& m, CrmPort& crm, state::Sta
       if (!f) continue;
       auto hs = f->compare_from_hubspot(props);
       const bool same = hs.ok() && *hs == value.value.value_or("");
-      if (!same && !written_since(*f, history[i], in.started_at_ms - clock_skew_ms)) continue;
+      if (!same && !written_since(*f, history[i], in.started_at_ms + hs_correction - clock_skew_ms)) continue;
       rec.fields[id] = state::SyncedField{value.value, value.side_changed_at_ms, now};
       ++adopted;
     }

@@ -48,7 +48,7 @@ Puller::Puller(const mapping::Mapping& m,
                CrmPort& crm, state::StateStore& state, ratelimit::Clock& clock,
                std::shared_ptr<spdlog::logger> log, PullOptions options)
     : m_(m), all_(all), db_(db), crm_(crm), state_(state), clock_(clock), log_(std::move(log)),
-      opt_(options), types_(crm) {}
+      opt_(options), types_(crm), clocks_(db, crm, clock, *log_) {}
 
 Result<PullStats> Puller::run() {
   done_ = {};

@@ -13,6 +13,7 @@
 
 #include "engine/mapping/mapping.h"
 #include "engine/pipeline/assoc_types.h"
+#include "engine/pipeline/clock_frames.h"
 #include "engine/pipeline/crm_port.h"
 #include "engine/pipeline/progress.h"
 #include "engine/pipeline/database_port.h"
@@ -206,6 +207,7 @@ class Puller {
   std::shared_ptr<spdlog::logger> log_;
   PullOptions opt_;
   AssociationTypes types_;
+  ClockFrames clocks_;  ///< HubSpot's and the database's clocks against clock_
   /// Objects dead-lettered by this Puller (one run): an object read twice
   /// (the sweep, then the association pass) counts once.
   std::set<std::string> dead_lettered_;

@@ -282,6 +282,7 @@ Status Puller::plan_fields(Batch& b) {
       fs.hs = it.hs_compare[f.id];
       fs.pg_changed_at_ms = it.pg_times.of(f.columns);
       if (auto t = it.hs_times.find(f.id); t != it.hs_times.end()) fs.hs_changed_at_ms = t->second;
+      clocks_.align(fs);
       it.decisions[f.id] = reconcile::decide(fs, f.direction, f.conflict);
     }
   }
@@ -335,7 +336,8 @@ bool Puller::may_be_stale(const Item& it) const {
   if (!to_postgres || it.base.empty()) return false;
   std::int64_t agreed = 0;
   for (const auto& [id, f] : it.base) agreed = std::max(agreed, f.synced_at_ms);
-  return it.record.changed_at_ms == 0 || it.record.changed_at_ms <= agreed + opt_.clock_skew_ms;
+  // `agreed` is on our clock, the version's time on HubSpot's.
+  return it.record.changed_at_ms == 0 || clocks_.from_hubspot(it.record.changed_at_ms) <= agreed + opt_.clock_skew_ms;
 }
 
 Status Puller::reread_before_writing(Batch& b) {

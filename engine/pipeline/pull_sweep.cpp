@@ -193,7 +193,9 @@ Status Puller::sweep(PullStats& stats) {
     progress.page(page->records.size(), lanes);
     stopping = stopping || (opt_.max_sweep_pages > 0 && ++pages >= opt_.max_sweep_pages) || (opt_.yield && opt_.yield());
     if (!stopping && stays && !it->caught_up) {
-      const std::int64_t settled = clock_.wall_ms() - std::max(kWindowSettledMs, opt_.search_lag_ms);
+      // Modification times are HubSpot's: settled on its clock.
+      const std::int64_t settled =
+          clocks_.to_hubspot(clock_.wall_ms()) - std::max(kWindowSettledMs, opt_.search_lag_ms);
       if (auto* upper = split(lanes, it, opt_.sweep_windows, opt_.page_size, settled)) ask(*upper);
       ask(*it);
     }

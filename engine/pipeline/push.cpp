@@ -70,7 +70,7 @@ Pusher::Pusher(const mapping::Mapping& m,
                CrmPort& crm, state::StateStore& state, ratelimit::Clock& clock,
                std::shared_ptr<spdlog::logger> log, PushOptions options)
     : m_(m), all_(all), db_(db), crm_(crm), state_(state), clock_(clock), log_(std::move(log)),
-      opt_(std::move(options)), types_(crm) {}
+      opt_(std::move(options)), types_(crm), clocks_(db, crm, clock, *log_) {}
 
 Result<PushStats> Pusher::run() {
   done_ = {};

@@ -12,6 +12,7 @@
 
 #include "engine/mapping/mapping.h"
 #include "engine/pipeline/assoc_types.h"
+#include "engine/pipeline/clock_frames.h"
 #include "engine/pipeline/crm_port.h"
 #include "engine/pipeline/database_port.h"
 #include "engine/pipeline/delete_guard.h"
@@ -223,6 +224,7 @@ class Pusher {
   std::shared_ptr<spdlog::logger> log_;
   PushOptions opt_;
   AssociationTypes types_;
+  ClockFrames clocks_;  ///< HubSpot's and the database's clocks against clock_
   /// Changes with ids up to this were captured before this pass's initial
   /// load read the table: when they find nothing to do, they are not counted.
   std::int64_t covered_up_to_ = 0;

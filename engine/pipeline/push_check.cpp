@@ -144,6 +144,7 @@ void Pusher::decide_checked(Batch& b, Write& w, const std::string& object_id, st
     fs.hs = *hs_value;
     fs.pg_changed_at_ms = it.times.of(f.columns);
     if (auto t = hs_times.find(id); t != hs_times.end()) fs.hs_changed_at_ms = t->second;
+    clocks_.align(fs);
     auto d = reconcile::decide(fs, f.direction, f.conflict);
     if (d.needs_hubspot_time) {
       w.needs_time.push_back(id);

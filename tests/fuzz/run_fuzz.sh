@@ -70,7 +70,7 @@ case "$target" in
     unit hubspot_response_a "$src"/engine/ratelimit/*.cpp "$hs"/errors.cpp "$hs"/codec.cpp \
          "$hs"/batch_codec.cpp "$hs"/objects.cpp "$hs"/search.cpp "$hs"/associations.cpp
     unit hubspot_response_b "$hs"/properties.cpp "$hs"/oauth.cpp "$hs"/auth.cpp "$hs"/client.cpp \
-         "$hs"/routes.cpp "$hs"/http_transport.cpp "$harness"
+         "$hs"/routes.cpp "$hs"/http_transport.cpp "$hs"/http_date.cpp "$harness"
     unit connector_core "${model[@]}" "$hs"/json.cpp "$hs"/action_codec.cpp
     libs=(-lspdlog -lfmt -lcrypto -pthread)
     opt=-O1

@@ -16,6 +16,26 @@
 namespace hubsync::sim {
 namespace {
 
+// `ms` as an HTTP-date (RFC 9110 IMF-fixdate), as every HubSpot answer's Date header.
+std::string http_date(std::int64_t ms) {
+  static constexpr const char* kDays[] = {"Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"};  // 1970-01-01 was a Thursday
+  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  const std::int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+  const std::int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
+  const std::int64_t in_day = secs - days * 86400;
+  // civil_from_days (Howard Hinnant).
+  const std::int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+  const std::int64_t doe = z - era * 146097, yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+  const std::int64_t d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9, y = yoe + era * 400 + (m <= 2);
+  char out[40];
+  std::snprintf(out, sizeof out, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[((days % 7) + 7) % 7], static_cast<int>(d),
+                kMonths[m - 1], static_cast<int>(y), static_cast<int>(in_day / 3600), static_cast<int>(in_day / 60 % 60),
+                static_cast<int>(in_day % 60));
+  return out;
+}
+
 bool glob_match(const std::string& pat, const std::string& s) {
   size_t p = 0, i = 0, star = std::string::npos, mark = 0;
   while (i < s.size()) {
@@ -386,6 +406,7 @@ HttpResponse Simulator::Impl::handle(HttpRequest& req) {
       if (fault_status != 0) {
         count_request(key, fault_status);
         resp.delay_ms = latency;
+        resp.headers.emplace_back("Date", http_date(now()));
         return resp;
       }
       break;
@@ -397,6 +418,7 @@ HttpResponse Simulator::Impl::handle(HttpRequest& req) {
   }
   resp = route(req, key);
   resp.delay_ms = latency;
+  resp.headers.emplace_back("Date", http_date(now()));  // the portal's clock
   if (log->should_log(spdlog::level::debug))
     log->debug("request method={} route=\"{}\" status={} delay_ms={}", req.method, key.substr(key.find(' ') + 1),
                resp.status, latency);

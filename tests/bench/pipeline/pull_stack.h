@@ -59,6 +59,7 @@ class TimedCrm final : public pipeline::CrmPort {
   model::Result<std::optional<pipeline::AssociationType>> association_type(const std::string& from,
                                                                            const std::string& to,
                                                                            const std::string& label) override;
+  std::optional<model::ClockOffset> clock_offset() const override { return inner_.clock_offset(); }
 
  private:
   template <typename F>

@@ -37,6 +37,20 @@ TEST_F(SimPlatform, RateLimitHeadersAnd429Body) {
   EXPECT_EQ(client_->get("/crm/v3/objects/contacts?limit=1").status, 200) << "the window rolled";
 }
 
+// Every HubSpot answer carries a Date header (RFC 9110 IMF-fixdate) from the
+// portal's clock: hubsync learns from it how far HubSpot's clock is from its own.
+TEST_F(SimPlatform, EveryAnswerCarriesADateHeaderFromThePortalsClock) {
+  EXPECT_EQ(client_->get("/crm/v3/objects/contacts?limit=1").header("date"), "Tue, 14 Nov 2023 22:13:20 GMT");
+  advance(20 * 86'400'000LL + 999);
+  EXPECT_EQ(client_->get("/crm/v3/objects/contacts/123").header("date"), "Mon, 04 Dec 2023 22:13:20 GMT");  // a 404
+  advance(28 * 86'400'000LL + 3'600'000 + 1);
+  sim_->set_tier(1);
+  client_->get("/crm/v3/objects/contacts?limit=1");
+  auto limited = client_->get("/crm/v3/objects/contacts?limit=1");
+  ASSERT_EQ(limited.status, 429);
+  EXPECT_EQ(limited.header("date"), "Mon, 01 Jan 2024 23:13:21 GMT");
+}
+
 TEST_F(SimPlatform, RetryAfterKnob) {
   SimulatorOptions o;
   o.retry_after = true;

@@ -29,18 +29,8 @@ std::string people(const std::string& extra = "") {
 void pause() { std::this_thread::sleep_for(std::chrono::milliseconds(30)); }
 
 // A harness holding Ann Lee, synced both ways, and her contact's id.
-struct Ann {
-  std::unique_ptr<PushHarness> h;
-  std::string id;
-};
-Ann synced_ann(const std::string& server, const std::string& extra = "") {
-  Ann a{quick_harness(server, kSql, {people(extra)}), ""};
-  a.h->db.exec("INSERT INTO people (email, first_name, last_name) VALUES ('a@x.io', 'Ann', 'Lee')");
-  a.h->migrate();
-  push_ok(*a.h, "people");
-  pull_ok(*a.h, "people");
-  a.id = a.h->live_by("contacts", "email").at("a@x.io").id;
-  return a;
+SyncedAnn synced_ann(const std::string& server, const std::string& extra = "") {
+  return test::synced_ann(server, kSql, people(extra));
 }
 
 // Postgres edits first_name, then HubSpot edits it (newer), then Postgres

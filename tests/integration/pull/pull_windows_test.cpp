@@ -7,6 +7,7 @@
 
 #include <spdlog/sinks/ostream_sink.h>
 
+#include <chrono>
 #include <iostream>
 #include <set>
 #include <sstream>
@@ -30,10 +31,11 @@ const std::string kPeople =
 
 constexpr std::int64_t kDay = 86'400'000;
 
-// `n` contacts modified over the last 30 days, 20 to a millisecond (runs
-// that pages cut), oldest first; returns their ids in that order.
-std::vector<std::string> import_month(PushHarness& h, int n) {
-  const std::int64_t start = h.clock.wall_ms() - 30 * kDay;
+// `n` contacts modified over the 30 days before `now` (HubSpot's clock;
+// default this host's), 20 to a millisecond (runs that pages cut), oldest
+// first; returns their ids in that order.
+std::vector<std::string> import_month(PushHarness& h, int n, std::int64_t now = 0) {
+  const std::int64_t start = (now ? now : h.clock.wall_ms()) - 30 * kDay;
   std::vector<std::string> ids;
   for (int i = 0; i < n; i += 20) {
     std::vector<std::map<std::string, std::string>> rows;
@@ -136,32 +138,58 @@ TEST(PullWindows, AnObjectEditedWhileTheWindowsAreReadEndsWithItsNewState) {
   EXPECT_EQ(h->db.scalar("SELECT city FROM people WHERE email = 'm1500@x.io'"), "Not read yet");
 }
 
-// pull.overlap_s says how far search may lag: no window but the newest
-// ends closer to the present than that.
-TEST(PullWindows, NoWindowButTheNewestEndsWithinTheSearchLagOfThePresent) {
-  HUBSYNC_REQUIRE_PG(server);
-  auto h = quick_harness(server, kPeopleSql, {kPeople});
-  h->migrate();
-  import_month(*h, 2000);
+// Pulls in steps of 2 pages with a search lag of 20 days, checking after
+// each that no window but the newest ends within the lag of HubSpot's
+// present (`behind_ms`: how far HubSpot's clock is behind this host's).
+void expect_windows_settled(PushHarness& h, std::int64_t behind_ms) {
+  import_month(h, 2000, h.clock.wall_ms() - behind_ms);
   // Steps of 2 pages: the first page splits the 10 settled days, whose
   // older half (~245 objects) outlasts the step, so the checkpoint shows it.
   auto o = steps(2);
   o.search_lag_ms = 20 * kDay;
   std::int64_t read = 0;
   for (int i = 0; i < 100; ++i) {
-    auto step = h->pull("people", o);
+    auto step = h.pull("people", o);
     ASSERT_TRUE(step.ok()) << step.error().message;
     read += step->read;
-    auto windows = pipeline::decode_windows(sweep_checkpoint(*h));
+    auto windows = pipeline::decode_windows(sweep_checkpoint(h));
     ASSERT_TRUE(windows);
     if (i == 0) {
-      EXPECT_GE(windows->size(), 2u) << "the older 10 days are still split: " << sweep_checkpoint(*h);
+      EXPECT_GE(windows->size(), 2u) << "the older 10 days are still split: " << sweep_checkpoint(h);
     }
     for (std::size_t w = 0; w + 1 < windows->size(); ++w)
-      EXPECT_LE((*windows)[w].until_ms, h->clock.wall_ms() - 20 * kDay) << sweep_checkpoint(*h);
+      EXPECT_LE((*windows)[w].until_ms, h.clock.wall_ms() - behind_ms - 20 * kDay) << sweep_checkpoint(h);
     if (!step->more) break;
   }
   EXPECT_EQ(read, 2000);
+}
+
+// pull.overlap_s says how far search may lag: no window but the newest
+// ends closer to the present than that.
+TEST(PullWindows, NoWindowButTheNewestEndsWithinTheSearchLagOfThePresent) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = quick_harness(server, kPeopleSql, {kPeople});
+  h->migrate();
+  expect_windows_settled(*h, 0);
+}
+
+// Clocks that differ: HubSpot's clock is ten days behind this host's. The
+// windows are cut by HubSpot's modification times, so on HubSpot's clock
+// (a window cut on ours would end in HubSpot's future, and an edit made
+// after it was read would land in it unseen).
+TEST(PullWindows, WindowsAreCutOnHubSpotsClockWhenItIsBehindThisHosts) {
+  HUBSYNC_REQUIRE_PG(server);
+  sim::SimulatorOptions so;
+  so.rate_limits = false;
+  so.index_lag_ms = 0;
+  so.clock = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+               .count() -
+           10 * kDay;
+  };
+  PushHarness h(server, kPeopleSql, {kPeople}, so);
+  h.migrate();
+  expect_windows_settled(h, 10 * kDay);
 }
 
 TEST(PullWindows, OneWindowReadsAsBeforeAndACheckpointOfOneCursorResumes) {

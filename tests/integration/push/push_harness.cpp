@@ -176,12 +176,27 @@ void PushHarness::create_property(const std::string& type, const std::string& na
   ASSERT_TRUE(created.ok()) << name << ": " << created.error().message;
 }
 
-std::unique_ptr<PushHarness> quick_harness(const std::string& server_dsn, const std::string& sql,
-                                           const std::vector<std::string>& mapping_yamls) {
+sim::SimulatorOptions quick_sim_options() {
   sim::SimulatorOptions so;
   so.rate_limits = false;
   so.index_lag_ms = 0;
-  return std::make_unique<PushHarness>(server_dsn, sql, mapping_yamls, so);
+  return so;
+}
+
+std::unique_ptr<PushHarness> quick_harness(const std::string& server_dsn, const std::string& sql,
+                                           const std::vector<std::string>& mapping_yamls) {
+  return std::make_unique<PushHarness>(server_dsn, sql, mapping_yamls, quick_sim_options());
+}
+
+SyncedAnn synced_ann(const std::string& server_dsn, const std::string& sql, const std::string& mapping_yaml,
+                     sim::SimulatorOptions sim_options) {
+  SyncedAnn a{std::make_unique<PushHarness>(server_dsn, sql, std::vector<std::string>{mapping_yaml}, sim_options), ""};
+  a.h->db.exec("INSERT INTO people (email, first_name, last_name) VALUES ('a@x.io', 'Ann', 'Lee')");
+  a.h->migrate();
+  push_ok(*a.h, "people");
+  pull_ok(*a.h, "people");
+  a.id = a.h->live_by("contacts", "email").at("a@x.io").id;
+  return a;
 }
 
 pipeline::PushStats push_ok(PushHarness& h, const std::string& mapping) {

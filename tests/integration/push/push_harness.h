@@ -19,6 +19,7 @@
 #include "engine/state/sqlite_state_store.h"
 #include "tests/hubspot-sim/simulator.h"
 #include "tests/support/pg.h"
+#include "tests/support/shifted_clock.h"
 #include "tests/support/process.h"
 
 namespace hubsync::test {
@@ -74,7 +75,7 @@ class PushHarness {
   sim::Simulator sim;
   std::filesystem::path dir;
   config::Config cfg;
-  ratelimit::SystemClock clock;
+  ShiftedClock clock;  ///< the system clock unless a test moves it
   std::unique_ptr<state::SqliteStateStore> store;
   std::unique_ptr<cli::HubSpotStack> hubspot;
   std::unique_ptr<postgres::PgDatabase> pg;
@@ -82,10 +83,24 @@ class PushHarness {
   std::map<std::string, const mapping::Mapping*> by_name;
 };
 
-/// A harness whose simulator has no rate limits and no search lag: for
-/// tests of behaviour, not of throughput.
+/// Simulator options with no rate limits and no search lag: for tests of
+/// behaviour, not of throughput.
+sim::SimulatorOptions quick_sim_options();
+/// A harness whose simulator has quick_sim_options().
 std::unique_ptr<PushHarness> quick_harness(const std::string& server_dsn, const std::string& sql,
                                            const std::vector<std::string>& mapping_yamls);
+
+/// A harness and the HubSpot id of the one contact it synced.
+struct SyncedAnn {
+  std::unique_ptr<PushHarness> h;
+  std::string id;
+};
+/// A harness of one mapping named `people` (`mapping_yaml`) over the
+/// table `sql` makes, which must take (email, first_name, last_name) and
+/// match contacts by email: it holds Ann Lee (a@x.io), migrated, pushed and
+/// pulled once.
+SyncedAnn synced_ann(const std::string& server_dsn, const std::string& sql, const std::string& mapping_yaml,
+                     sim::SimulatorOptions sim_options = quick_sim_options());
 
 /// Pushes one mapping; a failure fails the test (and returns zero stats).
 pipeline::PushStats push_ok(PushHarness& h, const std::string& mapping);

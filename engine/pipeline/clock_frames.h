@@ -1,0 +1,48 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include <spdlog/logger.h>
+
+#include "engine/pipeline/crm_port.h"
+#include "engine/pipeline/database_port.h"
+#include "engine/ratelimit/clock.h"
+#include "engine/reconcile/merge.h"
+
+namespace hubsync::pipeline {
+
+/// The three clocks a sync compares: this process's (`clock`), the
+/// database server's, which stamps the captured changes, and HubSpot's,
+/// which stamps property versions and modification times. Times from
+/// different clocks are compared on ours: each system's time less the
+/// correction its offset proves (model::ClockOffset::correction_ms, 0
+/// while the clocks may agree). HubSpot's offset comes from the CrmPort's
+/// answers; the database's is read once per instance, on first need. Not
+/// thread-safe (one per push or pull run).
+class ClockFrames {
+ public:
+  ClockFrames(DatabasePort& db, const CrmPort& crm, ratelimit::Clock& clock, spdlog::logger& log)
+      : db_(db), crm_(crm), clock_(clock), log_(log) {}
+
+  /// Puts both change times of a field on our clock when both are known,
+  /// the only case the merge compares them (the database's clock is read
+  /// then, once).
+  void align(reconcile::FieldState& fs);
+  /// A time the database stamped, on our clock; 0 (unknown) stays 0.
+  std::int64_t from_postgres(std::int64_t t);
+  /// A time HubSpot stamped, on our clock; 0 (unknown) stays 0.
+  std::int64_t from_hubspot(std::int64_t t) const { return t == 0 ? 0 : t - hubspot_correction(); }
+  /// A time of our clock, on HubSpot's.
+  std::int64_t to_hubspot(std::int64_t t) const { return t + hubspot_correction(); }
+
+ private:
+  std::int64_t hubspot_correction() const;
+  DatabasePort& db_;
+  const CrmPort& crm_;
+  ratelimit::Clock& clock_;
+  spdlog::logger& log_;
+  std::optional<std::int64_t> pg_correction_;
+};
+
+}  // namespace hubsync::pipeline
