@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "engine/mapping/property_value.h"
+#include "engine/pipeline/sync_helpers.h"
 
 namespace hubsync::actions {
 
@@ -21,6 +22,16 @@ constexpr const char* kFail = "FAIL_CONTINUE";
 
 bool unreachable(const model::Error& e) {
   return e.kind == ErrorKind::transient || e.kind == ErrorKind::rate_limited;
+}
+
+// Why a linked row is no longer one the sync writes, as the pull takes it
+// (soft-deleted, or outside filter.postgres, whatever filter.leaving says);
+// "" while it is. An action neither reads nor writes such a row.
+std::string left_the_sync(const mapping::Mapping& m, const pipeline::Row& row) {
+  if (pipeline::soft_deleted(m, row))
+    return "the linked row of " + m.table.display() + " is soft-deleted (" + m.soft_delete_column + ")";
+  if (!row.in_filter) return "the linked row of " + m.table.display() + " is outside the mapping's filter.postgres";
+  return {};
 }
 
 }  // namespace
@@ -56,7 +67,7 @@ model::Result<Outputs> Runner::lookup(const mapping::Mapping& m, const mapping::
   auto rows = d_.db.read_rows(m, {*k});
   if (!rows) return std::move(rows).error();
   auto it = rows->find(key);
-  if (it == rows->end()) return outcome(kSuccess, "not_linked");
+  if (it == rows->end() || !left_the_sync(m, it->second).empty()) return outcome(kSuccess, "not_linked");
   Outputs o = outcome(kSuccess, "found");
   for (const auto& id : a.fields) {
     const mapping::FieldMapping* f = m.field(id);
@@ -171,6 +182,7 @@ model::Result<Outputs> Runner::write_once(const mapping::Mapping& m, const mappi
   if (!rows) return std::move(rows).error();
   auto row = rows->find(k.encoded());
   if (row == rows->end()) return outcome(kSuccess, "not_linked", "the linked row no longer exists");
+  if (auto why = left_the_sync(m, row->second); !why.empty()) return outcome(kSuccess, "not_linked", why);
   const WritePlan plan = plan_write(m, a, r, row->second);
   if (!plan.rejected.empty()) return outcome(kFail, "rejected", plan.rejected);
   if (plan.changed.empty()) return outcome(kSuccess, "unchanged");

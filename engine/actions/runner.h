@@ -48,7 +48,9 @@ class Runner {
 
   /// Runs action `a` of mapping `m` for `r` and returns its outputs, with
   /// hs_execution_state and hubsync_outcome always set: SUCCESS for found,
-  /// written, unchanged, synced and not_linked; FAIL_CONTINUE with
+  /// written, unchanged, synced and not_linked (lookup and write take a
+  /// linked row the sync has left, soft-deleted or outside filter.postgres,
+  /// as the pull does: not linked, nothing read or written); FAIL_CONTINUE with
   /// hubsync_reason for a write Postgres refused or whose value HubSpot
   /// would refuse (rejected), or an object that was dead-lettered. Errors
   /// (nothing decided; the caller retries): `transient`/`rate_limited`

@@ -1,7 +1,8 @@
 // A workflow's write action against what HubSpot accepts and against another
 // writer of its row: a value HubSpot would refuse at the push is refused
 // before anything is written, and a row changed between the write's read
-// and its write is decided again from what it then holds.
+// and its write is decided again from what it then holds. A linked row the
+// sync has left (soft-deleted, outside filter.postgres) is not written.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -128,6 +129,75 @@ TEST_F(ServeActionWrites, ARowChangedWhileTheWriteWaitsIsDecidedAgainFromWhatItH
     const auto c = in_hubspot("bo@example.com");
     return c.at("firstname") == "Bo" && c.at("lifecyclestage") == "customer" && queued() == "0";
   })) << log_tail(log_);
+}
+
+// Soft deletes, a filter whose leavers keep their objects, and at most one
+// deletion an hour: rows can stay linked after the sync has left them.
+const std::string kPeopleLeaving = R"(name: people
+postgres: {table: public.people, key: id}
+hubspot: {object: contacts, match: email}
+direction: both
+filter: {postgres: "status <> 'test'", leaving: keep}
+deletes: {soft: {column: deleted}}
+max_deletes: 1
+fields:
+  - {column: email, property: email}
+  - {column: name, property: firstname}
+  - {column: stage, property: lifecyclestage, type: enumeration}
+actions:
+  - {name: people_lookup, kind: lookup, columns: [name, stage]}
+  - {name: people_set_stage, kind: write, columns: [stage]}
+  - {name: people_sync, kind: sync_now}
+)";
+
+class ServeActionsOnRowsLeft : public ServeActions {
+ protected:
+  std::string table_sql() const override {
+    return "CREATE TABLE people (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, name text, stage text, "
+           "status text NOT NULL DEFAULT 'active', deleted boolean NOT NULL DEFAULT false)";
+  }
+  std::string mapping_yaml() const override { return kPeopleLeaving; }
+  std::string stage(const std::string& email) {
+    return pg("SELECT stage FROM people WHERE email = '" + email + "'");
+  }
+};
+
+// The pull writes neither row, and the push no longer sends them: a write
+// action on either would land in Postgres only, and answer "written".
+TEST_F(ServeActionsOnRowsLeft, ARowOutsideTheFilterOrSoftDeletedIsNotWrittenAndReadsAsNotLinked) {
+  auto ids = apply_actions(3);
+  const auto ann = linked_person("ann@example.com", "Ann", "lead");
+  const auto bo = linked_person("bo@example.com", "Bo", "lead");
+  linked_person("cy@example.com", "Cy", "lead");
+  const auto dee = linked_person("dee@example.com", "Dee", "lead");
+  h_->db.exec("UPDATE people SET status = 'test' WHERE email = 'ann@example.com'");
+  // Two deletions against a limit of one: held, so both rows keep their links.
+  h_->db.exec("UPDATE people SET deleted = true WHERE email IN ('bo@example.com', 'cy@example.com')");
+
+  auto left = run_action(ids["people_set_stage"], ann, R"({"lifecyclestage":"customer"})");
+  EXPECT_EQ(left.state, "SUCCESS") << log_tail(log_);
+  EXPECT_EQ(left.output_fields["hubsync_outcome"], "not_linked");
+  EXPECT_EQ(left.output_fields["hubsync_reason"],
+            "the linked row of public.people is outside the mapping's filter.postgres");
+  auto deleted = run_action(ids["people_set_stage"], bo, R"({"lifecyclestage":"customer"})");
+  EXPECT_EQ(deleted.state, "SUCCESS");
+  EXPECT_EQ(deleted.output_fields["hubsync_outcome"], "not_linked");
+  EXPECT_EQ(deleted.output_fields["hubsync_reason"], "the linked row of public.people is soft-deleted (deleted)");
+  EXPECT_EQ(stage("ann@example.com"), "lead");
+  EXPECT_EQ(stage("bo@example.com"), "lead");
+  for (const auto& id : {ann, bo}) {
+    auto read = run_action(ids["people_lookup"], id);
+    EXPECT_EQ(read.output_fields["hubsync_outcome"], "not_linked") << id;
+    EXPECT_EQ(read.output_fields.count("firstname"), 0u) << id;
+  }
+
+  // A row still in the sync is written, and its value reaches HubSpot.
+  auto kept = run_action(ids["people_set_stage"], dee, R"({"lifecyclestage":"customer"})");
+  EXPECT_EQ(kept.output_fields["hubsync_outcome"], "written") << log_tail(log_);
+  EXPECT_EQ(stage("dee@example.com"), "customer");
+  EXPECT_TRUE(eventually([&] { return h_->live_by("contacts", "email").at("dee@example.com").props["lifecyclestage"] ==
+                                      "customer"; }))
+      << log_tail(log_);
 }
 
 }  // namespace
