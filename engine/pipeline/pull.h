@@ -140,6 +140,7 @@ class Puller {
   model::Status follow_merges(Batch& b);
   model::Status match_rows(Batch& b);
   model::Status take_row(Batch& b, Item& it, std::vector<Row*> found, const std::string& by);
+  model::Result<bool> left_alone(Batch& b, Item& it, std::vector<Row*>& found, const std::string& by);
   model::Status match_recorded_ids(Batch& b);
   model::Status read_rows(Batch& b);
   model::Status plan_fields(Batch& b);

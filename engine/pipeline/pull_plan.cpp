@@ -116,18 +116,9 @@ bool Puller::moves_off(const Batch& b, const std::string& hubspot_id, const Row&
 // The rows `found` for an unlinked object (by its match value, or by the
 // id a row recorded): the one it syncs with, if it may.
 Status Puller::take_row(Batch& b, Item& it, std::vector<Row*> found, const std::string& by) {
-  // Rows outside filter.postgres take no part in the sync: an object
-  // whose match value only such a row has is left alone (a new row would
-  // duplicate the match value; the row syncs once it enters the filter).
-  std::erase_if(found, [](const Row* r) { return !r->in_filter; });
-  if (found.empty()) {
-    log_->info("pull left an object alone mapping={} object={}: the row with its {} is outside filter.postgres",
-               m_.name, it.record.hubspot_id, by);
-    it.insert = false;
-    it.done = true;
-    ++b.stats.filtered;
-    return {};
-  }
+  auto alone = left_alone(b, it, found, by);
+  if (!alone.ok()) return std::move(alone).error();
+  if (*alone) return {};
   if (found.size() > 1) {
     auto e = model::make_error(ErrorKind::conflict, "several rows of " + m_.table.display() + " have the " + by +
                                                         " of " + m_.object.path() + " " + it.record.hubspot_id);
@@ -155,9 +146,42 @@ Status Puller::take_row(Batch& b, Item& it, std::vector<Row*> found, const std::
   }
   it.insert = false;
   it.pg_key = pg_key;
-  it.restore = soft_deleted(m_, row);
+  it.restore = soft_deleted(m_, row);  // its own object, restored in HubSpot (left_alone)
   ++b.stats.linked;
   return {};
+}
+
+// Rows that take no part in the sync for this object are not its row: rows
+// outside filter.postgres (the row syncs once it enters the filter), and a
+// soft-deleted row unless it synced with this very object until a deletion
+// removed their link (the object is being restored in HubSpot). A row
+// deleted in Postgres, perhaps re-inserted since under the same match
+// value, is never brought back by another object that holds it. An object
+// only such rows match is left alone (a new row would duplicate the match
+// value): true then. Errors: the state store.
+model::Result<bool> Puller::left_alone(Batch& b, Item& it, std::vector<Row*>& found, const std::string& by) {
+  std::string why = "outside filter.postgres";
+  std::vector<Row*> theirs;
+  for (Row* r : found) {
+    if (!r->in_filter) continue;
+    if (soft_deleted(m_, *r)) {
+      auto departed = state_.departed_from(m_.name, r->key.encoded(), it.record.hubspot_id);
+      if (!departed.ok()) return std::move(departed).error();
+      if (!*departed) {
+        why = "soft-deleted (" + m_.soft_delete_column + ")";
+        continue;
+      }
+    }
+    theirs.push_back(r);
+  }
+  found = std::move(theirs);
+  if (!found.empty()) return false;
+  log_->info("pull left an object alone mapping={} object={}: the row with its {} is {}", m_.name,
+             it.record.hubspot_id, by, why);
+  it.insert = false;
+  it.done = true;
+  ++b.stats.filtered;
+  return true;
 }
 
 // Objects no row has the match value of, when rows hold their object's id

@@ -15,6 +15,8 @@ namespace {
 // Merges are flattened when recorded, so one hop is normal; the bound only
 // guards against a cycle written by some other tool.
 constexpr int kMaxMergeHops = 32;
+// How long a departed link is kept: HubSpot keeps an archived object 90 days.
+constexpr TimeMs kDepartedKeptMs = 90LL * 24 * 60 * 60 * 1000;
 }  // namespace
 
 Result<std::optional<Link>> SqliteStateStore::link_by_pg_key_locked(const std::string& mapping,
@@ -361,7 +363,18 @@ Status SqliteStateStore::commit_batch(const BatchCommit& batch) {
   std::lock_guard lock(mu_);
   return durable_txn([&]() -> Status {
     // Removals first: a link may move from a deleted row to a new one.
+    const TimeMs now = now_ms();
+    if (!batch.removed_pg_keys.empty()) {
+      auto q = db_->prepare("DELETE FROM departed_links WHERE departed_at_ms < ?");
+      if (!q) return std::move(q).error();
+      if (auto s = q->bind(now - kDepartedKeptMs).run(); !s) return s;
+    }
     for (const auto& key : batch.removed_pg_keys) {
+      // The link departs with the row: departed_from() remembers it.
+      auto kept = db_->prepare("INSERT OR REPLACE INTO departed_links (mapping, pg_key, hubspot_id, departed_at_ms) "
+                               "SELECT mapping, pg_key, hubspot_id, ? FROM links WHERE mapping = ? AND pg_key = ?");
+      if (!kept) return std::move(kept).error();
+      if (auto s = kept->bind(now, batch.mapping, key).run(); !s) return s;
       for (const char* sql : {"DELETE FROM links WHERE mapping = ? AND pg_key = ?",
                               "DELETE FROM synced WHERE mapping = ? AND pg_key = ?"}) {
         auto q = db_->prepare(sql);
@@ -382,6 +395,17 @@ Status SqliteStateStore::commit_batch(const BatchCommit& batch) {
       if (auto s = delete_postgres_intent_locked(batch.mapping, key); !s) return s;
     return {};
   });
+}
+
+Result<bool> SqliteStateStore::departed_from(const std::string& mapping, const std::string& pg_key,
+                                             const std::string& hubspot_id) {
+  std::lock_guard lock(mu_);
+  auto q = db_->prepare("SELECT 1 FROM departed_links WHERE mapping = ? AND pg_key = ? AND hubspot_id = ? AND "
+                        "departed_at_ms >= ?");
+  if (!q) return std::move(q).error();
+  auto row = q->bind(mapping, pg_key, hubspot_id, now_ms() - kDepartedKeptMs).step();
+  if (!row) return std::move(row).error();
+  return *row;
 }
 
 // --- write intents ---

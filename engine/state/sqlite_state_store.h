@@ -125,6 +125,8 @@ class SqliteStateStore final : public StateStore {
   Result<bool> remove_synced(const std::string& mapping, const std::string& pg_key) override;
   Result<std::int64_t> forget_field(const std::string& mapping, const std::string& field) override;
   Status commit_batch(const BatchCommit& batch) override;
+  Result<bool> departed_from(const std::string& mapping, const std::string& pg_key,
+                             const std::string& hubspot_id) override;
   Status record_intents(const std::string& mapping,
                         const std::vector<WriteIntent>& intents) override;
   Result<std::vector<WriteIntent>> list_intents(const std::string& mapping) override;

@@ -74,9 +74,10 @@ struct SyncedRecord {
 struct BatchCommit {
   std::string mapping;
   std::vector<SyncedRecord> records;
-  /// Rows deleted or archived: their link and base values are removed.
-  /// Applied before `records`, so a link can move from a removed row to a
-  /// new one in the same batch.
+  /// Rows deleted or archived: their link and base values are removed, and
+  /// the link kept as departed (StateStore::departed_from). Applied before
+  /// `records`, so a link can move from a removed row to a new one in the
+  /// same batch.
   std::vector<std::string> removed_pg_keys;
   /// Rows whose write intents (record_intents) are settled by this batch.
   std::vector<std::string> intents_done = {};
@@ -404,6 +405,12 @@ class StateStore {
   /// link conflict fails the whole batch with `conflict` (callers resolve
   /// conflicts per row before committing). Idempotent.
   virtual Status commit_batch(const BatchCommit& batch) = 0;
+  /// Whether the row `pg_key` synced with the object `hubspot_id` until a
+  /// deletion removed their link (BatchCommit::removed_pg_keys) within the
+  /// last 90 days, as long as HubSpot keeps an archived object restorable.
+  /// Read-only.
+  virtual Result<bool> departed_from(const std::string& mapping, const std::string& pg_key,
+                                     const std::string& hubspot_id) = 0;
 
   // --- Postgres intents (pull) ---
   /// Records, synced to disk before returning, the values a pull is about to
