@@ -44,8 +44,12 @@ Result<std::int64_t> Pusher::pending_departures(bool every_link) {
     std::vector<model::RecordKey> keys;
     for (const auto& c : *page) {
       if (c.op == model::ChangeOp::truncate) continue;
-      // A key change's old key: its link moves to the new one (follow_key_changes).
-      if (c.moved_to && m_.kind != mapping::MappingKind::link) seen.insert(c.key.encoded());
+      // A key change's old key is no departure: its link moves to the new
+      // key (follow_key_changes). Seen, so the pass over links skips it too.
+      if (c.moved_to && m_.kind != mapping::MappingKind::link) {
+        seen.insert(c.key.encoded());
+        continue;
+      }
       if (seen.insert(c.key.encoded()).second) keys.push_back(c.key);
     }
     if (auto st = count(keys); !st.ok()) return std::move(st).error();
