@@ -182,9 +182,11 @@ void HubSpotClient::read_clock(std::int64_t sent_ms, const HttpResponse& resp) {
   if (!date) return;
   clock_offset_.add(model::ClockReading{sent_ms, clock_.wall_ms(), *date, 1000});
   const std::int64_t correction = clock_offset_.current()->correction_ms();
-  // Once per change of a second or more: a clock set right again is told too.
-  std::int64_t told = told_correction_ms_.load();
-  if (std::abs(correction - told) < 1000 || !told_correction_ms_.compare_exchange_strong(told, correction)) return;
+  // Once per process and change of a second or more (serve makes more than
+  // one client): a clock set right again is told too.
+  static std::atomic<std::int64_t> told_correction_ms{0};
+  std::int64_t told = told_correction_ms.load();
+  if (std::abs(correction - told) < 1000 || !told_correction_ms.compare_exchange_strong(told, correction)) return;
   log_->warn("hubspot clock differs from this host's: hubspot_minus_local_ms={} (conflict: newest compares "
              "HubSpot's times less this; keep both clocks on NTP)",
              correction);

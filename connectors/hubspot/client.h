@@ -98,8 +98,8 @@ class HubSpotClient {
   ClientCounters counters() const;
   /// HubSpot's clock against `clock` (HubSpot's − ours), as the Date headers
   /// of its recent answers bound it; nullopt before the first answer
-  /// carrying one. Logs a warning each time the correction it proves moves
-  /// by a second or more. Thread-safe.
+  /// carrying one. A correction of a second or more is logged at warn, once
+  /// per process and change of a second or more. Thread-safe.
   std::optional<model::ClockOffset> clock_offset() const { return clock_offset_.current(); }
   const ClientConfig& config() const { return config_; }
   ratelimit::RateLimiter& limiter() { return limiter_; }
@@ -125,7 +125,6 @@ class HubSpotClient {
   };
   AtomicCounters c_;
   model::ClockOffsetEstimate clock_offset_;
-  std::atomic<std::int64_t> told_correction_ms_{0};
   mutable std::mutex exchanges_mu_;
   RouteCounts exchanges_;  // guarded by exchanges_mu_
 };

@@ -9,27 +9,22 @@ namespace hubsync::pipeline {
 
 namespace {
 
-// The database's clock, bracketed by ours: three readings, intersected.
-// nullopt when it cannot be read (the run's next query reports it too).
-std::optional<model::ClockOffset> read_database_clock(DatabasePort& db, ratelimit::Clock& clock,
-                                                      spdlog::logger& log) {
-  model::ClockOffsetEstimate e;
-  for (int i = 0; i < 3; ++i) {
-    const std::int64_t sent = clock.wall_ms();
-    auto at = db.server_clock_ms();
-    if (!at.ok()) {
-      log.warn("could not read the database's clock, its times are compared as stamped: {}", at.error().message);
-      return std::nullopt;
-    }
-    e.add(model::ClockReading{sent, clock.wall_ms(), *at, 1});
-  }
-  return e.current();
-}
-
 // The last correction told, process-wide: each change of a second or more is logged once.
 std::atomic<std::int64_t> g_told_pg_correction{0};
 
 }  // namespace
+
+model::Result<model::ClockOffset> read_database_clock(DatabasePort& db, ratelimit::Clock& clock) {
+  model::ClockOffsetEstimate e;
+  for (int i = 0; i < 3; ++i) {
+    const std::int64_t sent = clock.wall_ms();
+    auto at = db.server_clock_ms();
+    if (!at.ok()) return std::move(at).error();
+    e.add(model::ClockReading{sent, clock.wall_ms(), *at, 1});
+  }
+  if (auto offset = e.current()) return *offset;
+  return model::make_error(model::ErrorKind::transient, "this host's clock went back while the database's was read");
+}
 
 std::int64_t ClockFrames::hubspot_correction() const {
   const auto o = crm_.clock_offset();
@@ -45,8 +40,10 @@ void ClockFrames::align(reconcile::FieldState& fs) {
 std::int64_t ClockFrames::from_postgres(std::int64_t t) {
   if (t == 0) return 0;
   if (!pg_correction_) {
-    const auto o = read_database_clock(db_, clock_, log_);
-    pg_correction_ = o ? o->correction_ms() : 0;
+    const auto o = read_database_clock(db_, clock_);
+    if (!o.ok())
+      log_.warn("could not read the database's clock, its times are compared as stamped: {}", o.error().message);
+    pg_correction_ = o.ok() ? o->correction_ms() : 0;
     std::int64_t told = g_told_pg_correction.load();
     if (std::abs(*pg_correction_ - told) >= 1000 && g_told_pg_correction.compare_exchange_strong(told, *pg_correction_))
       log_.warn("postgres clock differs from this host's: postgres_minus_local_ms={} (conflict: newest compares "

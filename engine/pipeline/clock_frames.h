@@ -12,6 +12,11 @@
 
 namespace hubsync::pipeline {
 
+/// The database server's clock against `clock` (the server's − ours): three
+/// readings of server_clock_ms() bracketed by `clock`, intersected. Errors:
+/// the database's, as server_clock_ms() gives them.
+model::Result<model::ClockOffset> read_database_clock(DatabasePort& db, ratelimit::Clock& clock);
+
 /// The three clocks a sync compares: this process's (`clock`), the
 /// database server's, which stamps the captured changes, and HubSpot's,
 /// which stamps property versions and modification times. Times from

@@ -55,6 +55,10 @@ struct Snapshot {
   std::optional<std::int64_t> capture_retained_wal;
   ratelimit::LimiterStats limiter;
   ApiCounts api;
+  /// HubSpot's and the database server's clocks against this host's, as
+  /// `conflict: newest` corrects them (unset: not known yet, or unreadable).
+  std::optional<model::ClockOffset> hubspot_clock;
+  std::optional<model::ClockOffset> postgres_clock;
 };
 
 struct ServiceStats;

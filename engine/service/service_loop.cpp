@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "engine/pipeline/clock_frames.h"
 #include "engine/service/service.h"
 
 namespace hubsync::service {
@@ -143,6 +144,8 @@ void Service::publish() {
     if (auto d = store_.list_dead_letters(f); d.ok()) snap.dead_letters[m.name] = static_cast<std::int64_t>(d->size());
   }
   if (auto wal = db_.capture_retained_wal(); wal.ok()) snap.capture_retained_wal = *wal;
+  snap.hubspot_clock = crm_.clock_offset();
+  if (auto pg = pipeline::read_database_clock(db_, clock_); pg.ok()) snap.postgres_clock = *pg;
   opt_.publish(stats_, snap);
 }
 

@@ -137,6 +137,16 @@ void ServiceMetrics::publish_backlog(const Snapshot& snap) {
              "WAL the replication slot of postgres.capture logical holds back on the server (-1: the slot is gone)", {})
         .get()
         .set(static_cast<double>(*snap.capture_retained_wal));
+  auto& offset = r_.gauge("hubsync_clock_offset_seconds",
+                          "How far a system's clock is from this host's (its - ours), as hubsync measured it",
+                          {"system"});
+  auto& bound = r_.gauge("hubsync_clock_offset_bound_seconds",
+                         "How far the measured clock offset can be off (half its bounds' width)", {"system"});
+  for (const auto& [system, o] : {std::pair{"hubspot", &snap.hubspot_clock}, std::pair{"postgres", &snap.postgres_clock}}) {
+    if (!*o) continue;
+    offset.with({system}).set(static_cast<double>((*o)->estimate_ms()) / 1000.0);
+    bound.with({system}).set(static_cast<double>((*o)->high_ms - (*o)->low_ms) / 2000.0);
+  }
   auto& dead = r_.gauge("hubsync_dead_letters", "Pending dead letters, per mapping", {"mapping"});
   for (const auto& [m, n] : snap.dead_letters) dead.with({m}).set(static_cast<double>(n));
 }

@@ -98,7 +98,7 @@ class ServeFixture : public ::testing::Test {
   void SetUp() override {
     HUBSYNC_REQUIRE_PG(server);
     server_ = server;
-    h_ = quick_harness(server, table_sql(), {mapping_yaml()});
+    h_ = std::make_unique<PushHarness>(server, table_sql(), std::vector<std::string>{mapping_yaml()}, sim_options());
     std::filesystem::create_directories(h_->dir / "mappings");
     std::ofstream(h_->dir / "mappings" / "people.yaml") << mapping_yaml();
     config_ = h_->dir / "hubsync.yaml";
@@ -130,6 +130,8 @@ class ServeFixture : public ::testing::Test {
     return "CREATE TABLE people (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, name text)";
   }
   virtual std::string mapping_yaml() const { return kServePeople; }
+  /// The simulator's options (quick_sim_options(): no rate limits, no search lag).
+  virtual sim::SimulatorOptions sim_options() const { return quick_sim_options(); }
   /// Keys added to the config's hubspot section (e.g. "retry_for_s: 1").
   virtual std::string hubspot_options() const { return ""; }
   /// The config's webhook section (and any other section a test adds). By

@@ -1,0 +1,57 @@
+// `serve` where HubSpot's clock is ten minutes ahead of this host's and the
+// database's: /metrics shows how far each clock is from this host's (what
+// `conflict: newest` takes off their times), and the log names the one that
+// differs, once.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <map>
+#include <string>
+
+#include "tests/integration/serve/serve_support.h"
+#include "tests/support/prom_text.h"
+
+namespace hubsync::test {
+namespace {
+
+constexpr std::int64_t kTenMinutes = 600'000;
+
+class ServeClocks : public ServeFixture {
+ protected:
+  sim::SimulatorOptions sim_options() const override {
+    auto so = quick_sim_options();
+    so.clock = [] {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count() +
+             kTenMinutes;
+    };
+    return so;
+  }
+  double metric(const std::string& name, const std::string& system) {
+    return parse_prometheus_text(http_get(port_, "/metrics").second).value(name, {{"system", system}}).value_or(-1);
+  }
+};
+
+TEST_F(ServeClocks, MetricsShowHowFarEachClockIsFromThisHostsAndTheLogNamesTheOneThatDiffers) {
+  h_->db.exec("INSERT INTO people (email, name) VALUES ('c@x.io', 'C')");  // serve answers HubSpot's Date headers
+  EXPECT_TRUE(eventually([&] {
+    const double hs = metric("hubsync_clock_offset_seconds", "hubspot");
+    return hs > 598.5 && hs < 601.5 && metric("hubsync_clock_offset_seconds", "postgres") != -1;
+  })) << log_tail(log_);
+  EXPECT_LE(metric("hubsync_clock_offset_bound_seconds", "hubspot"), 1.0);
+  EXPECT_NEAR(metric("hubsync_clock_offset_seconds", "postgres"), 0, 0.05) << "the same host's clock";
+  EXPECT_LE(metric("hubsync_clock_offset_bound_seconds", "postgres"), 0.05);
+  const std::string log = log_tail(log_, 2000);
+  const std::string told = "hubspot clock differs from this host's: hubspot_minus_local_ms=";
+  const auto at = log.find(told);
+  ASSERT_NE(at, std::string::npos) << log;
+  const long long said = std::stoll(log.substr(at + told.size()));
+  EXPECT_GT(said, kTenMinutes - 1000);
+  EXPECT_LT(said, kTenMinutes + 1000);
+  EXPECT_EQ(log.find(told, at + 1), std::string::npos) << "said once:\n" << log;
+  EXPECT_EQ(log.find("postgres clock differs"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace hubsync::test
