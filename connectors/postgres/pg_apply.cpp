@@ -137,8 +137,9 @@ Result<std::int64_t> PgDatabase::advance_position() {
 Result<std::int64_t> PgDatabase::server_clock_ms() {
   HUBSYNC_PG_TRY("reading the database server's clock", {
     pqxx::nontransaction tx(conn());
-    return tx.exec("SELECT pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp()) * 1000)::bigint")
-        [0][0].as<std::int64_t>();
+    const char* read_clock =
+        "SELECT pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp()) * 1000)::bigint";
+    return tx.exec(read_clock)[0][0].as<std::int64_t>();
   })
 }
 

@@ -17,8 +17,9 @@ namespace hubsync::pipeline {
 /// history: a field one of whose properties was written at or after the
 /// intent started (put on HubSpot's clock by crm.clock_offset(), less
 /// `clock_skew_ms`) takes the intent's value as its base — ours arrived,
-/// or someone wrote after it — and rows are linked to the objects found. Push and pull of the mapping then send only what
-/// changed since, never an old value over a newer HubSpot edit. Errors:
+/// or someone wrote after it — and rows are linked to the objects found.
+/// Push and pull of the mapping then send only what changed since, never
+/// an old value over a newer HubSpot edit. Errors:
 /// HubSpot unreachable (the intents stay for the next run), state store.
 model::Status recover_write_intents(const mapping::Mapping& m, CrmPort& crm,
                                     state::StateStore& state, std::int64_t now_ms,

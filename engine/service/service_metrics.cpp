@@ -142,7 +142,8 @@ void ServiceMetrics::publish_backlog(const Snapshot& snap) {
                           {"system"});
   auto& bound = r_.gauge("hubsync_clock_offset_bound_seconds",
                          "How far the measured clock offset can be off (half its bounds' width)", {"system"});
-  for (const auto& [system, o] : {std::pair{"hubspot", &snap.hubspot_clock}, std::pair{"postgres", &snap.postgres_clock}}) {
+  for (const auto& [system, o] :
+       {std::pair{"hubspot", &snap.hubspot_clock}, std::pair{"postgres", &snap.postgres_clock}}) {
     if (!*o) continue;
     offset.with({system}).set(static_cast<double>((*o)->estimate_ms()) / 1000.0);
     bound.with({system}).set(static_cast<double>((*o)->high_ms - (*o)->low_ms) / 2000.0);
