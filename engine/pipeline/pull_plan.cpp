@@ -154,17 +154,24 @@ Status Puller::take_row(Batch& b, Item& it, std::vector<Row*> found, const std::
 // Rows that take no part in the sync for this object are not its row: rows
 // outside filter.postgres (the row syncs once it enters the filter), and a
 // soft-deleted row unless it synced with this very object until a deletion
-// removed their link (the object is being restored in HubSpot). A row
-// deleted in Postgres, perhaps re-inserted since under the same match
-// value, is never brought back by another object that holds it. An object
-// only such rows match is left alone (a new row would duplicate the match
-// value): true then. Errors: the state store.
+// removed their link, or records the object's id (a to_postgres field on
+// hs_object_id: the state file may have been lost since): the object is
+// being restored in HubSpot. A row deleted in Postgres, perhaps re-inserted
+// since under the same match value, is never brought back by another
+// object that holds it. An object only such rows match is left alone (a
+// new row would duplicate the match value): true then. Errors: the state
+// store.
 model::Result<bool> Puller::left_alone(Batch& b, Item& it, std::vector<Row*>& found, const std::string& by) {
+  const std::string id_column = m_.object_id_column();
+  const auto records_it = [&](const Row& r) {
+    auto v = id_column.empty() ? r.fields.end() : r.fields.find(id_column);
+    return v != r.fields.end() && !v->second.is_null() && v->second.canonical() == it.record.hubspot_id;
+  };
   std::string why = "outside filter.postgres";
   std::vector<Row*> theirs;
   for (Row* r : found) {
     if (!r->in_filter) continue;
-    if (soft_deleted(m_, *r)) {
+    if (soft_deleted(m_, *r) && !records_it(*r)) {
       auto departed = state_.departed_from(m_.name, r->key.encoded(), it.record.hubspot_id);
       if (!departed.ok()) return std::move(departed).error();
       if (!*departed) {

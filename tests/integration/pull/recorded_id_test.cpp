@@ -204,5 +204,36 @@ TEST(RecordedId, ARowOutsideTheFilterIsNotTakenByTheIdItKept) {
   EXPECT_EQ(h->db.scalar("SELECT email FROM people WHERE hubspot_id = " + ann_id), "ann.new@x.io");
 }
 
+// Ann's contact archived in HubSpot soft-deletes her row; then the state
+// file is lost, and with it the departed link that lets the contact's
+// restore bring the row back. The row records the contact's id: the
+// restore still brings it back (no second row, no second contact).
+TEST(RecordedId, ARestoreBringsBackTheSoftDeletedRowRecordingItsIdThoughTheStateFileWasLost) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = quick_harness(server,
+                         "CREATE TABLE people (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, first_name text,"
+                         " hubspot_id bigint, deleted_at timestamptz);"
+                         "INSERT INTO people (email, first_name) VALUES ('ann@x.io', 'Ann'), ('bob@x.io', 'Bob')",
+                         {people("people", "deletes: {soft: {column: deleted_at}}\n")});
+  h->migrate();
+  push_ok(*h, "people");
+  pull_ok(*h, "people");
+  const std::string ann_id = h->db.scalar("SELECT hubspot_id FROM people WHERE email = 'ann@x.io'");
+  h->sim.ui_delete("contacts", ann_id);
+  pull_ok(*h, "people");
+  ASSERT_EQ(h->db.scalar("SELECT email FROM people WHERE deleted_at IS NOT NULL"), "ann@x.io");
+  auto old = lose_state(*h);
+
+  h->sim.ui_restore("contacts", ann_id);
+  auto pulled = pull_ok(*h, "people");
+  EXPECT_EQ(pulled.created, 0);
+  EXPECT_EQ(h->db.scalar("SELECT count(*) FROM people WHERE deleted_at IS NULL"), "2");
+  auto link = h->store->find_link_by_hubspot_id("people", ann_id);
+  ASSERT_TRUE(link.ok() && link->has_value());
+  EXPECT_EQ((*link)->pg_key, h->db.scalar("SELECT id FROM people WHERE email = 'ann@x.io'"));
+  push_ok(*h, "people");
+  EXPECT_EQ(h->live_by("contacts", "email").size(), 2u);
+}
+
 }  // namespace
 }  // namespace hubsync::test

@@ -1,6 +1,9 @@
 // The mass-deletion guard in a running `serve`: a bulk DELETE is held (the
 // objects stay in HubSpot while serve runs on), and `hubsync deletes allow`,
-// run beside it, lets serve archive them at its next poll.
+// run beside it, lets serve archive them at its next poll. Soft deletes
+// under serve, through webhooks: an archive marks the row, a restore of
+// the same contact clears the mark, and a contact made in HubSpot with the
+// email of a row deleted in Postgres leaves that row deleted.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -73,6 +76,53 @@ TEST_F(ServeDeletesByDefault, EveryContactDeletedInHubSpotLeavesHalfTheRowsOrMor
       << log_tail(log_);
   std::this_thread::sleep_for(2s);  // more webhook drains and polls: still held
   EXPECT_GE(std::stoi(h_->db.scalar("SELECT count(*) FROM people")), 3) << log_tail(log_);
+}
+
+// `deletes: soft` on a boolean NOT NULL DEFAULT false column, emails unique
+// among live rows only.
+class ServeSoftDeletes : public ServeFixture {
+ protected:
+  std::string table_sql() const override {
+    return "CREATE TABLE people (id bigserial PRIMARY KEY, email text NOT NULL, name text,"
+           " deleted boolean NOT NULL DEFAULT false);"
+           "CREATE UNIQUE INDEX people_live_email ON people (email) WHERE NOT deleted";
+  }
+  std::string mapping_yaml() const override {
+    return std::string(kServePeople) + "deletes: {soft: deleted}\nmax_deletes: off\n";
+  }
+  std::string rows() {
+    return pg("SELECT string_agg(email || ':' || name || ':' || deleted::text, ',' ORDER BY id) FROM people");
+  }
+};
+
+TEST_F(ServeSoftDeletes, AnArchiveMarksTheRowItsRestoreClearsItAndANamesakeLeavesADeletedRowDeleted) {
+  h_->db.exec("INSERT INTO people (email, name, deleted) VALUES ('gone@x.io', 'Gone', true)");
+  h_->db.exec("INSERT INTO people (email, name) VALUES ('ann@x.io', 'Ann')");
+  ASSERT_TRUE(eventually([&] { return h_->live_by("contacts", "email").count("ann@x.io") == 1; }, 20s))
+      << log_tail(log_);
+  const auto ann = h_->live_by("contacts", "email").at("ann@x.io").id;
+
+  h_->sim.ui_delete("contacts", ann);
+  ASSERT_TRUE(eventually([&] { return rows() == "gone@x.io:Gone:true,ann@x.io:Ann:true"; }, 20s))
+      << rows() << log_tail(log_);
+  h_->sim.ui_restore("contacts", ann);
+  ASSERT_TRUE(eventually([&] { return rows() == "gone@x.io:Gone:true,ann@x.io:Ann:false"; }, 20s))
+      << rows() << log_tail(log_);
+
+  // A contact made in HubSpot with the email of a row deleted in Postgres
+  // before: left alone, the row stays deleted, and no second row is made.
+  const auto named = h_->sim.ui_create("contacts", {{"email", "gone@x.io"}, {"firstname", "Someone"}});
+  ASSERT_TRUE(eventually([&] { return log_tail(log_, 400).find("pull left an object alone mapping=people object=" +
+                                                              named) != std::string::npos; },
+                         20s))
+      << log_tail(log_);
+  EXPECT_EQ(rows(), "gone@x.io:Gone:true,ann@x.io:Ann:false");
+  EXPECT_EQ(h_->live_by("contacts", "email").at("gone@x.io").props["firstname"], "Someone");
+  // Ann still syncs both ways with her row.
+  h_->db.exec("UPDATE people SET name = 'Anna' WHERE email = 'ann@x.io'");
+  EXPECT_TRUE(eventually([&] { return h_->live_by("contacts", "email").at("ann@x.io").props["firstname"] == "Anna"; },
+                         20s))
+      << log_tail(log_);
 }
 
 }  // namespace
