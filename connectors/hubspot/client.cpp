@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <cmath>
-#include <cstdlib>
 #include <optional>
 #include <random>
 #include <thread>
@@ -184,9 +183,8 @@ void HubSpotClient::read_clock(std::int64_t sent_ms, const HttpResponse& resp) {
   const std::int64_t correction = clock_offset_.current()->correction_ms();
   // Once per process and change of a second or more (serve makes more than
   // one client): a clock set right again is told too.
-  static std::atomic<std::int64_t> told_correction_ms{0};
-  std::int64_t told = told_correction_ms.load();
-  if (std::abs(correction - told) < 1000 || !told_correction_ms.compare_exchange_strong(told, correction)) return;
+  static std::atomic<std::int64_t> told{0};
+  if (!model::newly_told(told, correction)) return;
   log_->warn("hubspot clock differs from this host's: hubspot_minus_local_ms={} (conflict: newest compares "
              "HubSpot's times less this; keep both clocks on NTP)",
              correction);

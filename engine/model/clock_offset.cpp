@@ -1,6 +1,7 @@
 #include "engine/model/clock_offset.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 namespace hubsync::model {
 
@@ -20,6 +21,11 @@ std::optional<ClockOffset> intersect(const ClockOffset& a, const ClockOffset& b)
 ClockOffset bounds_of(const ClockReading& r) {
   // remote_true in [remote, remote + resolution); local_true in [sent, received + 1).
   return ClockOffset{r.remote_ms - (r.received_ms + 1), r.remote_ms + r.resolution_ms - r.sent_ms};
+}
+
+bool newly_told(std::atomic<std::int64_t>& told, std::int64_t correction_ms) {
+  std::int64_t last = told.load();
+  return std::abs(correction_ms - last) >= 1000 && told.compare_exchange_strong(last, correction_ms);
 }
 
 void ClockOffsetEstimate::add(const ClockReading& r) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <mutex>
@@ -39,6 +40,13 @@ struct ClockReading {
 /// local moment of [sent_ms, received_ms + 1) (our milliseconds truncate
 /// too).
 ClockOffset bounds_of(const ClockReading& r);
+
+/// Whether a correction of `correction_ms` is news to tell (log): it differs
+/// by a second or more from the last one told, which `told` holds (start
+/// it at 0), and this caller is the one that moved `told` to it. So a clock
+/// off, and set right again, is told once per change however many callers
+/// see it. Thread-safe.
+bool newly_told(std::atomic<std::int64_t>& told, std::int64_t correction_ms);
 
 /// The recent readings of one system's clock, intersected: readings taken
 /// at different fractions of a second narrow a Date header's one-second

@@ -1,7 +1,6 @@
 #include "engine/pipeline/clock_frames.h"
 
 #include <atomic>
-#include <cstdlib>
 
 #include "engine/model/clock_offset.h"
 
@@ -44,8 +43,7 @@ std::int64_t ClockFrames::from_postgres(std::int64_t t) {
     if (!o.ok())
       log_.warn("could not read the database's clock, its times are compared as stamped: {}", o.error().message);
     pg_correction_ = o.ok() ? o->correction_ms() : 0;
-    std::int64_t told = g_told_pg_correction.load();
-    if (std::abs(*pg_correction_ - told) >= 1000 && g_told_pg_correction.compare_exchange_strong(told, *pg_correction_))
+    if (model::newly_told(g_told_pg_correction, *pg_correction_))
       log_.warn("postgres clock differs from this host's: postgres_minus_local_ms={} (conflict: newest compares "
                 "the captured changes' times less this; keep both clocks on NTP)",
                 *pg_correction_);

@@ -63,5 +63,15 @@ TEST(ClockOffset, AnAnswerBeforeItsRequestIsIgnored) {
   EXPECT_FALSE(e.current().has_value());
 }
 
+TEST(ClockOffset, ACorrectionIsToldOncePerChangeOfASecondOrMore) {
+  std::atomic<std::int64_t> told{0};
+  EXPECT_FALSE(newly_told(told, 999)) << "under a second: clocks that agree well enough";
+  EXPECT_TRUE(newly_told(told, 600'000));
+  EXPECT_FALSE(newly_told(told, 600'000)) << "told already";
+  EXPECT_FALSE(newly_told(told, 600'900));
+  EXPECT_TRUE(newly_told(told, 0)) << "set right again";
+  EXPECT_EQ(told.load(), 0);
+}
+
 }  // namespace
 }  // namespace hubsync::model
