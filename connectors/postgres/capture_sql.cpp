@@ -162,7 +162,15 @@ std::vector<std::string> install_capture_sql(const CaptureDesign& d) {
   // a one-row UPDATE (BENCHMARKS.md). The body names everything with its
   // schema instead, so the writer's search_path cannot redirect it, and the
   // WHEN clause is bound here, under the pinned search_path.
-  return {
+  // ENABLE ALWAYS: a trigger fires by default only in sessions whose
+  // session_replication_role is `origin`. Logical replication's apply
+  // workers (a table this database subscribes to) and loaders that set
+  // `replica` (to skip foreign-key checks; AWS DMS) write the table too;
+  // their changes must be captured as well.
+  std::vector<std::string> always;
+  for (const auto& s : trigger_suffixes())
+    always.push_back("ALTER TABLE " + table + " ENABLE ALWAYS TRIGGER " + quote_ident(prefix + s));
+  std::vector<std::string> sql = {
       "SET LOCAL search_path = pg_catalog, pg_temp",
       "CREATE FUNCTION " + fn + "() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS " +
           dollar_quote(function_body(d)),
@@ -174,6 +182,8 @@ std::vector<std::string> install_capture_sql(const CaptureDesign& d) {
       "CREATE TRIGGER " + quote_ident(prefix + "_trunc") + " AFTER TRUNCATE ON " + table +
           " FOR EACH STATEMENT" + call,
   };
+  sql.insert(sql.end(), always.begin(), always.end());
+  return sql;
 }
 
 std::vector<std::string> drop_capture_sql(const std::string& mapping, const std::string& schema,

@@ -17,7 +17,9 @@ namespace hubsync::postgres {
 /// v5: only when asked (CaptureDesign::notify, recorded in hubsync.captures).
 /// v6: no `SET search_path` on the function; its body qualifies every name.
 /// v7: a key change records the new key on its delete (changelog.moved_to).
-constexpr int kCaptureGeneratorVersion = 7;
+/// v8: the triggers are ENABLE ALWAYS: writes made under
+///     session_replication_role = replica (logical replication) are captured.
+constexpr int kCaptureGeneratorVersion = 8;
 
 /// A column as the generated capture reads it.
 struct CaptureColumn {
@@ -52,7 +54,8 @@ std::string capture_function(const std::string& mapping);
 /// pins the transaction's search_path to pg_catalog (so the WHEN clauses
 /// bind pg_catalog's operators), creates the SECURITY DEFINER function
 /// (revoked from PUBLIC; every name in it schema-qualified, since it runs
-/// under the writer's search_path) and its three triggers. Expects no function or
+/// under the writer's search_path) and its three triggers, enabled ALWAYS
+/// (they fire under session_replication_role = replica too). Expects no function or
 /// trigger of these names (see drop_capture_sql).
 std::vector<std::string> install_capture_sql(const CaptureDesign& d);
 

@@ -124,13 +124,13 @@ CaptureState read_capture_state(pqxx::transaction_base& tx) {
   }
   if (v5) read_logical_state(tx, state);
   for (const auto& r : tx.exec(
-           "SELECT n.nspname, c.relname, t.tgname, p.proname, t.tgenabled IN ('O', 'A') "
+           "SELECT n.nspname, c.relname, t.tgname, p.proname, t.tgenabled "
            "FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
            "JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_proc p ON p.oid = t.tgfoid "
            "JOIN pg_namespace pn ON pn.oid = p.pronamespace "
            "WHERE pn.nspname = 'hubsync' AND NOT t.tgisinternal"))
     state.triggers[std::string(r[0].c_str()) + "." + r[1].c_str() + "." + r[2].c_str()] =
-        LiveTrigger{r[3].c_str(), r[4].as<bool>()};
+        LiveTrigger{r[3].c_str(), r[4].c_str()[0]};
   state.generic_function = !tx.exec("SELECT 1 FROM pg_proc WHERE proname = 'capture' AND pronargs = 0 "
                                     "AND pronamespace = 'hubsync'::regnamespace")
                                 .empty();
@@ -150,8 +150,13 @@ void trigger_differences(const CaptureDesign& d, const CaptureState& state,
     else if (t->second.function != "capture_" + d.mapping)
       out.push_back("trigger " + name + " on " + table + " calls hubsync." + t->second.function +
                     ", not hubsync.capture_" + d.mapping);
-    else if (!t->second.enabled)
+    else if (t->second.fires == 'D')
       out.push_back("trigger " + name + " on " + table + " is disabled");
+    else if (t->second.fires != 'A')
+      out.push_back("trigger " + name + " on " + table + " fires only when session_replication_role is " +
+                    (t->second.fires == 'O' ? "origin: writes made by logical replication"
+                                            : "replica: the application's writes") +
+                    " would not be captured");
   }
 }
 

@@ -31,7 +31,7 @@ struct InstalledCapture {
 /// A trigger on a user table whose function lives in schema hubsync.
 struct LiveTrigger {
   std::string function;  ///< the function's name (capture, capture_<mapping>)
-  bool enabled = true;   ///< fires in ordinary sessions (tgenabled 'O' or 'A')
+  char fires = 'A';      ///< pg_trigger.tgenabled: 'A' always, 'O' origin sessions only, 'R' replica only, 'D' never
 };
 
 struct CaptureState {

@@ -5,8 +5,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "connectors/postgres/migrator.h"
@@ -50,6 +52,42 @@ inline const std::vector<KeyCase>& key_cases() {
   return all;
 }
 
+/// `subscriber` subscribed to publication `pub` of `source` (two databases
+/// of the test cluster), with the initial copy; on destruction the
+/// subscription and its slot are dropped, which their databases' drops need.
+class TestSubscription {
+ public:
+  TestSubscription(const test::TempDatabase& source, const test::TempDatabase& subscriber, const std::string& pub)
+      : source_(source), subscriber_(subscriber), slot_("sub_" + subscriber.name()) {
+    // A subscription to its own cluster cannot make its slot itself.
+    source_.exec("SELECT pg_create_logical_replication_slot('" + slot_ + "', 'pgoutput')");
+    subscriber_.exec("CREATE SUBSCRIPTION " + slot_ + " CONNECTION '" + source_.dsn() + "' PUBLICATION " + pub +
+                     " WITH (create_slot = false, slot_name = '" + slot_ + "')");
+  }
+  ~TestSubscription() {
+    try {
+      subscriber_.exec("ALTER SUBSCRIPTION " + slot_ + " DISABLE; ALTER SUBSCRIPTION " + slot_ +
+                       " SET (slot_name = NONE); DROP SUBSCRIPTION " + slot_);
+      for (int i = 0; i < 100; ++i) {  // the walsender leaves the slot shortly after
+        if (source_.scalar("SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + slot_ +
+                           "' AND NOT active") == "1")
+          break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      source_.exec("SELECT pg_drop_replication_slot('" + slot_ + "')");
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "dropping the test subscription: " << e.what();
+    }
+  }
+  TestSubscription(const TestSubscription&) = delete;
+  TestSubscription& operator=(const TestSubscription&) = delete;
+
+ private:
+  const test::TempDatabase& source_;
+  const test::TempDatabase& subscriber_;
+  std::string slot_;
+};
+
 class CaptureFixture : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -70,6 +108,14 @@ class CaptureFixture : public ::testing::Test {
     auto r = m.check(specs);
     EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
     return r.ok() ? *r : std::vector<std::string>{"check failed"};
+  }
+
+  /// changes() once it reads `want`, or after 30 s what it reads then.
+  std::string changes_within(const std::string& want) {
+    std::string now;
+    for (int i = 0; i < 300 && (now = changes()) != want; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    return now;
   }
 
   /// Every changelog row as "mapping op pk changed,columns", in id order.

@@ -195,6 +195,28 @@ TEST_F(CaptureLogicalTest, HubsyncsOwnWritesAreNotRelayed) {
   EXPECT_EQ(pending->at(0).key.parts, std::vector<std::string>{"9"});
 }
 
+TEST_F(CaptureLogicalTest, ATableFilledByLogicalReplicationFromAnotherDatabaseIsRelayed) {
+  migrate_logical({logical(customers_)});
+  test::TempDatabase source(server_);
+  source.exec("CREATE TABLE customers (id bigint PRIMARY KEY, email text, name text, vip boolean);"
+              "INSERT INTO customers VALUES (1, 'a@x.com', 'A', false);"
+              "CREATE PUBLICATION pub FOR TABLE customers");
+  TestSubscription subscription(source, *db_, "pub");
+  for (int i = 0; i < 300 && db_->scalar("SELECT count(*) FROM customers") != "1"; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the initial copy
+  source.exec("UPDATE customers SET vip = true WHERE id = 1; DELETE FROM customers WHERE id = 1");
+  const std::string want =
+      "customers insert {\"id\": \"1\"} -\n"
+      "customers update {\"id\": \"1\"} -\n"
+      "customers delete {\"id\": \"1\"} -";
+  std::string relayed;
+  for (int i = 0; i < 300 && (relayed = changes()) != want; ++i) {
+    relay();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(relayed, want);
+}
+
 TEST_F(CaptureLogicalTest, KeyTextIsTheTriggersForEveryKeyType) {
   const auto& cases = key_cases();
   std::vector<CaptureSpec> specs;

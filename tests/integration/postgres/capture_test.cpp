@@ -313,7 +313,7 @@ TEST_F(CaptureTest, TheFunctionIsASecurityDefinerOwnedByTheMigratorWithNoSetting
             "EXECUTE FUNCTION hubsync.capture_customers()");
   EXPECT_EQ(db_->scalar("SELECT watch_all::text || ' ' || generator_version || ' ' || key_types::text || ' ' || "
                         "watched_columns::text || ' ' || notify::text FROM hubsync.captures"),
-            "false 7 {int8} {email,name} false");
+            "false 8 {int8} {email,name} false");
 }
 
 // postgres.notify decides whether the function NOTIFYs hubsync_changes;
