@@ -138,6 +138,15 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"to_hubspot", "to_postgres"}));
   del_allow->callback([&] { rc = cmd_deletes_allow(global, del_mapping, del_direction); });
 
+  auto* resync = app.add_subcommand(
+      "resync", "Look at every row (push) or object (pull) of a mapping again, for changes hubsync never saw; "
+                "also beside a running serve");
+  std::string rs_mapping, rs_direction = "both";
+  resync->add_option("--mapping", rs_mapping, "Only this mapping");
+  resync->add_option("--direction", rs_direction, "both (default), to_hubspot (push) or to_postgres (pull)")
+      ->check(CLI::IsMember({"both", "to_hubspot", "to_postgres"}));
+  resync->callback([&] { rc = cmd_resync(global, rs_mapping, rs_direction); });
+
   auto* status = app.add_subcommand(
       "status", "Backlog, lag, last success, dead letters, conflicts and checkpoints per mapping and direction; "
                 "safe beside a running serve");

@@ -10,6 +10,7 @@
 
 #include "engine/model/record.h"
 #include "engine/pipeline/intents.h"
+#include "engine/pipeline/resync.h"
 #include "engine/pipeline/sync_helpers.h"
 
 namespace hubsync::pipeline {
@@ -96,6 +97,16 @@ Result<PushStats> Pusher::run() {
 }
 
 Status Pusher::initial_load(PushStats& stats) {
+  auto resync = resync_asked(state_, m_.name, state::Direction::to_hubspot);
+  if (!resync.ok()) return std::move(resync).error();
+  if (*resync) {
+    // Rows that exist the load below meets; those gone only their links know.
+    auto gone = requeue_links(true);
+    if (!gone.ok()) return std::move(gone).error();
+    if (auto st = take_resync(state_, m_.name, state::Direction::to_hubspot, kInitialLoad); !st.ok()) return st;
+    log_->info("resync mapping={} direction=to_hubspot: the initial load starts again; linked rows gone={}",
+               m_.name, *gone);
+  }
   auto cp = state_.get_checkpoint(m_.name, kInitialLoad);
   if (!cp.ok()) return std::move(cp).error();
   if (*cp && (*cp)->value == kDone) return {};
@@ -176,10 +187,12 @@ Status Pusher::drain_changelog(PushStats& stats) {
     for (const auto& c : *claimed)
       if (c.op == model::ChangeOp::truncate) truncates.push_back({c.id, ChangeOutcome::synced, "truncate: every linked row re-checked"});
     if (!truncates.empty()) {
-      if (auto st = recheck_all_links(stats); !st.ok()) {
+      auto queued = requeue_links(false);
+      if (!queued.ok()) {
         (void)db_.release_changes(ids_of(*claimed), 0);
-        return st;
+        return std::move(queued).error();
       }
+      log_->warn("table truncated mapping={} table={} rechecking={}", m_.name, m_.table.display(), *queued);
       if (auto st = db_.complete_changes(truncates); !st.ok()) return st;
     }
     if (auto st = follow_key_changes(*claimed); !st.ok()) {
@@ -227,23 +240,26 @@ Status Pusher::drain_changelog(PushStats& stats) {
   }
 }
 
-Status Pusher::recheck_all_links(PushStats& stats) {
+Result<std::int64_t> Pusher::requeue_links(bool only_gone) {
   std::string after;
   std::int64_t queued = 0;
   while (true) {
     auto page = state_.list_links(m_.name, after, kLinkPage);
     if (!page.ok()) return std::move(page).error();
     if (page->empty()) break;
+    after = page->back().pg_key;
     std::vector<model::RecordKey> keys;
     for (const auto& l : *page)
       if (auto k = model::RecordKey::decode(l.pg_key, m_.key.size())) keys.push_back(*k);
-    if (auto st = db_.enqueue(m_, keys, 0); !st.ok()) return st;
+    if (only_gone) {
+      auto rows = db_.read_rows(m_, keys);
+      if (!rows.ok()) return std::move(rows).error();
+      std::erase_if(keys, [&](const model::RecordKey& k) { return rows->count(k.encoded()) > 0; });
+    }
+    if (auto st = db_.enqueue(m_, keys, 0); !st.ok()) return std::move(st).error();
     queued += static_cast<std::int64_t>(keys.size());
-    after = page->back().pg_key;
   }
-  log_->warn("table truncated mapping={} table={} rechecking={}", m_.name, m_.table.display(), queued);
-  (void)stats;
-  return {};
+  return queued;
 }
 
 Status Pusher::follow_key_changes(const std::vector<model::Change>& claimed) {

@@ -128,7 +128,10 @@ class Pusher {
  private:
   model::Status initial_load(PushStats& stats);
   model::Status drain_changelog(PushStats& stats);
-  model::Status recheck_all_links(PushStats& stats);
+  /// Queues linked rows in the changelog for a check: every one (after a
+  /// TRUNCATE), or with `only_gone` those whose row no longer exists (a
+  /// resync's load meets every row that does). Returns how many.
+  model::Result<std::int64_t> requeue_links(bool only_gone);
   /// Moves the link (base, intents) of every row of an object mapping whose
   /// key changed in `claimed` (a delete with moved_to) to its new key, before
   /// the batch is planned: the row is then updated in its object by id, and

@@ -10,8 +10,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "tests/integration/push/push_harness.h"
-#include "tests/support/process.h"
+#include "tests/integration/cli/cli_support.h"
 
 namespace hubsync::test {
 namespace {
@@ -29,25 +28,9 @@ std::string people(const std::string& key, const std::string& title_property, co
          "  - {column: email, property: email}\n  - {column: title, property: " + title_property + "}\n";
 }
 
-struct Cli {
-  std::unique_ptr<PushHarness> h;
-  fs::path config;
-  CommandOutput run(const std::string& args) {
-    return run_command("'" HUBSYNC_BIN "' --config '" + config.string() + "' " + args + " 2>&1");
-  }
-  void write_mapping(const std::string& yaml) { std::ofstream(h->dir / "mappings" / "people.yaml") << yaml; }
-};
-
 Cli synced_cli(const std::string& server, const std::string& mapping = people("id", "jobtitle"),
                const std::string& sql = kPeopleSql, const std::string& pull = "{association_pass_every_s: 0}") {
-  Cli c{quick_harness(server, sql, {mapping}), {}};
-  fs::create_directories(c.h->dir / "mappings");
-  c.write_mapping(mapping);
-  c.config = c.h->dir / "hubsync.yaml";
-  std::ofstream(c.config) << c.h->config_yaml() << "pull: " << pull << "\n";
-  EXPECT_EQ(c.run("migrate").code, 0);
-  EXPECT_EQ(c.run("run --once").code, 0);
-  return c;
+  return cli_after_first_run(server, mapping, sql, pull);
 }
 
 std::string title(PushHarness& h, const std::string& email) {
