@@ -26,6 +26,7 @@
 #include "engine/ops/logging.h"
 #include "engine/ops/metrics.h"
 #include "engine/ops/progress.h"
+#include "engine/pipeline/clock_frames.h"
 #include "engine/cli/health_page.h"
 #include "engine/service/health_board.h"
 #include "engine/service/service.h"
@@ -110,9 +111,12 @@ class Signals {
 std::unique_ptr<webhook::Server> start_endpoint(const config::Config& cfg, state::StateStore& store,
                                                 ops::Registry& registry, const service::ServiceStats& stats,
                                                 const service::HealthBoard& board, ServeActions& actions,
-                                                bool any_actions, std::int64_t portal_id) {
+                                                bool any_actions, std::int64_t portal_id,
+                                                const ratelimit::Clock& hubspot_time) {
   auto o = webhook::options_from_config(cfg);
   o.portal_id = portal_id;
+  // Signed timestamps are HubSpot's: the window is centred on its clock.
+  o.clock = &hubspot_time;
   if (!o.secrets) {
     // No app secret (a private-app setup): nothing can sign a webhook, so
     // HubSpot's changes come by the sweep alone. The endpoint still serves
@@ -228,7 +232,8 @@ int cmd_serve(const GlobalOptions& global) {
   ServeActions actions(cfg, *store, registry, hubspot, portal_id);
   bool any_actions = false;
   for (const auto& m : serving.mappings) any_actions = any_actions || !m.actions.empty();
-  auto server = start_endpoint(cfg, *store, registry, stats, board, actions, any_actions, portal_id);
+  pipeline::HubSpotClock hubspot_time(hubspot.crm, clock);
+  auto server = start_endpoint(cfg, *store, registry, stats, board, actions, any_actions, portal_id, hubspot_time);
   if (!server) return kExitError;
   signals.on_stop = [&] { server->begin_drain(); };
   std::cout << "hubsync serve: syncing " << serving.mappings.size() << " mapping(s)" << std::endl;

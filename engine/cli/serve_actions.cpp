@@ -1,6 +1,7 @@
 #include "engine/cli/serve_actions.h"
 
 #include "connectors/hubspot/action_codec.h"
+#include "engine/pipeline/clock_frames.h"
 #include "engine/ops/logging.h"
 
 namespace hubsync::cli {
@@ -11,6 +12,7 @@ struct ServeActions::Current {
   std::unique_ptr<actions::PropertyBook> properties;  // read again after a reload
   std::unique_ptr<actions::Executor> executor;
   std::unique_ptr<actions::Runner> runner;
+  std::unique_ptr<pipeline::HubSpotClock> hubspot_time;  // the signed timestamps' window is on HubSpot's clock
   std::unique_ptr<actions::Endpoint> endpoint;
 };
 
@@ -59,6 +61,8 @@ void ServeActions::attach(const std::vector<mapping::Mapping>& mappings, service
       cfg_.webhook.client_secret.set() ? cfg_.webhook.client_secret.value : cfg_.hubspot.client_secret.value;
   eo.secrets = [secret] { return secret.empty() ? std::vector<std::string>{} : std::vector<std::string>{secret}; };
   eo.max_skew_ms = cfg_.webhook.max_skew_ms;
+  c->hubspot_time = std::make_unique<pipeline::HubSpotClock>(crm, clock);
+  eo.clock = c->hubspot_time.get();
   eo.answer_within = std::chrono::milliseconds(cfg_.actions.answer_within_ms);
   eo.portal_id = portal_id_;
   eo.decoder = hubspot::decode_action_request;

@@ -30,6 +30,11 @@ std::int64_t ClockFrames::hubspot_correction() const {
   return o ? o->correction_ms() : 0;
 }
 
+std::int64_t HubSpotClock::wall_ms() const {
+  const auto o = crm_.clock_offset();
+  return base_.wall_ms() + (o ? o->correction_ms() : 0);
+}
+
 void ClockFrames::align(reconcile::FieldState& fs) {
   if (fs.pg_changed_at_ms == 0 || fs.hs_changed_at_ms == 0) return;
   fs.pg_changed_at_ms = from_postgres(fs.pg_changed_at_ms);

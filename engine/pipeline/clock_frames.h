@@ -50,4 +50,23 @@ class ClockFrames {
   std::optional<std::int64_t> pg_correction_;
 };
 
+/// HubSpot's clock as this process estimates it: `base`'s wall time plus
+/// the correction CrmPort::clock_offset() proves (0 while the clocks may
+/// agree, and before HubSpot first answered). For windows on times HubSpot
+/// stamps as it sends (the signed timestamps of webhook and workflow
+/// action requests): a host whose clock is off by more than the window
+/// then refuses none of them, and the window is no wider. Monotonic time
+/// and sleeps are `base`'s. Thread-safe (CrmPort::clock_offset is).
+class HubSpotClock final : public ratelimit::Clock {
+ public:
+  HubSpotClock(const CrmPort& crm, ratelimit::Clock& base) : crm_(crm), base_(base) {}
+  Duration monotonic() const override { return base_.monotonic(); }
+  std::int64_t wall_ms() const override;
+  void sleep_for(Duration d) override { base_.sleep_for(d); }
+
+ private:
+  const CrmPort& crm_;
+  ratelimit::Clock& base_;
+};
+
 }  // namespace hubsync::pipeline

@@ -295,7 +295,8 @@ class CrmPort {
   /// HubSpot's clock against this process's Clock (HubSpot's − ours), as
   /// the answers HubSpot gave so far bound it; nullopt before the first.
   /// Times HubSpot stamps (property versions, modification times) are on
-  /// its clock: `conflict: newest` compares them less this. No call made.
+  /// its clock: `conflict: newest` compares them less this. No call made;
+  /// thread-safe.
   virtual std::optional<model::ClockOffset> clock_offset() const = 0;
 };
 

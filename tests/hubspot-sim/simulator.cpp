@@ -140,12 +140,13 @@ Simulator::Impl::Impl(SimulatorOptions o)
       limiter(opts.tier, opts.daily_limit, opts.search_per_second),
       webhooks(WebhookDispatcher::Config{opts.portal_id, opts.oauth_app_id,
                                          opts.webhook_secret.empty() ? opts.oauth_client_secret : opts.webhook_secret,
-                                         opts.webhook_time_compression, opts.webhook_max_attempts, 10, log}),
+                                         opts.webhook_time_compression, opts.webhook_max_attempts, 10, log,
+                                         [this] { return now(); }}),
       actions([this] { return now(); }),
       executions(ActionExecutor::Config{opts.portal_id,
                                         opts.webhook_secret.empty() ? opts.oauth_client_secret : opts.webhook_secret,
                                         opts.webhook_time_compression, opts.action_timeout_ms,
-                                        opts.action_max_attempts, 4, log}),
+                                        opts.action_max_attempts, 4, log, [this] { return now(); }}),
       rng(opts.random_seed) {
   rate_limits_on = opts.rate_limits;
   oauth_expires_in_s = opts.oauth_expires_in_s;

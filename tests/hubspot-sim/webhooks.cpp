@@ -192,8 +192,11 @@ bool WebhookDispatcher::deliver(const Batch& b, const std::string& url) {
     body += ev;
   }
   body += "]";
-  auto ts = std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::system_clock::now().time_since_epoch()).count();
+  // Signed on the portal's clock, as HubSpot signs on its own.
+  const std::int64_t ts = cfg_.now ? cfg_.now()
+                                   : std::chrono::duration_cast<std::chrono::milliseconds>(
+                                         std::chrono::system_clock::now().time_since_epoch())
+                                         .count();
   CURL* curl = curl_easy_init();
   if (!curl) return false;
   curl_slist* headers = nullptr;

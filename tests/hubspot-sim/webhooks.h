@@ -32,6 +32,9 @@ class WebhookDispatcher {
     int max_attempts = 10;
     int concurrency = 10;
     std::shared_ptr<spdlog::logger> log;  ///< never null
+    /// The portal's wall clock (ms), which HubSpot signs its requests' timestamps
+    /// with; empty: the system clock.
+    std::function<std::int64_t()> now;
   };
   explicit WebhookDispatcher(Config cfg);
   ~WebhookDispatcher();

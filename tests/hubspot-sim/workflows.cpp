@@ -239,8 +239,11 @@ void ActionExecutor::worker() {
 }
 
 ActionExecutor::Answer ActionExecutor::call(const std::string& url, const std::string& body) {
-  auto ts = std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::system_clock::now().time_since_epoch()).count();
+  // Signed on the portal's clock, as HubSpot signs on its own.
+  const std::int64_t ts = cfg_.now ? cfg_.now()
+                                   : std::chrono::duration_cast<std::chrono::milliseconds>(
+                                         std::chrono::system_clock::now().time_since_epoch())
+                                         .count();
   action_calls::CallState st;
   st.abort = &abort_calls_;
   CURL* curl = curl_easy_init();

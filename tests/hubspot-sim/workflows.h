@@ -56,6 +56,9 @@ class ActionExecutor {
     int max_attempts = 5;
     int concurrency = 4;
     std::shared_ptr<spdlog::logger> log;  ///< never null
+    /// The portal's wall clock (ms), which HubSpot signs its requests' timestamps
+    /// with; empty: the system clock.
+    std::function<std::int64_t()> now;
   };
   /// What an enrollment hands over: the execution (state pending) and the
   /// request to send for it.

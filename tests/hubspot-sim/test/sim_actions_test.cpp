@@ -231,6 +231,7 @@ TEST_F(SimActions, SuccessIsRecordedAndTheRequestIsSigned) {
   EXPECT_EQ(req.header("x-hubspot-signature-version"), "v2");
   EXPECT_EQ(req.header("x-hubspot-signature"), signature_v2(kOAuthClientSecret, "POST", action_.url(), req.body));
   std::int64_t ts = std::stoll(req.header("x-hubspot-request-timestamp"));
+  EXPECT_EQ(ts, now_.load()) << "signed on the portal's clock, as HubSpot signs on its own";
   EXPECT_EQ(req.header("x-hubspot-signature-v3"), signature_v3(kOAuthClientSecret, "POST", action_.url(), req.body, ts));
   rapidjson::Document b;
   b.Parse(req.body.c_str());

@@ -63,6 +63,23 @@ TEST_F(ServeActions, ALookupAnswersWithTheRowsLiveValues) {
   EXPECT_EQ(y.output_fields.at("hubsync_outcome"), "not_linked");
 }
 
+// HubSpot signs an action call's timestamp on its clock, ten minutes ahead
+// of this host's here (twice webhook.max_skew_ms): on time on HubSpot's
+// clock as serve measured it, where this host's refused every call.
+class ServeActionsClockAhead : public ServeActions {
+ protected:
+  sim::SimulatorOptions sim_options() const override { return clock_ahead(ServeActions::sim_options(), 600'000); }
+};
+
+TEST_F(ServeActionsClockAhead, ACallSignedOnHubSpotsClockTenMinutesAheadIsAnswered) {
+  auto ids = apply_actions();
+  const auto contact = linked_person("ann@example.com", "Ann", "lead");
+  const auto x = run_action(ids["people_lookup"], contact);
+  EXPECT_EQ(x.state, "SUCCESS") << log_tail(log_);
+  EXPECT_EQ(x.output_fields.at("hubsync_outcome"), "found");
+  EXPECT_EQ(x.output_fields.at("firstname"), "Ann");
+}
+
 TEST_F(ServeActions, AWriteRetriedByHubSpotChangesTheRowOnceAndReachesHubSpot) {
   auto ids = apply_actions();
   const auto contact = linked_person("bo@example.com", "Bo", "lead");
