@@ -14,6 +14,7 @@
 #include "engine/cli/mappings.h"
 #include "engine/cli/runtime.h"
 #include "engine/cli/status.h"
+#include "engine/pipeline/clock_frames.h"
 #include "engine/pipeline/fingerprint.h"
 #include "engine/ops/logging.h"
 
@@ -65,6 +66,7 @@ Reachability probe_hubspot(const config::Config& cfg, const std::vector<mapping:
   ratelimit::SystemClock clock;
   HubSpotStack hubspot(cfg, store, clock, std::nullopt, /*interactive=*/true);
   auto resp = hubspot.client.call(hubspot::HttpMethod::get, path, "", {.op = "status"});
+  report.hubspot_clock = hubspot.client.clock_offset();  // an error's answer has a Date too
   if (!resp.ok()) {
     r.reachable = resp.error().kind != model::ErrorKind::transient;
     r.refused = resp.error().kind == model::ErrorKind::auth;
@@ -119,6 +121,8 @@ int cmd_status(const GlobalOptions& global, bool json, bool offline) {
   postgres::PgDatabase db(cfg.postgres.dsn.value, ops::logger("postgres"));
   db.skip_relay();  // a status never writes
   report.postgres = probe_postgres(cfg, mappings, db);
+  if (report.postgres.reachable)
+    if (auto pg = pipeline::read_database_clock(db, clock); pg.ok()) report.postgres_clock = *pg;
   if (report.postgres.reachable)
     if (auto slot = db.capture_slot(); slot.ok() && *slot)
       report.capture_slot = StatusReport::CaptureSlot{(*slot)->slot, (*slot)->retained_bytes, (*slot)->exists};

@@ -122,6 +122,18 @@ std::string reach(const char* name, const Reachability& r, const char* refused_a
          (r.refused ? std::string(", ") + refused_as : "") + (r.detail.empty() ? "" : " (" + r.detail + ")");
 }
 
+// "+600.123 s from this host's (± 0.501 s)", and what to do when it is a
+// second or more off (the rule the sync's own warning follows).
+std::string clock_line(const char* name, const std::optional<model::ClockOffset>& o) {
+  if (!o) return std::string(name) + " clock: not read\n";
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%+.3f s from this host's (± %.3f s)", static_cast<double>(o->estimate_ms()) / 1000,
+                static_cast<double>(o->high_ms - o->low_ms) / 2000);
+  const bool off = o->correction_ms() != 0 && (o->estimate_ms() >= 1000 || o->estimate_ms() <= -1000);
+  return std::string(name) + " clock: " + buf +
+         (off ? ": OFF (conflict: newest still compares on one clock; put the hosts on NTP)" : "") + "\n";
+}
+
 }  // namespace
 
 std::string status_text(const StatusReport& r) {
@@ -138,12 +150,14 @@ std::string status_text(const StatusReport& r) {
     out << "  HubSpot budget today: " << *r.daily_used << " of " << count(r.daily_limit) << " requests used\n";
   else
     out << "  HubSpot budget today: unknown (HubSpot did not say)\n";
+  if (r.hubspot.checked) out << "  " << clock_line("hubspot", r.hubspot_clock);
+  if (r.postgres.checked) out << "  " << clock_line("database", r.postgres_clock);
   if (r.capture_slot)
     out << "  capture slot " << r.capture_slot->slot << ": "
         << (r.capture_slot->exists ? "holds back " + std::to_string(r.capture_slot->retained_bytes / 1024) +
                                          " KiB of WAL (changes not yet relayed are in no backlog)"
                                    : "GONE: changes made since were not captured; run `hubsync migrate`, then "
-                                     "queue the tables' rows for a push check (README, Troubleshooting)")
+                                     "`hubsync resync --direction to_hubspot`")
         << "\n";
   if (r.last_run)
     out << "  last run: " << r.last_run->mode << " started " << format_when(r.last_run->started_at_ms)
@@ -189,6 +203,11 @@ std::string jreach(const Reachability& r) {
   return std::string("{\"checked\":") + (r.checked ? "true" : "false") + ",\"reachable\":" +
          (r.reachable ? "true" : "false") + ",\"refused\":" + (r.refused ? "true" : "false") +
          ",\"detail\":" + model::json_quote(r.detail) + "}";
+}
+std::string jclock(const std::optional<model::ClockOffset>& o) {
+  if (!o) return "null";
+  return "{\"offset_ms\":" + std::to_string(o->estimate_ms()) + ",\"low_ms\":" + std::to_string(o->low_ms) +
+         ",\"high_ms\":" + std::to_string(o->high_ms) + "}";
 }
 std::string jseconds(std::optional<double> s) {
   if (!s) return "null";
@@ -253,6 +272,7 @@ std::string status_json(const StatusReport& r) {
          ",\"hubspot\":" + jreach(r.hubspot) + ",\"hubspot_portal\":" + jnum(r.hubspot_portal) +
          ",\"state_store\":" + jreach(r.state) +
          ",\"hubspot_daily_budget\":{\"used\":" + jnum(r.daily_used) + ",\"limit\":" + jnum(r.daily_limit) +
+         "},\"clocks\":{\"hubspot\":" + jclock(r.hubspot_clock) + ",\"postgres\":" + jclock(r.postgres_clock) +
          "},\"capture_slot\":" + slot + ",\"last_run\":" + run + ",\"actions\":" + actions +
          ",\"mappings\":[" + maps + "\n]}\n";
 }

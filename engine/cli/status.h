@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "engine/mapping/mapping.h"
+#include "engine/model/clock_offset.h"
 #include "engine/pipeline/database_port.h"
 #include "engine/pipeline/delete_guard.h"
 #include "engine/state/state_store.h"
@@ -55,6 +56,11 @@ struct StatusReport {
   Reachability postgres, hubspot, state;
   std::optional<std::int64_t> daily_used;   ///< HubSpot requests counted today (HubSpot's own count)
   std::optional<std::int64_t> daily_limit;  ///< the portal's daily limit
+  /// HubSpot's clock against this host's (HubSpot's − ours), from the Date
+  /// of its answers to the probe; nullopt: not asked (--offline) or no answer.
+  std::optional<model::ClockOffset> hubspot_clock;
+  /// The database server's clock against this host's; nullopt: unreachable.
+  std::optional<model::ClockOffset> postgres_clock;
   /// The portal HubSpot says the token is for (unset: not asked or not said).
   std::optional<std::int64_t> hubspot_portal;
   /// hubspot.refused because the token is another portal's than

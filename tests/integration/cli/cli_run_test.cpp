@@ -415,6 +415,46 @@ TEST(CliStatus, ShowsBacklogConflictsAndBudgetPerDirectionAndWritesNothing) {
   EXPECT_EQ((*find_direction(dd, "people", "to_hubspot"))["backlog"].GetInt64(), 2);
 }
 
+// HubSpot's clock ten minutes ahead of this host's: status shows how far
+// each clock is (from the Date of HubSpot's answer to its probe, and three
+// reads of the database's), and says which one is off.
+TEST(CliStatus, ShowsHowFarHubSpotsAndTheDatabasesClocksAreFromThisHosts) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto so = quick_sim_options();
+  so.clock = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+               .count() +
+           600'000;
+  };
+  auto h = std::make_unique<PushHarness>(
+      server, "CREATE TABLE people (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, name text)",
+      std::vector<std::string>{kTwoWay}, so);
+  fs::create_directories(h->dir / "mappings");
+  std::ofstream(h->dir / "mappings" / "people.yaml") << kTwoWay;
+  const fs::path config = h->dir / "hubsync.yaml";
+  std::ofstream(config) << h->config_yaml();
+  ASSERT_EQ(run_cli(config, "migrate").code, 0);
+  auto json = status_cli(config, "status --json");
+  rapidjson::Document d;
+  ASSERT_FALSE(d.Parse(json.out.c_str()).HasParseError()) << json.out;
+  const auto& hs = d["clocks"]["hubspot"];
+  ASSERT_TRUE(hs.IsObject()) << json.out;
+  EXPECT_NEAR(hs["offset_ms"].GetInt64(), 600'000, 1'000);
+  EXPECT_LE(hs["low_ms"].GetInt64(), hs["offset_ms"].GetInt64());
+  EXPECT_LE(hs["high_ms"].GetInt64() - hs["low_ms"].GetInt64(), 1'500) << "a Date header bounds it to its second";
+  const auto& pg = d["clocks"]["postgres"];
+  ASSERT_TRUE(pg.IsObject()) << json.out;
+  EXPECT_NEAR(pg["offset_ms"].GetInt64(), 0, 50) << "the same host's clock";
+  auto text = status_cli(config, "status");
+  EXPECT_THAT(text.out, ::testing::ContainsRegex("hubspot clock: \\+(599|600)\\.[0-9]{3} s from this host's .*: OFF"));
+  EXPECT_THAT(text.out, ::testing::ContainsRegex("database clock: [+-]0\\.0[0-9]{2} s from this host's \\(± "));
+  auto offline = status_cli(config, "status --offline --json");
+  rapidjson::Document od;
+  ASSERT_FALSE(od.Parse(offline.out.c_str()).HasParseError()) << offline.out;
+  EXPECT_TRUE(od["clocks"]["hubspot"].IsNull());
+  EXPECT_TRUE(od["clocks"]["postgres"].IsObject());
+}
+
 TEST(CliStatus, AFailedPassIsShownWithItsCauseUntilTheNextSuccess) {
   HUBSYNC_REQUIRE_PG(server);
   auto h = quick_harness(server, "CREATE TABLE people (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, name text)",
