@@ -315,6 +315,17 @@ CommandOutput status_cli(const fs::path& config, const std::string& args) {
 }
 
 
+// The two-way people mapping's file and `h`'s config written, and
+// `migrate` run; the config's path.
+fs::path migrated_config(PushHarness& h) {
+  fs::create_directories(h.dir / "mappings");
+  std::ofstream(h.dir / "mappings" / "people.yaml") << kTwoWay;
+  const fs::path config = h.dir / "hubsync.yaml";
+  std::ofstream(config) << h.config_yaml();
+  EXPECT_EQ(run_cli(config, "migrate").code, 0);
+  return config;
+}
+
 const rapidjson::Value* find_direction(const rapidjson::Document& d, const char* mapping, const char* dir) {
   for (const auto& m : d["mappings"].GetArray()) {
     if (std::string(m["name"].GetString()) != mapping) continue;
@@ -332,11 +343,7 @@ TEST(CliStatus, ShowsBacklogConflictsAndBudgetPerDirectionAndWritesNothing) {
       server, "CREATE TABLE people (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, name text);"
               "INSERT INTO people (email, name) VALUES ('a@x.io', 'A')",
       std::vector<std::string>{kTwoWay}, so);
-  fs::create_directories(h->dir / "mappings");
-  std::ofstream(h->dir / "mappings" / "people.yaml") << kTwoWay;
-  const fs::path config = h->dir / "hubsync.yaml";
-  std::ofstream(config) << h->config_yaml();
-  ASSERT_EQ(run_cli(config, "migrate").code, 0);
+  const fs::path config = migrated_config(*h);
   auto before_any = status_cli(config, "status --offline");
   EXPECT_EQ(before_any.code, 0) << before_any.out;
   EXPECT_THAT(before_any.out, HasSubstr("nothing has run"));
@@ -420,20 +427,10 @@ TEST(CliStatus, ShowsBacklogConflictsAndBudgetPerDirectionAndWritesNothing) {
 // reads of the database's), and says which one is off.
 TEST(CliStatus, ShowsHowFarHubSpotsAndTheDatabasesClocksAreFromThisHosts) {
   HUBSYNC_REQUIRE_PG(server);
-  auto so = quick_sim_options();
-  so.clock = [] {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-               .count() +
-           600'000;
-  };
   auto h = std::make_unique<PushHarness>(
       server, "CREATE TABLE people (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, name text)",
-      std::vector<std::string>{kTwoWay}, so);
-  fs::create_directories(h->dir / "mappings");
-  std::ofstream(h->dir / "mappings" / "people.yaml") << kTwoWay;
-  const fs::path config = h->dir / "hubsync.yaml";
-  std::ofstream(config) << h->config_yaml();
-  ASSERT_EQ(run_cli(config, "migrate").code, 0);
+      std::vector<std::string>{kTwoWay}, clock_ahead(quick_sim_options(), 600'000));
+  const fs::path config = migrated_config(*h);
   auto json = status_cli(config, "status --json");
   rapidjson::Document d;
   ASSERT_FALSE(d.Parse(json.out.c_str()).HasParseError()) << json.out;

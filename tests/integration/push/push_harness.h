@@ -5,6 +5,7 @@
 // and the same HubSpot wiring the CLI uses.
 #include <sys/types.h>
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -86,6 +87,16 @@ class PushHarness {
 /// Simulator options with no rate limits and no search lag: for tests of
 /// behaviour, not of throughput.
 sim::SimulatorOptions quick_sim_options();
+
+/// `so` with the portal's clock `ms` ahead of this host's (behind if negative).
+inline sim::SimulatorOptions clock_ahead(sim::SimulatorOptions so, std::int64_t ms) {
+  so.clock = [ms] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+               .count() +
+           ms;
+  };
+  return so;
+}
 /// A harness whose simulator has quick_sim_options().
 std::unique_ptr<PushHarness> quick_harness(const std::string& server_dsn, const std::string& sql,
                                            const std::vector<std::string>& mapping_yamls);

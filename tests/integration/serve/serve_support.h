@@ -34,16 +34,6 @@ fields:
   - {column: name, property: firstname}
 )";
 
-/// `so` with the portal's clock `ms` ahead of this host's (behind if negative).
-inline sim::SimulatorOptions clock_ahead(sim::SimulatorOptions so, std::int64_t ms) {
-  so.clock = [ms] {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-               .count() +
-           ms;
-  };
-  return so;
-}
-
 /// Polls `done` every `every` for up to `limit`; its last answer.
 /// The whole text of a file (a config to edit).
 inline std::string file_text(const std::filesystem::path& path) {
