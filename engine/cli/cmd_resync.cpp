@@ -18,7 +18,7 @@ const char* what_it_does(state::Direction d) {
              ? "the next push loads every row again (a row in agreement with HubSpot costs no call) and checks "
                "every linked row that is gone"
              : "the next pull's sweep reads every object again (a backfill's searches; an object in agreement "
-               "with its row writes nothing)";
+               "with its row writes nothing) and its association pass runs";
 }
 
 bool syncs(const mapping::Mapping& m, state::Direction d) {

@@ -9,6 +9,7 @@
 #include "engine/pipeline/pull_item.h"
 
 #include "engine/pipeline/intents.h"
+#include "engine/pipeline/resync.h"
 #include "engine/pipeline/sync_helpers.h"
 
 namespace hubsync::pipeline {
@@ -63,6 +64,9 @@ Result<PullStats> Puller::run() {
       return std::move(st).error();
     if (auto st = recover_postgres_intents(m_, db_, state_, clock_.wall_ms(), *log_); !st.ok())
       return std::move(st).error();
+  }
+  if (auto st = take_resync_request(); !st.ok()) return std::move(st).error();
+  if (m_.kind == mapping::MappingKind::object) {
     if (auto st = sweep(stats); !st.ok()) return std::move(st).error();
     if (stats.more) return stats;
     if (auto st = follow_archived(stats); !st.ok()) return std::move(st).error();
@@ -72,6 +76,19 @@ Result<PullStats> Puller::run() {
   if (m_.kind == mapping::MappingKind::object && !stats.unreachable)
     if (auto st = guard().finish(0); !st.ok()) return std::move(st).error();
   return stats;
+}
+
+Status Puller::take_resync_request() {
+  auto asked = resync_asked(state_, m_.name, state::Direction::to_postgres);
+  if (!asked.ok()) return std::move(asked).error();
+  if (!*asked) return {};
+  // A pass last made at the epoch is due whatever association_pass_every_ms says.
+  if (auto st = state_.set_checkpoint(m_.name, kAssociationPass, "0"); !st.ok()) return st;
+  if (auto st = take_resync(state_, m_.name, state::Direction::to_postgres, kSweepCheckpoint); !st.ok()) return st;
+  log_->info("resync mapping={} direction=to_postgres: the sweep reads every object again, the association pass "
+             "runs now",
+             m_.name);
+  return {};
 }
 
 DeleteGuard& Puller::guard() {

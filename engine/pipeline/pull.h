@@ -129,6 +129,10 @@ class Puller {
   struct LinkPlan;
 
  private:
+  /// A pending `hubsync resync` (resync.h) of this direction: the sweep's
+  /// windows are removed (it reads every object again) and the association
+  /// pass, which alone sees associations that moved, is made due now.
+  model::Status take_resync_request();
   model::Status sweep(PullStats& stats);
   model::Status follow_archived(PullStats& stats);
   model::Status association_pass(PullStats& stats);

@@ -11,7 +11,6 @@
 
 #include "engine/pipeline/pull.h"
 #include "engine/pipeline/pull_item.h"
-#include "engine/pipeline/resync.h"
 #include "engine/pipeline/sweep_windows.h"
 #include "engine/pipeline/sync_helpers.h"
 
@@ -145,12 +144,6 @@ Lane* split(std::list<Lane>& lanes, std::list<Lane>::iterator it, int most, int 
 }  // namespace
 
 Status Puller::sweep(PullStats& stats) {
-  auto resync = resync_asked(state_, m_.name, state::Direction::to_postgres);
-  if (!resync.ok()) return std::move(resync).error();
-  if (*resync) {
-    if (auto st = take_resync(state_, m_.name, state::Direction::to_postgres, kSweepCheckpoint); !st.ok()) return st;
-    log_->info("resync mapping={} direction=to_postgres: the sweep reads every object again", m_.name);
-  }
   auto cp = state_.get_checkpoint(m_.name, kSweepCheckpoint);
   if (!cp.ok()) return std::move(cp).error();
   auto swept = state_.get_checkpoint(m_.name, kArchivedCheckpoint);  // set once a sweep has completed

@@ -25,7 +25,8 @@ model::Status ask_resync(state::StateStore& state, const std::string& mapping, s
 model::Result<bool> resync_asked(state::StateStore& state, const std::string& mapping, state::Direction d);
 
 /// Called by a pass of `d` that found a request pending, before it reads
-/// its checkpoint `restart` (the push's initial load, the pull's sweep) and
+/// its checkpoint `restart` (the push's initial load, the pull's sweep;
+/// the pull also makes its association pass due) and
 /// once what must precede the restart is done: removes `restart` (the pass
 /// then starts from the first row or the oldest object), then the request.
 /// A crash in between leaves the request, which restarts the next pass

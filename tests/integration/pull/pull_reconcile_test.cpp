@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "engine/ops/logging.h"
+#include "engine/pipeline/resync.h"
 #include "tests/integration/push/push_harness.h"
 
 namespace hubsync::test {
@@ -280,6 +281,17 @@ class AssocPull : public ::testing::Test {
     for (const char* m : {"orgs", "staff", "members"}) push_ok(*h_, m);
     for (const char* m : {"orgs", "staff", "members"}) pull_ok(*h_, m);
   }
+  /// In HubSpot: y becomes a Member of B, x stops being one of A.
+  void move_membership() {
+    auto orgs = h_->live_by("companies", "org_code");
+    auto staff = h_->live_by("contacts", "email");
+    auto& crm = h_->hubspot->crm;
+    auto member = crm.association_type("contacts", "companies", "Member");
+    ASSERT_TRUE(member.ok() && member->has_value());
+    ASSERT_TRUE(crm.associate("contacts", "companies", {{staff.at("y@a.io").id, orgs.at("B").id, **member}}).ok());
+    ASSERT_TRUE(
+        crm.unassociate_types("contacts", "companies", {{staff.at("x@a.io").id, orgs.at("A").id, **member}}).ok());
+  }
   std::unique_ptr<PushHarness> h_;
 };
 
@@ -308,15 +320,27 @@ TEST_F(AssocPull, AContactMovedToAnotherCompanyInHubSpotMovesTheForeignKey) {
   EXPECT_EQ(push_ok(*h_, "staff").associations, 0);  // nothing echoes back
 }
 
+// Association changes move no modified time, and the pass that finds them
+// runs every six hours by default; a link table has no sweep, only this
+// pass. `hubsync resync --direction to_postgres` makes it run at the next
+// pull. (An object mapping's foreign keys go the same way; there the
+// sweep also reads the associations of objects modified since, as these
+// test objects all were.)
+TEST_F(AssocPull, AResyncRunsTheAssociationPassOfALinkTableAtTheNextPull) {
+  if (!h_) return;
+  move_membership();
+  const auto members = [&] { return h_->db.scalar("SELECT string_agg(staff_id || '-' || org_id, ',') FROM members"); };
+  pull_ok(*h_, "members");  // the pass is not due
+  EXPECT_EQ(members(), "10-1");
+  ASSERT_TRUE(pipeline::ask_resync(*h_->store, "members", state::Direction::to_postgres).ok());
+  EXPECT_EQ(pull_ok(*h_, "members").associations, 2);
+  EXPECT_EQ(members(), "11-2");
+  EXPECT_FALSE(*pipeline::resync_asked(*h_->store, "members", state::Direction::to_postgres));
+}
+
 TEST_F(AssocPull, ALinkAddedOrRemovedInHubSpotInsertsOrDeletesTheLinkRow) {
   if (!h_) return;
-  auto orgs = h_->live_by("companies", "org_code");
-  auto staff = h_->live_by("contacts", "email");
-  auto& crm = h_->hubspot->crm;
-  auto member = crm.association_type("contacts", "companies", "Member");
-  ASSERT_TRUE(member.ok() && member->has_value());
-  ASSERT_TRUE(crm.associate("contacts", "companies", {{staff.at("y@a.io").id, orgs.at("B").id, **member}}).ok());
-  ASSERT_TRUE(crm.unassociate_types("contacts", "companies", {{staff.at("x@a.io").id, orgs.at("A").id, **member}}).ok());
+  move_membership();
   const auto o = every_pass();
   auto r = h_->pull("members", o);
   ASSERT_TRUE(r.ok()) << r.error().message;
