@@ -50,6 +50,12 @@ model::Result<mapping::PgTableInfo> PgCatalogReader::describe_table(const mappin
       if (r[0].as<bool>()) info.primary_key = names;
       info.unique_indexes.push_back(std::move(names));
     }
+    auto subs = tx.exec_params(
+        "SELECT s.subname FROM pg_subscription_rel sr JOIN pg_subscription s ON s.oid = sr.srsubid "
+        "JOIN pg_class c ON c.oid = sr.srrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = $1 AND c.relname = $2 ORDER BY s.subname",
+        table.schema, table.table);
+    for (const auto& r : subs) info.subscriptions.push_back(r[0].c_str());
     return info;
   } catch (const pqxx::pqxx_exception& e) {
     conn_.reset();

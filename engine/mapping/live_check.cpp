@@ -230,6 +230,13 @@ Findings check_postgres(const Mapping& m, PgCatalog& pg) {
         out.add(Severity::warning, m.table_mark, "column " + c.name + " is NOT NULL without a default and no pulled "
                                                  "field writes it: rows created in HubSpot cannot be inserted");
   }
+  for (const auto& s : info->subscriptions)
+    if (m.pulls())
+      out.add(Severity::warning, m.table_mark,
+              m.table.display() + " is written by logical replication (subscription " + s +
+                  "): what hubsync pulls into it never reaches the publisher, and the next change replicated "
+                  "from there overwrites it; map the publisher's table, or give this mapping direction: "
+                  "to_hubspot");
   if (!m.pg_filter.empty()) {
     auto st = pg.check_filter(m.table, m.pg_filter);
     if (!st) {

@@ -4,6 +4,7 @@
 // checks; AWS DMS). A trigger enabled the default way fires for neither.
 #include <pqxx/pqxx>
 
+#include "connectors/postgres/pg_catalog.h"
 #include "tests/integration/postgres/capture_fixture.h"
 
 namespace hubsync::postgres {
@@ -55,6 +56,11 @@ TEST_F(CaptureReplicaTest, ATableFilledByLogicalReplicationFromAnotherDatabaseIs
       "people delete {\"id\": \"2\"} -";
   EXPECT_EQ(changes_within(want), want);
   EXPECT_EQ(db_->scalar("SELECT email FROM people WHERE id = 1"), "ann@x.com");
+  // What `validate` reads to warn a mapping that pulls into the table.
+  auto info = PgCatalogReader(db_->dsn()).describe_table({"public", "people"});
+  ASSERT_TRUE(info.ok()) << info.error().message;
+  EXPECT_EQ(info->subscriptions, std::vector<std::string>{"sub_" + db_->name()});
+  EXPECT_EQ(PgCatalogReader(source.dsn()).describe_table({"public", "people"})->subscriptions.size(), 0u);
 }
 
 TEST_F(CaptureReplicaTest, ATriggerThatNoLongerFiresForReplicatedWritesIsReported) {

@@ -106,6 +106,23 @@ TEST(LiveCheckPostgres, ReportsEachProblemWithItsPlace) {
   EXPECT_NE(out.find(file + ":12:13: error: filter.postgres is not valid: column \"status\" does not exist"), std::string::npos) << out;
 }
 
+// A table the database fills by logical replication: a mapping that pulls
+// into it is warned (the publisher overwrites what it writes); one that
+// only pushes is not.
+TEST(LiveCheckPostgres, WarnsWhenATablePulledIntoIsWrittenByLogicalReplication) {
+  FakePg pg = demo_pg();
+  pg.tables["public.customers"].subscriptions = {"from_app"};
+  auto m = example("customers");
+  ASSERT_TRUE(m.pulls());
+  const std::string out = test::text(check_postgres(m, pg));
+  EXPECT_NE(out.find("warning: public.customers is written by logical replication (subscription from_app): what "
+                     "hubsync pulls into it never reaches the publisher"),
+            std::string::npos)
+      << out;
+  m.direction = Direction::to_hubspot;
+  EXPECT_EQ(test::text(check_postgres(m, pg)).find("logical replication"), std::string::npos);
+}
+
 TEST(LiveCheckPostgres, KeyMustBeUniqueAndTableMustExist) {
   FakePg pg = demo_pg();
   pg.tables["public.registrations"].primary_key = {};
