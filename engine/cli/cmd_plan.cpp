@@ -18,6 +18,7 @@
 #include "engine/pipeline/dry_run.h"
 #include "engine/pipeline/pull.h"
 #include "engine/pipeline/push.h"
+#include "engine/pipeline/resync.h"
 
 namespace hubsync::cli {
 
@@ -109,6 +110,16 @@ bool plan_one(const config::Config& cfg, const std::string& what, pipeline::Plan
   return true;
 }
 
+// Says when a pending `hubsync resync` makes this pass look at everything.
+void say_resync(state::StateStore& store, const std::string& mapping, state::Direction d) {
+  auto asked = pipeline::resync_asked(store, mapping, d);
+  if (!asked.ok() || !*asked) return;
+  std::cout << mapping << " (" << state::to_string(d) << "): resync asked: "
+            << (d == state::Direction::to_hubspot ? "every row is loaded again"
+                                                  : "every object is read again and the association pass runs")
+            << '\n';
+}
+
 }  // namespace
 
 int cmd_plan(const GlobalOptions& global, const PlanOptions& options) {
@@ -142,10 +153,12 @@ int cmd_plan(const GlobalOptions& global, const PlanOptions& options) {
   for (const mapping::Mapping* m : pipeline::push_order(w.mappings)) {
     if (!options.mapping.empty() && m->name != options.mapping) continue;
     if (m->pulls() && options.direction != "to_hubspot") {
+      say_resync(*store, m->name, state::Direction::to_postgres);
       pipeline::Puller puller(*m, by_name, db, crm, *store, clock, ops::logger("pull"), pull_options);
       if (!plan_one(cfg, m->name + " (to_postgres)", plan, [&] { return puller.run(); })) rc = kExitUnavailable;
     }
     if (m->pushes() && options.direction != "to_postgres") {
+      say_resync(*store, m->name, state::Direction::to_hubspot);
       pipeline::Pusher pusher(*m, by_name, db, crm, *store, clock, ops::logger("push"));
       if (!plan_one(cfg, m->name + " (to_hubspot)", plan, [&] { return pusher.run(); })) rc = kExitUnavailable;
     }

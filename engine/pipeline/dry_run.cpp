@@ -26,13 +26,33 @@ std::vector<PlannedField> fields_of(const model::Fields& values, const model::Fi
 
 // --- Postgres --------------------------------------------------------------
 
+Status DryRunDatabase::enqueue(const mapping::Mapping& m, const std::vector<model::RecordKey>& keys, std::int64_t) {
+  auto& queue = queued_[m.name];
+  for (const auto& k : keys) {
+    model::Change c;
+    c.id = --next_queued_id_;
+    c.mapping = m.name;
+    c.table = m.table.display();
+    c.key = k;
+    queue.push_back(std::move(c));
+  }
+  return {};
+}
+
 Result<std::vector<model::Change>> DryRunDatabase::claim_changes(const mapping::Mapping& m, std::size_t limit,
                                                                  std::int64_t, const std::string&) {
   // Each change once: the next "claim" goes on after the last one handed out.
   auto& up_to = listed_up_to_[m.name];
   auto page = real_.list_pending(m, up_to, limit);
-  if (page.ok() && !page->empty()) up_to = page->back().id;
-  return page;
+  if (!page.ok() || !page->empty()) {
+    if (page.ok()) up_to = page->back().id;
+    return page;
+  }
+  auto& queue = queued_[m.name];
+  const auto n = std::min(limit, queue.size());
+  std::vector<model::Change> out(std::make_move_iterator(queue.begin()), std::make_move_iterator(queue.begin() + n));
+  queue.erase(queue.begin(), queue.begin() + n);
+  return out;
 }
 
 // Keeps the row as read (the "before" of a planned update) and lays the

@@ -40,8 +40,10 @@ struct Plan {
 /// Reads go to `real`; every write is recorded in `plan`, answered as a
 /// success, and laid over what later reads return (so the push that follows
 /// a planned pull sees the rows as the pull would have left them). The
-/// changelog is read with list_pending, never claimed; leases are not
-/// taken. Not thread-safe (plan runs on one thread).
+/// changelog is read with list_pending, never claimed, and what enqueue
+/// would add to it (a TRUNCATE's recheck, a resync's rows gone) is handed
+/// out after it, each once; leases are not taken. Not thread-safe (plan
+/// runs on one thread).
 class DryRunDatabase final : public DatabasePort {
  public:
   DryRunDatabase(DatabasePort& real, Plan& plan) : real_(real), plan_(plan) {}
@@ -54,9 +56,7 @@ class DryRunDatabase final : public DatabasePort {
   model::Result<std::int64_t> server_clock_ms() override { return real_.server_clock_ms(); }
   model::Status lock_mapping(const std::string&) override { return {}; }
   model::Status release_mappings() override { return {}; }
-  model::Status enqueue(const mapping::Mapping&, const std::vector<model::RecordKey>&, std::int64_t) override {
-    return {};
-  }
+  model::Status enqueue(const mapping::Mapping& m, const std::vector<model::RecordKey>& keys, std::int64_t) override;
   model::Result<std::vector<model::Change>> claim_changes(const mapping::Mapping& m, std::size_t limit, std::int64_t,
                                                           const std::string&) override;
   model::Result<std::vector<model::Change>> list_pending(const mapping::Mapping& m, std::int64_t after_id,
@@ -101,6 +101,8 @@ class DryRunDatabase final : public DatabasePort {
   DatabasePort& real_;
   Plan& plan_;
   std::map<std::string, std::int64_t> listed_up_to_;          // mapping -> last change id handed out
+  std::map<std::string, std::vector<model::Change>> queued_;  // mapping -> enqueued, not yet handed out
+  std::int64_t next_queued_id_ = 0;                           // negative: never a changelog id
   std::map<std::string, model::Fields> rows_;                 // "mapping/pg_key" -> row as read
   std::map<std::string, model::Fields> written_;              // "mapping/pg_key" -> values planned
   std::set<std::string> deleted_;                             // "mapping/pg_key" planned deleted

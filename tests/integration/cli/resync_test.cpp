@@ -61,6 +61,10 @@ TEST(Resync, APushResyncSendsWhatTheCaptureMissedAndArchivesTheRowsDeletedMeanwh
   EXPECT_THAT(asked.out, HasSubstr("people  to_hubspot  resync asked: the next push loads every row again"));
   EXPECT_THAT(asked.out, HasSubstr("the next `hubsync run --once` does it"));
   EXPECT_THAT(c.run("status --offline").out, HasSubstr("checkpoint resync to_hubspot = asked"));
+  auto plan = c.run("plan");
+  EXPECT_THAT(plan.out, HasSubstr("people (to_hubspot): resync asked: every row is loaded again"));
+  EXPECT_THAT(plan.out, HasSubstr("people (to_hubspot): Postgres nothing; HubSpot 1 create, 1 update, 1 archive"));
+  EXPECT_THAT(c.run("status --offline").out, HasSubstr("checkpoint resync to_hubspot = asked"));  // plan took nothing
   c.h->sim.reset_counters();
   auto run = c.run("run --once");
   ASSERT_EQ(run.code, 0) << run.out;
