@@ -82,9 +82,12 @@ int cmd_deletes_list(const GlobalOptions& global, const std::string& mapping);
 int cmd_deletes_allow(const GlobalOptions& global, const std::string& mapping, const std::string& direction);
 /// `hubsync resync`: asks that the next pass of each direction (`both`,
 /// `to_hubspot`, `to_postgres`) of `mapping` (empty: every mapping) that
-/// syncs it look at every row or object again. Exit 1 for an unknown
-/// mapping or nothing to resync, 2 when the state store cannot be opened.
-int cmd_resync(const GlobalOptions& global, const std::string& mapping, const std::string& direction);
+/// syncs it look at every row or object again; with `overwrite`, its
+/// one-way fields of that direction send their values again
+/// (pipeline::ResyncRequest::overwrite). Exit 1 for an unknown mapping or
+/// nothing to resync, 2 when the state store cannot be opened.
+int cmd_resync(const GlobalOptions& global, const std::string& mapping, const std::string& direction,
+               bool overwrite);
 int cmd_conflicts_list(const GlobalOptions& global, const std::string& mapping,
                        const std::string& since, bool json);
 int cmd_dead_letters_discard(const GlobalOptions& global, const std::vector<std::int64_t>& ids,

@@ -112,12 +112,12 @@ bool plan_one(const config::Config& cfg, const std::string& what, pipeline::Plan
 
 // Says when a pending `hubsync resync` makes this pass look at everything.
 void say_resync(state::StateStore& store, const std::string& mapping, state::Direction d) {
-  auto asked = pipeline::resync_asked(store, mapping, d);
-  if (!asked.ok() || !*asked) return;
+  auto asked = pipeline::resync_request(store, mapping, d);
+  if (!asked.ok() || *asked == pipeline::ResyncRequest::none) return;
   std::cout << mapping << " (" << state::to_string(d) << "): resync asked: "
             << (d == state::Direction::to_hubspot ? "every row is loaded again"
                                                   : "every object is read again and the association pass runs")
-            << '\n';
+            << (*asked == pipeline::ResyncRequest::overwrite ? ", one-way fields' values sent again" : "") << '\n';
 }
 
 }  // namespace

@@ -25,9 +25,21 @@ bool syncs(const mapping::Mapping& m, state::Direction d) {
   return d == state::Direction::to_hubspot ? m.pushes() : m.pulls();
 }
 
+// With --overwrite: which fields send their values again, and what that means.
+std::string overwritten(const mapping::Mapping& m, state::Direction d) {
+  const auto one_way = d == state::Direction::to_hubspot ? mapping::Direction::to_hubspot
+                                                         : mapping::Direction::to_postgres;
+  std::string ids;
+  for (const auto& f : m.fields)
+    if (f.direction == one_way) ids += (ids.empty() ? "" : ", ") + f.id;
+  if (ids.empty()) return "; overwrite: no field goes only " + std::string(state::to_string(d)) + ", nothing more";
+  return "; overwrite: " + ids + " send their values again whether or not they changed (an empty value clears "
+         "nothing)";
+}
+
 }  // namespace
 
-int cmd_resync(const GlobalOptions& global, const std::string& only, const std::string& direction) {
+int cmd_resync(const GlobalOptions& global, const std::string& only, const std::string& direction, bool overwrite) {
   config::Config cfg;
   std::vector<mapping::Mapping> mappings;
   if (!load_config_or_report(global, cfg)) return kExitError;
@@ -57,11 +69,12 @@ int cmd_resync(const GlobalOptions& global, const std::string& only, const std::
   auto store = open_state_for_edit(cfg, beside);
   if (!store) return kExitUnavailable;
   for (const auto& [m, d] : asks) {
-    if (auto st = pipeline::ask_resync(*store, m->name, d); !st.ok()) {
+    if (auto st = pipeline::ask_resync(*store, m->name, d, overwrite); !st.ok()) {
       std::cerr << "resync: " << st.error().message << '\n';
       return kExitUnavailable;
     }
-    std::cout << m->name << "  " << state::to_string(d) << "  resync asked: " << what_it_does(d) << '\n';
+    std::cout << m->name << "  " << state::to_string(d) << "  resync asked: " << what_it_does(d)
+              << (overwrite ? overwritten(*m, d) : "") << '\n';
   }
   std::cout << (beside ? "the running serve starts it at its next push (within serve.poll_s) and its next sweep "
                          "(serve.sweep_every_s)\n"

@@ -142,10 +142,14 @@ int main(int argc, char** argv) {
       "resync", "Look at every row (push) or object (pull) of a mapping again, for changes hubsync never saw; "
                 "also beside a running serve");
   std::string rs_mapping, rs_direction = "both";
+  bool rs_overwrite = false;
   resync->add_option("--mapping", rs_mapping, "Only this mapping");
   resync->add_option("--direction", rs_direction, "both (default), to_hubspot (push) or to_postgres (pull)")
       ->check(CLI::IsMember({"both", "to_hubspot", "to_postgres"}));
-  resync->callback([&] { rc = cmd_resync(global, rs_mapping, rs_direction); });
+  resync->add_flag("--overwrite", rs_overwrite,
+                   "Also send the values of one-way fields again, changed or not (HubSpot or Postgres edited "
+                   "where only the other side should write)");
+  resync->callback([&] { rc = cmd_resync(global, rs_mapping, rs_direction, rs_overwrite); });
 
   auto* status = app.add_subcommand(
       "status", "Backlog, lag, last success, dead letters, conflicts and checkpoints per mapping and direction; "

@@ -79,15 +79,15 @@ Result<PullStats> Puller::run() {
 }
 
 Status Puller::take_resync_request() {
-  auto asked = resync_asked(state_, m_.name, state::Direction::to_postgres);
+  auto asked = resync_request(state_, m_.name, state::Direction::to_postgres);
   if (!asked.ok()) return std::move(asked).error();
-  if (!*asked) return {};
+  if (*asked == ResyncRequest::none) return {};
   // A pass last made at the epoch is due whatever association_pass_every_ms says.
   if (auto st = state_.set_checkpoint(m_.name, kAssociationPass, "0"); !st.ok()) return st;
-  if (auto st = take_resync(state_, m_.name, state::Direction::to_postgres, kSweepCheckpoint); !st.ok()) return st;
-  log_->info("resync mapping={} direction=to_postgres: the sweep reads every object again, the association pass "
-             "runs now",
-             m_.name);
+  if (auto st = take_resync(state_, m_, state::Direction::to_postgres, kSweepCheckpoint, *asked); !st.ok()) return st;
+  log_->info("resync mapping={} direction=to_postgres overwrite={}: the sweep reads every object again, the "
+             "association pass runs now",
+             m_.name, *asked == ResyncRequest::overwrite);
   return {};
 }
 

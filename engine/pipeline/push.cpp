@@ -97,15 +97,16 @@ Result<PushStats> Pusher::run() {
 }
 
 Status Pusher::initial_load(PushStats& stats) {
-  auto resync = resync_asked(state_, m_.name, state::Direction::to_hubspot);
+  auto resync = resync_request(state_, m_.name, state::Direction::to_hubspot);
   if (!resync.ok()) return std::move(resync).error();
-  if (*resync) {
+  if (*resync != ResyncRequest::none) {
     // Rows that exist the load below meets; those gone only their links know.
     auto gone = requeue_links(true);
     if (!gone.ok()) return std::move(gone).error();
-    if (auto st = take_resync(state_, m_.name, state::Direction::to_hubspot, kInitialLoad); !st.ok()) return st;
-    log_->info("resync mapping={} direction=to_hubspot: the initial load starts again; linked rows gone={}",
-               m_.name, *gone);
+    if (auto st = take_resync(state_, m_, state::Direction::to_hubspot, kInitialLoad, *resync); !st.ok()) return st;
+    log_->info("resync mapping={} direction=to_hubspot overwrite={}: the initial load starts again; linked rows "
+               "gone={}",
+               m_.name, *resync == ResyncRequest::overwrite, *gone);
   }
   auto cp = state_.get_checkpoint(m_.name, kInitialLoad);
   if (!cp.ok()) return std::move(cp).error();

@@ -108,6 +108,56 @@ TEST(Resync, APullResyncReadsEveryObjectAgainAndBringsAnEditTheSweepPassed) {
   EXPECT_EQ(writes(c.h->sim.counters()), 0);
 }
 
+// A one-way field edited on the side it fills: a resync leaves it (no
+// change on the source side asks for it); --overwrite puts it back.
+TEST(Resync, OverwritePutsBackAOneWayFieldEditedInHubSpot) {
+  HUBSYNC_REQUIRE_PG(server);
+  Cli c = cli_after_first_run(server, std::string(kPeople) + "direction: to_hubspot\n", kPeopleSql);
+  c.h->sim.ui_edit("contacts", c.h->live_by("contacts", "email").at("a@x.io").id, {{"jobtitle", "Edited"}});
+  ASSERT_EQ(c.run("resync").code, 0);
+  ASSERT_EQ(c.run("run --once").code, 0);
+  EXPECT_EQ(jobtitle(*c.h, "a@x.io"), "Edited");
+
+  auto asked = c.run("resync --overwrite");
+  ASSERT_EQ(asked.code, 0) << asked.out;
+  EXPECT_THAT(asked.out, HasSubstr("overwrite: email, title send their values again"));
+  EXPECT_THAT(c.run("status --offline").out, HasSubstr("checkpoint resync to_hubspot = overwrite"));
+  ASSERT_EQ(c.run("resync").code, 0);  // a plain request does not weaken it
+  EXPECT_THAT(c.run("plan").out, HasSubstr("resync asked: every row is loaded again, one-way fields' values sent again"));
+  c.h->sim.reset_counters();
+  ASSERT_EQ(c.run("run --once").code, 0);
+  EXPECT_EQ(jobtitle(*c.h, "a@x.io"), "CTO");
+  EXPECT_EQ(jobtitle(*c.h, "b@x.io"), "CEO");
+  EXPECT_EQ(writes(c.h->sim.counters()), 2);  // both rows: HubSpot is not read first
+  ASSERT_EQ(c.run("resync").code, 0);  // and after it, a plain resync writes nothing again
+  c.h->sim.reset_counters();
+  ASSERT_EQ(c.run("run --once").code, 0);
+  EXPECT_EQ(writes(c.h->sim.counters()), 0);
+}
+
+// The other way: a column filled from HubSpot, edited by hand.
+TEST(Resync, OverwritePutsBackAColumnFilledFromHubSpotEditedByHand) {
+  HUBSYNC_REQUIRE_PG(server);
+  Cli c = cli_after_first_run(
+      server,
+      "name: people\npostgres: {table: public.people, key: id}\nhubspot: {object: contacts, match: email}\n"
+      "fields:\n  - {column: email, property: email}\n  - {column: title, property: jobtitle, direction: to_postgres}\n",
+      kPeopleSql, "{association_pass_every_s: 86400}");
+  c.h->sim.ui_edit("contacts", c.h->live_by("contacts", "email").at("a@x.io").id, {{"jobtitle", "Founder"}});
+  ASSERT_EQ(c.run("run --once").code, 0);
+  const auto title = [&] { return c.h->db.scalar("SELECT title FROM people WHERE email = 'a@x.io'"); };
+  ASSERT_EQ(title(), "Founder");
+  c.h->db.exec("UPDATE people SET title = 'By hand' WHERE email = 'a@x.io'");
+  ASSERT_EQ(c.run("resync --direction to_postgres").code, 0);
+  ASSERT_EQ(c.run("run --once").code, 0);
+  EXPECT_EQ(title(), "By hand");
+  auto asked = c.run("resync --direction to_postgres --overwrite");
+  EXPECT_THAT(asked.out, HasSubstr("overwrite: title send their values again"));
+  ASSERT_EQ(c.run("run --once").code, 0);
+  EXPECT_EQ(title(), "Founder");
+  EXPECT_EQ(c.h->db.scalar("SELECT title FROM people WHERE email = 'b@x.io'"), "CEO");  // HubSpot has none: kept
+}
+
 TEST(Resync, AnUnknownMappingOrADirectionTheMappingDoesNotSyncIsRefused) {
   HUBSYNC_REQUIRE_PG(server);
   Cli c = cli_after_first_run(server, std::string(kPeople) + "direction: to_hubspot\n", kPeopleSql);

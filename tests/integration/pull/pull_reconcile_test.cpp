@@ -335,7 +335,8 @@ TEST_F(AssocPull, AResyncRunsTheAssociationPassOfALinkTableAtTheNextPull) {
   ASSERT_TRUE(pipeline::ask_resync(*h_->store, "members", state::Direction::to_postgres).ok());
   EXPECT_EQ(pull_ok(*h_, "members").associations, 2);
   EXPECT_EQ(members(), "11-2");
-  EXPECT_FALSE(*pipeline::resync_asked(*h_->store, "members", state::Direction::to_postgres));
+  EXPECT_EQ(*pipeline::resync_request(*h_->store, "members", state::Direction::to_postgres),
+            pipeline::ResyncRequest::none);
 }
 
 TEST_F(AssocPull, ALinkAddedOrRemovedInHubSpotInsertsOrDeletesTheLinkRow) {

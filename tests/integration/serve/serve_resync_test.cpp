@@ -50,7 +50,8 @@ TEST_F(ServeResync, RowsTheCaptureNeverSawReachHubSpotAtTheNextPushAfterAResync)
       << log_tail(log_);
   EXPECT_EQ(h_->live_by("contacts", "email").at("c@x.io").props["firstname"], "Cy");
   EXPECT_THAT(log_tail(log_, 400),
-              HasSubstr("resync mapping=people direction=to_hubspot: the initial load starts again; linked rows gone=1"));
+              HasSubstr("resync mapping=people direction=to_hubspot overwrite=false: the initial load starts "
+                        "again; linked rows gone=1"));
 }
 
 }  // namespace
