@@ -41,8 +41,8 @@ struct Plan {
 /// success, and laid over what later reads return (so the push that follows
 /// a planned pull sees the rows as the pull would have left them). The
 /// changelog is read with list_pending, never claimed, and what enqueue
-/// would add to it (a TRUNCATE's recheck, a resync's rows gone) is handed
-/// out after it, each once; leases are not taken. Not thread-safe (plan
+/// would add to it due at once (a TRUNCATE's recheck, a resync's rows gone)
+/// is handed out after it, each once; leases are not taken. Not thread-safe (plan
 /// runs on one thread).
 class DryRunDatabase final : public DatabasePort {
  public:
