@@ -27,11 +27,8 @@ bool syncs(const mapping::Mapping& m, state::Direction d) {
 
 // With --overwrite: which fields send their values again, and what that means.
 std::string overwritten(const mapping::Mapping& m, state::Direction d) {
-  const auto one_way = d == state::Direction::to_hubspot ? mapping::Direction::to_hubspot
-                                                         : mapping::Direction::to_postgres;
   std::string ids;
-  for (const auto& f : m.fields)
-    if (f.direction == one_way) ids += (ids.empty() ? "" : ", ") + f.id;
+  for (const auto& id : pipeline::one_way_fields(m, d)) ids += (ids.empty() ? "" : ", ") + id;
   if (ids.empty()) return "; overwrite: no field goes only " + std::string(state::to_string(d)) + ", nothing more";
   return "; overwrite: " + ids + " send their values again whether or not they changed (an empty value clears "
          "nothing)";

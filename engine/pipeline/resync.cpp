@@ -26,14 +26,20 @@ model::Result<ResyncRequest> resync_request(state::StateStore& state, const std:
   return (*asked)->value == kOverwrite ? ResyncRequest::overwrite : ResyncRequest::look_again;
 }
 
-model::Status take_resync(state::StateStore& state, const mapping::Mapping& m, state::Direction d,
-                          const std::string& restart, ResyncRequest what) {
+std::vector<std::string> one_way_fields(const mapping::Mapping& m, state::Direction d) {
   const auto one_way = d == state::Direction::to_hubspot ? mapping::Direction::to_hubspot
                                                          : mapping::Direction::to_postgres;
+  std::vector<std::string> ids;
+  for (const auto& f : m.fields)
+    if (f.direction == one_way) ids.push_back(f.id);
+  return ids;
+}
+
+model::Status take_resync(state::StateStore& state, const mapping::Mapping& m, state::Direction d,
+                          const std::string& restart, ResyncRequest what) {
   if (what == ResyncRequest::overwrite)
-    for (const auto& f : m.fields)
-      if (f.direction == one_way)
-        if (auto n = state.forget_field(m.name, f.id); !n.ok()) return std::move(n).error();
+    for (const auto& id : one_way_fields(m, d))
+      if (auto n = state.forget_field(m.name, id); !n.ok()) return std::move(n).error();
   if (auto st = state.remove_checkpoint(m.name, restart); !st.ok()) return st;
   return state.remove_checkpoint(m.name, resync_cursor(d));
 }

@@ -7,6 +7,7 @@
 // that direction takes, so it works beside a running serve: a pass in
 // progress keeps writing its own checkpoints, and the next one starts over.
 #include <string>
+#include <vector>
 
 #include "engine/mapping/mapping.h"
 #include "engine/model/result.h"
@@ -35,6 +36,9 @@ std::string resync_cursor(state::Direction d);
 /// store's.
 model::Status ask_resync(state::StateStore& state, const std::string& mapping, state::Direction d,
                          bool overwrite = false);
+
+/// The ids of `m`'s fields that go only in `d`: what an overwrite sends again.
+std::vector<std::string> one_way_fields(const mapping::Mapping& m, state::Direction d);
 
 /// The request pending for `d` of `mapping` (none: none). Errors: the store's.
 model::Result<ResyncRequest> resync_request(state::StateStore& state, const std::string& mapping,
