@@ -22,7 +22,7 @@ CommandOutput run_command(const std::string& command);
 std::string shell_quote(const std::string& s);
 
 /// Starts the `hubsync` binary with `args` (stdout and stderr appended to
-/// `log`); returns its pid.
+/// `log`); returns its pid. Throws std::runtime_error when it cannot start.
 pid_t spawn_hubsync(const std::string& bin, const std::vector<std::string>& args, const std::string& log);
 /// The last `n` lines of a log file (for a failure message).
 std::string log_tail(const std::string& path, std::size_t n = 60);

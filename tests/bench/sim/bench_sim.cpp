@@ -109,11 +109,11 @@ std::string allocator_of(const char* bin) {
 std::pair<pid_t, std::string> start_sim(const char* bin, int server_threads) {
   int out_pipe[2];
   if (pipe(out_pipe) != 0) return {-1, ""};
+  const std::string threads = std::to_string(server_threads);  // no allocation after the fork
   pid_t pid = fork();
   if (pid == 0) {
     dup2(out_pipe[1], 1);
     close(out_pipe[0]);
-    std::string threads = std::to_string(server_threads);
     execl(bin, "hubspot-sim", "--port", "0", "--no-rate-limit", "--log-level", "warn", "--threads", threads.c_str(),
           static_cast<char*>(nullptr));
     _exit(127);

@@ -52,15 +52,17 @@ SimCounters SimCounters::operator-(const SimCounters& earlier) const {
 SimProcess::SimProcess(const std::vector<std::string>& args) {
   int fds[2];
   if (pipe(fds) != 0) throw std::runtime_error("pipe");
+  // The argument vector is built before the fork: a child of a threaded
+  // process that allocates can hang on a lock another thread held.
+  std::string bin = HUBSPOT_SIM_BIN;
+  std::vector<std::string> copy = args;
+  std::vector<char*> argv{bin.data()};
+  for (auto& a : copy) argv.push_back(a.data());
+  argv.push_back(nullptr);
   pid_ = fork();
   if (pid_ == 0) {
     dup2(fds[1], 1);
     close(fds[0]);
-    std::string bin = HUBSPOT_SIM_BIN;
-    std::vector<std::string> copy = args;
-    std::vector<char*> argv{bin.data()};
-    for (auto& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
     execv(bin.c_str(), argv.data());
     _exit(127);
   }
