@@ -150,6 +150,20 @@ std::string budget(const ratelimit::LimiterStats& l) {
   return out + "; 429s received " + std::to_string(l.rate_limited) + ".</p>";
 }
 
+// Each clock against this host's, marked when it is off (status's rule).
+std::string clocks(const service::HealthView& v) {
+  auto one = [](const char* field, const std::optional<model::ClockOffset>& o) {
+    const bool off = clock_is_off(o);
+    return std::string("<span data-field=\"") + field + "\" class=\"" + (off ? "bad" : o ? "ok" : "muted") + "\">" +
+           html_escape(describe_clock(o)) + (off ? ": off" : "") + "</span>";
+  };
+  std::string out = "<p id=\"clocks\">HubSpot's clock: " + one("hubspot_clock", v.hubspot_clock) +
+                    ". The database's clock: " + one("postgres_clock", v.postgres_clock) + ".";
+  if (clock_is_off(v.hubspot_clock) || clock_is_off(v.postgres_clock))
+    out += " <span class=\"bad\">conflict: newest compares change times of two clocks: put the hosts on NTP.</span>";
+  return out + "</p>";
+}
+
 }  // namespace
 
 std::string html_escape(const std::string& text) {
@@ -187,6 +201,7 @@ std::string render_health_page(const service::HealthView& v, state::StateStore& 
   out += "<h2>Recent conflicts</h2>" + conflicts_table(store);
   out += actions_section(store, now_ms);
   out += "<h2>Rate budget</h2>" + budget(v.limiter);
+  out += "<h2>Clocks</h2>" + clocks(v);
   return out + "</body></html>\n";
 }
 

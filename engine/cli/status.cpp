@@ -122,19 +122,24 @@ std::string reach(const char* name, const Reachability& r, const char* refused_a
          (r.refused ? std::string(", ") + refused_as : "") + (r.detail.empty() ? "" : " (" + r.detail + ")");
 }
 
-// "+600.123 s from this host's (± 0.501 s)", and what to do when it is a
-// second or more off (the rule the sync's own warning follows).
 std::string clock_line(const char* name, const std::optional<model::ClockOffset>& o) {
-  if (!o) return std::string(name) + " clock: not read\n";
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%+.3f s from this host's (± %.3f s)", static_cast<double>(o->estimate_ms()) / 1000,
-                static_cast<double>(o->high_ms - o->low_ms) / 2000);
-  const bool off = o->correction_ms() != 0 && (o->estimate_ms() >= 1000 || o->estimate_ms() <= -1000);
-  return std::string(name) + " clock: " + buf +
-         (off ? ": OFF (conflict: newest still compares on one clock; put the hosts on NTP)" : "") + "\n";
+  return std::string(name) + " clock: " + describe_clock(o) +
+         (clock_is_off(o) ? ": OFF (conflict: newest still compares on one clock; put the hosts on NTP)" : "") + "\n";
 }
 
 }  // namespace
+
+std::string describe_clock(const std::optional<model::ClockOffset>& o) {
+  if (!o) return "not read";
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%+.3f s from this host's (± %.3f s)", static_cast<double>(o->estimate_ms()) / 1000,
+                static_cast<double>(o->high_ms - o->low_ms) / 2000);
+  return buf;
+}
+
+bool clock_is_off(const std::optional<model::ClockOffset>& o) {
+  return o && o->correction_ms() != 0 && (o->estimate_ms() >= 1000 || o->estimate_ms() <= -1000);
+}
 
 std::string status_text(const StatusReport& r) {
   std::ostringstream out;

@@ -94,6 +94,13 @@ void collect_status(const std::vector<mapping::Mapping>& mappings, state::StateS
 /// A time as people read it (ISO 8601, UTC), or "never".
 std::string format_when(std::optional<state::TimeMs> t);
 
+/// A clock against this host's as people read it: "+600.123 s from this
+/// host's (± 0.501 s)", or "not read" for nullopt.
+std::string describe_clock(const std::optional<model::ClockOffset>& o);
+/// Whether that clock is proven a second or more off (the rule the sync's
+/// own warning follows): `conflict: newest` then compares times of two clocks.
+bool clock_is_off(const std::optional<model::ClockOffset>& o);
+
 /// The report for people: one block per mapping, a line per direction.
 std::string status_text(const StatusReport& report);
 

@@ -25,6 +25,8 @@ void HealthBoard::record(std::int64_t now_ms, const ServiceStats& stats, const S
   v.postgres_ok = stats.postgres_ok.load();
   v.hubspot_ok = stats.hubspot_ok.load();
   v.limiter = snap.limiter;
+  v.hubspot_clock = snap.hubspot_clock;
+  v.postgres_clock = snap.postgres_clock;
   const auto totals = stats.totals();
   auto add = [&](const std::string& mapping, const char* direction, const Backlog& b) {
     DirectionHealth d;

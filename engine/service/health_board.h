@@ -5,10 +5,12 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "engine/model/clock_offset.h"
 #include "engine/ratelimit/rate_limiter.h"
 #include "engine/service/service.h"
 
@@ -32,6 +34,9 @@ struct HealthView {
   bool postgres_ok = false, hubspot_ok = false;
   ratelimit::LimiterStats limiter;
   std::vector<DirectionHealth> directions;
+  /// HubSpot's and the database server's clocks against this host's
+  /// (Snapshot's); nullopt: not measured yet.
+  std::optional<model::ClockOffset> hubspot_clock, postgres_clock;
 };
 
 /// Thread-safe: record() on the worker thread, view() anywhere.

@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cmath>
 #include <map>
+#include <regex>
 #include <string>
 
 #include "tests/integration/serve/serve_support.h"
@@ -64,6 +66,34 @@ TEST_F(ServeClocks, AWebhookSignedOnHubSpotsClockTenMinutesAheadIsAcceptedAsOnTi
   };
   EXPECT_GE(requests("accepted"), 1);
   EXPECT_EQ(requests("stale"), 0) << log_tail(log_);
+}
+
+// The health page shows both clocks, as `status` does, and marks the one
+// that is off: an operator who looks only at the page sees why `conflict:
+// newest` needs the hosts on NTP.
+TEST_F(ServeClocks, TheHealthPageShowsBothClocksAndMarksTheOneThatIsOff) {
+  h_->db.exec("INSERT INTO people (email, name) VALUES ('e@x.io', 'E')");  // serve reads HubSpot's Date
+  const auto span = [](const std::string& page, const std::string& field) {
+    std::smatch m;
+    const std::regex re("data-field=\"" + field + "\" class=\"([a-z]+)\">([^<]*)<");
+    return std::regex_search(page, m, re) ? std::pair<std::string, std::string>{m[1], m[2]}
+                                          : std::pair<std::string, std::string>{"(none)", page};
+  };
+  std::string page;
+  ASSERT_TRUE(eventually([&] {
+    page = http_get(port_, "/").second;
+    return span(page, "hubspot_clock").first == "bad" && span(page, "postgres_clock").first == "ok";
+  })) << page;
+  const auto [hs_class, hs] = span(page, "hubspot_clock");
+  const double seconds = std::stod(hs);
+  EXPECT_GT(seconds, 598.5) << hs;
+  EXPECT_LT(seconds, 601.5) << hs;
+  EXPECT_NE(hs.find("from this host&#39;s (± "), std::string::npos) << hs;  // the page's HTML
+  EXPECT_NE(hs.find(": off"), std::string::npos) << hs;
+  const auto [pg_class, pg_text] = span(page, "postgres_clock");
+  EXPECT_LT(std::abs(std::stod(pg_text)), 0.05) << pg_text;
+  EXPECT_EQ(pg_text.find("off"), std::string::npos) << pg_text;
+  EXPECT_NE(page.find("put the hosts on NTP"), std::string::npos);
 }
 
 }  // namespace
