@@ -4,6 +4,9 @@
 // same binary on glibc's malloc (hubspot-sim-glibc). Not a ctest test: it
 // prints figures. Usage:
 //   bench_sim [--seconds 10] [--rounds 2] [--connections 4] [--server-threads 2] [--pool 20000]
+//             [--versus PATH]
+// --versus adds a third side, another hubspot-sim binary (an older build, to
+// measure a change to the simulator side by side with it).
 // --seconds is each side's total, split over rounds that alternate which
 // side goes first. The simulator runs as a subprocess so its CPU time is
 // measured apart from the load generator's. Ends with `RESULT key=value
@@ -37,6 +40,7 @@ using Clock = std::chrono::steady_clock;
 
 struct Options {
   int seconds = 10, rounds = 2, connections = 4, server_threads = 2, pool = 20000;
+  std::string versus;  ///< another simulator binary, run as a third side
 };
 
 struct Side {
@@ -194,6 +198,12 @@ double pct(std::vector<double>& v, double p) {
   return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
 }
 
+const Side* side_of(const std::vector<Side>& sides, const std::string& key) {
+  for (const auto& s : sides)
+    if (key == s.key) return &s;
+  return nullptr;
+}
+
 double rate(const Side& s) { return s.wall > 0 ? static_cast<double>(s.requests) / s.wall : 0.0; }
 double us_per_request(const Side& s) {
   return s.requests ? 1e6 * s.server_cpu / static_cast<double>(s.requests) : 0.0;
@@ -224,8 +234,10 @@ void print_table(std::vector<Side>& sides, const Options& o) {
   row("server cores", [&](Side& s) { return num(s.wall > 0 ? s.server_cpu / s.wall : 0, 2); });
   row("load generator cores", [&](Side& s) { return num(s.wall > 0 ? s.client_cpu / s.wall : 0, 2); });
   row("server CPU us/request", [&](Side& s) { return num(us_per_request(s), 0); });
-  if (sides.size() == 2 && rate(sides[1]) > 0)
-    std::printf("%-30s %.2f\n", "requests/s, shipped / glibc", rate(sides[0]) / rate(sides[1]));
+  if (const Side* g = side_of(sides, "sim.glibc"); g && rate(*g) > 0)
+    std::printf("%-30s %.2f\n", "requests/s, shipped / glibc", rate(sides[0]) / rate(*g));
+  if (const Side* v = side_of(sides, "sim.versus"); v && rate(*v) > 0)
+    std::printf("%-30s %.2f\n", "requests/s, shipped / versus", rate(sides[0]) / rate(*v));
   double l[1] = {0};
   std::printf("%-30s %.2f\n", "machine load average (1 min)", getloadavg(l, 1) == 1 ? l[0] : 0.0);
 }
@@ -243,8 +255,10 @@ void print_results(std::vector<Side>& sides) {
     result(k + ".server_cpu_us_per_request", us_per_request(s), "us");
     result(k + ".errors", static_cast<double>(s.errors), "count");
   }
-  if (sides.size() == 2 && rate(sides[1]) > 0)
-    result("sim.allocator_ratio", rate(sides[0]) / rate(sides[1]), "ratio");
+  if (const Side* g = side_of(sides, "sim.glibc"); g && rate(*g) > 0)
+    result("sim.allocator_ratio", rate(sides[0]) / rate(*g), "ratio");
+  if (const Side* v = side_of(sides, "sim.versus"); v && rate(*v) > 0)
+    result("sim.versus_ratio", rate(sides[0]) / rate(*v), "ratio");
 }
 
 }  // namespace
@@ -253,6 +267,10 @@ int main(int argc, char** argv) {
   Options o;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
+    if (a == "--versus") {
+      o.versus = argv[i + 1];
+      continue;
+    }
     int v = std::atoi(argv[i + 1]);
     if (a == "--seconds") o.seconds = v;
     else if (a == "--rounds") o.rounds = std::max(1, v);
@@ -264,6 +282,7 @@ int main(int argc, char** argv) {
 #ifdef HUBSPOT_SIM_GLIBC_BIN
   sides.push_back({"sim.glibc", HUBSPOT_SIM_GLIBC_BIN, "", 0, 0, 0, 0, 0, {}});
 #endif
+  if (!o.versus.empty()) sides.push_back({"sim.versus", o.versus.c_str(), "", 0, 0, 0, 0, 0, {}});
   for (auto& s : sides) s.allocator = allocator_of(s.bin);
   curl_global_init(CURL_GLOBAL_ALL);
   double per_round = static_cast<double>(o.seconds) / o.rounds;
