@@ -113,10 +113,17 @@ Status Pusher::initial_load(PushStats& stats) {
   if (*cp && (*cp)->value == kDone) return {};
   // The pull's archived checkpoint is set once its first sweep completed.
   // That sweep met every object, unless filter.hubspot hid some from it:
-  // then a row may still match an object no backfill linked.
+  // then a row may still match an object no backfill linked. It links what
+  // it met, except an object it dead-lettered (Postgres refused it, two
+  // rows claim it): while any such letter is kept, rows are read first.
   auto swept = state_.get_checkpoint(m_.name, kArchivedCheckpoint);
   if (!swept.ok()) return std::move(swept).error();
   loading_after_backfill_ = swept->has_value() && m_.hubspot_filters.empty();
+  if (loading_after_backfill_) {
+    auto unlinked = state_.list_dead_letters({m_.name, state::Direction::to_postgres, std::nullopt, 1});
+    if (!unlinked.ok()) return std::move(unlinked).error();
+    loading_after_backfill_ = unlinked->empty();
+  }
   struct Done {
     bool& flag;
     bool& loading;

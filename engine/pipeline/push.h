@@ -233,7 +233,8 @@ class Pusher {
   std::int64_t covered_up_to_ = 0;
   /// The initial load is running after the pull's first sweep (the
   /// backfill) completed, which linked every object it met (no
-  /// filter.hubspot hid any from it): its rows not
+  /// filter.hubspot hid any from it, and no to_postgres dead letter is
+  /// kept: an object dead-lettered was met, not linked): its rows not
   /// linked yet are not read by match value first (a load before it, and
   /// rows of the changelog, are).
   bool loading_after_backfill_ = false;

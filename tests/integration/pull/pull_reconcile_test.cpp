@@ -207,6 +207,35 @@ TEST(Reconcile, ANewRowMatchingAContactThePullHasNotSeenIsMergedNotOverwritten) 
   EXPECT_EQ(conflict_rules(*h, "matrix"), (std::map<std::string, std::string>{{"f2", "hubspot:hubspot"}}));
 }
 
+// The backfill meets every object, but links only those it could write:
+// one Postgres refused (a CHECK) or that two rows claim is dead-lettered,
+// not linked. The initial load after it must still read such an object by
+// match value, or its upsert overwrites HubSpot's values against the rule
+// (`hubspot` here) and records no conflict.
+TEST(Reconcile, AnObjectTheBackfillDeadLetteredIsReadBeforeTheLoadWritesIt) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = quick_harness(server,
+                         "CREATE TABLE matrix (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE,"
+                         " f2 text, city text CHECK (length(city) < 6))",
+                         {"name: matrix\npostgres: {table: public.matrix, key: id}\n"
+                          "hubspot: {object: contacts, match: email}\nconflict: hubspot\nfields:\n"
+                          "  - {column: email, property: email}\n  - {column: f2, property: m_f2}\n"
+                          "  - {column: city, property: city}\n"});
+  h->create_text_property("contacts", "m_f2", false);
+  h->db.exec("INSERT INTO matrix (email, f2) VALUES ('b@x.io', 'pg')");
+  h->sim.ui_create("contacts", {{"email", "b@x.io"}, {"m_f2", "hs"}, {"city", "Amsterdam"}});
+  h->migrate();
+  auto pulled = pull_ok(*h, "matrix");
+  ASSERT_EQ(pulled.dead_lettered, 1) << "Postgres refuses the city";
+  h->sim.reset_counters();
+  push_ok(*h, "matrix");
+  EXPECT_EQ(h->calls("/batch/read"), 1) << "read by match value first";
+  auto c = h->live_by("contacts", "email");
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_EQ(c.at("b@x.io").props["m_f2"], "hs") << "HubSpot wins by the rule";
+  EXPECT_EQ(c.at("b@x.io").props["city"], "Amsterdam");
+}
+
 // The read costs nothing where it cannot change the answer: a push of
 // fields whose rule is `postgres` (or one-way) reads nothing first.
 TEST(Reconcile, APushOfFieldsPostgresAlwaysWinsReadsNothingFirst) {
