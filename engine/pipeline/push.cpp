@@ -230,6 +230,10 @@ Status Pusher::drain_changelog(PushStats& stats) {
       item.attempts = std::max(item.attempts, c.attempts);
       item.covered = item.covered && c.id <= covered_up_to_;
     }
+    if (auto st = skip_load_dead_letters(items, keys); !st.ok()) {
+      (void)db_.release_changes(ids_of(*claimed), 0);
+      return st;
+    }
     if (items.empty()) continue;
     auto rows = db_.read_rows(m_, keys);
     if (!rows.ok()) {
@@ -246,6 +250,23 @@ Status Pusher::drain_changelog(PushStats& stats) {
     }
     if (stats.unreachable) return {};  // the rest waits for a run that reaches HubSpot
   }
+}
+
+Status Pusher::skip_load_dead_letters(std::vector<Item>& items, std::vector<model::RecordKey>& keys) {
+  if (load_dead_lettered_.empty()) return {};
+  std::vector<CompletedChange> done;
+  std::vector<Item> kept;
+  keys.clear();
+  for (auto& it : items) {
+    if (!it.covered || !load_dead_lettered_.count(it.pg_key)) {
+      keys.push_back(it.key);
+      kept.push_back(std::move(it));
+      continue;
+    }
+    for (auto id : it.change_ids) done.push_back({id, ChangeOutcome::dead_lettered, "dead-lettered by the initial load"});
+  }
+  items = std::move(kept);
+  return db_.complete_changes(done);
 }
 
 Result<std::int64_t> Pusher::requeue_links(bool only_gone) {
@@ -313,6 +334,7 @@ void Pusher::dead_letter(Batch& b, Item& it, const model::Error& e, const std::s
   dl.next_retry_at_ms = b.now;  // retried on the store's schedule
   it.outcome = ChangeOutcome::dead_lettered;
   it.retry_later = false;
+  if (loading_) load_dead_lettered_.insert(it.pg_key);
   it.detail = e.category.empty() ? model::to_string(e.kind) : e.category;
   ++b.stats.dead_lettered;
   // The message stays in the dead letter: HubSpot's text can quote field

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -128,6 +129,10 @@ class Pusher {
  private:
   model::Status initial_load(PushStats& stats);
   model::Status drain_changelog(PushStats& stats);
+  /// Takes out of `items` (and `keys`, rebuilt in their order) the rows
+  /// this pass's initial load dead-lettered whose every change it covered,
+  /// completing those changes: the dead letter holds the row.
+  model::Status skip_load_dead_letters(std::vector<Item>& items, std::vector<model::RecordKey>& keys);
   /// Queues linked rows in the changelog for a check: every one (after a
   /// TRUNCATE), or with `only_gone` those whose row no longer exists (a
   /// resync's load meets every row that does). Returns how many.
@@ -231,6 +236,10 @@ class Pusher {
   /// Changes with ids up to this were captured before this pass's initial
   /// load read the table: when they find nothing to do, they are not counted.
   std::int64_t covered_up_to_ = 0;
+  /// Rows this pass's initial load dead-lettered: their changes up to
+  /// covered_up_to_ are what the load already tried, and are not tried (nor
+  /// counted, nor logged) again.
+  std::set<std::string> load_dead_lettered_;
   /// The initial load is running after the pull's first sweep (the
   /// backfill) completed, which linked every object it met (no
   /// filter.hubspot hid any from it, and no to_postgres dead letter is

@@ -158,10 +158,15 @@ TEST(PushEdge, AFirstRunCountsEachRowOnceWhateverWasCapturedBeforeIt) {
   h->migrate();
   // Written after migrate, before the first run: captured and loaded.
   h->db.exec("INSERT INTO people SELECT g, 'p' || g || '@x.io', 'P' FROM generate_series(1, 30) g");
+  // One HubSpot refuses: dead-lettered once, not again for its captured insert.
+  h->db.exec("INSERT INTO people VALUES (31, 'not-an-email', 'Bad')");
   auto first = push_ok(*h, "people");
   EXPECT_EQ(first.created, 30);
   EXPECT_EQ(first.unchanged, 0);
+  EXPECT_EQ(first.dead_lettered, 1);
+  EXPECT_EQ(dead_letters(*h).size(), 1u);
   EXPECT_EQ(h->db.scalar("SELECT count(*) FROM hubsync.changelog"), "0");
+  EXPECT_EQ(h->calls("/batch/upsert") + h->calls("/batch/create"), 1) << "the refused row was sent once";
   // Later no-op touches still count as unchanged.
   h->db.exec("UPDATE people SET name = 'X' WHERE id = 1; UPDATE people SET name = 'P' WHERE id = 1");
   EXPECT_EQ(push_ok(*h, "people").unchanged, 1);
