@@ -18,15 +18,20 @@ using model::Value;
 
 namespace {
 
-std::vector<std::string> parse_array(const char* text) {
+// The elements of a 1-D array as text, a NULL element as "" (keys and
+// column names hold none; a value's list reads NULL as an empty item).
+model::Result<std::vector<std::string>> array_items(const char* text) {
+  auto items = parse_text_array(text);
+  if (!items.ok()) return std::move(items).error();
   std::vector<std::string> out;
-  pqxx::array_parser parser(text);
-  for (auto item = parser.get_next(); item.first != pqxx::array_parser::done;
-       item = parser.get_next()) {
-    if (item.first == pqxx::array_parser::string_value) out.push_back(item.second);
-    else if (item.first == pqxx::array_parser::null_value) out.emplace_back();
-  }
+  out.reserve(items->size());
+  for (auto& item : *items) out.push_back(item ? std::move(*item) : std::string());
   return out;
+}
+
+std::vector<std::string> parse_array(const char* text) {
+  auto items = array_items(text);
+  return items.ok() ? std::move(*items) : std::vector<std::string>{};
 }
 
 // The columns whose value is another mapping's key: associations and links.
@@ -65,7 +70,7 @@ Result<Value> convert(const pqxx::field& f, const PgDatabase::Column& c, const s
     }
     return make(*r);
   };
-  if (c.category == 'A') return Value::list(parse_array(text));
+  if (c.category == 'A') return wrap(array_items(text), [](std::vector<std::string> v) { return Value::list(std::move(v)); });
   if (is_integer(c.typname))
     return wrap(model::parse_integer(text), [](std::int64_t v) { return Value::integer(v); });
   if (c.category == 'N')

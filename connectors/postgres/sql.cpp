@@ -53,13 +53,54 @@ std::string array_literal(const std::vector<std::optional<std::string>>& items) 
   return out + "}";
 }
 
+model::Result<std::vector<std::optional<std::string>>> parse_text_array(std::string_view text) {
+  const auto bad = [&](const char* why) {
+    return model::make_error(model::ErrorKind::invalid_record,
+                             std::string("cannot read the array ") + std::string(text.substr(0, 80)) + ": " + why);
+  };
+  std::size_t i = 0;
+  if (!text.empty() && text[0] == '[') {  // [lower:upper]= before the braces
+    i = text.find('=');
+    if (i == std::string_view::npos) return bad("dimensions without '='");
+    ++i;
+  }
+  if (i >= text.size() || text[i] != '{' || text.back() != '}') return bad("not {...}");
+  std::vector<std::optional<std::string>> out;
+  ++i;
+  if (i == text.size() - 1) return out;  // {}
+  while (i < text.size()) {
+    std::string item;
+    bool quoted = false;
+    if (text[i] == '{') return bad("multi-dimensional arrays are not supported");
+    if (text[i] == '"') {
+      quoted = true;
+      for (++i; i < text.size() && text[i] != '"'; ++i) {
+        if (text[i] == '\\') ++i;
+        if (i < text.size()) item += text[i];
+      }
+      if (i >= text.size()) return bad("unterminated quote");
+      ++i;
+    } else {
+      for (; i < text.size() && text[i] != ',' && text[i] != '}'; ++i) item += text[i];
+    }
+    if (!quoted && item == "NULL") out.emplace_back(std::nullopt);
+    else out.emplace_back(std::move(item));
+    if (i >= text.size()) return bad("no closing '}'");
+    if (text[i] == '}') return i + 1 == text.size() ? model::Result<std::vector<std::optional<std::string>>>(std::move(out))
+                                                   : bad("text after '}'");
+    if (text[i] != ',') return bad("expected ','");
+    ++i;
+  }
+  return bad("no closing '}'");
+}
+
 std::vector<std::string> text_array(const pqxx::field& f) {
   std::vector<std::string> out;
   if (f.is_null()) return out;
-  auto parser = f.as_array();
-  for (auto item = parser.get_next(); item.first != pqxx::array_parser::done;
-       item = parser.get_next())
-    if (item.first == pqxx::array_parser::string_value) out.push_back(item.second);
+  auto items = parse_text_array(f.c_str());
+  if (!items.ok()) return out;
+  for (auto& item : *items)
+    if (item) out.push_back(std::move(*item));
   return out;
 }
 

@@ -3,6 +3,7 @@
 #include <exception>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/mapping/mapping.h"
@@ -25,6 +26,14 @@ std::string quote_literal(const std::string& text);
 std::string array_literal(const std::vector<std::string>& items);
 /// The same, with NULL for each nullopt.
 std::string array_literal(const std::vector<std::optional<std::string>>& items);
+
+/// The elements of a one-dimensional array in PostgreSQL's text output:
+/// `{a,"b,c",NULL}`, or `[0:1]={a,b}` when its lower bound is not 1;
+/// nullopt for a NULL element. Elements are split at ',' only: libpqxx 6's
+/// array_parser also splits an unquoted element at ';' (the box type's
+/// delimiter), which PostgreSQL does not quote in a text[] ({a;b} is one
+/// element). `invalid_record` for a multi-dimensional or malformed array.
+model::Result<std::vector<std::optional<std::string>>> parse_text_array(std::string_view text);
 
 /// The strings of a text[] (or name[]) result field, NULL elements left
 /// out; empty for SQL NULL.

@@ -34,6 +34,9 @@ inline const std::vector<KeyCase>& key_cases() {
       {"bigint", "9007199254740993", "9007199254740993"},
       {"smallint", "-7", "-7"},
       {"text", "'Ünï \"q\" k'", "Ünï \"q\" k"},
+      {"text", "'a;b'", "a;b"},  // an array's text does not quote ';'
+      {"text", "'a,b {c}'", "a,b {c}"},
+      {"text", "'NULL'", "NULL"},
       {"varchar(20)", "'v 1'", "v 1"},
       {"character(4)", "'ab'", "ab"},
       {"citext", "'MiXed'", "MiXed"},

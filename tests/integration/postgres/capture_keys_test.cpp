@@ -59,6 +59,10 @@ TEST_F(CaptureKeysTest, ChangelogKeyTextIsWhatTheReaderReadsAndFinds) {
     SCOPED_TRACE(std::string(c.type) + " " + c.written);
     write("INSERT INTO " + m.name + " VALUES (" + c.written + ", 'x@example.com')");
     EXPECT_EQ(db_->scalar("SELECT pk ->> 'k' FROM hubsync.changelog WHERE mapping = '" + m.name + "'"), c.text);
+    auto claimed = pg_->claim_changes(m, 10, 60'000, "test");
+    ASSERT_TRUE(claimed.ok()) << claimed.error().message;
+    ASSERT_EQ(claimed->size(), 1u);
+    EXPECT_EQ(claimed->at(0).key.parts, std::vector<std::string>{c.text}) << "the push's key";
     auto rows = scan(m);
     ASSERT_EQ(rows.size(), 1u);
     EXPECT_EQ(rows[0].key.parts, std::vector<std::string>{c.text});
