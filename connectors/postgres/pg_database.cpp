@@ -50,9 +50,11 @@ bool is_integer(const std::string& typname) {
 }
 
 // The SQL expression that reads a column as text in a form convert() parses.
-std::string read_expr(const std::string& col, const PgDatabase::Column& c) {
+std::string read_expr(const std::string& col, const PgDatabase::Column&) {
   const std::string q = quote_ident(col);
-  if (c.typname == "float4" || c.typname == "float8") return q + "::numeric::text";
+  // A float as its shortest exact text (extra_float_digits is 3), which can
+  // be scientific ("1e-300"): parse_decimal writes it out. Through numeric
+  // it kept 15 significant digits, and 0.30000000000000004 became 0.3.
   // Dates and timestamps travel as ISO text (the session runs in UTC with
   // DateStyle ISO) and are parsed here, so 'infinity' or a BC date fails its
   // own row instead of the whole query.

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <charconv>
 #include <cstdio>
+#include <optional>
 
 namespace hubsync::model {
 
@@ -180,6 +181,31 @@ Result<std::int64_t> parse_integer(std::string_view s) {
   return v;
 }
 
+namespace {
+
+// Scientific notation's exponent ("e-3" of "1.5e-3"), or nullopt when `s`
+// has none; `valid` false when it has one that is not an integer of at most
+// kMaxExponent (a float8 spans 1e-324 to 1e308).
+constexpr int kMaxExponent = 400;
+std::optional<int> split_exponent(std::string_view& s, bool& valid) {
+  valid = true;
+  const auto e = s.find_first_of("eE");
+  if (e == std::string_view::npos) return std::nullopt;
+  std::string_view text = s.substr(e + 1);
+  s = s.substr(0, e);
+  bool minus = false;
+  if (!text.empty() && (text.front() == '-' || text.front() == '+')) {
+    minus = text.front() == '-';
+    text.remove_prefix(1);
+  }
+  int value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  valid = !text.empty() && ec == std::errc() && end == text.data() + text.size() && value <= kMaxExponent;
+  return minus ? -value : value;
+}
+
+}  // namespace
+
 Result<Decimal> parse_decimal(std::string_view s) {
   s = trim(s);
   std::string_view body = s;
@@ -188,6 +214,9 @@ Result<Decimal> parse_decimal(std::string_view s) {
     negative = body.front() == '-';
     body.remove_prefix(1);
   }
+  bool exponent_ok = true;
+  const auto exponent = split_exponent(body, exponent_ok);
+  if (!exponent_ok) return bad("decimal", s);
   auto dot = body.find('.');
   std::string_view int_part = body.substr(0, dot);
   std::string_view frac_part = dot == std::string_view::npos ? "" : body.substr(dot + 1);
@@ -195,6 +224,21 @@ Result<Decimal> parse_decimal(std::string_view s) {
       (!frac_part.empty() && !all_digits(frac_part)) ||
       (dot != std::string_view::npos && int_part.empty() && frac_part.empty()))
     return bad("decimal", s);
+  std::string shifted_int, shifted_frac;  // 1.5e-3: the digits with the point moved
+  if (exponent) {
+    const std::string digits = std::string(int_part) + std::string(frac_part);
+    const long point = static_cast<long>(int_part.size()) + *exponent;
+    if (point <= 0) {
+      shifted_frac = std::string(static_cast<std::size_t>(-point), '0') + digits;
+    } else if (point >= static_cast<long>(digits.size())) {
+      shifted_int = digits + std::string(static_cast<std::size_t>(point) - digits.size(), '0');
+    } else {
+      shifted_int = digits.substr(0, static_cast<std::size_t>(point));
+      shifted_frac = digits.substr(static_cast<std::size_t>(point));
+    }
+    int_part = shifted_int;
+    frac_part = shifted_frac;
+  }
   while (int_part.size() > 1 && int_part.front() == '0') int_part.remove_prefix(1);
   while (!frac_part.empty() && frac_part.back() == '0') frac_part.remove_suffix(1);
   std::string out(int_part.empty() ? "0" : std::string(int_part));

@@ -80,6 +80,9 @@ class Value {
 /// Parsers shared by connectors and transforms. Each names the offending
 /// input in its error (kind invalid_record).
 Result<std::int64_t> parse_integer(std::string_view s);
+/// A decimal in its canonical text: no leading or trailing zeros, no '+',
+/// "0" for any zero. Scientific notation ("1e3", "-1.5E-3", as HubSpot may
+/// hold a number and PostgreSQL prints a float) is written out in full.
 Result<Decimal> parse_decimal(std::string_view s);
 Result<bool> parse_boolean(std::string_view s);
 /// YYYY-MM-DD, or an epoch-ms midnight as HubSpot sends date properties.

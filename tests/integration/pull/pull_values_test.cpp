@@ -127,6 +127,40 @@ TEST(PullValues, TypedValuesPushedFromPostgresComeBackAsNoEdit) {
   EXPECT_EQ(live.at("a@x.io").props["qty"], "0");
 }
 
+// A double precision column goes to HubSpot with every digit it holds (read
+// through numeric it kept 15: 0.30000000000000004 became 0.3), and a number
+// HubSpot holds in scientific notation lands in numeric and integer columns
+// (it was dead-lettered as "not a decimal").
+TEST(PullValues, FloatsKeepEveryDigitAndScientificNumbersFromHubSpotLand) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = quick_harness(server,
+                         "CREATE TABLE nums (id bigserial PRIMARY KEY, email text UNIQUE, f double precision,"
+                         " n numeric(12,4), i integer)",
+                         {"name: nums\npostgres: {table: public.nums, key: id}\nhubspot: {object: contacts, match: email}\n"
+                          "fields:\n  - {column: email, property: email}\n  - {column: f, property: f, type: decimal}\n"
+                          "  - {column: n, property: n, type: decimal}\n  - {column: i, property: i, type: integer}\n"});
+  for (const char* p : {"f", "n", "i"}) h->create_property("contacts", p, "number", "number");
+  h->db.exec("INSERT INTO nums (email, f) VALUES ('a@x.io', 0.1::float8 + 0.2::float8), ('b@x.io', 2.718281828459045),"
+             " ('c@x.io', 1.5e20), ('d@x.io', -2.5e-7)");
+  h->migrate();
+  EXPECT_EQ(push_ok(*h, "nums").created, 4);
+  auto live = h->live_by("contacts", "email");
+  EXPECT_EQ(live.at("a@x.io").props["f"], "0.30000000000000004");
+  EXPECT_EQ(live.at("b@x.io").props["f"], "2.718281828459045");
+  EXPECT_EQ(live.at("c@x.io").props["f"], "150000000000000000000");
+  EXPECT_EQ(live.at("d@x.io").props["f"], "-0.00000025");
+  const auto first = pull_ok(*h, "nums");
+  EXPECT_EQ(first.updated, 0) << "what was pushed comes back as no edit";
+
+  h->sim.ui_edit("contacts", live.at("a@x.io").id, {{"n", "1.5e3"}, {"i", "1E2"}, {"f", "1e-3"}});
+  const auto pulled = pull_ok(*h, "nums");
+  EXPECT_EQ(pulled.updated, 1);
+  EXPECT_EQ(pulled.dead_lettered, 0);
+  for (const auto& dl : dead_letters(*h)) ADD_FAILURE() << dl.pg_key << ": " << dl.message;
+  EXPECT_EQ(h->db.scalar("SELECT concat_ws('|', f, n, i) FROM nums WHERE email = 'a@x.io'"), "0.001|1500.0000|100");
+  EXPECT_EQ(push_ok(*h, "nums").updated, 0) << "the landed values compare equal to HubSpot's";
+}
+
 // A two-way mapping of people (email, name, city) to contacts, by email.
 std::unique_ptr<PushHarness> people_harness(const std::string& server_dsn) {
   return quick_harness(server_dsn, "CREATE TABLE people (id bigserial PRIMARY KEY, email text UNIQUE, name text, city text)",

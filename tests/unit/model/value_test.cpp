@@ -7,16 +7,20 @@ namespace hubsync::model {
 namespace {
 
 TEST(Decimal, NormalisesWithoutLosingDigits) {
-  struct Case { const char* in; const char* out; };
+  struct Case { const char* in; std::string out; };
   for (auto c : {Case{"1.50", "1.5"}, Case{"001.500", "1.5"}, Case{"-0.00", "0"},
                  Case{"+12", "12"}, Case{".5", "0.5"}, Case{"5.", "5"},
                  Case{"12345678901234567890.123456789012345678", "12345678901234567890.123456789012345678"},
-                 Case{" 7 ", "7"}}) {
+                 Case{" 7 ", "7"},
+                 // Scientific notation, as HubSpot may hold a number and PostgreSQL prints a float.
+                 Case{"1e5", "100000"}, Case{"1E2", "100"}, Case{"-1.5e-3", "-0.0015"}, Case{"2.5E+1", "25"},
+                 Case{"1.25e1", "12.5"}, Case{"0e9", "0"}, Case{"-0.0e-3", "0"}, Case{"1.5e-324", "0." + std::string(323, '0') + "15"},
+                 Case{"3e0", "3"}, Case{".5e1", "5"}}) {
     auto d = parse_decimal(c.in);
     ASSERT_TRUE(d.ok()) << c.in;
     EXPECT_EQ(d->text, c.out) << c.in;
   }
-  for (auto in : {"", ".", "1.2.3", "abc", "1e5", "--1", "1,5"}) {
+  for (auto in : {"", ".", "1.2.3", "abc", "--1", "1,5", "e5", "1e", "1e+", "1e5.5", "1e401", "1ee2", "1e 2"}) {
     auto d = parse_decimal(in);
     EXPECT_FALSE(d.ok()) << in;
     if (!d.ok()) {
