@@ -170,7 +170,10 @@ class Puller {
   /// are removed at the commit, which links the new one.
   void follow_new_key(Batch& b, Item& it, const model::RecordKey& key);
   model::Status apply_hubspot(Batch& b);
-  model::Status apply_deletes(Batch& b, const std::vector<std::string>& pg_keys, const char* why);
+  /// `objects`: the object each row lost, by pg_key, where its link is gone
+  /// already (a merge repointed it); the others are read from their links.
+  model::Status apply_deletes(Batch& b, const std::vector<std::string>& pg_keys, const char* why,
+                              const std::map<std::string, std::string>& objects = {});
   /// Whether these rows' deletions may go ahead (the mass-deletion guard); false:
   /// they are held (counted in `stats`), and the caller leaves them to be
   /// found again.
@@ -180,7 +183,8 @@ class Puller {
   /// their base, not pushed yet), as conflicts the deletion wins.
   model::Result<std::vector<state::ConflictRecord>> edits_lost(const Batch& b,
                                                                 const std::vector<std::string>& pg_keys,
-                                                                const std::vector<model::RecordKey>& keys);
+                                                                const std::vector<model::RecordKey>& keys,
+                                                                const std::map<std::string, std::string>& objects);
   model::Status commit(Batch& b);
   void dead_letter(Batch& b, Item& it, const model::Error& e);
   /// Postgres refused `it`'s write: a ROW_CHANGED one (another writer

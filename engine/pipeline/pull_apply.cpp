@@ -235,12 +235,13 @@ Status Puller::apply_hubspot(Batch& b) {
 // Rows whose object was archived (or merged away) in HubSpot follow the
 // mapping's `deletes`: archive deletes them, soft marks them, ignore keeps
 // them. Either way the object is gone: their link and base go.
-Status Puller::apply_deletes(Batch& b, const std::vector<std::string>& pg_keys, const char* why) {
+Status Puller::apply_deletes(Batch& b, const std::vector<std::string>& pg_keys, const char* why,
+                             const std::map<std::string, std::string>& objects) {
   std::vector<model::RecordKey> keys;
   for (const auto& k : pg_keys)
     if (auto key = model::RecordKey::decode(k, m_.key.size())) keys.push_back(*key);
   if (m_.deletes != mapping::DeletePolicy::ignore) {
-    auto lost = edits_lost(b, pg_keys, keys);
+    auto lost = edits_lost(b, pg_keys, keys, objects);
     if (!lost.ok()) return std::move(lost).error();
     auto st = db_.apply_hubspot_deletes(m_, keys);
     if (!st.ok() && st.error().kind != ErrorKind::invalid_record) return st;
@@ -272,7 +273,8 @@ Status Puller::apply_deletes(Batch& b, const std::vector<std::string>& pg_keys, 
 
 model::Result<std::vector<state::ConflictRecord>> Puller::edits_lost(const Batch& b,
                                                              const std::vector<std::string>& pg_keys,
-                                                             const std::vector<model::RecordKey>& keys) {
+                                                             const std::vector<model::RecordKey>& keys,
+                                                             const std::map<std::string, std::string>& objects) {
   std::vector<state::ConflictRecord> out;
   auto bases = state_.get_synced_many(m_.name, pg_keys);
   if (!bases.ok()) return std::move(bases).error();
@@ -284,10 +286,15 @@ model::Result<std::vector<state::ConflictRecord>> Puller::edits_lost(const Batch
     if (base == bases->end() || row.error) continue;
     auto pg = m_.compare_from_postgres(row.fields);
     if (!pg.ok()) continue;
-    auto link = state_.find_link_by_pg_key(m_.name, pg_key);
-    if (!link.ok()) return std::move(link).error();
-    auto lost = edits_lost_to_deletion(m_, pg_key, *link ? (*link)->hubspot_id : "", base->second, *pg,
-                                       /*postgres_kept=*/true, b.now);
+    std::string object;
+    if (auto known = objects.find(pg_key); known != objects.end()) {
+      object = known->second;
+    } else {
+      auto link = state_.find_link_by_pg_key(m_.name, pg_key);
+      if (!link.ok()) return std::move(link).error();
+      if (*link) object = (*link)->hubspot_id;
+    }
+    auto lost = edits_lost_to_deletion(m_, pg_key, object, base->second, *pg, /*postgres_kept=*/true, b.now);
     std::move(lost.begin(), lost.end(), std::back_inserter(out));
   }
   return out;

@@ -29,6 +29,7 @@ std::vector<std::string> split_ids(const std::string& s) {
 // follow the delete rule.
 Status Puller::follow_merges(Batch& b) {
   std::vector<std::string> orphans;
+  std::map<std::string, std::string> lost_object;  // pg_key -> the absorbed id its link named
   for (auto& it : b.items) {
     auto merged = it.props.find("hs_merged_object_ids");
     if (merged == it.props.end() || merged->second.empty()) continue;
@@ -36,7 +37,10 @@ Status Puller::follow_merges(Batch& b) {
     for (const auto& id : split_ids(merged->second)) {
       auto link = state_.find_link_by_hubspot_id(m_.name, id);
       if (!link.ok()) return std::move(link).error();
-      if (*link && (*link)->hubspot_id == id) linked.push_back(id);
+      if (*link && (*link)->hubspot_id == id) {
+        linked.push_back(id);
+        lost_object[(*link)->pg_key] = id;
+      }
     }
     if (linked.empty()) continue;
     auto moved = state_.repoint_merged(m_.name, linked, it.record.hubspot_id, b.now);
@@ -46,7 +50,7 @@ Status Puller::follow_merges(Batch& b) {
                it.record.hubspot_id, linked.size(), moved->orphaned_pg_keys.size());
   }
   if (orphans.empty()) return {};
-  return apply_deletes(b, orphans, "merged into another synced object in HubSpot");
+  return apply_deletes(b, orphans, "merged into another synced object in HubSpot", lost_object);
 }
 
 Status Puller::resolve_links(Batch& b) {

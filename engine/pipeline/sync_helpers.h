@@ -109,10 +109,12 @@ inline std::vector<state::ConflictRecord> edits_lost_to_deletion(
   for (const auto& f : m.fields) {
     auto b = base.find(f.id);
     auto k = kept.find(f.id);
-    if (b == base.end() || k == kept.end()) continue;
+    // A record synced keeps no base for a field both sides held empty:
+    // what they agreed on is "", and a value since is an edit.
+    if (k == kept.end() || (b == base.end() && base.empty())) continue;
     reconcile::FieldState fs;
-    fs.base = b->second.value.value_or("");
-    fs.base_hs = b->second.hs_value;
+    fs.base = b == base.end() ? std::string() : b->second.value.value_or("");
+    if (b != base.end()) fs.base_hs = b->second.hs_value;
     (postgres_kept ? fs.pg : fs.hs) = k->second;
     if (!reconcile::edit_lost_to_deletion(fs, f.direction)) continue;
     state::ConflictRecord c;

@@ -130,6 +130,36 @@ TEST(DeletionConflicts, AnEditToARowWhoseObjectWasMergedAwayIsRecordedAsLost) {
   EXPECT_EQ(lost[0].field, "first_name");
   EXPECT_EQ(lost[0].pg_value, "Annie");
   EXPECT_EQ(lost[0].rule, "deletion");
+  EXPECT_EQ(lost[0].hubspot_id, live.at("ann@x.io").id) << "the object merged away, though its link moved";
+}
+
+// A field both sides held empty at the sync: a value Postgres gives it
+// since is an edit, and the deletion records it (rows written after
+// migrate, with the object id pulled back into the row, as a first run).
+TEST(DeletionConflicts, AFieldFilledSinceItWasEmptyAtTheSyncIsRecordedAsLost) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = quick_harness(server,
+                         "CREATE TABLE people (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, first_name text,"
+                         " city text, hubspot_id text)",
+                         {"name: people\npostgres: {table: public.people, key: id}\n"
+                          "hubspot: {object: contacts, match: email}\nconflict: newest\nmax_deletes: off\n"
+                          "fields:\n  - {column: email, property: email}\n"
+                          "  - {column: first_name, property: firstname}\n  - {column: city, property: city}\n"
+                          "  - {column: hubspot_id, property: hs_object_id, direction: to_postgres}\n"});
+  h->migrate();
+  h->db.exec("INSERT INTO people (email, first_name, city) VALUES ('ann@x.io', 'Ann', NULL), ('cy@x.io', 'Cy', 'Cork')");
+  pull_ok(*h, "people");
+  EXPECT_EQ(push_ok(*h, "people").created, 2);
+  auto live = h->live_by("contacts", "email");
+  h->db.exec("UPDATE people SET city = 'Athens' WHERE email = 'ann@x.io'");
+  h->sim.ui_delete("contacts", live.at("ann@x.io").id);
+
+  auto pulled = pull_ok(*h, "people");
+  EXPECT_EQ(pulled.deleted, 1);
+  EXPECT_EQ(pulled.conflicts, 1);
+  auto lost = recorded(*h);
+  ASSERT_EQ(lost.size(), 1u);
+  expect_lost(lost[0], live.at("ann@x.io").id, "city", "Athens", std::nullopt, "", state::Side::hubspot);
 }
 
 }  // namespace
