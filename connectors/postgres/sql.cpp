@@ -86,8 +86,10 @@ model::Result<std::vector<std::optional<std::string>>> parse_text_array(std::str
     if (!quoted && item == "NULL") out.emplace_back(std::nullopt);
     else out.emplace_back(std::move(item));
     if (i >= text.size()) return bad("no closing '}'");
-    if (text[i] == '}') return i + 1 == text.size() ? model::Result<std::vector<std::optional<std::string>>>(std::move(out))
-                                                   : bad("text after '}'");
+    if (text[i] == '}') {
+      if (i + 1 != text.size()) return bad("text after '}'");
+      return out;
+    }
     if (text[i] != ',') return bad("expected ','");
     ++i;
   }

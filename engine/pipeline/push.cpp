@@ -139,6 +139,7 @@ Status Pusher::initial_load(PushStats& stats) {
   auto covered = db_.max_change_id(m_.name);
   if (!covered.ok()) return std::move(covered).error();
   covered_up_to_ = *covered;
+  load_dead_lettered_.clear();
   auto total = db_.count_rows(m_);
   if (!total.ok()) return std::move(total).error();
   log_->info("initial load mapping={} rows={} resume={}", m_.name, *total,
