@@ -229,6 +229,24 @@ class Portal {
   void remove_link_types_locked(const std::string& a, std::uint64_t from, const std::string& b, std::uint64_t to,
                                 const std::set<int>* only, const WriteSource& src, std::int64_t now,
                                 std::vector<ChangeEvent>& events);
+  /// definition(ref), with the schema generation it is current for: a
+  /// write that finds the generation unchanged under the lock may use what
+  /// it checked against the snapshot.
+  std::shared_ptr<const ObjectType> definition_at(const std::string& ref, std::uint64_t& generation) const;
+  /// One input's values checked against a definition snapshot before the
+  /// lock (most of validation's cost), so writes serialise less of it.
+  struct Checked {
+    bool ok = false;  ///< every value valid: `normalized` and `defs` are usable
+    Props normalized;
+    std::vector<const PropertyDef*> defs;  ///< into the snapshot checked against
+  };
+  /// Copies and normalises in.props against `def`; not ok at the first
+  /// problem (validate_locked then gathers them all, as HubSpot reports).
+  static Checked check_values(const ObjectType& def, const WriteInput& in);
+  /// check_values of every input against definition_at(type): `def` holds
+  /// the snapshot the results point into. Empty for an unknown type.
+  std::vector<Checked> check_inputs(const std::string& type, const std::vector<WriteInput>& inputs,
+                                    std::uint64_t& generation, std::shared_ptr<const ObjectType>& def) const;
   /// A validated input, ready to apply (validation runs once per input).
   struct Prepared {
     Record* target = nullptr;  ///< null: create
@@ -253,8 +271,12 @@ class Portal {
   };
   /// Duplicate detection within one batch.
   using BatchKeys = std::unordered_set<std::string>;
-  Prepared prepare_locked(ObjectType& t, WriteOp op, WriteInput& in, BatchKeys* batch_keys);
+  /// `checked`: what check_values found against the current definitions,
+  /// or null to validate under the lock.
+  Prepared prepare_locked(ObjectType& t, WriteOp op, WriteInput& in, BatchKeys* batch_keys, Checked* checked);
   void validate_locked(const ObjectType& t, WriteInput& in, Prepared& p) const;
+  /// A create's required properties, in p.normalized.
+  void require_locked(const ObjectType& t, const Prepared& p) const;
   void check_unique_locked(ObjectType& t, const Prepared& p, BatchKeys* batch_keys) const;
   void resolve_assocs_locked(const ObjectType& t, const WriteInput& in, Prepared& p) const;
   Record* create_locked(ObjectType& t, const WriteContext& ctx);

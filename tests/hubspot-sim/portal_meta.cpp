@@ -271,7 +271,12 @@ std::unique_lock<std::shared_mutex> Portal::schema_lock() {
 }
 
 std::shared_ptr<const ObjectType> Portal::definition(const std::string& ref) const {
-  const std::uint64_t generation = schema_generation_.load();
+  std::uint64_t generation = 0;
+  return definition_at(ref, generation);
+}
+
+std::shared_ptr<const ObjectType> Portal::definition_at(const std::string& ref, std::uint64_t& generation) const {
+  generation = schema_generation_.load();
   {
     std::lock_guard lock(definitions_mu_);
     auto it = definitions_.find(ref);

@@ -20,7 +20,24 @@ const std::string kEmpty;
 
 }  // namespace
 
-Portal::Prepared Portal::prepare_locked(ObjectType& t, WriteOp op, WriteInput& in, BatchKeys* batch_keys) {
+Portal::Checked Portal::check_values(const ObjectType& def, const WriteInput& in) {
+  Checked c;
+  c.normalized.reserve(in.props.size() + 1);
+  c.defs.reserve(in.props.size() + 1);
+  for (const auto& [name, value] : in.props) {
+    const PropertyDef* d = def.find_property(name);
+    if (!d || d->read_only) return c;
+    std::string v = value;
+    if (normalize_value(*d, v)) return c;
+    c.normalized.append({name, std::move(v)});  // in.props is sorted
+    c.defs.push_back(d);
+  }
+  c.ok = true;
+  return c;
+}
+
+Portal::Prepared Portal::prepare_locked(ObjectType& t, WriteOp op, WriteInput& in, BatchKeys* batch_keys,
+                                        Checked* checked) {
   Prepared p;
   if (op != WriteOp::kCreate) {
     if (in.id_property != "hs_object_id") p.id_property = in.id_property;
@@ -36,7 +53,9 @@ Portal::Prepared Portal::prepare_locked(ObjectType& t, WriteOp op, WriteInput& i
         throw make_api_error(400, "VALIDATION_ERROR",
                              "Upsert by hs_object_id requires an existing object: " + in.id);
       p.is_new = true;
-      in.props[in.id_property] = in.id;
+      std::string& id_value = in.props[in.id_property];
+      if (id_value != in.id) checked = nullptr;  // checked without it
+      id_value = in.id;
     }
     if (batch_keys) {
       std::string key = p.target ? "id\x1f" + std::to_string(p.target->id) : in.id_property + "\x1f" + to_lower(in.id);
@@ -44,7 +63,13 @@ Portal::Prepared Portal::prepare_locked(ObjectType& t, WriteOp op, WriteInput& i
         throw make_api_error(400, "VALIDATION_ERROR", "Duplicate IDs found in batch input: [" + in.id + "]");
     }
   }
-  validate_locked(t, in, p);
+  if (checked && checked->ok) {
+    p.normalized = std::move(checked->normalized);
+    p.defs = std::move(checked->defs);
+    require_locked(t, p);
+  } else {
+    validate_locked(t, in, p);
+  }
   check_unique_locked(t, p, batch_keys);
   resolve_assocs_locked(t, in, p);
   return p;
@@ -77,12 +102,16 @@ void Portal::validate_locked(const ObjectType& t, WriteInput& in, Prepared& p) c
     p.defs.push_back(d);
   }
   if (!problems.empty()) throw validation_error(problems, portal_id_);
-  if (!p.target)
-    for (const auto& req : t.required_properties) {
-      auto it = p.normalized.find(req);
-      if (it == p.normalized.end() || it->second.empty())
-        throw validation_error({{req, {"REQUIRED_PROPERTY", "Required property " + req + " is missing"}}}, portal_id_);
-    }
+  require_locked(t, p);
+}
+
+void Portal::require_locked(const ObjectType& t, const Prepared& p) const {
+  if (p.target) return;
+  for (const auto& req : t.required_properties) {
+    auto it = p.normalized.find(req);
+    if (it == p.normalized.end() || it->second.empty())
+      throw validation_error({{req, {"REQUIRED_PROPERTY", "Required property " + req + " is missing"}}}, portal_id_);
+  }
 }
 
 // Unique values, against the index and against the rest of the batch.
@@ -225,6 +254,20 @@ void Portal::link_locked(const ObjectType& t, std::uint64_t rid, const std::vect
   }
 }
 
+std::vector<Portal::Checked> Portal::check_inputs(const std::string& type, const std::vector<WriteInput>& inputs,
+                                                  std::uint64_t& generation,
+                                                  std::shared_ptr<const ObjectType>& def) const {
+  std::vector<Checked> checked;
+  try {
+    def = definition_at(type, generation);
+  } catch (const ApiError&) {  // an unknown type: write's type_locked throws it
+    return checked;
+  }
+  checked.reserve(inputs.size());
+  for (const auto& in : inputs) checked.push_back(check_values(*def, in));
+  return checked;
+}
+
 std::vector<WriteOutcome> Portal::write(const std::string& type, WriteOp op, std::vector<WriteInput>& inputs,
                                         bool partial, const WriteSource& src,
                                         std::vector<ChangeEvent>& events) {
@@ -237,15 +280,22 @@ std::vector<WriteOutcome> Portal::write(const std::string& type, WriteOp op, std
   out.reserve(inputs.size());
   dead.reserve(2 * inputs.size());
   if (partial || inputs.size() > 1) keys.reserve(2 * inputs.size());
+  // Values are checked against the definitions' snapshot before the lock,
+  // and used under it only if no definition changed since.
+  std::uint64_t generation = 0;
+  std::shared_ptr<const ObjectType> def;
+  std::vector<Checked> checked = check_inputs(type, inputs, generation, def);
   std::unique_lock lock(mu_);
   ObjectType& t = type_locked(type);
+  if (schema_generation_.load() != generation) checked.clear();
+  auto checked_of = [&](std::size_t i) { return checked.empty() ? nullptr : &checked[i]; };
   std::int64_t now = now_();
   WriteContext ctx{src, now, format_iso_ms(now), !events_wanted_ || events_wanted_() ? &events : nullptr, &dead};
   if (partial) {
     for (auto& in : inputs) {
       WriteOutcome o;
       try {
-        Prepared p = prepare_locked(t, op, in, &keys);
+        Prepared p = prepare_locked(t, op, in, &keys, checked_of(&in - inputs.data()));
         o.view = apply_locked(t, p, ctx);
         prepared.push_back(std::move(p));
       } catch (const ApiError& e) {
@@ -258,7 +308,8 @@ std::vector<WriteOutcome> Portal::write(const std::string& type, WriteOp op, std
     return out;
   }
   prepared.reserve(inputs.size());
-  for (auto& in : inputs) prepared.push_back(prepare_locked(t, op, in, inputs.size() > 1 ? &keys : nullptr));
+  for (std::size_t i = 0; i < inputs.size(); ++i)
+    prepared.push_back(prepare_locked(t, op, inputs[i], inputs.size() > 1 ? &keys : nullptr, checked_of(i)));
   for (auto& p : prepared) {
     WriteOutcome o;
     o.view = apply_locked(t, p, ctx);

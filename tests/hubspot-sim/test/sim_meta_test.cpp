@@ -89,6 +89,37 @@ TEST_F(SimMeta, ObjectEndpointsSeeEachDefinitionChangeAtOnce) {
   EXPECT_FALSE(client_->get(path).json()["properties"].HasMember("tier")) << "an archived property is not answered";
 }
 
+// Writes check their values before taking the portal's lock, against a
+// snapshot of the definitions: each write must meet the definitions of its
+// moment, not the snapshot of an earlier one.
+TEST_F(SimMeta, AWriteMeetsTheDefinitionsAsTheyAreWhenItIsMade) {
+  ASSERT_EQ(client_->post("/crm/v3/properties/contacts",
+                          R"({"name":"plan","label":"Plan","type":"enumeration","fieldType":"select",)"
+                          R"("groupName":"contactinformation","options":[{"label":"Pro","value":"pro"}]})").status,
+            201);
+  auto c = client_->post("/crm/v3/objects/contacts", R"({"properties":{"email":"a@x.io","plan":"pro"}})");
+  ASSERT_EQ(c.status, 201) << c.body;
+  const std::string path = "/crm/v3/objects/contacts/" + std::string(c.json()["id"].GetString());
+  ASSERT_EQ(client_->patch("/crm/v3/properties/contacts/plan",
+                           R"({"options":[{"label":"Basic","value":"basic"}]})").status,
+            200);
+  auto stale = client_->post("/crm/v3/objects/contacts/batch/upsert",
+                             R"({"inputs":[{"id":"b@x.io","idProperty":"email","properties":{"email":"b@x.io","plan":"pro"}}]})");
+  EXPECT_EQ(stale.status, 400) << "an option taken away is refused: " << stale.body;
+  EXPECT_NE(stale.body.find("INVALID_OPTION"), std::string::npos) << stale.body;
+  auto fresh = client_->patch(path, R"({"properties":{"plan":"basic"}})");
+  EXPECT_EQ(fresh.status, 200) << "an option added is taken: " << fresh.body;
+  ASSERT_EQ(client_->del("/crm/v3/properties/contacts/plan").status, 204);
+  auto gone = client_->patch(path, R"({"properties":{"plan":"basic"}})");
+  EXPECT_EQ(gone.status, 400) << gone.body;
+  EXPECT_NE(gone.body.find("PROPERTY_DOESNT_EXIST"), std::string::npos) << gone.body;
+  auto upserted = client_->post("/crm/v3/objects/contacts/batch/upsert",
+                                R"({"inputs":[{"id":"C@X.io","idProperty":"email","properties":{"firstname":"C"}}]})");
+  ASSERT_EQ(upserted.status, 200) << upserted.body;
+  EXPECT_STREQ(upserted.json()["results"][0]["properties"]["email"].GetString(), "c@x.io")
+      << "an upsert's id, absent from its properties, is still checked and normalised";
+}
+
 TEST(SimPortal, ADefinitionSnapshotIsSharedUntilADefinitionChanges) {
   Portal portal(62515, 0, [] { return std::int64_t{1'700'000'000'000}; }, false);
   auto a = portal.definition("contacts");
