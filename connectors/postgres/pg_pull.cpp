@@ -72,11 +72,14 @@ model::Error not_written(const mapping::Mapping& m, const pipeline::RowWrite& w)
   return e;
 }
 
-// What Postgres said about one row, for its dead letter.
-model::Error refused(const pqxx::sql_error& e, const std::string& table) {
+// What Postgres said about one row, for its dead letter; `column`, when
+// known, is the one whose value it refused.
+model::Error refused(const pqxx::sql_error& e, const std::string& table, const std::string& column) {
   std::string first = e.what();
   if (auto nl = first.find('\n'); nl != std::string::npos) first.resize(nl);
-  auto err = model::make_error(ErrorKind::invalid_record, table + ": " + first);
+  if (first.rfind("ERROR:  ", 0) == 0) first.erase(0, 8);  // libpq's severity prefix
+  const std::string where = column.empty() ? table : table + ", column " + quote_ident(column);
+  auto err = model::make_error(ErrorKind::invalid_record, where + ": " + first);
   err.code = e.sqlstate();
   err.category = "POSTGRES_REFUSED";
   return err;
@@ -126,6 +129,27 @@ bool served_by_index(pqxx::transaction_base& tx, const std::string& table, const
       "WHERE i.indrelid = $1::regclass AND x.relname = $2",
       table, index, column);
   return lead[0].as<bool>();
+}
+
+// Which of `columns` holds the value Postgres refused, after a data
+// exception (class 22: "value too long for type character varying(5)",
+// "invalid input syntax for type integer") that names a type but not the
+// column: each value alone is read into its column's type as the write
+// reads it, in a savepoint. Empty when each alone is taken.
+std::string refusing_column(pqxx::work& tx, const PgDatabase::Columns& cols, const std::vector<std::string>& columns,
+                            const pipeline::RowWrite& w) {
+  for (const auto& c : columns) {
+    const std::string doc = "[{\"v\":" + json_value(w.values.at(c), cols.at(c)) + "}]";
+    tx.exec("SAVEPOINT hubsync_probe");
+    try {
+      tx.exec_params("SELECT 1 FROM jsonb_to_recordset($1::jsonb) AS r(v " + cols.at(c).type + ")", doc);
+      tx.exec("RELEASE SAVEPOINT hubsync_probe");
+    } catch (const pqxx::sql_error&) {
+      tx.exec("ROLLBACK TO SAVEPOINT hubsync_probe");
+      return c;
+    }
+  }
+  return {};
 }
 
 }  // namespace
@@ -304,7 +328,8 @@ void PgDatabase::apply_group(pqxx::work& tx, const mapping::Mapping& m, const Co
       land({i}, run({i}));
     } catch (const pqxx::sql_error& e) {
       if (writes[i].key) out[i].key = *writes[i].key;
-      out[i].error = refused(e, m.table.display());
+      const bool data = e.sqlstate().rfind("22", 0) == 0;
+      out[i].error = refused(e, m.table.display(), data ? refusing_column(tx, cols, columns, writes[i]) : "");
     }
   }
 }

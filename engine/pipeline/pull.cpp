@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <set>
+#include <utility>
 
 #include "engine/pipeline/pull_item.h"
 
@@ -55,6 +56,7 @@ Result<PullStats> Puller::run() {
   done_ = {};
   guard_.reset();
   held_keys_.clear();
+  claims_.clear();
   PullStats& stats = done_;
   if (!m_.pulls()) return stats;
   if (auto st = db_.lock_mapping(m_.name); !st.ok()) return std::move(st).error();
@@ -70,6 +72,7 @@ Result<PullStats> Puller::run() {
     if (auto st = sweep(stats); !st.ok()) return std::move(st).error();
     if (stats.more) return stats;
     if (auto st = follow_archived(stats); !st.ok()) return std::move(st).error();
+    if (auto st = retry_freed_rows(stats); !st.ok()) return std::move(st).error();
   }
   if (auto st = association_pass(stats); !st.ok()) return std::move(st).error();
   // A run that saw everything and held nothing: an earlier hold is over.
@@ -159,6 +162,7 @@ Result<PullStats> Puller::pull_ids(const std::vector<std::string>& hubspot_ids) 
     if (auto st = apply_deletes(b, keys, "archived in HubSpot"); !st.ok()) return std::move(st).error();
     if (auto st = commit(b); !st.ok()) return std::move(st).error();
   }
+  if (auto st = retry_freed_rows(stats); !st.ok()) return std::move(st).error();
   return stats;
 }
 
@@ -200,6 +204,25 @@ Status Puller::follow_archived(PullStats& stats) {
     if (auto st = commit(b); !st.ok()) return st;
   }
   return state_.set_checkpoint(m_.name, kArchived, std::to_string(newest));
+}
+
+Status Puller::retry_freed_rows(PullStats& stats) {
+  std::vector<std::string> ids;
+  for (const auto& [object, owner] : std::exchange(claims_, {})) {
+    auto link = state_.find_link_by_hubspot_id(m_.name, owner);
+    if (!link.ok()) return std::move(link).error();
+    if (*link && (*link)->hubspot_id == owner) continue;  // the row still syncs its object
+    if (dead_lettered_.erase(object)) --stats.dead_lettered;
+    ids.push_back(object);
+  }
+  if (ids.empty()) return {};
+  log_->info("pull retries {} object(s) mapping={}: the row each claimed synced an object this pass found "
+             "archived",
+             ids.size(), m_.name);
+  auto again = pull_ids(ids);
+  if (!again.ok()) return std::move(again).error();
+  stats += *again;
+  return {};
 }
 
 Status Puller::association_pass(PullStats& stats) {

@@ -135,6 +135,14 @@ class Puller {
   model::Status take_resync_request();
   model::Status sweep(PullStats& stats);
   model::Status follow_archived(PullStats& stats);
+  /// Pulls again the objects this pass dead-lettered for claiming a row
+  /// linked to another object, where the pass has since removed that link
+  /// (the other object was archived: a contact deleted and created again
+  /// with the same email, met by search before the archived listing). They
+  /// are settled as the next pass would settle them, and counted as that
+  /// pull found them, not as dead letters. Errors: the state store, and
+  /// pull_ids's.
+  model::Status retry_freed_rows(PullStats& stats);
   model::Status association_pass(PullStats& stats);
   /// `from_search`: the records' values came from search, which lags
   /// writes (they are read again before anything is written to HubSpot).
@@ -223,6 +231,9 @@ class Puller {
   PullStats done_;
   std::optional<DeleteGuard> guard_;  ///< this run's (or this pull_ids call's)
   std::set<std::string> held_keys_;   ///< rows whose deletion this run held
+  /// (object, the object its row syncs) of each LINK_CONFLICT letter not yet
+  /// looked at again by retry_freed_rows.
+  std::vector<std::pair<std::string, std::string>> claims_;
   /// Whether rows hold object ids no link accounts for (asked once).
   std::optional<bool> recorded_ids_unlinked_;
 };

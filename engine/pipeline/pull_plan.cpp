@@ -26,21 +26,25 @@ std::vector<std::string> split_ids(const std::string& s) {
 
 // A survivor lists the ids it absorbed: their links move to it. When the
 // survivor already had a row, the rows of absorbed ids lost their object and
-// follow the delete rule.
+// follow the delete rule. Otherwise one absorbed id's row becomes the
+// survivor's: the one whose match value the survivor kept (HubSpot keeps the
+// primary's), whatever the list's order says; a chain of merges seen at
+// once lists the first merge's ids first, whichever was primary later.
 Status Puller::follow_merges(Batch& b) {
   std::vector<std::string> orphans;
   std::map<std::string, std::string> lost_object;  // pg_key -> the absorbed id its link named
   for (auto& it : b.items) {
     auto merged = it.props.find("hs_merged_object_ids");
     if (merged == it.props.end() || merged->second.empty()) continue;
+    const std::string kept = match_key_of(m_, it.props[m_.match_property]);
     std::vector<std::string> linked;
     for (const auto& id : split_ids(merged->second)) {
       auto link = state_.find_link_by_hubspot_id(m_.name, id);
       if (!link.ok()) return std::move(link).error();
-      if (*link && (*link)->hubspot_id == id) {
-        linked.push_back(id);
-        lost_object[(*link)->pg_key] = id;
-      }
+      if (!*link || (*link)->hubspot_id != id) continue;
+      if ((*link)->match_key == kept) linked.insert(linked.begin(), id);
+      else linked.push_back(id);
+      lost_object[(*link)->pg_key] = id;
     }
     if (linked.empty()) continue;
     auto moved = state_.repoint_merged(m_.name, linked, it.record.hubspot_id, b.now);
@@ -140,6 +144,7 @@ Status Puller::take_row(Batch& b, Item& it, std::vector<Row*> found, const std::
     return {};
   }
   if (*owner && (*owner)->hubspot_id != it.record.hubspot_id) {
+    claims_.push_back({it.record.hubspot_id, (*owner)->hubspot_id});  // retry_freed_rows
     auto e = model::make_error(ErrorKind::conflict,
                                "the row with this " + by + ", key " + pg_key + ", already syncs " + m_.object.path() +
                                    " " + (*owner)->hubspot_id + ": two objects cannot sync to one row");
@@ -191,6 +196,7 @@ model::Result<bool> Puller::left_alone(Batch& b, Item& it, std::vector<Row*>& fo
              it.record.hubspot_id, by, why);
   it.insert = false;
   it.done = true;
+  b.settled.push_back(it.record.hubspot_id);  // a letter of its own (a retry) has nothing left to do
   ++b.stats.filtered;
   return true;
 }

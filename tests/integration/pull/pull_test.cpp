@@ -176,6 +176,29 @@ TEST(Pull, ArchiveMergeAndRestoreInHubSpotFollowTheDeleteRule) {
   EXPECT_EQ(h->db.scalar("SELECT count(*) FROM people WHERE email = 'p1@x.io'"), "1");
 }
 
+// Two merges HubSpot made before one pull: p2 into p1, then that contact
+// into p3. The survivor keeps p3's values (a merge's primary wins) and lists
+// the ids of the first merge first; p3's row stays, the others lost their
+// objects. Keeping p1's row would write p3's email over it and delete p3's.
+TEST(Pull, AChainOfMergesKeepsTheRowWhoseEmailTheSurvivorHolds) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = synced_people(server, kPeopleSql, people(), kFourPeople);
+  auto live = h->live_by("contacts", "email");
+  const std::string p3_row = h->db.scalar("SELECT id FROM people WHERE email = 'p3@x.io'");
+  const std::string first = h->sim.ui_merge("contacts", live.at("p1@x.io").id, live.at("p2@x.io").id);
+  const std::string survivor = h->sim.ui_merge("contacts", live.at("p3@x.io").id, first);
+  ASSERT_EQ(h->live_by("contacts", "email").at("p3@x.io").id, survivor);
+  auto stats = pull_ok(*h, "people");
+  EXPECT_EQ(stats.deleted, 2);
+  EXPECT_EQ(stats.dead_lettered, 0);
+  EXPECT_EQ(h->db.scalar("SELECT string_agg(id || ':' || email, ',' ORDER BY email) FROM people"),
+            p3_row + ":p3@x.io," + h->db.scalar("SELECT id FROM people WHERE email = 'p4@x.io'") + ":p4@x.io");
+  auto link = h->store->find_link_by_pg_key("people", p3_row);
+  ASSERT_TRUE(link.ok() && link->has_value());
+  EXPECT_EQ((*link)->hubspot_id, survivor);
+  EXPECT_EQ(push_ok(*h, "people").pushed(), 0) << "nothing left to send";
+}
+
 // Search lags writes, and not evenly: an edit indexed late can carry a
 // modified time older than one already swept past. Each sweep restarts the
 // overlap window before its checkpoint, so the late edit is still met; with
@@ -364,6 +387,36 @@ TEST(Pull, RunsRightAfterEachOtherDoNotUseUpADeadLettersRetries) {
 // The association pass reads every linked object again after the sweep
 // has read the changed ones: a run's summary counted those twice
 // ("unchanged 200" for 100 objects, a refused object dead-lettered twice).
+// Postgres names the type a value does not fit, not the column: the dead
+// letter names it, for a new row and for an update alike.
+TEST(Pull, AValuePostgresRefusesIsDeadLetteredNamingItsColumn) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = quick_harness(server,
+                         "CREATE TABLE people (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE,"
+                         " first_name varchar(10), last_name text, city varchar(5))",
+                         {people()});
+  h->migrate();
+  h->sim.ui_create("contacts", {{"email", "a@x.io"}, {"city", "Constantinople"}, {"firstname", "Ann"}});
+  h->sim.ui_create("contacts", {{"email", "b@x.io"}, {"city", "Oslo"}, {"firstname", "Bartholomew-Max"}});
+  const std::string c = h->sim.ui_create("contacts", {{"email", "c@x.io"}, {"city", "Oslo"}});
+  auto letters = [&] {
+    std::map<std::string, std::string> out;  // email's object -> message
+    for (const auto& dl : dead_letters(*h)) out[dl.hubspot_id] = dl.message;
+    return out;
+  };
+  EXPECT_EQ(pull_ok(*h, "people").dead_lettered, 2);
+  auto live = h->live_by("contacts", "email");
+  auto dead = letters();
+  ASSERT_EQ(dead.size(), 2u);
+  EXPECT_THAT(dead[live.at("a@x.io").id], HasSubstr("people, column \"city\": value too long for type character varying(5)"));
+  EXPECT_THAT(dead[live.at("b@x.io").id],
+              HasSubstr("people, column \"first_name\": value too long for type character varying(10)"));
+  h->sim.ui_edit("contacts", c, {{"city", "Copenhagen"}});
+  pull_ok(*h, "people");
+  EXPECT_THAT(letters()[c], HasSubstr("column \"city\": value too long"));
+  EXPECT_EQ(h->db.scalar("SELECT city FROM people WHERE email = 'c@x.io'"), "Oslo");
+}
+
 TEST(Pull, ARunCountsEachObjectOnceThoughTheAssociationPassReadsItAgain) {
   HUBSYNC_REQUIRE_PG(server);
   auto h = synced_people(server, kPeopleSql, people(), kFourPeople);
