@@ -315,10 +315,7 @@ Status Puller::plan_fields(Batch& b) {
     }
     for (const auto& f : m_.fields) {
       reconcile::FieldState fs;
-      if (auto bf = it.base.find(f.id); bf != it.base.end()) {
-        fs.base = bf->second.value.value_or("");
-        fs.base_hs = bf->second.hs_value;
-      }
+      take_base(fs, it.base, f.id);
       fs.pg = it.row ? it.pg_compare[f.id] : std::string();  // a new row has nothing yet
       fs.hs = it.hs_compare[f.id];
       fs.pg_changed_at_ms = it.pg_times.of(f.columns);

@@ -136,10 +136,7 @@ void Pusher::decide_checked(Batch& b, Write& w, const std::string& object_id, st
       continue;
     }
     reconcile::FieldState fs;
-    if (auto bf = it.base.find(id); bf != it.base.end()) {
-      fs.base = bf->second.value.value_or("");
-      fs.base_hs = bf->second.hs_value;
-    }
+    take_base(fs, it.base, id);
     fs.pg = w.compare[id];
     fs.hs = *hs_value;
     fs.pg_changed_at_ms = it.times.of(f.columns);

@@ -95,9 +95,7 @@ bool Pusher::choose_fields(Batch& b, Write& w, const state::SyncedFields* base) 
   for (const auto& f : m_.fields) {
     if (!f.to_hubspot()) continue;
     reconcile::FieldState fs;
-    if (base) {
-      if (auto bf = base->find(f.id); bf != base->end()) fs.base = bf->second.value.value_or("");
-    }
+    if (base) take_base(fs, *base, f.id);
     fs.pg = w.compare[f.id];
     fs.pg_changed_at_ms = it.times.of(f.columns);
     auto d = reconcile::decide(fs, f.direction, f.conflict);

@@ -39,7 +39,7 @@ model::Status take_resync(state::StateStore& state, const mapping::Mapping& m, s
                           const std::string& restart, ResyncRequest what) {
   if (what == ResyncRequest::overwrite)
     for (const auto& id : one_way_fields(m, d))
-      if (auto n = state.forget_field(m.name, id); !n.ok()) return std::move(n).error();
+      if (auto n = state.overwrite_field(m.name, id); !n.ok()) return std::move(n).error();
   if (auto st = state.remove_checkpoint(m.name, restart); !st.ok()) return st;
   return state.remove_checkpoint(m.name, resync_cursor(d));
 }

@@ -47,9 +47,10 @@ model::Result<ResyncRequest> resync_request(state::StateStore& state, const std:
 /// Called by a pass of `d` that found request `what` pending, before it
 /// reads its checkpoint `restart` (the push's initial load, the pull's
 /// sweep; the pull also makes its association pass due) and once what
-/// must precede the restart is done: with overwrite, forgets the last
-/// agreed values of `m`'s fields that go only in `d`
-/// (state::StateStore::forget_field); removes `restart` (the pass then
+/// must precede the restart is done: with overwrite, marks the last
+/// agreed values of `m`'s fields that go only in `d` so that their source
+/// wins each row's next merge, an empty value included
+/// (state::StateStore::overwrite_field); removes `restart` (the pass then
 /// starts from the first row or the oldest object), then the request. A
 /// crash in between leaves the request, which restarts the next pass
 /// again. Errors: the store's.

@@ -94,6 +94,17 @@ inline state::ConflictRecord conflict_of(const std::string& mapping, const std::
   return c;
 }
 
+/// Sets fs's base from `base`'s entry for `field` (none: a first link): the
+/// agreed value, HubSpot's form of it, and whether the field's source wins
+/// its next merge (resync --overwrite).
+inline void take_base(reconcile::FieldState& fs, const state::SyncedFields& base, const std::string& field) {
+  auto b = base.find(field);
+  if (b == base.end()) return;
+  fs.base = b->second.value.value_or("");
+  fs.base_hs = b->second.hs_value;
+  fs.source_wins = b->second.source_wins;
+}
+
 /// The edits a deletion discards: the record `pg_key` / `hubspot_id` was
 /// deleted on one side while the other kept it with `kept` (field id ->
 /// comparison value; Postgres's when `postgres_kept`, else HubSpot's). One
@@ -112,6 +123,7 @@ inline std::vector<state::ConflictRecord> edits_lost_to_deletion(
     // A record synced keeps no base for a field both sides held empty:
     // what they agreed on is "", and a value since is an edit.
     if (k == kept.end() || (b == base.end() && base.empty())) continue;
+    if (b != base.end() && b->second.source_wins) continue;  // no agreement to have edited since
     reconcile::FieldState fs;
     fs.base = b == base.end() ? std::string() : b->second.value.value_or("");
     if (b != base.end()) fs.base_hs = b->second.hs_value;

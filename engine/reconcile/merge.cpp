@@ -70,10 +70,21 @@ Decision one_side_known(const FieldState& f, Direction direction) {
   return allowed(to_postgres(*f.hs), direction);
 }
 
+// resync --overwrite of a one-way field: its source's value, empty or not.
+Decision overwrite(const FieldState& f, Direction direction) {
+  const bool to_hs = direction == Direction::to_hubspot;
+  const auto& source = to_hs ? f.pg : f.hs;
+  const auto& target = to_hs ? f.hs : f.pg;
+  if (!source) return {};
+  if (target && *target == *source) return {Action::adopt, false, {}, false, *source};
+  return to_hs ? to_hubspot(*source) : to_postgres(*source);
+}
+
 }  // namespace
 
 Decision decide(const FieldState& f, Direction direction, ConflictPolicy policy) {
   if (!f.pg && !f.hs) return {};
+  if (f.source_wins && direction != Direction::both) return overwrite(f, direction);
   if (!f.pg || !f.hs) return one_side_known(f, direction);
   const std::string& pg = *f.pg;
   const std::string& hs = *f.hs;

@@ -35,6 +35,9 @@ struct FieldState {
   /// normalised what was written): HubSpot's value is compared with this.
   /// nullopt: the same as `base`.
   std::optional<std::string> base_hs = std::nullopt;
+  /// `resync --overwrite` asked: a one-way field's source wins wherever the
+  /// sides differ, an empty value included; `base` is not consulted.
+  bool source_wins = false;
 };
 
 /// The merge's answer for one field.
@@ -64,6 +67,9 @@ struct Decision {
 /// - No base (first link): a value present on one side only fills the other
 ///   (an empty value never clears one on a first link); different values on
 ///   both sides are a conflict as above.
+/// - `source_wins` (a one-way field): the source's value goes to the other
+///   side unless that side is known to hold it already (then `adopt`); an
+///   empty one clears. Nothing when the source was not read.
 /// The direction is never violated, whatever the policy: a decision never
 /// writes a side the direction does not let it write (it becomes `none`).
 Decision decide(const FieldState& field, mapping::Direction direction,

@@ -289,7 +289,7 @@ Result<SyncedFields> SqliteStateStore::get_synced(const std::string& mapping,
                                                   const std::string& pg_key) {
   std::lock_guard lock(mu_);
   auto q = db_->prepare(
-      "SELECT field, value, side_changed_at, synced_at, hs_value FROM synced "
+      "SELECT field, value, side_changed_at, synced_at, hs_value, source_wins FROM synced "
       "WHERE mapping = ? AND pg_key = ?");
   if (!q) return std::move(q).error();
   q->bind(mapping, pg_key);
@@ -298,7 +298,7 @@ Result<SyncedFields> SqliteStateStore::get_synced(const std::string& mapping,
     auto row = q->step();
     if (!row) return std::move(row).error();
     if (!*row) break;
-    out.emplace(q->text(0), SyncedField{q->opt_text(1), q->int64(2), q->int64(3), q->opt_text(4)});
+    out.emplace(q->text(0), SyncedField{q->opt_text(1), q->int64(2), q->int64(3), q->opt_text(4), q->int64(5) != 0});
   }
   return out;
 }
@@ -319,13 +319,13 @@ Status SqliteStateStore::put_synced_locked(const std::string& mapping, const std
                                            const SyncedFields& fields) {
   for (const auto& [field, f] : fields) {
     auto q = db_->prepare(
-        "INSERT INTO synced (mapping, pg_key, field, value, side_changed_at, synced_at, hs_value) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (mapping, pg_key, field) DO UPDATE SET "
+        "INSERT INTO synced (mapping, pg_key, field, value, side_changed_at, synced_at, hs_value, source_wins) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (mapping, pg_key, field) DO UPDATE SET "
         "value = excluded.value, side_changed_at = excluded.side_changed_at, "
-        "synced_at = excluded.synced_at, hs_value = excluded.hs_value");
+        "synced_at = excluded.synced_at, hs_value = excluded.hs_value, source_wins = excluded.source_wins");
     if (!q) return std::move(q).error();
     if (auto s = q->bind(mapping, pg_key, field, f.value, f.side_changed_at_ms, f.synced_at_ms,
-                         f.hs_value)
+                         f.hs_value, static_cast<std::int64_t>(f.source_wins))
                      .run();
         !s) {
       return s;
@@ -357,6 +357,28 @@ Result<std::int64_t> SqliteStateStore::forget_field(const std::string& mapping, 
   if (!q) return std::move(q).error();
   if (auto s = q->bind(mapping, field).run(); !s) return std::move(s).error();
   return static_cast<std::int64_t>(db_->changes());
+}
+
+Result<std::int64_t> SqliteStateStore::overwrite_field(const std::string& mapping, const std::string& field) {
+  std::lock_guard lock(mu_);
+  if (auto w = check_writable(); !w) return std::move(w).error();
+  return in_txn([&]() -> Result<std::int64_t> {
+    auto mark = db_->prepare("UPDATE synced SET source_wins = 1 WHERE mapping = ? AND field = ?");
+    if (!mark) return std::move(mark).error();
+    if (auto s = mark->bind(mapping, field).run(); !s) return std::move(s).error();
+    auto add = db_->prepare(
+        "INSERT INTO synced (mapping, pg_key, field, value, side_changed_at, synced_at, source_wins) "
+        "SELECT mapping, pg_key, ?, NULL, 0, 0, 1 FROM links WHERE mapping = ? "
+        "ON CONFLICT (mapping, pg_key, field) DO NOTHING");
+    if (!add) return std::move(add).error();
+    if (auto s = add->bind(field, mapping).run(); !s) return std::move(s).error();
+    auto n = db_->prepare("SELECT count(*) FROM synced WHERE mapping = ? AND field = ? AND source_wins = 1");
+    if (!n) return std::move(n).error();
+    n->bind(mapping, field);
+    auto row = n->step();
+    if (!row) return std::move(row).error();
+    return n->int64(0);
+  });
 }
 
 Status SqliteStateStore::commit_batch(const BatchCommit& batch) {

@@ -124,6 +124,7 @@ class SqliteStateStore final : public StateStore {
                     const SyncedFields& fields) override;
   Result<bool> remove_synced(const std::string& mapping, const std::string& pg_key) override;
   Result<std::int64_t> forget_field(const std::string& mapping, const std::string& field) override;
+  Result<std::int64_t> overwrite_field(const std::string& mapping, const std::string& field) override;
   Status commit_batch(const BatchCommit& batch) override;
   Result<bool> departed_from(const std::string& mapping, const std::string& pg_key,
                              const std::string& hubspot_id) override;

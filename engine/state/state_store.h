@@ -53,6 +53,9 @@ struct SyncedField {
   /// The value as HubSpot stored it, when it differs from `value` (HubSpot
   /// normalised what was written); nullopt: the same.
   std::optional<std::string> hs_value = std::nullopt;
+  /// `resync --overwrite` asked (overwrite_field): `value` is no agreement,
+  /// and the field's source wins its next merge wherever the sides differ.
+  bool source_wins = false;
   friend bool operator==(const SyncedField&, const SyncedField&) = default;
 };
 
@@ -400,6 +403,12 @@ class StateStore {
   /// now names other properties: nothing was agreed on them). Returns how
   /// many rows had one. Idempotent.
   virtual Result<std::int64_t> forget_field(const std::string& mapping, const std::string& field) = 0;
+  /// Marks the base of `field` of every linked row of the mapping
+  /// SyncedField::source_wins (a row with no base of it gets one, valueless),
+  /// so each row's next merge puts the field's source value on the other
+  /// side wherever they differ (`resync --overwrite`). Returns how many rows
+  /// it marked. Idempotent.
+  virtual Result<std::int64_t> overwrite_field(const std::string& mapping, const std::string& field) = 0;
   /// Applies a whole batch (removals, then links and base values, then
   /// settled intents) in ONE transaction, synced to disk: all or nothing. A
   /// link conflict fails the whole batch with `conflict` (callers resolve

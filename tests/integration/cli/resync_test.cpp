@@ -30,7 +30,9 @@ std::int64_t writes(const sim::CountersSnapshot& c) {
 std::string jobtitle(PushHarness& h, const std::string& email) {
   auto live = h.live_by("contacts", "email");
   auto it = live.find(email);
-  return it == live.end() ? "<none>" : it->second.props.at("jobtitle");
+  if (it == live.end()) return "<none>";
+  auto v = it->second.props.find("jobtitle");
+  return v == it->second.props.end() ? "" : v->second;
 }
 
 // A data-only pg_restore (--disable-triggers) disables every trigger for
@@ -109,14 +111,21 @@ TEST(Resync, APullResyncReadsEveryObjectAgainAndBringsAnEditTheSweepPassed) {
 }
 
 // A one-way field edited on the side it fills: a resync leaves it (no
-// change on the source side asks for it); --overwrite puts it back.
+// change on the source side asks for it); --overwrite puts it back, and
+// clears a value filled there where the source has none.
 TEST(Resync, OverwritePutsBackAOneWayFieldEditedInHubSpot) {
   HUBSYNC_REQUIRE_PG(server);
   Cli c = cli_after_first_run(server, std::string(kPeople) + "direction: to_hubspot\n", kPeopleSql);
-  c.h->sim.ui_edit("contacts", c.h->live_by("contacts", "email").at("a@x.io").id, {{"jobtitle", "Edited"}});
+  c.h->db.exec("UPDATE people SET title = NULL WHERE email = 'b@x.io'");
+  ASSERT_EQ(c.run("run --once").code, 0);
+  ASSERT_EQ(jobtitle(*c.h, "b@x.io"), "");
+  auto live = c.h->live_by("contacts", "email");
+  c.h->sim.ui_edit("contacts", live.at("a@x.io").id, {{"jobtitle", "Edited"}});
+  c.h->sim.ui_edit("contacts", live.at("b@x.io").id, {{"jobtitle", "Filled in HubSpot"}});
   ASSERT_EQ(c.run("resync").code, 0);
   ASSERT_EQ(c.run("run --once").code, 0);
   EXPECT_EQ(jobtitle(*c.h, "a@x.io"), "Edited");
+  EXPECT_EQ(jobtitle(*c.h, "b@x.io"), "Filled in HubSpot");
 
   auto asked = c.run("resync --overwrite");
   ASSERT_EQ(asked.code, 0) << asked.out;
@@ -127,7 +136,7 @@ TEST(Resync, OverwritePutsBackAOneWayFieldEditedInHubSpot) {
   c.h->sim.reset_counters();
   ASSERT_EQ(c.run("run --once").code, 0);
   EXPECT_EQ(jobtitle(*c.h, "a@x.io"), "CTO");
-  EXPECT_EQ(jobtitle(*c.h, "b@x.io"), "CEO");
+  EXPECT_EQ(jobtitle(*c.h, "b@x.io"), "") << "Postgres has none: the overwrite clears it";
   EXPECT_EQ(writes(c.h->sim.counters()), 2);  // both rows: HubSpot is not read first
   ASSERT_EQ(c.run("resync").code, 0);  // and after it, a plain resync writes nothing again
   c.h->sim.reset_counters();
@@ -155,7 +164,12 @@ TEST(Resync, OverwritePutsBackAColumnFilledFromHubSpotEditedByHand) {
   EXPECT_THAT(asked.out, HasSubstr("overwrite: title send their values again"));
   ASSERT_EQ(c.run("run --once").code, 0);
   EXPECT_EQ(title(), "Founder");
-  EXPECT_EQ(c.h->db.scalar("SELECT title FROM people WHERE email = 'b@x.io'"), "CEO");  // HubSpot has none: kept
+  EXPECT_EQ(c.h->db.scalar("SELECT coalesce(title, '<null>') FROM people WHERE email = 'b@x.io'"), "<null>")
+      << "HubSpot has none: the overwrite clears the value Postgres kept since the first link";
+  c.h->sim.reset_counters();
+  ASSERT_EQ(c.run("run --once").code, 0);
+  EXPECT_EQ(c.h->db.scalar("SELECT coalesce(title, '<null>') FROM people WHERE email = 'a@x.io'"), "Founder");
+  EXPECT_EQ(writes(c.h->sim.counters()), 0) << "done: the next run writes nothing";
 }
 
 TEST(Resync, AnUnknownMappingOrADirectionTheMappingDoesNotSyncIsRefused) {

@@ -212,6 +212,36 @@ TEST(Merge, AnEditIsLostToADeletionOnlyWhenItWouldHaveCrossed) {
   EXPECT_FALSE(edit_lost_to_deletion(FieldState{"a", std::nullopt, std::nullopt}, Direction::both));
 }
 
+// resync --overwrite: a one-way field's source wins wherever the sides
+// differ, an empty value included, whatever the base says; a two-way field
+// is merged as ever.
+TEST(Merge, SourceWinsPutsTheSourceValueAcrossAnEmptyOneIncluded) {
+  auto overwrite = [](std::optional<std::string> pg, std::optional<std::string> hs, Direction d) {
+    FieldState f{"base", pg, hs};
+    f.source_wins = true;
+    return decide(f, d, ConflictPolicy::newest);
+  };
+  auto d = overwrite("", "hand", Direction::to_hubspot);
+  EXPECT_EQ(d.action, Action::write_hubspot);
+  EXPECT_EQ(d.value, "");
+  EXPECT_FALSE(d.conflict);
+  d = overwrite("", std::nullopt, Direction::to_hubspot);  // HubSpot not read (the push)
+  EXPECT_EQ(d.action, Action::write_hubspot);
+  EXPECT_EQ(d.value, "");
+  EXPECT_EQ(overwrite("base", "base", Direction::to_hubspot).action, Action::adopt);
+  d = overwrite("hand", "", Direction::to_postgres);
+  EXPECT_EQ(d.action, Action::write_postgres);
+  EXPECT_EQ(d.value, "");
+  EXPECT_EQ(overwrite(std::nullopt, "x", Direction::to_hubspot).action, Action::none) << "source not read";
+  EXPECT_EQ(overwrite("a", "a", Direction::to_postgres).action, Action::adopt);
+  // Without the mark, the same base keeps the first-link and base rules.
+  EXPECT_EQ(decide(FieldState{std::nullopt, "", "hand"}, Direction::to_hubspot, ConflictPolicy::newest).action,
+            Action::none);
+  // A two-way field ignores the mark: both changed since "base" is a conflict.
+  auto both = overwrite("p", "h", Direction::both);
+  EXPECT_TRUE(both.conflict || both.needs_hubspot_time);
+}
+
 // --- values compared after the mapping's transforms and normalisation ---
 
 mapping::Mapping one_field(const std::string& type, const std::string& transform) {

@@ -150,6 +150,30 @@ TEST_F(StateStoreTest, SyncedPutMergesFieldsAndKeepsNulls) {
   EXPECT_TRUE(store_->get_synced("customers", "42")->empty());
 }
 
+// resync --overwrite marks a field's base in every linked row, giving a
+// valueless one to rows that had none; the merge's next base clears it.
+TEST_F(StateStoreTest, OverwriteFieldMarksEveryLinkedRowUntilANewBase) {
+  ASSERT_TRUE(store_->upsert_link("customers", "1", "901").ok());
+  ASSERT_TRUE(store_->upsert_link("customers", "2", "902").ok());
+  ASSERT_TRUE(store_->put_synced("customers", "1", {{"title", base("CTO", 1, 2)}, {"email", base("a@x", 1, 2)}}).ok());
+  ASSERT_TRUE(store_->put_synced("other", "1", {{"title", base("CEO", 1, 2)}}).ok());
+  auto n = store_->overwrite_field("customers", "title");
+  ASSERT_TRUE(n.ok()) << n.error().message;
+  EXPECT_EQ(*n, 2);
+  auto one = *store_->get_synced("customers", "1");
+  EXPECT_TRUE(one.at("title").source_wins);
+  EXPECT_EQ(one.at("title").value, std::optional<std::string>("CTO"));
+  EXPECT_FALSE(one.at("email").source_wins);
+  auto two = *store_->get_synced("customers", "2");
+  ASSERT_EQ(two.count("title"), 1u);
+  EXPECT_TRUE(two.at("title").source_wins);
+  EXPECT_EQ(two.at("title").value, std::nullopt);
+  EXPECT_FALSE(store_->get_synced("other", "1")->at("title").source_wins) << "another mapping's field";
+  EXPECT_EQ(*store_->overwrite_field("customers", "title"), 2) << "idempotent";
+  ASSERT_TRUE(store_->put_synced("customers", "1", {{"title", base("", 3, 4)}}).ok());
+  EXPECT_FALSE(store_->get_synced("customers", "1")->at("title").source_wins);
+}
+
 TEST_F(StateStoreTest, CommitBatchWritesLinksAndBaseTogether) {
   ASSERT_TRUE(store_->upsert_link("customers", "gone", "999").ok());
   ASSERT_TRUE(store_->put_synced("customers", "gone", {{"email", base("g@x.io", 1, 1)}}).ok());
