@@ -33,20 +33,26 @@ model::Result<mapping::PgTableInfo> PgCatalogReader::describe_table(const mappin
     info.exists = true;
     for (const auto& r : cols)
       info.columns.push_back({r[0].c_str(), r[1].c_str(), r[2].as<bool>(), r[3].as<bool>(), r[4].as<bool>()});
-    // Unique indexes (and the primary key), columns in index order; partial
-    // and expression indexes cannot back an upsert match, so they are left out.
+    // Unique indexes (and the primary key), columns in index order, the
+    // partial ones apart with their predicate; expression indexes are left
+    // out.
     auto idx = tx.exec_params(
-        "SELECT i.indisprimary, array_agg(a.attname ORDER BY k.ord) "
+        "SELECT i.indisprimary, array_agg(a.attname ORDER BY k.ord), "
+        "  pg_catalog.pg_get_expr(i.indpred, i.indrelid) "
         "FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid "
         "JOIN pg_namespace n ON n.oid = c.relnamespace "
         "CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) "
         "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum "
-        "WHERE n.nspname = $1 AND c.relname = $2 AND i.indisunique AND i.indpred IS NULL "
+        "WHERE n.nspname = $1 AND c.relname = $2 AND i.indisunique "
         "  AND 0 <> ALL (i.indkey) "
-        "GROUP BY i.indexrelid, i.indisprimary",
+        "GROUP BY i.indexrelid, i.indisprimary, i.indpred, i.indrelid",
         table.schema, table.table);
     for (const auto& r : idx) {
       auto names = text_array(r[1]);
+      if (!r[2].is_null()) {
+        info.partial_unique_indexes.emplace_back(std::move(names), r[2].c_str());
+        continue;
+      }
       if (r[0].as<bool>()) info.primary_key = names;
       info.unique_indexes.push_back(std::move(names));
     }

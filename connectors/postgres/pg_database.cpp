@@ -395,13 +395,35 @@ Result<std::int64_t> PgDatabase::count_rows_holding(const mapping::Mapping& m, c
   })
 }
 
+namespace {
+
+// A key column that nothing but the key reads: never sent, never compared,
+// so any value its type holds ('infinity', a BC date, NaN) is a key, kept
+// as Postgres's text.
+bool key_only(const mapping::Mapping& m, const std::string& col) {
+  if (std::find(m.key.begin(), m.key.end(), col) == m.key.end() || m.field_for_column(col) ||
+      col == m.soft_delete_column)
+    return false;
+  const auto refs = ref_columns(m);
+  return std::find(refs.begin(), refs.end(), col) == refs.end();
+}
+
+// Column `col` of m's table as to_row reads it.
+Result<Value> read_value(const pqxx::field& f, const mapping::Mapping& m, const PgDatabase::Columns& cols,
+                         const std::string& col) {
+  if (key_only(m, col)) return f.is_null() ? Value::null() : Value::text(f.c_str());
+  return convert(f, cols.at(col), col);
+}
+
+}  // namespace
+
 Result<pipeline::Row> to_row(const pqxx::row& r, const mapping::Mapping& m,
                              const PgDatabase::Columns& cols) {
   pipeline::Row row;
   std::size_t i = 0;
   for (; i < m.key.size(); ++i) row.key.parts.push_back(r[static_cast<int>(i)].c_str());
   for (const auto& col : m.postgres_columns()) {
-    auto v = convert(r[static_cast<int>(i++)], cols.at(col), col);
+    auto v = read_value(r[static_cast<int>(i++)], m, cols, col);
     if (!v.ok()) {
       // One unreadable value spoils this row only: it is dead-lettered.
       if (!row.error) row.error = std::move(v).error();
@@ -437,11 +459,11 @@ std::string mapped_columns_sql(const std::vector<std::string>& columns, const Pg
   return sql;
 }
 
-model::Fields mapped_fields(const pqxx::row& r, int at, const std::vector<std::string>& columns,
-                            const PgDatabase::Columns& cols) {
+model::Fields mapped_fields(const pqxx::row& r, int at, const mapping::Mapping& m,
+                            const std::vector<std::string>& columns, const PgDatabase::Columns& cols) {
   model::Fields out;
   for (const auto& col : columns) {
-    auto v = convert(r[at++], cols.at(col), col);
+    auto v = read_value(r[at++], m, cols, col);
     if (!v.ok()) return {};
     out.emplace(col, std::move(*v));
   }

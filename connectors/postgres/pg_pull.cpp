@@ -290,7 +290,7 @@ void PgDatabase::apply_group(pqxx::work& tx, const mapping::Mapping& m, const Co
         const auto row = r[static_cast<int>(j)];
         out[part[j]].key = key_of(row, m.key.size());
         out[part[j]].version = row[version_at].c_str();
-        out[part[j]].fields = mapped_fields(row, version_at + 1, read_back, cols);
+        out[part[j]].fields = mapped_fields(row, version_at + 1, m, read_back, cols);
       }
       return;
     }
@@ -310,7 +310,7 @@ void PgDatabase::apply_group(pqxx::work& tx, const mapping::Mapping& m, const Co
       }
       out[i].key = key_of(f->second, n);  // the row's key now: new if a key column was written
       out[i].version = f->second[version_at].c_str();
-      out[i].fields = mapped_fields(f->second, version_at + 1, read_back, cols);
+      out[i].fields = mapped_fields(f->second, version_at + 1, m, read_back, cols);
     }
   };
   try {

@@ -31,8 +31,8 @@ std::string mapped_columns_sql(const std::vector<std::string>& columns, const Pg
                                const std::string& alias);
 /// Those columns of result row `r`, from column `at` on; empty when one
 /// cannot be read (the caller keeps what it wrote).
-model::Fields mapped_fields(const pqxx::row& r, int at, const std::vector<std::string>& columns,
-                            const PgDatabase::Columns& cols);
+model::Fields mapped_fields(const pqxx::row& r, int at, const mapping::Mapping& m,
+                            const std::vector<std::string>& columns, const PgDatabase::Columns& cols);
 /// Appends changelog rows (op update) for `keys` of `m` inside `tx`, claimable
 /// after `delay_ms` (> 0) or at once: DatabasePort::enqueue, and the rows an
 /// apply_rows write asks to push, in the write's own transaction.

@@ -32,6 +32,9 @@ struct PgTableInfo {
   /// Column sets of non-partial unique indexes and constraints (the primary
   /// key included), each in index order.
   std::vector<std::vector<std::string>> unique_indexes;
+  /// Partial unique indexes on columns only: their columns and predicate
+  /// (pg_get_expr), e.g. ({"email"}, "(deleted_at IS NULL)").
+  std::vector<std::pair<std::vector<std::string>, std::string>> partial_unique_indexes;
   /// Logical replication subscriptions of this database that write the
   /// table (pg_subscription_rel), by name.
   std::vector<std::string> subscriptions;

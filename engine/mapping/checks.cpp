@@ -170,6 +170,18 @@ void check_mapping(Reader& r, const Mapping& m, bool partial) {
 
 }  // namespace detail
 
+namespace {
+
+// Two object mappings of other tables pulling one HubSpot object type, one
+// of them with no filter.hubspot: each object lands in both tables.
+bool both_pull_one_object(const Mapping& a, const Mapping& b) {
+  return a.kind == MappingKind::object && b.kind == MappingKind::object && a.object.name == b.object.name &&
+         a.table.display() != b.table.display() && a.pulls() && b.pulls() &&
+         (a.hubspot_filters.empty() || b.hubspot_filters.empty());
+}
+
+}  // namespace
+
 Findings validate_set(const std::vector<Mapping>& mappings) {
   Findings out;
   std::vector<std::string> names;
@@ -191,6 +203,13 @@ Findings validate_set(const std::vector<Mapping>& mappings) {
           mappings[j].table.display() == m.table.display() && mappings[j].object.name == m.object.name)
         err(m.table_mark, "table " + m.table.display() + " is already synced to " + m.object.name +
                               " by mapping " + mappings[j].name);
+      else if (both_pull_one_object(mappings[j], m))
+        out.push_back(Finding{Severity::warning, m.object_mark,
+                              "mappings " + mappings[j].name + " and " + m.name + " both pull every " + m.object.name +
+                                  " into their tables: what either table pushes lands in the other too, and a row "
+                                  "of each matching one object overwrites the other's values; give them "
+                                  "filter.hubspot conditions that tell their objects apart, or one of them "
+                                  "direction: to_hubspot"});
       // Action names are one namespace across all mappings: the name alone identifies an action.
       for (const auto& a : m.actions)
         for (const auto& b : mappings[j].actions)

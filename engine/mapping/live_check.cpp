@@ -221,6 +221,16 @@ Findings check_postgres(const Mapping& m, PgCatalog& pg) {
     if (!mc.empty() && info->column(mc)) {
       bool unique = info->primary_key == std::vector<std::string>{mc};
       for (const auto& idx : info->unique_indexes) unique = unique || idx == std::vector<std::string>{mc};
+      // Unique among live rows only (WHERE deleted_at IS NULL): a person
+      // deleted and signed up again has two rows, and the pull takes the
+      // live one (a soft-deleted row is never another object's).
+      for (const auto& [cols, where] : info->partial_unique_indexes)
+        if (!unique && !m.soft_delete_column.empty() && cols == std::vector<std::string>{mc} &&
+            where.find(m.soft_delete_column) != std::string::npos) {
+          unique = true;
+          out.add(Severity::info, m.match_mark, "match column `" + mc + "` is unique among rows not soft-deleted (" +
+                                                    where + "): the pull takes the live row");
+        }
       if (!unique)
         out.add(Severity::error, m.match_mark, "match column `" + mc + "` needs a unique index: pulls find rows by it "
                                                "(CREATE UNIQUE INDEX ON " + m.table.quoted() + " (" + quote_ident(mc) + "))");

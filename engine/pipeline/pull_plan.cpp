@@ -128,8 +128,11 @@ Status Puller::take_row(Batch& b, Item& it, std::vector<Row*> found, const std::
   if (!alone.ok()) return std::move(alone).error();
   if (*alone) return {};
   if (found.size() > 1) {
+    std::string rows;
+    for (const Row* r : found) rows += (rows.empty() ? "" : ", ") + describe_row(m_, r->key.encoded());
     auto e = model::make_error(ErrorKind::conflict, "several rows of " + m_.table.display() + " have the " + by +
-                                                        " of " + m_.object.path() + " " + it.record.hubspot_id);
+                                                        " of " + m_.object.path() + " " + it.record.hubspot_id +
+                                                        " (" + rows + "): make it unique, then retry the letter");
     e.category = "LINK_CONFLICT";
     it.insert = false;
     dead_letter(b, it, e);

@@ -4,6 +4,7 @@
 #include "engine/pipeline/push.h"
 #include "engine/pipeline/push_item.h"
 
+#include <algorithm>
 #include <set>
 
 #include "engine/pipeline/sync_helpers.h"
@@ -20,19 +21,24 @@ constexpr std::size_t kScanPage = 1000;
 // Linked rows whose row is gone, soft-deleted or outside the filter: those
 // with a pending change (what the changelog would archive if drained now)
 // and, with `every_link`, every linked row (what an initial load would).
+// A gone row whose match value a row not linked yet holds, with a pending
+// change of its own, is none: that row takes its object over
+// (resolve_match_owners), as a row deleted and inserted again does.
 Result<std::int64_t> Pusher::pending_departures(bool every_link) {
   std::set<std::string> seen;
-  std::int64_t departures = 0;
+  std::vector<std::string> departing;  // the match key of each departing link
+  std::set<std::string> arriving;      // match keys of unlinked live rows with a change
   const auto count = [&](const std::vector<model::RecordKey>& keys) -> Status {
     auto rows = db_.read_rows(m_, keys);
     if (!rows.ok()) return std::move(rows).error();
     for (const auto& key : keys) {
       const std::string pg_key = key.encoded();
       auto r = rows->find(pg_key);
-      if (!row_gone(m_, r == rows->end() ? std::nullopt : std::optional<Row>(r->second))) continue;
+      const bool gone = row_gone(m_, r == rows->end() ? std::nullopt : std::optional<Row>(r->second));
       auto link = state_.find_link_by_pg_key(m_.name, pg_key);
       if (!link.ok()) return std::move(link).error();
-      if (*link) ++departures;
+      if (gone && *link) departing.push_back((*link)->match_key.value_or(""));
+      if (!gone && !*link) arriving.insert(current_match_key(r->second));
     }
     return {};
   };
@@ -65,7 +71,9 @@ Result<std::int64_t> Pusher::pending_departures(bool every_link) {
         keys.push_back(*k);
     if (auto st = count(keys); !st.ok()) return std::move(st).error();
   }
-  return departures;
+  return static_cast<std::int64_t>(std::count_if(departing.begin(), departing.end(), [&](const std::string& k) {
+    return k.empty() || !arriving.count(k);
+  }));
 }
 
 // Held changes wait out their hold delay; a pass that may now make them

@@ -115,6 +115,24 @@ TEST_F(CliPushTest, DemoMappingsSyncEndToEnd) {
 
 // `run` pushes nothing while the capture is not what the mappings need:
 // an initial load would be checkpointed as done and later changes lost.
+// mappings/README's "unique index on live rows only", for a mapping with
+// soft deletes: a person deleted and signed up again has two rows. validate
+// takes it (the pull takes the live row); a partial index on anything else
+// is still no unique match column.
+TEST_F(CliPushTest, ValidateTakesAMatchColumnUniqueAmongRowsNotSoftDeleted) {
+  ASSERT_EQ(run("schema apply").code, 0);
+  h_->db.exec("ALTER TABLE accounts DROP CONSTRAINT accounts_code_key;"
+              "CREATE UNIQUE INDEX accounts_live_code ON accounts (code) WHERE deleted_at IS NULL");
+  auto live = run("validate");
+  EXPECT_EQ(live.code, 0) << live.out;
+  EXPECT_THAT(live.out, HasSubstr("match column `code` is unique among rows not soft-deleted "
+                                  "((deleted_at IS NULL)): the pull takes the live row"));
+  h_->db.exec("DROP INDEX accounts_live_code; CREATE UNIQUE INDEX accounts_some_code ON accounts (code) WHERE employees > 0");
+  auto other = run("validate");
+  EXPECT_EQ(other.code, 1) << other.out;
+  EXPECT_THAT(other.out, HasSubstr("match column `code` needs a unique index"));
+}
+
 TEST_F(CliPushTest, RunRefusesUntilCaptureIsCurrent) {
   h_->sim.reset_counters();
   auto before = run("run --once");

@@ -417,6 +417,23 @@ TEST(Pull, AValuePostgresRefusesIsDeadLetteredNamingItsColumn) {
   EXPECT_EQ(h->db.scalar("SELECT city FROM people WHERE email = 'c@x.io'"), "Oslo");
 }
 
+// Two rows whose emails differ only in case meet one contact: its letter
+// names both rows, so the operator knows which to make unique.
+TEST(Pull, AContactTwoRowsMatchIsDeadLetteredNamingBothRows) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = quick_harness(server, kPeopleSql, {people()});
+  h->db.exec("INSERT INTO people (id, email) VALUES (7, 'H@x.io'), (9, 'h@x.io')");
+  h->sim.ui_create("contacts", {{"email", "h@x.io"}});
+  h->migrate();
+  EXPECT_EQ(pull_ok(*h, "people").dead_lettered, 1);
+  auto letters = dead_letters(*h);
+  ASSERT_EQ(letters.size(), 1u);
+  EXPECT_EQ(letters[0].category, "LINK_CONFLICT");
+  EXPECT_THAT(letters[0].message, HasSubstr("id=7"));
+  EXPECT_THAT(letters[0].message, HasSubstr("id=9"));
+  EXPECT_THAT(letters[0].message, HasSubstr("): make it unique, then retry the letter"));
+}
+
 TEST(Pull, ARunCountsEachObjectOnceThoughTheAssociationPassReadsItAgain) {
   HUBSYNC_REQUIRE_PG(server);
   auto h = synced_people(server, kPeopleSql, people(), kFourPeople);

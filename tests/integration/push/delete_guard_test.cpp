@@ -94,6 +94,24 @@ TEST(DeleteGuard, DeletionsWithinTheLimitGoAheadAndAnAllowanceLetsTheHeldOnesThr
   EXPECT_FALSE(held(*h, state::Direction::to_hubspot));
 }
 
+// Rows deleted and inserted again under new keys with the same emails keep
+// their contacts: no departure, so they take none of the limit's room.
+TEST(DeleteGuard, RowsReInsertedWithTheirEmailsUnderNewKeysAreNoDeletions) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = pushed(server, "to_hubspot");
+  h->db.exec("BEGIN; DELETE FROM people WHERE id <= 4;"
+             "INSERT INTO people SELECT g + 10, 'p' || g || '@x.io', 'Again ' || g FROM generate_series(1, 4) g;"
+             "COMMIT; DELETE FROM people WHERE id = 5");
+  auto pushed_again = push_ok(*h, "people");
+  EXPECT_EQ(pushed_again.held, 0);
+  EXPECT_EQ(pushed_again.archived, 1);
+  EXPECT_EQ(pushed_again.relinked, 4);
+  EXPECT_FALSE(held(*h, state::Direction::to_hubspot));
+  auto live = h->live_by("contacts", "email");
+  EXPECT_EQ(live.size(), 9u);
+  EXPECT_EQ(live.at("p1@x.io").props["firstname"], "Again 1");
+}
+
 TEST(DeleteGuard, RowsLeavingTheFilterInBulkAreHeldAndAllowDeletesArchivesThem) {
   HUBSYNC_REQUIRE_PG(server);
   auto h = pushed(server, "to_hubspot", "filter:\n  postgres: \"active\"\n");

@@ -410,6 +410,44 @@ TEST(PushEdge, ChangesOfARowWhoseTextKeyHoldsASemicolonReachHubSpot) {
   EXPECT_TRUE(h->live_by("contacts", "email").empty());
 }
 
+// A key is never sent: a value the field types cannot hold ('infinity', a
+// BC date, NaN) is still a row's key. Such a row syncs, and one inserted
+// in place of a deleted row with the same email keeps its contact (it was
+// dead-lettered, and the deleted row's contact archived).
+TEST(PushEdge, KeysNoFieldTypeCouldHoldSyncTheirRows) {
+  HUBSYNC_REQUIRE_PG(server);
+  for (const char* type : {"timestamptz", "date", "numeric"}) {
+    SCOPED_TRACE(type);
+    const std::string odd = std::string(type) == "numeric" ? "'NaN'" : "'infinity'";
+    const std::string bc = std::string(type) == "numeric" ? "'-1e30'" : "'0044-03-15 BC'";
+    const std::string plain = std::string(type) == "numeric" ? "'2.50'" : "'2026-01-02'";
+    auto h = quick_harness(server, std::string("CREATE TABLE people (id ") + type +
+                                       " PRIMARY KEY, email text NOT NULL, name text)",
+                           {kPeople});
+    h->db.exec("INSERT INTO people VALUES (" + odd + ", 'odd@x.io', 'Odd'), (" + bc + ", 'bc@x.io', 'Caesar'),"
+               " (" + plain + ", 'plain@x.io', 'Plain')");
+    h->migrate();
+    auto first = push_ok(*h, "people");
+    EXPECT_EQ(first.created, 3);
+    EXPECT_EQ(first.dead_lettered, 0);
+    h->db.exec("UPDATE people SET name = 'Odder' WHERE id = " + odd);
+    EXPECT_EQ(push_ok(*h, "people").updated, 1);
+    const std::string kept = h->live_by("contacts", "email").at("plain@x.io").id;
+    const std::string other = std::string(type) == "numeric" ? "'-Infinity'" : "'-infinity'";
+    h->db.exec("BEGIN; DELETE FROM people WHERE email = 'plain@x.io';"
+               " INSERT INTO people VALUES (" + other + ", 'plain@x.io', 'Moved'); COMMIT");
+    auto moved = push_ok(*h, "people");
+    EXPECT_EQ(moved.dead_lettered, 0);
+    auto live = h->live_by("contacts", "email");
+    ASSERT_EQ(live.count("plain@x.io"), 1u);
+    EXPECT_EQ(live.at("plain@x.io").id, kept) << "the re-inserted row keeps the email's contact";
+    EXPECT_EQ(live.at("plain@x.io").props["firstname"], "Moved");
+    EXPECT_EQ(live.at("odd@x.io").props["firstname"], "Odder");
+    EXPECT_EQ(live.size(), 3u);
+    EXPECT_TRUE(dead_letters(*h).empty());
+  }
+}
+
 TEST(PushEdge, AnOptionWithSpacesAroundItIsDeadLetteredSayingHowToTrimIt) {
   HUBSYNC_REQUIRE_PG(server);
   auto h = quick_harness(server, kTiersSql,

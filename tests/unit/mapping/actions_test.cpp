@@ -205,6 +205,7 @@ fields: [{column: email, property: email}]
 actions:
   - {name: leads_sync, kind: sync_now}
   - {name: customer_sync, kind: sync_now}
+direction: to_hubspot
 )");
   auto f = validate_set({example("accounts"), customers, other});
   ASSERT_EQ(f.size(), 1u) << test::text(f);

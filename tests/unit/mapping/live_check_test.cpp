@@ -87,6 +87,23 @@ TEST(LiveCheckPostgres, SaysWhichSoftDeleteRuleApplies) {
   EXPECT_EQ(out.find("error"), std::string::npos) << out;
 }
 
+// A match column unique among rows not soft-deleted (a partial unique
+// index naming the soft-delete column) is unique enough for a mapping with
+// soft deletes, and only for one.
+TEST(LiveCheckPostgres, AMatchColumnUniqueAmongLiveRowsServesAMappingWithSoftDeletes) {
+  FakePg pg = demo_pg();
+  auto& t = pg.tables["public.accounts"];
+  t.unique_indexes = {{"id"}};
+  t.partial_unique_indexes = {{{"code"}, "(deleted_at IS NULL)"}};
+  std::string out = test::text(check_postgres(example("accounts"), pg));
+  EXPECT_EQ(out.find("error"), std::string::npos) << out;
+  EXPECT_NE(out.find("info: match column `code` is unique among rows not soft-deleted"), std::string::npos) << out;
+  auto m = example("accounts");
+  m.soft_delete_column.clear();
+  out = test::text(check_postgres(m, pg));
+  EXPECT_NE(out.find("error: match column `code` needs a unique index"), std::string::npos) << out;
+}
+
 TEST(LiveCheckPostgres, ReportsEachProblemWithItsPlace) {
   FakePg pg = demo_pg();
   auto& t = pg.tables["public.customers"];

@@ -215,6 +215,25 @@ fields: [{column: id, property: hs_object_id}]
             R"("public"."customers")");
 }
 
+// Two tables both pulling every contact: each contact lands in both, and
+// rows of each overwrite the other's values. Warned, unless filters tell
+// their objects apart or one only pushes.
+TEST(MappingApi, TwoMappingsPullingEveryContactIntoTwoTablesAreWarned) {
+  const auto mapping = [](const std::string& name, const std::string& extra) {
+    return test::compile("name: " + name + "\npostgres: {table: " + name + ", key: id}\n"
+                         "hubspot: {object: contacts, match: email}\n" + extra +
+                         "fields: [{column: email, property: email}]\n");
+  };
+  auto f = validate_set({mapping("staff", ""), mapping("cust", "")});
+  ASSERT_EQ(f.size(), 1u) << test::text(f);
+  EXPECT_EQ(f[0].severity, Severity::warning);
+  EXPECT_NE(f[0].message.find("mappings staff and cust both pull every contacts into their tables"), std::string::npos)
+      << f[0].message;
+  EXPECT_TRUE(validate_set({mapping("staff", "direction: to_hubspot\n"), mapping("cust", "")}).empty());
+  const std::string only = "filter:\n  hubspot: [{property: lifecyclestage, operator: EQ, value: ";
+  EXPECT_TRUE(validate_set({mapping("staff", only + "other}]\n"), mapping("cust", only + "customer}]\n")}).empty());
+}
+
 TEST(MappingApi, CustomObjectPaths) {
   EXPECT_EQ(example("events").object.path(), "p_event");
   EXPECT_EQ(example("customers").object.path(), "contacts");
