@@ -271,7 +271,15 @@ std::vector<model::Change> changes_of(const pqxx::result& r, const std::string& 
                               : model::ChangeOp::update;
     c.mapping = mapping;
     c.table = row[2].c_str();
-    if (!row[3].is_null() && c.op != model::ChangeOp::truncate) c.key.parts = parse_array(row[3].c_str());
+    if (!row[3].is_null() && c.op != model::ChangeOp::truncate) {
+      // A key column the change's pk lacks comes back NULL (key columns
+      // never hold NULL): it was captured under other key columns.
+      auto parts = parse_text_array(row[3].c_str());
+      for (auto& p : parts.ok() ? *parts : std::vector<std::optional<std::string>>{}) {
+        c.other_key = c.other_key || !p;
+        c.key.parts.push_back(p.value_or(""));
+      }
+    }
     if (!row[4].is_null()) c.changed_columns = parse_array(row[4].c_str());
     c.txid = row[5].as<std::int64_t>();
     c.committed_at_ms = row[6].as<std::int64_t>();

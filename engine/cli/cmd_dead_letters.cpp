@@ -20,7 +20,8 @@ int cmd_dead_letters_list(const GlobalOptions& global, const std::string& mappin
   state::DeadLetterFilter filter;
   if (!mapping.empty()) filter.mapping = mapping;
   if (!all) filter.status = state::DeadLetterStatus::pending;
-  filter.limit = 1000;
+  constexpr std::size_t kShown = 1000;
+  filter.limit = kShown + 1;  // one more says whether there are more
   auto list = store->list_dead_letters(filter);
   if (!list.ok()) {
     std::cerr << "dead-letters: " << list.error().message << '\n';
@@ -30,6 +31,8 @@ int cmd_dead_letters_list(const GlobalOptions& global, const std::string& mappin
     std::cout << "no dead letters\n";
     return kExitOk;
   }
+  const bool more = list->size() > kShown;
+  if (more) list->resize(kShown);
   for (const auto& dl : *list) {
     std::cout << "#" << dl.id << "  " << dl.mapping << "  " << state::to_string(dl.direction)
               << "  key=" << (dl.pg_key.empty() ? "-" : dl.pg_key)
@@ -40,6 +43,9 @@ int cmd_dead_letters_list(const GlobalOptions& global, const std::string& mappin
               << (dl.category.empty() ? model::to_string(dl.error_kind) : dl.category) << ": "
               << dl.message << '\n';
   }
+  if (more)
+    std::cout << "(the first " << kShown << " only: there are more; `hubsync status` counts them, and "
+              << "--mapping NAME lists one mapping's)\n";
   return kExitOk;
 }
 

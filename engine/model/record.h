@@ -55,6 +55,9 @@ struct Change {
   /// A delete that is half of a key change (an UPDATE of a key column): the
   /// row's new key, whose insert follows. nullopt on every other change.
   std::optional<RecordKey> moved_to;
+  /// Captured under other key columns than the mapping's (its key changed
+  /// since, with edits in between): `key` names no row.
+  bool other_key = false;
 };
 
 /// Quotes a string as a JSON string literal (used for encoded keys and logs).

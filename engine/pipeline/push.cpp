@@ -90,6 +90,7 @@ Result<PushStats> Pusher::run() {
   }
   if (auto st = begin_guard(); !st.ok()) return std::move(st).error();
   if (auto st = initial_load(stats); !st.ok()) return std::move(st).error();
+  if (stats.more) return stats;  // stopped part-way through the load
   if (auto st = drain_changelog(stats); !st.ok()) return std::move(st).error();
   if (!stats.more && !stats.unreachable)
     if (auto st = end_guard(); !st.ok()) return std::move(st).error();
@@ -145,6 +146,7 @@ Status Pusher::initial_load(PushStats& stats) {
   log_->info("initial load mapping={} rows={} resume={}", m_.name, *total,
              after.parts.empty() ? "no" : "yes");
   std::int64_t done = 0;
+  bool stopped = false;
   if (opt_.progress) opt_.progress("initial load", m_.name, 0, -1);
   auto st = db_.scan_rows(m_, after, opt_.wave, [&](std::vector<Row>& rows) -> Status {
     std::vector<Item> items;
@@ -164,9 +166,18 @@ Status Pusher::initial_load(PushStats& stats) {
     // HubSpot did not answer: the wave waits in the changelog; every further
     // wave would only wait out the same retries. Resume next run.
     if (stats.unreachable) return *stats.unreachable;
+    if (opt_.stop && opt_.stop()) {
+      stopped = true;
+      return model::make_error(model::ErrorKind::transient, "stopping");  // ends the scan
+    }
     return Status{};
   });
   if (!st.ok() && stats.unreachable) return {};
+  if (stopped) {
+    stats.more = true;
+    log_->info("initial load stopped mapping={} rows={}: the next pass resumes it", m_.name, done);
+    return {};
+  }
   if (!st.ok()) return st;
   if (opt_.progress) opt_.progress("initial load", m_.name, done, done);
   log_->info("initial load done mapping={} rows={}", m_.name, done);
@@ -203,6 +214,10 @@ Status Pusher::drain_changelog(PushStats& stats) {
       }
       log_->warn("table truncated mapping={} table={} rechecking={}", m_.name, m_.table.display(), *queued);
       if (auto st = db_.complete_changes(truncates); !st.ok()) return st;
+    }
+    if (auto st = set_aside_other_keys(*claimed); !st.ok()) {
+      (void)db_.release_changes(ids_of(*claimed), 0);
+      return st;
     }
     if (auto st = follow_key_changes(*claimed); !st.ok()) {
       (void)db_.release_changes(ids_of(*claimed), 0);
@@ -290,6 +305,21 @@ Result<std::int64_t> Pusher::requeue_links(bool only_gone) {
     queued += static_cast<std::int64_t>(keys.size());
   }
   return queued;
+}
+
+Status Pusher::set_aside_other_keys(std::vector<model::Change>& claimed) {
+  std::vector<CompletedChange> done;
+  std::erase_if(claimed, [&](const model::Change& c) {
+    if (!c.other_key) return false;
+    done.push_back({c.id, ChangeOutcome::ignored, "captured under other key columns; a resync sends what it changed"});
+    return true;
+  });
+  if (done.empty()) return {};
+  log_->warn("changes captured under other key columns mapping={} count={}: its key changed since they were "
+             "captured, so they name no row; a resync to_hubspot is asked, whose load sends what they changed",
+             m_.name, done.size());
+  if (auto st = ask_resync(state_, m_.name, state::Direction::to_hubspot, false); !st.ok()) return st;
+  return db_.complete_changes(done);
 }
 
 Status Pusher::follow_key_changes(const std::vector<model::Change>& claimed) {

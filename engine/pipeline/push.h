@@ -71,6 +71,10 @@ struct PushOptions {
   /// steady stream of Postgres edits cannot hold other work (serve's webhook
   /// inbox) back. Empty: the pass drains the changelog.
   std::function<bool()> yield;
+  /// Asked after each page of an initial load: true ends the pass there,
+  /// `more` set, and the next pass resumes from the load's checkpoint (a
+  /// service told to stop need not wait for a whole table). Empty: never.
+  std::function<bool()> stop;
   /// Every deletion of this pass goes ahead, whatever the mapping's
   /// `max_deletes` (`run --allow-deletes`).
   bool allow_deletes = false;
@@ -142,6 +146,12 @@ class Pusher {
   /// the batch is planned: the row is then updated in its object by id, and
   /// the old key, linked no more, archives nothing.
   model::Status follow_key_changes(const std::vector<model::Change>& claimed);
+  /// Takes out of `claimed` the changes captured under other key columns
+  /// (the mapping's key changed since, and back, with edits in between):
+  /// they name no row. Completes them `ignored` and asks a resync of
+  /// to_hubspot, whose load sends whatever they changed. Errors: the
+  /// database's, the state store's.
+  model::Status set_aside_other_keys(std::vector<model::Change>& claimed);
   model::Status process(std::vector<Item>& items, PushStats& stats);
   // push_plan.cpp: what each row needs.
   model::Status load_links(Batch& b);

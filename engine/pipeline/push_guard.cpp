@@ -49,7 +49,7 @@ Result<std::int64_t> Pusher::pending_departures(bool every_link) {
     after = page->back().id;
     std::vector<model::RecordKey> keys;
     for (const auto& c : *page) {
-      if (c.op == model::ChangeOp::truncate) continue;
+      if (c.op == model::ChangeOp::truncate || c.other_key) continue;  // other_key: names no row
       // A key change's old key is no departure: its link moves to the new
       // key (follow_key_changes). Seen, so the pass over links skips it too.
       if (c.moved_to && m_.kind != mapping::MappingKind::link) {

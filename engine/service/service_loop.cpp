@@ -13,6 +13,7 @@ bool Service::push(const std::set<std::string>& names, bool all) {
   bool ok = true;
   pipeline::PushOptions options = opt_.push;
   options.yield = [this] { return pull_work_waiting(); };
+  options.stop = [this] { return stopping(); };
   for (const auto* m : order_) {
     if (stopping()) break;
     if (!m->pushes() || (!all && !names.count(m->name))) continue;

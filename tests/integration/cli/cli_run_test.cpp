@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <sys/wait.h>
 
 #include <array>
@@ -192,6 +194,17 @@ TEST(CliRun, DirectionLimitsTheRunAndAToPostgresLetterIsRetriedFromTheCli) {
   EXPECT_EQ(after.code, 0) << after.out;
   EXPECT_EQ(name_pg("b@x.io"), "bot");
   EXPECT_THAT(run_cli(config, "dead-letters list").out, HasSubstr("no dead letters"));
+
+  // More letters than the list shows: it says so.
+  std::vector<std::map<std::string, std::string>> bots;
+  for (int i = 0; i < 1001; ++i) bots.push_back({{"email", "bot" + std::to_string(i) + "@x.io"}, {"firstname", "bot"}});
+  h->db.exec("ALTER TABLE people ADD CONSTRAINT no_bots CHECK (name <> 'bot') NOT VALID");  // b stays a bot
+  h->sim.ui_bulk_import("contacts", bots, h->clock.wall_ms());
+  EXPECT_EQ(run_cli(config, "run --once").code, 3);
+  auto many = run_cli(config, "dead-letters list");
+  EXPECT_EQ(many.code, 0);
+  EXPECT_THAT(many.out, HasSubstr("(the first 1000 only: there are more; `hubsync status` counts them"));
+  EXPECT_EQ(std::count(many.out.begin(), many.out.end(), '#'), 1000);
 }
 
 // A two-way mapping pushed before its first pull (the backfill) reads its

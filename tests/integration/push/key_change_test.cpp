@@ -257,5 +257,31 @@ TEST(KeyChange, AReloadUnderNewKeysRelinksEveryObjectByItsEmail) {
   expect_settled(*h, "people");
 }
 
+// The mapping's key changed (to email), an edit was captured under it, and
+// the key changed back (to id) before the push ran: the change names no row
+// by the key columns the mapping has now. The push does not fail on it for
+// good; it sets it aside and asks a resync, whose load sends the edit.
+TEST(KeyChange, AChangeCapturedUnderOtherKeyColumnsIsSentByAResyncNotAStuckPush) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = pushed_people(server, "bigint", 3);
+  // What the trigger of a mapping keyed by email recorded; the row itself
+  // is written as hubsync, so this is the edit's only trace.
+  h->db.exec("BEGIN; SET LOCAL hubsync.origin = 'hubsync'; UPDATE people SET name = 'Poison' WHERE id = 2;"
+             "INSERT INTO hubsync.changelog (mapping, table_schema, table_name, pk, op, changed_columns)"
+             " VALUES ('people', 'public', 'people', '{\"email\": \"p2@x.io\"}', 'update', '{name}'); COMMIT");
+  h->db.exec("UPDATE people SET name = 'Later' WHERE id = 3");
+  auto first = h->push("people");
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_EQ(first->updated, 1) << "a later edit of another row still goes out";
+  EXPECT_EQ(h->db.scalar("SELECT count(*) FROM hubsync.changelog"), "0");
+  EXPECT_EQ(h->db.scalar("SELECT outcome FROM hubsync.changelog_archive WHERE pk ? 'email'"), "ignored");
+  auto second = push_ok(*h, "people");
+  EXPECT_EQ(second.updated, 1) << "the resync's load sends the edit";
+  auto live = h->live_by("contacts", "email");
+  EXPECT_EQ(live.at("p2@x.io").props["firstname"], "Poison");
+  EXPECT_EQ(live.at("p3@x.io").props["firstname"], "Later");
+  EXPECT_EQ(push_ok(*h, "people").updated, 0);
+}
+
 }  // namespace
 }  // namespace hubsync::test

@@ -448,6 +448,33 @@ TEST(PushEdge, KeysNoFieldTypeCouldHoldSyncTheirRows) {
   }
 }
 
+// serve told to stop (SIGTERM) in the middle of an initial load stops after
+// the page under way, not after the whole table; the next pass resumes the
+// load from its checkpoint, and nothing is sent twice.
+TEST(PushEdge, AnInitialLoadStopsBetweenPagesWhenToldAndTheNextPassResumesIt) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = quick_harness(server,
+                         "CREATE TABLE people (id bigint PRIMARY KEY, email text NOT NULL, name text);"
+                         "INSERT INTO people SELECT g, 'p' || g || '@x.io', 'P' FROM generate_series(1, 250) g",
+                         {kPeople});
+  h->migrate();
+  pipeline::PushOptions o;
+  o.wave = 100;
+  int pages = 0;
+  o.stop = [&] { return ++pages >= 1; };
+  auto stopped = h->push("people", o);
+  ASSERT_TRUE(stopped.ok()) << stopped.error().message;
+  EXPECT_TRUE(stopped->more);
+  EXPECT_EQ(stopped->created, 100) << "one page, then the stop";
+  EXPECT_EQ(h->live_by("contacts", "email").size(), 100u);
+  h->sim.reset_counters();
+  auto resumed = push_ok(*h, "people");
+  EXPECT_FALSE(resumed.more);
+  EXPECT_EQ(resumed.created, 150);
+  EXPECT_EQ(resumed.updated + resumed.unchanged, 0) << "the first page is not read again";
+  EXPECT_EQ(h->live_by("contacts", "email").size(), 250u);
+}
+
 TEST(PushEdge, AnOptionWithSpacesAroundItIsDeadLetteredSayingHowToTrimIt) {
   HUBSYNC_REQUIRE_PG(server);
   auto h = quick_harness(server, kTiersSql,
