@@ -208,12 +208,12 @@ Status Puller::follow_archived(PullStats& stats) {
 
 Status Puller::retry_freed_rows(PullStats& stats) {
   std::vector<std::string> ids;
-  for (const auto& [object, owner] : std::exchange(claims_, {})) {
-    auto link = state_.find_link_by_hubspot_id(m_.name, owner);
+  for (const auto& c : std::exchange(claims_, {})) {
+    auto link = state_.find_link_by_hubspot_id(m_.name, c.owner);
     if (!link.ok()) return std::move(link).error();
-    if (*link && (*link)->hubspot_id == owner) continue;  // the row still syncs its object
-    if (dead_lettered_.erase(object)) --stats.dead_lettered;
-    ids.push_back(object);
+    if (*link && (*link)->hubspot_id == c.owner) continue;  // the row still syncs its object
+    if (dead_lettered_.erase(c.object) && c.counted) --stats.dead_lettered;
+    ids.push_back(c.object);
   }
   if (ids.empty()) return {};
   log_->info("pull retries {} object(s) mapping={}: the row each claimed synced an object this pass found "

@@ -231,9 +231,13 @@ class Puller {
   PullStats done_;
   std::optional<DeleteGuard> guard_;  ///< this run's (or this pull_ids call's)
   std::set<std::string> held_keys_;   ///< rows whose deletion this run held
-  /// (object, the object its row syncs) of each LINK_CONFLICT letter not yet
-  /// looked at again by retry_freed_rows.
-  std::vector<std::pair<std::string, std::string>> claims_;
+  /// Each LINK_CONFLICT letter not yet looked at again by retry_freed_rows.
+  struct Claim {
+    std::string object;  ///< the object dead-lettered
+    std::string owner;   ///< the object its row syncs
+    bool counted;        ///< counted in this call's stats (not by an earlier call of this Puller)
+  };
+  std::vector<Claim> claims_;
   /// Whether rows hold object ids no link accounts for (asked once).
   std::optional<bool> recorded_ids_unlinked_;
 };

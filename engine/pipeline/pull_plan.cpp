@@ -147,7 +147,8 @@ Status Puller::take_row(Batch& b, Item& it, std::vector<Row*> found, const std::
     return {};
   }
   if (*owner && (*owner)->hubspot_id != it.record.hubspot_id) {
-    claims_.push_back({it.record.hubspot_id, (*owner)->hubspot_id});  // retry_freed_rows
+    // retry_freed_rows; counted: this letter is counted in this call's stats
+    claims_.push_back({it.record.hubspot_id, (*owner)->hubspot_id, !dead_lettered_.count(it.record.hubspot_id)});
     auto e = model::make_error(ErrorKind::conflict,
                                "the row with this " + by + ", key " + pg_key + ", already syncs " + m_.object.path() +
                                    " " + (*owner)->hubspot_id + ": two objects cannot sync to one row");

@@ -95,6 +95,31 @@ TEST(RecreatedObject, APullOfBothIdsAtOnceSettlesThemAsTheSweepDoes) {
   EXPECT_EQ(rows(*h), "2:bob@x.io:Bob:false,3:ann@x.io:Ann again:false");
 }
 
+// One Puller pulls letters' objects again (run --once's retry), then runs:
+// an object the retry dead-lettered again, met again by the sweep, and then
+// freed by the archived listing is counted once, as what its pull made.
+TEST(RecreatedObject, ALetterRetriedThenFreedInTheSameRunIsNotCountedBelowZero) {
+  HUBSYNC_REQUIRE_PG(server);
+  auto h = synced(server, "archive");
+  const std::string ann = h->live_by("contacts", "email").at("ann@x.io").id;
+  h->sim.ui_edit("contacts", ann, {{"email", "ann-old@x.io"}});
+  const std::string again = h->sim.ui_create("contacts", {{"email", "ann@x.io"}, {"firstname", "Ann again"}});
+  pipeline::PullOptions o;
+  o.overlap_ms = 0;
+  pipeline::Puller puller(h->mapping("people"), h->by_name, *h->pg, h->hubspot->crm, *h->store, h->clock,
+                          ops::logger("pull"), o);
+  auto retried = puller.pull_ids({again});
+  ASSERT_TRUE(retried.ok()) << retried.error().message;
+  EXPECT_EQ(retried->dead_lettered, 1) << "Ann's row still syncs her contact";
+  h->sim.ui_delete("contacts", ann);
+  auto run = puller.run();
+  ASSERT_TRUE(run.ok()) << run.error().message;
+  EXPECT_EQ(run->dead_lettered, 0);
+  EXPECT_EQ(run->deleted, 1);
+  EXPECT_EQ(run->created, 1);
+  EXPECT_TRUE(dead_letters(*h).empty());
+}
+
 // A row whose object is still there keeps its LINK_CONFLICT: the retry is
 // only for rows the same pull freed.
 TEST(RecreatedObject, ASecondObjectClaimingALiveRowIsStillDeadLettered) {
