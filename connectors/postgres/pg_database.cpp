@@ -407,13 +407,15 @@ namespace {
 
 // A key column that nothing but the key reads: never sent, never compared,
 // so any value its type holds ('infinity', a BC date, NaN) is a key, kept
-// as Postgres's text.
+// as Postgres's text. Asked for every column of every row read: no
+// allocation.
 bool key_only(const mapping::Mapping& m, const std::string& col) {
   if (std::find(m.key.begin(), m.key.end(), col) == m.key.end() || m.field_for_column(col) ||
       col == m.soft_delete_column)
     return false;
-  const auto refs = ref_columns(m);
-  return std::find(refs.begin(), refs.end(), col) == refs.end();
+  for (const auto& a : m.associations)
+    if (a.column == col) return false;
+  return !m.link || (m.link->from_column != col && m.link->to_column != col);
 }
 
 // Column `col` of m's table as to_row reads it.

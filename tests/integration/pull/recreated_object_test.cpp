@@ -6,6 +6,8 @@
 // so it must not be dead-lettered as a second object claiming that row.
 #include <gtest/gtest.h>
 
+#include <memory>
+
 #include "engine/ops/logging.h"
 #include "tests/integration/push/push_harness.h"
 
@@ -43,11 +45,14 @@ std::string recreate_ann(PushHarness& h) {
   return h.sim.ui_create("contacts", {{"email", "ann@x.io"}, {"firstname", "Ann again"}});
 }
 
+std::unique_ptr<pipeline::Puller> puller(PushHarness& h, pipeline::PullOptions o = {}) {
+  return std::make_unique<pipeline::Puller>(h.mapping("people"), h.by_name, *h.pg, h.hubspot->crm, *h.store,
+                                            h.clock, ops::logger("pull"), o);
+}
+
 // What serve does with the objects its webhooks name.
 model::Result<pipeline::PullStats> pull_ids(PushHarness& h, const std::vector<std::string>& ids) {
-  pipeline::Puller puller(h.mapping("people"), h.by_name, *h.pg, h.hubspot->crm, *h.store, h.clock,
-                          ops::logger("pull"));
-  return puller.pull_ids(ids);
+  return puller(h)->pull_ids(ids);
 }
 
 TEST(RecreatedObject, OnePullDeletesTheRowAndMakesOneForTheNewContact) {
@@ -106,13 +111,12 @@ TEST(RecreatedObject, ALetterRetriedThenFreedInTheSameRunIsNotCountedBelowZero) 
   const std::string again = h->sim.ui_create("contacts", {{"email", "ann@x.io"}, {"firstname", "Ann again"}});
   pipeline::PullOptions o;
   o.overlap_ms = 0;
-  pipeline::Puller puller(h->mapping("people"), h->by_name, *h->pg, h->hubspot->crm, *h->store, h->clock,
-                          ops::logger("pull"), o);
-  auto retried = puller.pull_ids({again});
+  auto one = puller(*h, o);
+  auto retried = one->pull_ids({again});
   ASSERT_TRUE(retried.ok()) << retried.error().message;
   EXPECT_EQ(retried->dead_lettered, 1) << "Ann's row still syncs her contact";
   h->sim.ui_delete("contacts", ann);
-  auto run = puller.run();
+  auto run = one->run();
   ASSERT_TRUE(run.ok()) << run.error().message;
   EXPECT_EQ(run->dead_lettered, 0);
   EXPECT_EQ(run->deleted, 1);
